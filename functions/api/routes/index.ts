@@ -1,0 +1,19 @@
+import type { Route } from '../../../shared/http/route';
+import { connectorsRoutes } from './connectors';
+import { contactsRoutes } from './contacts';
+import { exportsRoutes } from './exports';
+import { messagingRoutes } from './messaging';
+import { oauthRoutes } from './oauth';
+import { systemRoutes } from './system';
+import { webhooksRoutes } from './webhooks';
+
+/** Every route of the HTTP API, by capability. */
+export const apiRoutes: readonly Route[] = [
+  ...systemRoutes,
+  ...contactsRoutes,
+  ...connectorsRoutes,
+  ...messagingRoutes,
+  ...exportsRoutes,
+  ...webhooksRoutes,
+  ...oauthRoutes,
+];

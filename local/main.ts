@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { seedDemo } from './demo';
+import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
+import { startSqsServer } from './sqs-server';
+import { startLocalStack } from './stack';
+
+// Lambda runs Node 22; the SDK's notice about this machine's Node 20 is noise locally.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const stateDir = path.resolve(process.env.SATELLITE_STATE_DIR ?? '.satellite');
+
+/** `npm start`: the whole stack on this machine, on embedded defaults. */
+async function main(): Promise<void> {
+  mkdirSync(stateDir, { recursive: true });
+  let postgres: RunningPostgres | undefined;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    postgres = await startEmbeddedPostgres({
+      dataDir: path.join(stateDir, 'postgres', 'data'),
+      persistent: true,
+      port: process.env.PG_PORT ? Number(process.env.PG_PORT) : undefined,
+    });
+    databaseUrl = postgres.urlFor('postgres');
+  }
+  const sqs = await startSqsServer(process.env.SQS_PORT ? Number(process.env.SQS_PORT) : undefined);
+  const stack = await startLocalStack({
+    databaseUrl,
+    sqsEndpoint: sqs.endpoint,
+    queuePrefix: 'satellite-',
+    port: Number(process.env.PORT ?? 3000),
+    secretsKey: process.env.SATELLITE_SECRETS_KEY ?? persistentValue('secrets.key', () => randomBytes(32).toString('base64url')),
+    env: { PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
+  });
+  const demo = await seedDemo(stack.platform, {
+    apiKey: process.env.SATELLITE_API_KEY ?? persistentValue('demo-api-key', () => `sk_demo_${randomBytes(18).toString('base64url')}`),
+  });
+
+  const lines = [
+    '',
+    'Satellite is running locally.',
+    `  API            ${stack.url}/api/v1/version`,
+    `  Demo account   #${demo.accountId}`,
+    `  API key        ${demo.apiKey}   (HTTP Basic: any user name, the key as password)`,
+    `  Try            curl -u demo:${demo.apiKey} ${stack.url}/api/v1/version`,
+    `  Database       ${postgres ? `embedded PostgreSQL on 127.0.0.1:${postgres.port} (data in ${path.relative(process.cwd(), stateDir)}/postgres)` : 'DATABASE_URL'}`,
+    `  SQS            ${sqs.endpoint}`,
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping…\n');
+    await stack.stop();
+    await sqs.stop();
+    await postgres?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+/** A value generated once and kept in the state folder, so restarts reuse it. */
+function persistentValue(file: string, generate: () => string): string {
+  const location = path.join(stateDir, file);
+  if (existsSync(location)) return readFileSync(location, 'utf8').trim();
+  const value = generate();
+  writeFileSync(location, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Satellite could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

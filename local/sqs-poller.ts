@@ -1,0 +1,114 @@
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from '../shared/logger';
+import { lambdaContext } from './lambda-context';
+
+export type SqsConsumer = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse | void>;
+
+export interface PollerOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly functionName: string;
+  readonly consumer: SqsConsumer;
+  readonly batchSize: number;
+  readonly timeoutMs: number;
+  /** Parallel receive loops: Lambda's concurrency for this event source. */
+  readonly concurrency: number;
+}
+
+/**
+ * What a Lambda SQS event source mapping does: receive a batch, hand the consumer the real
+ * SQS event shape, delete what succeeded, leave `batchItemFailures` (or everything, when
+ * the consumer throws) to reappear after their visibility timeout.
+ */
+export class SqsPoller {
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+  private readonly region = 'us-east-1';
+
+  constructor(private readonly options: PollerOptions) {}
+
+  start(): void {
+    for (let index = 0; index < this.options.concurrency; index += 1) this.loops.push(this.loop());
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.loops);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      let messages: Message[] = [];
+      try {
+        const received = await this.options.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.options.queueUrl,
+            MaxNumberOfMessages: this.options.batchSize,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        if (this.stopping) return;
+        logger.warn('local poller could not receive', { queue: this.options.queueUrl, error: String(error) });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      await this.deliver(messages);
+    }
+  }
+
+  private async deliver(messages: Message[]): Promise<void> {
+    const records = messages.map((message) => this.toRecord(message));
+    let failed: Set<string>;
+    try {
+      const result = await this.options.consumer({ Records: records }, lambdaContext(this.options.functionName, this.options.timeoutMs));
+      failed = new Set((result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      logger.error('consumer failed the whole batch', { function: this.options.functionName, error: String(error) });
+      failed = new Set(records.map((record) => record.messageId));
+    }
+    const done = messages.filter((message) => message.MessageId && !failed.has(message.MessageId));
+    if (done.length > 0) {
+      await this.options.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
+    }
+  }
+
+  private toRecord(message: Message): SQSRecord {
+    const attributes = message.Attributes ?? {};
+    return {
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+        SenderId: attributes.SenderId ?? '000000000000',
+        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+        ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
+        ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+        ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn,
+      awsRegion: this.region,
+    };
+  }
+}

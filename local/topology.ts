@@ -1,0 +1,31 @@
+import type { QueueName } from '../shared/config';
+import type { Platform } from '../shared/platform';
+import type { ScheduledFunction } from '../shared/schedules/event';
+import type { SqsConsumer } from './sqs-poller';
+
+/**
+ * The queues, consumers and schedule targets of the stack, as the local runtime runs them.
+ * Each mirrors a construct in `infra/constructs/`; consumers are the deployed handlers.
+ */
+export interface LocalQueue {
+  readonly name: QueueName;
+  readonly fifo: boolean;
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the queue's dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly functionName: string;
+  readonly timeoutMs: number;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly consumer?: (platform: Platform) => SqsConsumer;
+}
+
+export const localQueues: readonly LocalQueue[] = [
+  { name: 'imports', fifo: false, visibilityTimeoutSeconds: 360, maxReceiveCount: 5, functionName: 'import-contacts', timeoutMs: 300_000, batchSize: 1, concurrency: 2 },
+  { name: 'exports', fifo: false, visibilityTimeoutSeconds: 960, maxReceiveCount: 5, functionName: 'export-dataset', timeoutMs: 900_000, batchSize: 1, concurrency: 2 },
+  { name: 'webhooks', fifo: true, visibilityTimeoutSeconds: 60, maxReceiveCount: 1000, functionName: 'deliver-webhooks', timeoutMs: 30_000, batchSize: 10, concurrency: 2 },
+  { name: 'triggerEvents', fifo: false, visibilityTimeoutSeconds: 360, maxReceiveCount: 5, functionName: 'assemble-trigger-events', timeoutMs: 300_000, batchSize: 1, concurrency: 2 },
+];
+
+/** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */
+export const localScheduleTargets: Readonly<Record<string, (platform: Platform) => ScheduledFunction>> = {};

@@ -1,0 +1,60 @@
+import type { Pool } from 'pg';
+import { Unauthorized } from '../errors';
+import { hashApiKey } from './api-keys';
+import type { Right } from './rights';
+
+export interface Principal {
+  readonly accountId: number;
+  readonly via: 'apiKey' | 'oauth';
+  readonly rights: readonly Right[];
+  /** The OAuth app acting for the account, when `via` is `oauth`. */
+  readonly appId?: number;
+}
+
+/** Resolves a bearer token to a principal; provided by the OAuth capability. */
+export type BearerResolver = (db: Pool, token: string) => Promise<Principal | undefined>;
+
+/**
+ * HTTP Basic with any user name and an API key as the password, or a bearer token.
+ * Every failure answers the same 401, so a caller learns nothing about which accounts exist.
+ */
+export async function authenticate(
+  db: Pool,
+  authorization: string | undefined,
+  resolveBearer: BearerResolver,
+): Promise<Principal> {
+  if (!authorization) throw new Unauthorized();
+  const [scheme, credentials] = splitOnce(authorization.trim(), ' ');
+  if (!credentials) throw new Unauthorized();
+  switch (scheme.toLowerCase()) {
+    case 'basic': {
+      const decoded = Buffer.from(credentials.trim(), 'base64').toString('utf8');
+      const [, password] = splitOnce(decoded, ':');
+      if (!password) throw new Unauthorized();
+      const principal = await principalForApiKey(db, password);
+      if (!principal) throw new Unauthorized();
+      return principal;
+    }
+    case 'bearer': {
+      const principal = await resolveBearer(db, credentials.trim());
+      if (!principal) throw new Unauthorized('the access token is invalid or expired', 'INVALID_TOKEN');
+      return principal;
+    }
+    default:
+      throw new Unauthorized();
+  }
+}
+
+async function principalForApiKey(db: Pool, key: string): Promise<Principal | undefined> {
+  const { rows } = await db.query<{ account_id: number; rights: Right }>(
+    'SELECT account_id, rights FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+    [hashApiKey(key)],
+  );
+  const row = rows[0];
+  return row ? { accountId: row.account_id, via: 'apiKey', rights: [row.rights] } : undefined;
+}
+
+function splitOnce(value: string, separator: string): [string, string | undefined] {
+  const index = value.indexOf(separator);
+  return index < 0 ? [value, undefined] : [value.slice(0, index), value.slice(index + 1)];
+}

@@ -1,0 +1,37 @@
+/**
+ * Seed 004's API method groups and the rights that open them. Every route names its group;
+ * an API key or an OAuth grant carries rights; a request passes when one of its rights
+ * opens the route's group.
+ */
+export const methodGroups = [
+  'general', // version, account info: any authenticated caller
+  'contactsWrite', // add/update/delete contacts, subscribe, groups changes
+  'contactsRead', // search and read contacts, groups
+  'activity', // contacts activity
+  'events', // generate event
+  'messages', // send messages, broadcasts
+  'settings', // connectors, sources, exports, webhooks, apps: account administration
+] as const;
+export type MethodGroup = (typeof methodGroups)[number];
+
+/** The rights of seed 004 (OAuth scopes) plus the API-key-only write-only variant. */
+export const rights = ['fullApi', 'events', 'eventsAndContacts', 'eventsAndContactsWrite', 'messages'] as const;
+export type Right = (typeof rights)[number];
+
+const groupsOpenedBy: Readonly<Record<Right, readonly MethodGroup[]>> = {
+  fullApi: methodGroups,
+  events: ['general', 'events'],
+  eventsAndContacts: ['general', 'events', 'contactsWrite', 'contactsRead', 'activity'],
+  eventsAndContactsWrite: ['general', 'events', 'contactsWrite'],
+  messages: ['general', 'messages'],
+};
+
+export function rightsOpen(granted: readonly Right[], group: MethodGroup): boolean {
+  return granted.some((right) => groupsOpenedBy[right].includes(group));
+}
+
+/** The narrowest right that opens a group, named in 403 answers. */
+export function rightFor(group: MethodGroup): Right {
+  const candidates: Right[] = ['events', 'eventsAndContactsWrite', 'eventsAndContacts', 'messages', 'fullApi'];
+  return candidates.find((right) => groupsOpenedBy[right].includes(group)) ?? 'fullApi';
+}

@@ -1,0 +1,105 @@
+import { AppError } from './errors';
+
+/**
+ * Every setting the platform reads from the environment, read once when a function starts.
+ * A missing required variable stops the function at start instead of failing later.
+ */
+export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents';
+
+export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
+  imports: 'IMPORT_QUEUE_URL',
+  exports: 'EXPORT_QUEUE_URL',
+  webhooks: 'WEBHOOK_QUEUE_URL',
+  triggerEvents: 'TRIGGER_EVENT_QUEUE_URL',
+};
+
+export type DatabaseSettings =
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'secret'; readonly host: string; readonly port: number; readonly database: string; readonly secretId: string };
+
+export interface PlatformConfig {
+  readonly runtime: 'aws' | 'local';
+  /** Production refuses loopback/private destinations for user-given hosts. */
+  readonly production: boolean;
+  readonly region: string;
+  readonly database: DatabaseSettings;
+  readonly databasePoolSize: number;
+  readonly sqsEndpoint?: string;
+  /** Only the queues this function may send to (each comes with its IAM grant in the stack). */
+  readonly queueUrls: Readonly<Partial<Record<QueueName, string>>>;
+  readonly secretsPrefix: string;
+  /** Local runtime only: key that encrypts the local secret store. */
+  readonly localSecretsKey?: string;
+  readonly schedulerGroup?: string;
+  readonly schedulerRoleArn?: string;
+  readonly schedulerTargets: Readonly<Record<string, string>>;
+  readonly publicBaseUrl: string;
+  readonly maxBodyBytes: number;
+  readonly rateLimitPerSecond: number;
+  readonly webhookRetryBaseSeconds: number;
+  readonly version: string;
+}
+
+export class ConfigMissing extends AppError {
+  constructor(variable: string) {
+    super('unavailable', 'CONFIG_MISSING', `environment variable ${variable} is not set`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ConfigMissing(name);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new AppError('unavailable', 'CONFIG_INVALID', `${name} must be a non-negative integer`);
+  return value;
+}
+
+export function readConfig(env: Env = process.env): PlatformConfig {
+  const runtime = env.SATELLITE_RUNTIME === 'local' ? 'local' : 'aws';
+  const database: DatabaseSettings = env.DATABASE_URL
+    ? { kind: 'url', url: env.DATABASE_URL }
+    : {
+        kind: 'secret',
+        host: required(env, 'DB_HOST'),
+        port: integer(env, 'DB_PORT', 5432),
+        database: required(env, 'DB_NAME'),
+        secretId: required(env, 'DB_SECRET_ARN'),
+      };
+  const queueUrls: Partial<Record<QueueName, string>> = {};
+  for (const [name, variable] of Object.entries(queueUrlVariables) as [QueueName, string][]) {
+    const url = env[variable];
+    if (url) queueUrls[name] = url;
+  }
+  const schedulerTargets: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const match = /^SCHEDULE_TARGET_([A-Z_]+)$/.exec(key);
+    if (match?.[1] && value) schedulerTargets[match[1].toLowerCase()] = value;
+  }
+  return {
+    runtime,
+    production: runtime === 'aws' ? env.SATELLITE_ALLOW_PRIVATE_HOSTS !== 'true' : env.SATELLITE_PRODUCTION === 'true',
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    database,
+    databasePoolSize: integer(env, 'DB_POOL_SIZE', runtime === 'aws' ? 2 : 10),
+    sqsEndpoint: env.SQS_ENDPOINT || undefined,
+    queueUrls,
+    secretsPrefix: env.SECRETS_PREFIX ?? 'satellite/',
+    localSecretsKey: runtime === 'local' ? required(env, 'SATELLITE_SECRETS_KEY') : undefined,
+    schedulerGroup: env.SCHEDULER_GROUP || undefined,
+    schedulerRoleArn: env.SCHEDULER_ROLE_ARN || undefined,
+    schedulerTargets,
+    publicBaseUrl: env.PUBLIC_BASE_URL ?? 'http://127.0.0.1:3000',
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
+    rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 200),
+    webhookRetryBaseSeconds: integer(env, 'WEBHOOK_RETRY_BASE_SECONDS', 60),
+    version: env.SATELLITE_VERSION ?? '1.0.0',
+  };
+}

@@ -1,0 +1,125 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { authenticate, type BearerResolver, type Principal } from '../accounts/authenticate';
+import { rightFor, rightsOpen } from '../accounts/rights';
+import { AppError, Forbidden, statusOfKind } from '../errors';
+import { logger } from '../logger';
+import type { Platform } from '../platform';
+import { RateLimiter } from './rate-limit';
+import { parseBody, parseCookies, parseInput, parseQuery } from './request';
+import type { Reply, Route } from './route';
+import { Router } from './router';
+
+export type ApiEvent = APIGatewayProxyEventV2;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+export type ApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+export interface ApiDependencies {
+  readonly platform: () => Promise<Platform>;
+  readonly routes: readonly Route[];
+  readonly resolveBearer: BearerResolver;
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+} as const;
+
+/**
+ * The HTTP API Lambda: API Gateway HTTP API (payload v2) in, structured result out.
+ * One middleware turns every thrown error into the error model; nothing else builds errors.
+ */
+export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
+  const router = new Router(dependencies.routes);
+  const limiter = new RateLimiter();
+
+  const dispatch = async (event: ApiEvent): Promise<ApiResult> => {
+    const platform = await dependencies.platform();
+    const requestId = event.requestContext.requestId;
+    const log = logger.createChild({ persistentKeys: { requestId } });
+    const headers = lowerCaseHeaders(event.headers);
+    const { route, params } = router.match(event.requestContext.http.method, event.rawPath);
+    const rawBody = decodeBody(event, platform.config.maxBodyBytes);
+
+    let principal: Principal | undefined;
+    if (route.access !== 'public') {
+      principal = await authenticate(platform.db, headers.authorization, dependencies.resolveBearer);
+      limiter.take(`account:${principal.accountId}`, platform.config.rateLimitPerSecond, platform.clock.now().getTime());
+      if (!rightsOpen(principal.rights, route.access)) {
+        throw new Forbidden(`this credential lacks the ${rightFor(route.access)} right needed here`, 'INSUFFICIENT_SCOPE');
+      }
+    }
+
+    const reply = await route.handle({
+      params: parseInput(route.params, params, 'path'),
+      query: parseInput(route.query, parseQuery(event.rawQueryString), 'query'),
+      body: route.body ? parseInput(route.body, parseBody(route.bodyFormat, headers['content-type'], rawBody), 'body') : undefined,
+      principal,
+      platform,
+      log,
+      requestId,
+      headers,
+      cookies: parseCookies(event.cookies),
+      rawBody,
+      sourceIp: event.requestContext.http.sourceIp,
+    });
+    return toResult(reply, requestId);
+  };
+
+  return middy<ApiEvent, ApiResult>().use(errorModel()).handler(dispatch);
+}
+
+function errorModel(): MiddlewareObj<ApiEvent, ApiResult> {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      const requestId = request.event.requestContext.requestId;
+      const log = logger.createChild({ persistentKeys: { requestId } });
+      if (error instanceof AppError) {
+        const status = statusOfKind[error.kind];
+        if (status >= 500) log.error('request failed', { code: error.code, message: error.message });
+        request.response = toResult(
+          {
+            status,
+            headers: error.headers,
+            body: { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } },
+          },
+          requestId,
+        );
+        return;
+      }
+      // Internals (stack, SQL, hosts) go to the log only; the caller gets a request id to quote.
+      log.error('unhandled error', error instanceof Error ? error : String(error));
+      request.response = toResult({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } }, requestId);
+    },
+  };
+}
+
+function toResult(reply: Reply, requestId: string): ApiResult {
+  const isText = typeof reply.body === 'string';
+  const headers: Record<string, string> = {
+    ...SECURITY_HEADERS,
+    'x-request-id': requestId,
+    ...(reply.body !== undefined && !isText ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+    ...reply.headers,
+  };
+  return {
+    statusCode: reply.status,
+    headers,
+    body: reply.body === undefined ? '' : isText ? (reply.body as string) : JSON.stringify(reply.body),
+    ...(reply.cookies ? { cookies: [...reply.cookies] } : {}),
+  };
+}
+
+function lowerCaseHeaders(headers: ApiEvent['headers']): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) result[name.toLowerCase()] = value;
+  return result;
+}
+
+function decodeBody(event: ApiEvent, maxBytes: number): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (body.length > maxBytes) throw new AppError('too_large', 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
+  return body;
+}

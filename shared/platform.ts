@@ -1,0 +1,84 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Pool } from 'pg';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { readConfig, type PlatformConfig } from './config';
+import { AppError } from './errors';
+import { EventBridgeScheduler } from './adapters/aws/eventbridge-scheduler';
+import { SecretsManagerSecrets } from './adapters/aws/secrets-manager';
+import { SqsQueue } from './adapters/aws/sqs-queue';
+import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
+import { TableScheduler } from './adapters/local/table-scheduler';
+import { systemClock, type Clock } from './ports/clock';
+import type { Queue } from './ports/queue';
+import type { Scheduler } from './ports/scheduler';
+import type { Secrets } from './ports/secrets';
+import { createPool } from './store/pool';
+
+/** Everything domain code may use, behind ports. Built once per function instance. */
+export interface Platform {
+  readonly config: PlatformConfig;
+  readonly db: Pool;
+  readonly queue: Queue;
+  readonly secrets: Secrets;
+  readonly scheduler: Scheduler;
+  readonly clock: Clock;
+}
+
+export interface PlatformOverrides {
+  readonly clock?: Clock;
+}
+
+const unboundScheduler: Scheduler = {
+  upsert: () => Promise.reject(new AppError('unavailable', 'SCHEDULER_NOT_BOUND', 'this function may not manage schedules')),
+  delete: () => Promise.reject(new AppError('unavailable', 'SCHEDULER_NOT_BOUND', 'this function may not manage schedules')),
+};
+
+export async function createPlatform(config: PlatformConfig, overrides: PlatformOverrides = {}): Promise<Platform> {
+  const clock = overrides.clock ?? systemClock;
+  const sqs = new SQSClient({
+    region: config.region,
+    ...(config.sqsEndpoint
+      ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+  const queue = new SqsQueue(sqs, config.queueUrls);
+
+  if (config.runtime === 'local') {
+    if (config.database.kind !== 'url') throw new AppError('unavailable', 'CONFIG_INVALID', 'the local runtime needs DATABASE_URL');
+    const db = await createPool(config.database, rejectSecretLookup, config.databasePoolSize);
+    return {
+      config,
+      db,
+      queue,
+      secrets: new EncryptedTableSecrets(db, config.localSecretsKey ?? ''),
+      scheduler: new TableScheduler(db, clock),
+      clock,
+    };
+  }
+
+  const secrets = new SecretsManagerSecrets(new SecretsManagerClient({ region: config.region }), config.secretsPrefix);
+  const db = await createPool(config.database, secrets, config.databasePoolSize);
+  const scheduler =
+    config.schedulerGroup && config.schedulerRoleArn
+      ? new EventBridgeScheduler(new SchedulerClient({ region: config.region }), config.schedulerGroup, config.schedulerRoleArn, config.schedulerTargets)
+      : unboundScheduler;
+  return { config, db, queue, secrets, scheduler, clock };
+}
+
+const rejectSecretLookup: Secrets = {
+  put: () => Promise.reject(new Error('no secret store before the database')),
+  get: () => Promise.reject(new Error('no secret store before the database')),
+  delete: () => Promise.reject(new Error('no secret store before the database')),
+};
+
+let fromEnvironment: Promise<Platform> | undefined;
+
+/** The platform of a deployed function, built from its environment on first use. */
+export function platformFromEnvironment(): Promise<Platform> {
+  fromEnvironment ??= createPlatform(readConfig()).catch((error: unknown) => {
+    fromEnvironment = undefined;
+    throw error;
+  });
+  return fromEnvironment;
+}

@@ -1,0 +1,51 @@
+import { RateLimiter } from '../../shared/http/rate-limit';
+import { route, ok } from '../../shared/http/route';
+import { Router } from '../../shared/http/router';
+import { nextRunAfter } from '../../shared/schedules/expression';
+
+describe('router', () => {
+  const handle = async () => ok({});
+  const router = new Router([
+    route({ method: 'PUT', path: '/api/v1/contact/{id}', access: 'contactsWrite', handle }),
+    route({ method: 'POST', path: '/api/v1/contact/subscribe', access: 'contactsWrite', handle }),
+  ]);
+
+  it('prefers a literal segment over a parameter', () => {
+    expect(router.match('POST', '/api/v1/contact/subscribe').route.path).toBe('/api/v1/contact/subscribe');
+  });
+
+  it('decodes parameters', () => {
+    expect(router.match('PUT', '/api/v1/contact/a%20b').params).toEqual({ id: 'a b' });
+  });
+
+  it('refuses a route declared twice', () => {
+    expect(() => new Router([route({ method: 'GET', path: '/x', access: 'public', handle }), route({ method: 'GET', path: '/x', access: 'public', handle })])).toThrow(/twice/);
+  });
+});
+
+describe('schedule expressions', () => {
+  it('aligns rates to the period', () => {
+    expect(nextRunAfter('rate(15 minutes)', new Date('2026-01-01T10:07:00Z')).toISOString()).toBe('2026-01-01T10:15:00.000Z');
+    expect(nextRunAfter('rate(1 hour)', new Date('2026-01-01T10:00:00Z')).toISOString()).toBe('2026-01-01T11:00:00.000Z');
+  });
+
+  it('runs a daily cron at the next occurrence', () => {
+    expect(nextRunAfter('cron(30 3 * * ? *)', new Date('2026-01-01T02:00:00Z')).toISOString()).toBe('2026-01-01T03:30:00.000Z');
+    expect(nextRunAfter('cron(30 3 * * ? *)', new Date('2026-01-01T03:30:00Z')).toISOString()).toBe('2026-01-02T03:30:00.000Z');
+  });
+
+  it('refuses what it cannot schedule', () => {
+    expect(() => nextRunAfter('rate(0 minutes)', new Date())).toThrow();
+    expect(() => nextRunAfter('at(2026-01-01T00:00:00)', new Date())).toThrow();
+  });
+});
+
+describe('rate limiter', () => {
+  it('refills at the configured rate', () => {
+    const limiter = new RateLimiter();
+    limiter.take('a', 2, 0);
+    limiter.take('a', 2, 0);
+    expect(() => limiter.take('a', 2, 0)).toThrow();
+    expect(() => limiter.take('a', 2, 500)).not.toThrow();
+  });
+});
