@@ -1,4 +1,229 @@
 import type { Migration } from '../migrate';
 
-/** Versions 300–399 belong to this capability (issue #3). */
-export const contactsMigrations: readonly Migration[] = [];
+/**
+ * Versions 300–399: the platform's own data (issue #3) — contacts and their channels,
+ * devices, messages, broadcasts, contact activities, events, orders, order items and the
+ * attribution of orders to activities (revenue). Exports (#6) read these tables; column
+ * names follow the seeds' dataset fields in snake_case.
+ */
+export const contactsMigrations: readonly Migration[] = [
+  {
+    version: 300,
+    name: 'platform data',
+    sql: `
+      CREATE TABLE contacts (
+        id                   bigint GENERATED ALWAYS AS IDENTITY (START WITH 100000) PRIMARY KEY,
+        account_id           bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        external_customer_id text,
+        first_name           text,
+        last_name            text,
+        language_code        text,
+        time_zone            text,
+        address              jsonb,
+        -- additional fields: {"<fieldId>": "<value>"}
+        fields               jsonb NOT NULL DEFAULT '{}'::jsonb,
+        -- SITE_AUTOMATED, I_MESSAGE, CAMPAIGN, IMPORT, MANUAL, SUBSCRIPTION, API, ORDER
+        source               text NOT NULL DEFAULT 'API',
+        confirmed            boolean NOT NULL DEFAULT true,
+        email_status         text,
+        total_sent           integer NOT NULL DEFAULT 0,
+        total_received       integer NOT NULL DEFAULT 0,
+        total_viewed         integer NOT NULL DEFAULT 0,
+        total_clicked        integer NOT NULL DEFAULT 0,
+        last_sent_at         timestamptz,
+        last_received_at     timestamptz,
+        last_viewed_at       timestamptz,
+        last_clicked_at      timestamptz,
+        created_at           timestamptz NOT NULL DEFAULT now(),
+        updated_at           timestamptz NOT NULL DEFAULT now(),
+        deleted_at           timestamptz
+      );
+      -- One contact per external ID and account, deleted ones included (they are restored).
+      CREATE UNIQUE INDEX contacts_external_id ON contacts(account_id, external_customer_id) WHERE external_customer_id IS NOT NULL;
+      CREATE INDEX contacts_account ON contacts(account_id, id);
+
+      -- email, sms, mobilepush, webpush, viber, telegram; at most two of a type per contact.
+      CREATE TABLE contact_channels (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id  bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        contact_id  bigint NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        type        text NOT NULL,
+        value       text NOT NULL,
+        -- lower-cased email, digits-only phone: what matching compares
+        normalized  text NOT NULL,
+        position    smallint NOT NULL DEFAULT 0,
+        created_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX contact_channels_lookup ON contact_channels(account_id, type, normalized);
+      CREATE INDEX contact_channels_contact ON contact_channels(contact_id);
+
+      CREATE TABLE devices (
+        id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id      bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        contact_id      bigint REFERENCES contacts(id) ON DELETE SET NULL,
+        device_id       text NOT NULL,
+        application_id  integer,
+        app_version     text,
+        category        text,
+        device_model    text,
+        language_code   text,
+        os_type         text,
+        os_version      text,
+        push_token      text,
+        time_zone       text,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (account_id, device_id)
+      );
+
+      CREATE TABLE messages (
+        id               bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000) PRIMARY KEY,
+        account_id       bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name             text NOT NULL,
+        -- Email, SMS, Web Push, Viber, Mobile Push, AppInbox, Widget, In-App, Telegram
+        media_type       text NOT NULL DEFAULT 'Email',
+        subject          text,
+        sender           text,
+        reply_to         text,
+        tags             text[] NOT NULL DEFAULT '{}',
+        language         text,
+        annoyance_level  integer,
+        created_at       timestamptz NOT NULL DEFAULT now(),
+        updated_at       timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX messages_account ON messages(account_id, id);
+
+      CREATE TABLE broadcasts (
+        id          bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000) PRIMARY KEY,
+        account_id  bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        message_id  bigint REFERENCES messages(id) ON DELETE SET NULL,
+        name        text NOT NULL,
+        media_type  text NOT NULL DEFAULT 'Email',
+        group_ids   bigint[] NOT NULL DEFAULT '{}',
+        -- IDLE, RUNNING, PAUSED, SCHEDULED, UNCONFIRMED, CONSIDERATION, BLOCKED
+        status      text NOT NULL DEFAULT 'SCHEDULED',
+        started_at  timestamptz,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX broadcasts_account ON broadcasts(account_id, id);
+
+      -- Seed 001's activity fields; one row per activity, in the order it was recorded.
+      CREATE TABLE contact_activities (
+        id                    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id            bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        contact_id            bigint REFERENCES contacts(id) ON DELETE SET NULL,
+        iid                   uuid NOT NULL DEFAULT gen_random_uuid(),
+        -- DELIVERED, UNDELIVERED, RECEIVED, UNSUBSCRIBED, CLICKED, SPAM, SUBSCRIPTION_CHANGED, PUSH_SUBSCRIBED, SENT, ...
+        activity_status       text NOT NULL,
+        media_type            text NOT NULL,
+        occurred_at           timestamptz NOT NULL,
+        external_customer_id  text,
+        email                 text,
+        sms                   text,
+        viber                 text,
+        mobilepush            text,
+        webpush               text,
+        message_id            bigint,
+        message_instance_id   bigint,
+        message_name          text,
+        message_tags          text,
+        message_language_code text,
+        message_url           text,
+        broadcast_id          bigint,
+        -- IM (triggered) or Group (bulk)
+        campaign_type         text,
+        click_event_link      text,
+        status_description    text,
+        hard_bounce           boolean,
+        sender_name           text,
+        utm_campaign          text,
+        source_event_id       bigint,
+        source_event_key      text,
+        source_event_type_id  bigint,
+        source_event_type_key text,
+        workflow_id           bigint,
+        workflow_block_id     text,
+        workflow_instance_id  text,
+        subscriptions         text[],
+        status_data           jsonb NOT NULL DEFAULT '{}'::jsonb,
+        created_at            timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX contact_activities_account_time ON contact_activities(account_id, occurred_at);
+      CREATE INDEX contact_activities_contact ON contact_activities(contact_id, occurred_at);
+
+      CREATE TABLE event_types (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id  bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        key         text NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (account_id, key)
+      );
+
+      CREATE TABLE events (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id     bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        event_type_id  bigint NOT NULL REFERENCES event_types(id) ON DELETE CASCADE,
+        event_key      uuid NOT NULL DEFAULT gen_random_uuid(),
+        key_value      text,
+        contact_id     bigint REFERENCES contacts(id) ON DELETE SET NULL,
+        -- [{"name": "...", "value": "..."}] in the order given
+        params         jsonb NOT NULL DEFAULT '[]'::jsonb,
+        occurred_at    timestamptz NOT NULL DEFAULT now(),
+        created_at     timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX events_account_time ON events(account_id, occurred_at);
+
+      CREATE TABLE orders (
+        id                 bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000) PRIMARY KEY,
+        account_id         bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        contact_id         bigint REFERENCES contacts(id) ON DELETE SET NULL,
+        external_order_id  text NOT NULL,
+        external_customer_id text,
+        -- INITIALIZED, IN PROGRESS, DELIVERED, CANCELED
+        status             text NOT NULL,
+        total_cost         numeric(18,4) NOT NULL,
+        discount           numeric(18,4),
+        currency           text,
+        delivery_address   text,
+        delivery_method    text,
+        payment_method     text,
+        email              text,
+        phone              text,
+        first_name         text,
+        last_name          text,
+        ordered_at         timestamptz NOT NULL,
+        created_at         timestamptz NOT NULL DEFAULT now(),
+        updated_at         timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (account_id, external_order_id)
+      );
+
+      CREATE TABLE order_items (
+        id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id           bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        order_id             bigint NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+        external_product_id  text NOT NULL,
+        name                 text,
+        description          text,
+        cost                 numeric(18,4),
+        quantity             integer NOT NULL DEFAULT 1,
+        url                  text,
+        image_url            text,
+        created_at           timestamptz NOT NULL DEFAULT now(),
+        updated_at           timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (order_id, external_product_id)
+      );
+
+      -- Revenue: an order attributed to the activity (a click, an open) that led to it.
+      CREATE TABLE revenue_attributions (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        order_id     bigint NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+        activity_id  bigint NOT NULL REFERENCES contact_activities(id) ON DELETE CASCADE,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        updated_at   timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (order_id, activity_id)
+      );
+    `,
+  },
+];
