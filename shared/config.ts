@@ -37,6 +37,8 @@ export interface PlatformConfig {
   readonly maxBodyBytes: number;
   readonly rateLimitPerSecond: number;
   readonly webhookRetryBaseSeconds: number;
+  /** One webhook request (verification GET or delivery POST) gives up after this long. */
+  readonly webhookTimeoutMs: number;
   readonly version: string;
 }
 
@@ -100,6 +102,7 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 200),
     webhookRetryBaseSeconds: integer(env, 'WEBHOOK_RETRY_BASE_SECONDS', 60),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
     version: env.SATELLITE_VERSION ?? '1.0.0',
   };
 }

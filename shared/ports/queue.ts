@@ -12,4 +12,6 @@ export interface OutgoingMessage {
 /** The only thing domain code knows about SQS. */
 export interface Queue {
   send(queue: QueueName, messages: readonly OutgoingMessage[]): Promise<void>;
+  /** Keeps received messages invisible for `seconds` more (a consumer's backoff); 0 returns them at once. */
+  delayRedelivery(queue: QueueName, receiptHandles: readonly string[], seconds: number): Promise<void>;
 }
