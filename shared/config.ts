@@ -34,12 +34,21 @@ export interface PlatformConfig {
   readonly schedulerRoleArn?: string;
   readonly schedulerTargets: Readonly<Record<string, string>>;
   readonly publicBaseUrl: string;
+  /** OAuth token lifetimes (seed 004: 172,800 s and 2,592,000 s by default). */
+  readonly oauthAccessTokenSeconds: number;
+  readonly oauthRefreshTokenSeconds: number;
   readonly maxBodyBytes: number;
   readonly rateLimitPerSecond: number;
   readonly webhookRetryBaseSeconds: number;
   /** One webhook request (verification GET or delivery POST) gives up after this long. */
   readonly webhookTimeoutMs: number;
   readonly version: string;
+  /** Overrides the BigQuery REST endpoint (tests point it at a local wire double). */
+  readonly bigQueryApiEndpoint?: string;
+  /** Bounds every query Satellite runs on a customer's BigQuery project. */
+  readonly bigQueryMaximumBytesBilled: number;
+  readonly connectorConnectTimeoutMs: number;
+  readonly connectorStatementTimeoutMs: number;
 }
 
 export class ConfigMissing extends AppError {
@@ -99,10 +108,16 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     schedulerRoleArn: env.SCHEDULER_ROLE_ARN || undefined,
     schedulerTargets,
     publicBaseUrl: env.PUBLIC_BASE_URL ?? 'http://127.0.0.1:3000',
+    oauthAccessTokenSeconds: integer(env, 'OAUTH_ACCESS_TOKEN_SECONDS', 172_800),
+    oauthRefreshTokenSeconds: integer(env, 'OAUTH_REFRESH_TOKEN_SECONDS', 2_592_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
     rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 200),
     webhookRetryBaseSeconds: integer(env, 'WEBHOOK_RETRY_BASE_SECONDS', 60),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
     version: env.SATELLITE_VERSION ?? '1.0.0',
+    bigQueryApiEndpoint: env.BIGQUERY_API_ENDPOINT || undefined,
+    bigQueryMaximumBytesBilled: integer(env, 'BIGQUERY_MAXIMUM_BYTES_BILLED', 10 * 1024 ** 3),
+    connectorConnectTimeoutMs: integer(env, 'CONNECTOR_CONNECT_TIMEOUT_MS', 10_000),
+    connectorStatementTimeoutMs: integer(env, 'CONNECTOR_STATEMENT_TIMEOUT_MS', 30_000),
   };
 }

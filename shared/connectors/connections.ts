@@ -1,0 +1,385 @@
+import { BigQuery } from '@google-cloud/bigquery';
+import { Client, Pool, type PoolClient, type ClientConfig } from 'pg';
+import { AppError } from '../errors';
+import { resolveDestination, type ResolvedDestination } from '../net/destination-guard';
+import type { Platform } from '../platform';
+import { ConnectorFailed, ConnectorNotFound } from './errors';
+import type { ContactKeyField, ServiceAccountKey, SslMode, UniqueKey } from './settings';
+
+export interface PostgresSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly sslMode: SslMode;
+  readonly caCertificate?: string;
+}
+
+export interface BigQuerySettings {
+  readonly projectId: string;
+  readonly clientEmail: string;
+  readonly location?: string;
+}
+
+/** A saved connector as domain code sees it: settings, never the credential itself. */
+export interface Connector {
+  readonly id: number;
+  readonly accountId: number;
+  readonly kind: 'postgres' | 'bigquery';
+  readonly name: string;
+  readonly uniqueKey: { readonly column: string; readonly contactField: ContactKeyField };
+  readonly postgres?: PostgresSettings;
+  readonly bigquery?: BigQuerySettings;
+  /** Where the password or key lives in the secrets port. */
+  readonly secretRef: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface Queryable {
+  query<R extends object>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+export interface ConnectorRow {
+  id: number;
+  account_id: number;
+  kind: 'postgres' | 'bigquery';
+  name: string;
+  settings: Record<string, unknown>;
+  unique_key_column: string;
+  unique_key_contact_field: string;
+  secret_ref: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function connectorFromRow(row: ConnectorRow): Connector {
+  const uniqueKey: UniqueKey = { column: row.unique_key_column, contactField: row.unique_key_contact_field as ContactKeyField };
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    kind: row.kind,
+    name: row.name,
+    uniqueKey,
+    ...(row.kind === 'postgres' ? { postgres: row.settings as unknown as PostgresSettings } : { bigquery: row.settings as unknown as BigQuerySettings }),
+    secretRef: row.secret_ref,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export async function getConnector(db: Queryable, accountId: number, connectorId: number): Promise<Connector> {
+  const { rows } = await db.query<ConnectorRow>('SELECT * FROM connectors WHERE account_id = $1 AND id = $2', [accountId, connectorId]);
+  const row = rows[0];
+  if (!row) throw new ConnectorNotFound();
+  return connectorFromRow(row);
+}
+
+/* ---------------------------------------------------------------- PostgreSQL */
+
+export interface PostgresWorkOptions {
+  /** Default true: the work runs in a READ ONLY transaction. False hands over a plain session (exports manage their own transactions). */
+  readonly readOnly?: boolean;
+  readonly statementTimeoutMs?: number;
+}
+
+/** Settings plus credential, saved or not (the "Check connection" button checks unsaved ones). */
+export interface PostgresTarget {
+  readonly settings: PostgresSettings;
+  readonly password: string;
+}
+
+interface PostgresSecret {
+  readonly password: string;
+}
+
+export async function readPostgresPassword(platform: Platform, connector: Connector): Promise<string> {
+  return (JSON.parse(await platform.secrets.get(connector.secretRef)) as PostgresSecret).password;
+}
+
+/**
+ * Runs `work` on a pooled connection to the connector's database. Pools are per connector
+ * version and per platform; the host is resolved (and refused if internal in production)
+ * once per pool, and every connection goes to that address.
+ */
+export async function withPostgresConnection<T>(
+  platform: Platform,
+  connector: Connector,
+  work: (client: PoolClient) => Promise<T>,
+  options: PostgresWorkOptions = {},
+): Promise<T> {
+  if (!connector.postgres) throw new AppError('invalid', 'CONNECTOR_KIND_MISMATCH', 'this connector is not a PostgreSQL connector');
+  const pool = await poolFor(platform, connector);
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw postgresFailure(error, connector.postgres);
+  }
+  return runWork(platform, client, work, options, (broken) => client.release(broken));
+}
+
+/** One unpooled connection for unsaved settings; closed when `work` ends. */
+export async function withPostgresTarget<T>(
+  platform: Platform,
+  target: PostgresTarget,
+  work: (client: Client, session: PostgresSession) => Promise<T>,
+  options: PostgresWorkOptions = {},
+): Promise<T> {
+  const destination = await resolve(platform, target.settings.host);
+  const { client, session } = await openClient(platform, target, destination);
+  return runWork(platform, client, (connected) => work(connected, session), options, () => void client.end().catch(() => undefined));
+}
+
+export interface PostgresSession {
+  /** Whether TLS was negotiated (false after `prefer` fell back to plain TCP, or with `disable`). */
+  readonly ssl: boolean;
+  readonly address: string;
+}
+
+async function runWork<C extends Client, T>(
+  platform: Platform,
+  client: C,
+  work: (client: C) => Promise<T>,
+  options: PostgresWorkOptions,
+  done: (broken?: Error) => void,
+): Promise<T> {
+  const readOnly = options.readOnly ?? true;
+  const timeout = String(options.statementTimeoutMs ?? platform.config.connectorStatementTimeoutMs);
+  let broken: Error | undefined;
+  try {
+    if (readOnly) {
+      await client.query('BEGIN READ ONLY');
+      // set_config takes bind parameters, unlike SET; UTC makes timestamptz text unambiguous.
+      await client.query("SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', 'UTC', true)", [timeout]);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    }
+    await client.query("SELECT set_config('statement_timeout', $1, false), set_config('TimeZone', 'UTC', false)", [timeout]);
+    return await work(client);
+  } catch (error) {
+    if (readOnly) await client.query('ROLLBACK').catch(() => undefined);
+    if (isConnectionLoss(error)) broken = error as Error;
+    throw mapQueryError(error);
+  } finally {
+    done(broken);
+  }
+}
+
+const poolsByPlatform = new WeakMap<Platform, Map<number, { version: string; pool: Promise<Pool> }>>();
+
+async function poolFor(platform: Platform, connector: Connector): Promise<Pool> {
+  let pools = poolsByPlatform.get(platform);
+  if (!pools) {
+    pools = new Map();
+    poolsByPlatform.set(platform, pools);
+  }
+  const existing = pools.get(connector.id);
+  if (existing?.version === connector.updatedAt) return existing.pool;
+  if (existing) void existing.pool.then((pool) => pool.end()).catch(() => undefined);
+  const created = createPool(platform, connector);
+  pools.set(connector.id, { version: connector.updatedAt, pool: created });
+  created.catch(() => pools.delete(connector.id));
+  return created;
+}
+
+async function createPool(platform: Platform, connector: Connector): Promise<Pool> {
+  const settings = connector.postgres!;
+  const target = { settings, password: await readPostgresPassword(platform, connector) };
+  const destination = await resolve(platform, settings.host);
+  // Settle `prefer` once with a real handshake so every pooled connection uses the same mode.
+  const { client, session } = await openClient(platform, target, destination);
+  await client.end().catch(() => undefined);
+  const pool = new Pool({ ...clientConfig(platform, target, destination, session.ssl), max: 3, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+  pool.on('error', () => undefined); // an idle connection dropped by the server; the next checkout reconnects
+  return pool;
+}
+
+/** Ends the connector pools of a platform (tests, and the local runtime on shutdown). */
+export async function closeConnectorPools(platform: Platform): Promise<void> {
+  const pools = poolsByPlatform.get(platform);
+  if (!pools) return;
+  poolsByPlatform.delete(platform);
+  await Promise.all([...pools.values()].map((entry) => entry.pool.then((pool) => pool.end()).catch(() => undefined)));
+}
+
+async function resolve(platform: Platform, host: string): Promise<ResolvedDestination> {
+  return resolveDestination(host, { allowInternal: !platform.config.production });
+}
+
+async function openClient(platform: Platform, target: PostgresTarget, destination: ResolvedDestination): Promise<{ client: Client; session: PostgresSession }> {
+  const wantsSsl = target.settings.sslMode !== 'disable';
+  try {
+    return await connectOnce(platform, target, destination, wantsSsl);
+  } catch (error) {
+    const failure = postgresFailure(error, target.settings);
+    if (target.settings.sslMode === 'prefer' && failure.connectorCode === 'SSL_NOT_SUPPORTED') {
+      try {
+        return await connectOnce(platform, target, destination, false);
+      } catch (plainError) {
+        throw postgresFailure(plainError, { ...target.settings, sslMode: 'disable' });
+      }
+    }
+    throw failure;
+  }
+}
+
+async function connectOnce(platform: Platform, target: PostgresTarget, destination: ResolvedDestination, ssl: boolean): Promise<{ client: Client; session: PostgresSession }> {
+  const client = new Client(clientConfig(platform, target, destination, ssl));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return { client, session: { ssl, address: destination.address } };
+}
+
+function clientConfig(platform: Platform, target: PostgresTarget, destination: ResolvedDestination, ssl: boolean): ClientConfig {
+  const { settings } = target;
+  return {
+    host: destination.address,
+    port: settings.port,
+    database: settings.database,
+    user: settings.user,
+    password: target.password,
+    connectionTimeoutMillis: platform.config.connectorConnectTimeoutMs,
+    query_timeout: platform.config.connectorStatementTimeoutMs + 5_000,
+    application_name: 'satellite',
+    ssl: ssl ? sslOptions(settings, destination) : false,
+  };
+}
+
+function sslOptions(settings: PostgresSettings, destination: ResolvedDestination): ClientConfig['ssl'] {
+  if (settings.sslMode !== 'verify-full') return { rejectUnauthorized: false };
+  // We connect to the resolved address; the certificate must still name the host the user gave.
+  const hostIsName = destination.host !== destination.address && !/^[\d.:]+$/.test(destination.host);
+  return {
+    rejectUnauthorized: true,
+    ...(settings.caCertificate ? { ca: settings.caCertificate } : {}),
+    ...(hostIsName ? { servername: destination.host } : {}),
+  };
+}
+
+interface DriverError {
+  code?: string;
+  message?: string;
+}
+
+const certificateErrors = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
+/** Maps a connect failure to one connector error code (and a message of our own). */
+export function postgresFailure(error: unknown, settings: Pick<PostgresSettings, 'host' | 'port' | 'database' | 'user' | 'sslMode'>): ConnectorFailed {
+  if (error instanceof ConnectorFailed) return error;
+  if (error instanceof AppError) return new ConnectorFailed(error.code === 'DNS_NOT_FOUND' ? 'DNS_NOT_FOUND' : 'DESTINATION_NOT_ALLOWED', error.message);
+  const { code = '', message = '' } = (error ?? {}) as DriverError;
+  const where = `${settings.host}:${settings.port}`;
+  if (code === 'ECONNREFUSED') return new ConnectorFailed('CONNECTION_REFUSED', `nothing accepts connections at ${where}`);
+  if (code === 'ETIMEDOUT' || /timeout/i.test(message)) return new ConnectorFailed('CONNECTION_TIMEOUT', `${where} did not answer in time`);
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectorFailed('HOST_UNREACHABLE', `no route to ${where}`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectorFailed('DNS_NOT_FOUND', `the host ${settings.host} could not be resolved`);
+  if (certificateErrors.has(code) || /certificate|self.signed/i.test(message)) {
+    return new ConnectorFailed('CERTIFICATE_REJECTED', `the server's certificate was not accepted for ${settings.host} (check the CA certificate and the host name)`);
+  }
+  if (message === 'The server does not support SSL connections') {
+    return new ConnectorFailed('SSL_NOT_SUPPORTED', `${where} does not support SSL; use sslMode disable (or prefer) to connect without it`);
+  }
+  if (code === '3D000') return new ConnectorFailed('DATABASE_NOT_FOUND', `the database ${JSON.stringify(settings.database)} does not exist`);
+  if (code === '28000' && /no encryption/i.test(message)) {
+    return new ConnectorFailed('SSL_REQUIRED', 'the server requires an SSL connection; use sslMode require or verify-full');
+  }
+  if (code === '28P01' || code === '28000') {
+    return new ConnectorFailed('AUTHENTICATION_FAILED', `the server refused user ${JSON.stringify(settings.user)} with this password`);
+  }
+  if (code === '53300') return new ConnectorFailed('CONNECTION_REFUSED', `${where} has no free connections`);
+  if (code === 'ECONNRESET' || /terminated unexpectedly|Connection terminated/i.test(message)) {
+    return new ConnectorFailed('CONNECTION_FAILED', `${where} closed the connection during the handshake`);
+  }
+  return new ConnectorFailed('CONNECTION_FAILED', `could not connect to ${where}`);
+}
+
+function isConnectionLoss(error: unknown): boolean {
+  const { code = '', message = '' } = (error ?? {}) as DriverError;
+  return code === 'ECONNRESET' || code === '57P01' || /Connection terminated|not queryable/i.test(message);
+}
+
+/** Query-time failures that a user can act on keep a connector code; others pass through. */
+function mapQueryError(error: unknown): unknown {
+  const { code = '', message = '' } = (error ?? {}) as DriverError;
+  if (code === '57014' || /Query read timeout/.test(message)) return new ConnectorFailed('QUERY_TIMEOUT', 'the query took longer than the statement timeout');
+  if (code === '25006') return new ConnectorFailed('READ_ONLY_DESTINATION', 'the database accepts no writes for this role or session');
+  if (code === '42501') return new ConnectorFailed('PERMISSION_DENIED', 'the role lacks a privilege this operation needs');
+  return error;
+}
+
+/* ------------------------------------------------------------------ BigQuery */
+
+const BIGQUERY_SCOPE = 'https://www.googleapis.com/auth/bigquery';
+
+export async function readServiceAccountKey(platform: Platform, connector: Connector): Promise<ServiceAccountKey> {
+  return JSON.parse(await platform.secrets.get(connector.secretRef)) as ServiceAccountKey;
+}
+
+/** A BigQuery client for the connector's project, signed with its key from the secrets port. */
+export async function bigQueryFor(platform: Platform, connector: Connector): Promise<BigQuery> {
+  if (!connector.bigquery) throw new AppError('invalid', 'CONNECTOR_KIND_MISMATCH', 'this connector is not a BigQuery connector');
+  return bigQueryClient(platform, await readServiceAccountKey(platform, connector), connector.bigquery.location);
+}
+
+export function bigQueryClient(platform: Platform, key: ServiceAccountKey, location?: string): BigQuery {
+  const client = new BigQuery({
+    projectId: key.project_id,
+    credentials: { client_email: key.client_email, private_key: key.private_key },
+    scopes: [BIGQUERY_SCOPE],
+    ...(platform.config.bigQueryApiEndpoint ? { apiEndpoint: platform.config.bigQueryApiEndpoint } : {}),
+    ...(location ? { location } : {}),
+    maxRetries: 2,
+  });
+  // Self-signed JWT access (signed with the key on every request, as Google's client
+  // libraries prefer for service accounts): no token exchange, and a deleted key is seen on
+  // the first API call. It also lets the whole auth path run against BIGQUERY_API_ENDPOINT.
+  client.authClient.useJWTAccessWithScope = true;
+  return client;
+}
+
+interface GoogleApiError {
+  code?: number | string;
+  message?: string;
+  errors?: { reason?: string; message?: string }[];
+  response?: { status?: number };
+}
+
+/** Maps a BigQuery API failure to a connector error code. */
+export function bigQueryFailure(error: unknown, projectId: string): ConnectorFailed | unknown {
+  if (error instanceof AppError) return error;
+  const { code, message = '', errors = [], response } = (error ?? {}) as GoogleApiError;
+  const status = typeof code === 'number' ? code : response?.status;
+  const reason = errors[0]?.reason ?? '';
+  if (status === 401 || reason === 'authError' || /invalid_grant|invalid JWT|unauthenticated/i.test(message)) {
+    return new ConnectorFailed('BIGQUERY_KEY_REVOKED', 'Google refused the service-account key (deleted, disabled or revoked)');
+  }
+  if (status === 403) return new ConnectorFailed('BIGQUERY_PERMISSION_DENIED', `the service account lacks a BigQuery permission on project ${projectId}`);
+  if (status === 404 && /dataset/i.test(message) && !/project/i.test(message)) {
+    return new ConnectorFailed('BIGQUERY_DATASET_NOT_FOUND', 'the dataset does not exist in this project');
+  }
+  if (status === 404 && /table/i.test(message)) return error;
+  if (status === 404) return new ConnectorFailed('BIGQUERY_PROJECT_NOT_FOUND', `the project ${projectId} does not exist or is not visible to this key`);
+  if (status === 400) return new ConnectorFailed('BIGQUERY_QUERY_FAILED', 'BigQuery rejected the query');
+  if (typeof status === 'number' && status >= 500) return new ConnectorFailed('BIGQUERY_UNAVAILABLE', 'BigQuery is unavailable; try again later');
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|fetch failed/i.test(message)) return new ConnectorFailed('BIGQUERY_UNAVAILABLE', 'BigQuery could not be reached');
+  return error;
+}

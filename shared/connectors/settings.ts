@@ -1,0 +1,130 @@
+import { createPrivateKey } from 'node:crypto';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { ValidationFailed } from '../errors';
+
+/**
+ * What a user sends to create or check a connector, validated at the edge. The password
+ * and the service-account key are credentials: they go to the secrets port and nowhere else.
+ */
+
+/** libpq's names. `prefer` tries TLS and falls back to plain TCP (then warns NOT_SSL). */
+export const sslModes = ['disable', 'prefer', 'require', 'verify-full'] as const;
+export type SslMode = (typeof sslModes)[number];
+
+/** The contact field a source's key column matches: a channel, an id, or an additional field (`field:<id>`). */
+export type ContactKeyField = 'email' | 'sms' | 'externalCustomerId' | 'contactId' | `field:${number}`;
+
+const contactKeyField = z
+  .string()
+  .transform((value) => (value === 'phone' ? 'sms' : value))
+  .refine((value) => /^(email|sms|externalCustomerId|contactId|field:[1-9]\d{0,17})$/.test(value), {
+    message: 'one of email, sms (phone), externalCustomerId, contactId or field:<additional field id>',
+  })
+  .transform((value) => value as ContactKeyField);
+
+export const uniqueKeySchema = z.object({
+  column: z.string().trim().min(1).max(300),
+  contactField: contactKeyField,
+});
+export type UniqueKey = z.output<typeof uniqueKeySchema>;
+
+const hostnamePattern = /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*\.?$/;
+const host = z
+  .string()
+  .trim()
+  .refine((value) => isIP(value.replace(/^\[|\]$/g, '')) !== 0 || hostnamePattern.test(value), { message: 'a domain name or an IP address' });
+
+const name = z.string().trim().min(1).max(200);
+
+const postgresFields = {
+  name,
+  host,
+  port: z.number().int().min(1).max(65_535).default(5432),
+  database: z.string().min(1).max(63),
+  user: z.string().min(1).max(63),
+  sslMode: z.enum(sslModes).default('prefer'),
+  /** PEM of the CA that signed the server's certificate (verify-full only). */
+  caCertificate: z.string().max(64 * 1024).includes('-----BEGIN CERTIFICATE-----').optional(),
+  uniqueKey: uniqueKeySchema,
+};
+
+function caOnlyWithVerifyFull(value: { sslMode: SslMode; caCertificate?: string | undefined }, context: z.core.$RefinementCtx): void {
+  if (value.caCertificate && value.sslMode !== 'verify-full') {
+    context.addIssue({ code: 'custom', path: ['caCertificate'], message: 'a CA certificate is only used with sslMode verify-full' });
+  }
+}
+
+export const postgresConnectorInput = z
+  .object({ kind: z.literal('postgres'), ...postgresFields, password: z.string().min(1).max(1024) })
+  .strict()
+  .superRefine(caOnlyWithVerifyFull);
+
+export const bigQueryConnectorInput = z
+  .object({
+    kind: z.literal('bigquery'),
+    name,
+    /** The service-account key file: as uploaded (a JSON string) or already parsed. */
+    key: z.union([z.string().max(64 * 1024), z.record(z.string(), z.unknown())]),
+    /** Where queries run (`US`, `EU`, `europe-west1` …); BigQuery's default when omitted. */
+    location: z.string().trim().min(1).max(64).optional(),
+    uniqueKey: uniqueKeySchema,
+  })
+  .strict();
+
+export const connectorInput = z.discriminatedUnion('kind', [postgresConnectorInput, bigQueryConnectorInput]);
+export type ConnectorInput = z.output<typeof connectorInput>;
+
+/** Updates keep the stored credential when none is sent. */
+export const connectorUpdate = z.discriminatedUnion('kind', [
+  z
+    .object({ kind: z.literal('postgres'), ...postgresFields, password: z.string().min(1).max(1024).optional() })
+    .strict()
+    .superRefine(caOnlyWithVerifyFull),
+  bigQueryConnectorInput.extend({ key: bigQueryConnectorInput.shape.key.optional() }).strict(),
+]);
+export type ConnectorUpdate = z.output<typeof connectorUpdate>;
+
+export interface ServiceAccountKey {
+  readonly type: 'service_account';
+  readonly project_id: string;
+  readonly client_email: string;
+  readonly private_key: string;
+  readonly private_key_id?: string;
+  readonly token_uri?: string;
+}
+
+const serviceAccountKey = z.looseObject({
+  type: z.literal('service_account'),
+  project_id: z.string().regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$|^[a-z0-9.-]+:[a-z][a-z0-9-]{4,61}[a-z0-9]$/, 'a Google Cloud project id'),
+  client_email: z.email(),
+  private_key: z.string().includes('PRIVATE KEY'),
+  private_key_id: z.string().optional(),
+  token_uri: z.url().optional(),
+});
+
+/** Checks that the uploaded file is a service-account key we can sign with. */
+export function parseServiceAccountKey(input: string | Record<string, unknown>): ServiceAccountKey {
+  let candidate: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      candidate = JSON.parse(input);
+    } catch {
+      throw keyMalformed([{ message: 'the key file is not JSON' }]);
+    }
+  }
+  const parsed = serviceAccountKey.safeParse(candidate);
+  if (!parsed.success) {
+    throw keyMalformed(parsed.error.issues.map((issue) => ({ path: ['key', ...issue.path.map(String)].join('.'), message: issue.message })));
+  }
+  try {
+    createPrivateKey(parsed.data.private_key);
+  } catch {
+    throw keyMalformed([{ path: 'key.private_key', message: 'the private key cannot be read' }]);
+  }
+  return parsed.data as ServiceAccountKey;
+}
+
+function keyMalformed(details: { path?: string; message: string }[]): ValidationFailed {
+  return new ValidationFailed('the service-account key must be a JSON key with type, project_id, client_email and private_key', details, 'BIGQUERY_KEY_MALFORMED');
+}
