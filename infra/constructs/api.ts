@@ -1,0 +1,47 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { SatelliteDatabase } from './database';
+import { SatelliteFunction } from './satellite-function';
+
+export interface SatelliteApiProps {
+  readonly database: SatelliteDatabase;
+  readonly rateLimitPerSecond: number;
+}
+
+/** The HTTP API: every route (REST, OAuth pages and endpoints) goes to one API Lambda. */
+export class SatelliteApi extends Construct {
+  readonly handler: SatelliteFunction;
+  readonly httpApi: HttpApi;
+
+  constructor(scope: Construct, id: string, props: SatelliteApiProps) {
+    super(scope, id);
+    this.handler = new SatelliteFunction(this, 'Handler', {
+      functionDir: 'api',
+      description: 'Satellite HTTP API',
+      timeout: Duration.seconds(29),
+      vpc: props.database.vpc,
+      securityGroup: props.database.functionSecurityGroup,
+      environment: { RATE_LIMIT_PER_SECOND: String(props.rateLimitPerSecond) },
+    }).bindDatabase(props.database);
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'Satellite API',
+      createDefaultStage: false,
+      defaultIntegration: new HttpLambdaIntegration('Integration', this.handler),
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS });
+    this.httpApi.addStage('Stage', {
+      stageName: '$default',
+      autoDeploy: true,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.jsonWithStandardFields() },
+      // Gateway-wide ceiling; the per-account limit is enforced in the function (429).
+      throttle: { rateLimit: 2000, burstLimit: 4000 },
+    });
+    this.handler.addEnvironment('PUBLIC_BASE_URL', this.httpApi.apiEndpoint);
+    Validations.of(this.httpApi).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'Authentication (API keys over HTTP Basic, OAuth bearer tokens) and per-method-group authorisation happen in the API function; OAuth endpoints must be public.' });
+  }
+}

@@ -1,0 +1,141 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
+import { SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import path from 'node:path';
+import { queueUrlVariables, type QueueName } from '../../shared/config';
+import type { SatelliteDatabase } from './database';
+
+export interface SatelliteFunctionProps {
+  /** Folder under `functions/` holding `handler.ts`. */
+  readonly functionDir: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly vpc: IVpc;
+  readonly securityGroup: ISecurityGroup;
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * Every Satellite Lambda: Node 22 on arm64, bundled by the local esbuild (no Docker), in the
+ * VPC's private subnets, JSON logs kept a month. `bind*` helpers give a function an
+ * environment variable and the IAM grant that goes with it in one call.
+ */
+export class SatelliteFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: SatelliteFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    super(scope, id, {
+      entry: path.join(ROOT, 'functions', props.functionDir, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: props.timeout,
+      memorySize: props.memorySize ?? 1024,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [props.securityGroup],
+      projectRoot: ROOT,
+      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // The runtime ships AWS SDK v3, but pinning our own keeps behaviour equal to the tests.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'satellite',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+    });
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The AWS-managed basic execution policy only allows writing this function\'s logs.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'The AWS-managed VPC access policy is the minimal set of ENI actions a function in a VPC needs.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
+      },
+      { id: 'AwsSolutions-L1', reason: 'The runtime is pinned to nodejs22.x on purpose: the design card names it and the code targets it.' },
+    );
+  }
+
+  /** Platform database through RDS Proxy: host, name, credentials secret, network path. */
+  bindDatabase(database: SatelliteDatabase): this {
+    this.addEnvironment('DB_HOST', database.proxy.endpoint);
+    this.addEnvironment('DB_NAME', database.databaseName);
+    this.addEnvironment('DB_SECRET_ARN', database.secret.secretArn);
+    database.secret.grantRead(this);
+    return this;
+  }
+
+  bindQueue(name: QueueName, queue: IQueue): this {
+    this.addEnvironment(queueUrlVariables[name], queue.queueUrl);
+    queue.grantSendMessages(this);
+    return this;
+  }
+
+  /** Create, read, update and delete the connector credentials under the stack's prefix. */
+  bindConnectorSecrets(prefix: string): this {
+    const stack = Stack.of(this);
+    this.addEnvironment('SECRETS_PREFIX', prefix);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:TagResource'],
+        resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    Validations.of(this).acknowledge({
+      id: wildcardFinding(stack, 'secretsmanager', `secret:${prefix}*`),
+      reason: 'Connector secrets are created at run time, one per connector, all under the stack prefix; the wildcard is limited to that prefix.',
+    });
+    return this;
+  }
+
+  /** Read-only access to connector secrets (functions that connect but never save). */
+  bindConnectorSecretsReadOnly(prefix: string): this {
+    const stack = Stack.of(this);
+    this.addEnvironment('SECRETS_PREFIX', prefix);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${prefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    Validations.of(this).acknowledge({
+      id: wildcardFinding(stack, 'secretsmanager', `secret:${prefix}*`),
+      reason: 'Connector secrets are created at run time, one per connector, all under the stack prefix; read access is limited to that prefix.',
+    });
+    return this;
+  }
+}
+
+/** The cdk-nag IAM5 finding id for a wildcard resource of this stack, as cdk-nag renders it. */
+export function wildcardFinding(stack: Stack, service: string, resource: string): string {
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
+  return `AwsSolutions-IAM5[Resource::arn:${partition}:${service}:${region}:${account}:${resource}]`;
+}
