@@ -226,4 +226,53 @@ export const contactsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 301,
+    name: 'contact identity, import jobs, groups',
+    sql: `
+      -- Static group names a subscription added the contact to.
+      ALTER TABLE contacts ADD COLUMN groups text[] NOT NULL DEFAULT '{}';
+      -- "External ID is not set": the conditional group reads this index, so it stays current for free.
+      CREATE INDEX contacts_without_external_id ON contacts(account_id, id)
+        WHERE external_customer_id IS NULL AND deleted_at IS NULL;
+      CREATE INDEX contacts_fields ON contacts USING gin (fields jsonb_path_ops);
+      CREATE INDEX contact_channels_contact_type ON contact_channels(contact_id, type);
+
+      CREATE INDEX events_type_time ON events(account_id, event_type_id, occurred_at);
+      CREATE INDEX contact_activities_attribution ON contact_activities(contact_id, activity_status, occurred_at)
+        WHERE activity_status IN ('CLICKED', 'RECEIVED');
+      CREATE INDEX orders_contact ON orders(contact_id);
+
+      -- Bulk add/update (POST /api/v1/contacts): the request waits here, the queue carries its id.
+      CREATE TABLE contact_import_jobs (
+        id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        account_id  bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        -- QUEUED, RUNNING, FINISHED, FAILED
+        status      text NOT NULL DEFAULT 'QUEUED',
+        request     jsonb NOT NULL,
+        total       integer NOT NULL,
+        -- rows done, committed together with their chunk: a redelivered job resumes here
+        processed   integer NOT NULL DEFAULT 0,
+        created     integer NOT NULL DEFAULT 0,
+        updated     integer NOT NULL DEFAULT 0,
+        errors      jsonb NOT NULL DEFAULT '[]'::jsonb,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz
+      );
+      CREATE INDEX contact_import_jobs_account ON contact_import_jobs(account_id, created_at);
+
+      -- Conditional groups (dynamic segments). Issue #5 extends the condition vocabulary.
+      CREATE TABLE segments (
+        id          bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000) PRIMARY KEY,
+        account_id  bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name        text NOT NULL,
+        -- [{"field": "externalCustomerId", "operator": "notSet"}]
+        conditions  jsonb NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX segments_account ON segments(account_id, id);
+    `,
+  },
 ];

@@ -1,0 +1,337 @@
+import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let account: TestAccount;
+
+beforeAll(async () => {
+  stack = await startTestStack({ background: false });
+  account = await stack.createAccount();
+});
+afterAll(() => stack.stop());
+
+const contactsOf = async (accountId: number) =>
+  (await stack.platform.db.query('SELECT id, external_customer_id, deleted_at FROM contacts WHERE account_id = $1 ORDER BY id', [accountId])).rows;
+
+describe('POST /api/v1/contact (add/update)', () => {
+  it('creates a contact and GET returns it with its externalCustomerId', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/contact', {
+      firstName: 'Olena',
+      lastName: 'Koval',
+      externalCustomerId: 'crm-1',
+      channels: [
+        { type: 'email', value: 'Olena@Example.com' },
+        { type: 'sms', value: '+38 (095) 649-09-55' },
+      ],
+      fields: [{ id: 101, value: 'gold' }],
+      languageCode: 'uk',
+      timeZone: 'Europe/Kyiv',
+      address: { town: 'Kyiv', postcode: '01001' },
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toEqual({ id: expect.any(Number) });
+
+    const read = await stack.request(account, 'GET', `/api/v1/contact/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({
+      id: created.body.id,
+      externalCustomerId: 'crm-1',
+      firstName: 'Olena',
+      lastName: 'Koval',
+      channels: [
+        { type: 'email', value: 'Olena@Example.com' },
+        { type: 'sms', value: '380956490955' },
+      ],
+      fields: [{ id: 101, value: 'gold' }],
+      languageCode: 'uk',
+      timeZone: 'Europe/Kyiv',
+      address: { town: 'Kyiv', postcode: '01001' },
+      contactSource: 'API',
+      confirmed: true,
+    });
+  });
+
+  it('updates the contact found by externalCustomerId instead of creating another', async () => {
+    const first = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'crm-2', firstName: 'Ivan' });
+    const second = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'crm-2',
+      lastName: 'Petrenko',
+      channels: [{ type: 'email', value: 'ivan@example.com' }],
+    });
+    expect(second.body.id).toBe(first.body.id);
+    const read = await stack.request(account, 'GET', `/api/v1/contact/${first.body.id}`);
+    expect(read.body).toMatchObject({ firstName: 'Ivan', lastName: 'Petrenko', channels: [{ type: 'email', value: 'ivan@example.com' }] });
+  });
+
+  it('restores a deleted contact when it is added again by its externalCustomerId', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'crm-3', firstName: 'Before' });
+    expect((await stack.request(account, 'DELETE', `/api/v1/contact/${created.body.id}`)).status).toBe(204);
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${created.body.id}`)).status).toBe(404);
+
+    const again = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'crm-3', firstName: 'After' });
+    expect(again.body.id).toBe(created.body.id);
+    const read = await stack.request(account, 'GET', `/api/v1/contact/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.firstName).toBe('After');
+  });
+
+  it('without an externalCustomerId matches by channel (email case and phone formatting ignored)', async () => {
+    const first = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'Match@Example.com' }] });
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'M', channels: [{ type: 'email', value: 'match@example.COM' }] });
+    expect(byEmail.body.id).toBe(first.body.id);
+
+    const phone = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '+380 67 000 11 22' }] });
+    const byPhone = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '380670001122' }] });
+    expect(byPhone.body.id).toBe(phone.body.id);
+  });
+
+  it('does not take over a contact that already has another externalCustomerId', async () => {
+    const owner = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'crm-owner',
+      channels: [{ type: 'email', value: 'shared@example.com' }],
+    });
+    const other = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'crm-other',
+      channels: [{ type: 'email', value: 'shared@example.com' }],
+    });
+    expect(other.body.id).not.toBe(owner.body.id);
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${owner.body.id}`)).body.externalCustomerId).toBe('crm-owner');
+  });
+
+  it.each([
+    ['three emails', { channels: [1, 2, 3].map((n) => ({ type: 'email', value: `a${n}@example.com` })) }],
+    ['a bad email', { channels: [{ type: 'email', value: 'not-an-email' }] }],
+    ['a bad phone', { channels: [{ type: 'sms', value: 'call me' }] }],
+    ['an unknown channel type', { channels: [{ type: 'fax', value: '123' }] }],
+    ['an empty externalCustomerId', { externalCustomerId: '  ' }],
+    ['a too long externalCustomerId', { externalCustomerId: 'x'.repeat(101) }],
+    ['an unknown field', { nickname: 'x' }],
+  ])('refuses %s with 400 and writes nothing', async (_, body) => {
+    const other = await stack.createAccount();
+    const response = await stack.request(other, 'POST', '/api/v1/contact', body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+    expect(await contactsOf(other.accountId)).toEqual([]);
+  });
+
+  it('removes an additional field given as null and keeps the others', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'crm-fields',
+      fields: [
+        { id: 1, value: 'a' },
+        { id: 2, value: 42 },
+      ],
+    });
+    await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'crm-fields', fields: [{ id: 1, value: null }] });
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${created.body.id}`)).body.fields).toEqual([{ id: 2, value: 42 }]);
+  });
+});
+
+describe('seed 002 example 1: a contact from a mobile app', () => {
+  it('finds the contact created with the push token and gives it the external ID and the new identifiers', async () => {
+    const installed = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'mobilepush', value: 'fcm-token-1' }] });
+    expect(installed.status).toBe(200);
+
+    const registered = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'app-user-1',
+      firstName: 'Taras',
+      channels: [
+        { type: 'mobilepush', value: 'fcm-token-1' },
+        { type: 'email', value: 'taras@example.com' },
+        { type: 'sms', value: '380501234567' },
+      ],
+    });
+    expect(registered.body.id).toBe(installed.body.id);
+    const read = await stack.request(account, 'GET', `/api/v1/contact/${installed.body.id}`);
+    expect(read.body).toMatchObject({ externalCustomerId: 'app-user-1', firstName: 'Taras' });
+    expect(read.body.channels).toEqual(
+      expect.arrayContaining([
+        { type: 'mobilepush', value: 'fcm-token-1' },
+        { type: 'email', value: 'taras@example.com' },
+        { type: 'sms', value: '380501234567' },
+      ]),
+    );
+
+    // Later logins update by the external ID, even when the email changed.
+    const login = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'app-user-1',
+      channels: [{ type: 'email', value: 'taras.new@example.com' }],
+    });
+    expect(login.body.id).toBe(installed.body.id);
+    const after = await stack.request(account, 'GET', `/api/v1/contact/${installed.body.id}`);
+    expect(after.body.channels).toEqual(expect.arrayContaining([{ type: 'email', value: 'taras.new@example.com' }, { type: 'mobilepush', value: 'fcm-token-1' }]));
+    expect(after.body.channels).not.toContainEqual({ type: 'email', value: 'taras@example.com' });
+  });
+});
+
+describe('seed 002 example 2: a contact from a web site', () => {
+  it('creates the contact on subscription with every identifier, unconfirmed, and later calls update it by external ID', async () => {
+    const subscribed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: {
+        externalCustomerId: 'web-user-1',
+        firstName: 'Iryna',
+        channels: [{ type: 'email', value: 'iryna@example.com' }],
+      },
+      groups: ['Newsletter'],
+      formType: 'popup',
+    });
+    expect(subscribed.status).toBe(200);
+    const read = await stack.request(account, 'GET', `/api/v1/contact/${subscribed.body.id}`);
+    expect(read.body).toMatchObject({
+      externalCustomerId: 'web-user-1',
+      confirmed: false,
+      contactSource: 'SUBSCRIPTION',
+      groups: ['Newsletter'],
+    });
+
+    const login = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'web-user-1', lastName: 'Bondar' });
+    expect(login.body.id).toBe(subscribed.body.id);
+  });
+});
+
+describe('POST /api/v1/contact/subscribe lookup priority', () => {
+  it('uses externalCustomerId first, then email, then phone', async () => {
+    const byExt = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'sub-ext', channels: [{ type: 'email', value: 'sub-ext@example.com' }] });
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-email@example.com' }] });
+    const byPhone = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '380660000001' }] });
+    const decoy = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-decoy@example.com' }] });
+
+    // The external ID wins over an email that belongs to another contact.
+    const one = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { externalCustomerId: 'sub-ext', channels: [{ type: 'email', value: 'sub-decoy@example.com' }] },
+    });
+    expect(one.body.id).toBe(byExt.body.id);
+    expect(one.body.id).not.toBe(decoy.body.id);
+
+    // The email wins over a phone that belongs to another contact.
+    const two = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { channels: [{ type: 'email', value: 'SUB-EMAIL@example.com' }, { type: 'sms', value: '380660000001' }] },
+    });
+    expect(two.body.id).toBe(byEmail.body.id);
+
+    const three = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'sms', value: '+380 66 000 0001' }] } });
+    expect(three.body.id).toBe(byPhone.body.id);
+  });
+});
+
+describe('PUT /api/v1/contact/{id}', () => {
+  it('updates and assigns a free external ID', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'put-1@example.com' }] });
+    const updated = await stack.request(account, 'PUT', `/api/v1/contact/${created.body.id}`, { externalCustomerId: 'put-ext-1', firstName: 'P' });
+    expect(updated.status).toBe(200);
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${created.body.id}`)).body).toMatchObject({ externalCustomerId: 'put-ext-1', firstName: 'P' });
+  });
+
+  it('refuses an external ID that belongs to another contact with 409, changing nothing', async () => {
+    await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'put-taken' });
+    const target = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'put-mine', firstName: 'Unchanged' });
+    const response = await stack.request(account, 'PUT', `/api/v1/contact/${target.body.id}`, {
+      externalCustomerId: 'put-taken',
+      firstName: 'Changed',
+      channels: [{ type: 'email', value: 'changed@example.com' }],
+    });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe('EXTERNAL_ID_TAKEN');
+    const read = await stack.request(account, 'GET', `/api/v1/contact/${target.body.id}`);
+    expect(read.body).toMatchObject({ externalCustomerId: 'put-mine', firstName: 'Unchanged', channels: [] });
+  });
+
+  it('answers 404 for a missing or deleted contact and never creates one', async () => {
+    const missing = await stack.request(account, 'PUT', '/api/v1/contact/999999999', { firstName: 'X' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('CONTACT_NOT_FOUND');
+    const created = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'put-deleted' });
+    await stack.request(account, 'DELETE', `/api/v1/contact/${created.body.id}`);
+    expect((await stack.request(account, 'PUT', `/api/v1/contact/${created.body.id}`, { firstName: 'X' })).status).toBe(404);
+  });
+});
+
+describe('concurrency', () => {
+  it('two simultaneous add/update calls with the same new external ID create one contact', async () => {
+    const racer = await stack.createAccount();
+    for (let round = 0; round < 5; round += 1) {
+      const body = (name: string) => ({ externalCustomerId: `race-${round}`, firstName: name, channels: [{ type: 'email', value: `race-${round}-${name}@example.com` }] });
+      const [a, b] = await Promise.all([
+        stack.request(racer, 'POST', '/api/v1/contact', body('a')),
+        stack.request(racer, 'POST', '/api/v1/contact', body('b')),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(a.body.id).toBe(b.body.id);
+    }
+    const rows = await contactsOf(racer.accountId);
+    expect(rows).toHaveLength(5);
+  });
+});
+
+describe('account isolation', () => {
+  it('no method of account B reads or changes account A contacts', async () => {
+    const a = await stack.createAccount();
+    const b = await stack.createAccount();
+    const created = await stack.request(a, 'POST', '/api/v1/contact', { externalCustomerId: 'iso-1', firstName: 'A', channels: [{ type: 'email', value: 'iso@example.com' }] });
+    const id = created.body.id as number;
+
+    expect((await stack.request(b, 'GET', `/api/v1/contact/${id}`)).status).toBe(404);
+    expect((await stack.request(b, 'PUT', `/api/v1/contact/${id}`, { firstName: 'B' })).status).toBe(404);
+    expect((await stack.request(b, 'DELETE', `/api/v1/contact/${id}`)).status).toBe(404);
+    const search = await stack.request(b, 'GET', '/api/v1/contacts?externalCustomerId=iso-1');
+    expect(search.body).toEqual([]);
+    // The same external ID and email in B make B's own contact.
+    const own = await stack.request(b, 'POST', '/api/v1/contact', { externalCustomerId: 'iso-1', channels: [{ type: 'email', value: 'iso@example.com' }] });
+    expect(own.body.id).not.toBe(id);
+    const subscribed = await stack.request(b, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'email', value: 'iso@example.com' }] } });
+    expect(subscribed.body.id).toBe(own.body.id);
+
+    const read = await stack.request(a, 'GET', `/api/v1/contact/${id}`);
+    expect(read.body).toMatchObject({ firstName: 'A', externalCustomerId: 'iso-1' });
+  });
+});
+
+describe('GET /api/v1/contacts', () => {
+  let searcher: TestAccount;
+  beforeAll(async () => {
+    searcher = await stack.createAccount();
+    for (let index = 1; index <= 5; index += 1) {
+      await stack.request(searcher, 'POST', '/api/v1/contact', {
+        externalCustomerId: `s-${index}`,
+        firstName: index <= 3 ? 'Anna' : 'Boris',
+        channels: [{ type: 'email', value: `s${index}@example.com` }],
+      });
+    }
+  });
+
+  it('finds by externalCustomerId alone', async () => {
+    const response = await stack.request(searcher, 'GET', '/api/v1/contacts?externalCustomerId=s-2');
+    expect(response.status).toBe(200);
+    expect(response.body).toHaveLength(1);
+    expect(response.body[0]).toMatchObject({ externalCustomerId: 's-2' });
+    expect(response.headers.get('TotalCount')).toBe('1');
+  });
+
+  it('refuses externalCustomerId combined with another parameter', async () => {
+    const response = await stack.request(searcher, 'GET', '/api/v1/contacts?externalCustomerId=s-2&email=s2@example.com');
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('EXTERNAL_ID_EXCLUSIVE');
+  });
+
+  it('pages with startindex and maxrows and reports the total', async () => {
+    const page = await stack.request(searcher, 'GET', '/api/v1/contacts?firstname=anna&startindex=2&maxrows=1');
+    expect(page.headers.get('TotalCount')).toBe('3');
+    expect(page.body.map((contact: { externalCustomerId: string }) => contact.externalCustomerId)).toEqual(['s-2']);
+    const byEmail = await stack.request(searcher, 'GET', '/api/v1/contacts?email=S5@EXAMPLE.com');
+    expect(byEmail.body.map((contact: { externalCustomerId: string }) => contact.externalCustomerId)).toEqual(['s-5']);
+  });
+
+  it('refuses maxrows over 500', async () => {
+    expect((await stack.request(searcher, 'GET', '/api/v1/contacts?maxrows=501')).status).toBe(400);
+  });
+});
+
+describe('rights', () => {
+  it('a write-only key cannot read contacts', async () => {
+    const writer = await stack.createAccount({ rights: 'eventsAndContactsWrite' });
+    const created = await stack.request(writer, 'POST', '/api/v1/contact', { externalCustomerId: 'w-1' });
+    expect(created.status).toBe(200);
+    const read = await stack.request(writer, 'GET', `/api/v1/contact/${created.body.id}`);
+    expect(read.status).toBe(403);
+    expect(read.body.error.code).toBe('INSUFFICIENT_SCOPE');
+  });
+});
