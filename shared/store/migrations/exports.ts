@@ -1,4 +1,123 @@
 import type { Migration } from '../migrate';
 
-/** Versions 600–699 belong to this capability (issue #6). */
-export const exportsMigrations: readonly Migration[] = [];
+/** The platform tables an export reads, each with the id its keyset walks. */
+const trackedTables = [
+  'contacts',
+  'devices',
+  'messages',
+  'broadcasts',
+  'contact_activities',
+  'orders',
+  'order_items',
+  'revenue_attributions',
+] as const;
+
+const changeTracking = trackedTables
+  .map(
+    (table) => `
+      ALTER TABLE ${table} ADD COLUMN change_xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+      CREATE TRIGGER ${table}_export_change BEFORE UPDATE ON ${table}
+        FOR EACH ROW EXECUTE FUNCTION export_mark_changed();
+      CREATE INDEX ${table}_export_changes ON ${table}(account_id, change_xid, id);`,
+  )
+  .join('\n');
+
+/**
+ * Versions 600–699: scheduled data export (issue #6).
+ *
+ * Change tracking: every exported platform row carries `change_xid`, the id of the
+ * transaction that last wrote it. An export pass reads the rows whose `change_xid` lies in
+ * [cursor, pg_snapshot_xmin(now)) — every transaction below that bound has finished, so a
+ * transaction that commits late (with an older `updated_at` than rows already exported)
+ * always has an id at or above the bound and is picked up by a later pass. Wall-clock
+ * timestamps cannot give that guarantee.
+ */
+export const exportsMigrations: readonly Migration[] = [
+  {
+    version: 600,
+    name: 'exports, runs and change tracking',
+    sql: `
+      CREATE TABLE exports (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id     bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        connector_id   bigint NOT NULL,
+        -- postgres or bigquery, copied from the connector when the export is created
+        destination    text NOT NULL CHECK (destination IN ('postgres', 'bigquery')),
+        datasets       text[] NOT NULL,
+        -- 15m, 1h, 6h, 1d
+        interval       text NOT NULL,
+        -- PostgreSQL schema or BigQuery dataset
+        target_schema  text NOT NULL,
+        paused         boolean NOT NULL DEFAULT false,
+        created_at     timestamptz NOT NULL DEFAULT now(),
+        updated_at     timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX exports_account ON exports(account_id, id);
+
+      CREATE TABLE export_runs (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        export_id      bigint NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+        account_id     bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        dataset        text NOT NULL,
+        -- schedule or manual
+        trigger        text NOT NULL,
+        -- queued, running, retrying, succeeded, failed
+        status         text NOT NULL DEFAULT 'queued',
+        rows_written   bigint NOT NULL DEFAULT 0,
+        attempts       integer NOT NULL DEFAULT 0,
+        error_code     text,
+        error_message  text,
+        queued_at      timestamptz NOT NULL DEFAULT now(),
+        started_at     timestamptz,
+        finished_at    timestamptz,
+        updated_at     timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX export_runs_export ON export_runs(export_id, id DESC);
+      -- Two runs of one export and dataset never overlap: at most one is active.
+      CREATE UNIQUE INDEX export_runs_one_active ON export_runs(export_id, dataset)
+        WHERE status IN ('queued', 'running', 'retrying');
+
+      CREATE FUNCTION export_mark_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        NEW.change_xid := pg_current_xact_id();
+        RETURN NEW;
+      END $$;
+      ${changeTracking}
+
+      -- Rows whose exported columns come from another table change with it.
+      CREATE FUNCTION export_contact_channel_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE contacts SET change_xid = pg_current_xact_id()
+         WHERE id IN (CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.contact_id END,
+                      CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.contact_id END);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER contact_channels_export_change AFTER INSERT OR UPDATE OR DELETE ON contact_channels
+        FOR EACH ROW EXECUTE FUNCTION export_contact_channel_changed();
+
+      CREATE FUNCTION export_contact_identity_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE devices SET change_xid = pg_current_xact_id() WHERE contact_id = NEW.id;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER contacts_export_identity_change AFTER UPDATE OF external_customer_id ON contacts
+        FOR EACH ROW WHEN (OLD.external_customer_id IS DISTINCT FROM NEW.external_customer_id)
+        EXECUTE FUNCTION export_contact_identity_changed();
+
+      -- Seed 000: revenue rows of orders placed after 2024-03-08 follow their order's changes.
+      CREATE FUNCTION export_order_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.ordered_at >= timestamptz '2024-03-09 00:00:00+00' THEN
+          UPDATE revenue_attributions SET change_xid = pg_current_xact_id() WHERE order_id = NEW.id;
+        END IF;
+        IF OLD.ordered_at IS DISTINCT FROM NEW.ordered_at THEN
+          UPDATE order_items SET change_xid = pg_current_xact_id() WHERE order_id = NEW.id;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER orders_export_dependents_change AFTER UPDATE ON orders
+        FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
+        EXECUTE FUNCTION export_order_changed();
+    `,
+  },
+];

@@ -1,0 +1,174 @@
+import { pipeline } from 'node:stream/promises';
+import type { ClientBase, Pool } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { AppError } from '../errors';
+import { changedRowsSql, nextChunkBoundary, passUpperBound, type ChangeCursor, type ChangePosition } from './change-feed';
+import { destinationColumns, VERSION_COLUMN, type Dataset } from './datasets';
+
+/** The writer's steps in one chunk transaction, in order; a crash after any of them must lose and duplicate nothing. */
+export type WriterStep = 'staged' | 'upserted' | 'checkpointed' | 'committed';
+
+export interface PostgresExportOptions {
+  /** The platform database (the rows' source). */
+  readonly source: Pool;
+  /** A session on the customer's database, outside any transaction. */
+  readonly destination: ClientBase;
+  readonly schema: string;
+  readonly dataset: Dataset;
+  readonly exportId: number;
+  readonly accountId: number;
+  readonly chunkRows: number;
+  /** Asked after each committed chunk; false ends the call with the pass incomplete. */
+  readonly hasTimeLeft: () => boolean;
+  readonly onChunkCommitted?: (rows: number) => void;
+  /** Observes each step (tests interrupt the writer here). */
+  readonly onStep?: (step: WriterStep) => Promise<void>;
+}
+
+export interface ExportProgress {
+  readonly rowsWritten: number;
+  /** True when every change up to the pass's bound is in the destination. */
+  readonly complete: boolean;
+}
+
+export const CURSOR_TABLE = 'satellite_export_cursors';
+
+/**
+ * Exports a dataset's changed rows into the customer's PostgreSQL table, chunk by chunk.
+ * Each chunk is one destination transaction: COPY into a temporary table, upsert where the
+ * row is newer, and move the cursor kept in the same database. A crash at any point either
+ * leaves the chunk and the cursor both written or both untouched, so a retry resumes
+ * exactly where the last commit left off.
+ */
+export async function exportToPostgres(options: PostgresExportOptions): Promise<ExportProgress> {
+  const { destination, dataset } = options;
+  const target = `${destination.escapeIdentifier(options.schema)}.${destination.escapeIdentifier(dataset.name)}`;
+  await ensureDestinationTable(destination, options.schema, dataset);
+  await ensureCursorTable(destination, options.schema);
+  const cursorTable = `${destination.escapeIdentifier(options.schema)}.${CURSOR_TABLE}`;
+
+  const stored = await readCursor(destination, cursorTable, options.exportId, dataset.name);
+  const high = stored.high ?? (await passUpperBound(options.source));
+  let position: ChangePosition = stored.after ?? { xid: stored.low, id: -1 };
+  let rowsWritten = 0;
+
+  for (;;) {
+    const boundary = await nextChunkBoundary(options.source, dataset, options.accountId, position, high, options.chunkRows);
+    const next: ChangeCursor = boundary ? { low: stored.low, high, after: boundary } : { low: high, high: undefined, after: undefined };
+    const written = await writeChunk(options, target, cursorTable, changedRowsSql(dataset, options.accountId, position, high, boundary), next);
+    rowsWritten += written;
+    options.onChunkCommitted?.(written);
+    if (!boundary) return { rowsWritten, complete: true };
+    position = boundary;
+    if (!options.hasTimeLeft()) return { rowsWritten, complete: false };
+  }
+}
+
+async function writeChunk(options: PostgresExportOptions, target: string, cursorTable: string, selectSql: string, next: ChangeCursor): Promise<number> {
+  const { destination, dataset } = options;
+  const columns = destinationColumns(dataset).map((column) => destination.escapeIdentifier(column.name));
+  const keys = dataset.key.map((name) => destination.escapeIdentifier(name));
+  const version = destination.escapeIdentifier(VERSION_COLUMN);
+  const updates = columns.filter((column) => !keys.includes(column)).map((column) => `${column} = EXCLUDED.${column}`);
+
+  await destination.query('BEGIN');
+  try {
+    await destination.query(`CREATE TEMPORARY TABLE satellite_staging (LIKE ${target}) ON COMMIT DROP`);
+    await copyBetween(options.source, destination, selectSql, `COPY satellite_staging (${columns.join(', ')}) FROM STDIN`);
+    await options.onStep?.('staged');
+    const upserted = await destination.query(
+      `INSERT INTO ${target} AS existing (${columns.join(', ')})
+       SELECT ${columns.join(', ')} FROM satellite_staging
+       ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates.join(', ')}
+       WHERE existing.${version} < EXCLUDED.${version}`,
+    );
+    await options.onStep?.('upserted');
+    await writeCursor(destination, cursorTable, options.exportId, dataset.name, next);
+    await options.onStep?.('checkpointed');
+    await destination.query('COMMIT');
+    await options.onStep?.('committed');
+    return upserted.rowCount ?? 0;
+  } catch (error) {
+    await destination.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Streams the source query's rows straight into the destination's COPY: no chunk is held in memory. */
+async function copyBetween(source: Pool, destination: ClientBase, selectSql: string, copyInSql: string): Promise<void> {
+  const reader = await source.connect();
+  let broken = false;
+  try {
+    await pipeline(reader.query(copyTo(`COPY (${selectSql}) TO STDOUT`)), destination.query(copyFrom(copyInSql)));
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    reader.release(broken);
+  }
+}
+
+async function ensureDestinationTable(destination: ClientBase, schema: string, dataset: Dataset): Promise<void> {
+  const exists = await destination.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if (exists.rowCount === 0) throw new AppError('unprocessable', 'SCHEMA_NOT_FOUND', `schema ${JSON.stringify(schema)} does not exist in the destination database`);
+  const target = `${destination.escapeIdentifier(schema)}.${destination.escapeIdentifier(dataset.name)}`;
+  const columns = destinationColumns(dataset);
+  const definitions = columns.map((column) => `${destination.escapeIdentifier(column.name)} ${column.postgresType}`);
+  const key = dataset.key.map((name) => destination.escapeIdentifier(name)).join(', ');
+  await destination.query(`CREATE TABLE IF NOT EXISTS ${target} (${definitions.join(', ')}, PRIMARY KEY (${key}))`);
+  // Columns added in a later version are added; existing ones are never dropped or retyped.
+  const present = await destination.query<{ column_name: string }>(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+    [schema, dataset.name],
+  );
+  const known = new Set(present.rows.map((row) => row.column_name));
+  for (const column of columns.filter((candidate) => !known.has(candidate.name))) {
+    await destination.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${destination.escapeIdentifier(column.name)} ${column.postgresType}`);
+  }
+}
+
+async function ensureCursorTable(destination: ClientBase, schema: string): Promise<void> {
+  await destination.query(
+    `CREATE TABLE IF NOT EXISTS ${destination.escapeIdentifier(schema)}.${CURSOR_TABLE} (
+       export_id  bigint NOT NULL,
+       dataset    text NOT NULL,
+       low_xid    bigint NOT NULL,
+       high_xid   bigint,
+       after_xid  bigint,
+       after_id   bigint,
+       updated_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (export_id, dataset)
+     )`,
+  );
+}
+
+interface CursorRow {
+  low_xid: string;
+  high_xid: string | null;
+  after_xid: string | null;
+  after_id: string | null;
+}
+
+async function readCursor(destination: ClientBase, cursorTable: string, exportId: number, dataset: string): Promise<ChangeCursor> {
+  const { rows } = await destination.query<CursorRow>(
+    `SELECT low_xid::text, high_xid::text, after_xid::text, after_id::text FROM ${cursorTable} WHERE export_id = $1 AND dataset = $2`,
+    [exportId, dataset],
+  );
+  const row = rows[0];
+  if (!row) return { low: '0', high: undefined, after: undefined };
+  return {
+    low: row.low_xid,
+    high: row.high_xid ?? undefined,
+    after: row.after_xid !== null && row.after_id !== null ? { xid: row.after_xid, id: Number(row.after_id) } : undefined,
+  };
+}
+
+async function writeCursor(destination: ClientBase, cursorTable: string, exportId: number, dataset: string, cursor: ChangeCursor): Promise<void> {
+  await destination.query(
+    `INSERT INTO ${cursorTable} (export_id, dataset, low_xid, high_xid, after_xid, after_id, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now())
+     ON CONFLICT (export_id, dataset) DO UPDATE SET low_xid = EXCLUDED.low_xid, high_xid = EXCLUDED.high_xid,
+       after_xid = EXCLUDED.after_xid, after_id = EXCLUDED.after_id, updated_at = now()`,
+    [exportId, dataset, cursor.low, cursor.high ?? null, cursor.after?.xid ?? null, cursor.after?.id ?? null],
+  );
+}
