@@ -42,6 +42,13 @@ export interface PlatformConfig {
   readonly webhookRetryBaseSeconds: number;
   /** One webhook request (verification GET or delivery POST) gives up after this long. */
   readonly webhookTimeoutMs: number;
+  /** Rows per export chunk: one destination transaction each. */
+  readonly exportChunkRows: number;
+  /** An export job stops taking chunks when less than this much of its time is left, and re-enqueues its continuation. */
+  readonly exportTimeReserveMs: number;
+  /** Base of an export run's retry backoff (doubled per attempt, at most 15 minutes). */
+  readonly exportRetryBaseSeconds: number;
+  readonly exportMaxAttempts: number;
   readonly version: string;
   /** Overrides the BigQuery REST endpoint (tests point it at a local wire double). */
   readonly bigQueryApiEndpoint?: string;
@@ -114,6 +121,10 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 200),
     webhookRetryBaseSeconds: integer(env, 'WEBHOOK_RETRY_BASE_SECONDS', 60),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+    exportChunkRows: Math.max(1, integer(env, 'EXPORT_CHUNK_ROWS', 50_000)),
+    exportTimeReserveMs: integer(env, 'EXPORT_TIME_RESERVE_MS', 120_000),
+    exportRetryBaseSeconds: integer(env, 'EXPORT_RETRY_BASE_SECONDS', 60),
+    exportMaxAttempts: Math.max(1, integer(env, 'EXPORT_MAX_ATTEMPTS', 5)),
     version: env.SATELLITE_VERSION ?? '1.0.0',
     bigQueryApiEndpoint: env.BIGQUERY_API_ENDPOINT || undefined,
     bigQueryMaximumBytesBilled: integer(env, 'BIGQUERY_MAXIMUM_BYTES_BILLED', 10 * 1024 ** 3),
