@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { parse } from 'velocityjs';
 import { defaultSandboxLimits, SandboxedCompile, SandboxError, type Position, type SandboxLimits } from './sandbox';
 
@@ -20,8 +19,12 @@ export type RenderResult = { readonly ok: true; readonly output: string } | { re
 type Ast = ConstructorParameters<typeof SandboxedCompile>[0];
 type Parsed = { readonly ok: true; readonly ast: Ast } | { readonly ok: false; readonly error: TemplateError };
 
-const CACHE_SIZE = 500;
-/** Parsed templates by content hash; Map keeps insertion order, so the oldest goes first. */
+const CACHE_SIZE = 200;
+/**
+ * Parsed templates keyed by their text: the Map hashes the content (V8 keeps a string's
+ * hash with the string, so a template reused across a send is hashed once, not per
+ * render as a digest would be). Insertion order makes the oldest go first.
+ */
 const parsedTemplates = new Map<string, Parsed>();
 
 interface JisonError {
@@ -50,7 +53,7 @@ function parseTemplate(source: string): Parsed {
 
 /** Parses once per distinct template text and keeps the most recent ones. */
 export function parsedTemplate(source: string): Parsed {
-  const key = createHash('sha1').update(source).digest('base64');
+  const key = source;
   const cached = parsedTemplates.get(key);
   if (cached) {
     parsedTemplates.delete(key);

@@ -74,7 +74,7 @@ export class SandboxedCompile extends Compile {
   private iterations = 0;
   private macroDepth = 0;
   /** Where evaluation last was, so an unexpected failure can still name a place. */
-  lastPosition: Position | undefined;
+  private lastPos: Pos | undefined;
 
   constructor(
     asts: AstList,
@@ -83,10 +83,13 @@ export class SandboxedCompile extends Compile {
     super(asts, { escape: false });
   }
 
+  get lastPosition(): Position | undefined {
+    const pos = this.lastPos;
+    return pos && typeof pos.first_line === 'number' ? { line: pos.first_line, column: pos.first_column + 1 } : undefined;
+  }
+
   private at(node: Node | undefined): Position | undefined {
-    const pos = node?.pos;
-    if (!pos || typeof pos.first_line !== 'number') return this.lastPosition;
-    this.lastPosition = { line: pos.first_line, column: pos.first_column + 1 };
+    if (node?.pos) this.lastPos = node.pos;
     return this.lastPosition;
   }
 
@@ -121,7 +124,8 @@ export class SandboxedCompile extends Compile {
   }
 
   protected override getReferences(ast: Parameters<Compile['getReferences']>[0], isVal?: boolean): string {
-    this.at(ast as Node);
+    const pos = (ast as Node).pos;
+    if (pos) this.lastPos = pos;
     const value = base.getReferences.call(this, ast as Node, isVal);
     if (isVal) this.checkSize(value, ast as Node);
     return value as string;
