@@ -20,6 +20,8 @@ interface EmbeddedPostgresOptions {
   persistent: boolean;
   port?: number;
   log?: (line: string) => void;
+  /** More server flags, e.g. `['-c', 'ssl=on']` (later flags win). */
+  extraFlags?: readonly string[];
 }
 
 const SUPERUSER = 'postgres';
@@ -59,6 +61,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c', 'fsync=off',
       '-c', 'synchronous_commit=off',
       '-c', 'full_page_writes=off',
+      ...(options.extraFlags ?? []),
     ],
     onLog: log,
     onError: (error: unknown) => log(String(error)),
