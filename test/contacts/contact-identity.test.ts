@@ -202,14 +202,16 @@ describe('POST /api/v1/contact/subscribe lookup priority', () => {
     expect(one.body.id).toBe(byExt.body.id);
     expect(one.body.id).not.toBe(decoy.body.id);
 
+
+    // Found by phone when nothing else is given.
+    const three = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'sms', value: '+380 66 000 0001' }] } });
+    expect(three.body.id).toBe(byPhone.body.id);
+
     // The email wins over a phone that belongs to another contact.
     const two = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
       contact: { channels: [{ type: 'email', value: 'SUB-EMAIL@example.com' }, { type: 'sms', value: '380660000001' }] },
     });
     expect(two.body.id).toBe(byEmail.body.id);
-
-    const three = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'sms', value: '+380 66 000 0001' }] } });
-    expect(three.body.id).toBe(byPhone.body.id);
   });
 });
 
