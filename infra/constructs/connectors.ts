@@ -1,0 +1,26 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { SatelliteDatabase } from './database';
+import { SatelliteFunction } from './satellite-function';
+
+/**
+ * "Check connection": its own function, so a slow or hostile customer host only ever ties
+ * up this function's time and network, with read access to connector secrets and nothing else.
+ */
+export class ConnectorValidation extends Construct {
+  readonly validator: SatelliteFunction;
+
+  constructor(scope: Construct, id: string, props: { database: SatelliteDatabase; secretsPrefix: string }) {
+    super(scope, id);
+    this.validator = new SatelliteFunction(this, 'Validator', {
+      functionDir: 'validate-connector',
+      description: 'Checks a connector: connects, runs a test query, reports SSL and rights',
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      vpc: props.database.vpc,
+      securityGroup: props.database.functionSecurityGroup,
+    })
+      .bindDatabase(props.database)
+      .bindConnectorSecretsReadOnly(props.secretsPrefix);
+  }
+}

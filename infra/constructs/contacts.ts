@@ -1,0 +1,25 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { SatelliteDatabase } from './database';
+import type { SatelliteFunction } from './satellite-function';
+import type { SatelliteQueue } from './satellite-queue';
+import { queueWorker } from './workers';
+
+/** Bulk contact imports: the API enqueues a job per request; a worker applies it. */
+export class ContactImports extends Construct {
+  readonly queue: SatelliteQueue;
+  readonly worker: SatelliteFunction;
+
+  constructor(scope: Construct, id: string, props: { database: SatelliteDatabase }) {
+    super(scope, id);
+    ({ queue: this.queue, worker: this.worker } = queueWorker(this, 'Worker', {
+      database: props.database,
+      functionDir: 'import-contacts',
+      description: 'Applies bulk contact imports (POST /api/v1/contacts)',
+      timeout: Duration.minutes(5),
+      batchSize: 1,
+      maxReceiveCount: 5,
+      maxMessageAge: Duration.minutes(30),
+    }));
+  }
+}

@@ -1,0 +1,33 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { SatelliteDatabase } from './database';
+import type { SatelliteFunction } from './satellite-function';
+import type { SatelliteQueue } from './satellite-queue';
+import { queueWorker } from './workers';
+
+/**
+ * Activity webhooks: a FIFO queue grouped by account (strict per-account order) and the
+ * dispatcher. Retries are spaced by visibility timeouts set per message, so a failing
+ * endpoint keeps its messages for as long as retention allows; the dead-letter queue only
+ * catches what the dispatcher could never handle.
+ */
+export class ActivityWebhooks extends Construct {
+  readonly queue: SatelliteQueue;
+  readonly dispatcher: SatelliteFunction;
+
+  constructor(scope: Construct, id: string, props: { database: SatelliteDatabase; retryBaseSeconds: number }) {
+    super(scope, id);
+    ({ queue: this.queue, worker: this.dispatcher } = queueWorker(this, 'Dispatcher', {
+      database: props.database,
+      functionDir: 'deliver-webhooks',
+      description: 'Delivers activity webhooks in order, with backoff',
+      // One HTTP attempt (10 s) per batch plus bookkeeping; visibility is six times this.
+      timeout: Duration.seconds(30),
+      fifo: true,
+      batchSize: 10,
+      maxReceiveCount: 1000,
+      maxMessageAge: Duration.hours(2),
+    }));
+    this.dispatcher.addEnvironment('WEBHOOK_RETRY_BASE_SECONDS', String(props.retryBaseSeconds));
+  }
+}
