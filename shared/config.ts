@@ -99,7 +99,7 @@ export function readConfig(env: Env = process.env): PlatformConfig {
   const schedulerTargets: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     const match = /^SCHEDULE_TARGET_([A-Z_]+)$/.exec(key);
-    if (match?.[1] && value) schedulerTargets[match[1].toLowerCase()] = value;
+    if (match?.[1] && value) schedulerTargets[scheduleTargetName(match[1])] = value;
   }
   return {
     runtime,
@@ -131,4 +131,13 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     connectorConnectTimeoutMs: integer(env, 'CONNECTOR_CONNECT_TIMEOUT_MS', 10_000),
     connectorStatementTimeoutMs: integer(env, 'CONNECTOR_STATEMENT_TIMEOUT_MS', 30_000),
   };
+}
+
+/** `TRIGGER_EVENTS` ↔ `triggerEvents`: schedule target names in code vs. in the environment. */
+export function scheduleTargetVariable(target: string): string {
+  return `SCHEDULE_TARGET_${target.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+}
+
+function scheduleTargetName(suffix: string): string {
+  return suffix.toLowerCase().replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }

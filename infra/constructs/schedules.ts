@@ -3,6 +3,7 @@ import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { scheduleTargetVariable } from '../../shared/config';
 import { wildcardFinding, type SatelliteFunction } from './satellite-function';
 
 /**
@@ -31,7 +32,7 @@ export class SatelliteSchedules extends Construct {
     const stack = Stack.of(this);
     fn.addEnvironment('SCHEDULER_GROUP', this.group.name ?? '');
     fn.addEnvironment('SCHEDULER_ROLE_ARN', this.role.roleArn);
-    for (const [name, target] of this.targets) fn.addEnvironment(`SCHEDULE_TARGET_${name.toUpperCase()}`, target.functionArn);
+    for (const [name, target] of this.targets) fn.addEnvironment(scheduleTargetVariable(name), target.functionArn);
     fn.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
