@@ -35,6 +35,10 @@ async function main(): Promise<void> {
   });
   const demo = await seedDemo(stack.platform, {
     apiKey: process.env.SATELLITE_API_KEY ?? persistentValue('demo-api-key', () => `sk_demo_${randomBytes(18).toString('base64url')}`),
+    user: {
+      email: process.env.SATELLITE_DEMO_EMAIL ?? 'demo@example.com',
+      password: process.env.SATELLITE_DEMO_PASSWORD ?? persistentValue('demo-password', () => randomBytes(12).toString('base64url')),
+    },
   });
 
   const lines = [
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
     `  Demo account   #${demo.accountId}`,
     `  API key        ${demo.apiKey}   (HTTP Basic: any user name, the key as password)`,
     `  Try            curl -u demo:${demo.apiKey} ${stack.url}/api/v1/version`,
+    `  Demo login     ${demo.user.email} / ${demo.user.password}   (the OAuth consent page, ${stack.url}/oauth/authorize)`,
     `  Database       ${postgres ? `embedded PostgreSQL on 127.0.0.1:${postgres.port} (data in ${path.relative(process.cwd(), stateDir)}/postgres)` : 'DATABASE_URL'}`,
     `  SQS            ${sqs.endpoint}`,
     'Ctrl-C stops everything.',

@@ -11,8 +11,8 @@ export interface Principal {
   readonly appId?: number;
 }
 
-/** Resolves a bearer token to a principal; provided by the OAuth capability. */
-export type BearerResolver = (db: Pool, token: string) => Promise<Principal | undefined>;
+/** Resolves a bearer token to a principal at `now` (the platform clock); provided by the OAuth capability. */
+export type BearerResolver = (db: Pool, token: string, now: Date) => Promise<Principal | undefined>;
 
 /**
  * HTTP Basic with any user name and an API key as the password, or a bearer token.
@@ -22,6 +22,7 @@ export async function authenticate(
   db: Pool,
   authorization: string | undefined,
   resolveBearer: BearerResolver,
+  now: Date,
 ): Promise<Principal> {
   if (!authorization) throw new Unauthorized();
   const [scheme, credentials] = splitOnce(authorization.trim(), ' ');
@@ -36,7 +37,7 @@ export async function authenticate(
       return principal;
     }
     case 'bearer': {
-      const principal = await resolveBearer(db, credentials.trim());
+      const principal = await resolveBearer(db, credentials.trim(), now);
       if (!principal) throw new Unauthorized('the access token is invalid or expired', 'INVALID_TOKEN');
       return principal;
     }

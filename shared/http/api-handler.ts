@@ -43,7 +43,7 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
 
     let principal: Principal | undefined;
     if (route.access !== 'public') {
-      principal = await authenticate(platform.db, headers.authorization, dependencies.resolveBearer);
+      principal = await authenticate(platform.db, headers.authorization, dependencies.resolveBearer, platform.clock.now());
       limiter.take(`account:${principal.accountId}`, platform.config.rateLimitPerSecond, platform.clock.now().getTime());
       if (!rightsOpen(principal.rights, route.access)) {
         throw new Forbidden(`this credential lacks the ${rightFor(route.access)} right needed here`, 'INSUFFICIENT_SCOPE');

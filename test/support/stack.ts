@@ -34,6 +34,8 @@ export interface TestStackOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   readonly background?: boolean;
+  /** A fixed port, for tests whose configuration must name the API's own URL (PUBLIC_BASE_URL). */
+  readonly port?: number;
 }
 
 function servicesUrl(): string {
@@ -84,7 +86,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     databaseUrl: database.url,
     sqsEndpoint,
     queuePrefix: `${database.name}-`,
-    port: 0,
+    port: options.port ?? 0,
     secretsKey: randomBytes(32).toString('base64url'),
     env: options.env,
     clock: options.clock,

@@ -1,3 +1,159 @@
-import type { Route } from '../../../shared/http/route';
+import { z } from 'zod';
+import { created, noContent, ok, route, type Reply, type Route } from '../../../shared/http/route';
+import {
+  appChanges,
+  deleteApp,
+  getApp,
+  listApps,
+  newAppInput,
+  regenerateSecret,
+  registerApp,
+  setAppLogo,
+  updateApp,
+} from '../../../shared/oauth/apps';
+import { showAuthorizePage, submitAuthorizeForm } from '../../../shared/oauth/authorize-page';
+import { disconnectApp, listConnectedApps } from '../../../shared/oauth/connected-apps';
+import { OAuthError, oauthErrorReply } from '../../../shared/oauth/protocol-errors';
+import { authorizationServerMetadata } from '../../../shared/oauth/server-metadata';
+import { exchangeForTokens, revokeToken } from '../../../shared/oauth/token-endpoint';
 
-export const oauthRoutes: readonly Route[] = [];
+const fields = z.record(z.string(), z.string());
+const appPath = z.strictObject({ id: z.coerce.number().int().positive() });
+
+/** The token and revocation endpoints answer errors in RFC 6749's shape, which OAuth clients parse. */
+async function inOAuthErrorShape(work: () => Promise<Reply>): Promise<Reply> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof OAuthError) return oauthErrorReply(error);
+    throw error;
+  }
+}
+
+const protocolRoutes: readonly Route[] = [
+  route({
+    method: 'GET',
+    path: '/.well-known/oauth-authorization-server',
+    access: 'public',
+    handle: async ({ platform }) => ok(authorizationServerMetadata(platform.config), { 'cache-control': 'public, max-age=3600' }),
+  }),
+  route({
+    method: 'GET',
+    path: '/oauth/authorize',
+    access: 'public',
+    query: fields,
+    handle: ({ platform, query, cookies, sourceIp }) => showAuthorizePage(platform, { query, cookies, sourceIp }),
+  }),
+  route({
+    method: 'POST',
+    path: '/oauth/authorize',
+    access: 'public',
+    query: fields,
+    body: fields,
+    bodyFormat: 'form',
+    handle: ({ platform, query, body, cookies, sourceIp }) => submitAuthorizeForm(platform, { query, form: body, cookies, sourceIp }),
+  }),
+  route({
+    method: 'POST',
+    path: '/oauth/token',
+    access: 'public',
+    body: fields,
+    bodyFormat: 'form',
+    handle: ({ platform, body, headers }) =>
+      inOAuthErrorShape(async () => ok(await exchangeForTokens(platform, { form: body, authorization: headers.authorization }), { pragma: 'no-cache' })),
+  }),
+  route({
+    method: 'POST',
+    path: '/oauth/revoke',
+    access: 'public',
+    body: fields,
+    bodyFormat: 'form',
+    handle: ({ platform, body, headers }) =>
+      inOAuthErrorShape(async () => {
+        await revokeToken(platform, { form: body, authorization: headers.authorization });
+        return { status: 200 };
+      }),
+  }),
+];
+
+/** Apps registered by the partner's own account. */
+const appRoutes: readonly Route[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/oauth/apps',
+    access: 'settings',
+    body: newAppInput,
+    handle: async ({ platform, principal, body }) => created(await registerApp(platform, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/oauth/apps',
+    access: 'settings',
+    handle: async ({ platform, principal }) => ok(await listApps(platform.db, principal.accountId)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/oauth/apps/{id}',
+    access: 'settings',
+    params: appPath,
+    handle: async ({ platform, principal, params }) => ok(await getApp(platform.db, principal.accountId, params.id)),
+  }),
+  route({
+    method: 'PATCH',
+    path: '/api/v1/oauth/apps/{id}',
+    access: 'settings',
+    params: appPath,
+    body: appChanges,
+    handle: async ({ platform, principal, params, body }) => ok(await updateApp(platform, principal.accountId, params.id, body)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/oauth/apps/{id}',
+    access: 'settings',
+    params: appPath,
+    handle: async ({ platform, principal, params }) => {
+      await deleteApp(platform.db, principal.accountId, params.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/oauth/apps/{id}/secret',
+    access: 'settings',
+    params: appPath,
+    handle: async ({ platform, principal, params }) => ok(await regenerateSecret(platform, principal.accountId, params.id)),
+  }),
+  route({
+    method: 'PUT',
+    path: '/api/v1/oauth/apps/{id}/logo',
+    access: 'settings',
+    params: appPath,
+    bodyFormat: 'raw',
+    handle: async ({ platform, principal, params, rawBody }) => {
+      await setAppLogo(platform, principal.accountId, params.id, rawBody);
+      return noContent();
+    },
+  }),
+];
+
+/** Apps this account authorised. */
+const connectedAppRoutes: readonly Route[] = [
+  route({
+    method: 'GET',
+    path: '/api/v1/oauth/connected-apps',
+    access: 'settings',
+    handle: async ({ platform, principal }) => ok(await listConnectedApps(platform, principal.accountId)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/oauth/connected-apps/{id}',
+    access: 'settings',
+    params: appPath,
+    handle: async ({ platform, principal, params }) => {
+      await disconnectApp(platform, principal.accountId, params.id);
+      return noContent();
+    },
+  }),
+];
+
+export const oauthRoutes: readonly Route[] = [...protocolRoutes, ...appRoutes, ...connectedAppRoutes];

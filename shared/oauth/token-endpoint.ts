@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import type { Right } from '../accounts/rights';
+import type { Platform } from '../platform';
+import { withTransaction } from '../store/transaction';
+import { issueTokenPair, type TokenResponse } from './access-tokens';
+import { findClientApp, type ClientApp } from './apps';
+import { hashOpaqueToken, sameHash } from './opaque-tokens';
+import { OAuthError } from './protocol-errors';
+import { parseScope } from './scopes';
+
+/** A token endpoint request: the form fields and the Authorization header, as sent. */
+export interface ClientRequest {
+  readonly form: Readonly<Record<string, string>>;
+  readonly authorization: string | undefined;
+}
+
+/** RFC 6749 §2.3.1: HTTP Basic (form-encoded id and secret) or `client_id`/`client_secret` fields; public apps send only `client_id`. */
+export async function authenticateClient(db: Pool, request: ClientRequest): Promise<ClientApp> {
+  let clientId = request.form.client_id;
+  let secret = request.form.client_secret;
+  const basic = /^basic\s+(.+)$/i.exec(request.authorization ?? '');
+  if (basic?.[1]) {
+    if (secret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
+    try {
+      const basicId = formDecode(colon < 0 ? decoded : decoded.slice(0, colon));
+      if (clientId !== undefined && clientId !== basicId) throw new OAuthError('invalid_request', 'client_id differs from the one in the Authorization header');
+      clientId = basicId;
+      secret = colon < 0 ? '' : formDecode(decoded.slice(colon + 1));
+    } catch (error) {
+      if (error instanceof OAuthError) throw error;
+      throw new OAuthError('invalid_client', 'malformed client credentials', true);
+    }
+  }
+  const usedBasic = Boolean(basic);
+  if (!clientId) throw new OAuthError('invalid_client', 'client authentication is required', usedBasic);
+  const app = await findClientApp(db, clientId);
+  if (!app) throw new OAuthError('invalid_client', 'client authentication failed', usedBasic);
+  if (app.secretHash === null) {
+    if (secret) throw new OAuthError('invalid_client', 'this app is public and has no secret', usedBasic);
+    return app;
+  }
+  if (!secret || !sameHash(hashOpaqueToken(secret), app.secretHash)) throw new OAuthError('invalid_client', 'client authentication failed', usedBasic);
+  return app;
+}
+
+/** `POST /oauth/token`: the authorization_code and refresh_token grants. */
+export async function exchangeForTokens(platform: Platform, request: ClientRequest): Promise<TokenResponse> {
+  const app = await authenticateClient(platform.db, request);
+  const form = request.form;
+  switch (form.grant_type) {
+    case 'authorization_code':
+      return redeemCode(platform, app, form);
+    case 'refresh_token':
+      return refresh(platform, app, form);
+    case undefined:
+      throw new OAuthError('invalid_request', 'grant_type is required');
+    default:
+      throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
+  }
+}
+
+type Outcome = { readonly tokens: TokenResponse } | { readonly refused: OAuthError };
+
+/**
+ * Runs a grant in one transaction. A refusal that revokes a grant (code or refresh-token
+ * reuse) must commit that revocation, so refusals are returned, not thrown, until after commit.
+ */
+async function inTransaction(db: Pool, work: (client: PoolClient) => Promise<Outcome>): Promise<TokenResponse> {
+  const outcome = await withTransaction(db, work);
+  if ('refused' in outcome) throw outcome.refused;
+  return outcome.tokens;
+}
+
+async function revokeGrant(client: PoolClient, grantId: number, now: Date): Promise<void> {
+  await client.query('UPDATE oauth_grants SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1', [grantId, now]);
+}
+
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+async function redeemCode(platform: Platform, app: ClientApp, form: Readonly<Record<string, string>>): Promise<TokenResponse> {
+  if (!form.code) throw new OAuthError('invalid_request', 'code is required');
+  const code = form.code;
+  const now = platform.clock.now();
+  return inTransaction(platform.db, async (client) => {
+    const { rows } = await client.query<{
+      grant_id: number;
+      app_id: number;
+      scopes: Right[];
+      revoked_at: Date | null;
+      redirect_uri: string;
+      redirect_uri_was_sent: boolean;
+      code_challenge: string | null;
+      expires_at: Date;
+      used_at: Date | null;
+    }>(
+      `SELECT c.grant_id, g.app_id, g.scopes, g.revoked_at, c.redirect_uri, c.redirect_uri_was_sent, c.code_challenge, c.expires_at, c.used_at
+       FROM oauth_codes c JOIN oauth_grants g ON g.id = c.grant_id
+       WHERE c.code_hash = $1 FOR UPDATE OF c`,
+      [hashOpaqueToken(code)],
+    );
+    const found = rows[0];
+    const refuse = (description: string): Outcome => ({ refused: new OAuthError('invalid_grant', description) });
+    if (!found || found.app_id !== app.id) return refuse('the code is not valid for this client');
+    if (found.used_at) {
+      // RFC 6749 §4.1.2: a code used twice may have been stolen; what it issued stops working.
+      await revokeGrant(client, found.grant_id, now);
+      return refuse('the code was already used; the tokens it issued are revoked');
+    }
+    if (found.revoked_at) return refuse('the authorization was revoked');
+    if (found.expires_at <= now) return refuse('the code has expired');
+    const sentUri = form.redirect_uri;
+    if (found.redirect_uri_was_sent ? sentUri !== found.redirect_uri : sentUri !== undefined && sentUri !== found.redirect_uri) {
+      return refuse('redirect_uri does not match the authorization request');
+    }
+    const verifier = form.code_verifier;
+    if (found.code_challenge) {
+      if (!verifier || !CODE_VERIFIER.test(verifier)) return refuse('code_verifier is required');
+      if (createHash('sha256').update(verifier, 'ascii').digest('base64url') !== found.code_challenge) return refuse('code_verifier does not match the code_challenge');
+    } else if (verifier !== undefined) {
+      // RFC 9700 §2.1.1: a verifier without a challenge is a PKCE downgrade attempt.
+      return refuse('code_verifier sent, but the authorization request had no code_challenge');
+    }
+    await client.query('UPDATE oauth_codes SET used_at = $2 WHERE code_hash = $1', [hashOpaqueToken(code), now]);
+    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes: found.scopes }, now) };
+  });
+}
+
+async function refresh(platform: Platform, app: ClientApp, form: Readonly<Record<string, string>>): Promise<TokenResponse> {
+  if (!form.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
+  const tokenHash = hashOpaqueToken(form.refresh_token);
+  const now = platform.clock.now();
+  const requested = form.scope === undefined ? undefined : parseScope(form.scope);
+  return inTransaction(platform.db, async (client) => {
+    const { rows } = await client.query<{ grant_id: number; app_id: number; scopes: Right[]; revoked_at: Date | null; expires_at: Date; retired_at: Date | null }>(
+      `SELECT t.grant_id, g.app_id, t.scopes, g.revoked_at, t.expires_at, t.retired_at
+       FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
+       WHERE t.token_hash = $1 AND t.kind = 'refresh' FOR UPDATE OF t, g`,
+      [tokenHash],
+    );
+    const found = rows[0];
+    const refuse = (description: string): Outcome => ({ refused: new OAuthError('invalid_grant', description) });
+    if (!found || found.app_id !== app.id) return refuse('the refresh token is not valid for this client');
+    if (found.revoked_at) return refuse('the authorization was revoked');
+    if (found.retired_at) {
+      // RFC 9700 §4.14.2: a retired refresh token coming back means two parties hold it.
+      await revokeGrant(client, found.grant_id, now);
+      return refuse('the refresh token was already used; the whole authorization is revoked');
+    }
+    if (found.expires_at <= now) return refuse('the refresh token has expired');
+    let scopes = found.scopes;
+    if (requested) {
+      const beyond = [...requested.unknown, ...requested.known.filter((scope) => !found.scopes.includes(scope))];
+      if (beyond.length > 0) return { refused: new OAuthError('invalid_scope', `not granted: ${beyond.join(' ')}`) };
+      if (requested.known.length > 0) scopes = requested.known;
+    }
+    await client.query('UPDATE oauth_tokens SET retired_at = $2 WHERE token_hash = $1', [tokenHash, now]);
+    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes }, now) };
+  });
+}
+
+/**
+ * `POST /oauth/revoke` (RFC 7009). A refresh token takes its whole grant with it; an access
+ * token only itself. Unknown tokens and tokens of other clients get the same 200, so the
+ * endpoint tells nobody which tokens exist.
+ */
+export async function revokeToken(platform: Platform, request: ClientRequest): Promise<void> {
+  const app = await authenticateClient(platform.db, request);
+  const token = request.form.token;
+  if (!token) throw new OAuthError('invalid_request', 'token is required');
+  const now = platform.clock.now();
+  await withTransaction(platform.db, async (client) => {
+    const { rows } = await client.query<{ grant_id: number; kind: 'access' | 'refresh' }>(
+      `SELECT t.grant_id, t.kind FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
+       WHERE t.token_hash = $1 AND g.app_id = $2`,
+      [hashOpaqueToken(token), app.id],
+    );
+    const found = rows[0];
+    if (!found) return;
+    if (found.kind === 'refresh') await revokeGrant(client, found.grant_id, now);
+    else await client.query('DELETE FROM oauth_tokens WHERE token_hash = $1', [hashOpaqueToken(token)]);
+  });
+}
