@@ -1,3 +1,125 @@
-import type { Route } from '../../../shared/http/route';
+import { z } from 'zod';
+import { noContent, ok, created, route, type Route } from '../../../shared/http/route';
+import {
+  createEmailMessage,
+  deleteEmailMessage,
+  getEmailMessage,
+  listEmailMessages,
+  updateEmailMessage,
+} from '../../../shared/messages/messages';
+import { previewTemplate } from '../../../shared/messages/preview';
+import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
 
-export const messagingRoutes: readonly Route[] = [];
+const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const byId = z.object({ id }).strict();
+const template = (max: number) => z.string().max(max);
+
+const translationSchema = z
+  .object({
+    languageCode: z.string().trim().min(2).max(20),
+    subject: template(1000).min(1),
+    htmlText: template(1_000_000),
+    plainText: template(1_000_000).nullish(),
+  })
+  .strict();
+
+const emailMessageSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    from: z.string().max(200).nullish(),
+    replyTo: z.string().max(200).nullish(),
+    subject: template(1000).min(1),
+    htmlText: template(1_000_000),
+    plainText: template(1_000_000).nullish(),
+    tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
+    languageCode: z.string().trim().min(2).max(20).nullish(),
+    jsonParamField: z.string().trim().min(1).max(100).nullish(),
+    translations: z
+      .array(translationSchema)
+      .max(50)
+      .refine((list) => new Set(list.map((item) => item.languageCode.toLowerCase())).size === list.length, 'one version per language')
+      .optional(),
+  })
+  .strict();
+
+const recipientSchema = z
+  .object({
+    contactId: id.optional(),
+    externalCustomerId: z.string().min(1).max(100).optional(),
+    locator: z.string().min(1).max(254).optional(),
+    jsonParam: z.string().max(1_000_000).optional(),
+  })
+  .strict();
+
+export const messagingRoutes: readonly Route[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/messages/email',
+    access: 'messages',
+    body: emailMessageSchema,
+    handle: async ({ principal, platform, body }) => created(await createEmailMessage(platform.db, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/messages/email',
+    access: 'messages',
+    query: z
+      .object({
+        startindex: z.coerce.number().int().min(1).default(1),
+        maxrows: z.coerce.number().int().min(1).max(500).default(500),
+      })
+      .strict(),
+    handle: async ({ principal, platform, query }) => {
+      const page = await listEmailMessages(platform.db, principal.accountId, { startIndex: query.startindex, maxRows: query.maxrows });
+      return ok(page.messages, { TotalCount: String(page.total) });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/messages/email/{id}',
+    access: 'messages',
+    params: byId,
+    handle: async ({ principal, platform, params }) => ok(await getEmailMessage(platform.db, principal.accountId, params.id)),
+  }),
+  route({
+    method: 'PUT',
+    path: '/api/v1/messages/email/{id}',
+    access: 'messages',
+    params: byId,
+    body: emailMessageSchema,
+    handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/messages/email/{id}',
+    access: 'messages',
+    params: byId,
+    handle: async ({ principal, platform, params }) => {
+      await deleteEmailMessage(platform.db, principal.accountId, params.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/message/{id}/smartsend',
+    access: 'messages',
+    params: byId,
+    body: z.object({ recipients: z.array(recipientSchema).min(1).max(MAX_SMARTSEND_RECIPIENTS) }).strict(),
+    handle: async ({ principal, platform, params, body }) => ok({ results: await smartsend(platform, principal.accountId, params.id, body.recipients) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/templates/render',
+    access: 'messages',
+    body: z
+      .object({
+        template: template(1_000_000),
+        contactId: id.optional(),
+        externalCustomerId: z.string().min(1).max(100).optional(),
+        locator: z.string().min(1).max(254).optional(),
+        jsonParam: z.string().max(1_000_000).optional(),
+      })
+      .strict(),
+    handle: async ({ principal, platform, body }) => ok(await previewTemplate(platform, principal.accountId, body)),
+  }),
+];

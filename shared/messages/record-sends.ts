@@ -1,0 +1,83 @@
+import { recordActivities } from '../activities/record';
+import type { Platform } from '../platform';
+import { withTransaction } from '../store/transaction';
+import type { EmailMessage } from './messages';
+
+export interface SendToRecord {
+  readonly contactId: number;
+  readonly recipient: string;
+  readonly languageCode: string | null;
+  readonly subject: string;
+  readonly htmlText: string;
+  readonly sourceEventId?: number;
+  readonly sourceEventKey?: string;
+  readonly sourceEventTypeId?: number;
+  readonly sourceEventTypeKey?: string;
+  readonly workflowId?: number;
+  readonly broadcastId?: number;
+}
+
+/**
+ * Records rendered messages: one outbox row per send (what delivery drains) and one SENT
+ * activity per send (what webhooks, exports and contact statistics see). Activities are
+ * recorded by their own capability in their own transaction; if that fails, the outbox
+ * rows are removed again so a send is never half recorded. Returns the send ids in order.
+ */
+export async function recordSends(platform: Platform, accountId: number, message: EmailMessage, sends: readonly SendToRecord[]): Promise<number[]> {
+  if (sends.length === 0) return [];
+  const campaignType = sends[0]?.broadcastId !== undefined ? 'Group' : 'IM';
+  const sendIds = await withTransaction(platform.db, async (client) => {
+    const { rows } = await client.query<{ id: number }>(
+      `INSERT INTO message_sends (account_id, message_id, contact_id, campaign_type, recipient, language_code, subject, html_text, source_event_id)
+       SELECT $1, $2, s.contact_id, $3, s.recipient, s.language_code, s.subject, s.html_text, s.source_event_id
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[]) WITH ORDINALITY
+              AS s(contact_id, recipient, language_code, subject, html_text, source_event_id, ordinality)
+        ORDER BY s.ordinality
+       RETURNING id`,
+      [
+        accountId,
+        message.id,
+        campaignType,
+        sends.map((send) => send.contactId),
+        sends.map((send) => send.recipient),
+        sends.map((send) => send.languageCode),
+        sends.map((send) => send.subject),
+        sends.map((send) => send.htmlText),
+        sends.map((send) => send.sourceEventId ?? null),
+      ],
+    );
+    return rows.map((row) => row.id).sort((a, b) => a - b);
+  });
+  try {
+    const now = platform.clock.now();
+    const activityIds = await recordActivities(
+      platform,
+      accountId,
+      sends.map((send, index) => ({
+        activityStatus: 'SENT' as const,
+        mediaType: 'Email',
+        activityDateTime: now,
+        contactId: send.contactId,
+        messageId: message.id,
+        messageInstanceId: sendIds[index],
+        messageName: message.name.slice(0, 100),
+        ...(message.tags.length > 0 ? { messageTag: message.tags.join(',').slice(0, 200) } : {}),
+        ...(send.broadcastId !== undefined ? { broadcastId: send.broadcastId } : {}),
+        ...(send.workflowId !== undefined ? { workflowId: send.workflowId } : {}),
+        ...(send.sourceEventId !== undefined ? { sourceEventId: send.sourceEventId } : {}),
+        ...(send.sourceEventKey !== undefined ? { sourceEventKey: send.sourceEventKey } : {}),
+        ...(send.sourceEventTypeId !== undefined ? { sourceEventTypeId: send.sourceEventTypeId } : {}),
+        ...(send.sourceEventTypeKey !== undefined ? { sourceEventTypeKey: send.sourceEventTypeKey } : {}),
+      })),
+    );
+    await platform.db.query(
+      `UPDATE message_sends s SET activity_id = a.activity_id
+         FROM unnest($1::bigint[], $2::bigint[]) AS a(send_id, activity_id) WHERE s.id = a.send_id`,
+      [sendIds, activityIds],
+    );
+  } catch (error) {
+    await platform.db.query('DELETE FROM message_sends WHERE id = ANY($1::bigint[])', [sendIds]);
+    throw error;
+  }
+  return sendIds;
+}
