@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { Browser } from './browser';
-import { authorizeInBrowser, bearer, CALLBACK, connect, insecure, registerApp, startOAuthWorld, type OAuthWorld } from './oauth-stack';
+import { authorizeInBrowser, bearer, CALLBACK, connect, insecure, registerApp, startOAuthWorld, uploadLogo, type OAuthWorld } from './oauth-stack';
 
 let world: OAuthWorld;
 
@@ -95,8 +95,7 @@ describe('the login and consent pages', () => {
   it('ask for a login, then name the app, its logo and its scopes, in a page that may not be framed', async () => {
     const app = await registerApp(world, { name: 'Acme <CRM>', scopes: ['eventsAndContacts', 'messages'] });
     const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(64, 1)]);
-    const upload = await world.stack.request(world.partner, 'PUT', `/api/v1/oauth/apps/${app.id}/logo`, png.toString('latin1'), { 'content-type': 'image/png' });
-    expect(upload.status).toBe(204);
+    expect((await uploadLogo(world, app.id, png)).status).toBe(204);
 
     const browser = new Browser(world.issuer.origin);
     const login = await browser.get(`/oauth/authorize?response_type=code&client_id=${app.client.client_id}&redirect_uri=${encodeURIComponent(CALLBACK)}&state=x`);

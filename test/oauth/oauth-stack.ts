@@ -124,3 +124,14 @@ export async function connect(world: OAuthWorld, app: RegisteredApp, options: Au
 export function bearer(token: string): TestAccount {
   return { accountId: 0, apiKey: '', authorization: `Bearer ${token}` };
 }
+
+/** Uploads bytes as an app's logo, exactly as given (the harness's `request` sends text). */
+export async function uploadLogo(world: OAuthWorld, appId: number, bytes: Buffer, contentType = 'image/png'): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${world.stack.url}/api/v1/oauth/apps/${appId}/logo`, {
+    method: 'PUT',
+    headers: { authorization: world.partner.authorization, 'content-type': contentType },
+    body: bytes,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
