@@ -1,3 +1,5 @@
+import { createHandler as createDispatchExportsHandler } from '../functions/dispatch-exports/handler';
+import { createHandler as createExportDatasetHandler } from '../functions/export-dataset/handler';
 import type { QueueName } from '../shared/config';
 import type { Platform } from '../shared/platform';
 import type { ScheduledFunction } from '../shared/schedules/event';
@@ -22,10 +24,22 @@ export interface LocalQueue {
 
 export const localQueues: readonly LocalQueue[] = [
   { name: 'imports', fifo: false, visibilityTimeoutSeconds: 360, maxReceiveCount: 5, functionName: 'import-contacts', timeoutMs: 300_000, batchSize: 1, concurrency: 2 },
-  { name: 'exports', fifo: false, visibilityTimeoutSeconds: 960, maxReceiveCount: 5, functionName: 'export-dataset', timeoutMs: 900_000, batchSize: 1, concurrency: 2 },
+  {
+    name: 'exports',
+    fifo: false,
+    visibilityTimeoutSeconds: 960,
+    maxReceiveCount: 5,
+    functionName: 'export-dataset',
+    timeoutMs: 900_000,
+    batchSize: 1,
+    concurrency: 2,
+    consumer: (platform) => createExportDatasetHandler(platform),
+  },
   { name: 'webhooks', fifo: true, visibilityTimeoutSeconds: 60, maxReceiveCount: 1000, functionName: 'deliver-webhooks', timeoutMs: 30_000, batchSize: 10, concurrency: 2 },
   { name: 'triggerEvents', fifo: false, visibilityTimeoutSeconds: 360, maxReceiveCount: 5, functionName: 'assemble-trigger-events', timeoutMs: 300_000, batchSize: 1, concurrency: 2 },
 ];
 
 /** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */
-export const localScheduleTargets: Readonly<Record<string, (platform: Platform) => ScheduledFunction>> = {};
+export const localScheduleTargets: Readonly<Record<string, (platform: Platform) => ScheduledFunction>> = {
+  exports: (platform) => createDispatchExportsHandler(platform),
+};

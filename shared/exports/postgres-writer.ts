@@ -20,7 +20,7 @@ export interface PostgresExportOptions {
   readonly chunkRows: number;
   /** Asked after each committed chunk; false ends the call with the pass incomplete. */
   readonly hasTimeLeft: () => boolean;
-  readonly onChunkCommitted?: (rows: number) => void;
+  readonly onChunkCommitted?: (rows: number) => Promise<void>;
   /** Observes each step (tests interrupt the writer here). */
   readonly onStep?: (step: WriterStep) => Promise<void>;
 }
@@ -57,7 +57,7 @@ export async function exportToPostgres(options: PostgresExportOptions): Promise<
     const next: ChangeCursor = boundary ? { low: stored.low, high, after: boundary } : { low: high, high: undefined, after: undefined };
     const written = await writeChunk(options, target, cursorTable, changedRowsSql(dataset, options.accountId, position, high, boundary), next);
     rowsWritten += written;
-    options.onChunkCommitted?.(written);
+    await options.onChunkCommitted?.(written);
     if (!boundary) return { rowsWritten, complete: true };
     position = boundary;
     if (!options.hasTimeLeft()) return { rowsWritten, complete: false };

@@ -1,3 +1,129 @@
-import type { Route } from '../../../shared/http/route';
+import { z } from 'zod';
+import { ValidationFailed } from '../../../shared/errors';
+import { datasetNames } from '../../../shared/exports/datasets';
+import {
+  createExport,
+  deleteExport,
+  exportIntervals,
+  getExport,
+  listExports,
+  updateExport,
+  type DataExport,
+} from '../../../shared/exports/exports';
+import { listRuns, startExportRuns } from '../../../shared/exports/runs';
+import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 
-export const exportsRoutes: readonly Route[] = [];
+const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
+const datasetList = z.array(z.enum(datasetNames)).min(1).max(datasetNames.length);
+// A PostgreSQL schema or BigQuery dataset name: identifiers are quoted when used, this only bounds them.
+const schemaName = z.string().trim().min(1).max(63);
+
+const createBody = z
+  .object({
+    connectorId: z.number().int().positive(),
+    datasets: datasetList,
+    interval: z.enum(exportIntervals).optional(),
+    schema: schemaName.optional(),
+    dataset: schemaName.optional(),
+    paused: z.boolean().optional(),
+  })
+  .strict();
+
+const updateBody = z
+  .object({
+    datasets: datasetList.optional(),
+    interval: z.enum(exportIntervals).optional(),
+    schema: schemaName.optional(),
+    dataset: schemaName.optional(),
+    paused: z.boolean().optional(),
+  })
+  .strict();
+
+/** `schema` for PostgreSQL, `dataset` for BigQuery: the same setting under each warehouse's word. */
+function targetOf(body: { schema?: string; dataset?: string }): string | undefined {
+  if (body.schema !== undefined && body.dataset !== undefined) {
+    throw new ValidationFailed('give schema (PostgreSQL) or dataset (BigQuery), not both', [{ path: 'body.dataset', message: 'conflicts with schema' }]);
+  }
+  return body.schema ?? body.dataset;
+}
+
+function view(dataExport: DataExport) {
+  const { accountId: _accountId, schema, ...rest } = dataExport;
+  return { ...rest, ...(dataExport.destination === 'postgres' ? { schema } : { dataset: schema }) };
+}
+
+export const exportsRoutes: readonly Route[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/exports',
+    access: 'settings',
+    body: createBody,
+    handle: async ({ body, platform, principal }) => {
+      const dataExport = await createExport(platform, principal.accountId, { ...body, schema: targetOf(body) });
+      return created(view(dataExport));
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/exports',
+    access: 'settings',
+    handle: async ({ platform, principal }) => ok((await listExports(platform, principal.accountId)).map(view)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/exports/{id}',
+    access: 'settings',
+    params: idParams,
+    handle: async ({ params, platform, principal }) => ok(view(await getExport(platform.db, principal.accountId, params.id))),
+  }),
+  route({
+    method: 'PUT',
+    path: '/api/v1/exports/{id}',
+    access: 'settings',
+    params: idParams,
+    body: updateBody,
+    handle: async ({ params, body, platform, principal }) => {
+      const { dataset: _dataset, ...changes } = body;
+      return ok(view(await updateExport(platform, principal.accountId, params.id, { ...changes, schema: targetOf(body) })));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/exports/{id}/pause',
+    access: 'settings',
+    params: idParams,
+    handle: async ({ params, platform, principal }) => ok(view(await updateExport(platform, principal.accountId, params.id, { paused: true }))),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/exports/{id}/resume',
+    access: 'settings',
+    params: idParams,
+    handle: async ({ params, platform, principal }) => ok(view(await updateExport(platform, principal.accountId, params.id, { paused: false }))),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/exports/{id}',
+    access: 'settings',
+    params: idParams,
+    handle: async ({ params, platform, principal }) => {
+      await deleteExport(platform, principal.accountId, params.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/exports/{id}/run',
+    access: 'settings',
+    params: idParams,
+    handle: async ({ params, platform, principal }) => accepted({ runs: await startExportRuns(platform, principal.accountId, params.id, 'manual') }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/exports/{id}/runs',
+    access: 'settings',
+    params: idParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).strict(),
+    handle: async ({ params, query, platform, principal }) => ok(await listRuns(platform, principal.accountId, params.id, query.limit)),
+  }),
+];

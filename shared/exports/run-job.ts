@@ -1,0 +1,147 @@
+import { DatabaseError } from 'pg';
+import { getConnector, withPostgresConnection } from '../connectors/connections';
+import { AppError } from '../errors';
+import { logger } from '../logger';
+import type { Platform } from '../platform';
+import { exportToBigQuery } from './bigquery-writer';
+import { datasets } from './datasets';
+import { exportToPostgres, type ExportProgress, type WriterStep } from './postgres-writer';
+import type { ExportJob, RunRow } from './runs';
+
+export type JobOutcome = 'succeeded' | 'continued' | 'retrying' | 'failed' | 'skipped';
+
+export interface JobBudget {
+  /** Milliseconds this invocation has left (Lambda's `getRemainingTimeInMillis`). */
+  remainingMs(): number;
+}
+
+export interface JobObservers {
+  readonly onStep?: (step: WriterStep) => Promise<void>;
+}
+
+/** Statements on the customer's database may take this long: a chunk is at most `exportChunkRows` rows. */
+const DESTINATION_STATEMENT_TIMEOUT_MS = 10 * 60_000;
+
+interface JobRow extends RunRow {
+  connector_id: number;
+  target_schema: string;
+}
+
+/**
+ * One invocation of the export worker for one run: exports chunks until the dataset is
+ * caught up or the time budget is spent (then re-enqueues its continuation). A failure is
+ * recorded on the run and retried with backoff; the cursor stays where the last committed
+ * chunk put it.
+ */
+export async function exportDatasetJob(platform: Platform, job: ExportJob, budget: JobBudget, observers: JobObservers = {}): Promise<JobOutcome> {
+  const { rows } = await platform.db.query<JobRow>(
+    `SELECT r.*, e.connector_id, e.target_schema FROM export_runs r JOIN exports e ON e.id = r.export_id WHERE r.id = $1`,
+    [job.runId],
+  );
+  const run = rows[0];
+  if (!run || run.status === 'succeeded' || run.status === 'failed') return 'skipped';
+
+  // Session lock on a connection of its own: a duplicate delivery of this run's message
+  // finds it taken and leaves the work to the holder.
+  const lock = await platform.db.connect();
+  try {
+    const { rows: locked } = await lock.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtextextended('export:' || $1::text || ':' || $2::text, 0)) AS locked`,
+      [run.export_id, run.dataset],
+    );
+    if (!locked[0]?.locked) return 'skipped';
+    try {
+      return await runLocked(platform, run, budget, observers);
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(hashtextextended('export:' || $1::text || ':' || $2::text, 0))`, [run.export_id, run.dataset]);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, observers: JobObservers): Promise<JobOutcome> {
+  const { config } = platform;
+  await platform.db.query(
+    `UPDATE export_runs SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now() WHERE id = $1`,
+    [run.id],
+  );
+  // Also the run's heartbeat: a run that stops touching its row counts as abandoned.
+  const onChunkCommitted = async (rowsWritten: number) => {
+    await platform.db
+      .query('UPDATE export_runs SET rows_written = rows_written + $2, updated_at = now() WHERE id = $1', [run.id, rowsWritten])
+      .catch((error: unknown) => logger.warn('could not record export progress', { runId: run.id, error: String(error) }));
+  };
+  const hasTimeLeft = () => budget.remainingMs() > config.exportTimeReserveMs;
+  const dataset = datasets[run.dataset];
+
+  let progress: ExportProgress;
+  try {
+    const connector = await getConnector(platform.db, run.account_id, run.connector_id);
+    const writer = {
+      source: platform.db,
+      schema: run.target_schema,
+      dataset,
+      exportId: run.export_id,
+      accountId: run.account_id,
+      chunkRows: config.exportChunkRows,
+      hasTimeLeft,
+      onChunkCommitted,
+      onStep: observers.onStep,
+    };
+    progress =
+      connector.kind === 'postgres'
+        ? await withPostgresConnection(platform, connector, (destination) => exportToPostgres({ ...writer, destination }), {
+            readOnly: false,
+            statementTimeoutMs: DESTINATION_STATEMENT_TIMEOUT_MS,
+          })
+        : await exportToBigQuery(platform, connector, { ...writer, runId: run.id });
+  } catch (error) {
+    return recordFailure(platform, run, error);
+  }
+
+  if (progress.complete) {
+    await platform.db.query(
+      `UPDATE export_runs SET status = 'succeeded', finished_at = now(), updated_at = now(), error_code = NULL, error_message = NULL WHERE id = $1`,
+      [run.id],
+    );
+    return 'succeeded';
+  }
+  await platform.queue.send('exports', [{ body: JSON.stringify({ runId: run.id } satisfies ExportJob) }]);
+  return 'continued';
+}
+
+async function recordFailure(platform: Platform, run: JobRow, error: unknown): Promise<JobOutcome> {
+  const { code, message } = describeFailure(error);
+  const attempts = run.attempts + 1;
+  const final = attempts >= platform.config.exportMaxAttempts;
+  logger.warn('export run failed', { runId: run.id, exportId: run.export_id, dataset: run.dataset, code, attempts, final });
+  await platform.db.query(
+    `UPDATE export_runs SET status = $2, attempts = $3, error_code = $4, error_message = $5, updated_at = now(),
+            finished_at = CASE WHEN $2 = 'failed' THEN now() END
+      WHERE id = $1`,
+    [run.id, final ? 'failed' : 'retrying', attempts, code, message],
+  );
+  if (final) return 'failed';
+  await platform.queue.send('exports', [{ body: JSON.stringify({ runId: run.id } satisfies ExportJob), delaySeconds: retryDelaySeconds(platform.config.exportRetryBaseSeconds, attempts) }]);
+  return 'retrying';
+}
+
+/** 1×, 2×, 4× … the base, capped at SQS's longest delay (15 minutes). */
+export function retryDelaySeconds(baseSeconds: number, attempts: number): number {
+  return Math.min(900, baseSeconds * 2 ** (attempts - 1));
+}
+
+/** What the runs endpoint shows: connector codes as they are, never driver internals or credentials. */
+function describeFailure(error: unknown): { code: string; message: string } {
+  if (error instanceof AppError) return { code: error.code, message: error.message };
+  if (error instanceof DatabaseError) {
+    return { code: 'DESTINATION_REJECTED', message: `the database refused the export (SQLSTATE ${error.code ?? 'unknown'}: ${error.message})` };
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  if (/Connection terminated|ECONNRESET|not queryable/i.test(text)) {
+    return { code: 'CONNECTION_FAILED', message: 'the connection to the destination was lost during the export' };
+  }
+  logger.error('export failed unexpectedly', { error: text });
+  return { code: 'EXPORT_FAILED', message: 'the export failed; it will be retried' };
+}
