@@ -38,7 +38,6 @@ const host = z
 const name = z.string().trim().min(1).max(200);
 
 const postgresFields = {
-  name,
   host,
   port: z.number().int().min(1).max(65_535).default(5432),
   database: z.string().min(1).max(63),
@@ -46,7 +45,6 @@ const postgresFields = {
   sslMode: z.enum(sslModes).default('prefer'),
   /** PEM of the CA that signed the server's certificate (verify-full only). */
   caCertificate: z.string().max(64 * 1024).includes('-----BEGIN CERTIFICATE-----').optional(),
-  uniqueKey: uniqueKeySchema,
 };
 
 function caOnlyWithVerifyFull(value: { sslMode: SslMode; caCertificate?: string | undefined }, context: z.core.$RefinementCtx): void {
@@ -55,35 +53,53 @@ function caOnlyWithVerifyFull(value: { sslMode: SslMode; caCertificate?: string 
   }
 }
 
-export const postgresConnectorInput = z
-  .object({ kind: z.literal('postgres'), ...postgresFields, password: z.string().min(1).max(1024) })
-  .strict()
-  .superRefine(caOnlyWithVerifyFull);
+function postgresSchema(required: { name: boolean; password: boolean; uniqueKey: boolean }) {
+  return z
+    .object({
+      kind: z.literal('postgres'),
+      ...postgresFields,
+      name: required.name ? name : name.optional(),
+      uniqueKey: required.uniqueKey ? uniqueKeySchema : uniqueKeySchema.optional(),
+      password: required.password ? z.string().min(1).max(1024) : z.string().min(1).max(1024).optional(),
+    })
+    .strict()
+    .superRefine(caOnlyWithVerifyFull);
+}
 
-export const bigQueryConnectorInput = z
-  .object({
-    kind: z.literal('bigquery'),
-    name,
-    /** The service-account key file: as uploaded (a JSON string) or already parsed. */
-    key: z.union([z.string().max(64 * 1024), z.record(z.string(), z.unknown())]),
-    /** Where queries run (`US`, `EU`, `europe-west1` …); BigQuery's default when omitted. */
-    location: z.string().trim().min(1).max(64).optional(),
-    uniqueKey: uniqueKeySchema,
-  })
-  .strict();
+function bigQuerySchema(required: { name: boolean; key: boolean; uniqueKey: boolean }) {
+  const key = z.union([z.string().max(64 * 1024), z.record(z.string(), z.unknown())]);
+  return z
+    .object({
+      kind: z.literal('bigquery'),
+      name: required.name ? name : name.optional(),
+      /** The service-account key file: as uploaded (a JSON string) or already parsed. */
+      key: required.key ? key : key.optional(),
+      /** Where queries run (`US`, `EU`, `europe-west1` …); BigQuery's default when omitted. */
+      location: z.string().trim().min(1).max(64).optional(),
+      uniqueKey: required.uniqueKey ? uniqueKeySchema : uniqueKeySchema.optional(),
+    })
+    .strict();
+}
+
+export const postgresConnectorInput = postgresSchema({ name: true, password: true, uniqueKey: true });
+export const bigQueryConnectorInput = bigQuerySchema({ name: true, key: true, uniqueKey: true });
 
 export const connectorInput = z.discriminatedUnion('kind', [postgresConnectorInput, bigQueryConnectorInput]);
-export type ConnectorInput = z.output<typeof connectorInput>;
+export type ConnectorInput = z.output<typeof connectorInput> & { readonly name: string; readonly uniqueKey: UniqueKey };
 
 /** Updates keep the stored credential when none is sent. */
 export const connectorUpdate = z.discriminatedUnion('kind', [
-  z
-    .object({ kind: z.literal('postgres'), ...postgresFields, password: z.string().min(1).max(1024).optional() })
-    .strict()
-    .superRefine(caOnlyWithVerifyFull),
-  bigQueryConnectorInput.extend({ key: bigQueryConnectorInput.shape.key.optional() }).strict(),
+  postgresSchema({ name: true, password: false, uniqueKey: true }),
+  bigQuerySchema({ name: true, key: false, uniqueKey: true }),
 ]);
-export type ConnectorUpdate = z.output<typeof connectorUpdate>;
+export type ConnectorUpdate = z.output<typeof connectorUpdate> & { readonly name: string; readonly uniqueKey: UniqueKey };
+
+/** "Check connection" happens before the connector has a name or a unique key. */
+export const connectorCheckInput = z.discriminatedUnion('kind', [
+  postgresSchema({ name: false, password: true, uniqueKey: false }),
+  bigQuerySchema({ name: false, key: true, uniqueKey: false }),
+]);
+export type ConnectorCheckInput = z.output<typeof connectorCheckInput>;
 
 export interface ServiceAccountKey {
   readonly type: 'service_account';
