@@ -3,7 +3,9 @@ import { Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { SatelliteApi } from './constructs/api';
 import { SatelliteDatabase } from './constructs/database';
+import { DataExports } from './constructs/exports';
 import { SatelliteFunction } from './constructs/satellite-function';
+import { SatelliteSchedules } from './constructs/schedules';
 
 /** Satellite: wires the capability constructs together, nothing else. */
 export class SatelliteStack extends Stack {
@@ -24,6 +26,11 @@ export class SatelliteStack extends Stack {
 
     const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200 });
     api.handler.bindConnectorSecrets(secretsPrefix);
+
+    const schedules = new SatelliteSchedules(this, 'Schedules');
+    const dataExports = new DataExports(this, 'Exports', { database, schedules, secretsPrefix });
+    api.handler.bindQueue('exports', dataExports.queue.queue);
+    schedules.grantManage(api.handler);
 
     new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
   }

@@ -24,7 +24,8 @@ export class SatelliteSchedules extends Construct {
   /** A function schedules may invoke, by the target name the domain uses. */
   addTarget(name: string, fn: IFunction): void {
     this.targets.set(name, fn);
-    fn.grantInvoke(this.role);
+    // Schedules invoke the unqualified ARN, so the role needs no `:*` version wildcard (grantInvoke adds one).
+    this.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
   }
 
   /** Lets `fn` create, update and delete schedules in the group, aimed at the registered targets. */
