@@ -1,5 +1,6 @@
 import { createHandler as createDispatchExportsHandler } from '../functions/dispatch-exports/handler';
 import { createHandler as createExportDatasetHandler } from '../functions/export-dataset/handler';
+import { createHandler as createImportContactsHandler } from '../functions/import-contacts/handler';
 import type { QueueName } from '../shared/config';
 import type { Platform } from '../shared/platform';
 import type { ScheduledFunction } from '../shared/schedules/event';
@@ -23,7 +24,17 @@ export interface LocalQueue {
 }
 
 export const localQueues: readonly LocalQueue[] = [
-  { name: 'imports', fifo: false, visibilityTimeoutSeconds: 360, maxReceiveCount: 5, functionName: 'import-contacts', timeoutMs: 300_000, batchSize: 1, concurrency: 2 },
+  {
+    name: 'imports',
+    fifo: false,
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+    functionName: 'import-contacts',
+    timeoutMs: 300_000,
+    batchSize: 1,
+    concurrency: 2,
+    consumer: (platform) => createImportContactsHandler(platform),
+  },
   {
     name: 'exports',
     fifo: false,

@@ -1,11 +1,21 @@
 import { z } from 'zod';
+import { activityInputSchema, MAX_ACTIVITIES_PER_CALL, timestampSchema } from '../../../shared/activities/activity-schema';
+import { queryActivities } from '../../../shared/activities/query-activities';
+import { recordActivities } from '../../../shared/activities/record';
+import { bulkImportSchema, importStatus, startContactImport } from '../../../shared/contacts/bulk-import';
 import { contactSchema } from '../../../shared/contacts/contact-schema';
 import { getContact } from '../../../shared/contacts/read-contact';
 import { addOrUpdateContact, deleteContact, subscribeContact, updateContact } from '../../../shared/contacts/save-contact';
 import { searchContacts } from '../../../shared/contacts/search-contacts';
+import { eventSchema, eventTypeKeySchema, generateEvent, listEvents } from '../../../shared/events/generate-event';
 import { noContent, ok, route, type Route } from '../../../shared/http/route';
+import { MAX_ORDERS_PER_CALL, orderSchema, upsertOrders } from '../../../shared/orders/upsert-orders';
+import { conditionalGroupSchema, createConditionalGroup, listGroupContacts } from '../../../shared/segments/conditional-groups';
 
 const contactId = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+const startIndex = z.coerce.number().int().min(1).default(1);
+const offset = z.coerce.number().int().min(0).default(0);
+const maxRows = (max: number) => z.coerce.number().int().min(1).max(max).default(max);
 
 export const contactsRoutes: readonly Route[] = [
   route({
@@ -73,8 +83,8 @@ export const contactsRoutes: readonly Route[] = [
         firstname: z.string().max(50).optional(),
         lastname: z.string().max(50).optional(),
         externalCustomerId: z.string().max(100).optional(),
-        startindex: z.coerce.number().int().min(1).default(1),
-        maxrows: z.coerce.number().int().min(1).max(500).default(500),
+        startindex: startIndex,
+        maxrows: maxRows(500),
       })
       .strict(),
     handle: async ({ principal, platform, query }) => {
@@ -87,6 +97,102 @@ export const contactsRoutes: readonly Route[] = [
         startIndex: query.startindex,
         maxRows: query.maxrows,
       });
+      return ok(page.contacts, { TotalCount: String(page.total) });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/contacts',
+    access: 'contactsWrite',
+    body: bulkImportSchema,
+    handle: async ({ principal, platform, body }) => ok({ asyncSessionId: await startContactImport(platform, principal.accountId, body) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/importstatus/{sessionId}',
+    access: 'contactsWrite',
+    params: z.object({ sessionId: z.uuid() }).strict(),
+    handle: async ({ principal, platform, params }) => ok(await importStatus(platform.db, principal.accountId, params.sessionId)),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/event',
+    access: 'events',
+    body: eventSchema,
+    handle: async ({ principal, platform, body }) => {
+      const event = await generateEvent(platform.db, platform.clock, principal.accountId, body);
+      return ok({ id: event.id, eventKey: event.eventKey });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/events',
+    access: 'events',
+    query: z
+      .object({
+        eventTypeKey: eventTypeKeySchema.optional(),
+        contactId: z.coerce.number().int().positive().optional(),
+        dateFrom: timestampSchema.optional(),
+        dateTo: timestampSchema.optional(),
+        offset,
+        maxrows: maxRows(1000),
+      })
+      .strict(),
+    handle: async ({ principal, platform, query }) =>
+      ok(await listEvents(platform.db, principal.accountId, { ...query, maxRows: query.maxrows })),
+  }),
+  route({
+    // Ingestion from delivery channels: it writes any contact's history and feeds webhooks
+    // and exports, so it is account administration ('settings', full API keys), not a scope
+    // a partner app gets with events or contacts.
+    method: 'POST',
+    path: '/api/v1/activities',
+    access: 'settings',
+    body: z.array(activityInputSchema).min(1).max(MAX_ACTIVITIES_PER_CALL),
+    handle: async ({ principal, platform, body }) => ok({ ids: await recordActivities(platform, principal.accountId, body) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/contacts/activity',
+    access: 'activity',
+    query: z
+      .object({
+        dateFrom: timestampSchema,
+        dateTo: timestampSchema,
+        email: z.string().max(254).optional(),
+        sms: z.string().max(50).optional(),
+        externalCustomerId: z.string().max(100).optional(),
+        activityStatus: z.string().max(50).optional(),
+        messageTag: z.string().max(200).optional(),
+        offset,
+        maxrows: maxRows(1000),
+      })
+      .strict(),
+    handle: async ({ principal, platform, query }) =>
+      ok(await queryActivities(platform.db, principal.accountId, { ...query, maxRows: query.maxrows })),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/orders',
+    access: 'contactsWrite',
+    body: z.object({ orders: z.array(orderSchema).min(1).max(MAX_ORDERS_PER_CALL) }).strict(),
+    handle: async ({ principal, platform, body }) => ok({ orders: await upsertOrders(platform.db, principal.accountId, body.orders) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/groups',
+    access: 'contactsWrite',
+    body: conditionalGroupSchema,
+    handle: async ({ principal, platform, body }) => ok(await createConditionalGroup(platform.db, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/group/{id}/contacts',
+    access: 'contactsRead',
+    params: contactId,
+    query: z.object({ startindex: startIndex, maxrows: maxRows(500) }).strict(),
+    handle: async ({ principal, platform, params, query }) => {
+      const page = await listGroupContacts(platform, principal.accountId, params.id, { startIndex: query.startindex, maxRows: query.maxrows });
       return ok(page.contacts, { TotalCount: String(page.total) });
     },
   }),

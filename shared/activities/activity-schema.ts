@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** Seed 001's activity statuses, plus SENT, which a channel reports when it hands a message off. */
+export const activityStatuses = [
+  'SENT',
+  'DELIVERED',
+  'UNDELIVERED',
+  'RECEIVED',
+  'CLICKED',
+  'UNSUBSCRIBED',
+  'SPAM',
+  'SUBSCRIPTION_CHANGED',
+  'PUSH_SUBSCRIBED',
+] as const;
+export type ActivityStatus = (typeof activityStatuses)[number];
+
+/** An ISO-8601 date-time; one without a zone is UTC, as the seed's examples are. */
+export const timestampSchema = z
+  .string()
+  .max(40)
+  .transform((value, context) => {
+    const zoned = /[zZ]|[+-]\d{2}:?\d{2}$/.test(value) ? value : `${value}Z`;
+    const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(zoned) : new Date(Number.NaN);
+    if (Number.isNaN(date.getTime())) {
+      context.addIssue({ code: 'custom', message: 'not an ISO-8601 date-time' });
+      return z.NEVER;
+    }
+    return date;
+  });
+
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const text = (max: number) => z.string().max(max);
+
+/**
+ * One activity as a delivery channel reports it (seed 001's fields). The contact is found
+ * by contactId, else externalCustomerId, else email, else sms.
+ */
+export const activityInputSchema = z
+  .object({
+    activityStatus: z.enum(activityStatuses),
+    mediaType: text(50).min(1),
+    activityDateTime: timestampSchema,
+    contactId: id.optional(),
+    externalCustomerId: text(100).optional(),
+    email: text(254).optional(),
+    sms: text(50).optional(),
+    messageId: id.optional(),
+    messageInstanceId: id.optional(),
+    messageName: text(100).optional(),
+    messageTag: text(200).optional(),
+    broadcastId: id.optional(),
+    workflowId: id.optional(),
+    workflowBlockId: text(200).optional(),
+    workflowInstanceId: text(200).optional(),
+    sourceEventId: id.optional(),
+    sourceEventKey: text(100).optional(),
+    sourceEventTypeId: id.optional(),
+    sourceEventTypeKey: text(100).optional(),
+    statusDescription: text(1000).optional(),
+    hardBounce: z.boolean().optional(),
+    clickEventLink: text(1000).optional(),
+    viewMessageLink: text(1000).optional(),
+    statusData: z.record(z.string(), z.unknown()).optional(),
+    subscriptions: z.array(text(200)).max(100).optional(),
+  })
+  .strict()
+  .refine((activity) => activity.contactId ?? activity.externalCustomerId ?? activity.email ?? activity.sms, {
+    message: 'name the contact: contactId, externalCustomerId, email or sms',
+  });
+export type ActivityInput = z.output<typeof activityInputSchema>;
+
+export const MAX_ACTIVITIES_PER_CALL = 1000;

@@ -1,0 +1,139 @@
+import type { PoolClient } from 'pg';
+import { resolveRecipients } from '../contacts/resolve-recipients';
+import { ValidationFailed } from '../errors';
+import type { Platform } from '../platform';
+import { withTransaction } from '../store/transaction';
+import { publishRecordedActivities } from '../webhooks/outbox';
+import type { ActivityInput } from './activity-schema';
+
+/**
+ * Records activities in one transaction: the rows (with snapshots of the contact's external
+ * ID, email and phone as they were), each contact's last sent/received/viewed/clicked dates
+ * and totals, and the hand-over to webhook delivery. Every activity must name a contact of
+ * this account; if one does not, nothing is recorded. Returns the ids in input order.
+ */
+export async function recordActivities(platform: Platform, accountId: number, inputs: readonly ActivityInput[]): Promise<number[]> {
+  if (inputs.length === 0) return [];
+  return withTransaction(platform.db, async (client) => {
+    const resolved = await resolveRecipients(
+      client,
+      accountId,
+      inputs.map((input) => ({ contactId: input.contactId, externalCustomerId: input.externalCustomerId, locator: input.email ?? input.sms })),
+    );
+    const unknown = resolved.filter((row) => !row.contact);
+    if (unknown.length > 0) {
+      throw new ValidationFailed(
+        `${unknown.length} activit${unknown.length === 1 ? 'y names' : 'ies name'} no contact of this account`,
+        unknown.slice(0, 20).map((row) => ({ path: `body.${row.index}`, message: row.error?.message ?? 'contact not found' })),
+        'UNKNOWN_CONTACT',
+      );
+    }
+    const rows = inputs.map((input, index) => {
+      const contact = resolved[index]?.contact;
+      const channel = (type: string) => contact?.channels.find((candidate) => candidate.type === type)?.value ?? null;
+      const triggered = input.workflowId !== undefined || input.sourceEventKey !== undefined || input.sourceEventId !== undefined;
+      return {
+        contact_id: contact?.id,
+        activity_status: input.activityStatus,
+        media_type: input.mediaType,
+        occurred_at: input.activityDateTime.toISOString(),
+        external_customer_id: contact?.externalCustomerId ?? null,
+        email: channel('email'),
+        sms: channel('sms'),
+        viber: channel('viber'),
+        mobilepush: channel('mobilepush'),
+        webpush: channel('webpush'),
+        message_id: input.messageId ?? null,
+        message_instance_id: input.messageInstanceId ?? null,
+        message_name: input.messageName ?? null,
+        message_tags: input.messageTag ?? null,
+        message_url: input.viewMessageLink ?? null,
+        broadcast_id: input.broadcastId ?? null,
+        campaign_type: triggered ? 'IM' : input.broadcastId !== undefined ? 'Group' : null,
+        click_event_link: input.clickEventLink ?? null,
+        status_description: input.statusDescription ?? null,
+        hard_bounce: input.hardBounce ?? null,
+        source_event_id: input.sourceEventId ?? null,
+        source_event_key: input.sourceEventKey ?? null,
+        source_event_type_id: input.sourceEventTypeId ?? null,
+        source_event_type_key: input.sourceEventTypeKey ?? null,
+        workflow_id: input.workflowId ?? null,
+        workflow_block_id: input.workflowBlockId ?? null,
+        workflow_instance_id: input.workflowInstanceId ?? null,
+        subscriptions: input.subscriptions ?? null,
+        status_data: input.statusData ?? {},
+      };
+    });
+    const ids = await insertActivities(client, accountId, rows);
+    await updateContactStatistics(client, ids);
+    await publishRecordedActivities(client, accountId, ids);
+    return ids;
+  });
+}
+
+async function insertActivities(client: PoolClient, accountId: number, rows: readonly Record<string, unknown>[]): Promise<number[]> {
+  // Ids are drawn in the recordset's order, so ascending ids are the input order.
+  const { rows: inserted } = await client.query<{ id: number }>(
+    `INSERT INTO contact_activities (
+       id, account_id, contact_id, activity_status, media_type, occurred_at, external_customer_id, email, sms, viber,
+       mobilepush, webpush, message_id, message_instance_id, message_name, message_tags, message_url, broadcast_id,
+       campaign_type, click_event_link, status_description, hard_bounce, source_event_id, source_event_key,
+       source_event_type_id, source_event_type_key, workflow_id, workflow_block_id, workflow_instance_id,
+       subscriptions, status_data)
+     OVERRIDING SYSTEM VALUE
+     SELECT nextval(pg_get_serial_sequence('contact_activities', 'id')), $1, a.contact_id, a.activity_status, a.media_type,
+            a.occurred_at, a.external_customer_id, a.email, a.sms, a.viber, a.mobilepush, a.webpush, a.message_id,
+            a.message_instance_id, a.message_name, a.message_tags, a.message_url, a.broadcast_id, a.campaign_type,
+            a.click_event_link, a.status_description, a.hard_bounce, a.source_event_id, a.source_event_key,
+            a.source_event_type_id, a.source_event_type_key, a.workflow_id, a.workflow_block_id, a.workflow_instance_id,
+            a.subscriptions, a.status_data
+       FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (
+              contact_id bigint, activity_status text, media_type text, occurred_at timestamptz, external_customer_id text,
+              email text, sms text, viber text, mobilepush text, webpush text, message_id bigint, message_instance_id bigint,
+              message_name text, message_tags text, message_url text, broadcast_id bigint, campaign_type text,
+              click_event_link text, status_description text, hard_bounce boolean, source_event_id bigint,
+              source_event_key text, source_event_type_id bigint, source_event_type_key text, workflow_id bigint,
+              workflow_block_id text, workflow_instance_id text, subscriptions text[], status_data jsonb)
+            ) WITH ORDINALITY AS a
+      ORDER BY a.ordinality
+     RETURNING id`,
+    [accountId, JSON.stringify(rows)],
+  );
+  return inserted.map((row) => row.id).sort((a, b) => a - b);
+}
+
+/**
+ * SENT → totalSent/lastSentDate, DELIVERED → totalReceived/lastReceivedDate, RECEIVED (opened)
+ * → totalViewed/lastViewedDate, CLICKED → totalClicked/lastClickedDate. A late report never
+ * moves a last date backwards. `updated_at` moves so exports pick the contact up again.
+ */
+async function updateContactStatistics(client: PoolClient, activityIds: readonly number[]): Promise<void> {
+  await client.query(
+    `UPDATE contacts c SET
+       total_sent = c.total_sent + s.sent,
+       total_received = c.total_received + s.received,
+       total_viewed = c.total_viewed + s.viewed,
+       total_clicked = c.total_clicked + s.clicked,
+       last_sent_at = GREATEST(c.last_sent_at, s.last_sent),
+       last_received_at = GREATEST(c.last_received_at, s.last_received),
+       last_viewed_at = GREATEST(c.last_viewed_at, s.last_viewed),
+       last_clicked_at = GREATEST(c.last_clicked_at, s.last_clicked),
+       updated_at = now()
+     FROM (
+       SELECT contact_id,
+              count(*) FILTER (WHERE activity_status = 'SENT')::int AS sent,
+              count(*) FILTER (WHERE activity_status = 'DELIVERED')::int AS received,
+              count(*) FILTER (WHERE activity_status = 'RECEIVED')::int AS viewed,
+              count(*) FILTER (WHERE activity_status = 'CLICKED')::int AS clicked,
+              max(occurred_at) FILTER (WHERE activity_status = 'SENT') AS last_sent,
+              max(occurred_at) FILTER (WHERE activity_status = 'DELIVERED') AS last_received,
+              max(occurred_at) FILTER (WHERE activity_status = 'RECEIVED') AS last_viewed,
+              max(occurred_at) FILTER (WHERE activity_status = 'CLICKED') AS last_clicked
+         FROM contact_activities
+        WHERE id = ANY($1::bigint[]) AND activity_status IN ('SENT', 'DELIVERED', 'RECEIVED', 'CLICKED')
+        GROUP BY contact_id
+     ) s
+     WHERE c.id = s.contact_id`,
+    [activityIds],
+  );
+}
