@@ -119,7 +119,7 @@ export async function updateApp(platform: Platform, accountId: number, appId: nu
 export async function regenerateSecret(platform: Platform, accountId: number, appId: number): Promise<{ clientId: string; clientSecret: string }> {
   const clientSecret = newOpaqueToken('sat_cs');
   const { rows } = await platform.db.query<{ client_id: string; was_public: boolean }>(
-    `UPDATE oauth_apps SET client_secret_hash = CASE WHEN client_secret_hash IS NULL THEN NULL ELSE $3 END, updated_at = $4
+    `UPDATE oauth_apps SET client_secret_hash = CASE WHEN client_secret_hash IS NULL THEN NULL ELSE $3::bytea END, updated_at = $4
      WHERE account_id = $1 AND id = $2 RETURNING client_id, client_secret_hash IS NULL AS was_public`,
     [accountId, appId, hashOpaqueToken(clientSecret), platform.clock.now()],
   );
