@@ -1,3 +1,4 @@
+import { createHandler as createDeliverWebhooksHandler } from '../functions/deliver-webhooks/handler';
 import { createHandler as createDispatchExportsHandler } from '../functions/dispatch-exports/handler';
 import { createHandler as createExportDatasetHandler } from '../functions/export-dataset/handler';
 import { createHandler as createImportContactsHandler } from '../functions/import-contacts/handler';
@@ -46,7 +47,17 @@ export const localQueues: readonly LocalQueue[] = [
     concurrency: 2,
     consumer: (platform) => createExportDatasetHandler(platform),
   },
-  { name: 'webhooks', fifo: true, visibilityTimeoutSeconds: 60, maxReceiveCount: 1000, functionName: 'deliver-webhooks', timeoutMs: 30_000, batchSize: 10, concurrency: 2 },
+  {
+    name: 'webhooks',
+    fifo: true,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 1000,
+    functionName: 'deliver-webhooks',
+    timeoutMs: 30_000,
+    batchSize: 10,
+    concurrency: 2,
+    consumer: (platform) => createDeliverWebhooksHandler(platform),
+  },
   { name: 'triggerEvents', fifo: false, visibilityTimeoutSeconds: 360, maxReceiveCount: 5, functionName: 'assemble-trigger-events', timeoutMs: 300_000, batchSize: 1, concurrency: 2 },
 ];
 

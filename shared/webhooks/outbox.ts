@@ -1,9 +1,71 @@
 import type { PoolClient } from 'pg';
+import type { Platform } from '../platform';
+import { withTransaction } from '../store/transaction';
+
+/** Outbox rows per queue message: a few KB of ids, far below SQS's 256 KB. */
+export const ACTIVITIES_PER_MESSAGE = 500;
+
+/** What the webhooks FIFO queue carries: which outbox rows, in which lane. Payloads stay in the store. */
+export interface LaneMessage {
+  readonly account: number;
+  readonly lane: number;
+  readonly outbox: readonly number[];
+}
 
 /**
  * Called in the same transaction that records contact activities, so an activity is
- * handed to webhook delivery exactly when it is committed (issue #7 fills this in).
+ * handed to webhook delivery exactly when it is committed. Only accounts with a webhook
+ * get rows. The share lock on the endpoint makes a relay (or a resume) wait for this
+ * transaction, so rows reach the queue in outbox order with none skipped.
+ * After commit, `relayWebhookOutbox` moves the rows to the queue.
  */
-export async function publishRecordedActivities(_client: PoolClient, _accountId: number, _activityIds: readonly number[]): Promise<void> {
-  return;
+export async function publishRecordedActivities(client: PoolClient, accountId: number, activityIds: readonly number[]): Promise<void> {
+  if (activityIds.length === 0) return;
+  const endpoint = await client.query('SELECT 1 FROM webhook_endpoints WHERE account_id = $1 FOR SHARE', [accountId]);
+  if (endpoint.rowCount === 0) return;
+  await client.query(
+    `INSERT INTO webhook_outbox (account_id, activity_id)
+     SELECT $1, activity.id
+       FROM unnest($2::bigint[]) WITH ORDINALITY AS given(id, position)
+       JOIN contact_activities activity ON activity.id = given.id AND activity.account_id = $1
+      ORDER BY given.position`,
+    [accountId, activityIds],
+  );
+}
+
+/**
+ * Sends the account's outbox rows not yet queued in its current lane to the FIFO queue,
+ * in order, one message group per account. Safe to call any time and concurrently:
+ * the endpoint row lock serialises relays of one account. Returns how many rows it queued.
+ */
+export async function relayWebhookOutbox(platform: Platform, accountId: number): Promise<number> {
+  return withTransaction(platform.db, async (client) => {
+    const endpoint = await client.query<{ state: string; lane: number }>(
+      'SELECT state, lane FROM webhook_endpoints WHERE account_id = $1 FOR UPDATE',
+      [accountId],
+    );
+    const current = endpoint.rows[0];
+    if (!current || current.state !== 'active') return 0;
+    const { rows } = await client.query<{ id: number }>(
+      `UPDATE webhook_outbox SET relayed_lane = $2
+        WHERE account_id = $1 AND relayed_lane IS DISTINCT FROM $2
+        RETURNING id`,
+      [accountId, current.lane],
+    );
+    const ids = rows.map((row) => row.id).sort((a, b) => a - b);
+    const messages = [];
+    for (let start = 0; start < ids.length; start += ACTIVITIES_PER_MESSAGE) {
+      const outbox = ids.slice(start, start + ACTIVITIES_PER_MESSAGE);
+      const message: LaneMessage = { account: accountId, lane: current.lane, outbox };
+      messages.push({
+        body: JSON.stringify(message),
+        groupId: String(accountId),
+        // A relay whose commit failed after sending repeats itself: SQS drops the copy.
+        deduplicationId: `${current.lane}-${outbox[0]}-${outbox[outbox.length - 1]}`,
+      });
+    }
+    // Sent before commit: if sending fails the rows stay unqueued for the next relay.
+    await platform.queue.send('webhooks', messages);
+    return ids.length;
+  });
 }

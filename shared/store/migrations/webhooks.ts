@@ -1,4 +1,57 @@
 import type { Migration } from '../migrate';
 
 /** Versions 700–799 belong to this capability (issue #7). */
-export const webhooksMigrations: readonly Migration[] = [];
+export const webhooksMigrations: readonly Migration[] = [
+  {
+    version: 700,
+    name: 'webhook endpoints, outbox and delivery attempts',
+    sql: `
+      -- A lane is one run of an account's ordered delivery; resuming or re-creating an endpoint
+      -- opens a new lane so messages still queued for the old one are recognised and dropped.
+      CREATE SEQUENCE webhook_lanes;
+
+      CREATE TABLE webhook_endpoints (
+        account_id                 bigint PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        url                        text NOT NULL,
+        state                      text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'suspended')),
+        lane                       bigint NOT NULL DEFAULT nextval('webhook_lanes'),
+        secret                     text NOT NULL,
+        previous_secret            text,
+        previous_secret_expires_at timestamptz,
+        consecutive_failures       integer NOT NULL DEFAULT 0,
+        suspended_at               timestamptz,
+        suspended_reason           text,
+        verified_at                timestamptz NOT NULL,
+        created_at                 timestamptz NOT NULL DEFAULT now(),
+        updated_at                 timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- Activities waiting for delivery, in delivery order; a row is deleted once its POST got a 200.
+      CREATE TABLE webhook_outbox (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        activity_id  bigint NOT NULL REFERENCES contact_activities(id) ON DELETE CASCADE,
+        -- The lane this row was last put on the queue in; NULL until the first relay.
+        relayed_lane bigint,
+        created_at   timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX webhook_outbox_account ON webhook_outbox(account_id, id);
+
+      CREATE TABLE webhook_attempts (
+        id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id        bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        attempted_at      timestamptz NOT NULL,
+        webhook_id        text NOT NULL,
+        activity_count    integer NOT NULL,
+        first_activity_id bigint,
+        last_activity_id  bigint,
+        delivered         boolean NOT NULL,
+        status_code       integer,
+        error             text,
+        latency_ms        integer NOT NULL,
+        response_excerpt  text
+      );
+      CREATE INDEX webhook_attempts_account ON webhook_attempts(account_id, id DESC);
+    `,
+  },
+];

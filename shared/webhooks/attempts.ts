@@ -1,0 +1,86 @@
+import type { Pool } from 'pg';
+import type { WebhookOutcome } from './webhook-request';
+
+export interface AttemptRecord {
+  readonly accountId: number;
+  readonly at: Date;
+  readonly webhookId: string;
+  readonly activityIds: readonly number[];
+  readonly outcome: WebhookOutcome;
+  readonly delivered: boolean;
+}
+
+export async function recordAttempt(db: Pool, attempt: AttemptRecord): Promise<void> {
+  const { outcome } = attempt;
+  await db.query(
+    `INSERT INTO webhook_attempts
+       (account_id, attempted_at, webhook_id, activity_count, first_activity_id, last_activity_id, delivered, status_code, error, latency_ms, response_excerpt)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      attempt.accountId,
+      attempt.at,
+      attempt.webhookId,
+      attempt.activityIds.length,
+      attempt.activityIds[0] ?? null,
+      attempt.activityIds[attempt.activityIds.length - 1] ?? null,
+      attempt.delivered,
+      outcome.kind === 'answered' ? outcome.status : null,
+      outcome.kind === 'failed' ? `${outcome.code}: ${outcome.error}` : null,
+      outcome.latencyMs,
+      outcome.kind === 'answered' ? outcome.excerpt : null,
+    ],
+  );
+}
+
+export interface AttemptView {
+  readonly id: number;
+  readonly attemptedAt: string;
+  readonly webhookId: string;
+  readonly activityCount: number;
+  readonly firstActivityId?: number;
+  readonly lastActivityId?: number;
+  readonly delivered: boolean;
+  readonly statusCode?: number;
+  readonly error?: string;
+  readonly latencyMs: number;
+  readonly responseExcerpt?: string;
+}
+
+interface AttemptRow {
+  id: number;
+  attempted_at: Date;
+  webhook_id: string;
+  activity_count: number;
+  first_activity_id: number | null;
+  last_activity_id: number | null;
+  delivered: boolean;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_excerpt: string | null;
+}
+
+/** Newest first; `before` pages back from an attempt id. */
+export async function listAttempts(db: Pool, accountId: number, page: { limit: number; before?: number }): Promise<AttemptView[]> {
+  const { rows } = await db.query<AttemptRow>(
+    `SELECT id, attempted_at, webhook_id, activity_count, first_activity_id, last_activity_id, delivered,
+            status_code, error, latency_ms, response_excerpt
+       FROM webhook_attempts
+      WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2)
+      ORDER BY id DESC LIMIT $3`,
+    [accountId, page.before ?? null, page.limit],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    attemptedAt: row.attempted_at.toISOString(),
+    webhookId: row.webhook_id,
+    activityCount: row.activity_count,
+    ...(row.first_activity_id ? { firstActivityId: row.first_activity_id } : {}),
+    ...(row.last_activity_id ? { lastActivityId: row.last_activity_id } : {}),
+    delivered: row.delivered,
+    ...(row.status_code !== null ? { statusCode: row.status_code } : {}),
+    ...(row.error !== null ? { error: row.error } : {}),
+    latencyMs: row.latency_ms,
+    ...(row.response_excerpt !== null ? { responseExcerpt: row.response_excerpt } : {}),
+  }));
+}

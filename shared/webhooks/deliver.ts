@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { logger } from '../logger';
+import type { Platform } from '../platform';
+import { recordAttempt } from './attempts';
+import { nextRetryDelaySeconds } from './backoff';
+import { activityColumns, activityPayload, type ActivityRow } from './payload';
+import { signatureHeaders } from './signature';
+import { sendWebhookRequest } from './webhook-request';
+
+/** One POST carries at most this many bytes of JSON; a longer lane goes out in several, in order. */
+export const MAX_POST_BYTES = 512 * 1024;
+/** SQS keeps a message 14 days; a lane still failing after 13 is parked in the store instead. */
+export const PARK_AFTER_SECONDS = 13 * 24 * 3600;
+/** Leave the function this much time beyond one request's timeout before starting another POST. */
+const DEADLINE_MARGIN_MS = 2_000;
+
+/** A received queue message, as the dispatcher hands it over. */
+export interface LaneRecord {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** When SQS first accepted the message: its 14-day retention counts from here. */
+  readonly sentAt: Date;
+}
+
+const laneMessage = z.object({
+  account: z.number().int().positive(),
+  lane: z.number().int().positive(),
+  outbox: z.array(z.number().int().positive()).min(1),
+});
+
+interface EndpointRow {
+  url: string;
+  state: 'active' | 'suspended';
+  lane: number;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
+interface PendingRow extends ActivityRow {
+  outbox_id: number;
+}
+
+interface ParsedRecord {
+  readonly record: LaneRecord;
+  readonly lane: number;
+  readonly outbox: readonly number[];
+}
+
+/**
+ * Delivers a batch from the webhooks FIFO queue and returns the message ids to report as
+ * batch item failures. Accounts are independent: each account's records go out in queue
+ * order, and one failing receiver never holds up another account.
+ */
+export async function deliverLaneRecords(platform: Platform, records: readonly LaneRecord[], remainingMs: () => number): Promise<string[]> {
+  const lanes = new Map<number, ParsedRecord[]>();
+  for (const record of records) {
+    const parsed = laneMessage.safeParse(safeJson(record.body));
+    if (!parsed.success) {
+      logger.error('dropping a malformed webhook lane message', { messageId: record.messageId });
+      continue;
+    }
+    const lane = lanes.get(parsed.data.account) ?? [];
+    lane.push({ record, lane: parsed.data.lane, outbox: parsed.data.outbox });
+    lanes.set(parsed.data.account, lane);
+  }
+  const results = await Promise.all(
+    [...lanes].map(([accountId, lane]) =>
+      deliverLane(platform, accountId, lane, remainingMs).catch((error: unknown) => {
+        // Unknown failure: retry the whole lane after the queue's visibility timeout.
+        logger.error('webhook lane failed', { accountId, error: error instanceof Error ? error.message : String(error) });
+        return lane.map((entry) => entry.record.messageId);
+      }),
+    ),
+  );
+  return results.flat();
+}
+
+async function deliverLane(platform: Platform, accountId: number, entries: readonly ParsedRecord[], remainingMs: () => number): Promise<string[]> {
+  const endpoint = (
+    await platform.db.query<EndpointRow>(
+      'SELECT url, state, lane, secret, previous_secret, previous_secret_expires_at FROM webhook_endpoints WHERE account_id = $1',
+      [accountId],
+    )
+  ).rows[0];
+  // No endpoint, a suspended one (its rows wait in the store for a resume), or an older lane: nothing to send.
+  if (!endpoint || endpoint.state !== 'active') return [];
+  const live = entries.filter((entry) => entry.lane === endpoint.lane);
+  if (live.length === 0) return [];
+
+  const recordOf = new Map<number, number>();
+  live.forEach((entry, index) => entry.outbox.forEach((id) => recordOf.has(id) || recordOf.set(id, index)));
+  const { rows } = await platform.db.query<PendingRow>(
+    `SELECT o.id AS outbox_id, ${activityColumns}
+       FROM webhook_outbox o JOIN contact_activities a ON a.id = o.activity_id
+      WHERE o.account_id = $1 AND o.id = ANY($2::bigint[])
+      ORDER BY o.id`,
+    [accountId, [...recordOf.keys()]],
+  );
+
+  const now = platform.clock.now();
+  const secrets = [endpoint.secret];
+  if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now) secrets.push(endpoint.previous_secret);
+
+  for (const chunk of chunksByBytes(rows)) {
+    const firstRecord = recordOf.get(chunk.rows[0]!.outbox_id) ?? 0;
+    const waiting = live.slice(firstRecord).map((entry) => entry.record);
+    if (remainingMs() < platform.config.webhookTimeoutMs + DEADLINE_MARGIN_MS) {
+      // Out of time, not a failure: hand the rest back for immediate redelivery, in order.
+      await platform.queue.delayRedelivery('webhooks', waiting.map((record) => record.receiptHandle), 0);
+      return waiting.map((record) => record.messageId);
+    }
+    const outboxIds = chunk.rows.map((row) => row.outbox_id);
+    const webhookId = `msg_${accountId}_${outboxIds[0]}_${outboxIds[outboxIds.length - 1]}`;
+    const sentAt = platform.clock.now();
+    const outcome = await sendWebhookRequest({
+      method: 'POST',
+      url: new URL(endpoint.url),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Satellite-Webhooks/1.0',
+        ...signatureHeaders(webhookId, sentAt, chunk.body, secrets),
+      },
+      body: chunk.body,
+      timeoutMs: platform.config.webhookTimeoutMs,
+      allowInternal: !platform.config.production,
+    });
+    // Seed 001: anything but HTTP 200 is retried.
+    const delivered = outcome.kind === 'answered' && outcome.status === 200;
+    await recordAttempt(platform.db, { accountId, at: sentAt, webhookId, activityIds: chunk.rows.map((row) => row.id), outcome, delivered });
+    if (delivered) {
+      await platform.db.query('DELETE FROM webhook_outbox WHERE id = ANY($1::bigint[])', [outboxIds]);
+      await platform.db.query('UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE account_id = $1 AND consecutive_failures <> 0', [accountId]);
+      continue;
+    }
+    return failLane(platform, accountId, endpoint.lane, waiting);
+  }
+  return [];
+}
+
+/**
+ * The head of the lane failed. FIFO: report it and every later record of the account as
+ * failed, or SQS would deliver the later ones first; hold them back for the backoff delay.
+ * A lane that would outlive SQS retention is parked in the store instead and the endpoint
+ * suspended; its rows stay in the outbox until `resume`.
+ */
+async function failLane(platform: Platform, accountId: number, lane: number, waiting: readonly LaneRecord[]): Promise<string[]> {
+  const { rows } = await platform.db.query<{ consecutive_failures: number }>(
+    `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1
+      WHERE account_id = $1 AND lane = $2 RETURNING consecutive_failures`,
+    [accountId, lane],
+  );
+  const failures = rows[0]?.consecutive_failures ?? 1;
+  const delay = nextRetryDelaySeconds(failures, platform.config.webhookRetryBaseSeconds);
+  const now = platform.clock.now();
+  const oldest = Math.min(...waiting.map((record) => record.sentAt.getTime()));
+  if ((now.getTime() - oldest) / 1000 + delay >= PARK_AFTER_SECONDS) {
+    await platform.db.query(
+      `UPDATE webhook_endpoints SET state = 'suspended', suspended_at = $3, updated_at = now(),
+              suspended_reason = 'the receiver kept failing for 13 days; activities are parked until resumed'
+        WHERE account_id = $1 AND lane = $2`,
+      [accountId, lane, now],
+    );
+    logger.warn('webhook lane parked', { accountId, failures });
+    return [];
+  }
+  await platform.queue.delayRedelivery('webhooks', waiting.map((record) => record.receiptHandle), delay);
+  return waiting.map((record) => record.messageId);
+}
+
+function* chunksByBytes(rows: readonly PendingRow[]): Generator<{ rows: PendingRow[]; body: string }> {
+  let current: PendingRow[] = [];
+  let parts: string[] = [];
+  let bytes = 2;
+  for (const row of rows) {
+    const part = JSON.stringify(activityPayload(row));
+    const size = Buffer.byteLength(part) + 1;
+    if (current.length > 0 && bytes + size > MAX_POST_BYTES) {
+      yield { rows: current, body: `[${parts.join(',')}]` };
+      current = [];
+      parts = [];
+      bytes = 2;
+    }
+    current.push(row);
+    parts.push(part);
+    bytes += size;
+  }
+  if (current.length > 0) yield { rows: current, body: `[${parts.join(',')}]` };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
