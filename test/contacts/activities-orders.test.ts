@@ -1,0 +1,264 @@
+import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let account: TestAccount;
+
+beforeAll(async () => {
+  stack = await startTestStack({ background: false });
+  account = await stack.createAccount();
+});
+afterAll(() => stack.stop());
+
+async function newContact(owner: TestAccount, externalCustomerId: string, email: string): Promise<number> {
+  const response = await stack.request(owner, 'POST', '/api/v1/contact', { externalCustomerId, channels: [{ type: 'email', value: email }] });
+  expect(response.status).toBe(200);
+  return response.body.id as number;
+}
+
+describe('POST /api/v1/activities', () => {
+  it('records activities in seed 001 shape, finds contacts by any identifier and updates their statistics', async () => {
+    const id = await newContact(account, 'act-1', 'act1@example.com');
+    const response = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'SENT', mediaType: 'email', contactId: id, messageId: 2489300, broadcastId: 3459207, activityDateTime: '2023-09-14T08:30:00' },
+      {
+        activityStatus: 'DELIVERED',
+        mediaType: 'email',
+        externalCustomerId: 'act-1',
+        messageId: 2489300,
+        messageInstanceId: 4702518,
+        messageName: 'test',
+        broadcastId: 3459207,
+        activityDateTime: '2023-09-14T08:30:03',
+        viewMessageLink: 'https://example.com/view/1',
+        statusData: {},
+      },
+      { activityStatus: 'RECEIVED', mediaType: 'email', email: 'ACT1@example.com', activityDateTime: '2023-09-14T09:00:00Z' },
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/p/1', activityDateTime: '2023-09-14T09:01:00Z' },
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/p/2', activityDateTime: '2023-09-14T08:59:00Z' },
+    ]);
+    expect(response.status).toBe(200);
+    expect(response.body.ids).toHaveLength(5);
+    expect([...response.body.ids].sort((a: number, b: number) => a - b)).toEqual(response.body.ids);
+
+    const contact = (
+      await stack.platform.db.query(
+        'SELECT total_sent, total_received, total_viewed, total_clicked, last_sent_at, last_received_at, last_viewed_at, last_clicked_at FROM contacts WHERE id = $1',
+        [id],
+      )
+    ).rows[0];
+    expect(contact).toMatchObject({ total_sent: 1, total_received: 1, total_viewed: 1, total_clicked: 2 });
+    expect(contact.last_clicked_at.toISOString()).toBe('2023-09-14T09:01:00.000Z');
+    expect(contact.last_received_at.toISOString()).toBe('2023-09-14T08:30:03.000Z');
+
+    const listed = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-09-01T00:00:00Z&dateTo=2023-09-30T00:00:00Z&email=act1@example.com');
+    expect(listed.status).toBe(200);
+    expect(listed.body.map((activity: { activityStatus: string }) => activity.activityStatus)).toEqual(['SENT', 'DELIVERED', 'CLICKED', 'RECEIVED', 'CLICKED']);
+    const delivered = listed.body[1];
+    expect(delivered).toEqual({
+      iid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      activityStatus: 'DELIVERED',
+      mediaType: 'email',
+      activityDateTime: '2023-09-14T08:30:03.000Z',
+      contactId: id,
+      externalCustomerId: 'act-1',
+      email: 'act1@example.com',
+      messageId: 2489300,
+      messageInstanceId: 4702518,
+      messageName: 'test',
+      broadcastId: 3459207,
+      viewMessageLink: 'https://example.com/view/1',
+      statusData: {},
+    });
+    // Fields that do not apply are absent, not null.
+    expect(Object.values(delivered)).not.toContain(null);
+  });
+
+  it('records nothing when one activity names an unknown contact, and says which', async () => {
+    const id = await newContact(account, 'act-2', 'act2@example.com');
+    const before = (await stack.platform.db.query('SELECT count(*)::int AS n FROM contact_activities')).rows[0].n;
+    const response = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'SENT', mediaType: 'sms', contactId: id, activityDateTime: '2023-09-14T08:30:00Z' },
+      { activityStatus: 'SENT', mediaType: 'sms', externalCustomerId: 'nobody', activityDateTime: '2023-09-14T08:30:00Z' },
+    ]);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('UNKNOWN_CONTACT');
+    expect(response.body.error.details).toEqual([{ path: 'body.1', message: expect.any(String) }]);
+    expect((await stack.platform.db.query('SELECT count(*)::int AS n FROM contact_activities')).rows[0].n).toBe(before);
+    expect((await stack.platform.db.query('SELECT total_sent FROM contacts WHERE id = $1', [id])).rows[0].total_sent).toBe(0);
+  });
+
+  it('refuses more than 1000 activities, unknown statuses and a key without the settings right', async () => {
+    const one = { activityStatus: 'SENT', mediaType: 'sms', contactId: 1, activityDateTime: '2023-09-14T08:30:00Z' };
+    expect((await stack.request(account, 'POST', '/api/v1/activities', Array.from({ length: 1001 }, () => one))).status).toBe(400);
+    expect((await stack.request(account, 'POST', '/api/v1/activities', [{ ...one, activityStatus: 'EXPLODED' }])).status).toBe(400);
+    const partner = await stack.createAccount({ rights: 'eventsAndContacts' });
+    expect((await stack.request(partner, 'POST', '/api/v1/activities', [one])).status).toBe(403);
+  });
+});
+
+describe('GET /api/v1/contacts/activity', () => {
+  it('refuses an interval longer than three months', async () => {
+    const response = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01T00:00:00Z&dateTo=2023-04-01T00:00:01Z');
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('INTERVAL_TOO_LONG');
+    expect((await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01T00:00:00Z&dateTo=2023-04-01T00:00:00Z')).status).toBe(200);
+    expect((await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01')).status).toBe(400);
+  });
+
+  it('filters by status and message tag and never shows another account', async () => {
+    const id = await newContact(account, 'act-3', 'act3@example.com');
+    await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'UNDELIVERED', mediaType: 'viber', contactId: id, messageTag: 'tag2,tag,test', hardBounce: false, statusDescription: '401: null', activityDateTime: '2024-02-01T10:00:00Z' },
+      { activityStatus: 'DELIVERED', mediaType: 'viber', contactId: id, messageTag: 'other', activityDateTime: '2024-02-01T10:00:00Z' },
+    ]);
+    const tagged = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2024-01-15T00:00:00Z&dateTo=2024-02-15T00:00:00Z&messageTag=tag&activityStatus=UNDELIVERED');
+    expect(tagged.body).toHaveLength(1);
+    expect(tagged.body[0]).toMatchObject({ activityStatus: 'UNDELIVERED', hardBounce: false, statusDescription: '401: null', messageTag: 'tag2,tag,test' });
+    const stranger = await stack.createAccount();
+    expect((await stack.request(stranger, 'GET', '/api/v1/contacts/activity?dateFrom=2024-01-15T00:00:00Z&dateTo=2024-02-15T00:00:00Z')).body).toEqual([]);
+    expect((await stack.request(stranger, 'POST', '/api/v1/activities', [{ activityStatus: 'SENT', mediaType: 'sms', contactId: id, activityDateTime: '2024-02-01T10:00:00Z' }])).status).toBe(400);
+  });
+});
+
+describe('POST /api/v1/event', () => {
+  it('stores the event, links it to the contact its parameters name and lists it', async () => {
+    const id = await newContact(account, 'ev-1', 'ev1@example.com');
+    const response = await stack.request(account, 'POST', '/api/v1/event', {
+      eventTypeKey: 'productViewed',
+      keyValue: 'ev1@example.com',
+      params: [
+        { name: 'externalCustomerId', value: 'ev-1' },
+        { name: 'productId', value: 42 },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ id: expect.any(Number), eventKey: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const listed = await stack.request(account, 'GET', '/api/v1/events?eventTypeKey=productViewed');
+    expect(listed.body).toEqual([
+      expect.objectContaining({
+        eventKey: response.body.eventKey,
+        eventTypeKey: 'productViewed',
+        keyValue: 'ev1@example.com',
+        contactId: id,
+        params: [
+          { name: 'externalCustomerId', value: 'ev-1' },
+          { name: 'productId', value: '42' },
+        ],
+      }),
+    ]);
+  });
+
+  it.each(['a;b', 'a/b', 'a,b', 'a>b', "a'b", 'a"b', 'a?b', 'a!b', 'a|b', 'a^b', 'a\\b', 'a‹b', 'a’b', 'x'.repeat(101), ''])(
+    'refuses the event type key %j',
+    async (eventTypeKey) => {
+      const response = await stack.request(account, 'POST', '/api/v1/event', { eventTypeKey, keyValue: 'k' });
+      expect(response.status).toBe(400);
+      expect(response.body.error.details[0].path).toBe('body.eventTypeKey');
+    },
+  );
+});
+
+describe('POST /api/v1/orders', () => {
+  it('upserts by externalOrderId, attributes revenue to the latest click and refreshes it when the order changes', async () => {
+    const id = await newContact(account, 'ord-1', 'ord1@example.com');
+    await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'RECEIVED', mediaType: 'email', contactId: id, activityDateTime: '2024-05-09T10:00:00Z' },
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: '2024-05-08T10:00:00Z' },
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: '2024-04-01T10:00:00Z' },
+    ]);
+    const clicked = (await stack.platform.db.query(`SELECT id FROM contact_activities WHERE contact_id = $1 AND occurred_at = '2024-05-08T10:00:00Z'`, [id])).rows[0].id;
+
+    const order = {
+      externalOrderId: 'o-1',
+      externalCustomerId: 'ord-1',
+      status: 'INITIALIZED',
+      totalCost: 100.5,
+      currency: 'uah',
+      orderDate: '2024-05-10T12:00:00Z',
+      items: [
+        { externalProductId: 'p-1', name: 'Cup', cost: 50.25, quantity: 2 },
+        { externalProductId: 'p-2', name: 'Spoon', cost: 0 },
+      ],
+    };
+    const first = await stack.request(account, 'POST', '/api/v1/orders', { orders: [order] });
+    expect(first.status).toBe(200);
+    expect(first.body.orders).toEqual([{ externalOrderId: 'o-1', id: expect.any(Number), contactId: id, activityId: clicked }]);
+    const orderId = first.body.orders[0].id;
+    const stamp = async () =>
+      (await stack.platform.db.query('SELECT o.updated_at AS o, r.updated_at AS r FROM orders o JOIN revenue_attributions r ON r.order_id = o.id WHERE o.id = $1', [orderId])).rows[0];
+    const before = await stamp();
+
+    // The same order again changes nothing.
+    await stack.request(account, 'POST', '/api/v1/orders', { orders: [order] });
+    expect(await stamp()).toEqual(before);
+
+    const changed = await stack.request(account, 'POST', '/api/v1/orders', {
+      orders: [{ ...order, status: 'DELIVERED', totalCost: 80, items: [{ externalProductId: 'p-1', name: 'Cup', cost: 40, quantity: 2 }] }],
+    });
+    expect(changed.body.orders[0]).toMatchObject({ id: orderId, activityId: clicked });
+    const after = await stamp();
+    expect(after.o.getTime()).toBeGreaterThan(before.o.getTime());
+    expect(after.r.getTime()).toBeGreaterThan(before.r.getTime());
+    const stored = (await stack.platform.db.query('SELECT status, total_cost, currency FROM orders WHERE id = $1', [orderId])).rows[0];
+    expect(stored).toEqual({ status: 'DELIVERED', total_cost: '80.0000', currency: 'UAH' });
+    const items = (await stack.platform.db.query('SELECT external_product_id, cost, quantity FROM order_items WHERE order_id = $1', [orderId])).rows;
+    expect(items).toEqual([{ external_product_id: 'p-1', cost: '40.0000', quantity: 2 }]);
+  });
+
+  it('falls back to the latest open, attributes nothing outside the 7-day window, and creates an ORDER contact when none matches', async () => {
+    const id = await newContact(account, 'ord-2', 'ord2@example.com');
+    await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'RECEIVED', mediaType: 'email', contactId: id, activityDateTime: '2024-06-01T10:00:00Z' },
+    ]);
+    const opened = await stack.request(account, 'POST', '/api/v1/orders', {
+      orders: [
+        { externalOrderId: 'o-2', email: 'ORD2@example.com', status: 'IN PROGRESS', totalCost: 10, orderDate: '2024-06-03T10:00:00Z' },
+        { externalOrderId: 'o-3', email: 'ord2@example.com', status: 'IN PROGRESS', totalCost: 10, orderDate: '2024-06-09T10:00:01Z' },
+        { externalOrderId: 'o-4', externalCustomerId: 'ord-new', phone: '+380 50 111 2233', firstName: 'New', status: 'INITIALIZED', totalCost: 5, orderDate: '2024-06-09T10:00:00Z' },
+      ],
+    });
+    expect(opened.status).toBe(200);
+    expect(opened.body.orders[0]).toMatchObject({ contactId: id, activityId: expect.any(Number) });
+    expect(opened.body.orders[1]).toMatchObject({ contactId: id, activityId: null });
+    const created = await stack.request(account, 'GET', `/api/v1/contact/${opened.body.orders[2].contactId}`);
+    expect(created.body).toMatchObject({ externalCustomerId: 'ord-new', firstName: 'New', contactSource: 'ORDER', channels: [{ type: 'sms', value: '380501112233' }] });
+  });
+
+  it('refuses a bad order whole', async () => {
+    const response = await stack.request(account, 'POST', '/api/v1/orders', {
+      orders: [
+        { externalOrderId: 'ok', status: 'INITIALIZED', totalCost: 1, orderDate: '2024-06-03T10:00:00Z' },
+        { externalOrderId: 'bad', status: 'LOST', totalCost: -1, orderDate: 'yesterday' },
+      ],
+    });
+    expect(response.status).toBe(400);
+    expect((await stack.platform.db.query(`SELECT count(*)::int AS n FROM orders WHERE external_order_id = 'ok'`)).rows[0].n).toBe(0);
+  });
+});
+
+describe('conditional group "External ID is not set"', () => {
+  it('lists live contacts without an external ID, always current', async () => {
+    const owner = await stack.createAccount();
+    const group = await stack.request(owner, 'POST', '/api/v1/groups', { name: 'No external ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    expect(group.status).toBe(200);
+    const members = async () => {
+      const response = await stack.request(owner, 'GET', `/api/v1/group/${group.body.id}/contacts`);
+      expect(response.status).toBe(200);
+      return { ids: response.body.map((contact: { id: number }) => contact.id), total: response.headers.get('TotalCount') };
+    };
+    const anonymous = (await stack.request(owner, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'anon@example.com' }] })).body.id;
+    const known = await newContact(owner, 'grp-1', 'known@example.com');
+    expect(await members()).toEqual({ ids: [anonymous], total: '1' });
+
+    // A new contact without an ID joins; giving it one takes it out; deleting removes it.
+    const later = (await stack.request(owner, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '380991112233' }] })).body.id;
+    expect((await members()).ids).toEqual([anonymous, later]);
+    await stack.request(owner, 'PUT', `/api/v1/contact/${anonymous}`, { externalCustomerId: 'grp-2' });
+    await stack.request(owner, 'DELETE', `/api/v1/contact/${later}`);
+    expect(await members()).toEqual({ ids: [], total: '0' });
+    expect(known).toBeGreaterThan(0);
+
+    const stranger = await stack.createAccount();
+    expect((await stack.request(stranger, 'GET', `/api/v1/group/${group.body.id}/contacts`)).status).toBe(404);
+  });
+});
