@@ -1,3 +1,153 @@
-import type { Route } from '../../../shared/http/route';
+import { z } from 'zod';
+import { listColumns, listDatasets, listTables, MAX_PAGE_SIZE } from '../../../shared/connectors/catalog';
+import { getConnector } from '../../../shared/connectors/connections';
+import { createConnector, deleteConnector, listConnectors, updateConnector, viewOf } from '../../../shared/connectors/connector-store';
+import { connectorCheckInput, connectorInput, connectorUpdate } from '../../../shared/connectors/settings';
+import { checkConnectorSettings, checkSavedConnector } from '../../../shared/connectors/validation';
+import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
+import { createSource, deleteSource, getSource, listSources, renameSource, sourceName } from '../../../shared/sources/sources';
 
-export const connectorsRoutes: readonly Route[] = [];
+const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const connectorPath = z.object({ id });
+const catalogName = z.string().min(1).max(1024);
+const page = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
+  pageToken: z.string().max(1024).optional(),
+});
+
+/**
+ * "Check connection", before and after saving. In AWS these two routes are served by their own
+ * Lambda (functions/validate-connector) behind the same HTTP API; locally the API serves them.
+ */
+export const connectorValidationRoutes: readonly Route[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/connectors/validate',
+    access: 'settings',
+    body: connectorCheckInput,
+    handle: async ({ platform, body }) => ok(await checkConnectorSettings(platform, body)),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/connectors/{id}/validate',
+    access: 'settings',
+    params: connectorPath,
+    handle: async ({ platform, principal, params }) => ok(await checkSavedConnector(platform, principal.accountId, params.id)),
+  }),
+];
+
+export const connectorsRoutes: readonly Route[] = [
+  ...connectorValidationRoutes,
+  route({
+    method: 'POST',
+    path: '/api/v1/connectors',
+    access: 'settings',
+    body: connectorInput,
+    handle: async ({ platform, principal, body }) => created(await createConnector(platform, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/connectors',
+    access: 'settings',
+    handle: async ({ platform, principal }) => ok({ connectors: await listConnectors(platform, principal.accountId) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/connectors/{id}',
+    access: 'settings',
+    params: connectorPath,
+    handle: async ({ platform, principal, params }) => ok(viewOf(await getConnector(platform.db, principal.accountId, params.id))),
+  }),
+  route({
+    method: 'PUT',
+    path: '/api/v1/connectors/{id}',
+    access: 'settings',
+    params: connectorPath,
+    body: connectorUpdate,
+    handle: async ({ platform, principal, params, body }) => ok(await updateConnector(platform, principal.accountId, params.id, body)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/connectors/{id}',
+    access: 'settings',
+    params: connectorPath,
+    handle: async ({ platform, principal, params }) => {
+      await deleteConnector(platform, principal.accountId, params.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/connectors/{id}/datasets',
+    access: 'settings',
+    params: connectorPath,
+    query: page,
+    handle: async ({ platform, principal, params, query }) => {
+      const connector = await getConnector(platform.db, principal.accountId, params.id);
+      const { items, nextPageToken } = await listDatasets(platform, connector, query);
+      return ok({ datasets: items, ...(nextPageToken ? { nextPageToken } : {}) });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/connectors/{id}/datasets/{dataset}/tables',
+    access: 'settings',
+    params: connectorPath.extend({ dataset: catalogName }),
+    query: page,
+    handle: async ({ platform, principal, params, query }) => {
+      const connector = await getConnector(platform.db, principal.accountId, params.id);
+      const { items, nextPageToken } = await listTables(platform, connector, params.dataset, query);
+      return ok({ tables: items, ...(nextPageToken ? { nextPageToken } : {}) });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/connectors/{id}/datasets/{dataset}/tables/{table}/columns',
+    access: 'settings',
+    params: connectorPath.extend({ dataset: catalogName, table: catalogName }),
+    handle: async ({ platform, principal, params }) => {
+      const connector = await getConnector(platform.db, principal.accountId, params.id);
+      return ok({ columns: await listColumns(platform, connector, params.dataset, params.table) });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/datasources',
+    access: 'settings',
+    body: z.object({ connectorId: id, dataset: catalogName, table: catalogName, name: sourceName }).strict(),
+    handle: async ({ platform, principal, body }) => created(await createSource(platform, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/datasources',
+    access: 'settings',
+    query: z.object({ connectorId: id.optional() }),
+    handle: async ({ platform, principal, query }) => ok({ datasources: await listSources(platform.db, principal.accountId, query.connectorId) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/datasources/{id}',
+    access: 'settings',
+    params: connectorPath,
+    handle: async ({ platform, principal, params }) => ok(await getSource(platform.db, principal.accountId, params.id)),
+  }),
+  route({
+    method: 'PATCH',
+    path: '/api/v1/datasources/{id}',
+    access: 'settings',
+    params: connectorPath,
+    body: z.object({ name: sourceName }).strict(),
+    handle: async ({ platform, principal, params, body }) => ok(await renameSource(platform, principal.accountId, params.id, body.name)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/datasources/{id}',
+    access: 'settings',
+    params: connectorPath,
+    query: z.object({ force: z.enum(['true', 'false']).default('false') }),
+    handle: async ({ platform, principal, params, query }) => {
+      await deleteSource(platform, principal.accountId, params.id, query.force === 'true');
+      return noContent();
+    },
+  }),
+];

@@ -1,0 +1,274 @@
+import { freePort } from '../../local/free-port';
+import { closeConnectorPools, getConnector, withPostgresConnection } from '../../shared/connectors/connections';
+import { lookupRows } from '../../shared/sources/lookup';
+import { getSource, getSourceByName, registerSourceUse } from '../../shared/sources/sources';
+import { createCustomerDatabase, startSilentServer, type CustomerDatabase } from '../support/customer-postgres';
+import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let account: TestAccount;
+let customer: CustomerDatabase;
+let readOnly: CustomerDatabase;
+
+beforeAll(async () => {
+  stack = await startTestStack({ background: false, env: { CONNECTOR_CONNECT_TIMEOUT_MS: '1500' } });
+  account = await stack.createAccount();
+  customer = await createCustomerDatabase(stack);
+  readOnly = await createCustomerDatabase(stack, { readOnly: true });
+  for (const database of [customer, readOnly]) {
+    await database.admin.query(`
+      CREATE TABLE promo_codes (id integer, email text, name text, birthday date, sent_at timestamptz, active boolean, promo_code text);
+      INSERT INTO promo_codes VALUES
+        (2, 'kozak@example.com', 'Dina Kozak', '2020-09-02', '2021-10-08 11:11:02.5+03', true, 'AAAA-BBBB-DDDD'),
+        (3, 'kozak@example.com', 'Dina Kozak', '2020-09-02', NULL, false, 'CCCC-DDDD-EEEE'),
+        (4, 'other@example.com', NULL, NULL, NULL, NULL, 'ZZZZ');
+      CREATE SCHEMA crm;
+      CREATE TABLE crm."Mixed Case" ("Customer Email" text, score numeric);`);
+    await database.admin.query(`GRANT USAGE ON SCHEMA crm TO ${database.user}; GRANT SELECT ON ALL TABLES IN SCHEMA crm TO ${database.user}`);
+  }
+});
+afterAll(async () => {
+  await closeConnectorPools(stack.platform);
+  await customer.drop();
+  await readOnly.drop();
+  await stack.stop();
+});
+
+describe('check connection (PostgreSQL)', () => {
+  it('reports the server version, latency, read and export rights, and warns NOT_SSL on plain TCP', async () => {
+    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', customer.connectorSettings({ sslMode: 'prefer', name: undefined, uniqueKey: undefined }));
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      ok: true,
+      kind: 'postgres',
+      serverVersion: expect.stringMatching(/^\d+\.\d+/),
+      latencyMs: expect.any(Number),
+      ssl: false,
+      privileges: { read: true, readableTables: 2, export: true },
+      warnings: [{ code: 'NOT_SSL', message: expect.any(String) }],
+    });
+  });
+
+  it('says a read-only role can read but not export', async () => {
+    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', readOnly.connectorSettings());
+    expect(response.status).toBe(200);
+    expect(response.body.privileges).toEqual({ read: true, readableTables: 2, export: false });
+  });
+
+  it('defaults the port to 5432', async () => {
+    const settings = customer.connectorSettings();
+    delete settings.port;
+    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', settings);
+    // Nothing listens on 5432 here: the refusal names the default port.
+    expect(response.body.error).toEqual({ code: 'CONNECTION_REFUSED', message: expect.stringContaining(':5432') });
+  });
+
+  it.each([
+    ['a wrong password', () => ({ password: 'not-the-password' }), 'AUTHENTICATION_FAILED'],
+    ['an unknown role', () => ({ user: 'nobody_here' }), 'AUTHENTICATION_FAILED'],
+    ['an unknown database', () => ({ database: 'no_such_database' }), 'DATABASE_NOT_FOUND'],
+    ['an unresolvable host', () => ({ host: 'customer-db.invalid' }), 'DNS_NOT_FOUND'],
+    ['a server without SSL and sslMode require', () => ({ sslMode: 'require' }), 'SSL_NOT_SUPPORTED'],
+  ])('answers 422 with a distinct code for %s, never echoing the password', async (_, overrides, code) => {
+    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', customer.connectorSettings(overrides()));
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe(code);
+    expect(response.text).not.toContain(customer.password);
+  });
+
+  it('answers CONNECTION_REFUSED for a closed port', async () => {
+    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', customer.connectorSettings({ port: await freePort() }));
+    expect(response.body.error.code).toBe('CONNECTION_REFUSED');
+  });
+
+  it('answers CONNECTION_TIMEOUT for a server that accepts and never answers', async () => {
+    const silent = await startSilentServer();
+    try {
+      const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', customer.connectorSettings({ port: silent.port }));
+      expect(response.body.error.code).toBe('CONNECTION_TIMEOUT');
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('validates the settings at the edge', async () => {
+    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', customer.connectorSettings({ port: 70000, sslMode: 'sometimes', host: 'bad host!' }));
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.map((detail: { path: string }) => detail.path).sort()).toEqual(['body.host', 'body.port', 'body.sslMode']);
+  });
+});
+
+describe('connectors CRUD', () => {
+  it('saves a connector, keeps the password in the secrets port only, and checks it after saving', async () => {
+    const createdResponse = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Shop DB' }));
+    expect(createdResponse.status).toBe(201);
+    expect(createdResponse.body).toEqual({
+      id: expect.any(Number),
+      kind: 'postgres',
+      name: 'Shop DB',
+      uniqueKey: { column: 'email', contactField: 'email' },
+      postgres: { host: customer.host, port: customer.port, database: customer.database, user: customer.user, sslMode: 'disable' },
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    const id = createdResponse.body.id as number;
+
+    const stored = await stack.platform.db.query('SELECT settings::text AS settings, secret_ref FROM connectors WHERE id = $1', [id]);
+    expect(stored.rows[0].settings).not.toContain(customer.password);
+    const secret = await stack.platform.db.query('SELECT ciphertext FROM local_secrets');
+    expect(Buffer.concat(secret.rows.map((row: { ciphertext: Buffer }) => row.ciphertext)).toString('latin1')).not.toContain(customer.password);
+
+    for (const path of ['/api/v1/connectors', `/api/v1/connectors/${id}`]) {
+      const read = await stack.request(account, 'GET', path);
+      expect(read.status).toBe(200);
+      expect(read.text).not.toContain(customer.password);
+    }
+
+    const check = await stack.request(account, 'POST', `/api/v1/connectors/${id}/validate`);
+    expect(check.status).toBe(200);
+    expect(check.body).toMatchObject({ ok: true, ssl: false, warnings: [{ code: 'NOT_SSL' }] });
+
+    // An update without a password keeps the stored one.
+    const updated = await stack.request(account, 'PUT', `/api/v1/connectors/${id}`, { ...customer.connectorSettings({ name: 'Shop database' }), password: undefined });
+    expect(updated.status).toBe(200);
+    expect(updated.body.name).toBe('Shop database');
+    expect((await stack.request(account, 'POST', `/api/v1/connectors/${id}/validate`)).status).toBe(200);
+
+    const duplicate = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Shop database' }));
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.body.error.code).toBe('CONNECTOR_NAME_TAKEN');
+
+    expect((await stack.request(account, 'DELETE', `/api/v1/connectors/${id}`)).status).toBe(204);
+    expect((await stack.request(account, 'GET', `/api/v1/connectors/${id}`)).body.error.code).toBe('CONNECTOR_NOT_FOUND');
+    expect((await stack.platform.db.query('SELECT 1 FROM local_secrets WHERE name = $1', [`connectors/${account.accountId}/${id}`])).rows).toHaveLength(0);
+  });
+
+  it('accepts the contact key fields of the seed and refuses others', async () => {
+    for (const contactField of ['externalCustomerId', 'phone', 'contactId', 'field:12345']) {
+      const response = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: `Key ${contactField}`, uniqueKey: { column: 'id', contactField } }));
+      expect(response.status).toBe(201);
+      expect(response.body.uniqueKey.contactField).toBe(contactField === 'phone' ? 'sms' : contactField);
+    }
+    const refused = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Bad key', uniqueKey: { column: 'id', contactField: 'shoeSize' } }));
+    expect(refused.status).toBe(400);
+  });
+
+  it('keeps accounts apart', async () => {
+    const mine = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Private' }));
+    const other = await stack.createAccount();
+    expect((await stack.request(other, 'GET', `/api/v1/connectors/${mine.body.id}`)).status).toBe(404);
+    expect((await stack.request(other, 'POST', `/api/v1/connectors/${mine.body.id}/validate`)).status).toBe(404);
+  });
+
+  it('needs the settings right', async () => {
+    const limited = await stack.createAccount({ rights: 'events' });
+    expect((await stack.request(limited, 'GET', '/api/v1/connectors')).status).toBe(403);
+  });
+});
+
+describe('browsing and data sources', () => {
+  let connectorId: number;
+
+  beforeAll(async () => {
+    const response = await stack.request(account, 'POST', '/api/v1/connectors', readOnly.connectorSettings({ name: 'Read-only CRM' }));
+    connectorId = response.body.id;
+  });
+
+  it('lists schemas, tables and columns with types, paged', async () => {
+    const datasets = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets`);
+    expect(datasets.body).toEqual({ datasets: [{ name: 'crm' }, { name: 'public' }] });
+    const firstPage = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets?limit=1`);
+    expect(firstPage.body).toEqual({ datasets: [{ name: 'crm' }], nextPageToken: '1' });
+    const secondPage = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets?limit=1&pageToken=1`);
+    expect(secondPage.body).toEqual({ datasets: [{ name: 'public' }] });
+
+    const tables = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables`);
+    expect(tables.body).toEqual({ tables: [{ name: 'Mixed Case', type: 'TABLE' }] });
+    const columns = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables/${encodeURIComponent('Mixed Case')}/columns`);
+    expect(columns.body).toEqual({ columns: [{ name: 'Customer Email', type: 'text', nullable: true }, { name: 'score', type: 'numeric', nullable: true }] });
+
+    const missing = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/nope/tables`);
+    expect(missing.status).toBe(422);
+    expect(missing.body.error.code).toBe('DATASET_NOT_FOUND');
+    expect((await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets?limit=5000`)).status).toBe(400);
+  });
+
+  it('saves a source only for an existing table that holds the unique key column', async () => {
+    const noTable = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'nope', name: 'nope' });
+    expect(noTable.body.error.code).toBe('TABLE_NOT_FOUND');
+    const noKey = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'crm', table: 'Mixed Case', name: 'mixed' });
+    expect(noKey.status).toBe(422);
+    expect(noKey.body.error.code).toBe('UNIQUE_KEY_COLUMN_MISSING');
+    const badName = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'promo codes!' });
+    expect(badName.status).toBe(400);
+  });
+
+  it('looks rows up by contact key in one query, values as strings and timestamps in UTC', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'promo_codes' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: expect.any(Number), connectorId, dataset: 'public', table: 'promo_codes', name: 'promo_codes' });
+    const source = await getSourceByName(stack.platform.db, account.accountId, 'promo_codes');
+    expect(source.id).toBe(created.body.id);
+
+    const rows = await lookupRows(stack.platform, source, ['kozak@example.com', 'nobody@example.com']);
+    expect(rows.get('nobody@example.com')).toEqual([]);
+    expect(rows.get('kozak@example.com')).toEqual([
+      { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', sent_at: '2021-10-08T08:11:02.5Z', active: 'true', promo_code: 'AAAA-BBBB-DDDD' },
+      { id: '3', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', sent_at: null, active: 'false', promo_code: 'CCCC-DDDD-EEEE' },
+    ]);
+  });
+
+  it('looks up by a numeric key column, and a key that is not a number simply matches nothing', async () => {
+    const numeric = await stack.request(account, 'POST', '/api/v1/connectors', readOnly.connectorSettings({ name: 'By id', uniqueKey: { column: 'id', contactField: 'contactId' } }));
+    const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: numeric.body.id, dataset: 'public', table: 'promo_codes', name: 'promo_by_id' });
+    const source = await getSource(stack.platform.db, account.accountId, created.body.id);
+    const rows = await lookupRows(stack.platform, source, ['4', 'not-a-number']);
+    expect(rows.get('4')?.map((row) => row.promo_code)).toEqual(['ZZZZ']);
+    expect(rows.get('not-a-number')).toEqual([]);
+  });
+
+  it('renames, refuses to delete a source in use without force, and a connector that feeds sources', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'birthdays' });
+    const id = created.body.id as number;
+    const renamed = await stack.request(account, 'PATCH', `/api/v1/datasources/${id}`, { name: 'birthday_codes' });
+    expect(renamed.body.name).toBe('birthday_codes');
+    const taken = await stack.request(account, 'PATCH', `/api/v1/datasources/${id}`, { name: 'promo_codes' });
+    expect(taken.body.error.code).toBe('SOURCE_NAME_TAKEN');
+
+    expect((await stack.request(account, 'DELETE', `/api/v1/connectors/${connectorId}`)).body.error.code).toBe('CONNECTOR_IN_USE');
+
+    await registerSourceUse(stack.platform.db, id, { kind: 'segment', id: '170531841' });
+    const refused = await stack.request(account, 'DELETE', `/api/v1/datasources/${id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('SOURCE_IN_USE');
+    expect((await stack.request(account, 'DELETE', `/api/v1/datasources/${id}?force=true`)).status).toBe(204);
+    expect((await stack.request(account, 'GET', `/api/v1/datasources/${id}`)).status).toBe(404);
+
+    const listed = await stack.request(account, 'GET', `/api/v1/datasources?connectorId=${connectorId}`);
+    expect(listed.body.datasources.map((source: { name: string }) => source.name)).toEqual(['promo_codes']);
+  });
+
+  it('runs lookups read-only, so a writable role still cannot change the customer data through them', async () => {
+    const connector = await getConnector(stack.platform.db, account.accountId, connectorId);
+    expect(connector.postgres?.sslMode).toBe('disable');
+    const writer = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Writer' }));
+    const writerConnector = await getConnector(stack.platform.db, account.accountId, writer.body.id);
+    await expect(withPostgresConnection(stack.platform, writerConnector, (client) => client.query('DELETE FROM promo_codes'))).rejects.toMatchObject({ code: 'READ_ONLY_DESTINATION' });
+    await withPostgresConnection(stack.platform, writerConnector, (client) => client.query('CREATE TABLE export_probe (id int)'), { readOnly: false });
+    expect((await customer.admin.query("SELECT to_regclass('public.export_probe') AS found")).rows[0].found).toBe('export_probe');
+  });
+});
+
+describe('production destinations', () => {
+  it('refuses loopback hosts before connecting when running in production mode', async () => {
+    const production = await startTestStack({ background: false, env: { SATELLITE_PRODUCTION: 'true' } });
+    try {
+      const owner = await production.createAccount();
+      const response = await production.request(owner, 'POST', '/api/v1/connectors/validate', customer.connectorSettings());
+      expect(response.status).toBe(422);
+      expect(response.body.error.code).toBe('DESTINATION_NOT_ALLOWED');
+    } finally {
+      await production.stop();
+    }
+  });
+});
