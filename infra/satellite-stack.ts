@@ -1,0 +1,41 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Trigger } from 'aws-cdk-lib/triggers';
+import type { Construct } from 'constructs';
+import { SatelliteApi } from './constructs/api';
+import { ContactImports } from './constructs/contacts';
+import { SatelliteDatabase } from './constructs/database';
+import { DataExports } from './constructs/exports';
+import { SatelliteFunction } from './constructs/satellite-function';
+import { SatelliteSchedules } from './constructs/schedules';
+
+/** Satellite: wires the capability constructs together, nothing else. */
+export class SatelliteStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const secretsPrefix = `${this.stackName}/`;
+
+    const database = new SatelliteDatabase(this, 'Database');
+
+    const migrations = new SatelliteFunction(this, 'Migrate', {
+      functionDir: 'migrate',
+      description: 'Applies platform store migrations on deploy',
+      timeout: Duration.minutes(5),
+      vpc: database.vpc,
+      securityGroup: database.functionSecurityGroup,
+    }).bindDatabase(database);
+    new Trigger(this, 'MigrateOnDeploy', { handler: migrations, executeAfter: [database], executeOnHandlerChange: true });
+
+    const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200 });
+    api.handler.bindConnectorSecrets(secretsPrefix);
+
+    const contactImports = new ContactImports(this, 'ContactImports', { database });
+    api.handler.bindQueue('imports', contactImports.queue.queue);
+
+    const schedules = new SatelliteSchedules(this, 'Schedules');
+    const dataExports = new DataExports(this, 'Exports', { database, schedules, secretsPrefix });
+    api.handler.bindQueue('exports', dataExports.queue.queue);
+    schedules.grantManage(api.handler);
+
+    new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
+  }
+}
