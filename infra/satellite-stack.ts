@@ -7,6 +7,7 @@ import { SatelliteDatabase } from './constructs/database';
 import { DataExports } from './constructs/exports';
 import { SatelliteFunction } from './constructs/satellite-function';
 import { SatelliteSchedules } from './constructs/schedules';
+import { ActivityWebhooks } from './constructs/webhooks';
 
 /** Satellite: wires the capability constructs together, nothing else. */
 export class SatelliteStack extends Stack {
@@ -35,6 +36,10 @@ export class SatelliteStack extends Stack {
     const dataExports = new DataExports(this, 'Exports', { database, schedules, secretsPrefix });
     api.handler.bindQueue('exports', dataExports.queue.queue);
     schedules.grantManage(api.handler);
+
+    const webhooks = new ActivityWebhooks(this, 'Webhooks', { database, retryBaseSeconds: 60 });
+    // Recording, resuming and redelivering relay the outbox to the FIFO queue from the API.
+    api.handler.bindQueue('webhooks', webhooks.queue.queue);
 
     new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
   }

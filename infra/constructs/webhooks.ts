@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { queueUrlVariables } from '../../shared/config';
 import type { SatelliteDatabase } from './database';
 import type { SatelliteFunction } from './satellite-function';
 import type { SatelliteQueue } from './satellite-queue';
@@ -29,5 +30,7 @@ export class ActivityWebhooks extends Construct {
       maxMessageAge: Duration.hours(2),
     }));
     this.dispatcher.addEnvironment('WEBHOOK_RETRY_BASE_SECONDS', String(props.retryBaseSeconds));
+    // Backoff is a visibility change on the messages it received (the event source's consume grant covers it).
+    this.dispatcher.addEnvironment(queueUrlVariables.webhooks, this.queue.queue.queueUrl);
   }
 }
