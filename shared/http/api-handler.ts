@@ -2,7 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, type BearerResolver, type Principal } from '../accounts/authenticate';
 import { rightFor, rightsOpen } from '../accounts/rights';
-import { AppError, Forbidden, statusOfKind } from '../errors';
+import { AppError, statusOfKind } from '../errors';
 import { logger } from '../logger';
 import type { Platform } from '../platform';
 import { RateLimiter } from './rate-limit';
@@ -46,7 +46,7 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
       principal = await authenticate(platform.db, headers.authorization, dependencies.resolveBearer, platform.clock.now());
       limiter.take(`account:${principal.accountId}`, platform.config.rateLimitPerSecond, platform.clock.now().getTime());
       if (!rightsOpen(principal.rights, route.access)) {
-        throw new Forbidden(`this credential lacks the ${rightFor(route.access)} right needed here`, 'INSUFFICIENT_SCOPE');
+        throw new InsufficientScope(rightFor(route.access), principal.via);
       }
     }
 
@@ -67,6 +67,19 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
   };
 
   return middy<ApiEvent, ApiResult>().use(errorModel()).handler(dispatch);
+}
+
+/** 403 naming the missing right; bearer callers also get RFC 6750's `insufficient_scope`. */
+class InsufficientScope extends AppError {
+  constructor(right: string, via: Principal['via']) {
+    super(
+      'forbidden',
+      'INSUFFICIENT_SCOPE',
+      `this credential lacks the ${right} right needed here`,
+      undefined,
+      via === 'oauth' ? { 'www-authenticate': `Bearer error="insufficient_scope", scope="${right}"` } : undefined,
+    );
+  }
 }
 
 function errorModel(): MiddlewareObj<ApiEvent, ApiResult> {

@@ -156,6 +156,7 @@ it('scope escalation: not at authorize, not at refresh, and a narrow token is re
   const settings = await world.stack.request(bearer(tokens.access_token), 'GET', '/api/v1/oauth/connected-apps');
   expect(settings.status).toBe(403);
   expect(settings.body.error).toEqual({ code: 'INSUFFICIENT_SCOPE', message: expect.stringContaining('fullApi') });
+  expect(settings.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="fullApi"');
 
   // The partner narrows its app: tokens already out lose what the app no longer has.
   const wide = await registerApp(world, { scopes: ['fullApi', 'events'] });
