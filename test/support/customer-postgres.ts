@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { startEmbeddedPostgres } from '../../local/embedded-postgres';
 
 /**
  * Stand-ins for a customer's database, all real: a database and a password-protected role
@@ -105,11 +105,12 @@ export async function startSslPostgres(options: { requireSsl: boolean }): Promis
     for (const name of ['server.key', 'server.crt', 'pg_hba.conf']) chownSync(file(name), uid, gid);
   }
   execFileSync('chmod', ['600', file('server.key')]);
-  const server = await startEmbeddedPostgres({
-    dataDir: path.join(base, 'data'),
-    persistent: false,
-    extraFlags: ['-c', 'ssl=on', '-c', `ssl_cert_file=${file('server.crt')}`, '-c', `ssl_key_file=${file('server.key')}`, '-c', `hba_file=${file('pg_hba.conf')}`],
-  });
+  const server = await startPostgresProcess(path.join(base, 'data'), [
+    '-c', 'ssl=on',
+    '-c', `ssl_cert_file=${file('server.crt')}`,
+    '-c', `ssl_key_file=${file('server.key')}`,
+    '-c', `hba_file=${file('pg_hba.conf')}`,
+  ]);
   const url = new URL(server.url);
   return {
     port: server.port,
@@ -140,6 +141,37 @@ export async function startSilentServer(): Promise<{ port: number; stop(): Promi
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * embedded-postgres is ESM-only, which jest's CommonJS runtime cannot import: the server runs
+ * in a child process (like the shared test services) and stops when its stdin closes.
+ */
+async function startPostgresProcess(dataDir: string, extraFlags: string[]): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const module = path.resolve(__dirname, '../../local/embedded-postgres.ts');
+  const script = `
+    const { startEmbeddedPostgres } = require(${JSON.stringify(module)});
+    startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, persistent: false, extraFlags: ${JSON.stringify(extraFlags)} }).then((server) => {
+      process.stdout.write(JSON.stringify({ url: server.url, port: server.port }) + '\\n');
+      const stop = () => server.stop().finally(() => process.exit(0));
+      process.stdin.on('end', stop);
+      process.stdin.on('close', stop);
+      process.stdin.resume();
+    }, (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the SSL PostgreSQL exited with code ${code}`)));
+  });
+  const started = JSON.parse(line) as { url: string; port: number };
+  return {
+    ...started,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
       }),
   };
 }
