@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
+import { NotFound } from '../errors';
 import type { Right } from './rights';
 
 export function hashApiKey(key: string): Buffer {
@@ -33,4 +34,41 @@ export async function issueApiKey(
 export async function createAccount(db: Pool, name: string): Promise<number> {
   const { rows } = await db.query<{ id: number }>('INSERT INTO accounts (name) VALUES ($1) RETURNING id', [name]);
   return rows[0]!.id;
+}
+
+export class ApiKeyNotFound extends NotFound {
+  constructor() {
+    super('API key', 'API_KEY_NOT_FOUND');
+  }
+}
+
+export interface ApiKeySummary {
+  readonly id: number;
+  readonly name: string;
+  /** The first characters of the key, to tell keys apart; the key itself is never stored. */
+  readonly prefix: string;
+  readonly rights: Right;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+export async function listApiKeys(db: Pool, accountId: number): Promise<ApiKeySummary[]> {
+  const { rows } = await db.query<{ id: number; name: string; key_prefix: string; rights: Right; created_at: Date; revoked_at: Date | null }>(
+    'SELECT id, name, key_prefix, rights, created_at, revoked_at FROM api_keys WHERE account_id = $1 ORDER BY id',
+    [accountId],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    prefix: row.key_prefix,
+    rights: row.rights,
+    createdAt: row.created_at.toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+  }));
+}
+
+/** Revokes a key of the account at once; revoking twice is not an error. */
+export async function revokeApiKey(db: Pool, accountId: number, keyId: number): Promise<void> {
+  const { rowCount } = await db.query('UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND account_id = $2', [keyId, accountId]);
+  if (rowCount === 0) throw new ApiKeyNotFound();
 }

@@ -1,4 +1,5 @@
 import type { Route } from '../../../shared/http/route';
+import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
 import { contactsRoutes } from './contacts';
 import { exportsRoutes } from './exports';
@@ -10,6 +11,7 @@ import { webhooksRoutes } from './webhooks';
 /** Every route of the HTTP API, by capability. */
 export const apiRoutes: readonly Route[] = [
   ...systemRoutes,
+  ...accountsRoutes,
   ...contactsRoutes,
   ...connectorsRoutes,
   ...messagingRoutes,
