@@ -43,6 +43,9 @@ export const CURSOR_TABLE = 'satellite_export_cursors';
 export async function exportToPostgres(options: PostgresExportOptions): Promise<ExportProgress> {
   const { destination, dataset } = options;
   const target = `${destination.escapeIdentifier(options.schema)}.${destination.escapeIdentifier(dataset.name)}`;
+  // Each chunk is staged in a temporary table; let it stay in memory. Only possible before the
+  // session's first temporary table, so a reused session keeps what it has.
+  await destination.query(`SELECT set_config('temp_buffers', '256MB', false)`).catch(() => undefined);
   await ensureDestinationTable(destination, options.schema, dataset);
   await ensureCursorTable(destination, options.schema);
   const cursorTable = `${destination.escapeIdentifier(options.schema)}.${CURSOR_TABLE}`;
@@ -73,6 +76,8 @@ async function writeChunk(options: PostgresExportOptions, target: string, cursor
 
   await destination.query('BEGIN');
   try {
+    // Safe to lose on a server crash: the chunk and its cursor would be lost together, and redone.
+    await destination.query(`SELECT set_config('synchronous_commit', 'off', true)`);
     await destination.query(`CREATE TEMPORARY TABLE satellite_staging (LIKE ${target}) ON COMMIT DROP`);
     await copyBetween(options.source, destination, selectSql, `COPY satellite_staging (${columns.join(', ')}) FROM STDIN`);
     await options.onStep?.('staged');
