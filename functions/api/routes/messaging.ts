@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { noContent, ok, created, route, type Route } from '../../../shared/http/route';
+import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import {
   createEmailMessage,
   deleteEmailMessage,
@@ -7,8 +7,17 @@ import {
   listEmailMessages,
   updateEmailMessage,
 } from '../../../shared/messages/messages';
+import { sendToGroup } from '../../../shared/messages/bulk-send';
 import { previewTemplate } from '../../../shared/messages/preview';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
+import { startWorkflowRun } from '../../../shared/trigger-events/assemble';
+import {
+  createRegularWorkflow,
+  deleteRegularWorkflow,
+  getRegularWorkflow,
+  listRegularWorkflows,
+  regularWorkflowSchema,
+} from '../../../shared/trigger-events/workflows';
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const byId = z.object({ id }).strict();
@@ -121,5 +130,49 @@ export const messagingRoutes: readonly Route[] = [
       })
       .strict(),
     handle: async ({ principal, platform, body }) => ok(await previewTemplate(platform, principal.accountId, body)),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/broadcasts',
+    access: 'messages',
+    body: z.object({ messageId: id, groupId: id, name: z.string().trim().min(1).max(1000).optional() }).strict(),
+    handle: async ({ principal, platform, body }) => ok(await sendToGroup(platform, principal.accountId, body.messageId, body.groupId, body.name)),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/workflows/regular',
+    access: 'settings',
+    body: regularWorkflowSchema,
+    handle: async ({ principal, platform, body }) => created(await createRegularWorkflow(platform, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/workflows/regular',
+    access: 'settings',
+    handle: async ({ principal, platform }) => ok(await listRegularWorkflows(platform.db, principal.accountId)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/workflows/regular/{id}',
+    access: 'settings',
+    params: byId,
+    handle: async ({ principal, platform, params }) => ok(await getRegularWorkflow(platform.db, principal.accountId, params.id)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/workflows/regular/{id}',
+    access: 'settings',
+    params: byId,
+    handle: async ({ principal, platform, params }) => {
+      await deleteRegularWorkflow(platform, principal.accountId, params.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/workflows/regular/{id}/run',
+    access: 'settings',
+    params: byId,
+    handle: async ({ principal, platform, params }) => accepted({ queuedMembers: await startWorkflowRun(platform, principal.accountId, params.id, platform.clock.now()) }),
   }),
 ];

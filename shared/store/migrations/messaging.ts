@@ -45,4 +45,38 @@ export const messagingMigrations: readonly Migration[] = [
       CREATE INDEX message_sends_pending ON message_sends(id) WHERE delivered_at IS NULL;
     `,
   },
+  {
+    version: 501,
+    name: 'regular workflows and the trigger-event ledger',
+    sql: `
+      -- A regular workflow: on its schedule, every member of a dynamic segment gets the event
+      -- regularEventType-<segmentId> carrying the rows of the named sources as jsonParam.
+      CREATE TABLE regular_workflows (
+        id          bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000) PRIMARY KEY,
+        account_id  bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name        text NOT NULL,
+        segment_id  bigint NOT NULL REFERENCES segments(id) ON DELETE RESTRICT,
+        source_ids  bigint[] NOT NULL DEFAULT '{}',
+        -- sent to each member with the event's jsonParam as $data; none: events only
+        message_id  bigint REFERENCES messages(id) ON DELETE SET NULL,
+        schedule    text NOT NULL,
+        enabled     boolean NOT NULL DEFAULT true,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX regular_workflows_account ON regular_workflows(account_id, id);
+
+      -- One row per contact, segment and day an event was emitted: re-running a page (a
+      -- redelivered queue message, a second schedule firing) emits nothing twice.
+      CREATE TABLE trigger_event_emissions (
+        account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        segment_id   bigint NOT NULL,
+        contact_id   bigint NOT NULL,
+        day          date NOT NULL,
+        workflow_id  bigint NOT NULL,
+        event_id     bigint NOT NULL,
+        PRIMARY KEY (account_id, segment_id, day, contact_id)
+      );
+    `,
+  },
 ];

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import { getConnector } from '../connectors/connections';
+import { resolveRecipients } from '../contacts/resolve-recipients';
+import { logger } from '../logger';
+import { getEmailMessage, type EmailMessage } from '../messages/messages';
+import { MessageNotFound } from '../messages/errors';
+import { recordSends, type SendToRecord } from '../messages/record-sends';
+import { renderMessage, templateContact } from '../messages/render-message';
+import type { Platform } from '../platform';
+import { getConditionalGroup } from '../segments/conditional-groups';
+import { evaluateSegment, keysOfContacts, type ContactKey } from '../segments/evaluate-segment';
+import { lookupRows } from '../sources/lookup';
+import { getSource } from '../sources/sources';
+import { withTransaction } from '../store/transaction';
+import { dataFromJsonParam, triggerEventParams, type EventParam, type ExternalRow } from './json-param';
+import { getRegularWorkflow, WorkflowNotFound, type RegularWorkflow } from './workflows';
+
+/** Members per queue message: one page is one batched lookup per source and one insert. */
+export const PAGE_SIZE = 1000;
+
+export const pageSchema = z
+  .object({
+    accountId: z.number().int().positive(),
+    workflowId: z.number().int().positive(),
+    /** The UTC day of the run (YYYY-MM-DD): one event per contact, segment and day. */
+    day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    contactIds: z.array(z.number().int().positive()).min(1).max(PAGE_SIZE),
+  })
+  .strict();
+export type TriggerEventPage = z.output<typeof pageSchema>;
+
+/**
+ * A schedule fired for a workflow: evaluates its segment now and queues the members in
+ * pages. Returns how many members were queued.
+ */
+export async function startWorkflowRun(platform: Platform, accountId: number, workflowId: number, at: Date): Promise<number> {
+  const workflow = await getRegularWorkflow(platform.db, accountId, workflowId);
+  if (!workflow.enabled) return 0;
+  const segment = await getConditionalGroup(platform.db, accountId, workflow.segmentId);
+  const members = await evaluateSegment(platform, accountId, segment.conditions);
+  const day = at.toISOString().slice(0, 10);
+  const pages: TriggerEventPage[] = [];
+  for (let start = 0; start < members.length; start += PAGE_SIZE) {
+    pages.push({ accountId, workflowId, day, contactIds: members.slice(start, start + PAGE_SIZE) });
+  }
+  await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
+  return members.length;
+}
+
+export interface AssembledEvent {
+  readonly contactId: number;
+  readonly email: string | null;
+  readonly params: readonly EventParam[];
+}
+
+/** The events of a page's members: rows per source fetched once per source for the whole page. */
+export async function assembleEvents(platform: Platform, accountId: number, workflow: RegularWorkflow, contactIds: readonly number[]): Promise<AssembledEvent[]> {
+  const rowsBySource = new Map<number, Map<number, ExternalRow[]>>();
+  let contacts: ContactKey[] | undefined;
+  for (const sourceId of workflow.sourceIds) {
+    const source = await getSource(platform.db, accountId, sourceId);
+    const connector = await getConnector(platform.db, accountId, source.connectorId);
+    const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, contactIds);
+    contacts ??= keys;
+    const rows = await lookupRows(platform, source, keys.flatMap((contact) => (contact.key === null ? [] : [contact.key])));
+    rowsBySource.set(sourceId, new Map(keys.map((contact) => [contact.contactId, contact.key === null ? [] : (rows.get(contact.key) ?? [])])));
+  }
+  contacts ??= await keysOfContacts(platform.db, accountId, 'contactId', contactIds);
+  return contacts.map((contact) => ({
+    contactId: contact.contactId,
+    email: contact.email,
+    params: triggerEventParams({
+      contactId: contact.contactId,
+      email: contact.email,
+      rows: new Map(workflow.sourceIds.map((sourceId) => [sourceId, rowsBySource.get(sourceId)?.get(contact.contactId) ?? []])),
+    }),
+  }));
+}
+
+interface EmittedEvent {
+  readonly id: number;
+  readonly contact_id: number;
+  readonly event_type_id: number;
+  readonly event_key: string;
+}
+
+/**
+ * Stores the events of members not yet served today, in one statement: the ledger row and
+ * the event commit together, so a re-run page (redelivery, a second firing) emits nothing twice.
+ */
+async function emitEvents(platform: Platform, accountId: number, workflow: RegularWorkflow, day: string, events: readonly AssembledEvent[]): Promise<EmittedEvent[]> {
+  if (events.length === 0) return [];
+  return withTransaction(platform.db, async (client) => {
+    const type = await client.query<{ id: number }>(
+      `INSERT INTO event_types (account_id, key) VALUES ($1, $2)
+       ON CONFLICT (account_id, key) DO UPDATE SET key = EXCLUDED.key RETURNING id`,
+      [accountId, workflow.eventTypeKey],
+    );
+    const typeId = type.rows[0]!.id;
+    const { rows } = await client.query<EmittedEvent>(
+      `WITH input AS (
+         SELECT * FROM unnest($5::bigint[], $6::text[], $7::text[]) AS i(contact_id, email, params)
+       ), claimed AS (
+         INSERT INTO trigger_event_emissions (account_id, segment_id, contact_id, day, workflow_id, event_id)
+         SELECT $1, $2, i.contact_id, $3::date, $4, nextval(pg_get_serial_sequence('events', 'id')) FROM input i
+         ON CONFLICT DO NOTHING
+         RETURNING contact_id, event_id
+       )
+       INSERT INTO events (id, account_id, event_type_id, key_value, contact_id, params, occurred_at)
+       OVERRIDING SYSTEM VALUE
+       SELECT c.event_id, $1, $8, coalesce(nullif(i.email, ''), i.contact_id::text), c.contact_id, i.params::jsonb, $9
+         FROM claimed c JOIN input i USING (contact_id)
+       RETURNING id, contact_id, event_type_id, event_key::text`,
+      [
+        accountId,
+        workflow.segmentId,
+        day,
+        workflow.id,
+        events.map((event) => event.contactId),
+        events.map((event) => event.email ?? ''),
+        events.map((event) => JSON.stringify(event.params)),
+        typeId,
+        platform.clock.now(),
+      ],
+    );
+    return rows;
+  });
+}
+
+/** Renders and records the workflow's message for the events just emitted, `$data` from their jsonParam. */
+async function sendWorkflowMessage(platform: Platform, accountId: number, workflow: RegularWorkflow, message: EmailMessage, emitted: readonly EmittedEvent[], events: ReadonlyMap<number, AssembledEvent>): Promise<number> {
+  const field = message.jsonParamField ?? 'jsonParam';
+  const resolved = await resolveRecipients(platform.db, accountId, emitted.map((event) => ({ contactId: event.contact_id })));
+  const sends: SendToRecord[] = [];
+  emitted.forEach((event, index) => {
+    const contact = resolved[index]?.contact;
+    if (!contact?.email) return;
+    const data = dataFromJsonParam(events.get(event.contact_id)?.params.find((param) => param.name === field)?.value) ?? {};
+    const rendered = renderMessage(message, templateContact(contact), data);
+    if (!rendered.ok) {
+      logger.warn('workflow message did not render', { workflowId: workflow.id, contactId: contact.id, code: rendered.error.code, line: rendered.error.line, column: rendered.error.column });
+      return;
+    }
+    sends.push({
+      contactId: contact.id,
+      recipient: contact.email,
+      languageCode: rendered.languageCode,
+      subject: rendered.subject,
+      htmlText: rendered.htmlText,
+      workflowId: workflow.id,
+      sourceEventId: event.id,
+      sourceEventKey: event.event_key,
+      sourceEventTypeId: event.event_type_id,
+      sourceEventTypeKey: workflow.eventTypeKey,
+    });
+  });
+  await recordSends(platform, accountId, message, sends);
+  return sends.length;
+}
+
+export interface PageOutcome {
+  readonly emitted: number;
+  readonly alreadyEmitted: number;
+  readonly sent: number;
+}
+
+/** One queued page: assemble, emit what was not emitted yet, send the workflow's message. */
+export async function assemblePage(platform: Platform, page: TriggerEventPage): Promise<PageOutcome> {
+  let workflow: RegularWorkflow;
+  try {
+    workflow = await getRegularWorkflow(platform.db, page.accountId, page.workflowId);
+  } catch (error) {
+    // Deleted since the run started: nothing to do, and nothing to retry.
+    if (error instanceof WorkflowNotFound) return { emitted: 0, alreadyEmitted: 0, sent: 0 };
+    throw error;
+  }
+  const done = await platform.db.query<{ contact_id: number }>(
+    `SELECT contact_id FROM trigger_event_emissions WHERE account_id = $1 AND segment_id = $2 AND day = $3::date AND contact_id = ANY($4::bigint[])`,
+    [page.accountId, workflow.segmentId, page.day, page.contactIds],
+  );
+  const served = new Set(done.rows.map((row) => row.contact_id));
+  const pending = page.contactIds.filter((id) => !served.has(id));
+  const events = await assembleEvents(platform, page.accountId, workflow, pending);
+  const emitted = await emitEvents(platform, page.accountId, workflow, page.day, events);
+  let sent = 0;
+  if (workflow.messageId !== null && emitted.length > 0) {
+    const message = await getEmailMessage(platform.db, page.accountId, workflow.messageId).catch((error: unknown) => {
+      if (error instanceof MessageNotFound) return undefined;
+      throw error;
+    });
+    if (message) sent = await sendWorkflowMessage(platform, page.accountId, workflow, message, emitted, new Map(events.map((event) => [event.contactId, event])));
+  }
+  return { emitted: emitted.length, alreadyEmitted: page.contactIds.length - emitted.length, sent };
+}
+

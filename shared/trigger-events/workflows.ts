@@ -1,0 +1,120 @@
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { NotFound, ValidationFailed } from '../errors';
+import { getEmailMessage } from '../messages/messages';
+import type { Platform } from '../platform';
+import { nextRunAfter } from '../schedules/expression';
+import { getConditionalGroup } from '../segments/conditional-groups';
+import { getSource, registerSourceUse, releaseSourceUse } from '../sources/sources';
+import { withTransaction } from '../store/transaction';
+
+/**
+ * Regular workflows: on a schedule, every member of a dynamic segment receives the event
+ * `regularEventType-<segmentId>` with the rows of the named sources as `jsonParam`, and,
+ * when the workflow names a message, that message rendered with those rows.
+ */
+export const TRIGGER_EVENTS_TARGET = 'triggerEvents';
+
+export const regularWorkflowSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    segmentId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    sourceIds: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).max(10).default([]),
+    messageId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullish(),
+    /** EventBridge Scheduler expression; default every day at 09:00 UTC. */
+    schedule: z.string().trim().max(100).default('cron(0 9 * * ? *)'),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+export type RegularWorkflowInput = z.output<typeof regularWorkflowSchema>;
+
+export interface RegularWorkflow {
+  readonly id: number;
+  readonly name: string;
+  readonly segmentId: number;
+  readonly sourceIds: readonly number[];
+  readonly messageId: number | null;
+  readonly schedule: string;
+  readonly enabled: boolean;
+  readonly eventTypeKey: string;
+}
+
+export class WorkflowNotFound extends NotFound {
+  constructor() {
+    super('workflow', 'WORKFLOW_NOT_FOUND');
+  }
+}
+
+interface WorkflowRow {
+  id: number;
+  name: string;
+  segment_id: number;
+  source_ids: number[];
+  message_id: number | null;
+  schedule: string;
+  enabled: boolean;
+}
+
+function toWorkflow(row: WorkflowRow): RegularWorkflow {
+  return {
+    id: row.id,
+    name: row.name,
+    segmentId: row.segment_id,
+    sourceIds: row.source_ids.map(Number),
+    messageId: row.message_id,
+    schedule: row.schedule,
+    enabled: row.enabled,
+    eventTypeKey: `regularEventType-${row.segment_id}`,
+  };
+}
+
+export const scheduleNameOf = (workflowId: number): string => `regular-workflow-${workflowId}`;
+
+export async function createRegularWorkflow(platform: Platform, accountId: number, input: RegularWorkflowInput): Promise<RegularWorkflow> {
+  try {
+    nextRunAfter(input.schedule, platform.clock.now());
+  } catch {
+    throw new ValidationFailed('schedule must be rate(N minutes|hours|days) or cron(m h * * ? *)', [{ path: 'body.schedule', message: 'unsupported expression' }], 'INVALID_SCHEDULE');
+  }
+  await getConditionalGroup(platform.db, accountId, input.segmentId);
+  if (input.messageId) await getEmailMessage(platform.db, accountId, input.messageId);
+  const workflow = await withTransaction(platform.db, async (client) => {
+    for (const sourceId of input.sourceIds) await getSource(client, accountId, sourceId);
+    const { rows } = await client.query<WorkflowRow>(
+      `INSERT INTO regular_workflows (account_id, name, segment_id, source_ids, message_id, schedule, enabled)
+       VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7) RETURNING *`,
+      [accountId, input.name, input.segmentId, input.sourceIds, input.messageId ?? null, input.schedule, input.enabled],
+    );
+    const created = toWorkflow(rows[0]!);
+    for (const sourceId of input.sourceIds) await registerSourceUse(client, sourceId, { kind: 'workflow', id: String(created.id) });
+    return created;
+  });
+  await platform.scheduler.upsert({
+    name: scheduleNameOf(workflow.id),
+    expression: workflow.schedule,
+    target: TRIGGER_EVENTS_TARGET,
+    detail: { accountId, workflowId: workflow.id },
+    enabled: workflow.enabled,
+  });
+  return workflow;
+}
+
+export async function getRegularWorkflow(db: Pool, accountId: number, workflowId: number): Promise<RegularWorkflow> {
+  const { rows } = await db.query<WorkflowRow>('SELECT * FROM regular_workflows WHERE account_id = $1 AND id = $2', [accountId, workflowId]);
+  if (!rows[0]) throw new WorkflowNotFound();
+  return toWorkflow(rows[0]);
+}
+
+export async function listRegularWorkflows(db: Pool, accountId: number): Promise<RegularWorkflow[]> {
+  const { rows } = await db.query<WorkflowRow>('SELECT * FROM regular_workflows WHERE account_id = $1 ORDER BY id', [accountId]);
+  return rows.map(toWorkflow);
+}
+
+export async function deleteRegularWorkflow(platform: Platform, accountId: number, workflowId: number): Promise<void> {
+  const workflow = await getRegularWorkflow(platform.db, accountId, workflowId);
+  await platform.scheduler.delete(scheduleNameOf(workflowId));
+  await withTransaction(platform.db, async (client) => {
+    await client.query('DELETE FROM regular_workflows WHERE account_id = $1 AND id = $2', [accountId, workflowId]);
+    for (const sourceId of workflow.sourceIds) await releaseSourceUse(client, sourceId, { kind: 'workflow', id: String(workflowId) });
+  });
+}
