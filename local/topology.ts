@@ -1,3 +1,4 @@
+import { createHandler as createAssembleTriggerEventsHandler } from '../functions/assemble-trigger-events/handler';
 import { createHandler as createDeliverWebhooksHandler } from '../functions/deliver-webhooks/handler';
 import { createHandler as createDispatchExportsHandler } from '../functions/dispatch-exports/handler';
 import { createHandler as createExportDatasetHandler } from '../functions/export-dataset/handler';
@@ -58,10 +59,21 @@ export const localQueues: readonly LocalQueue[] = [
     concurrency: 2,
     consumer: (platform) => createDeliverWebhooksHandler(platform),
   },
-  { name: 'triggerEvents', fifo: false, visibilityTimeoutSeconds: 360, maxReceiveCount: 5, functionName: 'assemble-trigger-events', timeoutMs: 300_000, batchSize: 1, concurrency: 2 },
+  {
+    name: 'triggerEvents',
+    fifo: false,
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+    functionName: 'assemble-trigger-events',
+    timeoutMs: 300_000,
+    batchSize: 1,
+    concurrency: 2,
+    consumer: (platform) => createAssembleTriggerEventsHandler(platform),
+  },
 ];
 
 /** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */
 export const localScheduleTargets: Readonly<Record<string, (platform: Platform) => ScheduledFunction>> = {
   exports: (platform) => createDispatchExportsHandler(platform),
+  triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform) as ScheduledFunction,
 };
