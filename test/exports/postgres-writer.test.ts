@@ -206,7 +206,14 @@ describe('a crash at every step of the writer', () => {
       const crash = async (step: WriterStep, client: Client) => {
         if (step === 'staged') chunks += 1;
         if (chunks === 2 && step === crashAfter) {
-          await stack.platform.db.query('SELECT pg_terminate_backend($1)', [(client as unknown as { processID: number }).processID]);
+          const pid = (client as unknown as { processID: number }).processID;
+          await stack.platform.db.query('SELECT pg_terminate_backend($1)', [pid]);
+          // the signal is asynchronous: wait until the backend is gone (bounded)
+          for (let check = 0; check < 200; check += 1) {
+            const alive = await stack.platform.db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+            if (alive.rowCount === 0) break;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
           // the next statement on the killed session fails, as it would after a real crash
           await client.query('SELECT 1');
         }
