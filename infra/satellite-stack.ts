@@ -7,6 +7,7 @@ import { SatelliteDatabase } from './constructs/database';
 import { DataExports } from './constructs/exports';
 import { SatelliteFunction } from './constructs/satellite-function';
 import { SatelliteSchedules } from './constructs/schedules';
+import { TriggerEvents } from './constructs/trigger-events';
 import { ActivityWebhooks } from './constructs/webhooks';
 
 /** Satellite: wires the capability constructs together, nothing else. */
@@ -35,6 +36,9 @@ export class SatelliteStack extends Stack {
     const schedules = new SatelliteSchedules(this, 'Schedules');
     const dataExports = new DataExports(this, 'Exports', { database, schedules, secretsPrefix });
     api.handler.bindQueue('exports', dataExports.queue.queue);
+    const triggerEvents = new TriggerEvents(this, 'TriggerEvents', { database, schedules, secretsPrefix });
+    // "Run now" on a regular workflow queues its pages from the API.
+    api.handler.bindQueue('triggerEvents', triggerEvents.queue.queue);
     schedules.grantManage(api.handler);
 
     const webhooks = new ActivityWebhooks(this, 'Webhooks', { database, retryBaseSeconds: 60 });
