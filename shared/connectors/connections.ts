@@ -345,6 +345,8 @@ export function bigQueryClient(platform: Platform, key: ServiceAccountKey, locat
     projectId: key.project_id,
     credentials: { client_email: key.client_email, private_key: key.private_key },
     scopes: [BIGQUERY_SCOPE],
+    // Node's own fetch: gaxios would otherwise load node-fetch through a dynamic import.
+    clientOptions: { transporterOptions: { fetchImplementation: fetch } },
     ...(platform.config.bigQueryApiEndpoint ? { apiEndpoint: platform.config.bigQueryApiEndpoint } : {}),
     ...(location ? { location } : {}),
     maxRetries: 2,
