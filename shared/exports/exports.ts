@@ -86,6 +86,10 @@ export async function createExport(platform: Platform, accountId: number, settin
   const interval = settings.interval ?? 'daily';
   checkInterval(connector.kind, interval);
   const schema = settings.schema ?? defaultSchema(connector.kind);
+  if (connector.kind === 'bigquery') {
+    // Refused up front rather than accepted and failed on every run (see bigquery-writer.ts).
+    throw new AppError('unprocessable', 'BIGQUERY_EXPORT_NOT_AVAILABLE', 'exports to BigQuery are not available yet; use a PostgreSQL connector');
+  }
   return withTransaction(platform.db, async (client) => {
     const { rows } = await client.query<ExportRow>(
       `INSERT INTO exports (account_id, connector_id, destination, datasets, interval, target_schema, paused)

@@ -39,3 +39,16 @@ export async function eventually<T>(check: () => Promise<T | undefined>, attempt
   }
   throw new Error('condition not reached');
 }
+
+/**
+ * Waits until every transaction open now on the database server has ended, so the next
+ * export pass's bound lies above all rows written so far. (The bound is cluster-wide:
+ * other test files' open transactions hold it back, as any open transaction would.)
+ */
+export async function platformSettled(platform: Platform): Promise<void> {
+  const { rows } = await platform.db.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+  await eventually(async () => {
+    const result = await platform.db.query<{ passed: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS passed', [rows[0]!.xid]);
+    return result.rows[0]!.passed ? true : undefined;
+  });
+}

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { datasetNames, datasets, type DatasetName } from '../../shared/exports/datasets';
 import { exportToPostgres, type WriterStep } from '../../shared/exports/postgres-writer';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+import { platformSettled } from './connectors';
 import { insertActivity, insertContact, insertOneOfEach } from './platform-rows';
 
 let stack: TestStack;
@@ -32,7 +33,14 @@ async function withDestination<T>(work: (client: Client) => Promise<T>): Promise
   }
 }
 
-function exportOnce(exportId: number, dataset: DatasetName, schema: string, options: { chunkRows?: number; onStep?: (step: WriterStep, client: Client) => Promise<void>; accountId?: number } = {}) {
+async function exportOnce(
+  exportId: number,
+  dataset: DatasetName,
+  schema: string,
+  options: { chunkRows?: number; onStep?: (step: WriterStep, client: Client) => Promise<void>; accountId?: number; settle?: boolean } = {},
+) {
+  // Other test files' open transactions hold the pass bound back; wait them out unless the test holds one itself.
+  if (options.settle !== false) await platformSettled(stack.platform);
   return withDestination((client) =>
     exportToPostgres({
       source: stack.platform.db,
@@ -174,7 +182,7 @@ describe('change tracking', () => {
       await late.query('BEGIN');
       const lateId = await insertActivity(late, tenant.accountId, { contactId, occurredAt: '2023-01-01 10:00:00+00' });
       const onTime = await insertActivity(stack.platform.db, tenant.accountId, { contactId, occurredAt: '2024-02-01 10:00:00+00' });
-      await exportOnce(exportId, 'contactActivities', schema, { accountId: tenant.accountId });
+      await exportOnce(exportId, 'contactActivities', schema, { accountId: tenant.accountId, settle: false });
       const exported = (await destinationRows(schema, 'contactActivities', 'activityId')).map((row) => Number(row.activityId));
       expect(exported).not.toContain(lateId);
       await late.query('COMMIT');
