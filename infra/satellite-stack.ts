@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { SatelliteApi } from './constructs/api';
+import { ConnectorValidation } from './constructs/connectors';
 import { ContactImports } from './constructs/contacts';
 import { SatelliteDatabase } from './constructs/database';
 import { DataExports } from './constructs/exports';
@@ -29,6 +30,7 @@ export class SatelliteStack extends Stack {
 
     const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200 });
     api.handler.bindConnectorSecrets(secretsPrefix);
+    new ConnectorValidation(this, 'ConnectorValidation', { database, secretsPrefix, httpApi: api.httpApi });
 
     const contactImports = new ContactImports(this, 'ContactImports', { database });
     api.handler.bindQueue('imports', contactImports.queue.queue);

@@ -1,4 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
+import { HttpMethod, type HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
 import type { SatelliteDatabase } from './database';
 import { SatelliteFunction } from './satellite-function';
@@ -10,7 +12,7 @@ import { SatelliteFunction } from './satellite-function';
 export class ConnectorValidation extends Construct {
   readonly validator: SatelliteFunction;
 
-  constructor(scope: Construct, id: string, props: { database: SatelliteDatabase; secretsPrefix: string }) {
+  constructor(scope: Construct, id: string, props: { database: SatelliteDatabase; secretsPrefix: string; httpApi: HttpApi }) {
     super(scope, id);
     this.validator = new SatelliteFunction(this, 'Validator', {
       functionDir: 'validate-connector',
@@ -22,5 +24,10 @@ export class ConnectorValidation extends Construct {
     })
       .bindDatabase(props.database)
       .bindConnectorSecretsReadOnly(props.secretsPrefix);
+    // The same HTTP API (and the same authentication, in the function) routes the two checks here.
+    const integration = new HttpLambdaIntegration('ValidateIntegration', this.validator);
+    for (const path of ['/api/v1/connectors/validate', '/api/v1/connectors/{id}/validate']) {
+      props.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration });
+    }
   }
 }
