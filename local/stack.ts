@@ -9,7 +9,7 @@ import { migrations } from '../shared/store/migrations';
 import { startHttpGateway } from './http-gateway';
 import { SchedulerLoop } from './scheduler-loop';
 import { SqsPoller } from './sqs-poller';
-import { localQueues, localScheduleTargets } from './topology';
+import { localFixedSchedules, localQueues, localScheduleTargets } from './topology';
 
 export interface LocalStackOptions {
   readonly databaseUrl: string;
@@ -58,6 +58,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const config = readConfig(env);
   const platform = await createPlatform(config, { clock: options.clock });
   await migrate(platform.db, migrations);
+  for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
 
   const api = createApiHandler(() => Promise.resolve(platform));
   const gateway = await startHttpGateway(api, options.port);

@@ -3,8 +3,10 @@ import { createHandler as createDeliverWebhooksHandler } from '../functions/deli
 import { createHandler as createDispatchExportsHandler } from '../functions/dispatch-exports/handler';
 import { createHandler as createExportDatasetHandler } from '../functions/export-dataset/handler';
 import { createHandler as createImportContactsHandler } from '../functions/import-contacts/handler';
+import { createHandler as createRelayWebhookOutboxHandler } from '../functions/relay-webhook-outbox/handler';
 import type { QueueName } from '../shared/config';
 import type { Platform } from '../shared/platform';
+import type { ScheduleDefinition } from '../shared/ports/scheduler';
 import type { ScheduledFunction } from '../shared/schedules/event';
 import type { SqsConsumer } from './sqs-poller';
 
@@ -76,4 +78,10 @@ export const localQueues: readonly LocalQueue[] = [
 export const localScheduleTargets: Readonly<Record<string, (platform: Platform) => ScheduledFunction>> = {
   exports: (platform) => createDispatchExportsHandler(platform),
   triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform) as ScheduledFunction,
+  webhookOutbox: (platform) => createRelayWebhookOutboxHandler(platform),
 };
+
+/** Schedules that exist for the life of the stack (EventBridge rules in `infra/`). */
+export const localFixedSchedules: readonly ScheduleDefinition[] = [
+  { name: 'webhook-outbox-sweep', expression: 'rate(1 minute)', target: 'webhookOutbox', detail: {}, enabled: true },
+];

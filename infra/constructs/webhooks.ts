@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { queueUrlVariables } from '../../shared/config';
 import type { SatelliteDatabase } from './database';
-import type { SatelliteFunction } from './satellite-function';
+import { SatelliteFunction } from './satellite-function';
 import type { SatelliteQueue } from './satellite-queue';
 import { queueWorker } from './workers';
 
@@ -15,6 +17,7 @@ import { queueWorker } from './workers';
 export class ActivityWebhooks extends Construct {
   readonly queue: SatelliteQueue;
   readonly dispatcher: SatelliteFunction;
+  readonly outboxSweep: SatelliteFunction;
 
   constructor(scope: Construct, id: string, props: { database: SatelliteDatabase; retryBaseSeconds: number }) {
     super(scope, id);
@@ -32,5 +35,21 @@ export class ActivityWebhooks extends Construct {
     this.dispatcher.addEnvironment('WEBHOOK_RETRY_BASE_SECONDS', String(props.retryBaseSeconds));
     // Backoff is a visibility change on the messages it received (the event source's consume grant covers it).
     this.dispatcher.addEnvironment(queueUrlVariables.webhooks, this.queue.queue.queueUrl);
+
+    // The safety net for a relay that failed after its activities were committed.
+    this.outboxSweep = new SatelliteFunction(this, 'OutboxSweep', {
+      functionDir: 'relay-webhook-outbox',
+      description: 'Queues webhook outbox rows that were not relayed right after commit',
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+      vpc: props.database.vpc,
+      securityGroup: props.database.functionSecurityGroup,
+    })
+      .bindDatabase(props.database)
+      .bindQueue('webhooks', this.queue.queue);
+    new Rule(this, 'OutboxSweepEveryMinute', {
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.outboxSweep, { retryAttempts: 0 })],
+    });
   }
 }

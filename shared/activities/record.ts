@@ -3,7 +3,8 @@ import { resolveRecipients } from '../contacts/resolve-recipients';
 import { ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
-import { publishRecordedActivities } from '../webhooks/outbox';
+import { logger } from '../logger';
+import { publishRecordedActivities, relayWebhookOutbox } from '../webhooks/outbox';
 import type { ActivityInput } from './activity-schema';
 
 /**
@@ -14,7 +15,7 @@ import type { ActivityInput } from './activity-schema';
  */
 export async function recordActivities(platform: Platform, accountId: number, inputs: readonly ActivityInput[]): Promise<number[]> {
   if (inputs.length === 0) return [];
-  return withTransaction(platform.db, async (client) => {
+  const ids = await withTransaction(platform.db, async (client) => {
     const resolved = await resolveRecipients(
       client,
       accountId,
@@ -69,6 +70,12 @@ export async function recordActivities(platform: Platform, accountId: number, in
     await publishRecordedActivities(client, accountId, ids);
     return ids;
   });
+  // After commit, hand the outbox rows to the webhooks queue. The activities are recorded
+  // either way: if the queue is unreachable, the outbox sweep relays them later.
+  await relayWebhookOutbox(platform, accountId).catch((error: unknown) =>
+    logger.warn('webhook relay deferred to the outbox sweep', { accountId, error: String(error) }),
+  );
+  return ids;
 }
 
 async function insertActivities(client: PoolClient, accountId: number, rows: readonly Record<string, unknown>[]): Promise<number[]> {

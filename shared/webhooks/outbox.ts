@@ -69,3 +69,19 @@ export async function relayWebhookOutbox(platform: Platform, accountId: number):
     return ids.length;
   });
 }
+
+/**
+ * Relays every active account's outbox rows that are not in the queue yet: the safety net
+ * for a relay that failed after its activities were committed. Returns how many rows it queued.
+ */
+export async function relayPendingOutboxes(platform: Platform): Promise<number> {
+  const { rows } = await platform.db.query<{ account_id: number }>(
+    `SELECT DISTINCT outbox.account_id
+       FROM webhook_outbox outbox
+       JOIN webhook_endpoints endpoint ON endpoint.account_id = outbox.account_id
+      WHERE endpoint.state = 'active' AND outbox.relayed_lane IS DISTINCT FROM endpoint.lane`,
+  );
+  let queued = 0;
+  for (const { account_id: accountId } of rows) queued += await relayWebhookOutbox(platform, accountId);
+  return queued;
+}
