@@ -84,15 +84,18 @@ function bigQuerySchema(required: { name: boolean; key: boolean; uniqueKey: bool
 export const postgresConnectorInput = postgresSchema({ name: true, password: true, uniqueKey: true });
 export const bigQueryConnectorInput = bigQuerySchema({ name: true, key: true, uniqueKey: true });
 
-export const connectorInput = z.discriminatedUnion('kind', [postgresConnectorInput, bigQueryConnectorInput]);
-export type ConnectorInput = z.output<typeof connectorInput> & { readonly name: string; readonly uniqueKey: UniqueKey };
+const connectorInputSchema = z.discriminatedUnion('kind', [postgresConnectorInput, bigQueryConnectorInput]);
+export type ConnectorInput = z.output<typeof connectorInputSchema> & { readonly name: string; readonly uniqueKey: UniqueKey };
+// The builders above lose which fields are required; these are, by construction.
+export const connectorInput = connectorInputSchema as unknown as z.ZodType<ConnectorInput>;
 
 /** Updates keep the stored credential when none is sent. */
-export const connectorUpdate = z.discriminatedUnion('kind', [
+const connectorUpdateSchema = z.discriminatedUnion('kind', [
   postgresSchema({ name: true, password: false, uniqueKey: true }),
   bigQuerySchema({ name: true, key: false, uniqueKey: true }),
 ]);
-export type ConnectorUpdate = z.output<typeof connectorUpdate> & { readonly name: string; readonly uniqueKey: UniqueKey };
+export type ConnectorUpdate = z.output<typeof connectorUpdateSchema> & { readonly name: string; readonly uniqueKey: UniqueKey };
+export const connectorUpdate = connectorUpdateSchema as unknown as z.ZodType<ConnectorUpdate>;
 
 /** "Check connection" happens before the connector has a name or a unique key. */
 export const connectorCheckInput = z.discriminatedUnion('kind', [
