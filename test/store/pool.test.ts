@@ -1,0 +1,22 @@
+import { Pool } from 'pg';
+import { createPool } from '../../shared/store/pool';
+import { EncryptedTableSecrets } from '../../shared/adapters/local/encrypted-secrets';
+import { createTestDatabase } from '../support/stack';
+
+it('survives the server closing an idle pooled connection', async () => {
+  const database = await createTestDatabase('p');
+  const admin = new Pool({ connectionString: database.url, max: 1 });
+  const pool = await createPool({ kind: 'url', url: database.url }, new EncryptedTableSecrets(admin, 'unused'), 2);
+  try {
+    const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    // The next query gets a fresh connection; the process is still alive to run it.
+    for (let attempt = 0; attempt < 50 && pool.idleCount > 0 && pool.totalCount > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    const next = await pool.query<{ one: number }>('SELECT 1 AS one');
+    expect(next.rows[0]!.one).toBe(1);
+  } finally {
+    await pool.end();
+    await admin.end();
+    await database.drop();
+  }
+});
