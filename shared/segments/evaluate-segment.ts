@@ -216,26 +216,35 @@ export interface ContactKey {
   readonly key: string | null;
 }
 
-/** Each contact's unique-key value for a connector (the reverse of `contactsByKey`), in one query. */
+/** Each contact's unique-key value for a connector (the reverse of `contactsByKey`), in one or two queries. */
 export async function keysOfContacts(db: Pool | PoolClient, accountId: number, field: ContactKeyField, contactIds: readonly number[]): Promise<ContactKey[]> {
-  const { rows } = await db.query<{ id: number; email: string | null; sms: string | null; external_customer_id: string | null; field_value: string | null }>(
-    `SELECT c.id,
-            (SELECT ch.value FROM contact_channels ch WHERE ch.contact_id = c.id AND ch.type = 'email' ORDER BY ch.position LIMIT 1) AS email,
-            (SELECT ch.value FROM contact_channels ch WHERE ch.contact_id = c.id AND ch.type = 'sms' ORDER BY ch.position LIMIT 1) AS sms,
-            c.external_customer_id,
-            CASE WHEN $3::text IS NULL THEN NULL ELSE c.fields ->> $3::text END AS field_value
-       FROM contacts c WHERE c.account_id = $1 AND c.id = ANY($2::bigint[]) AND c.deleted_at IS NULL
-      ORDER BY c.id`,
+  if (contactIds.length === 0) return [];
+  const firstChannel = async (type: 'email' | 'sms'): Promise<Map<number, string>> => {
+    const { rows } = await db.query<{ id: number; value: string }>(
+      `SELECT DISTINCT ON (ch.contact_id) ch.contact_id AS id, ch.value
+         FROM contact_channels ch
+        WHERE ch.account_id = $1 AND ch.contact_id = ANY($2::bigint[]) AND ch.type = $3
+        ORDER BY ch.contact_id, ch.position`,
+      [accountId, contactIds, type],
+    );
+    return new Map(rows.map((row) => [row.id, row.value]));
+  };
+  const { rows: live } = await db.query<{ id: number; external_customer_id: string | null; field_value: string | null }>(
+    `SELECT c.id, c.external_customer_id, CASE WHEN $3::text IS NULL THEN NULL ELSE c.fields ->> $3::text END AS field_value
+       FROM contacts c WHERE c.account_id = $1 AND c.id = ANY($2::bigint[]) AND c.deleted_at IS NULL ORDER BY c.id`,
     [accountId, contactIds, field.startsWith('field:') ? field.slice('field:'.length) : null],
   );
-  return rows.map((row) => {
+  const emails = await firstChannel('email');
+  const phones = field === 'sms' ? await firstChannel('sms') : undefined;
+  return live.map((row) => {
+    const email = emails.get(row.id) ?? null;
     let key: string | null;
     switch (field) {
       case 'email':
-        key = row.email === null ? null : (normalizeEmail(row.email) ?? row.email);
+        key = email === null ? null : (normalizeEmail(email) ?? email);
         break;
       case 'sms':
-        key = row.sms;
+        key = phones?.get(row.id) ?? null;
         break;
       case 'externalCustomerId':
         key = row.external_customer_id;
@@ -246,6 +255,6 @@ export async function keysOfContacts(db: Pool | PoolClient, accountId: number, f
       default:
         key = row.field_value;
     }
-    return { contactId: row.id, email: row.email, key };
+    return { contactId: row.id, email, key };
   });
 }

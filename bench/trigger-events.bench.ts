@@ -1,0 +1,103 @@
+/**
+ * Trigger-event assembly for a 100,000-contact segment with one external PostgreSQL source
+ * (the seed's promo_codes): contacts/s of jsonParam assembly (contact keys, one batched
+ * lookup per page, params), and of whole pages (assembly + events and ledger stored).
+ * Target: assembly ≥ 20,000 contacts/s.
+ */
+import { Pool } from 'pg';
+import { createAccount } from '../shared/accounts/api-keys';
+import { closeConnectorPools } from '../shared/connectors/connections';
+import { createConnector } from '../shared/connectors/connector-store';
+import { createSource } from '../shared/sources/sources';
+import { assembleEvents, assemblePage, PAGE_SIZE } from '../shared/trigger-events/assemble';
+import { createRegularWorkflow } from '../shared/trigger-events/workflows';
+import { startBenchStack } from './services';
+
+const CONTACTS = 100_000;
+
+export async function run(): Promise<Record<string, number | string>> {
+  const stack = await startBenchStack();
+  try {
+    const { platform } = stack;
+    const adminUrl = new URL(stack.postgresUrlFor('postgres'));
+    const server = new Pool({ connectionString: adminUrl.toString(), max: 1 });
+    await server.query('CREATE DATABASE bench_customer');
+    await server.end();
+    const customer = new Pool({ connectionString: stack.postgresUrlFor('bench_customer'), max: 1 });
+    await customer.query(`
+      CREATE TABLE promo_codes (id integer, email text PRIMARY KEY, name text, birthday timestamptz, promo_code text);
+      INSERT INTO promo_codes
+      SELECT i, 'contact' || i || '@example.com', 'Name ' || i, timestamptz '2020-09-02 00:00:00Z' - (i || ' days')::interval, 'CODE-' || i
+        FROM generate_series(1, ${CONTACTS}) i;
+      ANALYZE promo_codes;
+    `);
+    await customer.end();
+
+    const accountId = await createAccount(platform.db, 'Bench');
+    await platform.db.query(
+      `WITH created AS (
+         INSERT INTO contacts (account_id, first_name) SELECT $1, 'Contact ' || i FROM generate_series(1, ${CONTACTS}) i RETURNING id
+       ), numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM created)
+       INSERT INTO contact_channels (account_id, contact_id, type, value, normalized)
+       SELECT $1, id, 'email', 'contact' || n || '@example.com', 'contact' || n || '@example.com' FROM numbered`,
+      [accountId],
+    );
+    await platform.db.query('ANALYZE contacts, contact_channels');
+    const { rows: ids } = await platform.db.query<{ id: number }>('SELECT id FROM contacts WHERE account_id = $1 ORDER BY id', [accountId]);
+    const contactIds = ids.map((row) => row.id);
+
+    const connector = await createConnector(platform, accountId, {
+      kind: 'postgres',
+      name: 'Bench warehouse',
+      host: adminUrl.hostname,
+      port: Number(adminUrl.port),
+      database: 'bench_customer',
+      user: decodeURIComponent(adminUrl.username),
+      password: decodeURIComponent(adminUrl.password),
+      sslMode: 'disable',
+      uniqueKey: { column: 'email', contactField: 'email' },
+    } as Parameters<typeof createConnector>[2]);
+    const source = await createSource(platform, accountId, { connectorId: connector.id, dataset: 'public', table: 'promo_codes', name: 'promo_codes' });
+    const { rows: segments } = await platform.db.query<{ id: number }>(
+      `INSERT INTO segments (account_id, name, conditions) VALUES ($1, 'Everyone', $2::jsonb) RETURNING id`,
+      [accountId, JSON.stringify([{ source: source.id, column: 'promo_code', operator: 'isNotEmpty' }])],
+    );
+    const workflow = await createRegularWorkflow(platform, accountId, { name: 'Bench', segmentId: segments[0]!.id, sourceIds: [source.id], schedule: 'rate(1 day)', enabled: true });
+
+    // jsonParam assembly: every page's contact keys, one lookup, params for each member.
+    let started = process.hrtime.bigint();
+    let assembled = 0;
+    let sampleJson = '';
+    for (let start = 0; start < contactIds.length; start += PAGE_SIZE) {
+      const events = await assembleEvents(platform, accountId, workflow, contactIds.slice(start, start + PAGE_SIZE));
+      assembled += events.length;
+      sampleJson ||= events[0]?.params.find((param) => param.name === 'jsonParam')?.value ?? '';
+    }
+    const assemblySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    JSON.parse(sampleJson);
+
+    // Whole pages as the queue consumer runs them: assembly plus events and ledger in the store.
+    started = process.hrtime.bigint();
+    let emitted = 0;
+    for (let start = 0; start < contactIds.length; start += PAGE_SIZE) {
+      const outcome = await assemblePage(platform, { accountId, workflowId: workflow.id, day: '2026-09-02', contactIds: contactIds.slice(start, start + PAGE_SIZE) });
+      emitted += outcome.emitted;
+    }
+    const pageSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await closeConnectorPools(platform);
+
+    const rate = assembled / assemblySeconds;
+    return {
+      segment_contacts: CONTACTS,
+      assembled_events: assembled,
+      assembly_contacts_per_s: Math.round(rate),
+      pages_with_storage_contacts_per_s: Math.round(emitted / pageSeconds),
+      emitted_events: emitted,
+      sample_json_param_chars: sampleJson.length,
+      target: 'assembly >= 20000 contacts/s',
+      meets_target: rate >= 20_000 ? 'yes' : 'no',
+    };
+  } finally {
+    await stack.close();
+  }
+}
