@@ -15,6 +15,8 @@ let stack: TestStack;
 let customer: CustomerDatabase;
 let bigQuery: BigQueryDouble;
 
+/** The customer's Google Cloud project: the key's project_id, where their dataset lives. */
+const WAREHOUSE_PROJECT = 'acme-marketing';
 const seedRow = { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' };
 
 beforeAll(async () => {
@@ -44,6 +46,7 @@ beforeAll(async () => {
       { id: 3, email: 'ivan@example.com', name: 'Ivan Petrenko', birthday: '1990-05-17T00:00:00Z', promo_code: 'CCCC-1111' },
       { id: 4, email: 'stranger@example.com', name: 'Stranger', birthday: '1985-09-02T00:00:00Z', promo_code: 'DDDD-2222' },
     ],
+    { projectId: WAREHOUSE_PROJECT },
   );
   bigQuery.onQuery(birthdayTodayKeys);
 });
@@ -198,6 +201,6 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
 theSeedStory('PostgreSQL', () => ({ connector: () => customer.connectorSettings(), dataset: 'public' }));
 
 theSeedStory('BigQuery', () => {
-  const key = bigQuery.keyFor('acme-marketing');
+  const key = bigQuery.keyFor(WAREHOUSE_PROJECT);
   return { connector: () => ({ kind: 'bigquery', name: 'Warehouse', key: JSON.stringify(key), uniqueKey: { column: 'email', contactField: 'email' } }), dataset: 'crm' };
 });
