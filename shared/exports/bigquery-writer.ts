@@ -1,24 +1,402 @@
-import type { Connector } from '../connectors/connections';
+import { pipeline } from 'node:stream/promises';
+import type { BigQuery, Table, TableField, TableMetadata } from '@google-cloud/bigquery';
+import { to as copyTo } from 'pg-copy-streams';
+import { bigQueryFailure, bigQueryFor, type Connector } from '../connectors/connections';
+import { ConnectorFailed } from '../connectors/errors';
 import { AppError } from '../errors';
 import type { Platform } from '../platform';
-import type { Dataset } from './datasets';
-import type { ExportProgress } from './postgres-writer';
+import { changedRowsSql, nextChunkBoundary, passUpperBound, type ChangePosition } from './change-feed';
+import { destinationColumns, VERSION_COLUMN, type Dataset, type DatasetColumn } from './datasets';
+import type { ExportProgress, WriterStep } from './postgres-writer';
 
 export interface BigQueryExportOptions {
+  /** The BigQuery dataset the tables live in. */
   readonly schema: string;
   readonly dataset: Dataset;
   readonly exportId: number;
   readonly accountId: number;
-  readonly runId: number;
+  /** Rows per load job into the staging table. */
+  readonly chunkRows: number;
+  /** Asked after each load job; false ends the call with the pass incomplete (the staging table keeps what is loaded). */
+  readonly hasTimeLeft: () => boolean;
+  /** Called with 0 after each load job (the run's heartbeat) and with the rows the MERGE wrote. */
+  readonly onChunkCommitted?: (rows: number) => Promise<void>;
+  /**
+   * Observes each step (tests stop the writer here, as a crash would): `staged` after a load
+   * job is done and before the platform records it, `upserted` after the MERGE is done and
+   * before the cursor moves, `committed` after the cursor moved.
+   */
+  readonly onStep?: (step: WriterStep) => Promise<void>;
+}
+
+/** Jobs found failed under one id are retried under the next (`…_2`, `…_3`); past this many the run gives up. */
+const MAX_JOB_IDS = 20;
+
+/**
+ * Exports a dataset's changed rows into the customer's BigQuery table. A pass (the rows
+ * changed since the last merged bound) is staged chunk by chunk with NDJSON load jobs into
+ * `satellite_staging_<export>_<dataset>` (the first WRITE_TRUNCATE, the rest WRITE_APPEND),
+ * then applied with one MERGE that overwrites a row only with a newer version. Each job id
+ * derives from the export, dataset and rows it covers, and each chunk's bounds are written
+ * to the platform database before its job starts, so a retry finds the job of its previous
+ * attempt instead of loading twice. The cursor moves in the platform database only after the
+ * MERGE has succeeded; streaming inserts are never used.
+ */
+export async function exportToBigQuery(platform: Platform, connector: Connector, options: BigQueryExportOptions): Promise<ExportProgress> {
+  const projectId = connector.bigquery?.projectId ?? '';
+  try {
+    return await exportPass(platform, connector, options);
+  } catch (error) {
+    throw bigQueryFailure(error, projectId);
+  }
+}
+
+interface PassCursor {
+  readonly low: string;
+  readonly high: string | undefined;
+  readonly staged: ChangePosition | undefined;
+  readonly planned: ChangePosition | undefined;
+}
+
+interface Destination {
+  readonly bigQuery: BigQuery;
+  readonly projectId: string;
+  readonly location: string | undefined;
+  readonly target: Table;
+  readonly staging: Table;
+}
+
+async function exportPass(platform: Platform, connector: Connector, options: BigQueryExportOptions): Promise<ExportProgress> {
+  const { dataset } = options;
+  const bigQuery = await bigQueryFor(platform, connector);
+  const projectId = connector.bigquery!.projectId;
+  checkName(projectId, 'project');
+  checkName(options.schema, 'dataset');
+  const fields = tableFields(dataset);
+  const targetMetadata = await ensureTable(bigQuery, options.schema, dataset.name, fields, connector.bigquery?.location);
+  const location = connector.bigquery?.location ?? targetMetadata.location;
+  const bigQueryDataset = bigQuery.dataset(options.schema, location ? { location } : {});
+  const destination: Destination = {
+    bigQuery,
+    projectId,
+    location,
+    target: bigQueryDataset.table(dataset.name, location ? { location } : {}),
+    staging: bigQueryDataset.table(stagingTableName(options), location ? { location } : {}),
+  };
+  const cursorKey = { exportId: options.exportId, dataset: dataset.name, destination: `${projectId}.${options.schema}` };
+
+  let cursor = await readCursor(platform, cursorKey);
+  if (cursor.high === undefined) {
+    const high = await passUpperBound(platform.db);
+    if (!(await hasChanges(platform, dataset, options.accountId, { xid: cursor.low, id: -1 }, high))) {
+      await moveCursor(platform, cursorKey, high);
+      return { rowsWritten: 0, complete: true };
+    }
+    cursor = { ...cursor, high };
+    await startPass(platform, cursorKey, high);
+  }
+  const high = cursor.high!;
+  const jobBase = `satellite_${options.accountId}_${options.exportId}_${dataset.name}`;
+
+  // Stage the pass's rows, a chunk per load job, until none are left or the time is spent.
+  let staged = cursor.staged;
+  let planned = cursor.planned;
+  for (;;) {
+    const after = staged ?? { xid: cursor.low, id: -1 };
+    const upTo =
+      planned ??
+      (await nextChunkBoundary(platform.db, dataset, options.accountId, after, high, options.chunkRows)) ??
+      (await lastChange(platform, dataset, options.accountId, after, high));
+    if (!upTo) break;
+    if (!planned) await planChunk(platform, cursorKey, upTo);
+    const jobId = `${jobBase}_load_${after.xid}_${after.id}_${upTo.xid}_${upTo.id}`;
+    await completeJob(destination, jobId, (id) =>
+      loadChunk(platform, destination.staging, id, fields, changedRowsSql(dataset, options.accountId, after, high, upTo), staged === undefined),
+    );
+    await options.onStep?.('staged');
+    await recordStaged(platform, cursorKey, upTo);
+    staged = upTo;
+    planned = undefined;
+    await options.onChunkCommitted?.(0);
+    if (!options.hasTimeLeft()) return { rowsWritten: 0, complete: false };
+  }
+
+  let rowsWritten = 0;
+  if (staged) {
+    const merge = await completeJob(destination, `${jobBase}_merge_${cursor.low}_${high}`, (id) =>
+      destination.bigQuery.createQueryJob({ query: mergeSql(destination, dataset), jobId: id, ...(location ? { location } : {}) }).then(() => undefined),
+    );
+    rowsWritten = Number(merge.statistics?.query?.numDmlAffectedRows ?? 0);
+    await options.onStep?.('upserted');
+  }
+  await moveCursor(platform, cursorKey, high);
+  await options.onStep?.('committed');
+  await options.onChunkCommitted?.(rowsWritten);
+  // The staged rows are merged; the table would only clutter the customer's dataset until the next pass.
+  if (staged) await destination.staging.delete().catch(() => undefined);
+  return { rowsWritten, complete: true };
+}
+
+export function stagingTableName(options: Pick<BigQueryExportOptions, 'exportId' | 'dataset'>): string {
+  return `satellite_staging_${options.exportId}_${options.dataset.name}`;
+}
+
+/** Every documented column with its BigQuery type, and Satellite's version column. */
+export function tableFields(dataset: Dataset): TableField[] {
+  return destinationColumns(dataset).map((column) => ({ name: column.name, type: column.bigQueryType, mode: 'NULLABLE' }));
+}
+
+/** Creates the table with every column if missing; adds columns a later version documents, never drops or retypes one. */
+async function ensureTable(bigQuery: BigQuery, datasetId: string, tableId: string, fields: TableField[], location: string | undefined): Promise<TableMetadata> {
+  const bigQueryDataset = bigQuery.dataset(datasetId, location ? { location } : {});
+  const table = bigQueryDataset.table(tableId, location ? { location } : {});
+  let metadata = await tableMetadata(table);
+  if (!metadata) {
+    try {
+      [, metadata] = await bigQueryDataset.createTable(tableId, { schema: { fields }, description: 'Exported by Satellite' });
+    } catch (error) {
+      // Another run created it in between.
+      if (statusOf(error) !== 409) throw error;
+      metadata = await tableMetadata(table);
+    }
+  }
+  const existing = metadata?.schema?.fields ?? [];
+  const known = new Set(existing.map((field) => field.name?.toLowerCase()));
+  const missing = fields.filter((field) => !known.has(field.name!.toLowerCase()));
+  if (missing.length > 0) {
+    [metadata] = await table.setMetadata({ schema: { fields: [...existing, ...missing] } });
+  }
+  return metadata!;
+}
+
+async function tableMetadata(table: Table): Promise<TableMetadata | undefined> {
+  try {
+    const [metadata] = await table.getMetadata();
+    return metadata as TableMetadata;
+  } catch (error) {
+    // A missing dataset is the user's to fix (BIGQUERY_DATASET_NOT_FOUND); a missing table is ours to create.
+    if (statusOf(error) === 404 && /table/i.test(messageOf(error)) && !/dataset/i.test(messageOf(error))) return undefined;
+    throw error;
+  }
+}
+
+/** Streams the chunk's rows from the platform database as NDJSON into a load job (the upload endpoint). */
+async function loadChunk(platform: Platform, staging: Table, jobId: string, fields: TableField[], selectSql: string, first: boolean): Promise<void> {
+  const reader = await platform.db.connect();
+  let broken = false;
+  try {
+    const upload = staging.createWriteStream({
+      sourceFormat: 'NEWLINE_DELIMITED_JSON',
+      schema: { fields },
+      createDisposition: 'CREATE_IF_NEEDED',
+      writeDisposition: first ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+      jobId,
+    });
+    await pipeline(reader.query(copyTo(ndjsonCopySql(selectSql, fields))), upload);
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    reader.release(broken);
+  }
 }
 
 /**
- * Not built yet. The plan: stream the pass's rows as NDJSON into a load job (upload
- * endpoint, WRITE_TRUNCATE) on a staging table, then one MERGE per table and run
- * (WHEN MATCHED AND S.satelliteVersion > T.satelliteVersion), both with job ids derived
- * from the export, dataset and pass bound so a retried run finds its jobs instead of
- * loading twice; the cursor moves in the platform database after the MERGE succeeds.
+ * COPY of one JSON object a line. CSV with a quote and delimiter that JSON text never holds
+ * (control characters are escaped inside JSON strings) writes each object untouched; the
+ * text format would double every backslash.
  */
-export async function exportToBigQuery(_platform: Platform, _connector: Connector, _options: BigQueryExportOptions): Promise<ExportProgress> {
-  throw new AppError('unavailable', 'BIGQUERY_EXPORT_NOT_AVAILABLE', 'exports to BigQuery are not available yet');
+function ndjsonCopySql(selectSql: string, fields: readonly TableField[]): string {
+  const names = fields.map((field) => quotePg(field.name!));
+  const values = fields.map((field, index) => {
+    const value = `r.${names[index]}`;
+    switch (field.type) {
+      case 'TIMESTAMP':
+        return `to_char(${value}, 'YYYY-MM-DD HH24:MI:SS') AS ${names[index]}`;
+      case 'STRING':
+        return `${value}::text AS ${names[index]}`;
+      case 'FLOAT64':
+        return `${value}::float8 AS ${names[index]}`;
+      default:
+        return `${value}::bigint AS ${names[index]}`;
+    }
+  });
+  const rows = `SELECT ${values.join(', ')} FROM (${selectSql}) AS r(${names.join(', ')})`;
+  return `COPY (SELECT row_to_json(j)::text FROM (${rows}) j) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
 }
+
+function quotePg(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** One statement for the pass: a staged row replaces the table's row only when its version is newer. */
+export function mergeSql(destination: Pick<Destination, 'projectId' | 'target' | 'staging'>, dataset: Dataset): string {
+  const table = (name: string) => `${quoteBigQuery(destination.projectId)}.${quoteBigQuery(destination.target.dataset.id!)}.${quoteBigQuery(name)}`;
+  const columns = destinationColumns(dataset).map((column: DatasetColumn) => quoteBigQuery(column.name));
+  const keys = dataset.key.map(quoteBigQuery);
+  const version = quoteBigQuery(VERSION_COLUMN);
+  return [
+    `MERGE ${table(destination.target.id!)} AS T`,
+    `USING ${table(destination.staging.id!)} AS S`,
+    `ON ${keys.map((key) => `T.${key} = S.${key}`).join(' AND ')}`,
+    `WHEN MATCHED AND (T.${version} IS NULL OR S.${version} > T.${version}) THEN`,
+    `  UPDATE SET ${columns.filter((column) => !keys.includes(column)).map((column) => `${column} = S.${column}`).join(', ')}`,
+    `WHEN NOT MATCHED THEN`,
+    `  INSERT (${columns.join(', ')}) VALUES (${columns.map((column) => `S.${column}`).join(', ')})`,
+  ].join('\n');
+}
+
+function quoteBigQuery(name: string): string {
+  return `\`${name}\``;
+}
+
+/** Project and dataset ids go into SQL inside backticks: refuse anything that could end the quote. */
+function checkName(name: string, what: 'project' | 'dataset'): void {
+  const valid = what === 'dataset' ? /^[A-Za-z0-9_]{1,1024}$/ : /^[A-Za-z0-9.:-]{1,200}$/;
+  if (!valid.test(name)) throw new AppError('unprocessable', 'BIGQUERY_DATASET_INVALID', `${JSON.stringify(name)} is not a valid BigQuery ${what} id`);
+}
+
+interface JobMetadata {
+  status?: { state?: string; errorResult?: { reason?: string; message?: string } | null };
+  statistics?: { query?: { numDmlAffectedRows?: string } };
+}
+
+/**
+ * Finds the job a previous attempt started under `baseId` (or its numbered successors, when
+ * one failed) or starts it with `insert`, and waits until it is done. A job BigQuery reports
+ * as already existing is the previous attempt's: it is waited for, never run twice.
+ */
+async function completeJob(destination: Destination, baseId: string, insert: (jobId: string) => Promise<void>): Promise<JobMetadata> {
+  for (let attempt = 1; attempt <= MAX_JOB_IDS; attempt += 1) {
+    const jobId = attempt === 1 ? baseId : `${baseId}_${attempt}`;
+    let found = await findJob(destination, jobId);
+    if (found?.status?.state === 'DONE' && found.status.errorResult) continue;
+    if (!found) {
+      try {
+        await insert(jobId);
+      } catch (error) {
+        // The job exists (409, or it ran and failed): its metadata says what happened.
+        if (!(await findJob(destination, jobId))) throw error;
+      }
+    }
+    found = await waitForJob(destination, jobId);
+    const failure = found.status?.errorResult;
+    if (failure) {
+      throw new ConnectorFailed('BIGQUERY_QUERY_FAILED', `BigQuery job ${jobId} failed (${failure.reason ?? 'unknown reason'}); it is retried under a new id`);
+    }
+    return found;
+  }
+  throw new ConnectorFailed('BIGQUERY_QUERY_FAILED', `BigQuery jobs ${baseId}… failed ${MAX_JOB_IDS} times; check the table's columns and the job history`);
+}
+
+async function findJob(destination: Destination, jobId: string): Promise<JobMetadata | undefined> {
+  try {
+    const [metadata] = await destination.bigQuery.job(jobId, destination.location ? { location: destination.location } : {}).getMetadata();
+    return metadata as JobMetadata;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+async function waitForJob(destination: Destination, jobId: string): Promise<JobMetadata> {
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    const metadata = await findJob(destination, jobId);
+    if (!metadata) throw new ConnectorFailed('BIGQUERY_QUERY_FAILED', `BigQuery lost job ${jobId}`);
+    if (metadata.status?.state === 'DONE') return metadata;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const { code, response } = (error ?? {}) as { code?: unknown; response?: { status?: number } };
+  return typeof code === 'number' ? code : response?.status;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/* ------------------------------------------------------- cursor (platform database) */
+
+interface CursorKey {
+  readonly exportId: number;
+  readonly dataset: string;
+  readonly destination: string;
+}
+
+interface CursorRow {
+  low: string;
+  high: string | null;
+  staged_xid: string | null;
+  staged_id: string | null;
+  planned_xid: string | null;
+  planned_id: string | null;
+}
+
+function position(xid: string | null, id: string | null): ChangePosition | undefined {
+  return xid !== null && id !== null ? { xid, id: Number(id) } : undefined;
+}
+
+async function readCursor(platform: Platform, key: CursorKey): Promise<PassCursor> {
+  const { rows } = await platform.db.query<CursorRow>(
+    `SELECT low_xid::text AS low, high_xid::text AS high, staged_xid::text, staged_id::text, planned_xid::text, planned_id::text
+       FROM export_bigquery_cursors WHERE export_id = $1 AND dataset = $2 AND destination = $3`,
+    [key.exportId, key.dataset, key.destination],
+  );
+  const row = rows[0];
+  if (!row) return { low: '0', high: undefined, staged: undefined, planned: undefined };
+  return { low: row.low, high: row.high ?? undefined, staged: position(row.staged_xid, row.staged_id), planned: position(row.planned_xid, row.planned_id) };
+}
+
+async function startPass(platform: Platform, key: CursorKey, high: string): Promise<void> {
+  await platform.db.query(
+    `INSERT INTO export_bigquery_cursors (export_id, dataset, destination, high_xid) VALUES ($1, $2, $3, $4::xid8)
+     ON CONFLICT (export_id, dataset, destination) DO UPDATE
+       SET high_xid = EXCLUDED.high_xid, staged_xid = NULL, staged_id = NULL, planned_xid = NULL, planned_id = NULL, updated_at = now()`,
+    [key.exportId, key.dataset, key.destination, high],
+  );
+}
+
+async function planChunk(platform: Platform, key: CursorKey, upTo: ChangePosition): Promise<void> {
+  await platform.db.query(
+    `UPDATE export_bigquery_cursors SET planned_xid = $4::xid8, planned_id = $5, updated_at = now()
+      WHERE export_id = $1 AND dataset = $2 AND destination = $3`,
+    [key.exportId, key.dataset, key.destination, upTo.xid, upTo.id],
+  );
+}
+
+async function recordStaged(platform: Platform, key: CursorKey, upTo: ChangePosition): Promise<void> {
+  await platform.db.query(
+    `UPDATE export_bigquery_cursors SET staged_xid = $4::xid8, staged_id = $5, planned_xid = NULL, planned_id = NULL, updated_at = now()
+      WHERE export_id = $1 AND dataset = $2 AND destination = $3`,
+    [key.exportId, key.dataset, key.destination, upTo.xid, upTo.id],
+  );
+}
+
+/** The pass is merged: every change below `high` is in the table. */
+async function moveCursor(platform: Platform, key: CursorKey, high: string): Promise<void> {
+  await platform.db.query(
+    `INSERT INTO export_bigquery_cursors (export_id, dataset, destination, low_xid) VALUES ($1, $2, $3, $4::xid8)
+     ON CONFLICT (export_id, dataset, destination) DO UPDATE
+       SET low_xid = EXCLUDED.low_xid, high_xid = NULL, staged_xid = NULL, staged_id = NULL, planned_xid = NULL, planned_id = NULL, updated_at = now()`,
+    [key.exportId, key.dataset, key.destination, high],
+  );
+}
+
+async function hasChanges(platform: Platform, dataset: Dataset, accountId: number, after: ChangePosition, high: string): Promise<boolean> {
+  return (await nextChunkBoundary(platform.db, dataset, accountId, after, high, 1)) !== undefined;
+}
+
+/** The last change of the pass after `after`, or undefined when none is left. */
+async function lastChange(platform: Platform, dataset: Dataset, accountId: number, after: ChangePosition, high: string): Promise<ChangePosition | undefined> {
+  const { rows } = await platform.db.query<{ xid: string; id: string }>(
+    `SELECT change_xid::text AS xid, id::text AS id FROM ${dataset.drivingTable}
+      WHERE account_id = $1 AND (change_xid, id) > ($2::xid8, $3::bigint) AND change_xid < $4::xid8
+      ORDER BY change_xid DESC, id DESC LIMIT 1`,
+    [accountId, after.xid, after.id, high],
+  );
+  const row = rows[0];
+  return row ? { xid: row.xid, id: Number(row.id) } : undefined;
+}
+

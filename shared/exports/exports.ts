@@ -85,11 +85,7 @@ export async function createExport(platform: Platform, accountId: number, settin
   const connector = await getConnector(platform.db, accountId, settings.connectorId);
   const interval = settings.interval ?? 'daily';
   checkInterval(connector.kind, interval);
-  const schema = settings.schema ?? defaultSchema(connector.kind);
-  if (connector.kind === 'bigquery') {
-    // Refused up front rather than accepted and failed on every run (see bigquery-writer.ts).
-    throw new AppError('unprocessable', 'BIGQUERY_EXPORT_NOT_AVAILABLE', 'exports to BigQuery are not available yet; use a PostgreSQL connector');
-  }
+  const schema = checkTarget(connector.kind, settings.schema ?? defaultSchema(connector.kind));
   return withTransaction(platform.db, async (client) => {
     const { rows } = await client.query<ExportRow>(
       `INSERT INTO exports (account_id, connector_id, destination, datasets, interval, target_schema, paused)
@@ -129,7 +125,7 @@ export async function updateExport(platform: Platform, accountId: number, export
         exportId,
         changes.datasets ? uniqueDatasets(changes.datasets) : current.datasets,
         interval,
-        changes.schema ?? current.schema,
+        changes.schema === undefined ? current.schema : checkTarget(current.destination, changes.schema),
         changes.paused ?? current.paused,
       ],
     );
@@ -161,6 +157,14 @@ function checkInterval(destination: 'postgres' | 'bigquery', interval: ExportInt
   if (destination === 'bigquery' && interval !== 'daily') {
     throw new ValidationFailed('BigQuery exports run daily', [{ path: 'body.interval', message: 'must be daily for a BigQuery connector' }], 'INTERVAL_NOT_SUPPORTED');
   }
+}
+
+/** BigQuery dataset ids are letters, digits and underscores; checked here rather than failing every run. */
+function checkTarget(destination: 'postgres' | 'bigquery', schema: string): string {
+  if (destination === 'bigquery' && !/^[A-Za-z0-9_]+$/.test(schema)) {
+    throw new ValidationFailed('a BigQuery dataset id has only letters, digits and underscores', [{ path: 'body.dataset', message: 'not a BigQuery dataset id' }], 'DATASET_NAME_INVALID');
+  }
+  return schema;
 }
 
 function defaultSchema(destination: 'postgres' | 'bigquery'): string {

@@ -95,7 +95,7 @@ async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, obs
             readOnly: false,
             statementTimeoutMs: DESTINATION_STATEMENT_TIMEOUT_MS,
           })
-        : await exportToBigQuery(platform, connector, { ...writer, runId: run.id });
+        : await exportToBigQuery(platform, connector, writer);
   } catch (error) {
     return recordFailure(platform, run, error);
   }

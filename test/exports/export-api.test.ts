@@ -1,7 +1,7 @@
 import { datasetNames } from '../../shared/exports/datasets';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
-import { eventually, platformSettled, saveBigQueryConnector, savePostgresConnector } from './connectors';
+import { eventually, platformSettled, savePostgresConnector } from './connectors';
 import { insertActivity, insertOneOfEach } from './platform-rows';
 
 let stack: TestStack;
@@ -166,16 +166,5 @@ describe('validation', () => {
   it('needs the settings right', async () => {
     const limited = await stack.createAccount({ rights: 'events' });
     expect((await stack.request(limited, 'GET', '/api/v1/exports')).status).toBe(403);
-  });
-});
-
-describe('BigQuery', () => {
-  it('keeps BigQuery exports daily and refuses them until the BigQuery writer exists', async () => {
-    const bigQuery = await saveBigQueryConnector(stack.platform, account.accountId, { project_id: 'shop-analytics', client_email: 'export@shop-analytics.iam.gserviceaccount.com', private_key: 'unused' });
-    const hourly = await stack.request(account, 'POST', '/api/v1/exports', { connectorId: bigQuery, datasets: ['orders'], interval: 'hourly', dataset: 'satellite' });
-    expect([hourly.status, hourly.body.error.code]).toEqual([400, 'INTERVAL_NOT_SUPPORTED']);
-    const daily = await stack.request(account, 'POST', '/api/v1/exports', { connectorId: bigQuery, datasets: ['orders'], dataset: 'satellite' });
-    expect([daily.status, daily.body.error.code]).toEqual([422, 'BIGQUERY_EXPORT_NOT_AVAILABLE']);
-    expect((await stack.platform.db.query('SELECT 1 FROM exports WHERE connector_id = $1', [bigQuery])).rowCount).toBe(0);
   });
 });

@@ -117,6 +117,9 @@ interface StoredJob {
   readonly statementType: string;
   readonly result: QueryResult;
   readonly configuration: unknown;
+  /** Load jobs: rows written, or why the load failed (the job is DONE either way). */
+  readonly load?: { readonly outputRows: number };
+  readonly errorResult?: { readonly reason: string; readonly message: string };
 }
 
 export class BigQueryDouble {
@@ -138,6 +141,8 @@ export class BigQueryDouble {
     this.registerCoreRoutes();
     this.onQuery(selectOne);
     this.onQuery(selectWhereInUnnest);
+    this.registerExportRoutes();
+    this.onQuery(mergeStaged);
   }
 
   async start(): Promise<this> {
@@ -384,6 +389,7 @@ export class BigQueryDouble {
           type: 'TABLE',
           schema: { fields: table.schema },
           numRows: String(table.rows.length),
+          location: this.requireDataset(projectId, datasetId).location,
         },
       };
     });
@@ -398,6 +404,7 @@ export class BigQueryDouble {
       const job = body as { jobReference?: { jobId?: string; location?: string }; configuration?: { query?: QueryBody; dryRun?: boolean } };
       const query = job.configuration?.query;
       if (!query) throw new BigQueryApiError(400, 'invalid', 'the double only runs query jobs here', 'INVALID_ARGUMENT');
+      if (job.jobReference?.jobId) this.refuseExistingJob(projectId, job.jobReference.jobId);
       const stored = this.runQuery(projectId, clientEmail, query.query, query.queryParameters, query.maximumBytesBilled, job.configuration?.dryRun ?? false, job.jobReference?.location, job.configuration, job.jobReference?.jobId);
       return { body: this.jobResource(stored) };
     });
@@ -405,6 +412,111 @@ export class BigQueryDouble {
     this.handle('GET', new RegExp(`^/projects/${project}/queries/([^/]+)$`), ({ params: [projectId = '', jobId = ''], query }) =>
       ({ body: this.queryResponse(this.requireJob(projectId, jobId), query.get('formatOptions.useInt64Timestamp') === 'true', query) }),
     );
+  }
+
+  /** jobs.insert with an id that exists answers 409, as BigQuery does: a job id is used once. */
+  private refuseExistingJob(projectId: string, jobId: string): void {
+    const existing = this.jobs.get(`${projectId}.${jobId}`);
+    if (existing) throw new BigQueryApiError(409, 'duplicate', `Already Exists: Job ${projectId}:${existing.location}.${jobId}`, 'ALREADY_EXISTS');
+  }
+
+  /** What exports use: tables.insert/patch/delete and load jobs through the upload endpoint. */
+  private registerExportRoutes(): void {
+    const project = '([^/]+)';
+    this.handle('POST', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables$`), ({ params: [projectId = '', datasetId = ''], body, clientEmail }) => {
+      this.requirePermission(clientEmail, 'bigquery.tables.create', projectId);
+      const dataset = this.requireDataset(projectId, datasetId);
+      const resource = body as { tableReference?: { tableId?: string }; schema?: { fields?: BigQueryField[] } };
+      const tableId = resource.tableReference?.tableId ?? '';
+      if (dataset.tables.has(tableId)) throw new BigQueryApiError(409, 'duplicate', `Already Exists: Table ${projectId}:${datasetId}.${tableId}`, 'ALREADY_EXISTS');
+      const table = this.addTable(datasetId, tableId, resource.schema?.fields ?? [], [], { projectId });
+      return { body: { kind: 'bigquery#table', id: `${projectId}:${datasetId}.${tableId}`, tableReference: { projectId, datasetId, tableId }, schema: { fields: table.schema }, location: dataset.location } };
+    });
+    this.handle('PATCH', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`), ({ params: [projectId = '', datasetId = '', tableId = ''], body, clientEmail }) => {
+      this.requirePermission(clientEmail, 'bigquery.tables.update', projectId);
+      const table = this.requireTable(projectId, datasetId, tableId);
+      const fields = (body as { schema?: { fields?: BigQueryField[] } }).schema?.fields;
+      if (fields) {
+        // BigQuery only lets a patch add columns: every existing one must stay, with its type.
+        for (const existing of table.schema) {
+          const kept = fields.find((field) => field.name.toLowerCase() === existing.name.toLowerCase());
+          if (!kept) throw new BigQueryApiError(400, 'invalid', `Provided Schema does not match Table ${projectId}:${datasetId}.${tableId}. Cannot add fields (field: ${existing.name})`, 'INVALID_ARGUMENT');
+          if (normalType(kept.type) !== normalType(existing.type)) {
+            throw new BigQueryApiError(400, 'invalid', `Provided Schema does not match Table ${projectId}:${datasetId}.${tableId}. Field ${existing.name} has changed type from ${existing.type} to ${kept.type}`, 'INVALID_ARGUMENT');
+          }
+        }
+        table.schema = [...fields];
+      }
+      return { body: { kind: 'bigquery#table', id: `${projectId}:${datasetId}.${tableId}`, tableReference: { projectId, datasetId, tableId }, schema: { fields: table.schema }, location: this.requireDataset(projectId, datasetId).location } };
+    });
+    this.handle('DELETE', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`), ({ params: [projectId = '', datasetId = '', tableId = ''], clientEmail }) => {
+      this.requirePermission(clientEmail, 'bigquery.tables.delete', projectId);
+      this.requireTable(projectId, datasetId, tableId);
+      this.requireDataset(projectId, datasetId).tables.delete(tableId);
+      return { status: 204, body: '' };
+    });
+    // The client's `table.createWriteStream()`: a multipart/related upload of the job resource and the data.
+    this.handle('POST', new RegExp(`^/upload/projects/${project}/jobs$`), ({ params: [projectId = ''], query, headers, rawBody, clientEmail }) => {
+      if (query.get('uploadType') !== 'multipart') throw new BigQueryApiError(400, 'invalid', 'the double accepts multipart uploads only', 'INVALID_ARGUMENT');
+      const [metadataPart, data = Buffer.alloc(0)] = parseMultipartRelated(rawBody, headers['content-type'] ?? '');
+      const job = JSON.parse(metadataPart?.toString('utf8') ?? '{}') as LoadJobResource;
+      const load = job.configuration?.load;
+      if (!load?.destinationTable) throw new BigQueryApiError(400, 'invalid', 'a load job needs configuration.load.destinationTable', 'INVALID_ARGUMENT');
+      this.requireProject(projectId);
+      this.requirePermission(clientEmail, 'bigquery.jobs.create', projectId);
+      this.requirePermission(clientEmail, 'bigquery.tables.updateData', projectId);
+      const jobId = job.jobReference?.jobId ?? `job_${randomBytes(12).toString('hex')}`;
+      this.refuseExistingJob(projectId, jobId);
+      const dataset = this.requireDataset(load.destinationTable.projectId ?? projectId, load.destinationTable.datasetId ?? '');
+      let outcome: Pick<StoredJob, 'load' | 'errorResult'>;
+      try {
+        outcome = { load: { outputRows: this.applyLoad(dataset, load, data) } };
+      } catch (error) {
+        if (!(error instanceof BigQueryApiError) || error.status !== 400) throw error;
+        outcome = { errorResult: { reason: error.reason, message: error.message } };
+      }
+      const stored: StoredJob = {
+        projectId,
+        jobId,
+        location: job.jobReference?.location ?? dataset.location,
+        statementType: 'LOAD',
+        result: { schema: [], rows: [] },
+        configuration: job.configuration,
+        ...outcome,
+      };
+      this.jobs.set(`${projectId}.${jobId}`, stored);
+      return { body: this.jobResource(stored) };
+    });
+  }
+
+  /** Applies NDJSON rows to the destination as BigQuery would: all of them or none. Returns the rows written. */
+  private applyLoad(dataset: DoubleDataset, load: LoadConfiguration, data: Buffer): number {
+    if ((load.sourceFormat ?? 'CSV') !== 'NEWLINE_DELIMITED_JSON') throw new BigQueryApiError(400, 'invalid', 'the double loads NEWLINE_DELIMITED_JSON only', 'INVALID_ARGUMENT');
+    const tableId = load.destinationTable?.tableId ?? '';
+    const existing = dataset.tables.get(tableId);
+    if (!existing && load.createDisposition === 'CREATE_NEVER') throw new BigQueryApiError(404, 'notFound', `Not found: Table ${dataset.projectId}:${dataset.datasetId}.${tableId}`, 'NOT_FOUND');
+    const disposition = load.writeDisposition ?? 'WRITE_APPEND';
+    const schema = disposition === 'WRITE_TRUNCATE' || !existing ? (load.schema?.fields ?? existing?.schema ?? []) : existing.schema;
+    const rows: BigQueryRow[] = [];
+    const lines = data.toString('utf8').split('\n').filter((line) => line.trim() !== '');
+    for (const [index, line] of lines.entries()) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        throw new BigQueryApiError(400, 'invalid', `Error while reading data, error message: JSON parsing error in row starting at position ${index}`, 'INVALID_ARGUMENT');
+      }
+      rows.push(loadedRow(parsed as Record<string, unknown>, schema, index));
+    }
+    if (disposition === 'WRITE_EMPTY' && existing && existing.rows.length > 0) throw new BigQueryApiError(400, 'invalid', `Already Exists: Table ${tableId} is not empty`, 'INVALID_ARGUMENT');
+    const table = existing ?? this.addTable(dataset.datasetId, tableId, schema, [], { projectId: dataset.projectId });
+    if (disposition === 'WRITE_TRUNCATE') {
+      table.schema = [...schema];
+      table.rows = rows;
+    } else {
+      table.rows.push(...rows);
+    }
+    return rows.length;
   }
 
   private runQuery(
@@ -445,8 +557,10 @@ export class BigQueryDouble {
       id: `${job.projectId}:${job.location}.${job.jobId}`,
       jobReference: { projectId: job.projectId, jobId: job.jobId, location: job.location },
       configuration: job.configuration,
-      status: { state: 'DONE' },
-      statistics: { query: { statementType: job.statementType, totalBytesProcessed: '0', ...(job.result.numDmlAffectedRows !== undefined ? { numDmlAffectedRows: String(job.result.numDmlAffectedRows) } : {}) } },
+      status: { state: 'DONE', ...(job.errorResult ? { errorResult: job.errorResult, errors: [job.errorResult] } : {}) },
+      statistics: job.load
+        ? { load: { outputRows: String(job.load.outputRows) } }
+        : { query: { statementType: job.statementType, totalBytesProcessed: '0', ...(job.result.numDmlAffectedRows !== undefined ? { numDmlAffectedRows: String(job.result.numDmlAffectedRows) } : {}) } },
     };
   }
 
@@ -551,4 +665,156 @@ const selectWhereInUnnest: QueryHandler = (request, double) => {
   const keys = new Set((request.params[parameter] as (string | null)[] | undefined) ?? []);
   const rows = table.rows.filter((row) => row[column] !== null && row[column] !== undefined && keys.has(String(row[column])));
   return { schema: table.schema, rows };
+};
+
+interface LoadConfiguration {
+  destinationTable?: { projectId?: string; datasetId?: string; tableId?: string };
+  schema?: { fields?: BigQueryField[] };
+  sourceFormat?: string;
+  writeDisposition?: 'WRITE_TRUNCATE' | 'WRITE_APPEND' | 'WRITE_EMPTY';
+  createDisposition?: 'CREATE_IF_NEEDED' | 'CREATE_NEVER';
+}
+
+interface LoadJobResource {
+  jobReference?: { jobId?: string; location?: string };
+  configuration?: { load?: LoadConfiguration };
+}
+
+/** The parts of a `multipart/related` body (the metadata, then the media). */
+function parseMultipartRelated(body: Buffer, contentType: string): Buffer[] {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (!/^multipart\/related/i.test(contentType) || !boundary) throw new BigQueryApiError(400, 'invalid', 'expected a multipart/related upload', 'INVALID_ARGUMENT');
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: Buffer[] = [];
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const afterDelimiter = start + delimiter.length;
+    if (body.subarray(afterDelimiter, afterDelimiter + 2).toString() === '--') break;
+    const next = body.indexOf(delimiter, afterDelimiter);
+    const part = body.subarray(afterDelimiter, next === -1 ? body.length : next);
+    const headerEnd = part.indexOf('\r\n\r\n');
+    let content = part.subarray(headerEnd + 4);
+    if (content.subarray(-2).toString() === '\r\n') content = content.subarray(0, -2);
+    parts.push(content);
+    start = next;
+  }
+  return parts;
+}
+
+function normalType(type: string): string {
+  const upper = type.toUpperCase();
+  return ({ INTEGER: 'INT64', FLOAT: 'FLOAT64', BOOLEAN: 'BOOL' } as Record<string, string>)[upper] ?? upper;
+}
+
+const loadedTimestamp = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?: ?(UTC|Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * One NDJSON row checked against the schema as a BigQuery load does: unknown fields and
+ * values of the wrong type fail the job. INT64 and FLOAT64 are kept as numbers, TIMESTAMP as
+ * an ISO string in UTC, so tests read values as they would from the table.
+ */
+function loadedRow(source: Record<string, unknown>, schema: readonly BigQueryField[], index: number): BigQueryRow {
+  const invalid = (message: string) => new BigQueryApiError(400, 'invalid', `Error while reading data, error message: JSON table encountered too many errors. Row ${index}: ${message}`, 'INVALID_ARGUMENT');
+  const row: BigQueryRow = Object.fromEntries(schema.map((field) => [field.name, null]));
+  for (const [name, value] of Object.entries(source)) {
+    const field = schema.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+    if (!field) throw invalid(`No such field: ${name}.`);
+    if (value === null) continue;
+    switch (normalType(field.type)) {
+      case 'STRING':
+        if (typeof value !== 'string') throw invalid(`Could not convert value to string. Field: ${name}; Value: ${JSON.stringify(value)}`);
+        row[field.name] = value;
+        break;
+      case 'INT64': {
+        const text = typeof value === 'number' || typeof value === 'string' ? String(value) : '';
+        if (!/^-?\d+$/.test(text)) throw invalid(`Could not parse '${String(value)}' as INT64 for field ${name}`);
+        row[field.name] = Number.isSafeInteger(Number(text)) ? Number(text) : text;
+        break;
+      }
+      case 'FLOAT64': {
+        const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+        if (!Number.isFinite(number)) throw invalid(`Could not parse '${String(value)}' as DOUBLE for field ${name}`);
+        row[field.name] = number;
+        break;
+      }
+      case 'TIMESTAMP': {
+        const match = typeof value === 'string' ? loadedTimestamp.exec(value) : null;
+        if (!match) throw invalid(`Could not parse '${String(value)}' as a timestamp for field ${name}`);
+        const zone = !match[3] || match[3] === 'UTC' ? 'Z' : match[3];
+        row[field.name] = new Date(`${match[1]}T${match[2]}${zone}`).toISOString();
+        break;
+      }
+      default:
+        row[field.name] = value;
+    }
+  }
+  return row;
+}
+
+/**
+ * The exporter's statement, parsed rather than matched whole, so a column left out of SET or
+ * INSERT stays out of the table:
+ *   MERGE `p`.`d`.`t` AS T USING `p`.`d`.`s` AS S ON T.`k` = S.`k` [AND …]
+ *   WHEN MATCHED AND (T.`v` IS NULL OR S.`v` > T.`v`) THEN UPDATE SET `c` = S.`c`, …
+ *   WHEN NOT MATCHED THEN INSERT (`c`, …) VALUES (S.`c`, …)
+ * Like BigQuery, it fails when two staged rows match one table row.
+ */
+const mergeStaged: QueryHandler = (request, double) => {
+  const table = '`([^`]+)`\\.`([^`]+)`\\.`([^`]+)`';
+  const match = new RegExp(
+    `^MERGE ${table} AS T\\s+USING ${table} AS S\\s+ON (.+?)\\s+WHEN MATCHED AND \\(T\\.\`([^\`]+)\` IS NULL OR S\\.\`\\8\` > T\\.\`\\8\`\\) THEN\\s+UPDATE SET (.+?)\\s+WHEN NOT MATCHED THEN\\s+INSERT \\(([^)]*)\\) VALUES \\(([^)]*)\\)$`,
+    's',
+  ).exec(request.sql);
+  if (!match) return undefined;
+  const [, targetProject = '', targetDataset = '', targetTable = '', stagingProject = '', stagingDataset = '', stagingTable = '', on = '', version = '', set = '', insertColumns = '', insertValues = ''] = match;
+  double.requirePermission(request.clientEmail, 'bigquery.tables.updateData', targetProject);
+  const target = double.requireTable(targetProject, targetDataset, targetTable);
+  const staging = double.requireTable(stagingProject, stagingDataset, stagingTable);
+  const unrecognized = (name: string) => new BigQueryApiError(400, 'invalidQuery', `Unrecognized name: ${name}`, 'INVALID_ARGUMENT');
+  const column = (table: DoubleTable, name: string) => {
+    const field = table.schema.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+    if (!field) throw unrecognized(name);
+    return field.name;
+  };
+  const keys = on.split(/\s+AND\s+/).map((condition) => {
+    const pair = /^T\.`([^`]+)` = S\.`([^`]+)`$/.exec(condition.trim());
+    if (!pair || pair[1] !== pair[2]) throw new BigQueryApiError(400, 'invalidQuery', `the double does not understand ON ${condition}`, 'INVALID_ARGUMENT');
+    return { target: column(target, pair[1]!), staged: column(staging, pair[2]!) };
+  });
+  const assignments = set.split(/,\s*/).map((assignment) => {
+    const pair = /^`([^`]+)` = S\.`([^`]+)`$/.exec(assignment.trim());
+    if (!pair) throw new BigQueryApiError(400, 'invalidQuery', `the double does not understand SET ${assignment}`, 'INVALID_ARGUMENT');
+    return { target: column(target, pair[1]!), staged: column(staging, pair[2]!) };
+  });
+  const names = (list: string, prefix: string) => list.split(/,\s*/).map((entry) => new RegExp(`^${prefix}\`([^\`]+)\`$`).exec(entry.trim())?.[1] ?? '');
+  const inserted = names(insertColumns, '').map((name) => column(target, name));
+  const values = names(insertValues, 'S\\.').map((name) => column(staging, name));
+  if (inserted.length !== values.length) throw new BigQueryApiError(400, 'invalidQuery', 'INSERT has more target columns than values', 'INVALID_ARGUMENT');
+  const targetVersion = column(target, version);
+  const stagedVersion = column(staging, version);
+
+  const sameKey = (row: BigQueryRow, staged: BigQueryRow) =>
+    keys.every((key) => row[key.target] !== null && row[key.target] !== undefined && String(row[key.target]) === String(staged[key.staged]));
+  const matchedBy = new Map<BigQueryRow, number>();
+  const updates: { row: BigQueryRow; staged: BigQueryRow }[] = [];
+  const inserts: BigQueryRow[] = [];
+  for (const staged of staging.rows) {
+    const row = target.rows.find((candidate) => sameKey(candidate, staged));
+    if (!row) {
+      inserts.push(staged);
+      continue;
+    }
+    matchedBy.set(row, (matchedBy.get(row) ?? 0) + 1);
+    if (matchedBy.get(row)! > 1) throw new BigQueryApiError(400, 'invalidQuery', 'UPDATE/MERGE must match at most one source row for each target row', 'INVALID_ARGUMENT');
+    const current = row[targetVersion];
+    const incoming = staged[stagedVersion];
+    if (current === null || current === undefined || (incoming !== null && incoming !== undefined && BigInt(String(incoming)) > BigInt(String(current)))) updates.push({ row, staged });
+  }
+  for (const { row, staged } of updates) for (const assignment of assignments) row[assignment.target] = staged[assignment.staged] ?? null;
+  for (const staged of inserts) {
+    const row: BigQueryRow = Object.fromEntries(target.schema.map((field) => [field.name, null]));
+    inserted.forEach((name, index) => (row[name] = staged[values[index]!] ?? null));
+    target.rows.push(row);
+  }
+  return { schema: [], rows: [], numDmlAffectedRows: updates.length + inserts.length };
 };

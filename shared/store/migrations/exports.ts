@@ -120,4 +120,30 @@ export const exportsMigrations: readonly Migration[] = [
         EXECUTE FUNCTION export_order_changed();
     `,
   },
+  {
+    version: 601,
+    name: 'BigQuery export cursors',
+    sql: `
+      -- BigQuery has no transaction to keep a cursor beside the rows, so it lives here and
+      -- moves only after the pass's MERGE has succeeded. One per export, dataset and
+      -- destination (project.dataset): pointing an export elsewhere starts a full export there.
+      CREATE TABLE export_bigquery_cursors (
+        export_id    bigint NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+        dataset      text NOT NULL,
+        destination  text NOT NULL,
+        -- every change below low is merged into the destination table
+        low_xid      xid8 NOT NULL DEFAULT '0',
+        -- the bound of the pass under way (NULL between passes)
+        high_xid     xid8,
+        -- the last row in the staging table, and the chunk being loaded after it: written
+        -- before its load job starts, so a retry loads exactly that chunk under the same job id
+        staged_xid   xid8,
+        staged_id    bigint,
+        planned_xid  xid8,
+        planned_id   bigint,
+        updated_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (export_id, dataset, destination)
+      );
+    `,
+  },
 ];

@@ -1,0 +1,287 @@
+import { getConnector, type Connector } from '../../shared/connectors/connections';
+import { exportToBigQuery, stagingTableName } from '../../shared/exports/bigquery-writer';
+import { datasetNames, datasets, type DatasetName } from '../../shared/exports/datasets';
+import type { WriterStep } from '../../shared/exports/postgres-writer';
+import { startBigQueryDouble, type BigQueryDouble, type BigQueryRow, type ServiceAccountKeyFile } from '../support/bigquery-double';
+import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+import { eventually, platformSettled, saveBigQueryConnector } from './connectors';
+import { insertActivity, insertContact, insertOneOfEach } from './platform-rows';
+
+const PROJECT = 'shop-analytics';
+
+let double: BigQueryDouble;
+let stack: TestStack;
+let account: TestAccount;
+let key: ServiceAccountKeyFile;
+let connectorId: number;
+let connector: Connector;
+let warehouses = 0;
+
+beforeAll(async () => {
+  double = await startBigQueryDouble();
+  key = double.keyFor(PROJECT);
+  stack = await startTestStack({ env: { BIGQUERY_API_ENDPOINT: double.url, EXPORT_RETRY_BASE_SECONDS: '0', EXPORT_MAX_ATTEMPTS: '1' } });
+  account = await stack.createAccount();
+  connectorId = await saveBigQueryConnector(stack.platform, account.accountId, { ...key });
+  connector = await getConnector(stack.platform.db, account.accountId, connectorId);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await double?.stop();
+});
+
+/** A fresh BigQuery dataset and a paused export into it (the writer is driven by the test, not the schedule). */
+async function newExport(tenant: TestAccount = account, tenantConnectorId = connectorId): Promise<{ exportId: number; warehouse: string }> {
+  const warehouse = `warehouse_${++warehouses}`;
+  double.addDataset(warehouse, { projectId: PROJECT });
+  const created = await stack.request(tenant, 'POST', '/api/v1/exports', { connectorId: tenantConnectorId, datasets: [...datasetNames], dataset: warehouse, paused: true });
+  expect(created.status).toBe(201);
+  return { exportId: created.body.id as number, warehouse };
+}
+
+async function exportOnce(
+  target: { exportId: number; warehouse: string },
+  dataset: DatasetName,
+  options: { chunkRows?: number; onStep?: (step: WriterStep) => Promise<void>; accountId?: number; hasTimeLeft?: () => boolean; connector?: Connector } = {},
+) {
+  await platformSettled(stack.platform);
+  return exportToBigQuery(stack.platform, options.connector ?? connector, {
+    schema: target.warehouse,
+    dataset: datasets[dataset],
+    exportId: target.exportId,
+    accountId: options.accountId ?? account.accountId,
+    chunkRows: options.chunkRows ?? 1000,
+    hasTimeLeft: options.hasTimeLeft ?? (() => true),
+    onStep: options.onStep,
+  });
+}
+
+function tableRows(warehouse: string, table: string): BigQueryRow[] {
+  return structuredClone(double.rows(warehouse, table, PROJECT));
+}
+
+const uploads = () => double.requests.filter((request) => request.method === 'POST' && /^\/upload\/projects\/[^/]+\/jobs$/.test(request.path)).length;
+const merges = () => double.queries.filter((query) => query.sql.startsWith('MERGE ')).length;
+
+class Crash extends Error {}
+
+describe('BigQuery tables', () => {
+  let target: { exportId: number; warehouse: string };
+  let ids: Awaited<ReturnType<typeof insertOneOfEach>>;
+
+  beforeAll(async () => {
+    target = await newExport();
+    ids = await insertOneOfEach(stack.platform.db, account.accountId, 'bq');
+    for (const dataset of datasetNames) await exportOnce(target, dataset);
+  });
+
+  it('creates each table named after its dataset with every documented column and BigQuery type', () => {
+    const dataset = double.datasets.get(`${PROJECT}.${target.warehouse}`)!;
+    // staging tables are gone once their rows are merged
+    expect([...dataset.tables.keys()].sort()).toEqual([...datasetNames].sort());
+    const typeOf = (table: string, column: string) => double.table(target.warehouse, table, PROJECT)?.schema.find((field) => field.name === column)?.type;
+    // seed 003's types
+    expect(typeOf('broadcasts', 'createdDate')).toBe('TIMESTAMP');
+    expect(typeOf('broadcasts', 'groupId')).toBe('INT64');
+    expect(typeOf('contactActivities', 'activity')).toBe('STRING');
+    expect(typeOf('contactActivities', 'started')).toBe('TIMESTAMP');
+    expect(typeOf('contactActivities', 'activityDateTime')).toBe('TIMESTAMP');
+    expect(typeOf('contactActivities', 'workflowId')).toBe('STRING');
+    expect(typeOf('contactActivities', 'workflowInstanceId')).toBe('STRING');
+    expect(typeOf('contacts', 'totalClicked')).toBe('INT64');
+    expect(typeOf('devices', 'applicationId')).toBe('INT64');
+    expect(typeOf('messages', 'updateDate')).toBe('TIMESTAMP');
+    expect(typeOf('orderItems', 'cost')).toBe('FLOAT64');
+    expect(typeOf('orders', 'discount')).toBe('FLOAT64');
+    expect(typeOf('revenue', 'workflowId')).toBe('INT64');
+    expect(typeOf('revenue', 'totalCost')).toBe('FLOAT64');
+    for (const name of datasetNames) {
+      for (const column of datasets[name].columns) expect([name, column.name, typeOf(name, column.name)]).toEqual([name, column.name, column.bigQueryType]);
+      expect(typeOf(name, 'satelliteVersion')).toBe('INT64');
+    }
+  });
+
+  it('writes one row per platform row, values typed, deprecated names beside their replacements', () => {
+    for (const name of datasetNames) expect([name, tableRows(target.warehouse, name)]).toEqual([name, [expect.any(Object)]]);
+    const [activity] = tableRows(target.warehouse, 'contactActivities');
+    expect(activity).toMatchObject({
+      activityId: Number(ids.activityId),
+      activity: 'CLICKED',
+      activityStatus: 'CLICKED',
+      errorCode: '550 mailbox full',
+      statusDescription: '550 mailbox full',
+      started: '2021-10-08T11:11:02.000Z',
+      activityDateTime: '2021-10-08T11:11:02.000Z',
+      workflowId: '12',
+      workflowInstanceId: 'wi-9',
+      externalCustomerId: 'ext-1',
+      messageURL: 'https://example.com/web',
+      messageId: Number(ids.messageId),
+    });
+    expect(tableRows(target.warehouse, 'contacts')[0]).toMatchObject({
+      contactId: Number(ids.contactId),
+      externalCustomerId: 'ext-bq',
+      email: 'dina.bq@example.com',
+      emailDomain: 'example.com',
+      sms: '380501234567',
+      totalSent: 3,
+      // whole seconds, UTC
+      lastSentDate: '2021-10-08T11:11:02.000Z',
+    });
+    expect(tableRows(target.warehouse, 'revenue')[0]).toMatchObject({ orderId: Number(ids.orderId), activity: 'CLICKED', totalCost: 120.5, currency: 'UAH', workflowId: 12 });
+    expect(tableRows(target.warehouse, 'orderItems')[0]).toMatchObject({ orderId: Number(ids.orderId), externalProductId: 'sku-1', quantity: 2, cost: 60.25 });
+    expect(tableRows(target.warehouse, 'devices')[0]!.pushToken).toHaveLength(600);
+  });
+
+  it('changes nothing and starts no job when run again', async () => {
+    const before = datasetNames.map((name) => tableRows(target.warehouse, name));
+    const jobs = [uploads(), merges()];
+    for (const dataset of datasetNames) expect(await exportOnce(target, dataset)).toEqual({ rowsWritten: 0, complete: true });
+    expect(datasetNames.map((name) => tableRows(target.warehouse, name))).toEqual(before);
+    expect([uploads(), merges()]).toEqual(jobs);
+  });
+
+  it('updates exactly the changed row', async () => {
+    const other = await insertContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-other', email: 'other@example.com' });
+    await exportOnce(target, 'contacts');
+    const before = tableRows(target.warehouse, 'contacts');
+    expect(before).toHaveLength(2);
+
+    await stack.platform.db.query(`UPDATE contacts SET first_name = 'Olena' WHERE id = $1`, [other]);
+    expect(await exportOnce(target, 'contacts')).toEqual({ rowsWritten: 1, complete: true });
+    const after = tableRows(target.warehouse, 'contacts');
+    expect(after).toHaveLength(2);
+    const changed = after.find((row) => row.contactId === Number(other))!;
+    const previous = before.find((row) => row.contactId === Number(other))!;
+    expect(changed).toMatchObject({ firstName: 'Olena', email: 'other@example.com' });
+    expect(Number(changed.satelliteVersion)).toBeGreaterThan(Number(previous.satelliteVersion));
+    expect(after.filter((row) => row.contactId !== Number(other))).toEqual(before.filter((row) => row.contactId !== Number(other)));
+  });
+
+  it("updates revenue when the order's total changes", async () => {
+    await stack.platform.db.query('UPDATE orders SET total_cost = 99.99 WHERE id = $1', [ids.orderId]);
+    await exportOnce(target, 'revenue');
+    expect(tableRows(target.warehouse, 'revenue')).toEqual([expect.objectContaining({ orderId: Number(ids.orderId), totalCost: 99.99 })]);
+  });
+
+  it('adds a column missing from an existing table and keeps the columns it has', async () => {
+    const table = double.table(target.warehouse, 'messages', PROJECT)!;
+    table.schema = table.schema.filter((field) => field.name !== 'subject').concat({ name: 'customerNote', type: 'STRING', mode: 'NULLABLE' });
+    await stack.platform.db.query(`UPDATE messages SET name = 'Welcome back' WHERE id = $1`, [ids.messageId]);
+    await exportOnce(target, 'messages');
+    const names = table.schema.map((field) => field.name);
+    expect(names).toEqual(expect.arrayContaining(['customerNote', 'subject']));
+    expect(tableRows(target.warehouse, 'messages')[0]).toMatchObject({ name: 'Welcome back', subject: 'Hello' });
+  });
+});
+
+describe('a crash between the steps of a pass', () => {
+  // 7 rows in chunks of 3: three load jobs (3, 3, 1 rows), then one MERGE.
+  it.each<[string, WriterStep, number]>([
+    ['between a load job and its record (mid-staging)', 'staged', 2],
+    ['between the last load job and the MERGE', 'staged', 3],
+    ['between the MERGE and the cursor', 'upserted', 1],
+  ])('leaves no duplicate and no gap when the worker dies %s', async (_when, crashAt, occurrence) => {
+    const tenant = await stack.createAccount();
+    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
+    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
+    const target = await newExport(tenant, tenantConnector);
+    const contactId = await insertContact(stack.platform.db, tenant.accountId);
+    const expected: number[] = [];
+    for (let index = 0; index < 7; index += 1) expected.push(Number(await insertActivity(stack.platform.db, tenant.accountId, { contactId })));
+    const jobs = [uploads(), merges()];
+
+    let seen = 0;
+    const crash = async (step: WriterStep) => {
+      if (step === crashAt && ++seen === occurrence) throw new Crash(`crashed after ${step}`);
+    };
+    const options = { chunkRows: 3, accountId: tenant.accountId, connector: tenantConnection };
+    await expect(exportOnce(target, 'contactActivities', { ...options, onStep: crash })).rejects.toThrow(Crash);
+
+    const progress = await exportOnce(target, 'contactActivities', options);
+    expect(progress).toEqual({ rowsWritten: 7, complete: true });
+    const rows = tableRows(target.warehouse, 'contactActivities');
+    expect(rows.map((row) => row.activityId).sort((a, b) => Number(a) - Number(b))).toEqual(expected);
+    // the retry found the jobs of the crashed attempt: each chunk loaded once, one MERGE
+    expect([uploads() - jobs[0]!, merges() - jobs[1]!]).toEqual([3, 1]);
+    expect(double.table(target.warehouse, stagingTableName({ exportId: target.exportId, dataset: datasets.contactActivities }), PROJECT)).toBeUndefined();
+  });
+
+  it('continues a pass that ran out of time in the next invocation, with one MERGE', async () => {
+    const tenant = await stack.createAccount();
+    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
+    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
+    const target = await newExport(tenant, tenantConnector);
+    const contactId = await insertContact(stack.platform.db, tenant.accountId);
+    for (let index = 0; index < 5; index += 1) await insertActivity(stack.platform.db, tenant.accountId, { contactId });
+    const jobs = [uploads(), merges()];
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection, hasTimeLeft: () => false };
+
+    const progress: boolean[] = [];
+    for (let invocation = 0; invocation < 10 && !progress.at(-1); invocation += 1) progress.push((await exportOnce(target, 'contactActivities', options)).complete);
+    expect(progress).toEqual([false, false, false, true]);
+    expect(tableRows(target.warehouse, 'contactActivities')).toHaveLength(5);
+    expect([uploads() - jobs[0]!, merges() - jobs[1]!]).toEqual([3, 1]);
+  });
+});
+
+describe('failures', () => {
+  it('fails the run with the connector code when the BigQuery dataset is missing, and keeps the cursor', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'], dataset: 'not_created_yet', paused: true });
+    expect(created.status).toBe(201);
+    await platformSettled(stack.platform);
+    expect((await stack.request(account, 'POST', `/api/v1/exports/${created.body.id}/run`)).status).toBe(202);
+    const [run] = await eventually(async () => {
+      const runs = await stack.request(account, 'GET', `/api/v1/exports/${created.body.id}/runs`);
+      return runs.body[0]?.status === 'failed' ? runs.body : undefined;
+    });
+    expect(run.error).toEqual({ code: 'BIGQUERY_DATASET_NOT_FOUND', message: expect.any(String) });
+    const cursor = await stack.platform.db.query('SELECT 1 FROM export_bigquery_cursors WHERE export_id = $1 AND low_xid > $2::xid8', [created.body.id, '0']);
+    expect(cursor.rowCount).toBe(0);
+
+    // Once the dataset exists, the next run exports everything.
+    double.addDataset('not_created_yet', { projectId: PROJECT });
+    expect((await stack.request(account, 'POST', `/api/v1/exports/${created.body.id}/run`)).status).toBe(202);
+    await eventually(async () => {
+      const runs = await stack.request(account, 'GET', `/api/v1/exports/${created.body.id}/runs`);
+      return runs.body[0]?.status === 'succeeded' ? true : undefined;
+    });
+    expect(tableRows('not_created_yet', 'orders').length).toBeGreaterThan(0);
+  });
+
+  it('fails with BIGQUERY_KEY_REVOKED when the key was deleted in the console', async () => {
+    const tenant = await stack.createAccount();
+    const revoked = double.keyFor(PROJECT);
+    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...revoked });
+    double.revokeKey(revoked);
+    const target = await newExport(tenant, tenantConnector);
+    await insertContact(stack.platform.db, tenant.accountId);
+    const connection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
+    await expect(exportOnce(target, 'contacts', { accountId: tenant.accountId, connector: connection })).rejects.toMatchObject({ code: 'BIGQUERY_KEY_REVOKED' });
+  });
+});
+
+describe('the exports API with a BigQuery connector', () => {
+  it('accepts a BigQuery export only with a daily interval and a dataset', async () => {
+    const hourly = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'], interval: 'hourly', dataset: 'satellite' });
+    expect([hourly.status, hourly.body.error.code]).toEqual([400, 'INTERVAL_NOT_SUPPORTED']);
+    const noDataset = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'] });
+    expect([noDataset.status, noDataset.body.error.code]).toEqual([400, 'DATASET_REQUIRED']);
+    const badName = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'], dataset: 'my-dataset' });
+    expect([badName.status, badName.body.error.code]).toEqual([400, 'DATASET_NAME_INVALID']);
+
+    const daily = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'], dataset: 'satellite' });
+    expect(daily.status).toBe(201);
+    expect(daily.body).toMatchObject({ destination: 'bigquery', interval: 'daily', dataset: 'satellite', datasets: ['orders'] });
+    const toHourly = await stack.request(account, 'PUT', `/api/v1/exports/${daily.body.id}`, { interval: 'hourly' });
+    expect([toHourly.status, toHourly.body.error.code]).toEqual([400, 'INTERVAL_NOT_SUPPORTED']);
+    expect((await stack.request(account, 'GET', `/api/v1/exports/${daily.body.id}`)).body.interval).toBe('daily');
+  });
+});
+
+describe('streaming inserts', () => {
+  it('are never used: rows only arrive through load jobs', () => {
+    expect(uploads()).toBeGreaterThan(0);
+    expect(double.requests.filter((request) => /insertAll/i.test(request.path))).toEqual([]);
+  });
+});
