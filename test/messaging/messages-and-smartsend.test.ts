@@ -79,10 +79,11 @@ describe('email messages', () => {
     expect((await stack.request(other, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ locator: 'a@example.com' }] })).status).toBe(404);
   });
 
-  it('needs the messages right', async () => {
+  it('is a general method (seed 004, 1.3): any right manages messages, only the messages right sends them', async () => {
     const eventsOnly = await stack.createAccount({ rights: 'events' });
-    const response = await stack.request(eventsOnly, 'GET', '/api/v1/messages/email');
-    expect(response.status).toBe(403);
+    expect((await stack.request(eventsOnly, 'GET', '/api/v1/messages/email')).status).toBe(200);
+    const refused = await stack.request(eventsOnly, 'POST', '/api/v1/message/1/smartsend', { recipients: [{ contactId: 1 }] });
+    expect(refused.status).toBe(403);
   });
 });
 

@@ -64,14 +64,14 @@ export const messagingRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/messages/email',
-    access: 'messages',
+    access: 'general',
     body: emailMessageSchema,
     handle: async ({ principal, platform, body }) => created(await createEmailMessage(platform.db, principal.accountId, body)),
   }),
   route({
     method: 'GET',
     path: '/api/v1/messages/email',
-    access: 'messages',
+    access: 'general',
     query: z
       .object({
         startindex: z.coerce.number().int().min(1).default(1),
@@ -86,14 +86,14 @@ export const messagingRoutes: readonly Route[] = [
   route({
     method: 'GET',
     path: '/api/v1/messages/email/{id}',
-    access: 'messages',
+    access: 'general',
     params: byId,
     handle: async ({ principal, platform, params }) => ok(await getEmailMessage(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'PUT',
     path: '/api/v1/messages/email/{id}',
-    access: 'messages',
+    access: 'general',
     params: byId,
     body: emailMessageSchema,
     handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body)),
@@ -101,7 +101,7 @@ export const messagingRoutes: readonly Route[] = [
   route({
     method: 'DELETE',
     path: '/api/v1/messages/email/{id}',
-    access: 'messages',
+    access: 'general',
     params: byId,
     handle: async ({ principal, platform, params }) => {
       await deleteEmailMessage(platform.db, principal.accountId, params.id);
