@@ -249,6 +249,24 @@ describe('failures', () => {
     expect(tableRows('not_created_yet', 'orders').length).toBeGreaterThan(0);
   });
 
+  it('retries a load job BigQuery reports as failed under a new id, and only then moves the cursor', async () => {
+    const tenant = await stack.createAccount();
+    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
+    const connection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
+    const target = await newExport(tenant, tenantConnector);
+    const contactId = Number(await insertContact(stack.platform.db, tenant.accountId));
+    const options = { accountId: tenant.accountId, connector: connection };
+
+    double.failNextLoads(1);
+    await expect(exportOnce(target, 'contacts', options)).rejects.toMatchObject({ code: 'BIGQUERY_QUERY_FAILED' });
+    expect(tableRows(target.warehouse, 'contacts')).toEqual([]);
+
+    expect(await exportOnce(target, 'contacts', options)).toEqual({ rowsWritten: 1, complete: true });
+    expect(tableRows(target.warehouse, 'contacts').map((row) => row.contactId)).toEqual([contactId]);
+    const loads = double.jobIds().filter((id) => id.startsWith(`satellite_${tenant.accountId}_${target.exportId}_contacts_load_`));
+    expect(loads).toEqual([expect.not.stringMatching(/_2$/), expect.stringMatching(/_2$/)]);
+  });
+
   it('fails with BIGQUERY_KEY_REVOKED when the key was deleted in the console', async () => {
     const tenant = await stack.createAccount();
     const revoked = double.keyFor(PROJECT);

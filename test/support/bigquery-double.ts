@@ -135,6 +135,7 @@ export class BigQueryDouble {
   private readonly jobs = new Map<string, StoredJob>();
   private readonly routes: { method: string; pattern: RegExp; handler: RouteHandler }[] = [];
   private readonly queryHandlers: QueryHandler[] = [];
+  private pendingLoadFailures = 0;
   private server?: Server;
 
   constructor() {
@@ -214,6 +215,16 @@ export class BigQueryDouble {
 
   rows(datasetId: string, tableId: string, projectId = this.defaultProject()): BigQueryRow[] {
     return this.table(datasetId, tableId, projectId)?.rows ?? [];
+  }
+
+  /** The next `count` load jobs end DONE with an error result, as a backend failure would. */
+  failNextLoads(count = 1): void {
+    this.pendingLoadFailures += count;
+  }
+
+  /** Ids of every job the double ran (query and load), in order. */
+  jobIds(): string[] {
+    return [...this.jobs.values()].map((job) => job.jobId);
   }
 
   /** Adds a REST call: `pattern` is matched against the path after `/bigquery/v2`. */
@@ -491,6 +502,10 @@ export class BigQueryDouble {
 
   /** Applies NDJSON rows to the destination as BigQuery would: all of them or none. Returns the rows written. */
   private applyLoad(dataset: DoubleDataset, load: LoadConfiguration, data: Buffer): number {
+    if (this.pendingLoadFailures > 0) {
+      this.pendingLoadFailures -= 1;
+      throw new BigQueryApiError(400, 'backendError', 'Error encountered during execution. Retrying may solve the problem.', 'INTERNAL');
+    }
     if ((load.sourceFormat ?? 'CSV') !== 'NEWLINE_DELIMITED_JSON') throw new BigQueryApiError(400, 'invalid', 'the double loads NEWLINE_DELIMITED_JSON only', 'INVALID_ARGUMENT');
     const tableId = load.destinationTable?.tableId ?? '';
     const existing = dataset.tables.get(tableId);
