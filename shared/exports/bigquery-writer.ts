@@ -252,8 +252,12 @@ function quoteBigQuery(name: string): string {
 
 /** Project and dataset ids go into SQL inside backticks: refuse anything that could end the quote. */
 function checkName(name: string, what: 'project' | 'dataset'): void {
-  const valid = what === 'dataset' ? /^[A-Za-z0-9_]{1,1024}$/ : /^[A-Za-z0-9.:-]{1,200}$/;
-  if (!valid.test(name)) throw new AppError('unprocessable', 'BIGQUERY_DATASET_INVALID', `${JSON.stringify(name)} is not a valid BigQuery ${what} id`);
+  if (what === 'project' && !/^[A-Za-z0-9.:-]{1,200}$/.test(name)) {
+    throw new ConnectorFailed('BIGQUERY_KEY_MALFORMED', `the key's project_id ${JSON.stringify(name)} is not a BigQuery project id`);
+  }
+  if (what === 'dataset' && !/^[A-Za-z0-9_]{1,1024}$/.test(name)) {
+    throw new AppError('unprocessable', 'DATASET_NAME_INVALID', `${JSON.stringify(name)} is not a BigQuery dataset id`);
+  }
 }
 
 interface JobMetadata {
