@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { NotFound } from '../errors';
 import type { Right } from './rights';
+import { verifiedKeys } from './verified-keys';
 
 export function hashApiKey(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
@@ -71,4 +72,5 @@ export async function listApiKeys(db: Pool, accountId: number): Promise<ApiKeySu
 export async function revokeApiKey(db: Pool, accountId: number, keyId: number): Promise<void> {
   const { rowCount } = await db.query('UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND account_id = $2', [keyId, accountId]);
   if (rowCount === 0) throw new ApiKeyNotFound();
+  verifiedKeys.forgetAll();
 }

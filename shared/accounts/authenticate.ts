@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { Unauthorized } from '../errors';
 import { hashApiKey } from './api-keys';
 import type { Right } from './rights';
+import { verifiedKeys } from './verified-keys';
 
 export interface Principal {
   readonly accountId: number;
@@ -47,12 +48,18 @@ export async function authenticate(
 }
 
 async function principalForApiKey(db: Pool, key: string): Promise<Principal | undefined> {
+  const keyHash = hashApiKey(key);
+  const cacheKey = keyHash.toString('base64');
+  const known = verifiedKeys.get(cacheKey, Date.now());
+  if (known) return { accountId: known.accountId, via: 'apiKey', rights: [known.rights] };
   const { rows } = await db.query<{ account_id: number; rights: Right }>(
     'SELECT account_id, rights FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-    [hashApiKey(key)],
+    [keyHash],
   );
   const row = rows[0];
-  return row ? { accountId: row.account_id, via: 'apiKey', rights: [row.rights] } : undefined;
+  if (!row) return undefined;
+  verifiedKeys.remember(cacheKey, row.account_id, row.rights, Date.now());
+  return { accountId: row.account_id, via: 'apiKey', rights: [row.rights] };
 }
 
 function splitOnce(value: string, separator: string): [string, string | undefined] {

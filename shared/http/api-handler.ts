@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { authenticate, type BearerResolver, type Principal } from '../accounts/authenticate';
 import { rightFor, rightsOpen } from '../accounts/rights';
 import { AppError, statusOfKind } from '../errors';
-import { logger } from '../logger';
+import { logger, type Logger } from '../logger';
 import type { Platform } from '../platform';
 import { RateLimiter } from './rate-limit';
 import { parseBody, parseCookies, parseInput, parseQuery } from './request';
@@ -36,7 +36,8 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
   const dispatch = async (event: ApiEvent): Promise<ApiResult> => {
     const platform = await dependencies.platform();
     const requestId = event.requestContext.requestId;
-    const log = logger.createChild({ persistentKeys: { requestId } });
+    // Built on first use: most requests never log, and a child logger is not free.
+    let requestLog: Logger | undefined;
     const headers = lowerCaseHeaders(event.headers);
     const { route, params } = router.match(event.requestContext.http.method, event.rawPath);
     const rawBody = decodeBody(event, platform.config.maxBodyBytes);
@@ -56,7 +57,10 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
       body: route.body ? parseInput(route.body, parseBody(route.bodyFormat, headers['content-type'], rawBody), 'body') : undefined,
       principal,
       platform,
-      log,
+      get log() {
+        requestLog ??= logger.createChild({ persistentKeys: { requestId } });
+        return requestLog;
+      },
       requestId,
       headers,
       cookies: parseCookies(event.cookies),
