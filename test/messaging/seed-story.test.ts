@@ -49,6 +49,7 @@ beforeAll(async () => {
     { projectId: WAREHOUSE_PROJECT },
   );
   bigQuery.onQuery(birthdayTodayKeys);
+  bigQuery.onQuery(notEmptyKeys);
 });
 afterAll(async () => {
   await closeConnectorPools(stack.platform);
@@ -74,6 +75,16 @@ function birthdayTodayKeys(request: QueryRequest, double: BigQueryDouble) {
     const date = new Date(value);
     return date.getUTCMonth() + 1 === Number(request.params.p0) && date.getUTCDate() === Number(request.params.p1);
   });
+  return { schema: [{ name: 'key', type: 'STRING' }], rows: rows.map((row: BigQueryRow) => ({ key: String(row[keyColumn]) })) };
+}
+
+/** The pushed-down "promo_code is not empty" query, answered over the double's rows. */
+function notEmptyKeys(request: QueryRequest, double: BigQueryDouble) {
+  const match =
+    /^SELECT DISTINCT CAST\(`(\w+)` AS STRING\) AS key FROM `([\w-]+)\.(\w+)\.(\w+)` WHERE `\w+` IS NOT NULL AND \(\(`(\w+)` IS NOT NULL AND CAST\(`\w+` AS STRING\) <> ''\)\)$/.exec(request.sql);
+  if (!match) return undefined;
+  const [, keyColumn = '', projectId, dataset = '', table = '', column = ''] = match;
+  const rows = double.rows(dataset, table, projectId).filter((row: BigQueryRow) => row[column] !== null && row[column] !== undefined && String(row[column]) !== '');
   return { schema: [{ name: 'key', type: 'STRING' }], rows: rows.map((row: BigQueryRow) => ({ key: String(row[keyColumn]) })) };
 }
 
