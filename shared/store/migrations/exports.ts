@@ -146,4 +146,20 @@ export const exportsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 602,
+    name: 'channel changes touch their contact once per transaction',
+    sql: `
+      -- A contact written in this transaction already carries its id: touching it again for
+      -- each of its channels only made a new row version per channel (every add/update paid it).
+      CREATE OR REPLACE FUNCTION export_contact_channel_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE contacts SET change_xid = pg_current_xact_id()
+         WHERE id IN (CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.contact_id END,
+                      CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.contact_id END)
+           AND change_xid <> pg_current_xact_id();
+        RETURN NULL;
+      END $$;
+    `,
+  },
 ];
