@@ -4,6 +4,7 @@ import { createHandler as createDispatchExportsHandler } from '../functions/disp
 import { createHandler as createExportDatasetHandler } from '../functions/export-dataset/handler';
 import { createHandler as createImportContactsHandler } from '../functions/import-contacts/handler';
 import { createHandler as createRelayWebhookOutboxHandler } from '../functions/relay-webhook-outbox/handler';
+import { createHandler as createSendBroadcastHandler } from '../functions/send-broadcast/handler';
 import type { QueueName } from '../shared/config';
 import type { Platform } from '../shared/platform';
 import type { ScheduleDefinition } from '../shared/ports/scheduler';
@@ -71,6 +72,17 @@ export const localQueues: readonly LocalQueue[] = [
     batchSize: 1,
     concurrency: 2,
     consumer: (platform) => createAssembleTriggerEventsHandler(platform),
+  },
+  {
+    name: 'broadcasts',
+    fifo: false,
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+    functionName: 'send-broadcast',
+    timeoutMs: 300_000,
+    batchSize: 1,
+    concurrency: 2,
+    consumer: (platform) => createSendBroadcastHandler(platform),
   },
 ];
 

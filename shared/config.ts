@@ -4,13 +4,14 @@ import { AppError } from './errors';
  * Every setting the platform reads from the environment, read once when a function starts.
  * A missing required variable stops the function at start instead of failing later.
  */
-export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents';
+export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts';
 
 export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
   imports: 'IMPORT_QUEUE_URL',
   exports: 'EXPORT_QUEUE_URL',
   webhooks: 'WEBHOOK_QUEUE_URL',
   triggerEvents: 'TRIGGER_EVENT_QUEUE_URL',
+  broadcasts: 'BROADCAST_QUEUE_URL',
 };
 
 export type DatabaseSettings =
@@ -49,6 +50,8 @@ export interface PlatformConfig {
   /** Base of an export run's retry backoff (doubled per attempt, at most 15 minutes). */
   readonly exportRetryBaseSeconds: number;
   readonly exportMaxAttempts: number;
+  /** A broadcast job stops taking pages when less than this much of its time is left, and re-enqueues its continuation. */
+  readonly broadcastTimeReserveMs: number;
   readonly version: string;
   /** Overrides the BigQuery REST endpoint (tests point it at a local wire double). */
   readonly bigQueryApiEndpoint?: string;
@@ -125,6 +128,7 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     exportTimeReserveMs: integer(env, 'EXPORT_TIME_RESERVE_MS', 120_000),
     exportRetryBaseSeconds: integer(env, 'EXPORT_RETRY_BASE_SECONDS', 60),
     exportMaxAttempts: Math.max(1, integer(env, 'EXPORT_MAX_ATTEMPTS', 5)),
+    broadcastTimeReserveMs: integer(env, 'BROADCAST_TIME_RESERVE_MS', 60_000),
     version: env.SATELLITE_VERSION ?? '1.0.0',
     bigQueryApiEndpoint: env.BIGQUERY_API_ENDPOINT || undefined,
     bigQueryMaximumBytesBilled: integer(env, 'BIGQUERY_MAXIMUM_BYTES_BILLED', 10 * 1024 ** 3),

@@ -1,24 +1,162 @@
-import { getConnector } from '../connectors/connections';
+import type { PoolClient } from 'pg';
+import { getConnector, type Connector } from '../connectors/connections';
 import { resolveRecipients } from '../contacts/resolve-recipients';
+import { AppError } from '../errors';
+import { logger } from '../logger';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { evaluateSegment, keysOfContacts } from '../segments/evaluate-segment';
 import { lookupRows, type Row } from '../sources/lookup';
 import { listSources, type Source } from '../sources/sources';
+import { withTransaction } from '../store/transaction';
+import { MAX_KEPT_FAILURES, type BroadcastFailure, type BroadcastJob, type BroadcastStatus } from './broadcasts';
 import { getEmailMessage, type EmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessage, templateContact } from './render-message';
-import { templateFailure, type SmartsendResult } from './smartsend';
+import { templateFailure } from './smartsend';
 
-/** Recipients rendered and recorded together: one lookup per source per batch. */
-export const BULK_BATCH_SIZE = 1000;
+/** Members rendered and recorded together: one lookup per source per page, one commit of progress. */
+export const BULK_PAGE_SIZE = 1000;
 
-export interface BroadcastResult {
-  readonly broadcastId: number;
-  readonly recipients: number;
+/** Rows per insert when the evaluated members are stored. */
+const MEMBER_INSERT_CHUNK = 50_000;
+
+export interface JobBudget {
+  /** Milliseconds this invocation has left (Lambda's `getRemainingTimeInMillis`). */
+  remainingMs(): number;
+}
+
+/**
+ * finished: IDLE now. continued: its continuation is queued. stopped: cancelled, or stopped
+ * by a failure that retrying cannot fix (PAUSED with the error). skipped: nothing to do, or
+ * another invocation holds the broadcast.
+ */
+export type BroadcastJobOutcome = 'finished' | 'continued' | 'stopped' | 'skipped';
+
+interface JobRow {
+  id: number;
+  account_id: number;
+  message_id: number | null;
+  group_id: number | null;
+  status: BroadcastStatus;
+  recipients: number | null;
+  cursor_contact_id: number;
+}
+
+interface PageOutcome {
+  /** Members of the page that have this broadcast's send now (sent by this page or by an earlier try of it). */
   readonly sent: number;
-  /** The first failures, per contact (a template error with its line and column, no email). */
-  readonly failures: readonly Required<Pick<SmartsendResult, 'contactId' | 'error'>>[];
+  readonly failed: number;
+  readonly failures: readonly BroadcastFailure[];
+}
+
+/**
+ * One invocation of the broadcast worker: evaluates the group the first time (its members
+ * are stored, so the audience is fixed when sending starts), then sends page after page of
+ * members in contact-id order, committing the cursor and counts after each page. It stops
+ * when the broadcast is cancelled, and when its time budget runs low it queues its own
+ * continuation. A redelivered or duplicated job resumes from the cursor; one unique send
+ * per broadcast and contact means a page repeated after a crash sends nobody twice.
+ */
+export async function runBroadcastJob(platform: Platform, job: BroadcastJob, budget: JobBudget): Promise<BroadcastJobOutcome> {
+  // Session lock on a connection of its own: a duplicate delivery finds it taken and leaves
+  // the work to the holder.
+  const lock = await platform.db.connect();
+  let outcome: BroadcastJobOutcome;
+  try {
+    const { rows } = await lock.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('broadcast:' || $1::text, 0)) AS locked`, [job.broadcastId]);
+    if (!rows[0]?.locked) return 'skipped';
+    try {
+      outcome = await runLocked(platform, job.broadcastId, budget);
+    } finally {
+      await unlock(lock, job.broadcastId);
+    }
+  } finally {
+    lock.release();
+  }
+  // Queued only after the lock is released, or the continuation could arrive, find the
+  // broadcast held and be dropped.
+  if (outcome === 'continued') await platform.queue.send('broadcasts', [{ body: JSON.stringify(job satisfies BroadcastJob) }]);
+  return outcome;
+}
+
+async function unlock(lock: PoolClient, broadcastId: number): Promise<void> {
+  await lock.query(`SELECT pg_advisory_unlock(hashtextextended('broadcast:' || $1::text, 0))`, [broadcastId]);
+}
+
+async function runLocked(platform: Platform, broadcastId: number, budget: JobBudget): Promise<BroadcastJobOutcome> {
+  const { rows } = await platform.db.query<JobRow>(
+    'SELECT id, account_id, message_id, group_ids[1] AS group_id, status, recipients, cursor_contact_id FROM broadcasts WHERE id = $1',
+    [broadcastId],
+  );
+  const broadcast = rows[0];
+  if (!broadcast) return 'skipped';
+  if (broadcast.status !== 'SCHEDULED' && broadcast.status !== 'RUNNING') {
+    await forgetMembers(platform, broadcastId);
+    return 'skipped';
+  }
+  const accountId = broadcast.account_id;
+  try {
+    if (broadcast.recipients === null && !(await storeMembers(platform, broadcast))) return 'stopped';
+    const message = await getEmailMessage(platform.db, accountId, broadcast.message_id ?? 0);
+    const sources = sourcesReadBy(message, await listSources(platform.db, accountId));
+    const connectors = new Map(await Promise.all(sources.map(async (source) => [source.id, await getConnector(platform.db, accountId, source.connectorId)] as const)));
+
+    let cursor = broadcast.cursor_contact_id;
+    for (let pages = 0; ; pages += 1) {
+      const page = await nextPage(platform, broadcastId, cursor);
+      if (page.length === 0) return await finish(platform, broadcastId);
+      if (pages > 0 && budget.remainingMs() < platform.config.broadcastTimeReserveMs) return 'continued';
+      const outcome = await sendPage(platform, accountId, broadcastId, message, sources, connectors, page);
+      cursor = page[page.length - 1] ?? cursor;
+      const status = await recordProgress(platform, broadcastId, cursor, outcome);
+      if (status !== 'RUNNING') {
+        await forgetMembers(platform, broadcastId);
+        return 'stopped';
+      }
+    }
+  } catch (error) {
+    // A message, group, source or connector deleted since the broadcast was queued: retrying cannot help.
+    if (error instanceof AppError && error.kind === 'not_found') {
+      await stopBroadcast(platform, broadcastId, { code: error.code, message: error.message });
+      return 'stopped';
+    }
+    if (error instanceof AppError) await noteError(platform, broadcastId, { code: error.code, message: error.message });
+    throw error;
+  }
+}
+
+/**
+ * Evaluates the group once and stores its members with the switch to RUNNING, in one
+ * transaction: a job redelivered after this point sends to the same audience. False when
+ * the broadcast was cancelled meanwhile.
+ */
+async function storeMembers(platform: Platform, broadcast: JobRow): Promise<boolean> {
+  const group = await getConditionalGroup(platform.db, broadcast.account_id, broadcast.group_id ?? 0);
+  const members = await evaluateSegment(platform, broadcast.account_id, group.conditions);
+  return withTransaction(platform.db, async (client) => {
+    const { rowCount } = await client.query(
+      `UPDATE broadcasts SET status = 'RUNNING', recipients = $2, started_at = coalesce(started_at, $3), updated_at = now()
+        WHERE id = $1 AND status IN ('SCHEDULED', 'RUNNING')`,
+      [broadcast.id, members.length, platform.clock.now()],
+    );
+    if (rowCount === 0) return false;
+    for (let start = 0; start < members.length; start += MEMBER_INSERT_CHUNK) {
+      await client.query('INSERT INTO broadcast_members (broadcast_id, contact_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING', [
+        broadcast.id,
+        members.slice(start, start + MEMBER_INSERT_CHUNK),
+      ]);
+    }
+    return true;
+  });
+}
+
+async function nextPage(platform: Platform, broadcastId: number, cursor: number): Promise<number[]> {
+  const { rows } = await platform.db.query<{ contact_id: number }>(
+    'SELECT contact_id FROM broadcast_members WHERE broadcast_id = $1 AND contact_id > $2 ORDER BY contact_id LIMIT $3',
+    [broadcastId, cursor, BULK_PAGE_SIZE],
+  );
+  return rows.map((row) => row.contact_id);
 }
 
 /** The sources a message reads: those whose name its templates mention. */
@@ -28,55 +166,106 @@ function sourcesReadBy(message: EmailMessage, sources: readonly Source[]): Sourc
 }
 
 /**
- * A bulk campaign to a group: each member's message sees `$data.<sourceName>` = the rows of
+ * A page of a bulk campaign: each member's message sees `$data.<sourceName>` = the rows of
  * that source whose unique-key column equals the member's mapped contact field, looked up
- * for a whole batch of members at once, never one query per contact.
+ * for the whole page at once, never one query per contact. Members that already have this
+ * broadcast's send (an earlier try of this page) are not rendered again.
  */
-export async function sendToGroup(platform: Platform, accountId: number, messageId: number, groupId: number, name?: string): Promise<BroadcastResult> {
-  const message = await getEmailMessage(platform.db, accountId, messageId);
-  const group = await getConditionalGroup(platform.db, accountId, groupId);
-  const members = await evaluateSegment(platform, accountId, group.conditions);
-  const sources = sourcesReadBy(message, await listSources(platform.db, accountId));
-  const connectors = new Map(await Promise.all(sources.map(async (source) => [source.id, await getConnector(platform.db, accountId, source.connectorId)] as const)));
-  const { rows } = await platform.db.query<{ id: number }>(
-    `INSERT INTO broadcasts (account_id, message_id, name, media_type, group_ids, status, started_at)
-     VALUES ($1, $2, $3, 'Email', ARRAY[$4::bigint], 'RUNNING', $5) RETURNING id`,
-    [accountId, messageId, name ?? `${message.name} → ${group.name}`, groupId, platform.clock.now()],
+async function sendPage(
+  platform: Platform,
+  accountId: number,
+  broadcastId: number,
+  message: EmailMessage,
+  sources: readonly Source[],
+  connectors: ReadonlyMap<number, Connector>,
+  members: readonly number[],
+): Promise<PageOutcome> {
+  const { rows: done } = await platform.db.query<{ contact_id: number }>(
+    'SELECT contact_id FROM message_sends WHERE broadcast_id = $1 AND contact_id = ANY($2::bigint[])',
+    [broadcastId, members],
   );
-  const broadcastId = rows[0]!.id;
-  let sent = 0;
-  const failures: { contactId: number; error: NonNullable<SmartsendResult['error']> }[] = [];
+  const alreadySent = new Set(done.map((row) => row.contact_id));
+  const batch = members.filter((id) => !alreadySent.has(id));
+  const failures: BroadcastFailure[] = [];
+  if (batch.length === 0) return { sent: alreadySent.size, failed: 0, failures };
 
-  for (let start = 0; start < members.length; start += BULK_BATCH_SIZE) {
-    const batch = members.slice(start, start + BULK_BATCH_SIZE);
-    const dataByContact = new Map<number, Record<string, Row[]>>(batch.map((id) => [id, {}]));
-    for (const source of sources) {
-      const connector = connectors.get(source.id)!;
-      const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, batch);
-      const found = await lookupRows(platform, source, keys.flatMap((contact) => (contact.key === null ? [] : [contact.key])));
-      for (const contact of keys) {
-        const data = dataByContact.get(contact.contactId);
-        if (data) Object.defineProperty(data, source.name, { value: contact.key === null ? [] : (found.get(contact.key) ?? []), enumerable: true });
-      }
+  const dataByContact = new Map<number, Record<string, Row[]>>(batch.map((id) => [id, {}]));
+  for (const source of sources) {
+    const connector = connectors.get(source.id);
+    if (!connector) continue;
+    const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, batch);
+    const found = await lookupRows(platform, source, keys.flatMap((contact) => (contact.key === null ? [] : [contact.key])));
+    for (const contact of keys) {
+      const data = dataByContact.get(contact.contactId);
+      if (data) Object.defineProperty(data, source.name, { value: contact.key === null ? [] : (found.get(contact.key) ?? []), enumerable: true });
     }
-    const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
-    const sends: SendToRecord[] = [];
-    for (const row of resolved) {
-      const contact = row.contact;
-      if (!contact) continue;
-      if (!contact.email) {
-        if (failures.length < 100) failures.push({ contactId: contact.id, error: { code: 'NO_EMAIL', message: 'the contact has no email address' } });
-        continue;
-      }
-      const rendered = renderMessage(message, templateContact(contact), dataByContact.get(contact.id) ?? {});
-      if (!rendered.ok) {
-        if (failures.length < 100) failures.push({ contactId: contact.id, error: templateFailure(rendered.part, rendered.error) });
-        continue;
-      }
-      sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText, broadcastId });
-    }
-    sent += (await recordSends(platform, accountId, message, sends)).length;
   }
-  await platform.db.query(`UPDATE broadcasts SET status = 'IDLE', updated_at = now() WHERE id = $1`, [broadcastId]);
-  return { broadcastId, recipients: members.length, sent, failures };
+  const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
+  const sends: SendToRecord[] = [];
+  for (const row of resolved) {
+    const contact = row.contact;
+    if (!contact) {
+      // Deleted since the group was evaluated.
+      failures.push({ contactId: batch[row.index] ?? 0, error: { code: 'CONTACT_NOT_FOUND', message: 'the contact was deleted before its message was sent' } });
+      continue;
+    }
+    if (!contact.email) {
+      failures.push({ contactId: contact.id, error: { code: 'NO_EMAIL', message: 'the contact has no email address' } });
+      continue;
+    }
+    const rendered = renderMessage(message, templateContact(contact), dataByContact.get(contact.id) ?? {});
+    if (!rendered.ok) {
+      failures.push({ contactId: contact.id, error: templateFailure(rendered.part, rendered.error) });
+      continue;
+    }
+    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText, broadcastId });
+  }
+  const recorded = await recordSends(platform, accountId, message, sends);
+  return { sent: alreadySent.size + recorded.length, failed: failures.length, failures };
+}
+
+/** Moves the cursor past a page with its counts in one statement; answers the status, which a cancel may have changed. */
+async function recordProgress(platform: Platform, broadcastId: number, cursor: number, page: PageOutcome): Promise<BroadcastStatus> {
+  const { rows } = await platform.db.query<{ status: BroadcastStatus }>(
+    `UPDATE broadcasts
+        SET cursor_contact_id = $2, sent = sent + $3, failed = failed + $4,
+            failures = CASE WHEN jsonb_array_length(failures) >= $6 THEN failures
+                            ELSE (SELECT coalesce(jsonb_agg(f ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(failures || $5::jsonb) WITH ORDINALITY AS e(f, n) WHERE n <= $6) END,
+            error_code = NULL, error_message = NULL, updated_at = now()
+      WHERE id = $1
+      RETURNING status`,
+    [broadcastId, cursor, page.sent, page.failed, JSON.stringify(page.failures.slice(0, MAX_KEPT_FAILURES)), MAX_KEPT_FAILURES],
+  );
+  return rows[0]?.status ?? 'PAUSED';
+}
+
+async function finish(platform: Platform, broadcastId: number): Promise<BroadcastJobOutcome> {
+  await withTransaction(platform.db, async (client) => {
+    await client.query(`UPDATE broadcasts SET status = 'IDLE', updated_at = now() WHERE id = $1 AND status = 'RUNNING'`, [broadcastId]);
+    await client.query('DELETE FROM broadcast_members WHERE broadcast_id = $1', [broadcastId]);
+  });
+  return 'finished';
+}
+
+async function forgetMembers(platform: Platform, broadcastId: number): Promise<void> {
+  await platform.db.query('DELETE FROM broadcast_members WHERE broadcast_id = $1', [broadcastId]);
+}
+
+/** PAUSED with the reason: what seed 003 calls a broadcast "not stopped manually by you". */
+export async function stopBroadcast(platform: Platform, broadcastId: number, error: { code: string; message: string }): Promise<void> {
+  logger.warn('broadcast stopped', { broadcastId, code: error.code });
+  await withTransaction(platform.db, async (client) => {
+    await client.query(
+      `UPDATE broadcasts SET status = 'PAUSED', error_code = $2, error_message = $3, updated_at = now() WHERE id = $1 AND status IN ('SCHEDULED', 'RUNNING')`,
+      [broadcastId, error.code, error.message],
+    );
+    await client.query('DELETE FROM broadcast_members WHERE broadcast_id = $1', [broadcastId]);
+  });
+}
+
+/** The last error of a job SQS will retry, for the status endpoint; cleared by the next page that commits. */
+async function noteError(platform: Platform, broadcastId: number, error: { code: string; message: string }): Promise<void> {
+  await platform.db
+    .query('UPDATE broadcasts SET error_code = $2, error_message = $3, updated_at = now() WHERE id = $1', [broadcastId, error.code, error.message])
+    .catch((failure: unknown) => logger.warn('could not record the broadcast error', { broadcastId, error: String(failure) }));
 }

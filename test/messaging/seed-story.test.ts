@@ -135,8 +135,15 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
       const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Has a promo code', conditions: [{ source: sourceId, column: 'promo_code', operator: 'isNotEmpty' }] });
       const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Promo', subject: 'Your code', htmlText: bulkTemplate });
       const broadcast = await stack.request(account, 'POST', '/api/v1/broadcasts', { messageId: message.body.id, groupId: group.body.id });
-      expect(broadcast.status).toBe(200);
-      expect(broadcast.body).toMatchObject({ recipients: 2, sent: 2, failures: [] });
+      expect(broadcast.status).toBe(202);
+      expect(broadcast.body).toEqual({ id: expect.any(Number), status: 'SCHEDULED' });
+
+      // The worker sends it from the broadcasts queue; the status endpoint says when it is done.
+      const done = await waitFor(async () => {
+        const status = await stack.request(account, 'GET', `/api/v1/broadcast/${broadcast.body.id}`);
+        return status.body.status === 'IDLE' ? status.body : undefined;
+      }, 'the broadcast to finish');
+      expect(done).toMatchObject({ id: broadcast.body.id, messageId: message.body.id, groupId: group.body.id, recipients: 2, sent: 2, failed: 0, failures: [] });
       const { rows } = await stack.platform.db.query('SELECT contact_id, html_text FROM message_sends WHERE account_id = $1 ORDER BY contact_id', [account.accountId]);
       expect(rows).toEqual([
         { contact_id: dina, html_text: '<p>Dina Kozak / AAAA-BBBB-DDDD</p>\n<li>Dina Kozak AAAA-BBBB-DDDD</li>' },

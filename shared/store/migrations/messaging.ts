@@ -79,4 +79,33 @@ export const messagingMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 502,
+    name: 'broadcasts sent by a queue worker: members, progress and one send per contact',
+    sql: `
+      -- recipients is set when the group is evaluated (once per broadcast); the worker then
+      -- sends to broadcast_members in contact-id order, committing cursor_contact_id, the
+      -- counts and the first failures after each page, so a redelivered job resumes there.
+      ALTER TABLE broadcasts
+        ADD COLUMN recipients        integer,
+        ADD COLUMN sent              integer NOT NULL DEFAULT 0,
+        ADD COLUMN failed            integer NOT NULL DEFAULT 0,
+        ADD COLUMN failures          jsonb NOT NULL DEFAULT '[]'::jsonb,
+        ADD COLUMN cursor_contact_id bigint NOT NULL DEFAULT 0,
+        ADD COLUMN error_code        text,
+        ADD COLUMN error_message     text;
+
+      -- The group's members as evaluated when the broadcast started; removed when it ends.
+      CREATE TABLE broadcast_members (
+        broadcast_id  bigint NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+        contact_id    bigint NOT NULL,
+        PRIMARY KEY (broadcast_id, contact_id)
+      );
+
+      -- A page that ran twice (its progress was lost after its sends committed) can never
+      -- send the same broadcast to a contact again.
+      ALTER TABLE message_sends ADD COLUMN broadcast_id bigint;
+      CREATE UNIQUE INDEX message_sends_broadcast_contact ON message_sends(broadcast_id, contact_id) WHERE broadcast_id IS NOT NULL;
+    `,
+  },
 ];
