@@ -3,7 +3,7 @@ import { AppError, Conflict } from '../errors';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { connectorFromRow, getConnector, type BigQuerySettings, type Connector, type ConnectorRow, type PostgresSettings } from './connections';
-import { parseServiceAccountKey, type ConnectorInput, type ConnectorUpdate } from './settings';
+import { parseServiceAccountKey, postgresSettingsOf, type ConnectorInput, type ConnectorUpdate } from './settings';
 
 /** A connector as the API shows it: every setting, never the password or the key. */
 export interface ConnectorView {
@@ -38,14 +38,7 @@ interface Prepared {
 
 function prepare(input: ConnectorInput | ConnectorUpdate, previous?: Connector): Prepared {
   if (input.kind === 'postgres') {
-    const settings: PostgresSettings = {
-      host: input.host,
-      port: input.port,
-      database: input.database,
-      user: input.user,
-      sslMode: input.sslMode,
-      ...(input.caCertificate ? { caCertificate: input.caCertificate } : {}),
-    };
+    const settings = postgresSettingsOf(input);
     return { settings, secret: input.password === undefined ? undefined : JSON.stringify({ password: input.password }) };
   }
   if (input.key === undefined) {

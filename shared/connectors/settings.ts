@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ValidationFailed } from '../errors';
+import type { PostgresSettings } from './connections';
 
 /**
  * What a user sends to create or check a connector, validated at the edge. The password
@@ -146,4 +147,23 @@ export function parseServiceAccountKey(input: string | Record<string, unknown>):
 
 function keyMalformed(details: { path?: string; message: string }[]): ValidationFailed {
   return new ValidationFailed('the service-account key must be a JSON key with type, project_id, client_email and private_key', details, 'BIGQUERY_KEY_MALFORMED');
+}
+
+/** The connection settings of a PostgreSQL connector, as stored: everything but the password. */
+export function postgresSettingsOf(input: {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslMode: SslMode;
+  caCertificate?: string | undefined;
+}): PostgresSettings {
+  return {
+    host: input.host,
+    port: input.port,
+    database: input.database,
+    user: input.user,
+    sslMode: input.sslMode,
+    ...(input.caCertificate ? { caCertificate: input.caCertificate } : {}),
+  };
 }

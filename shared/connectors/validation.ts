@@ -8,10 +8,9 @@ import {
   readPostgresPassword,
   readServiceAccountKey,
   withPostgresTarget,
-  type PostgresSettings,
   type PostgresTarget,
 } from './connections';
-import { parseServiceAccountKey, type ConnectorCheckInput, type ServiceAccountKey } from './settings';
+import { parseServiceAccountKey, postgresSettingsOf, type ConnectorCheckInput, type ServiceAccountKey } from './settings';
 
 /**
  * "Check connection": a real connection and a test query with the given settings, saved or
@@ -50,15 +49,7 @@ export type ConnectorCheck = PostgresCheck | BigQueryCheck;
 /** Checks settings that are not saved yet (the button on the connector form). */
 export async function checkConnectorSettings(platform: Platform, input: ConnectorCheckInput): Promise<ConnectorCheck> {
   if (input.kind === 'postgres') {
-    const settings: PostgresSettings = {
-      host: input.host,
-      port: input.port,
-      database: input.database,
-      user: input.user,
-      sslMode: input.sslMode,
-      ...(input.caCertificate ? { caCertificate: input.caCertificate } : {}),
-    };
-    return checkPostgres(platform, { settings, password: input.password ?? '' });
+    return checkPostgres(platform, { settings: postgresSettingsOf(input), password: input.password ?? '' });
   }
   return checkBigQuery(platform, parseServiceAccountKey(input.key ?? ''), input.location);
 }
