@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { SatelliteApi } from './constructs/api';
+import { Broadcasts } from './constructs/broadcasts';
 import { ConnectorValidation } from './constructs/connectors';
 import { ContactImports } from './constructs/contacts';
 import { SatelliteDatabase } from './constructs/database';
@@ -46,6 +47,9 @@ export class SatelliteStack extends Stack {
     const webhooks = new ActivityWebhooks(this, 'Webhooks', { database, retryBaseSeconds: 60 });
     // Recording, resuming and redelivering relay the outbox to the FIFO queue from the API.
     api.handler.bindQueue('webhooks', webhooks.queue.queue);
+
+    const broadcasts = new Broadcasts(this, 'Broadcasts', { database, secretsPrefix, webhooksQueue: webhooks.queue.queue });
+    api.handler.bindQueue('broadcasts', broadcasts.queue.queue);
 
     new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
   }
