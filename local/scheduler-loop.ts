@@ -3,6 +3,7 @@ import { logger } from '../shared/logger';
 import type { Platform } from '../shared/platform';
 import type { ScheduledFunction } from '../shared/schedules/event';
 import { nextRunAfter } from '../shared/schedules/expression';
+import { withTransaction } from '../shared/store/transaction';
 import { lambdaContext } from './lambda-context';
 
 interface DueSchedule {
@@ -40,19 +41,25 @@ export class SchedulerLoop {
     await this.running;
   }
 
-  /** Fires every schedule due at the platform clock's now; returns how many fired. */
+  /**
+   * Fires every schedule due at the platform clock's now; returns how many fired. Due rows are
+   * claimed (moved to their next time) in one transaction that skips rows another caller holds,
+   * so a schedule never fires twice for one due time.
+   */
   async fireDue(): Promise<number> {
     const now = this.platform.clock.now();
-    const { rows } = await this.platform.db.query<DueSchedule>(
-      `SELECT name, expression, target, detail, next_run_at FROM local_schedules
-        WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at`,
-      [now],
-    );
+    const rows = await withTransaction(this.platform.db, async (client) => {
+      const due = await client.query<DueSchedule>(
+        `SELECT name, expression, target, detail, next_run_at FROM local_schedules
+          WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at FOR UPDATE SKIP LOCKED`,
+        [now],
+      );
+      for (const schedule of due.rows) {
+        await client.query('UPDATE local_schedules SET next_run_at = $2 WHERE name = $1', [schedule.name, nextRunAfter(schedule.expression, now)]);
+      }
+      return due.rows;
+    });
     for (const schedule of rows) {
-      await this.platform.db.query('UPDATE local_schedules SET next_run_at = $2 WHERE name = $1', [
-        schedule.name,
-        nextRunAfter(schedule.expression, now),
-      ]);
       const target = this.targets[schedule.target];
       if (!target) {
         logger.warn('schedule has no local target', { schedule: schedule.name, target: schedule.target });

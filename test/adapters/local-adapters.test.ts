@@ -102,3 +102,23 @@ describe('local SQS event source', () => {
     expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
   });
 });
+
+describe('local scheduler claims', () => {
+  it('fires a due schedule once when two callers race for it', async () => {
+    const now = new Date('2026-04-01T12:00:00Z');
+    const clock = { now: () => now };
+    await new TableScheduler(stack.platform.db, { now: () => new Date('2026-04-01T11:00:00Z') }).upsert({
+      name: 'raced',
+      expression: 'rate(1 hour)',
+      target: 'probe',
+      detail: { tag: 'raced' },
+      enabled: true,
+    });
+    const fired: string[] = [];
+    const target = async (event: ScheduleEvent) => void fired.push(String(event.detail.tag));
+    const first = new SchedulerLoop({ ...stack.platform, clock }, { probe: target });
+    const second = new SchedulerLoop({ ...stack.platform, clock }, { probe: target });
+    await Promise.all([first.fireDue(), second.fireDue(), first.fireDue()]);
+    expect(fired.filter((tag) => tag === 'raced')).toEqual(['raced']);
+  });
+});

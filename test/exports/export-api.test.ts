@@ -33,15 +33,17 @@ interface Run {
   dataset: string;
   status: string;
   rowsWritten: number;
+  trigger: string;
   error: { code: string; message: string } | null;
 }
 
-async function runsSettled(exportId: number, count: number): Promise<Run[]> {
+async function runsSettled(exportId: number, count: number, trigger?: 'schedule' | 'manual'): Promise<Run[]> {
   return eventually(async () => {
     const response = await stack.request(account, 'GET', `/api/v1/exports/${exportId}/runs`);
     const runs = response.body as Run[];
     const latest = runs.slice(0, count);
-    return latest.length === count && latest.every((run) => run.status === 'succeeded' || run.status === 'failed') ? latest : undefined;
+    const settled = latest.every((run) => (run.status === 'succeeded' || run.status === 'failed') && (!trigger || run.trigger === trigger));
+    return latest.length === count && settled ? latest : undefined;
   });
 }
 
@@ -86,8 +88,9 @@ describe('an export to PostgreSQL', () => {
     await platformSettled(stack.platform);
 
     await stack.platform.db.query(`UPDATE local_schedules SET next_run_at = now() - interval '1 second' WHERE name = $1`, [`export-${exportId}`]);
-    expect(await stack.scheduler.fireDue()).toBeGreaterThanOrEqual(1);
-    const runs = await runsSettled(exportId, datasetNames.length);
+    // The stack's own scheduler loop may claim the due schedule first; either way it fires once.
+    await stack.scheduler.fireDue();
+    const runs = await runsSettled(exportId, datasetNames.length, 'schedule');
     expect(runs.find((run) => run.dataset === 'contactActivities')).toMatchObject({ status: 'succeeded', rowsWritten: 1 });
     expect(runs.find((run) => run.dataset === 'orders')).toMatchObject({ status: 'succeeded', rowsWritten: 0 });
 
