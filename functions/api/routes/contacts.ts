@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxRowsParameter, pagingQuery, startIndexParameter } from '../../../shared/http/paging';
 import { activityInputSchema, MAX_ACTIVITIES_PER_CALL, timestampSchema } from '../../../shared/activities/activity-schema';
 import { queryActivities } from '../../../shared/activities/query-activities';
 import { recordActivities } from '../../../shared/activities/record';
@@ -13,9 +14,7 @@ import { MAX_ORDERS_PER_CALL, orderSchema, upsertOrders } from '../../../shared/
 import { conditionalGroupSchema, createConditionalGroup, listGroupContacts } from '../../../shared/segments/conditional-groups';
 
 const contactId = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
-const startIndex = z.coerce.number().int().min(1).default(1);
 const offset = z.coerce.number().int().min(0).default(0);
-const maxRows = (max: number) => z.coerce.number().int().min(1).max(max).default(max);
 
 export const contactsRoutes: readonly Route[] = [
   route({
@@ -83,8 +82,8 @@ export const contactsRoutes: readonly Route[] = [
         firstname: z.string().max(50).optional(),
         lastname: z.string().max(50).optional(),
         externalCustomerId: z.string().max(100).optional(),
-        startindex: startIndex,
-        maxrows: maxRows(500),
+        startindex: startIndexParameter,
+        maxrows: maxRowsParameter(500),
       })
       .strict(),
     handle: async ({ principal, platform, query }) => {
@@ -135,7 +134,7 @@ export const contactsRoutes: readonly Route[] = [
         dateFrom: timestampSchema.optional(),
         dateTo: timestampSchema.optional(),
         offset,
-        maxrows: maxRows(1000),
+        maxrows: maxRowsParameter(1000),
       })
       .strict(),
     handle: async ({ principal, platform, query }) =>
@@ -165,7 +164,7 @@ export const contactsRoutes: readonly Route[] = [
         activityStatus: z.string().max(50).optional(),
         messageTag: z.string().max(200).optional(),
         offset,
-        maxrows: maxRows(1000),
+        maxrows: maxRowsParameter(1000),
       })
       .strict(),
     handle: async ({ principal, platform, query }) =>
@@ -190,7 +189,7 @@ export const contactsRoutes: readonly Route[] = [
     path: '/api/v1/group/{id}/contacts',
     access: 'contactsRead',
     params: contactId,
-    query: z.object({ startindex: startIndex, maxrows: maxRows(500) }).strict(),
+    query: pagingQuery(500),
     handle: async ({ principal, platform, params, query }) => {
       const page = await listGroupContacts(platform, principal.accountId, params.id, { startIndex: query.startindex, maxRows: query.maxrows });
       return ok(page.contacts, { TotalCount: String(page.total) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pagingQuery } from '../../../shared/http/paging';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import {
   createEmailMessage,
@@ -74,12 +75,7 @@ export const messagingRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/messages/email',
     access: 'general',
-    query: z
-      .object({
-        startindex: z.coerce.number().int().min(1).default(1),
-        maxrows: z.coerce.number().int().min(1).max(500).default(500),
-      })
-      .strict(),
+    query: pagingQuery(500),
     handle: async ({ principal, platform, query }) => {
       const page = await listEmailMessages(platform.db, principal.accountId, { startIndex: query.startindex, maxRows: query.maxrows });
       return ok(page.messages, { TotalCount: String(page.total) });
@@ -147,12 +143,7 @@ export const messagingRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/broadcasts',
     access: 'messages',
-    query: z
-      .object({
-        startindex: z.coerce.number().int().min(1).default(1),
-        maxrows: z.coerce.number().int().min(1).max(500).default(500),
-      })
-      .strict(),
+    query: pagingQuery(500),
     handle: async ({ principal, platform, query }) => {
       const page = await listBroadcasts(platform.db, principal.accountId, { startIndex: query.startindex, maxRows: query.maxrows });
       return ok(page.broadcasts, { TotalCount: String(page.total) });
