@@ -54,11 +54,21 @@ export async function exportToPostgres(options: PostgresExportOptions): Promise<
   const high = stored.high ?? (await passUpperBound(options.source));
   let position: ChangePosition = stored.after ?? { xid: stored.low, id: -1 };
   let rowsWritten = 0;
+  // The first pass of an export: every row it reads is new to the table (each row comes once
+  // per pass), so chunks can be copied straight in. Should the table hold rows already (it was
+  // written by another export), the key refuses them and the chunk is upserted instead.
+  let copyStraightIn = stored.low === '0';
 
   for (;;) {
     const boundary = await nextChunkBoundary(options.source, dataset, options.accountId, position, high, options.chunkRows);
     const next: ChangeCursor = boundary ? { low: stored.low, high, after: boundary } : { low: high, high: undefined, after: undefined };
-    const written = await writeChunk(options, target, cursorTable, changedRowsSql(dataset, options.accountId, position, high, boundary), next);
+    const selectSql = changedRowsSql(dataset, options.accountId, position, high, boundary);
+    let written: number | undefined;
+    if (copyStraightIn) {
+      written = await copyChunk(options, target, cursorTable, selectSql, next);
+      copyStraightIn = written !== undefined;
+    }
+    written ??= await writeChunk(options, target, cursorTable, selectSql, next);
     rowsWritten += written;
     await options.onChunkCommitted?.(written);
     if (!boundary) return { rowsWritten, complete: true };
@@ -99,12 +109,41 @@ async function writeChunk(options: PostgresExportOptions, target: string, cursor
   }
 }
 
-/** Streams the source query's rows straight into the destination's COPY: no chunk is held in memory. */
-async function copyBetween(source: Pool, destination: ClientBase, selectSql: string, copyInSql: string): Promise<void> {
+/**
+ * One chunk of a first pass: COPY into the table itself and move the cursor, in one
+ * transaction. Answers undefined, having written nothing, when a row is already there.
+ */
+async function copyChunk(options: PostgresExportOptions, target: string, cursorTable: string, selectSql: string, next: ChangeCursor): Promise<number | undefined> {
+  const { destination, dataset } = options;
+  const columns = destinationColumns(dataset).map((column) => destination.escapeIdentifier(column.name));
+  await destination.query('BEGIN');
+  try {
+    await destination.query(`SELECT set_config('synchronous_commit', 'off', true)`);
+    const copied = await copyBetween(options.source, destination, selectSql, `COPY ${target} (${columns.join(', ')}) FROM STDIN`);
+    await options.onStep?.('staged');
+    await options.onStep?.('upserted');
+    await writeCursor(destination, cursorTable, options.exportId, dataset.name, next);
+    await options.onStep?.('checkpointed');
+    await destination.query('COMMIT');
+    await options.onStep?.('committed');
+    return copied;
+  } catch (error) {
+    await destination.query('ROLLBACK').catch(() => undefined);
+    if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return undefined;
+    throw error;
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Streams the source query's rows straight into the destination's COPY: no chunk is held in memory. Returns the rows copied. */
+async function copyBetween(source: Pool, destination: ClientBase, selectSql: string, copyInSql: string): Promise<number> {
   const reader = await source.connect();
   let broken = false;
   try {
-    await pipeline(reader.query(copyTo(`COPY (${selectSql}) TO STDOUT`)), destination.query(copyFrom(copyInSql)));
+    const ingest = destination.query(copyFrom(copyInSql));
+    await pipeline(reader.query(copyTo(`COPY (${selectSql}) TO STDOUT`)), ingest);
+    return ingest.rowCount;
   } catch (error) {
     broken = true;
     throw error;

@@ -169,6 +169,24 @@ describe('PostgreSQL tables', () => {
   });
 });
 
+describe('a first pass into a table that already holds rows', () => {
+  it('upserts instead of copying straight in: no duplicate, the newer version wins', async () => {
+    const schema = await newSchema();
+    const contact = await insertContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-shared-table', email: 'shared@example.com' });
+    const firstExport = ++exportIds;
+    await exportOnce(firstExport, 'contacts', schema);
+    await stack.platform.db.query(`UPDATE contacts SET first_name = 'Renamed' WHERE id = $1`, [contact]);
+
+    // A second export to the same table starts its own first pass; the table's key refuses the copy.
+    const secondExport = ++exportIds;
+    const progress = await exportOnce(secondExport, 'contacts', schema);
+    expect(progress.complete).toBe(true);
+    const rows = await destinationRows(schema, 'contacts', 'contactId');
+    expect(rows.filter((row) => row.contactId === contact)).toEqual([expect.objectContaining({ firstName: 'Renamed' })]);
+    expect(new Set(rows.map((row) => row.contactId)).size).toBe(rows.length);
+  });
+});
+
 describe('change tracking', () => {
   it('exports a row whose transaction commits late, with an older time, on a later run', async () => {
     const schema = await newSchema();
