@@ -10,26 +10,52 @@ export interface AttemptRecord {
   readonly delivered: boolean;
 }
 
-export async function recordAttempt(db: Pool, attempt: AttemptRecord): Promise<void> {
+const insertAttempt = `INSERT INTO webhook_attempts
+    (account_id, attempted_at, webhook_id, activity_count, first_activity_id, last_activity_id, delivered, status_code, error, latency_ms, response_excerpt)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+
+function attemptParameters(attempt: AttemptRecord): unknown[] {
   const { outcome } = attempt;
+  return [
+    attempt.accountId,
+    attempt.at,
+    attempt.webhookId,
+    attempt.activityIds.length,
+    attempt.activityIds[0] ?? null,
+    attempt.activityIds[attempt.activityIds.length - 1] ?? null,
+    attempt.delivered,
+    outcome.kind === 'answered' ? outcome.status : null,
+    outcome.kind === 'failed' ? `${outcome.code}: ${outcome.error}` : null,
+    outcome.latencyMs,
+    outcome.kind === 'answered' ? outcome.excerpt : null,
+  ];
+}
+
+/**
+ * A delivered POST, in one statement (one round trip, all or nothing): the attempt is
+ * logged, its activities leave the outbox and the endpoint's failure streak ends.
+ */
+export async function recordDelivery(db: Pool, attempt: AttemptRecord, outboxIds: readonly number[]): Promise<void> {
   await db.query(
-    `INSERT INTO webhook_attempts
-       (account_id, attempted_at, webhook_id, activity_count, first_activity_id, last_activity_id, delivered, status_code, error, latency_ms, response_excerpt)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [
-      attempt.accountId,
-      attempt.at,
-      attempt.webhookId,
-      attempt.activityIds.length,
-      attempt.activityIds[0] ?? null,
-      attempt.activityIds[attempt.activityIds.length - 1] ?? null,
-      attempt.delivered,
-      outcome.kind === 'answered' ? outcome.status : null,
-      outcome.kind === 'failed' ? `${outcome.code}: ${outcome.error}` : null,
-      outcome.latencyMs,
-      outcome.kind === 'answered' ? outcome.excerpt : null,
-    ],
+    `WITH attempt AS (${insertAttempt}),
+          delivered AS (DELETE FROM webhook_outbox WHERE account_id = $1 AND id = ANY($12::bigint[]))
+     UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE account_id = $1 AND consecutive_failures <> 0`,
+    [...attemptParameters(attempt), outboxIds],
   );
+}
+
+/**
+ * A failed POST, in one statement: the attempt is logged and the lane's failure streak
+ * grows. Returns the streak's length (1 when the lane has changed meanwhile).
+ */
+export async function recordFailure(db: Pool, attempt: AttemptRecord, lane: number): Promise<number> {
+  const { rows } = await db.query<{ consecutive_failures: number }>(
+    `WITH attempt AS (${insertAttempt})
+     UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1
+      WHERE account_id = $1 AND lane = $12 RETURNING consecutive_failures`,
+    [...attemptParameters(attempt), lane],
+  );
+  return rows[0]?.consecutive_failures ?? 1;
 }
 
 export interface AttemptView {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { logger } from '../logger';
 import type { Platform } from '../platform';
-import { recordAttempt } from './attempts';
+import { recordDelivery, recordFailure } from './attempts';
 import { nextRetryDelaySeconds } from './backoff';
 import { activityColumns, activityPayload, type ActivityRow } from './payload';
 import { signatureHeaders } from './signature';
@@ -42,6 +42,9 @@ interface PendingRow extends ActivityRow {
   outbox_id: number;
 }
 
+/** The endpoint, with one pending activity per row (or a single row with none). */
+type LaneRow = EndpointRow & (PendingRow | { outbox_id: null });
+
 interface ParsedRecord {
   readonly record: LaneRecord;
   readonly lane: number;
@@ -78,12 +81,21 @@ export async function deliverLaneRecords(platform: Platform, records: readonly L
 }
 
 async function deliverLane(platform: Platform, accountId: number, entries: readonly ParsedRecord[], remainingMs: () => number): Promise<string[]> {
-  const endpoint = (
-    await platform.db.query<EndpointRow>(
-      'SELECT url, state, lane, secret, previous_secret, previous_secret_expires_at FROM webhook_endpoints WHERE account_id = $1',
-      [accountId],
-    )
-  ).rows[0];
+  // One round trip before the POST: the endpoint and the batch's pending activities together.
+  // Rows of a message from an older lane come back too and are dropped below.
+  const { rows } = await platform.db.query<LaneRow>(
+    `SELECT e.url, e.state, e.lane, e.secret, e.previous_secret, e.previous_secret_expires_at, pending.*
+       FROM webhook_endpoints e
+       LEFT JOIN LATERAL (
+         SELECT o.id AS outbox_id, ${activityColumns}
+           FROM webhook_outbox o JOIN contact_activities a ON a.id = o.activity_id
+          WHERE e.state = 'active' AND o.account_id = e.account_id AND o.id = ANY($2::bigint[])
+       ) pending ON true
+      WHERE e.account_id = $1
+      ORDER BY pending.outbox_id`,
+    [accountId, [...new Set(entries.flatMap((entry) => entry.outbox))]],
+  );
+  const endpoint = rows[0];
   // No endpoint, a suspended one (its rows wait in the store for a resume), or an older lane: nothing to send.
   if (!endpoint || endpoint.state !== 'active') return [];
   const live = entries.filter((entry) => entry.lane === endpoint.lane);
@@ -91,19 +103,13 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
 
   const recordOf = new Map<number, number>();
   live.forEach((entry, index) => entry.outbox.forEach((id) => recordOf.has(id) || recordOf.set(id, index)));
-  const { rows } = await platform.db.query<PendingRow>(
-    `SELECT o.id AS outbox_id, ${activityColumns}
-       FROM webhook_outbox o JOIN contact_activities a ON a.id = o.activity_id
-      WHERE o.account_id = $1 AND o.id = ANY($2::bigint[])
-      ORDER BY o.id`,
-    [accountId, [...recordOf.keys()]],
-  );
+  const pending = rows.filter((row): row is EndpointRow & PendingRow => row.outbox_id !== null && recordOf.has(row.outbox_id));
 
   const now = platform.clock.now();
   const secrets = [endpoint.secret];
   if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now) secrets.push(endpoint.previous_secret);
 
-  for (const chunk of chunksByBytes(rows)) {
+  for (const chunk of chunksByBytes(pending)) {
     const firstRecord = recordOf.get(chunk.rows[0]!.outbox_id) ?? 0;
     const waiting = live.slice(firstRecord).map((entry) => entry.record);
     if (remainingMs() < platform.config.webhookTimeoutMs + DEADLINE_MARGIN_MS) {
@@ -128,13 +134,13 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
     });
     // Seed 001: anything but HTTP 200 is retried.
     const delivered = outcome.kind === 'answered' && outcome.status === 200;
-    await recordAttempt(platform.db, { accountId, at: sentAt, webhookId, activityIds: chunk.rows.map((row) => row.id), outcome, delivered });
+    const attempt = { accountId, at: sentAt, webhookId, activityIds: chunk.rows.map((row) => row.id), outcome, delivered };
     if (delivered) {
-      await platform.db.query('DELETE FROM webhook_outbox WHERE id = ANY($1::bigint[])', [outboxIds]);
-      await platform.db.query('UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE account_id = $1 AND consecutive_failures <> 0', [accountId]);
+      await recordDelivery(platform.db, attempt, outboxIds);
       continue;
     }
-    return failLane(platform, accountId, endpoint.lane, waiting);
+    const failures = await recordFailure(platform.db, attempt, endpoint.lane);
+    return failLane(platform, accountId, endpoint.lane, failures, waiting);
   }
   return [];
 }
@@ -145,13 +151,7 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
  * A lane that would outlive SQS retention is parked in the store instead and the endpoint
  * suspended; its rows stay in the outbox until `resume`.
  */
-async function failLane(platform: Platform, accountId: number, lane: number, waiting: readonly LaneRecord[]): Promise<string[]> {
-  const { rows } = await platform.db.query<{ consecutive_failures: number }>(
-    `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1
-      WHERE account_id = $1 AND lane = $2 RETURNING consecutive_failures`,
-    [accountId, lane],
-  );
-  const failures = rows[0]?.consecutive_failures ?? 1;
+async function failLane(platform: Platform, accountId: number, lane: number, failures: number, waiting: readonly LaneRecord[]): Promise<string[]> {
   const delay = nextRetryDelaySeconds(failures, platform.config.webhookRetryBaseSeconds);
   const now = platform.clock.now();
   const oldest = Math.min(...waiting.map((record) => record.sentAt.getTime()));

@@ -21,13 +21,14 @@ export interface LaneMessage {
  */
 export async function publishRecordedActivities(client: PoolClient, accountId: number, activityIds: readonly number[]): Promise<void> {
   if (activityIds.length === 0) return;
-  const endpoint = await client.query('SELECT 1 FROM webhook_endpoints WHERE account_id = $1 FOR SHARE', [accountId]);
-  if (endpoint.rowCount === 0) return;
+  // One round trip. The EXISTS is a one-time filter evaluated before any row reaches the
+  // INSERT, so the share lock is held before outbox ids are drawn (the relay relies on it).
   await client.query(
     `INSERT INTO webhook_outbox (account_id, activity_id)
      SELECT $1, activity.id
        FROM unnest($2::bigint[]) WITH ORDINALITY AS given(id, position)
        JOIN contact_activities activity ON activity.id = given.id AND activity.account_id = $1
+      WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = $1 FOR SHARE)
       ORDER BY given.position`,
     [accountId, activityIds],
   );
