@@ -41,28 +41,21 @@ export async function publishRecordedActivities(client: PoolClient, accountId: n
  */
 export async function relayWebhookOutbox(platform: Platform, accountId: number): Promise<number> {
   return withTransaction(platform.db, async (client) => {
-    const endpoint = await client.query<{ state: string; lane: number }>(
-      'SELECT state, lane FROM webhook_endpoints WHERE account_id = $1 FOR UPDATE',
-      [accountId],
-    );
-    const current = endpoint.rows[0];
-    if (!current || current.state !== 'active') return 0;
-    const { rows } = await client.query<{ id: number }>(
-      `UPDATE webhook_outbox SET relayed_lane = $2
-        WHERE account_id = $1 AND relayed_lane IS DISTINCT FROM $2
-        RETURNING id`,
-      [accountId, current.lane],
-    );
-    const ids = rows.map((row) => row.id).sort((a, b) => a - b);
+    // Locks the endpoint until commit and marks the rows to send (migration 701); no rows
+    // when the endpoint is gone, suspended, or has nothing new.
+    const { rows } = await client.query<{ lane: number; outbox_id: number }>('SELECT lane, outbox_id FROM webhook_relay_claim($1)', [accountId]);
+    if (rows.length === 0) return 0;
+    const lane = rows[0]!.lane;
+    const ids = rows.map((row) => row.outbox_id).sort((a, b) => a - b);
     const messages = [];
     for (let start = 0; start < ids.length; start += ACTIVITIES_PER_MESSAGE) {
       const outbox = ids.slice(start, start + ACTIVITIES_PER_MESSAGE);
-      const message: LaneMessage = { account: accountId, lane: current.lane, outbox };
+      const message: LaneMessage = { account: accountId, lane, outbox };
       messages.push({
         body: JSON.stringify(message),
         groupId: String(accountId),
         // A relay whose commit failed after sending repeats itself: SQS drops the copy.
-        deduplicationId: `${current.lane}-${outbox[0]}-${outbox[outbox.length - 1]}`,
+        deduplicationId: `${lane}-${outbox[0]}-${outbox[outbox.length - 1]}`,
       });
     }
     // Sent before commit: if sending fails the rows stay unqueued for the next relay.

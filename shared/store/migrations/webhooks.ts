@@ -54,4 +54,33 @@ export const webhooksMigrations: readonly Migration[] = [
       CREATE INDEX webhook_attempts_account ON webhook_attempts(account_id, id DESC);
     `,
   },
+  {
+    version: 701,
+    name: 'webhook relay claims its rows in one call',
+    sql: `
+      -- The relay locks the endpoint (waiting for every recording transaction that holds it
+      -- FOR SHARE) and then marks the rows not yet queued in the current lane. The UPDATE must
+      -- run under a snapshot taken after the lock, or it would miss rows committed while it
+      -- waited and queue later ones ahead of them; a VOLATILE function gives each statement a
+      -- fresh snapshot, so both steps cost one round trip. The lock lasts until the caller's
+      -- transaction ends, after it has sent the messages.
+      CREATE FUNCTION webhook_relay_claim(relayed_account bigint)
+        RETURNS TABLE (lane bigint, outbox_id bigint)
+        LANGUAGE plpgsql VOLATILE
+      AS $$
+      DECLARE
+        endpoint record;
+      BEGIN
+        SELECT e.state, e.lane INTO endpoint FROM webhook_endpoints e WHERE e.account_id = relayed_account FOR UPDATE;
+        IF NOT FOUND OR endpoint.state <> 'active' THEN
+          RETURN;
+        END IF;
+        RETURN QUERY
+          UPDATE webhook_outbox o SET relayed_lane = endpoint.lane
+           WHERE o.account_id = relayed_account AND o.relayed_lane IS DISTINCT FROM endpoint.lane
+          RETURNING endpoint.lane, o.id;
+      END
+      $$;
+    `,
+  },
 ];
