@@ -1,9 +1,9 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, QueryConfig, QueryResult } from 'pg';
 import { withTransaction } from '../store/transaction';
 import { channelTypes, normalizeChannels, type ChannelType, type NormalizedChannel } from './channels';
 import type { ContactInput } from './contact-schema';
 import { ContactBusy, ContactNotFound, ExternalIdTaken, isExternalIdViolation, isUniqueViolation } from './errors';
-import { replaceChannels } from './write-channels';
+import { channelReplacementCtes, replaceChannels } from './write-channels';
 
 /** Seed 000's `contactSource` values. */
 export type ContactSource = 'SITE_AUTOMATED' | 'I_MESSAGE' | 'CAMPAIGN' | 'IMPORT' | 'MANUAL' | 'SUBSCRIPTION' | 'API' | 'ORDER';
@@ -21,7 +21,7 @@ interface SaveRules {
   readonly groups?: readonly string[];
 }
 
-/** Another request changed the matched contact between our read and our write: try again. */
+/** Another request changed the matched contact after our statement's snapshot: try again. */
 class ContactMoved extends Error {}
 
 const ATTEMPTS = 3;
@@ -41,11 +41,35 @@ export function subscribeContact(db: Pool, accountId: number, input: ContactInpu
   return saveContact(db, accountId, input, { matchBy: ['email', 'sms'], source: 'SUBSCRIPTION', confirmedWhenCreated: false, groups });
 }
 
+/**
+ * The whole save is one statement (find, write, replace channels), atomic by itself. A
+ * transaction is opened only to take a lock before it: always without an external ID (no
+ * constraint can settle that race), and on a retry with one (so a busy contact is waited
+ * for instead of retried until the attempts run out).
+ */
 async function saveContact(db: Pool, accountId: number, input: ContactInput, rules: SaveRules): Promise<SavedContact> {
   const channels = normalizeChannels(input.channels ?? []);
+  const externalId = input.externalCustomerId ?? null;
+  const matchable = channels
+    .filter((channel) => rules.matchBy.includes(channel.type))
+    .sort((a, b) => rules.matchBy.indexOf(a.type) - rules.matchBy.indexOf(b.type));
+  const statement = saveStatement(accountId, input, channels, matchable, rules);
+  const best = matchable[0];
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await withTransaction(db, (client) => saveOnce(client, accountId, input, channels, rules));
+      if (externalId === null && best) {
+        return await withTransaction(db, async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`contact:${accountId}:${best.type}:${best.normalized}`]);
+          return savedFrom(await client.query<SavedRow>(statement));
+        });
+      }
+      if (externalId !== null && attempt > 1) {
+        return await withTransaction(db, async (client) => {
+          await client.query('SELECT FROM contacts WHERE account_id = $1 AND external_customer_id = $2 FOR UPDATE', [accountId, externalId]);
+          return savedFrom(await client.query<SavedRow>(statement));
+        });
+      }
+      return savedFrom(await db.query<SavedRow>(statement));
     } catch (error) {
       const retriable = error instanceof ContactMoved || isUniqueViolation(error);
       if (retriable && attempt < ATTEMPTS) continue;
@@ -55,114 +79,118 @@ async function saveContact(db: Pool, accountId: number, input: ContactInput, rul
   }
 }
 
-async function saveOnce(
-  client: PoolClient,
-  accountId: number,
-  input: ContactInput,
-  channels: readonly NormalizedChannel[],
-  rules: SaveRules,
-): Promise<SavedContact> {
-  const externalId = input.externalCustomerId ?? null;
-  const matchable = channels
-    .filter((channel) => rules.matchBy.includes(channel.type))
-    .sort((a, b) => rules.matchBy.indexOf(a.type) - rules.matchBy.indexOf(b.type));
+interface SavedRow {
+  readonly id: number;
+  readonly inserted: boolean;
+}
 
-  if (externalId === null && matchable[0]) {
-    // Without an external ID no constraint can settle a race; serialise on the best channel.
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `contact:${accountId}:${matchable[0].type}:${matchable[0].normalized}`,
-    ]);
-  }
-
-  const found = await findContact(client, accountId, externalId, matchable, rules.matchBy);
-  const columns = contactColumns(input);
-  const fields = fieldsPatch(input);
-  const groups = rules.groups ?? [];
-
-  if (found) {
-    const values: unknown[] = [accountId, found.id, fields, groups];
-    const sets = [
-      'fields = jsonb_strip_nulls(fields || $3::jsonb)',
-      'groups = ARRAY(SELECT DISTINCT g FROM unnest(groups || $4::text[]) g)',
-      'updated_at = now()',
-      ...(found.via === 'externalId' ? ['deleted_at = NULL'] : []),
-    ];
-    for (const [column, value] of columns) {
-      values.push(value);
-      sets.push(`${column} = $${values.length}`);
-    }
-    // Matched by channel: the external ID may be given only to a contact that has none yet.
-    const guard = found.via === 'channel' && externalId !== null ? ' AND external_customer_id IS NULL' : '';
-    const updated = await client.query(`UPDATE contacts SET ${sets.join(', ')} WHERE account_id = $1 AND id = $2${guard} RETURNING id`, values);
-    if (updated.rowCount === 0) throw new ContactMoved();
-    await replaceChannels(client, accountId, [{ contactId: found.id, channels, fresh: false }]);
-    return { id: found.id, created: false };
-  }
-
-  const names = ['account_id', 'source', 'confirmed', 'fields', 'groups', ...columns.map(([column]) => column)];
-  const values: unknown[] = [accountId, rules.source, rules.confirmedWhenCreated, fields, groups, ...columns.map(([, value]) => value)];
-  const placeholders = names.map((name, index) => {
-    if (name === 'fields') return `jsonb_strip_nulls($${index + 1}::jsonb)`;
-    if (name === 'groups') return `ARRAY(SELECT DISTINCT g FROM unnest($${index + 1}::text[]) g)`;
-    return `$${index + 1}`;
-  });
-  const onConflict =
-    externalId === null
-      ? ''
-      : `ON CONFLICT (account_id, external_customer_id) WHERE external_customer_id IS NOT NULL DO UPDATE SET
-           ${columns.map(([column]) => `${column} = EXCLUDED.${column}`).join(', ')},
-           fields = jsonb_strip_nulls(contacts.fields || $4::jsonb),
-           groups = ARRAY(SELECT DISTINCT g FROM unnest(contacts.groups || $5::text[]) g),
-           deleted_at = NULL, updated_at = now()`;
-  const inserted = await client.query<{ id: number; inserted: boolean }>(
-    `INSERT INTO contacts (${names.join(', ')}) VALUES (${placeholders.join(', ')}) ${onConflict} RETURNING id, (xmax = 0) AS inserted`,
-    values,
-  );
-  const row = inserted.rows[0];
+function savedFrom(result: QueryResult<SavedRow>): SavedContact {
+  const row = result.rows[0];
   if (!row) throw new ContactMoved();
-  await replaceChannels(client, accountId, [{ contactId: row.id, channels, fresh: row.inserted }]);
   return { id: row.id, created: row.inserted };
 }
 
-interface FoundContact {
-  readonly id: number;
-  readonly via: 'externalId' | 'channel';
+/**
+ * One statement: `found` is the contact the rules match (by external ID, else by the most
+ * trusted channel of a contact without another external ID); it is updated when found,
+ * otherwise one is inserted. All parts share one snapshot, so the write goes ahead only on
+ * the very row version `found` read (`xmin`), and an insert that meets a contact committed
+ * since then does nothing: either way no row comes back and the save is retried on a newer
+ * snapshot. That is what lets the channel DELETE trust the snapshot it reads.
+ */
+function saveStatement(
+  accountId: number,
+  input: ContactInput,
+  channels: readonly NormalizedChannel[],
+  matchable: readonly NormalizedChannel[],
+  rules: SaveRules,
+): QueryConfig {
+  const columns = contactColumns(input);
+  const values: unknown[] = [
+    accountId,
+    input.externalCustomerId ?? null,
+    matchable.map((channel) => channel.type),
+    matchable.map((channel) => channel.normalized),
+    rules.matchBy,
+    fieldsPatch(input),
+    rules.groups ?? [],
+    rules.source,
+    rules.confirmedWhenCreated,
+  ];
+  const sets = [
+    'fields = jsonb_strip_nulls(c.fields || $6::jsonb)',
+    'groups = ARRAY(SELECT DISTINCT g FROM unnest(c.groups || $7::text[]) g)',
+    // Restores a contact found by external ID; one found by channel is live already.
+    'deleted_at = NULL',
+    'updated_at = now()',
+  ];
+  const inserted: string[] = [];
+  for (const { column, value, type } of columns) {
+    values.push(value);
+    sets.push(`${column} = $${values.length}`);
+    inserted.push(`$${values.length}::${type}`);
+  }
+  const replaceChannels = channelReplacementCtes('written', '$1', channels, values);
+  const text = `
+    WITH found AS (
+      SELECT id, via, version FROM (
+        SELECT c.id, 'externalId' AS via, 0 AS rank, c.xmin AS version
+          FROM contacts c WHERE c.account_id = $1 AND c.external_customer_id = $2
+        UNION ALL
+        SELECT c.id, 'channel', array_position($5::text[], ch.type), c.xmin
+          FROM contact_channels ch JOIN contacts c ON c.id = ch.contact_id
+         WHERE ch.account_id = $1
+           -- The ANY tests keep the index probe narrow whatever plan the prepared statement
+           -- gets; the pair test makes the match exact.
+           AND ch.type = ANY ($3::text[]) AND ch.normalized = ANY ($4::text[])
+           AND (ch.type, ch.normalized) IN (SELECT * FROM unnest($3::text[], $4::text[]))
+           AND c.deleted_at IS NULL
+           AND ($2::text IS NULL OR c.external_customer_id IS NULL)
+      ) matches ORDER BY rank, id LIMIT 1
+    ),
+    updated AS (
+      UPDATE contacts c SET ${sets.join(', ')}
+        FROM found
+       WHERE c.account_id = $1 AND c.id = found.id AND c.xmin = found.version
+      RETURNING c.id, false AS inserted
+    ),
+    created AS (
+      INSERT INTO contacts (account_id, fields, groups, source, confirmed${columns.map(({ column }) => `, ${column}`).join('')})
+      SELECT $1, jsonb_strip_nulls($6::jsonb), ARRAY(SELECT DISTINCT g FROM unnest($7::text[]) g), $8::text, $9::boolean${inserted.map((value) => `, ${value}`).join('')}
+       WHERE NOT EXISTS (SELECT FROM found)
+      ON CONFLICT (account_id, external_customer_id) WHERE external_customer_id IS NOT NULL DO NOTHING
+      RETURNING id, true AS inserted
+    ),
+    written AS (
+      SELECT id, inserted FROM updated UNION ALL SELECT id, inserted FROM created
+    )${replaceChannels}
+    SELECT id, inserted FROM written`;
+  return { name: preparedName(text), text, values };
 }
 
-async function findContact(
-  client: PoolClient,
-  accountId: number,
-  externalId: string | null,
-  matchable: readonly NormalizedChannel[],
-  matchBy: readonly ChannelType[],
-): Promise<FoundContact | undefined> {
-  if (externalId === null && matchable.length === 0) return undefined;
-  const { rows } = await client.query<{ id: number; via: FoundContact['via'] }>(
-    `SELECT id, via FROM (
-       SELECT c.id, 'externalId' AS via, 0 AS rank
-         FROM contacts c WHERE c.account_id = $1 AND c.external_customer_id = $2
-       UNION ALL
-       SELECT c.id, 'channel', array_position($5::text[], ch.type)
-         FROM contact_channels ch JOIN contacts c ON c.id = ch.contact_id
-        WHERE ch.account_id = $1
-          AND (ch.type, ch.normalized) IN (SELECT * FROM unnest($3::text[], $4::text[]))
-          AND c.deleted_at IS NULL
-          AND ($2::text IS NULL OR c.external_customer_id IS NULL)
-     ) found ORDER BY rank, id LIMIT 1`,
-    [accountId, externalId, matchable.map((channel) => channel.type), matchable.map((channel) => channel.normalized), matchBy],
-  );
-  return rows[0];
+/**
+ * Planning this statement costs more than running it, so each of its few shapes (which
+ * columns and whether channels are given) is prepared once per connection.
+ */
+const preparedNames = new Map<string, string>();
+function preparedName(text: string): string {
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    name = `save-contact-${preparedNames.size + 1}`;
+    preparedNames.set(text, name);
+  }
+  return name;
 }
 
 /** Columns the request sets, in a fixed order; absent keys keep what the contact has. */
-function contactColumns(input: ContactInput): [string, unknown][] {
-  const columns: [string, unknown][] = [];
-  if (input.externalCustomerId !== undefined) columns.push(['external_customer_id', input.externalCustomerId]);
-  if (input.firstName !== undefined) columns.push(['first_name', input.firstName]);
-  if (input.lastName !== undefined) columns.push(['last_name', input.lastName]);
-  if (input.languageCode !== undefined) columns.push(['language_code', input.languageCode]);
-  if (input.timeZone !== undefined) columns.push(['time_zone', input.timeZone]);
-  if (input.address !== undefined) columns.push(['address', JSON.stringify(input.address)]);
+function contactColumns(input: ContactInput): { column: string; value: unknown; type: 'text' | 'jsonb' }[] {
+  const columns: { column: string; value: unknown; type: 'text' | 'jsonb' }[] = [];
+  if (input.externalCustomerId !== undefined) columns.push({ column: 'external_customer_id', value: input.externalCustomerId, type: 'text' });
+  if (input.firstName !== undefined) columns.push({ column: 'first_name', value: input.firstName, type: 'text' });
+  if (input.lastName !== undefined) columns.push({ column: 'last_name', value: input.lastName, type: 'text' });
+  if (input.languageCode !== undefined) columns.push({ column: 'language_code', value: input.languageCode, type: 'text' });
+  if (input.timeZone !== undefined) columns.push({ column: 'time_zone', value: input.timeZone, type: 'text' });
+  if (input.address !== undefined) columns.push({ column: 'address', value: JSON.stringify(input.address), type: 'jsonb' });
   return columns;
 }
 
@@ -181,7 +209,7 @@ export async function updateContact(db: Pool, accountId: number, id: number, inp
     await withTransaction(db, async (client) => {
       const values: unknown[] = [accountId, id, fieldsPatch(input)];
       const sets = ['fields = jsonb_strip_nulls(fields || $3::jsonb)', 'updated_at = now()'];
-      for (const [column, value] of contactColumns(input)) {
+      for (const { column, value } of contactColumns(input)) {
         values.push(value);
         sets.push(`${column} = $${values.length}`);
       }

@@ -1,6 +1,41 @@
 import type { PoolClient } from 'pg';
 import type { NormalizedChannel } from './channels';
 
+/**
+ * The same replacement as `replaceChannels`, for one contact, as two data-modifying CTEs
+ * to append to a statement that wrote the contact.
+ * Both run on the statement's snapshot, so the DELETE never sees the rows the INSERT adds;
+ * the statement must make sure nobody changed the contact since that snapshot.
+ */
+export function channelReplacementCtes(
+  /** A CTE of at most one row `(id, inserted)`: the contact the statement wrote. */
+  written: string,
+  accountParam: string,
+  channels: readonly NormalizedChannel[],
+  values: unknown[],
+): string {
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (channels.length === 0) return '';
+  const types = param(channels.map((channel) => channel.type));
+  const channelValues = param(channels.map((channel) => channel.value));
+  const normalized = param(channels.map((channel) => channel.normalized));
+  const positions = param(channels.map((channel) => channel.position));
+  return `,
+    removed_channels AS (
+      DELETE FROM contact_channels ch
+       WHERE ch.contact_id = (SELECT id FROM ${written} WHERE NOT inserted)
+         AND ch.account_id = ${accountParam} AND ch.type = ANY (${types}::text[])
+    ),
+    added_channels AS (
+      INSERT INTO contact_channels (account_id, contact_id, type, value, normalized, position)
+      SELECT ${accountParam}, ${written}.id, given.*
+        FROM ${written}, unnest(${types}::text[], ${channelValues}::text[], ${normalized}::text[], ${positions}::smallint[]) AS given
+    )`;
+}
+
 export interface ContactChannels {
   readonly contactId: number;
   readonly channels: readonly NormalizedChannel[];

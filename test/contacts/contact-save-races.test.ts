@@ -1,0 +1,94 @@
+import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+
+/**
+ * A save is one statement that trusts the snapshot it read the contact on; these races are
+ * what would leave a contact with the channels of two writers, or a duplicate contact.
+ */
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({ background: false });
+});
+afterAll(() => stack.stop());
+
+const WRITERS = 12;
+
+const channelsOf = async (accountId: number) =>
+  (
+    await stack.platform.db.query<{ contact_id: number; type: string; value: string }>(
+      'SELECT contact_id, type, value FROM contact_channels WHERE account_id = $1 ORDER BY contact_id, type, position',
+      [accountId],
+    )
+  ).rows;
+
+const contactCount = async (accountId: number) =>
+  (await stack.platform.db.query<{ count: number }>('SELECT count(*) FROM contacts WHERE account_id = $1', [accountId])).rows[0]?.count;
+
+const saveAll = (account: TestAccount, bodies: readonly object[]) =>
+  Promise.all(bodies.map((body) => stack.request(account, 'POST', '/api/v1/contact', body)));
+
+describe('simultaneous add/update of one contact', () => {
+  it('writers of an existing external ID all succeed and the contact keeps exactly one writer’s email', async () => {
+    const account = await stack.createAccount();
+    const first = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'busy',
+      channels: [{ type: 'email', value: 'start@example.com' }, { type: 'sms', value: '+380501112233' }],
+    });
+    expect(first.status).toBe(200);
+
+    const sent = Array.from({ length: WRITERS }, (_, index) => `writer${index}@example.com`);
+    const answers = await saveAll(
+      account,
+      sent.map((email) => ({ externalCustomerId: 'busy', channels: [{ type: 'email', value: email }] })),
+    );
+
+    expect(answers.map((answer) => answer.status)).toEqual(sent.map(() => 200));
+    expect(new Set(answers.map((answer) => answer.body.id))).toEqual(new Set([first.body.id]));
+    const channels = await channelsOf(account.accountId);
+    const emails = channels.filter((channel) => channel.type === 'email');
+    expect(emails).toHaveLength(1);
+    expect(sent).toContain(emails[0]?.value);
+    // A channel type nobody sent is kept.
+    expect(channels.filter((channel) => channel.type === 'sms').map((channel) => channel.value)).toEqual(['380501112233']);
+  });
+
+  it('writers of a new external ID create one contact with one email', async () => {
+    const account = await stack.createAccount();
+    const answers = await saveAll(
+      account,
+      Array.from({ length: WRITERS }, (_, index) => ({ externalCustomerId: 'fresh', channels: [{ type: 'email', value: `new${index}@example.com` }] })),
+    );
+
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+    expect(await contactCount(account.accountId)).toBe(1);
+    expect((await channelsOf(account.accountId)).filter((channel) => channel.type === 'email')).toHaveLength(1);
+  });
+
+  it('writers without an external ID matching one email make one contact', async () => {
+    const account = await stack.createAccount();
+    const answers = await saveAll(
+      account,
+      Array.from({ length: WRITERS }, (_, index) => ({ firstName: `Name ${index}`, channels: [{ type: 'email', value: 'Same@Example.com' }] })),
+    );
+
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    expect(await contactCount(account.accountId)).toBe(1);
+    expect(await channelsOf(account.accountId)).toHaveLength(1);
+  });
+
+  it('an external ID given to the contact found by email while other writers update it by that email', async () => {
+    const account = await stack.createAccount();
+    const found = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'shared@example.com' }] });
+    const answers = await saveAll(account, [
+      { externalCustomerId: 'claimed', channels: [{ type: 'email', value: 'shared@example.com' }] },
+      ...Array.from({ length: WRITERS - 1 }, (_, index) => ({ firstName: `Name ${index}`, channels: [{ type: 'email', value: 'shared@example.com' }] })),
+    ]);
+
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    expect(new Set(answers.map((answer) => answer.body.id))).toEqual(new Set([found.body.id]));
+    const contacts = await stack.platform.db.query('SELECT external_customer_id FROM contacts WHERE account_id = $1', [account.accountId]);
+    expect(contacts.rows).toEqual([{ external_customer_id: 'claimed' }]);
+    expect(await channelsOf(account.accountId)).toHaveLength(1);
+  });
+});
