@@ -97,6 +97,12 @@ function savedFrom(result: QueryResult<SavedRow>): SavedContact {
  * the very row version `found` read (`xmin`), and an insert that meets a contact committed
  * since then does nothing: either way no row comes back and the save is retried on a newer
  * snapshot. That is what lets the channel DELETE trust the snapshot it reads.
+ *
+ * The statement is prepared, and its generic plan may have been made while the tables were
+ * nearly empty; so every row is reached by a key the planner must look up by index (scalar
+ * subqueries, and `OFFSET 0` keeping the per-channel contact lookup from being flattened
+ * into a join), and the channel lookup repeats its pairs as `= ANY` index conditions, the
+ * pair test making the match exact.
  */
 function saveStatement(
   accountId: number,
@@ -137,21 +143,21 @@ function saveStatement(
         SELECT c.id, 'externalId' AS via, 0 AS rank, c.xmin AS version
           FROM contacts c WHERE c.account_id = $1 AND c.external_customer_id = $2
         UNION ALL
-        SELECT c.id, 'channel', array_position($5::text[], ch.type), c.xmin
-          FROM contact_channels ch JOIN contacts c ON c.id = ch.contact_id
+        SELECT c.id, 'channel', array_position($5::text[], ch.type), c.version
+          FROM contact_channels ch
+          CROSS JOIN LATERAL (
+            SELECT id, xmin AS version FROM contacts
+             WHERE id = ch.contact_id AND deleted_at IS NULL AND ($2::text IS NULL OR external_customer_id IS NULL)
+            OFFSET 0
+          ) c
          WHERE ch.account_id = $1
-           -- The ANY tests keep the index probe narrow whatever plan the prepared statement
-           -- gets; the pair test makes the match exact.
            AND ch.type = ANY ($3::text[]) AND ch.normalized = ANY ($4::text[])
            AND (ch.type, ch.normalized) IN (SELECT * FROM unnest($3::text[], $4::text[]))
-           AND c.deleted_at IS NULL
-           AND ($2::text IS NULL OR c.external_customer_id IS NULL)
       ) matches ORDER BY rank, id LIMIT 1
     ),
     updated AS (
       UPDATE contacts c SET ${sets.join(', ')}
-        FROM found
-       WHERE c.account_id = $1 AND c.id = found.id AND c.xmin = found.version
+       WHERE c.account_id = $1 AND c.id = (SELECT id FROM found) AND c.xmin = (SELECT version FROM found)
       RETURNING c.id, false AS inserted
     ),
     created AS (
