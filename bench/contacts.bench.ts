@@ -1,9 +1,13 @@
 /**
  * Contacts on the local runtime, HTTP included: single add/update calls (each a new contact
- * with an external ID and an email) from concurrent clients, then one bulk add/update of
- * 3000 contacts through the imports queue and its consumer.
+ * with an external ID and an email) from concurrent clients in their own process, then one
+ * bulk add/update of 3000 contacts through the imports queue and its consumer.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import type { LoadPlan, LoadResult } from './http-load';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import { startBenchStack } from './services';
 
@@ -26,35 +30,20 @@ export async function run(): Promise<Record<string, number | string>> {
       });
       return { status: response.status, json: await response.json() };
     };
-    const contact = (index: number) => ({
+    const contact = (index: number | string) => ({
       externalCustomerId: `bench-${index}`,
       firstName: `First ${index}`,
       channels: [{ type: 'email', value: `bench${index}@example.com` }],
     });
 
-    await runClients(WARMUP, CLIENTS, async (index) => {
-      await post('/api/v1/contact', contact(1_000_000 + index));
-    });
+    const bodyTemplate = JSON.stringify(contact('{i}'));
+    const upserts = (requests: number, firstIndex: number) =>
+      load({ url: `${stack.url}/api/v1/contact`, method: 'POST', authorization, requests, clients: CLIENTS, bodyTemplate, firstIndex });
+    await upserts(WARMUP, 1_000_000);
 
     // The same clients on GET /api/v1/version: what HTTP, auth and the machine cost alone.
-    const baselineStarted = performance.now();
-    await runClients(2000, CLIENTS, async () => {
-      const response = await fetch(`${stack.url}/api/v1/version`, { headers: { authorization } });
-      await response.arrayBuffer();
-    });
-    const baselinePerSecond = Math.round(2000 / ((performance.now() - baselineStarted) / 1000));
-
-    const latencies: number[] = [];
-    let failures = 0;
-    const started = performance.now();
-    await runClients(SINGLE_UPSERTS, CLIENTS, async (index) => {
-      const before = performance.now();
-      const response = await post('/api/v1/contact', contact(index));
-      latencies.push(performance.now() - before);
-      if (response.status !== 200) failures += 1;
-    });
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
+    const baseline = await load({ url: `${stack.url}/api/v1/version`, method: 'GET', authorization, requests: 2000, clients: CLIENTS });
+    const single = await upserts(SINGLE_UPSERTS, 0);
 
     const bulk = Array.from({ length: BULK_CONTACTS }, (_, index) => contact(2_000_000 + index));
     const bulkStarted = performance.now();
@@ -69,13 +58,13 @@ export async function run(): Promise<Record<string, number | string>> {
     const bulkSeconds = (performance.now() - bulkStarted) / 1000;
 
     return {
-      baseline_version_requests_per_second: baselinePerSecond,
+      baseline_version_requests_per_second: baseline.requestsPerSecond,
       single_upserts: SINGLE_UPSERTS,
       clients: CLIENTS,
-      single_upserts_per_second: Math.round(SINGLE_UPSERTS / seconds),
-      single_p50_ms: round(percentile(latencies, 0.5)),
-      single_p99_ms: round(percentile(latencies, 0.99)),
-      single_failures: failures,
+      single_upserts_per_second: single.requestsPerSecond,
+      single_p50_ms: single.p50Ms,
+      single_p99_ms: single.p99Ms,
+      single_failures: single.failures,
       bulk_contacts: BULK_CONTACTS,
       bulk_status: status,
       bulk_seconds: round(bulkSeconds),
@@ -86,21 +75,13 @@ export async function run(): Promise<Record<string, number | string>> {
   }
 }
 
-async function runClients(total: number, clients: number, work: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < total) {
-        const index = next;
-        next += 1;
-        await work(index);
-      }
-    }),
-  );
-}
+const run$ = promisify(execFile);
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+/** Runs a load plan from a separate Node process (bench/http-load.ts). */
+async function load(plan: LoadPlan): Promise<LoadResult> {
+  const script = path.join(__dirname, 'http-load.ts');
+  const { stdout } = await run$(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as LoadResult;
 }
 
 function round(value: number): number {
