@@ -50,4 +50,66 @@ describe('the stack', () => {
   it('runs migrations on deploy', () => {
     template.resourceCountIs('Custom::Trigger', 1);
   });
+
+  it('delivers webhooks from a FIFO queue with a dead-letter queue, partial batch failures and an age alarm', () => {
+    const queues = template.findResources('AWS::SQS::Queue', { Properties: { FifoQueue: true, RedrivePolicy: Match.anyValue() } });
+    expect(Object.keys(queues)).toHaveLength(1);
+    const [queueId, queue] = Object.entries(queues)[0] as [string, { Properties: { VisibilityTimeout: number } }];
+    const dispatcher = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('webhooks') } }))[0] as {
+      Properties: { Timeout: number };
+    };
+    // The message stays invisible longer than one invocation plus its HTTP timeout (10 s).
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThan(dispatcher.Properties.Timeout + 10);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+    });
+  });
+
+  it('gives every queue a dead-letter queue and every queue consumer partial batch responses', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: { FunctionResponseTypes?: string[] } }[];
+    const deadLetterQueues = new Set(
+      Object.values(queues).flatMap((queue) => {
+        const target = (queue as { Properties: { RedrivePolicy?: { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } } } }).Properties.RedrivePolicy;
+        return target ? [target.deadLetterTargetArn['Fn::GetAtt'][0]] : [];
+      }),
+    );
+    // Work queues (imports, exports, webhooks, trigger events, broadcasts), each paired with its DLQ.
+    expect(deadLetterQueues.size).toBe(Object.keys(queues).length / 2);
+    expect(mappings.length).toBe(deadLetterQueues.size);
+    for (const mapping of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('lets the export dispatcher be fired by schedules the API manages', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Satellite HTTP API',
+      Environment: { Variables: { SCHEDULER_GROUP: Match.anyValue(), SCHEDULER_ROLE_ARN: Match.anyValue(), SCHEDULE_TARGET_EXPORTS: Match.anyValue() } },
+    });
+  });
+
+  it('sweeps the webhook outbox every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  it('gives the connection checker read access to connector secrets and nothing more', () => {
+    const validator = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Checks a connector') } }))[0]!;
+    const role = (validator[1] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles).includes(role),
+    );
+    const actions = policies.flatMap((policy) =>
+      ((policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement).flatMap((statement) =>
+        Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+      ),
+    );
+    expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue']));
+    expect(actions).not.toContain('secretsmanager:CreateSecret');
+    expect(actions).not.toContain('secretsmanager:PutSecretValue');
+  });
 });
