@@ -1,9 +1,10 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { consumeJobs } from '../../shared/jobs/consume-jobs';
 import { logger } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduleEvent } from '../../shared/schedules/event';
-import { assemblePage, pageSchema, startWorkflowRun, type TriggerEventPage } from '../../shared/trigger-events/assemble';
+import { assemblePage, pageSchema, startWorkflowRun } from '../../shared/trigger-events/assemble';
 
 const scheduleDetail = z.object({ accountId: z.number().int().positive(), workflowId: z.number().int().positive() });
 
@@ -25,38 +26,19 @@ export function createHandler(platform: Platform) {
     logger.info('regular workflow run queued', { workflowId: detail.data.workflowId, members: queued });
   };
 
-  const onPages = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
-      const page = parsePage(record.body);
-      if (!page) {
-        logger.error('poisoned trigger-event page', { messageId: record.messageId });
-        failures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
-      try {
-        const outcome = await assemblePage(platform, page);
-        logger.info('trigger-event page done', { workflowId: page.workflowId, day: page.day, ...outcome });
-      } catch (error) {
-        // Retried by SQS; the ledger makes the retry emit only what this attempt did not.
-        logger.error('trigger-event page failed', { messageId: record.messageId, workflowId: page.workflowId, error: String(error) });
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures: failures };
-  };
+  // Retried by SQS on failure; the ledger makes a retry emit only what the failed attempt did not.
+  const onPages = consumeJobs({
+    name: 'trigger-event page',
+    schema: pageSchema,
+    run: async (page) => {
+      const outcome = await assemblePage(platform, page);
+      logger.info('trigger-event page done', { workflowId: page.workflowId, day: page.day, ...outcome });
+    },
+  });
 
-  return async (event: SQSEvent | ScheduleEvent): Promise<SQSBatchResponse | void> => ('Records' in event ? onPages(event) : onSchedule(event));
+  return async (event: SQSEvent | ScheduleEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse | void> =>
+    'Records' in event ? onPages(event, context) : onSchedule(event);
 }
 
-function parsePage(body: string): TriggerEventPage | undefined {
-  try {
-    const parsed = pageSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const handler = async (event: SQSEvent | ScheduleEvent, _context: Context): Promise<SQSBatchResponse | void> =>
-  createHandler(await platformFromEnvironment())(event);
+export const handler = async (event: SQSEvent | ScheduleEvent, context: Context): Promise<SQSBatchResponse | void> =>
+  createHandler(await platformFromEnvironment())(event, context);

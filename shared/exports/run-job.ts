@@ -2,6 +2,7 @@ import { DatabaseError } from 'pg';
 import { getConnector, withPostgresConnection } from '../connectors/connections';
 import { AppError } from '../errors';
 import { logger } from '../logger';
+import type { JobBudget } from '../jobs/consume-jobs';
 import type { Platform } from '../platform';
 import { exportToBigQuery } from './bigquery-writer';
 import { datasets } from './datasets';
@@ -10,10 +11,6 @@ import type { ExportJob, RunRow } from './runs';
 
 export type JobOutcome = 'succeeded' | 'continued' | 'retrying' | 'failed' | 'skipped';
 
-export interface JobBudget {
-  /** Milliseconds this invocation has left (Lambda's `getRemainingTimeInMillis`). */
-  remainingMs(): number;
-}
 
 export interface JobObservers {
   readonly onStep?: (step: WriterStep) => Promise<void>;

@@ -3,6 +3,7 @@ import { getConnector, type Connector } from '../connectors/connections';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';
 import { logger } from '../logger';
+import type { JobBudget } from '../jobs/consume-jobs';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { evaluateSegment, keysOfContacts } from '../segments/evaluate-segment';
@@ -20,11 +21,6 @@ export const BULK_PAGE_SIZE = 1000;
 
 /** Rows per insert when the evaluated members are stored. */
 const MEMBER_INSERT_CHUNK = 50_000;
-
-export interface JobBudget {
-  /** Milliseconds this invocation has left (Lambda's `getRemainingTimeInMillis`). */
-  remainingMs(): number;
-}
 
 /**
  * finished: IDLE now. continued: its continuation is queued. stopped: cancelled, or stopped

@@ -1,7 +1,14 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { createHandler } from '../../functions/assemble-trigger-events/handler';
+import { createHandler as createAssembler } from '../../functions/assemble-trigger-events/handler';
+import { lambdaContext } from '../../local/lambda-context';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+
+/** The deployed function, invoked as Lambda does: with a context carrying its time budget. */
+function createHandler(platform: TestStack['platform']) {
+  const assembler = createAssembler(platform);
+  return (event: Parameters<typeof assembler>[0]) => assembler(event, lambdaContext('assemble-trigger-events', 300_000));
+}
 
 let stack: TestStack;
 let account: TestAccount;
