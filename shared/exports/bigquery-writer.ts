@@ -7,27 +7,7 @@ import { AppError } from '../errors';
 import type { Platform } from '../platform';
 import { changedRowsSql, nextChunkBoundary, passUpperBound, type ChangePosition } from './change-feed';
 import { destinationColumns, VERSION_COLUMN, type Dataset, type DatasetColumn } from './datasets';
-import type { ExportProgress, WriterStep } from './postgres-writer';
-
-export interface BigQueryExportOptions {
-  /** The BigQuery dataset the tables live in. */
-  readonly schema: string;
-  readonly dataset: Dataset;
-  readonly exportId: number;
-  readonly accountId: number;
-  /** Rows per load job into the staging table. */
-  readonly chunkRows: number;
-  /** Asked after each load job; false ends the call with the pass incomplete (the staging table keeps what is loaded). */
-  readonly hasTimeLeft: () => boolean;
-  /** Called with 0 after each load job (the run's heartbeat) and with the rows the MERGE wrote. */
-  readonly onChunkCommitted?: (rows: number) => Promise<void>;
-  /**
-   * Observes each step (tests stop the writer here, as a crash would): `staged` after a load
-   * job is done and before the platform records it, `upserted` after the MERGE is done and
-   * before the cursor moves, `committed` after the cursor moved.
-   */
-  readonly onStep?: (step: WriterStep) => Promise<void>;
-}
+import type { ExportPassOptions, ExportProgress } from './export-pass';
 
 /** Jobs found failed under one id are retried under the next (`…_2`, `…_3`); past this many the run gives up. */
 const MAX_JOB_IDS = 20;
@@ -40,9 +20,11 @@ const MAX_JOB_IDS = 20;
  * derives from the export, dataset and rows it covers, and each chunk's bounds are written
  * to the platform database before its job starts, so a retry finds the job of its previous
  * attempt instead of loading twice. The cursor moves in the platform database only after the
- * MERGE has succeeded; streaming inserts are never used.
+ * MERGE has succeeded; streaming inserts are never used. Its steps: `staged` after a load
+ * job is done and before the platform records it, `upserted` after the MERGE and before the
+ * cursor moves, `committed` after the cursor moved.
  */
-export async function exportToBigQuery(platform: Platform, connector: Connector, options: BigQueryExportOptions): Promise<ExportProgress> {
+export async function exportToBigQuery(platform: Platform, connector: Connector, options: ExportPassOptions): Promise<ExportProgress> {
   const projectId = connector.bigquery?.projectId ?? '';
   try {
     return await exportPass(platform, connector, options);
@@ -66,7 +48,7 @@ interface Destination {
   readonly staging: Table;
 }
 
-async function exportPass(platform: Platform, connector: Connector, options: BigQueryExportOptions): Promise<ExportProgress> {
+async function exportPass(platform: Platform, connector: Connector, options: ExportPassOptions): Promise<ExportProgress> {
   const { dataset } = options;
   const bigQuery = await bigQueryFor(platform, connector);
   const projectId = connector.bigquery!.projectId;
@@ -137,7 +119,7 @@ async function exportPass(platform: Platform, connector: Connector, options: Big
   return { rowsWritten, complete: true };
 }
 
-export function stagingTableName(options: Pick<BigQueryExportOptions, 'exportId' | 'dataset'>): string {
+export function stagingTableName(options: Pick<ExportPassOptions, 'exportId' | 'dataset'>): string {
   return `satellite_staging_${options.exportId}_${options.dataset.name}`;
 }
 

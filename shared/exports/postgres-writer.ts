@@ -4,31 +4,13 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { AppError } from '../errors';
 import { changedRowsSql, nextChunkBoundary, passUpperBound, type ChangeCursor, type ChangePosition } from './change-feed';
 import { destinationColumns, VERSION_COLUMN, type Dataset } from './datasets';
+import type { ExportPassOptions, ExportProgress } from './export-pass';
 
-/** The writer's steps in one chunk transaction, in order; a crash after any of them must lose and duplicate nothing. */
-export type WriterStep = 'staged' | 'upserted' | 'checkpointed' | 'committed';
-
-export interface PostgresExportOptions {
+export interface PostgresExportOptions extends ExportPassOptions {
   /** The platform database (the rows' source). */
   readonly source: Pool;
   /** A session on the customer's database, outside any transaction. */
   readonly destination: ClientBase;
-  readonly schema: string;
-  readonly dataset: Dataset;
-  readonly exportId: number;
-  readonly accountId: number;
-  readonly chunkRows: number;
-  /** Asked after each committed chunk; false ends the call with the pass incomplete. */
-  readonly hasTimeLeft: () => boolean;
-  readonly onChunkCommitted?: (rows: number) => Promise<void>;
-  /** Observes each step (tests interrupt the writer here). */
-  readonly onStep?: (step: WriterStep) => Promise<void>;
-}
-
-export interface ExportProgress {
-  readonly rowsWritten: number;
-  /** True when every change up to the pass's bound is in the destination. */
-  readonly complete: boolean;
 }
 
 export const CURSOR_TABLE = 'satellite_export_cursors';

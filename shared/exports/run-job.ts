@@ -6,7 +6,8 @@ import type { JobBudget } from '../jobs/consume-jobs';
 import type { Platform } from '../platform';
 import { exportToBigQuery } from './bigquery-writer';
 import { datasets } from './datasets';
-import { exportToPostgres, type ExportProgress, type WriterStep } from './postgres-writer';
+import type { ExportProgress, WriterStep } from './export-pass';
+import { exportToPostgres } from './postgres-writer';
 import type { ExportJob, RunRow } from './runs';
 
 export type JobOutcome = 'succeeded' | 'continued' | 'retrying' | 'failed' | 'skipped';

@@ -1,7 +1,7 @@
 import { getConnector, type Connector } from '../../shared/connectors/connections';
 import { exportToBigQuery, stagingTableName } from '../../shared/exports/bigquery-writer';
 import { datasetNames, datasets, type DatasetName } from '../../shared/exports/datasets';
-import type { WriterStep } from '../../shared/exports/postgres-writer';
+import type { WriterStep } from '../../shared/exports/export-pass';
 import { startBigQueryDouble, type BigQueryDouble, type BigQueryRow, type ServiceAccountKeyFile } from '../support/bigquery-double';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 import { eventually, platformSettled, saveBigQueryConnector } from './connectors';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { datasetNames, datasets, type DatasetName } from '../../shared/exports/datasets';
-import { exportToPostgres, type WriterStep } from '../../shared/exports/postgres-writer';
+import type { WriterStep } from '../../shared/exports/export-pass';
+import { exportToPostgres } from '../../shared/exports/postgres-writer';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 import { platformSettled } from './connectors';
 import { insertActivity, insertContact, insertOneOfEach } from './platform-rows';
