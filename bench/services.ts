@@ -18,7 +18,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(base, 'data'), persistent: false });
   const sqs = await startSqsServer();
   const stack = await startLocalStack({
-    databaseUrl: postgres.url,
+    databaseUrl: postgres.socketUrlFor('postgres'),
     sqsEndpoint: sqs.endpoint,
     queuePrefix: 'bench-',
     port: 0,

@@ -1,32 +1,30 @@
 /**
- * Activity webhooks: delivered activities per second to a healthy local receiver, and the
- * latency from an activity's recording transaction committing to its POST arriving.
+ * Activity webhooks, to a healthy receiver in its own process:
+ * - throughput: every account records its transactions back to back; delivered activities
+ *   per second from the first commit to the last POST received;
+ * - latency at a steady offered rate (the target rate): from an activity's recording
+ *   transaction committing to its POST arriving, p50 and p99.
  */
-import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
+import type { Platform } from '../shared/platform';
 import { withTransaction } from '../shared/store/transaction';
 import { publishRecordedActivities, relayWebhookOutbox } from '../shared/webhooks/outbox';
+import { monotonicMs } from './monotonic';
 import { startBenchStack } from './services';
 
-const ACCOUNTS = 4;
-const TRANSACTIONS_PER_ACCOUNT = 5;
+const ACCOUNTS = 8;
 const ACTIVITIES_PER_TRANSACTION = 50;
+const THROUGHPUT_TRANSACTIONS_PER_ACCOUNT = 25;
+/** The issue's target rate, offered for a few seconds. */
+const STEADY_ACTIVITIES_PER_SECOND = 5_000;
+const STEADY_SECONDS = 4;
 
 export async function run(): Promise<Record<string, number | string>> {
   const stack = await startBenchStack();
-  const arrivals = new Map<string, number>();
-  const receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const now = performance.now();
-      if (request.method === 'POST') for (const activity of JSON.parse(Buffer.concat(chunks).toString('utf8')) as { iid: string }[]) arrivals.set(activity.iid, now);
-      response.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const address = receiver.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hooks`;
+  const receiver = await startReceiver();
   try {
     const accounts: number[] = [];
     for (let index = 0; index < ACCOUNTS; index += 1) {
@@ -35,56 +33,135 @@ export async function run(): Promise<Record<string, number | string>> {
       const saved = await fetch(`${stack.url}/api/v1/webhook`, {
         method: 'PUT',
         headers: { authorization: `Basic ${Buffer.from(`bench:${key}`).toString('base64')}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ url }),
+        body: JSON.stringify({ url: receiver.url }),
       });
       if (saved.status !== 200) throw new Error(`could not set the webhook: ${saved.status}`);
       accounts.push(accountId);
     }
+    const record = (accountId: number) => recordTransaction(stack.platform, accountId, receiver);
 
-    // Open the pool's connections before the clock starts: a connection set up mid-run (a
-    // backend fork and a SCRAM exchange, 50–250 ms on this VM) is a cold start, not delivery.
-    const warm = await Promise.all(Array.from({ length: stack.platform.config.databasePoolSize }, () => stack.platform.db.connect()));
-    warm.forEach((client) => client.release());
+    // Warm-up: the pool's connections, the JIT, the receiver's keep-alive connections.
+    await Promise.all(accounts.map((accountId) => recordInTurn(3, () => record(accountId))));
+    await receiver.drained();
+    receiver.resetLatencies();
 
-    const recorded = new Map<string, number>();
-    const started = performance.now();
-    await Promise.all(
-      accounts.map(async (accountId) => {
-        for (let batch = 0; batch < TRANSACTIONS_PER_ACCOUNT; batch += 1) {
-          const iids = Array.from({ length: ACTIVITIES_PER_TRANSACTION }, () => crypto.randomUUID());
-          await withTransaction(stack.platform.db, async (client) => {
-            const { rows } = await client.query<{ id: number }>(
-              `INSERT INTO contact_activities (account_id, iid, activity_status, media_type, occurred_at, email, message_id, status_data)
-               SELECT $1, iid, 'DELIVERED', 'email', now(), 'bench@example.com', 1, '{}'::jsonb FROM unnest($2::uuid[]) AS iid
-               RETURNING id`,
-              [accountId, iids],
-            );
-            await publishRecordedActivities(client, accountId, rows.map((row) => row.id));
-          });
-          const committed = performance.now();
-          for (const iid of iids) recorded.set(iid, committed);
-          await relayWebhookOutbox(stack.platform, accountId);
-        }
-      }),
-    );
-    const total = ACCOUNTS * TRANSACTIONS_PER_ACCOUNT * ACTIVITIES_PER_TRANSACTION;
-    const deadline = Date.now() + 120_000;
-    while (arrivals.size < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    const finished = Math.max(...arrivals.values());
-    const latencies = [...recorded].flatMap(([iid, at]) => (arrivals.has(iid) ? [arrivals.get(iid)! - at] : [])).sort((a, b) => a - b);
-    const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+    const started = monotonicMs();
+    await Promise.all(accounts.map((accountId) => recordInTurn(THROUGHPUT_TRANSACTIONS_PER_ACCOUNT, () => record(accountId))));
+    const throughput = await receiver.drained();
+    const burst = ACCOUNTS * THROUGHPUT_TRANSACTIONS_PER_ACCOUNT * ACTIVITIES_PER_TRANSACTION;
+    const deliveredPerSecond = Math.round(burst / ((throughput.lastArrival - started) / 1000));
+
+    // Steady: one transaction every `interval` ms, the accounts taking turns.
+    receiver.resetLatencies();
+    const interval = 1000 / (STEADY_ACTIVITIES_PER_SECOND / ACTIVITIES_PER_TRANSACTION);
+    const transactions = Math.round((STEADY_SECONDS * 1000) / interval);
+    const steadyStarted = monotonicMs();
+    const inFlight: Promise<void>[] = [];
+    for (let index = 0; index < transactions; index += 1) {
+      const due = steadyStarted + index * interval;
+      const wait = due - monotonicMs();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(record(accounts[index % ACCOUNTS]!));
+    }
+    await Promise.all(inFlight);
+    const steady = await receiver.drained();
+
     return {
-      activities: total,
-      delivered: arrivals.size,
       accounts: ACCOUNTS,
       'activities per transaction': ACTIVITIES_PER_TRANSACTION,
-      'delivered activities/s': Math.round(arrivals.size / ((finished - started) / 1000)),
-      'latency p50 ms (commit → POST received)': Number(percentile(50).toFixed(1)),
-      'latency p99 ms (commit → POST received)': Number(percentile(99).toFixed(1)),
+      'burst activities': burst,
+      'delivered activities/s': deliveredPerSecond,
+      'burst latency p99 ms (queueing included)': round(throughput.p99),
+      'steady offered activities/s': STEADY_ACTIVITIES_PER_SECOND,
+      'steady activities': transactions * ACTIVITIES_PER_TRANSACTION,
+      'steady latency p50 ms (commit → POST received)': round(steady.p50),
+      'steady latency p99 ms (commit → POST received)': round(steady.p99),
     };
   } finally {
-    receiver.closeAllConnections();
-    receiver.close();
+    await receiver.stop();
     await stack.close();
   }
+}
+
+async function recordInTurn(transactions: number, record: () => Promise<void>): Promise<void> {
+  for (let index = 0; index < transactions; index += 1) await record();
+}
+
+/** Records one transaction of activities for the account and relays it after commit, as the API does. */
+async function recordTransaction(platform: Platform, accountId: number, receiver: Receiver): Promise<void> {
+  const iids = Array.from({ length: ACTIVITIES_PER_TRANSACTION }, () => crypto.randomUUID());
+  await withTransaction(platform.db, async (client) => {
+    const { rows } = await client.query<{ id: number }>(
+      `INSERT INTO contact_activities (account_id, iid, activity_status, media_type, occurred_at, email, message_id, status_data)
+       SELECT $1, iid, 'DELIVERED', 'email', now(), 'bench@example.com', 1, '{}'::jsonb FROM unnest($2::uuid[]) AS iid
+       RETURNING id`,
+      [accountId, iids],
+    );
+    await publishRecordedActivities(client, accountId, rows.map((row) => row.id));
+  });
+  receiver.expect(iids, monotonicMs());
+  await relayWebhookOutbox(platform, accountId);
+}
+
+interface Receiver {
+  readonly url: string;
+  expect(iids: readonly string[], committedAt: number): void;
+  /** Resolves once every expected activity has arrived: its latency percentiles and the last arrival. */
+  drained(): Promise<{ p50: number; p99: number; lastArrival: number }>;
+  resetLatencies(): void;
+  stop(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const script = path.join(__dirname, 'webhook-receiver-process.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const committed = new Map<string, number>();
+  let latencies: number[] = [];
+  let lastArrival = 0;
+  let waiter: (() => void) | undefined;
+  const url = await new Promise<string>((resolve) => lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)));
+  lines.on('line', (line) => {
+    const [at, iids] = line.split(' ');
+    const arrival = Number(at);
+    lastArrival = Math.max(lastArrival, arrival);
+    for (const iid of iids?.split(',') ?? []) {
+      const commit = committed.get(iid);
+      if (commit === undefined) continue;
+      committed.delete(iid);
+      latencies.push(arrival - commit);
+    }
+    if (committed.size === 0) waiter?.();
+  });
+  return {
+    url,
+    expect: (iids, committedAt) => iids.forEach((iid) => committed.set(iid, committedAt)),
+    drained: async () => {
+      if (committed.size > 0) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${committed.size} activities never arrived`)), 120_000);
+          waiter = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        waiter = undefined;
+      }
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+      return { p50: at(0.5), p99: at(0.99), lastArrival };
+    },
+    resetLatencies: () => {
+      latencies = [];
+    },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
 }

@@ -10,6 +10,11 @@ export interface RunningPostgres {
   readonly url: string;
   readonly port: number;
   urlFor(database: string): string;
+  /**
+   * The same server through its unix socket, for the platform's own pool: a query costs
+   * less than over loopback TCP. TCP when the socket path would be too long for the OS.
+   */
+  socketUrlFor(database: string): string;
   stop(): Promise<void>;
 }
 
@@ -25,6 +30,8 @@ interface EmbeddedPostgresOptions {
 }
 
 const SUPERUSER = 'postgres';
+/** `sun_path` holds 108 bytes on Linux, the terminating NUL included. */
+const MAX_SOCKET_PATH_BYTES = 108;
 const SUPERUSER_PASSWORD = 'satellite-local';
 
 /**
@@ -43,6 +50,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const baseDir = path.dirname(dataDir);
   await mkdir(baseDir, { recursive: true });
 
+  // The socket lives next to the data folder (the postgres user owns both when we are root).
+  const socketDir = path.join(baseDir, 'socket');
+  const socketUsable = Buffer.byteLength(path.join(socketDir, `.s.PGSQL.${port}`)) < MAX_SOCKET_PATH_BYTES;
+  if (socketUsable) await mkdir(socketDir, { recursive: true });
+
   const log = options.log ?? (() => undefined);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -53,10 +65,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: options.persistent,
     createPostgresUser: runningAsRoot,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    // TCP on loopback only: the default unix-socket folder is not writable for the postgres user.
+    // Loopback TCP, and a socket in our own folder (the default one is not writable for the postgres user).
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
+      '-c', `unix_socket_directories=${socketUsable ? socketDir : ''}`,
       '-c', 'max_connections=300',
       '-c', 'fsync=off',
       '-c', 'synchronous_commit=off',
@@ -67,25 +79,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onError: (error: unknown) => log(String(error)),
   });
 
-  if (runningAsRoot) await givePostgresUserTheFolder(baseDir);
+  if (runningAsRoot) await givePostgresUserTheFolders(socketUsable ? [baseDir, socketDir] : [baseDir]);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
 
   const urlFor = (database: string) =>
     `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const socketUrlFor = (database: string) =>
+    socketUsable
+      ? `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@${encodeURIComponent(socketDir)}:${port}/${encodeURIComponent(database)}`
+      : urlFor(database);
   return {
     url: urlFor('postgres'),
     port,
     urlFor,
+    socketUrlFor,
     stop: () => server.stop(),
   };
 }
 
-async function givePostgresUserTheFolder(folder: string): Promise<void> {
+async function givePostgresUserTheFolders(folders: readonly string[]): Promise<void> {
   ensurePostgresOsUser();
   const uid = Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim());
   const gid = Number(execFileSync('id', ['-g', SUPERUSER]).toString().trim());
-  await chown(folder, uid, gid);
+  for (const folder of folders) await chown(folder, uid, gid);
 }
 
 function ensurePostgresOsUser(): void {

@@ -22,9 +22,9 @@ async function main(): Promise<void> {
       persistent: true,
       port: process.env.PG_PORT ? Number(process.env.PG_PORT) : undefined,
     });
-    databaseUrl = postgres.urlFor('postgres');
+    databaseUrl = postgres.socketUrlFor('postgres');
   }
-  const sqs = await startSqsServer(process.env.SQS_PORT ? Number(process.env.SQS_PORT) : undefined);
+  const sqs = await startSqsServer(Number(process.env.SQS_PORT ?? 0));
   const stack = await startLocalStack({
     databaseUrl,
     sqsEndpoint: sqs.endpoint,
