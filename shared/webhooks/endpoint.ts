@@ -133,7 +133,7 @@ export async function resumeWebhook(platform: Platform, accountId: number): Prom
     if (rows[0].state !== 'suspended') throw new WebhookNotSuspended();
     await client.query(
       `UPDATE webhook_endpoints
-          SET state = 'active', lane = nextval('webhook_lanes'), consecutive_failures = 0,
+          SET state = 'active', lane = nextval('webhook_lanes'), relayed_through = 0, consecutive_failures = 0,
               suspended_at = NULL, suspended_reason = NULL, updated_at = now()
         WHERE account_id = $1`,
       [accountId],

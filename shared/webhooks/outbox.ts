@@ -41,7 +41,7 @@ export async function publishRecordedActivities(client: PoolClient, accountId: n
  */
 export async function relayWebhookOutbox(platform: Platform, accountId: number): Promise<number> {
   return withTransaction(platform.db, async (client) => {
-    // Locks the endpoint until commit and marks the rows to send (migration 701); no rows
+    // Locks the endpoint until commit and claims the rows above its watermark (migration 702); no rows
     // when the endpoint is gone, suspended, or has nothing new.
     const { rows } = await client.query<{ lane: number; outbox_id: number }>('SELECT lane, outbox_id FROM webhook_relay_claim($1)', [accountId]);
     if (rows.length === 0) return 0;
@@ -73,7 +73,7 @@ export async function relayPendingOutboxes(platform: Platform): Promise<number> 
     `SELECT DISTINCT outbox.account_id
        FROM webhook_outbox outbox
        JOIN webhook_endpoints endpoint ON endpoint.account_id = outbox.account_id
-      WHERE endpoint.state = 'active' AND outbox.relayed_lane IS DISTINCT FROM endpoint.lane`,
+      WHERE endpoint.state = 'active' AND outbox.id > endpoint.relayed_through`,
   );
   let queued = 0;
   for (const { account_id: accountId } of rows) queued += await relayWebhookOutbox(platform, accountId);

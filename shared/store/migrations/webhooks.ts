@@ -83,4 +83,48 @@ export const webhooksMigrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    version: 702,
+    name: 'webhook relay keeps a watermark instead of marking rows',
+    sql: `
+      -- Marking every relayed row made each relay rewrite its rows and scan all of the
+      -- account's undelivered ones (a backlog made every relay slower). The endpoint now keeps
+      -- the last outbox id relayed in its lane; rows above it are the ones to relay. Outbox ids
+      -- are drawn under the endpoint's share lock, so none can appear below the watermark later.
+      ALTER TABLE webhook_endpoints ADD COLUMN relayed_through bigint NOT NULL DEFAULT 0;
+      UPDATE webhook_endpoints e SET relayed_through = COALESCE(
+        (SELECT min(o.id) - 1 FROM webhook_outbox o WHERE o.account_id = e.account_id AND o.relayed_lane IS DISTINCT FROM e.lane),
+        (SELECT max(o.id) FROM webhook_outbox o WHERE o.account_id = e.account_id),
+        0);
+      DROP FUNCTION webhook_relay_claim(bigint);
+      ALTER TABLE webhook_outbox DROP COLUMN relayed_lane;
+
+      -- Same contract as before (migration 701): the lock first, then a statement with a
+      -- fresh snapshot that sees every row committed while the lock was awaited.
+      CREATE FUNCTION webhook_relay_claim(relayed_account bigint)
+        RETURNS TABLE (lane bigint, outbox_id bigint)
+        LANGUAGE plpgsql VOLATILE
+      AS $$
+      DECLARE
+        endpoint record;
+      BEGIN
+        SELECT e.state, e.lane, e.relayed_through INTO endpoint
+          FROM webhook_endpoints e WHERE e.account_id = relayed_account FOR UPDATE;
+        IF NOT FOUND OR endpoint.state <> 'active' THEN
+          RETURN;
+        END IF;
+        RETURN QUERY
+          WITH claimed AS (
+            SELECT o.id FROM webhook_outbox o
+             WHERE o.account_id = relayed_account AND o.id > endpoint.relayed_through
+          ),
+          advanced AS (
+            UPDATE webhook_endpoints SET relayed_through = (SELECT max(id) FROM claimed)
+             WHERE account_id = relayed_account AND EXISTS (SELECT FROM claimed)
+          )
+          SELECT endpoint.lane, claimed.id FROM claimed ORDER BY claimed.id;
+      END
+      $$;
+    `,
+  },
 ];
