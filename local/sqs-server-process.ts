@@ -3,6 +3,7 @@
  * as one JSON line, then serves until its parent closes stdin or signals it.
  */
 import { freePort } from './free-port';
+import { serveUntilParentLeaves } from './service-process';
 
 async function main(): Promise<void> {
   // fauxqs is ESM-only; a dynamic import keeps this module loadable from CommonJS.
@@ -11,18 +12,7 @@ async function main(): Promise<void> {
   const server = await startFauxqs({ port: requested || (await freePort()), host: '127.0.0.1', logger: false });
   process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${server.port}` })}\n`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.stop().catch(() => undefined);
-    process.exit(0);
-  };
-  process.stdin.on('end', () => void stop());
-  process.stdin.on('close', () => void stop());
-  process.stdin.resume();
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  serveUntilParentLeaves(() => server.stop());
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { startEmbeddedPostgres } from '../../local/embedded-postgres';
+import { serveUntilParentLeaves } from '../../local/service-process';
 import { startSqsServer } from '../../local/sqs-server';
 import { migrate } from '../../shared/store/migrate';
 import { migrations } from '../../shared/store/migrations';
@@ -28,20 +29,11 @@ async function main(): Promise<void> {
 
   process.stdout.write(`${JSON.stringify({ postgresUrl: postgres.url, postgresPort: postgres.port, sqsEndpoint: sqs.endpoint })}\n`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  serveUntilParentLeaves(async () => {
     await sqs.stop().catch(() => undefined);
     await postgres.stop().catch(() => undefined);
     rmSync(base, { recursive: true, force: true });
-    process.exit(0);
-  };
-  process.stdin.on('end', () => void stop());
-  process.stdin.on('close', () => void stop());
-  process.stdin.resume();
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  });
 }
 
 main().catch((error: unknown) => {
