@@ -2,10 +2,11 @@
  * A healthy webhook receiver in its own process, as a customer's endpoint is: answers every
  * request 200 and prints, per POST, when it arrived (monotonic ms, comparable across
  * processes on one machine) and the `iid`s it carried: `<ms> <iid>,<iid>,…`.
- * The first line is `{"url": …}`. Stops when its parent closes stdin.
+ * The first line is `{"url": …}`. Stops when its parent leaves.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveUntilParentLeaves } from '../local/service-process';
 import { monotonicMs } from './monotonic';
 
 const server = createServer((request, response) => {
@@ -23,5 +24,4 @@ server.keepAliveTimeout = 30_000;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks` })}\n`);
 });
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+serveUntilParentLeaves(async () => undefined);

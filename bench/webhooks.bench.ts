@@ -6,9 +6,8 @@
  *   transaction committing to its POST arriving, p50 and p99. Latency under a burst is mostly
  *   queueing, so it is measured where the offered rate is known.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { startServiceProcess } from '../local/service-process';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import type { Platform } from '../shared/platform';
 import { withTransaction } from '../shared/store/transaction';
@@ -126,15 +125,13 @@ interface Receiver {
 }
 
 async function startReceiver(): Promise<Receiver> {
-  const script = path.join(__dirname, 'webhook-receiver-process.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
+  const service = await startServiceProcess(path.join(__dirname, 'webhook-receiver-process.ts'));
+  const { url } = JSON.parse(service.readyLine) as { url: string };
   const committed = new Map<string, number>();
   let latencies: number[] = [];
   let lastArrival = 0;
   let waiter: (() => void) | undefined;
-  const url = await new Promise<string>((resolve) => lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)));
-  lines.on('line', (line) => {
+  service.lines.on('line', (line) => {
     const [at, iids] = line.split(' ');
     const arrival = Number(at);
     lastArrival = Math.max(lastArrival, arrival);
@@ -167,11 +164,7 @@ async function startReceiver(): Promise<Receiver> {
     resetLatencies: () => {
       latencies = [];
     },
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.stdin.end();
-      await exited;
-    },
+    stop: () => service.stop(),
   };
 }
 

@@ -83,12 +83,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
 
-  const urlFor = (database: string) =>
-    `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-  const socketUrlFor = (database: string) =>
-    socketUsable
-      ? `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@${encodeURIComponent(socketDir)}:${port}/${encodeURIComponent(database)}`
-      : urlFor(database);
+  // A host that is a folder (URL-encoded) makes pg connect to the socket in it.
+  const connectionUrl = (host: string, database: string) =>
+    `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@${host}:${port}/${encodeURIComponent(database)}`;
+  const urlFor = (database: string) => connectionUrl('127.0.0.1', database);
+  const socketUrlFor = (database: string) => connectionUrl(socketUsable ? encodeURIComponent(socketDir) : '127.0.0.1', database);
   return {
     url: urlFor('postgres'),
     port,

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+
 /**
  * For a process that serves its parent (the SQS server, the test services): keeps it up until
  * the parent closes its stdin (also when the parent dies) or signals it, then runs `stop`
@@ -16,4 +19,32 @@ export function serveUntilParentLeaves(stop: () => Promise<void>): void {
   process.stdin.resume();
   process.on('SIGTERM', () => void leave());
   process.on('SIGINT', () => void leave());
+}
+
+export interface ServiceProcess {
+  /** The first line the process printed: what it tells its parent once it is ready. */
+  readonly readyLine: string;
+  /** Every later line of its stdout. */
+  readonly lines: Interface;
+  /** Closes its stdin (it stops itself, see `serveUntilParentLeaves`) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts a TypeScript entry point as a child service process and waits for its first line. */
+export async function startServiceProcess(script: string, args: readonly string[] = []): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout });
+  const readyLine = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    void exited.then(() => reject(new Error(`${script} exited before it was ready`)));
+  });
+  return {
+    readyLine,
+    lines,
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
 }
