@@ -23,17 +23,34 @@ export function channelReplacementCtes(
   const channelValues = param(channels.map((channel) => channel.value));
   const normalized = param(channels.map((channel) => channel.normalized));
   const positions = param(channels.map((channel) => channel.position));
+  // A channel given again unchanged is kept as it is: no row churn, no export touch. Every
+  // read of contact_channels is keyed by the one contact (a scalar subquery), so the
+  // prepared generic plan cannot turn it into a scan of the table.
   return `,
+    given_channels AS (
+      SELECT * FROM unnest(${types}::text[], ${channelValues}::text[], ${normalized}::text[], ${positions}::smallint[]) AS given(type, value, normalized, position)
+    ),
+    stored_channels AS (
+      SELECT ch.id, ch.type, ch.value, ch.normalized, ch.position FROM contact_channels ch
+       WHERE ch.contact_id = (SELECT id FROM ${written} WHERE NOT inserted)
+         AND ch.account_id = ${accountParam} AND ch.type = ANY (${types}::text[])
+    ),
     removed_channels AS (
       DELETE FROM contact_channels ch
        WHERE ch.contact_id = (SELECT id FROM ${written} WHERE NOT inserted)
-         AND ch.account_id = ${accountParam} AND ch.type = ANY (${types}::text[])
+         AND ch.id IN (SELECT stored.id FROM stored_channels stored WHERE NOT EXISTS (SELECT FROM given_channels given WHERE ${sameChannel('given', 'stored')}))
     ),
     added_channels AS (
       INSERT INTO contact_channels (account_id, contact_id, type, value, normalized, position)
       SELECT ${accountParam}, ${written}.id, given.*
-        FROM ${written}, unnest(${types}::text[], ${channelValues}::text[], ${normalized}::text[], ${positions}::smallint[]) AS given
+        FROM ${written}, given_channels given
+       WHERE NOT EXISTS (SELECT FROM stored_channels stored WHERE ${sameChannel('given', 'stored')})
     )`;
+}
+
+/** The same slot holding the same value: what a replacement keeps rather than rewrites. */
+function sameChannel(given: string, stored: string): string {
+  return ['type', 'position', 'value', 'normalized'].map((column) => `${stored}.${column} = ${given}.${column}`).join(' AND ');
 }
 
 export interface ContactChannels {
@@ -45,9 +62,11 @@ export interface ContactChannels {
 
 /**
  * Replaces, per contact, the channels of each type given: a contact that sends a new email
- * keeps its push token. Set-based: two statements whatever the number of contacts.
+ * keeps its push token; a channel given again unchanged stays as it is. Set-based: two
+ * statements whatever the number of contacts.
  */
 export async function replaceChannels(client: PoolClient, accountId: number, entries: readonly ContactChannels[]): Promise<void> {
+  const given = givenColumns(entries);
   const replaced = entries.filter((entry) => !entry.fresh && entry.channels.length > 0);
   if (replaced.length > 0) {
     const contactIds: number[] = [];
@@ -60,28 +79,33 @@ export async function replaceChannels(client: PoolClient, accountId: number, ent
     }
     await client.query(
       `DELETE FROM contact_channels ch USING unnest($2::bigint[], $3::text[]) AS gone(contact_id, type)
-        WHERE ch.account_id = $1 AND ch.contact_id = gone.contact_id AND ch.type = gone.type`,
-      [accountId, contactIds, types],
+        WHERE ch.account_id = $1 AND ch.contact_id = gone.contact_id AND ch.type = gone.type
+          AND NOT EXISTS (
+            SELECT FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::smallint[]) AS given(contact_id, type, value, normalized, position)
+             WHERE given.contact_id = ch.contact_id AND ${sameChannel('given', 'ch')})`,
+      [accountId, contactIds, types, ...given],
     );
   }
-  const contactIds: number[] = [];
-  const types: string[] = [];
-  const values: string[] = [];
-  const normalized: string[] = [];
-  const positions: number[] = [];
-  for (const entry of entries) {
-    for (const channel of entry.channels) {
-      contactIds.push(entry.contactId);
-      types.push(channel.type);
-      values.push(channel.value);
-      normalized.push(channel.normalized);
-      positions.push(channel.position);
-    }
-  }
-  if (contactIds.length === 0) return;
+  if (given[0].length === 0) return;
   await client.query(
     `INSERT INTO contact_channels (account_id, contact_id, type, value, normalized, position)
-     SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::smallint[])`,
-    [accountId, contactIds, types, values, normalized, positions],
+     SELECT $1, given.* FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::smallint[]) AS given(contact_id, type, value, normalized, position)
+      WHERE NOT EXISTS (SELECT FROM contact_channels ch WHERE ch.contact_id = given.contact_id AND ${sameChannel('given', 'ch')})`,
+    [accountId, ...given],
   );
+}
+
+/** The channels given, column by column: contact ids, types, values, normalized values, positions. */
+function givenColumns(entries: readonly ContactChannels[]): [number[], string[], string[], string[], number[]] {
+  const columns: [number[], string[], string[], string[], number[]] = [[], [], [], [], []];
+  for (const entry of entries) {
+    for (const channel of entry.channels) {
+      columns[0].push(entry.contactId);
+      columns[1].push(channel.type);
+      columns[2].push(channel.value);
+      columns[3].push(channel.normalized);
+      columns[4].push(channel.position);
+    }
+  }
+  return columns;
 }

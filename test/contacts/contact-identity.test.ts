@@ -161,6 +161,20 @@ describe('seed 002 example 1: a contact from a mobile app', () => {
     expect(after.body.channels).toEqual(expect.arrayContaining([{ type: 'email', value: 'taras.new@example.com' }, { type: 'mobilepush', value: 'fcm-token-1' }]));
     expect(after.body.channels).not.toContainEqual({ type: 'email', value: 'taras@example.com' });
   });
+
+  it('keeps each channel once when it is given again, in the order given', async () => {
+    const emails = (...names: string[]) => names.map((name) => ({ type: 'email', value: `${name}@example.com` }));
+    const save = (channels: { type: string; value: string }[]) => stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'resent-1', channels });
+    const { id } = (await save([...emails('first', 'second'), { type: 'sms', value: '380501110000' }])).body;
+    const channelsNow = async () => (await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.channels;
+
+    await save(emails('first', 'second'));
+    expect(await channelsNow()).toEqual([...emails('first', 'second'), { type: 'sms', value: '380501110000' }]);
+    await save(emails('second', 'first'));
+    expect(await channelsNow()).toEqual([...emails('second', 'first'), { type: 'sms', value: '380501110000' }]);
+    await save(emails('second'));
+    expect(await channelsNow()).toEqual([...emails('second'), { type: 'sms', value: '380501110000' }]);
+  });
 });
 
 describe('seed 002 example 2: a contact from a web site', () => {
