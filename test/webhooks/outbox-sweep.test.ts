@@ -62,3 +62,21 @@ it('relays committed activities whose relay never happened, on the next sweep', 
   const { rows } = await stack.platform.db.query('SELECT count(*)::int AS n FROM webhook_outbox WHERE account_id = $1', [account.accountId]);
   expect(rows[0].n).toBe(0);
 });
+
+it('never queues an activity of another account, or one that does not exist, for this account’s receiver', async () => {
+  const other = await stack.createAccount();
+  const before = receiver.acceptedActivities().length;
+  await withTransaction(stack.platform.db, async (client) => {
+    const { rows } = await client.query<{ id: number }>(
+      `INSERT INTO contact_activities (account_id, activity_status, media_type, occurred_at, email)
+       VALUES ($1, 'DELIVERED', 'email', now(), 'someone-else@example.com') RETURNING id`,
+      [other.accountId],
+    );
+    await publishRecordedActivities(client, account.accountId, [rows[0]!.id, Number.MAX_SAFE_INTEGER]);
+  });
+  await createSweep(stack.platform)({ source: 'test', 'detail-type': 'webhookOutbox', detail: {} }, lambdaContext('sweep', 60_000));
+
+  const { rows } = await stack.platform.db.query('SELECT count(*)::int AS n FROM webhook_outbox');
+  expect(rows[0].n).toBe(0);
+  expect(receiver.acceptedActivities()).toHaveLength(before);
+});
