@@ -1,4 +1,4 @@
-import { Pool, types } from 'pg';
+import { Client, Pool, types } from 'pg';
 import type { DatabaseSettings } from '../config';
 import { logger } from '../logger';
 import type { Secrets } from '../ports/secrets';
@@ -17,6 +17,7 @@ export async function createPool(settings: DatabaseSettings, secrets: Secrets, m
   const secret = JSON.parse(await secrets.get(settings.secretId)) as DatabaseSecret;
   // Lambdas reach RDS through RDS Proxy, which multiplexes these few connections.
   return survivingIdleErrors(new Pool({
+    Client: UnnamedStatementsClient,
     host: settings.host,
     port: settings.port,
     database: settings.database,
@@ -26,6 +27,28 @@ export async function createPool(settings: DatabaseSettings, secrets: Secrets, m
     max,
     idleTimeoutMillis: 10_000,
   }));
+}
+
+/**
+ * RDS Proxy pins a client connection to one database connection for the rest of its life
+ * once it sees a named (server-side prepared) statement, and pinned connections are what
+ * exhaust the database when many Lambdas run. Behind the proxy every statement therefore
+ * goes unnamed: planned each time, but multiplexed. A direct connection (the local
+ * runtime, tests) keeps the names and their saved planning.
+ */
+export class UnnamedStatementsClient extends Client {
+  override query(config: unknown, ...rest: unknown[]): never {
+    const query = super.query as (...args: unknown[]) => never;
+    return query.call(this, withoutName(config), ...rest);
+  }
+}
+
+function withoutName(config: unknown): unknown {
+  // A submittable (cursor, COPY stream) is passed through as it is.
+  if (typeof config !== 'object' || config === null || !('name' in config) || 'submit' in config) return config;
+  const unnamed: Record<string, unknown> = { ...config };
+  delete unnamed.name;
+  return unnamed;
 }
 
 /**

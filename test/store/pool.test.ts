@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { createPool } from '../../shared/store/pool';
+import { createPool, UnnamedStatementsClient } from '../../shared/store/pool';
 import { EncryptedTableSecrets } from '../../shared/adapters/local/encrypted-secrets';
 import { createTestDatabase } from '../support/stack';
 
@@ -17,6 +17,20 @@ it('survives the server closing an idle pooled connection', async () => {
   } finally {
     await pool.end();
     await admin.end();
+    await database.drop();
+  }
+});
+
+it('behind RDS Proxy, runs named statements unnamed so no connection is pinned to one session', async () => {
+  const database = await createTestDatabase('q');
+  const pool = new Pool({ Client: UnnamedStatementsClient, connectionString: database.url, max: 1 });
+  try {
+    const named = await pool.query<{ one: number }>({ name: 'would-pin', text: 'SELECT $1::int AS one', values: [1] });
+    expect(named.rows[0]!.one).toBe(1);
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements');
+    expect(rows[0]!.n).toBe(0);
+  } finally {
+    await pool.end();
     await database.drop();
   }
 });
