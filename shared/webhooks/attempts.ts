@@ -36,12 +36,13 @@ function attemptParameters(attempt: AttemptRecord): unknown[] {
  * logged, its activities leave the outbox and the endpoint's failure streak ends.
  */
 export async function recordDelivery(db: Pool, attempt: AttemptRecord, outboxIds: readonly number[]): Promise<void> {
-  await db.query(
-    `WITH attempt AS (${insertAttempt}),
+  await db.query({
+    name: 'webhook-record-delivery',
+    text: `WITH attempt AS (${insertAttempt}),
           delivered AS (DELETE FROM webhook_outbox WHERE account_id = $1 AND id = ANY($12::bigint[]))
      UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE account_id = $1 AND consecutive_failures <> 0`,
-    [...attemptParameters(attempt), outboxIds],
-  );
+    values: [...attemptParameters(attempt), outboxIds],
+  });
 }
 
 /**

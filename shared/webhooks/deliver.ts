@@ -83,8 +83,9 @@ export async function deliverLaneRecords(platform: Platform, records: readonly L
 async function deliverLane(platform: Platform, accountId: number, entries: readonly ParsedRecord[], remainingMs: () => number): Promise<string[]> {
   // One round trip before the POST: the endpoint and the batch's pending activities together.
   // Rows of a message from an older lane come back too and are dropped below.
-  const { rows } = await platform.db.query<LaneRow>(
-    `SELECT e.url, e.state, e.lane, e.secret, e.previous_secret, e.previous_secret_expires_at, pending.*
+  const { rows } = await platform.db.query<LaneRow>({
+    name: 'webhook-lane-pending',
+    text: `SELECT e.url, e.state, e.lane, e.secret, e.previous_secret, e.previous_secret_expires_at, pending.*
        FROM webhook_endpoints e
        LEFT JOIN LATERAL (
          SELECT o.id AS outbox_id, ${activityColumns}
@@ -93,8 +94,8 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
        ) pending ON true
       WHERE e.account_id = $1
       ORDER BY pending.outbox_id`,
-    [accountId, [...new Set(entries.flatMap((entry) => entry.outbox))]],
-  );
+    values: [accountId, [...new Set(entries.flatMap((entry) => entry.outbox))]],
+  });
   const endpoint = rows[0];
   // No endpoint, a suspended one (its rows wait in the store for a resume), or an older lane: nothing to send.
   if (!endpoint || endpoint.state !== 'active') return [];

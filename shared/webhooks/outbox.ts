@@ -25,15 +25,16 @@ export async function publishRecordedActivities(client: PoolClient, accountId: n
   // INSERT, so the share lock is held before outbox ids are drawn (the relay relies on it).
   // Each given id is looked up by primary key (`OFFSET 0` keeps the lookup from being
   // flattened into a join the planner could answer by reading the account's whole history).
-  await client.query(
-    `INSERT INTO webhook_outbox (account_id, activity_id)
+  await client.query({
+    name: 'webhook-publish',
+    text: `INSERT INTO webhook_outbox (account_id, activity_id)
      SELECT $1, activity.id
        FROM unnest($2::bigint[]) WITH ORDINALITY AS given(id, position)
       CROSS JOIN LATERAL (SELECT a.id FROM contact_activities a WHERE a.id = given.id AND a.account_id = $1 OFFSET 0) activity
       WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = $1 FOR SHARE)
       ORDER BY given.position`,
-    [accountId, activityIds],
-  );
+    values: [accountId, activityIds],
+  });
 }
 
 /**
@@ -45,7 +46,11 @@ export async function relayWebhookOutbox(platform: Platform, accountId: number):
   return withTransaction(platform.db, async (client) => {
     // Locks the endpoint until commit and claims the rows above its watermark (migration 702); no rows
     // when the endpoint is gone, suspended, or has nothing new.
-    const { rows } = await client.query<{ lane: number; outbox_id: number }>('SELECT lane, outbox_id FROM webhook_relay_claim($1)', [accountId]);
+    const { rows } = await client.query<{ lane: number; outbox_id: number }>({
+      name: 'webhook-relay-claim',
+      text: 'SELECT lane, outbox_id FROM webhook_relay_claim($1)',
+      values: [accountId],
+    });
     if (rows.length === 0) return 0;
     const lane = rows[0]!.lane;
     const ids = rows.map((row) => row.outbox_id).sort((a, b) => a - b);
