@@ -132,10 +132,10 @@ export const webhooksMigrations: readonly Migration[] = [
     name: 'webhook outbox rows no longer lock their activity',
     sql: `
       -- An outbox row lives from the recording commit to its POST. Its foreign key to the
-      -- activity cost a key lookup and a row lock on every recorded activity, the dearest part
-      -- of recording one. The row is written only for an activity the same statement has just
-      -- found in the account (publishRecordedActivities), activities are deleted only with
-      -- their account, and the account's own key still removes the outbox rows with it.
+      -- activity cost a key lookup and a row lock on every recorded activity, about half of
+      -- the outbox insert's time. The row is written only for an activity the same statement
+      -- has just found in the account (publishRecordedActivities), activities are deleted only
+      -- with their account, and the account's own key still removes the outbox rows with it.
       ALTER TABLE webhook_outbox DROP CONSTRAINT webhook_outbox_activity_id_fkey;
     `,
   },
