@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../local/embedded-postgres';
 import { startSqsServer } from '../local/sqs-server';
-import { startLocalStack, type LocalStack } from '../local/stack';
+import { startLocalRuntime, type LocalRuntime } from '../local/stack';
 
-export interface BenchStack extends LocalStack {
+export interface BenchStack extends LocalRuntime {
   /** Superuser URL for another database on the bench's PostgreSQL server. */
   readonly postgresUrlFor: (database: string) => string;
   close(): Promise<void>;
@@ -17,7 +17,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
   const base = mkdtempSync(path.join(tmpdir(), 'satellite-bench-'));
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(base, 'data'), persistent: false });
   const sqs = await startSqsServer();
-  const stack = await startLocalStack({
+  const stack = await startLocalRuntime({
     databaseUrl: postgres.socketUrlFor('postgres'),
     sqsEndpoint: sqs.endpoint,
     queuePrefix: 'bench-',

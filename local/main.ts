@@ -4,7 +4,7 @@ import path from 'node:path';
 import { seedDemo } from './demo';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
 import { startSqsServer } from './sqs-server';
-import { startLocalStack } from './stack';
+import { startLocalRuntime } from './stack';
 
 // Lambda runs Node 22; the SDK's notice about this machine's Node 20 is noise locally.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     databaseUrl = postgres.socketUrlFor('postgres');
   }
   const sqs = await startSqsServer(Number(process.env.SQS_PORT ?? 0));
-  const stack = await startLocalStack({
+  const stack = await startLocalRuntime({
     databaseUrl,
     sqsEndpoint: sqs.endpoint,
     queuePrefix: 'satellite-',

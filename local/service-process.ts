@@ -30,9 +30,20 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a TypeScript entry point as a child service process and waits for its first line. */
-export async function startServiceProcess(script: string, args: readonly string[] = []): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Starts a TypeScript entry point as a child service process and waits for its first line.
+ * `environment` is added to this process's own (secrets go there, never in `args`, which
+ * every local user can read).
+ */
+export async function startServiceProcess(
+  script: string,
+  args: readonly string[] = [],
+  environment: Readonly<Record<string, string>> = {},
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...environment },
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout });
   const readyLine = await new Promise<string>((resolve, reject) => {

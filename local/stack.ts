@@ -1,15 +1,17 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig, type QueueName } from '../shared/config';
 import { createPlatform, type Platform } from '../shared/platform';
 import type { Clock } from '../shared/ports/clock';
 import { migrate } from '../shared/store/migrate';
 import { migrations } from '../shared/store/migrations';
+import { createLocalFunctions, localSqsClient, type LocalQueueAddresses } from './functions';
 import { startHttpGateway } from './http-gateway';
-import { SchedulerLoop } from './scheduler-loop';
-import { SqsPoller } from './sqs-poller';
-import { localFixedSchedules, localQueues, localScheduleTargets } from './topology';
+import type { SchedulerLoop } from './scheduler-loop';
+import { startServiceProcess, type ServiceProcess } from './service-process';
+import { localFixedSchedules, localQueues } from './topology';
 
 export interface LocalStackOptions {
   readonly databaseUrl: string;
@@ -25,6 +27,16 @@ export interface LocalStackOptions {
   readonly background?: boolean;
 }
 
+/** The local stack with its functions in a process of their own (see `startLocalRuntime`). */
+export type LocalRuntimeOptions = Omit<LocalStackOptions, 'clock' | 'background'>;
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly platform: Platform;
+  stop(): Promise<void>;
+}
+
+
 export interface LocalStack {
   readonly url: string;
   readonly platform: Platform;
@@ -36,64 +48,87 @@ export interface LocalStack {
 
 /**
  * The whole stack in this process: migrations, the HTTP API behind a local API Gateway,
- * SQS queues (with dead-letter queues) and their consumers, and the schedules.
+ * SQS queues (with dead-letter queues) and their consumers, and the schedules. Tests use it
+ * so they can drive the consumers and the scheduler by hand and share a fake clock.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const sqs = new SQSClient({
-    endpoint: options.sqsEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const api = await startLocalApi(options, options.clock);
+  const functions = createLocalFunctions(api.platform, api.sqs, api.queues);
+  if (options.background !== false) functions.start();
+  return {
+    url: api.url,
+    platform: api.platform,
+    queueUrls: Object.fromEntries(Object.entries(api.queues).map(([name, queue]) => [name, queue.url])) as Record<QueueName, string>,
+    sqs: api.sqs,
+    scheduler: functions.scheduler,
+    stop: async () => {
+      await functions.stop();
+      await api.stop();
+    },
+  };
+}
+
+/**
+ * The stack as `npm start` and the benches run it: the API in this process, the queue
+ * consumers and scheduled functions in a child process of their own (`functions-process.ts`),
+ * as Lambda runs them apart from the API, so delivery never waits on the API's event loop.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const api = await startLocalApi(options);
+  let functions: ServiceProcess;
+  try {
+    functions = await startServiceProcess(path.join(__dirname, 'functions-process.ts'), [JSON.stringify(api.queues)], api.environment);
+  } catch (error) {
+    await api.stop();
+    throw error;
+  }
+  // Their log lines, after the line that said they are ready.
+  functions.lines.on('line', (line) => process.stdout.write(`${line}\n`));
+  return {
+    url: api.url,
+    platform: api.platform,
+    stop: async () => {
+      await functions.stop();
+      await api.stop();
+    },
+  };
+}
+
+interface LocalApi {
+  readonly url: string;
+  readonly platform: Platform;
+  readonly sqs: SQSClient;
+  readonly queues: LocalQueueAddresses;
+  /** The platform's configuration as environment variables, as a Lambda of the stack gets it. */
+  readonly environment: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** Queues, migrations, fixed schedules and the HTTP API: everything but the functions. */
+async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promise<LocalApi> {
+  const sqs = localSqsClient(options.sqsEndpoint);
   const queues = await createQueues(sqs, options.queuePrefix);
 
-  const env: Record<string, string | undefined> = {
-    ...process.env,
+  const environment: Record<string, string> = {
     SATELLITE_RUNTIME: 'local',
     DATABASE_URL: options.databaseUrl,
     SQS_ENDPOINT: options.sqsEndpoint,
     SATELLITE_SECRETS_KEY: options.secretsKey,
     ...options.env,
   };
-  for (const queue of localQueues) env[queueUrlVariables[queue.name]] = queues[queue.name].url;
-  const config = readConfig(env);
-  const platform = await createPlatform(config, { clock: options.clock });
+  for (const queue of localQueues) environment[queueUrlVariables[queue.name]] = queues[queue.name].url;
+  const platform = await createPlatform(readConfig({ ...process.env, ...environment }), { clock });
   await migrate(platform.db, migrations);
   for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
 
-  const api = createApiHandler(() => Promise.resolve(platform));
-  const gateway = await startHttpGateway(api, options.port);
-  const url = gateway.url;
-
-  const pollers = localQueues.flatMap((queue) => {
-    if (!queue.consumer) return [];
-    return [
-      new SqsPoller({
-        client: sqs,
-        queueUrl: queues[queue.name].url,
-        queueArn: queues[queue.name].arn,
-        functionName: queue.functionName,
-        consumer: queue.consumer(platform),
-        batchSize: queue.batchSize,
-        timeoutMs: queue.timeoutMs,
-        concurrency: queue.concurrency,
-      }),
-    ];
-  });
-  const targets = Object.fromEntries(Object.entries(localScheduleTargets).map(([name, create]) => [name, create(platform)]));
-  const scheduler = new SchedulerLoop(platform, targets);
-  if (options.background !== false) {
-    pollers.forEach((poller) => poller.start());
-    scheduler.start();
-  }
-
+  const gateway = await startHttpGateway(createApiHandler(() => Promise.resolve(platform)), options.port);
   return {
-    url,
+    url: gateway.url,
     platform,
-    queueUrls: Object.fromEntries(Object.entries(queues).map(([name, queue]) => [name, queue.url])) as Record<QueueName, string>,
     sqs,
-    scheduler,
+    queues,
+    environment,
     stop: async () => {
-      await Promise.all([...pollers.map((poller) => poller.stop()), scheduler.stop()]);
       await closeServer(gateway.server);
       await platform.db.end();
       sqs.destroy();
@@ -101,7 +136,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 }
 
-async function createQueues(sqs: SQSClient, prefix: string): Promise<Record<QueueName, { url: string; arn: string }>> {
+async function createQueues(sqs: SQSClient, prefix: string): Promise<LocalQueueAddresses> {
   const result = {} as Record<QueueName, { url: string; arn: string }>;
   for (const queue of localQueues) {
     const suffix = queue.fifo ? '.fifo' : '';

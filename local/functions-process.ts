@@ -1,0 +1,31 @@
+/**
+ * Entry point of the local functions process (see `startLocalRuntime`): the queue consumers
+ * and scheduled functions, on a platform built from the environment the parent gives it, as
+ * a Lambda of the stack is. Prints one line when it consumes, then serves until its parent
+ * closes stdin or signals it.
+ */
+import { readConfig } from '../shared/config';
+import { createPlatform } from '../shared/platform';
+import { createLocalFunctions, localSqsClient, type LocalQueueAddresses } from './functions';
+import { serveUntilParentLeaves } from './service-process';
+
+async function main(): Promise<void> {
+  const queues = JSON.parse(process.argv[2] ?? '{}') as LocalQueueAddresses;
+  const config = readConfig(process.env);
+  const platform = await createPlatform(config);
+  const sqs = localSqsClient(config.sqsEndpoint ?? '');
+  const functions = createLocalFunctions(platform, sqs, queues);
+  process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  functions.start();
+
+  serveUntilParentLeaves(async () => {
+    await functions.stop();
+    await platform.db.end();
+    sqs.destroy();
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`the local functions could not start: ${String(error instanceof Error ? error.stack : error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueName } from '../shared/config';
+import type { Platform } from '../shared/platform';
+import { SchedulerLoop } from './scheduler-loop';
+import { SqsPoller } from './sqs-poller';
+import { localQueues, localScheduleTargets } from './topology';
+
+/** The queues as created on the SQS server: what a process needs to consume them. */
+export type LocalQueueAddresses = Readonly<Record<QueueName, { url: string; arn: string }>>;
+
+export interface LocalFunctions {
+  readonly scheduler: SchedulerLoop;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** What Lambda's event source mappings and EventBridge Scheduler do: the queue pollers and the scheduler loop. */
+export function createLocalFunctions(platform: Platform, sqs: SQSClient, queues: LocalQueueAddresses): LocalFunctions {
+  const pollers = localQueues.flatMap((queue) => {
+    if (!queue.consumer) return [];
+    return [
+      new SqsPoller({
+        client: sqs,
+        queueUrl: queues[queue.name].url,
+        queueArn: queues[queue.name].arn,
+        functionName: queue.functionName,
+        consumer: queue.consumer(platform),
+        batchSize: queue.batchSize,
+        timeoutMs: queue.timeoutMs,
+        concurrency: queue.concurrency,
+      }),
+    ];
+  });
+  const targets = Object.fromEntries(Object.entries(localScheduleTargets).map(([name, create]) => [name, create(platform)]));
+  const scheduler = new SchedulerLoop(platform, targets);
+  return {
+    scheduler,
+    start: () => {
+      pollers.forEach((poller) => poller.start());
+      scheduler.start();
+    },
+    stop: async () => {
+      await Promise.all([...pollers.map((poller) => poller.stop()), scheduler.stop()]);
+    },
+  };
+}
+
+/** The SQS client of the local runtime: the SQS server's endpoint, placeholder credentials. */
+export function localSqsClient(endpoint: string): SQSClient {
+  return new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
