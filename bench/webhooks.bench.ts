@@ -22,7 +22,7 @@ const THROUGHPUT_TRANSACTIONS_PER_ACCOUNT = 50;
 const WARMUP_TRANSACTIONS_PER_ACCOUNT = 10;
 /** Offered rates for the latency figures; the last is the target rate. */
 const STEADY_ACTIVITIES_PER_SECOND = [1_000, 2_500, 5_000];
-const STEADY_SECONDS = 3;
+const STEADY_SECONDS = 6;
 
 export async function run(): Promise<Record<string, number | string>> {
   const stack = await startBenchStack();
