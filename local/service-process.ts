@@ -26,6 +26,8 @@ export interface ServiceProcess {
   readonly readyLine: string;
   /** Every later line of its stdout. */
   readonly lines: Interface;
+  /** Settles when the process has exited, whatever the reason. */
+  readonly exited: Promise<void>;
   /** Closes its stdin (it stops itself, see `serveUntilParentLeaves`) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function startServiceProcess(
   return {
     readyLine,
     lines,
+    exited,
     stop: async () => {
       child.stdin.end();
       await exited;

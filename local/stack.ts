@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig, type QueueName } from '../shared/config';
+import { logger } from '../shared/logger';
 import { createPlatform, type Platform } from '../shared/platform';
 import type { Clock } from '../shared/ports/clock';
 import { migrate } from '../shared/store/migrate';
@@ -35,7 +36,6 @@ export interface LocalRuntime {
   readonly platform: Platform;
   stop(): Promise<void>;
 }
-
 
 export interface LocalStack {
   readonly url: string;
@@ -84,10 +84,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
   // Their log lines, after the line that said they are ready.
   functions.lines.on('line', (line) => process.stdout.write(`${line}\n`));
+  let stopping = false;
+  void functions.exited.then(() => {
+    if (!stopping) logger.error('the local functions process stopped: queues are no longer consumed (see its error above)');
+  });
   return {
     url: api.url,
     platform: api.platform,
     stop: async () => {
+      stopping = true;
       await functions.stop();
       await api.stop();
     },
