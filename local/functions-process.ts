@@ -1,8 +1,8 @@
 /**
  * Entry point of the local functions process (see `startLocalRuntime`): the queue consumers
  * and scheduled functions, on a platform built from the environment the parent gives it, as
- * a Lambda of the stack is. Prints one line when it consumes, then serves until its parent
- * closes stdin or signals it.
+ * a Lambda of the stack is. Prints one line once it is ready, then consumes until its
+ * parent closes stdin or signals it.
  */
 import { readConfig } from '../shared/config';
 import { createPlatform } from '../shared/platform';

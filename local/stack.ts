@@ -37,13 +37,10 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-export interface LocalStack {
-  readonly url: string;
-  readonly platform: Platform;
+export interface LocalStack extends LocalRuntime {
   readonly queueUrls: Readonly<Record<QueueName, string>>;
   readonly sqs: SQSClient;
   readonly scheduler: SchedulerLoop;
-  stop(): Promise<void>;
 }
 
 /**
