@@ -30,6 +30,8 @@ export interface PollerOptions {
 export class SqsPoller {
   private stopping = false;
   private loops: Promise<void>[] = [];
+  /** Ends the receives still waiting, so a stop does not wait out a long poll. */
+  private readonly receives = new AbortController();
   private readonly region = 'us-east-1';
 
   constructor(private readonly options: PollerOptions) {}
@@ -40,6 +42,7 @@ export class SqsPoller {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.receives.abort();
     await Promise.all(this.loops);
   }
 
@@ -51,10 +54,13 @@ export class SqsPoller {
           new ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: this.options.batchSize,
-            WaitTimeSeconds: 1,
+            // Long polling as Lambda's event source mapping does it: an idle queue costs one
+            // receive per 20 s and loop, and a message sent meanwhile answers the receive at once.
+            WaitTimeSeconds: 20,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
+          { abortSignal: this.receives.signal },
         );
         messages = received.Messages ?? [];
       } catch (error) {
