@@ -102,7 +102,10 @@ function savedFrom(result: QueryResult<SavedRow>): SavedContact {
  * nearly empty; so every row is reached by a key the planner must look up by index (scalar
  * subqueries, and `OFFSET 0` keeping the per-channel contact lookup from being flattened
  * into a join), and the channel lookup repeats its pairs as `= ANY` index conditions, the
- * pair test making the match exact.
+ * pair test making the match exact. The UPDATE names the contact by primary key alone
+ * (`found` only ever holds a contact of the account, at the version it read): with
+ * `account_id` beside it, such a plan reached the row through the change-tracking index
+ * (account_id, change_xid, id) and read the account's every contact on each update.
  */
 function saveStatement(
   accountId: number,
@@ -157,7 +160,7 @@ function saveStatement(
     ),
     updated AS (
       UPDATE contacts c SET ${sets.join(', ')}
-       WHERE c.account_id = $1 AND c.id = (SELECT id FROM found) AND c.xmin = (SELECT version FROM found)
+       WHERE c.id = (SELECT id FROM found) AND c.xmin = (SELECT version FROM found)
       RETURNING c.id, false AS inserted
     ),
     created AS (

@@ -23,15 +23,17 @@ export async function publishRecordedActivities(client: PoolClient, accountId: n
   if (activityIds.length === 0) return;
   // One round trip. The EXISTS is a one-time filter evaluated before any row reaches the
   // INSERT, so the share lock is held before outbox ids are drawn (the relay relies on it).
-  // Each given id is looked up by primary key (`OFFSET 0` keeps the lookup from being
-  // flattened into a join the planner could answer by reading the account's whole history).
+  // Each given id is looked up by primary key alone: `OFFSET 0` keeps the lookup from being
+  // flattened into a join, and keeps the account test outside it. Inside, `account_id = $1`
+  // let a plan made on a near-empty table pick the change-tracking index (account_id,
+  // change_xid, id), which reads the account's whole history for every id.
   await client.query({
     name: 'webhook-publish',
     text: `INSERT INTO webhook_outbox (account_id, activity_id)
      SELECT $1, activity.id
        FROM unnest($2::bigint[]) WITH ORDINALITY AS given(id, position)
-      CROSS JOIN LATERAL (SELECT a.id FROM contact_activities a WHERE a.id = given.id AND a.account_id = $1 OFFSET 0) activity
-      WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = $1 FOR SHARE)
+      CROSS JOIN LATERAL (SELECT a.id, a.account_id FROM contact_activities a WHERE a.id = given.id OFFSET 0) activity
+      WHERE activity.account_id = $1 AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = $1 FOR SHARE)
       ORDER BY given.position`,
     values: [accountId, activityIds],
   });
