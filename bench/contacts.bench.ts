@@ -1,7 +1,8 @@
 /**
  * Contacts on the local runtime, HTTP included: single add/update calls (each a new contact
- * with an external ID and an email) from concurrent clients in their own process, then one
- * bulk add/update of 3000 contacts through the imports queue and its consumer.
+ * with an external ID and an email, then the same contacts again, renamed) from concurrent
+ * clients in their own process, then one bulk add/update of 3000 contacts through the
+ * imports queue and its consumer.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -43,13 +44,16 @@ export async function run(): Promise<Record<string, number | string>> {
     });
 
     const bodyTemplate = JSON.stringify(contact('{i}'));
-    const upserts = (requests: number, firstIndex: number) =>
-      load({ url: `${stack.url}/api/v1/contact`, method: 'POST', authorization, requests, clients: CLIENTS, bodyTemplate, firstIndex });
+    const upserts = (requests: number, firstIndex: number, template = bodyTemplate) =>
+      load({ url: `${stack.url}/api/v1/contact`, method: 'POST', authorization, requests, clients: CLIENTS, bodyTemplate: template, firstIndex });
     await upserts(WARMUP, 1_000_000);
 
     // The same clients on GET /api/v1/version: what HTTP, auth and the machine cost alone.
     const baseline = await load({ url: `${stack.url}/api/v1/version`, method: 'GET', authorization, requests: 10000, clients: CLIENTS });
     const single = await upserts(SINGLE_UPSERTS, 0);
+    // The same contacts sent again with a new first name: each call finds its contact by
+    // external ID and updates it, its email kept as it is.
+    const updates = await upserts(SINGLE_UPSERTS, 0, JSON.stringify({ ...contact('{i}'), firstName: 'Renamed {i}' }));
 
     // The same add/update calls straight into the domain: what the database path costs alone.
     let nextDirect = 3_000_000;
@@ -85,6 +89,10 @@ export async function run(): Promise<Record<string, number | string>> {
       single_p50_ms: single.p50Ms,
       single_p99_ms: single.p99Ms,
       single_failures: single.failures,
+      update_upserts_per_second: updates.requestsPerSecond,
+      update_p50_ms: updates.p50Ms,
+      update_p99_ms: updates.p99Ms,
+      update_failures: updates.failures,
       domain_only_upserts_per_second: directPerSecond,
       bulk_contacts: BULK_CONTACTS,
       bulk_status: status,
