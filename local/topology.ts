@@ -3,6 +3,7 @@ import { createHandler as createDeliverWebhooksHandler } from '../functions/deli
 import { createHandler as createDispatchExportsHandler } from '../functions/dispatch-exports/handler';
 import { createHandler as createExportDatasetHandler } from '../functions/export-dataset/handler';
 import { createHandler as createImportContactsHandler } from '../functions/import-contacts/handler';
+import { createHandler as createPruneWebhookAttemptsHandler } from '../functions/prune-webhook-attempts/handler';
 import { createHandler as createRelayWebhookOutboxHandler } from '../functions/relay-webhook-outbox/handler';
 import { createHandler as createSendBroadcastHandler } from '../functions/send-broadcast/handler';
 import type { QueueName } from '../shared/config';
@@ -91,9 +92,11 @@ export const localScheduleTargets: Readonly<Record<string, (platform: Platform) 
   exports: (platform) => createDispatchExportsHandler(platform),
   triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform) as ScheduledFunction,
   webhookOutbox: (platform) => createRelayWebhookOutboxHandler(platform),
+  webhookAttempts: (platform) => createPruneWebhookAttemptsHandler(platform),
 };
 
 /** Schedules that exist for the life of the stack (EventBridge rules in `infra/`). */
 export const localFixedSchedules: readonly ScheduleDefinition[] = [
   { name: 'webhook-outbox-sweep', expression: 'rate(1 minute)', target: 'webhookOutbox', detail: {}, enabled: true },
+  { name: 'webhook-attempts-prune', expression: 'rate(1 hour)', target: 'webhookAttempts', detail: {}, enabled: true },
 ];

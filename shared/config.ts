@@ -41,6 +41,8 @@ export interface PlatformConfig {
   readonly maxBodyBytes: number;
   readonly rateLimitPerSecond: number;
   readonly webhookRetryBaseSeconds: number;
+  /** Delivery attempts older than this are deleted by the hourly prune. */
+  readonly webhookAttemptRetentionDays: number;
   /** One webhook request (verification GET or delivery POST) gives up after this long. */
   readonly webhookTimeoutMs: number;
   /** Rows per export chunk: one destination transaction each. */
@@ -124,6 +126,7 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 200),
     webhookRetryBaseSeconds: integer(env, 'WEBHOOK_RETRY_BASE_SECONDS', 60),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+    webhookAttemptRetentionDays: Math.max(1, integer(env, 'WEBHOOK_ATTEMPT_RETENTION_DAYS', 30)),
     exportChunkRows: Math.max(1, integer(env, 'EXPORT_CHUNK_ROWS', 50_000)),
     exportTimeReserveMs: integer(env, 'EXPORT_TIME_RESERVE_MS', 120_000),
     exportRetryBaseSeconds: integer(env, 'EXPORT_RETRY_BASE_SECONDS', 60),

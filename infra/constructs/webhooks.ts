@@ -18,6 +18,7 @@ export class ActivityWebhooks extends Construct {
   readonly queue: SatelliteQueue;
   readonly dispatcher: SatelliteFunction;
   readonly outboxSweep: SatelliteFunction;
+  readonly attemptsPrune: SatelliteFunction;
 
   constructor(scope: Construct, id: string, props: { database: SatelliteDatabase; retryBaseSeconds: number }) {
     super(scope, id);
@@ -50,6 +51,20 @@ export class ActivityWebhooks extends Construct {
     new Rule(this, 'OutboxSweepEveryMinute', {
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.outboxSweep, { retryAttempts: 0 })],
+    });
+
+    // Delivery attempts are kept for WEBHOOK_ATTEMPT_RETENTION_DAYS (30 by default).
+    this.attemptsPrune = new SatelliteFunction(this, 'AttemptsPrune', {
+      functionDir: 'prune-webhook-attempts',
+      description: 'Deletes webhook delivery attempts older than the retention period',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      vpc: props.database.vpc,
+      securityGroup: props.database.functionSecurityGroup,
+    }).bindDatabase(props.database);
+    new Rule(this, 'AttemptsPruneEveryHour', {
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [new LambdaFunction(this.attemptsPrune, { retryAttempts: 0 })],
     });
   }
 }

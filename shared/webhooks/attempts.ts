@@ -111,3 +111,23 @@ export async function listAttempts(db: Pool, accountId: number, page: { limit: n
     ...(row.response_excerpt !== null ? { responseExcerpt: row.response_excerpt } : {}),
   }));
 }
+
+/** Rows per DELETE: short transactions, so recording attempts never waits long behind a prune. */
+const PRUNE_BATCH_ROWS = 5_000;
+
+/**
+ * Deletes the attempts made before `cutoff`, oldest first, a batch per transaction, while
+ * `hasTime()` allows another batch. Returns how many it deleted; what is left waits for the next run.
+ */
+export async function pruneAttempts(db: Pool, cutoff: Date, hasTime: () => boolean): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM webhook_attempts WHERE id IN (
+         SELECT id FROM webhook_attempts WHERE attempted_at < $1 ORDER BY attempted_at LIMIT $2)`,
+      [cutoff, PRUNE_BATCH_ROWS],
+    );
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < PRUNE_BATCH_ROWS || !hasTime()) return deleted;
+  }
+}

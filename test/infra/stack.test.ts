@@ -97,6 +97,14 @@ describe('the stack', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
   });
 
+  it('prunes old webhook attempts every hour, with a function that reaches the database', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('webhook delivery attempts'),
+      Environment: { Variables: { DB_SECRET_ARN: Match.anyValue() } },
+    });
+  });
+
   it('gives the connection checker read access to connector secrets and nothing more', () => {
     const validator = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Checks a connector') } }))[0]!;
     const role = (validator[1] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role['Fn::GetAtt'][0];

@@ -139,4 +139,12 @@ export const webhooksMigrations: readonly Migration[] = [
       ALTER TABLE webhook_outbox DROP CONSTRAINT webhook_outbox_activity_id_fkey;
     `,
   },
+  {
+    version: 704,
+    name: 'webhook attempts are found by age',
+    sql: `
+      -- Attempts are kept for a retention period; the hourly prune finds the expired ones here.
+      CREATE INDEX webhook_attempts_attempted_at ON webhook_attempts(attempted_at);
+    `,
+  },
 ];
