@@ -47,6 +47,6 @@ export function createLocalFunctions(platform: Platform, sqs: SQSClient, queues:
 
 /** The SQS client of the local runtime: the SQS server's endpoint, placeholder credentials. */
 export function localSqsClient(endpoint: string): SQSClient {
-  return new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, cacheMiddleware: true });
 }
 

@@ -38,6 +38,9 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
   const clock = overrides.clock ?? systemClock;
   const sqs = new SQSClient({
     region: config.region,
+    // Resolves each command's middleware once instead of on every call (about a quarter of
+    // the client's CPU per call); nothing here changes the middleware stack after creation.
+    cacheMiddleware: true,
     ...(config.sqsEndpoint
       ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
