@@ -112,7 +112,7 @@ export async function runContactImport(db: Pool, jobId: string): Promise<void> {
   if (!job) return; // finished already, or gone
   const parsed = bulkImportSchema.safeParse(job.request);
   if (!parsed.success) {
-    await db.query(`UPDATE contact_import_jobs SET status = 'FAILED', finished_at = now(), updated_at = now() WHERE id = $1`, [jobId]);
+    await db.query(`UPDATE contact_import_jobs SET status = 'FAILED', request = NULL, finished_at = now(), updated_at = now() WHERE id = $1`, [jobId]);
     return;
   }
   const request = parsed.data;
@@ -120,7 +120,8 @@ export async function runContactImport(db: Pool, jobId: string): Promise<void> {
     const end = Math.min(start + IMPORT_CHUNK_SIZE, request.contacts.length);
     await applyChunkWithRetry(db, job.account_id, jobId, request, start, end);
   }
-  await db.query(`UPDATE contact_import_jobs SET status = 'FINISHED', finished_at = now(), updated_at = now() WHERE id = $1`, [jobId]);
+  // The request has served its purpose: the session keeps its counts and per-row errors only.
+  await db.query(`UPDATE contact_import_jobs SET status = 'FINISHED', request = NULL, finished_at = now(), updated_at = now() WHERE id = $1`, [jobId]);
 }
 
 async function applyChunkWithRetry(db: Pool, accountId: number, jobId: string, request: BulkImportRequest, start: number, end: number): Promise<void> {
@@ -361,5 +362,8 @@ async function insertContacts(client: PoolClient, accountId: number, rows: reado
 }
 
 export async function markContactImportFailed(db: Pool, jobId: string): Promise<void> {
-  await db.query(`UPDATE contact_import_jobs SET status = 'FAILED', finished_at = now(), updated_at = now() WHERE id = $1 AND status <> 'FINISHED'`, [jobId]);
+  await db.query(
+    `UPDATE contact_import_jobs SET status = 'FAILED', request = NULL, finished_at = now(), updated_at = now() WHERE id = $1 AND status <> 'FINISHED'`,
+    [jobId],
+  );
 }

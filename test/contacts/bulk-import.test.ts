@@ -46,6 +46,11 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     expect(count.rows[0].n).toBe(3000);
     const search = await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=bulk-2999');
     expect(search.body[0]).toMatchObject({ firstName: 'First 2999', channels: [{ type: 'email', value: 'bulk2999@example.com' }], fields: [{ id: 7, value: 2999 }] });
+
+    // The stored request (3000 people's data) is released once the job has ended; the session keeps its result.
+    const stored = await stack.platform.db.query('SELECT request IS NULL AS released FROM contact_import_jobs WHERE id = $1', [started.body.asyncSessionId]);
+    expect(stored.rows[0].released).toBe(true);
+    expect((await stack.request(account, 'GET', `/api/v1/importstatus/${started.body.asyncSessionId}`)).body).toMatchObject({ status: 'FINISHED', created: 3000 });
   });
 
   it('dedupes on email while adding external IDs, matching rows with an external ID by it first', async () => {
@@ -154,6 +159,20 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     expect((await stack.request(account, 'GET', `/api/v1/contact/${byField}`)).body.firstName).toBe('Card');
     expect((await stack.request(account, 'GET', `/api/v1/contact/${gone}`)).body.firstName).toBe('Back');
     expect((await contactsByExternalId(account.accountId)).length).toBe(4);
+  });
+
+  it('fails a job whose stored request can no longer be read, and releases it', async () => {
+    const account = await stack.createAccount();
+    const { rows } = await stack.platform.db.query<{ id: string }>(
+      `INSERT INTO contact_import_jobs (account_id, request, total) VALUES ($1, '{"contacts": "not a list"}', 1) RETURNING id`,
+      [account.accountId],
+    );
+    const sessionId = rows[0]!.id;
+    await stack.platform.queue.send('imports', [{ body: JSON.stringify({ jobId: sessionId }) }]);
+
+    expect(await finished(account, sessionId)).toMatchObject({ status: 'FAILED', processed: 0 });
+    const stored = await stack.platform.db.query('SELECT request IS NULL AS released FROM contact_import_jobs WHERE id = $1', [sessionId]);
+    expect(stored.rows[0].released).toBe(true);
   });
 
   it('refuses a malformed request before queueing anything', async () => {

@@ -275,4 +275,14 @@ export const contactsMigrations: readonly Migration[] = [
       CREATE INDEX segments_account ON segments(account_id, id);
     `,
   },
+  {
+    version: 302,
+    name: 'bulk import requests are released when their job ends',
+    sql: `
+      -- The status endpoint reports counts and per-row errors; the request (up to 3000
+      -- contacts of personal data, several MB) is needed only while the job runs.
+      ALTER TABLE contact_import_jobs ALTER COLUMN request DROP NOT NULL;
+      UPDATE contact_import_jobs SET request = NULL WHERE status IN ('FINISHED', 'FAILED');
+    `,
+  },
 ];
