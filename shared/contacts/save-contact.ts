@@ -103,9 +103,10 @@ function savedFrom(result: QueryResult<SavedRow>): SavedContact {
  * subqueries, and `OFFSET 0` keeping the per-channel contact lookup from being flattened
  * into a join), and the channel lookup repeats its pairs as `= ANY` index conditions, the
  * pair test making the match exact. The UPDATE names the contact by primary key alone
- * (`found` only ever holds a contact of the account, at the version it read): with
- * `account_id` beside it, such a plan reached the row through the change-tracking index
- * (account_id, change_xid, id) and read the account's every contact on each update.
+ * (both branches of `found` test the contact's account, the channel one outside its
+ * `OFFSET 0` lookup, and the version it read pins the row): with `account_id` beside the
+ * key, such a plan reached the row through the change-tracking index (account_id,
+ * change_xid, id) and read the account's every contact on each update.
  */
 function saveStatement(
   accountId: number,
@@ -149,11 +150,11 @@ function saveStatement(
         SELECT c.id, 'channel', array_position($5::text[], ch.type), c.version
           FROM contact_channels ch
           CROSS JOIN LATERAL (
-            SELECT id, xmin AS version FROM contacts
+            SELECT id, account_id, xmin AS version FROM contacts
              WHERE id = ch.contact_id AND deleted_at IS NULL AND ($2::text IS NULL OR external_customer_id IS NULL)
             OFFSET 0
           ) c
-         WHERE ch.account_id = $1
+         WHERE ch.account_id = $1 AND c.account_id = $1
            AND ch.type = ANY ($3::text[]) AND ch.normalized = ANY ($4::text[])
            AND (ch.type, ch.normalized) IN (SELECT * FROM unnest($3::text[], $4::text[]))
       ) matches ORDER BY rank, id LIMIT 1
