@@ -6,22 +6,20 @@
  */
 import { readConfig } from '../shared/config';
 import { createPlatform } from '../shared/platform';
-import { createLocalFunctions, localSqsClient, type LocalQueueAddresses } from './functions';
+import { createLocalFunctions, type LocalQueueAddresses } from './functions';
 import { serveUntilParentLeaves } from './service-process';
 
 async function main(): Promise<void> {
   const queues = JSON.parse(process.argv[2] ?? '{}') as LocalQueueAddresses;
   const config = readConfig(process.env);
   const platform = await createPlatform(config);
-  const sqs = localSqsClient(config.sqsEndpoint ?? '');
-  const functions = createLocalFunctions(platform, sqs, queues);
+  const functions = createLocalFunctions(platform, config.sqsEndpoint ?? '', queues);
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   functions.start();
 
   serveUntilParentLeaves(async () => {
     await functions.stop();
     await platform.db.end();
-    sqs.destroy();
   });
 }
 

@@ -1,4 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../shared/config';
 import type { Platform } from '../shared/platform';
 import { SchedulerLoop } from './scheduler-loop';
@@ -15,12 +14,12 @@ export interface LocalFunctions {
 }
 
 /** What Lambda's event source mappings and EventBridge Scheduler do: the queue pollers and the scheduler loop. */
-export function createLocalFunctions(platform: Platform, sqs: SQSClient, queues: LocalQueueAddresses): LocalFunctions {
+export function createLocalFunctions(platform: Platform, sqsEndpoint: string, queues: LocalQueueAddresses): LocalFunctions {
   const pollers = localQueues.flatMap((queue) => {
     if (!queue.consumer) return [];
     return [
       new SqsPoller({
-        client: sqs,
+        endpoint: sqsEndpoint,
         queueUrl: queues[queue.name].url,
         queueArn: queues[queue.name].arn,
         functionName: queue.functionName,
@@ -44,9 +43,3 @@ export function createLocalFunctions(platform: Platform, sqs: SQSClient, queues:
     },
   };
 }
-
-/** The SQS client of the local runtime: the SQS server's endpoint, placeholder credentials. */
-export function localSqsClient(endpoint: string): SQSClient {
-  return new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, cacheMiddleware: true });
-}
-

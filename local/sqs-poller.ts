@@ -1,17 +1,14 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../shared/logger';
 import { lambdaContext } from './lambda-context';
+import { localSqsClient } from './sqs-client';
 
 export type SqsConsumer = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse | void>;
 
 export interface PollerOptions {
-  readonly client: SQSClient;
+  /** The SQS server's endpoint. */
+  readonly endpoint: string;
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly functionName: string;
@@ -30,11 +27,18 @@ export interface PollerOptions {
 export class SqsPoller {
   private stopping = false;
   private loops: Promise<void>[] = [];
-  /** Ends the receives still waiting, so a stop does not wait out a long poll. */
-  private readonly receives = new AbortController();
   private readonly region = 'us-east-1';
+  /**
+   * Long polls only: destroying it ends the receives still waiting, so a stop does not wait
+   * one out. The loop retries a failed receive itself; an SDK retry would start a new poll.
+   */
+  private readonly receiver: SQSClient;
+  private readonly deleter: SQSClient;
 
-  constructor(private readonly options: PollerOptions) {}
+  constructor(private readonly options: PollerOptions) {
+    this.receiver = localSqsClient(options.endpoint, { maxAttempts: 1 });
+    this.deleter = localSqsClient(options.endpoint);
+  }
 
   start(): void {
     for (let index = 0; index < this.options.concurrency; index += 1) this.loops.push(this.loop());
@@ -42,15 +46,16 @@ export class SqsPoller {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.receives.abort();
+    this.receiver.destroy();
     await Promise.all(this.loops);
+    this.deleter.destroy();
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
       let messages: Message[] = [];
       try {
-        const received = await this.options.client.send(
+        const received = await this.receiver.send(
           new ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: this.options.batchSize,
@@ -60,7 +65,6 @@ export class SqsPoller {
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
-          { abortSignal: this.receives.signal },
         );
         messages = received.Messages ?? [];
       } catch (error) {
@@ -86,7 +90,7 @@ export class SqsPoller {
     }
     const done = messages.filter((message) => message.MessageId && !failed.has(message.MessageId));
     if (done.length > 0) {
-      await this.options.client.send(
+      await this.deleter.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.options.queueUrl,
           Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),

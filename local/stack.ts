@@ -8,10 +8,11 @@ import { createPlatform, type Platform } from '../shared/platform';
 import type { Clock } from '../shared/ports/clock';
 import { migrate } from '../shared/store/migrate';
 import { migrations } from '../shared/store/migrations';
-import { createLocalFunctions, localSqsClient, type LocalQueueAddresses } from './functions';
+import { createLocalFunctions, type LocalQueueAddresses } from './functions';
 import { startHttpGateway } from './http-gateway';
 import type { SchedulerLoop } from './scheduler-loop';
 import { startServiceProcess, type ServiceProcess } from './service-process';
+import { localSqsClient } from './sqs-client';
 import { localFixedSchedules, localQueues } from './topology';
 
 export interface LocalStackOptions {
@@ -50,7 +51,7 @@ export interface LocalStack extends LocalRuntime {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const api = await startLocalApi(options, options.clock);
-  const functions = createLocalFunctions(api.platform, api.sqs, api.queues);
+  const functions = createLocalFunctions(api.platform, options.sqsEndpoint, api.queues);
   if (options.background !== false) functions.start();
   return {
     url: api.url,
