@@ -112,7 +112,7 @@ export async function runContactImport(db: Pool, jobId: string): Promise<void> {
   if (!job) return; // finished already, or gone
   const parsed = bulkImportSchema.safeParse(job.request);
   if (!parsed.success) {
-    await db.query(`UPDATE contact_import_jobs SET status = 'FAILED', request = NULL, finished_at = now(), updated_at = now() WHERE id = $1`, [jobId]);
+    await markContactImportFailed(db, jobId);
     return;
   }
   const request = parsed.data;
@@ -361,6 +361,7 @@ async function insertContacts(client: PoolClient, accountId: number, rows: reado
   return rows.map((row, index): [number, PreparedRow] => [ids[index] ?? 0, row]);
 }
 
+/** Ends a job that will never finish; like a finished one, it keeps its counts and errors but not its request. */
 export async function markContactImportFailed(db: Pool, jobId: string): Promise<void> {
   await db.query(
     `UPDATE contact_import_jobs SET status = 'FAILED', request = NULL, finished_at = now(), updated_at = now() WHERE id = $1 AND status <> 'FINISHED'`,
