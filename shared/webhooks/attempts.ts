@@ -115,11 +115,19 @@ export async function listAttempts(db: Pool, accountId: number, page: { limit: n
 /** Rows per DELETE: short transactions, so recording attempts never waits long behind a prune. */
 const PRUNE_BATCH_ROWS = 5_000;
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /**
- * Deletes the attempts made before `cutoff`, oldest first, a batch per transaction, while
- * `hasTime()` allows another batch. Returns how many it deleted; what is left waits for the next run.
+ * Deletes the attempts older than `retentionDays` at `now`, oldest first, a batch per
+ * transaction, while `hasTime()` allows another batch. Returns how many it deleted and the
+ * cutoff; what is left waits for the next run.
  */
-export async function pruneAttempts(db: Pool, cutoff: Date, hasTime: () => boolean): Promise<number> {
+export async function pruneAttempts(
+  db: Pool,
+  retention: { now: Date; retentionDays: number },
+  hasTime: () => boolean,
+): Promise<{ deleted: number; cutoff: Date }> {
+  const cutoff = new Date(retention.now.getTime() - retention.retentionDays * DAY_MS);
   let deleted = 0;
   for (;;) {
     const { rowCount } = await db.query(
@@ -128,6 +136,6 @@ export async function pruneAttempts(db: Pool, cutoff: Date, hasTime: () => boole
       [cutoff, PRUNE_BATCH_ROWS],
     );
     deleted += rowCount ?? 0;
-    if ((rowCount ?? 0) < PRUNE_BATCH_ROWS || !hasTime()) return deleted;
+    if ((rowCount ?? 0) < PRUNE_BATCH_ROWS || !hasTime()) return { deleted, cutoff };
   }
 }
