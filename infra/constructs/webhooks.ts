@@ -38,33 +38,35 @@ export class ActivityWebhooks extends Construct {
     this.dispatcher.addEnvironment(queueUrlVariables.webhooks, this.queue.queue.queueUrl);
 
     // The safety net for a relay that failed after its activities were committed.
-    this.outboxSweep = new SatelliteFunction(this, 'OutboxSweep', {
+    this.outboxSweep = this.scheduledFunction(props.database, 'OutboxSweep', 'OutboxSweepEveryMinute', Duration.minutes(1), {
       functionDir: 'relay-webhook-outbox',
       description: 'Queues webhook outbox rows that were not relayed right after commit',
       timeout: Duration.seconds(60),
-      memorySize: 512,
-      vpc: props.database.vpc,
-      securityGroup: props.database.functionSecurityGroup,
-    })
-      .bindDatabase(props.database)
-      .bindQueue('webhooks', this.queue.queue);
-    new Rule(this, 'OutboxSweepEveryMinute', {
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(this.outboxSweep, { retryAttempts: 0 })],
-    });
+    }).bindQueue('webhooks', this.queue.queue);
 
     // Delivery attempts are kept for WEBHOOK_ATTEMPT_RETENTION_DAYS (30 by default).
-    this.attemptsPrune = new SatelliteFunction(this, 'AttemptsPrune', {
+    this.attemptsPrune = this.scheduledFunction(props.database, 'AttemptsPrune', 'AttemptsPruneEveryHour', Duration.hours(1), {
       functionDir: 'prune-webhook-attempts',
       description: 'Deletes webhook delivery attempts older than the retention period',
       timeout: Duration.minutes(5),
-      memorySize: 512,
-      vpc: props.database.vpc,
-      securityGroup: props.database.functionSecurityGroup,
-    }).bindDatabase(props.database);
-    new Rule(this, 'AttemptsPruneEveryHour', {
-      schedule: Schedule.rate(Duration.hours(1)),
-      targets: [new LambdaFunction(this.attemptsPrune, { retryAttempts: 0 })],
     });
+  }
+
+  /** A function on the database that an EventBridge rule invokes at a fixed rate (no retry: the next run catches up). */
+  private scheduledFunction(
+    database: SatelliteDatabase,
+    functionId: string,
+    ruleId: string,
+    rate: Duration,
+    props: { functionDir: string; description: string; timeout: Duration },
+  ): SatelliteFunction {
+    const fn = new SatelliteFunction(this, functionId, {
+      ...props,
+      memorySize: 512,
+      vpc: database.vpc,
+      securityGroup: database.functionSecurityGroup,
+    }).bindDatabase(database);
+    new Rule(this, ruleId, { schedule: Schedule.rate(rate), targets: [new LambdaFunction(fn, { retryAttempts: 0 })] });
+    return fn;
   }
 }
