@@ -33,28 +33,31 @@ function attemptParameters(attempt: AttemptRecord): unknown[] {
 
 /**
  * A delivered POST, in one statement (one round trip, all or nothing): the attempt is
- * logged, its activities leave the outbox and the endpoint's failure streak ends.
+ * logged, its activities leave the outbox, and the endpoint's failure streak and the POST
+ * it was retrying end.
  */
 export async function recordDelivery(db: Pool, attempt: AttemptRecord, outboxIds: readonly number[]): Promise<void> {
   await db.query({
     name: 'webhook-record-delivery',
     text: `WITH attempt AS (${insertAttempt}),
           delivered AS (DELETE FROM webhook_outbox WHERE account_id = $1 AND id = ANY($12::bigint[]))
-     UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE account_id = $1 AND consecutive_failures <> 0`,
+     UPDATE webhook_endpoints SET consecutive_failures = 0, retry_first_outbox_id = NULL, retry_last_outbox_id = NULL
+      WHERE account_id = $1 AND (consecutive_failures <> 0 OR retry_first_outbox_id IS NOT NULL)`,
     values: [...attemptParameters(attempt), outboxIds],
   });
 }
 
 /**
- * A failed POST, in one statement: the attempt is logged and the lane's failure streak
- * grows. Returns the streak's length (1 when the lane has changed meanwhile).
+ * A failed POST, in one statement: the attempt is logged, the lane's failure streak grows
+ * and the POST's outbox rows are kept as the ones its retry sends. Returns the streak's
+ * length (1 when the lane has changed meanwhile).
  */
-export async function recordFailure(db: Pool, attempt: AttemptRecord, lane: number): Promise<number> {
+export async function recordFailure(db: Pool, attempt: AttemptRecord, lane: number, outboxIds: readonly number[]): Promise<number> {
   const { rows } = await db.query<{ consecutive_failures: number }>(
     `WITH attempt AS (${insertAttempt})
-     UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1
+     UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, retry_first_outbox_id = $13, retry_last_outbox_id = $14
       WHERE account_id = $1 AND lane = $12 RETURNING consecutive_failures`,
-    [...attemptParameters(attempt), lane],
+    [...attemptParameters(attempt), lane, outboxIds[0], outboxIds[outboxIds.length - 1]],
   );
   return rows[0]?.consecutive_failures ?? 1;
 }

@@ -36,6 +36,8 @@ interface EndpointRow {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  retry_first_outbox_id: number | null;
+  retry_last_outbox_id: number | null;
 }
 
 interface PendingRow extends ActivityRow {
@@ -85,7 +87,8 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
   // Rows of a message from an older lane come back too and are dropped below.
   const { rows } = await platform.db.query<LaneRow>({
     name: 'webhook-lane-pending',
-    text: `SELECT e.url, e.state, e.lane, e.secret, e.previous_secret, e.previous_secret_expires_at, pending.*
+    text: `SELECT e.url, e.state, e.lane, e.secret, e.previous_secret, e.previous_secret_expires_at,
+            e.retry_first_outbox_id, e.retry_last_outbox_id, pending.*
        FROM webhook_endpoints e
        LEFT JOIN LATERAL (
          SELECT o.id AS outbox_id, ${activityColumns}
@@ -104,13 +107,14 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
 
   const recordOf = new Map<number, number>();
   live.forEach((entry, index) => entry.outbox.forEach((id) => recordOf.has(id) || recordOf.set(id, index)));
-  const pending = rows.filter((row): row is EndpointRow & PendingRow => row.outbox_id !== null && recordOf.has(row.outbox_id));
+  const received = rows.filter((row): row is EndpointRow & PendingRow => row.outbox_id !== null && recordOf.has(row.outbox_id));
+  const { pending, retriedThrough } = await withRetriedRows(platform, accountId, endpoint, live, received);
 
   const now = platform.clock.now();
   const secrets = [endpoint.secret];
   if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now) secrets.push(endpoint.previous_secret);
 
-  for (const chunk of chunksByBytes(pending)) {
+  for (const chunk of chunksOf(pending, retriedThrough)) {
     const firstRecord = recordOf.get(chunk.rows[0]!.outbox_id) ?? 0;
     const waiting = live.slice(firstRecord).map((entry) => entry.record);
     if (remainingMs() < platform.config.webhookTimeoutMs + DEADLINE_MARGIN_MS) {
@@ -140,7 +144,7 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
       await recordDelivery(platform.db, attempt, outboxIds);
       continue;
     }
-    const failures = await recordFailure(platform.db, attempt, endpoint.lane);
+    const failures = await recordFailure(platform.db, attempt, endpoint.lane, outboxIds);
     return failLane(platform, accountId, endpoint.lane, failures, waiting);
   }
   return [];
@@ -168,6 +172,47 @@ async function failLane(platform: Platform, accountId: number, lane: number, fai
   }
   await platform.queue.delayRedelivery('webhooks', waiting.map((record) => record.receiptHandle), delay);
   return waiting.map((record) => record.messageId);
+}
+
+/**
+ * A retry sends exactly the rows of the POST that failed at the head of the lane, under the
+ * same webhook-id, however the queue batches the lane's messages this time: rows of messages
+ * not in this batch are read from the outbox (their messages find nothing left to send when
+ * they come up), and rows after them wait for the next POST.
+ */
+async function withRetriedRows(
+  platform: Platform,
+  accountId: number,
+  endpoint: EndpointRow,
+  live: readonly ParsedRecord[],
+  received: PendingRow[],
+): Promise<{ pending: PendingRow[]; retriedThrough?: number }> {
+  const first = endpoint.retry_first_outbox_id;
+  const last = endpoint.retry_last_outbox_id;
+  if (first === null || last === null || received[0]?.outbox_id !== first) return { pending: received };
+  // A lane's messages name consecutive runs of its rows: if this batch names a row at or past
+  // the retried POST's last one, it holds all of that POST's rows.
+  const batchEnd = Math.max(...live.map((entry) => entry.outbox[entry.outbox.length - 1]!));
+  if (batchEnd >= last) return { pending: received, retriedThrough: last };
+  const { rows: missing } = await platform.db.query<PendingRow>({
+    name: 'webhook-lane-retried',
+    text: `SELECT o.id AS outbox_id, ${activityColumns}
+       FROM webhook_outbox o JOIN contact_activities a ON a.id = o.activity_id
+      WHERE o.account_id = $1 AND o.id > $2 AND o.id <= $3
+      ORDER BY o.id`,
+    values: [accountId, batchEnd, last],
+  });
+  return { pending: [...received.filter((row) => row.outbox_id <= last), ...missing], retriedThrough: last };
+}
+
+/** The POST bodies, in order: a retried POST's rows alone first, then the rest by size. */
+function* chunksOf(rows: readonly PendingRow[], retriedThrough: number | undefined): Generator<{ rows: PendingRow[]; body: string }> {
+  if (retriedThrough === undefined) {
+    yield* chunksByBytes(rows);
+    return;
+  }
+  yield* chunksByBytes(rows.filter((row) => row.outbox_id <= retriedThrough));
+  yield* chunksByBytes(rows.filter((row) => row.outbox_id > retriedThrough));
 }
 
 function* chunksByBytes(rows: readonly PendingRow[]): Generator<{ rows: PendingRow[]; body: string }> {

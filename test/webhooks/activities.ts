@@ -59,14 +59,19 @@ async function insertActivity(client: PoolClient, accountId: number, activity: S
  * Records activities the way the activities API does (#3): inserted and published in one
  * transaction, relayed to the queue after commit. Returns the activity ids.
  */
-export async function recordActivities(stack: TestStack, accountId: number, activities: readonly SeedActivity[]): Promise<number[]> {
+export async function recordActivities(
+  stack: TestStack,
+  accountId: number,
+  activities: readonly SeedActivity[],
+  { relay = true }: { relay?: boolean } = {},
+): Promise<number[]> {
   const ids = await withTransaction(stack.platform.db, async (client) => {
     const inserted: number[] = [];
     for (const activity of activities) inserted.push(await insertActivity(client, accountId, activity));
     await publishRecordedActivities(client, accountId, inserted);
     return inserted;
   });
-  await relayWebhookOutbox(stack.platform, accountId);
+  if (relay) await relayWebhookOutbox(stack.platform, accountId);
   return ids;
 }
 

@@ -147,4 +147,14 @@ export const webhooksMigrations: readonly Migration[] = [
       CREATE INDEX webhook_attempts_attempted_at ON webhook_attempts(attempted_at);
     `,
   },
+  {
+    version: 705,
+    name: 'a retried webhook POST keeps its activities',
+    sql: `
+      -- The outbox rows of the POST that failed at the head of the lane, until a POST succeeds:
+      -- the retry sends exactly these again under the same webhook-id, however the queue
+      -- batches the lane's messages next time, so a receiver can deduplicate on that id.
+      ALTER TABLE webhook_endpoints ADD COLUMN retry_first_outbox_id bigint, ADD COLUMN retry_last_outbox_id bigint;
+    `,
+  },
 ];
