@@ -14,6 +14,24 @@ export const activityStatuses = [
 ] as const;
 export type ActivityStatus = (typeof activityStatuses)[number];
 
+/**
+ * Whether the date and time written at the start of `value` exist. `new Date` rolls an
+ * impossible one over (2023-02-30 becomes 2 March, 24:00 the next day), so the written
+ * fields must read back unchanged from a calendar set to them. A zone only shifts a time
+ * that exists, so it is left out.
+ */
+function writtenFieldsExist(value: string): boolean {
+  const written = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(value);
+  if (written === null) return false;
+  const fields = written.slice(1).map((digits) => Number(digits ?? 0));
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = fields;
+  const calendar = new Date(0);
+  calendar.setUTCFullYear(year, month - 1, day);
+  calendar.setUTCHours(hour, minute, second);
+  const read = [calendar.getUTCFullYear(), calendar.getUTCMonth() + 1, calendar.getUTCDate(), calendar.getUTCHours(), calendar.getUTCMinutes(), calendar.getUTCSeconds()];
+  return read.every((field, index) => field === fields[index]);
+}
+
 /** An ISO-8601 date-time; one without a zone is UTC, as the seed's examples are. */
 export const timestampSchema = z
   .string()
@@ -23,6 +41,10 @@ export const timestampSchema = z
     const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(zoned) : new Date(Number.NaN);
     if (Number.isNaN(date.getTime())) {
       context.addIssue({ code: 'custom', message: 'not an ISO-8601 date-time' });
+      return z.NEVER;
+    }
+    if (!writtenFieldsExist(value)) {
+      context.addIssue({ code: 'custom', message: 'no such date or time on the calendar' });
       return z.NEVER;
     }
     return date;

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { normalizeEmail, normalizePhone } from '../contacts/channels';
 import { ValidationFailed } from '../errors';
-import { toActivityView, type ActivityRow, type ActivityView } from './activity-view';
+import { activityColumns, activityPayload, type ActivityPayload, type ActivityRow } from '../webhooks/payload';
 
 export interface ActivityQuery {
   readonly dateFrom: Date;
@@ -17,12 +17,27 @@ export interface ActivityQuery {
 
 export const MAX_INTERVAL_MONTHS = 3;
 
-/** Get contacts activity: one interval of at most three calendar months, oldest first. */
-export async function queryActivities(db: Pool, accountId: number, query: ActivityQuery): Promise<ActivityView[]> {
+/**
+ * `at` plus whole calendar months, at the same time of day. The day is clamped to the
+ * target month's last: 31 August plus three months is 30 November, where `setUTCMonth`
+ * would roll over to 1 December.
+ */
+function addCalendarMonths(at: Date, months: number): Date {
+  const target = new Date(at);
+  target.setUTCDate(1);
+  target.setUTCMonth(target.getUTCMonth() + months);
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(at.getUTCDate(), lastDay));
+  return target;
+}
+
+/**
+ * Get contacts activity: one interval of at most three calendar months, oldest first. Each
+ * activity comes out as the webhook POST sends it, so one stored activity looks the same both ways.
+ */
+export async function queryActivities(db: Pool, accountId: number, query: ActivityQuery): Promise<ActivityPayload[]> {
   if (query.dateTo < query.dateFrom) throw new ValidationFailed('dateTo is before dateFrom', undefined, 'INVALID_INTERVAL');
-  const limit = new Date(query.dateFrom);
-  limit.setUTCMonth(limit.getUTCMonth() + MAX_INTERVAL_MONTHS);
-  if (query.dateTo > limit) {
+  if (query.dateTo > addCalendarMonths(query.dateFrom, MAX_INTERVAL_MONTHS)) {
     throw new ValidationFailed(`the interval between dateFrom and dateTo is at most ${MAX_INTERVAL_MONTHS} months`, undefined, 'INTERVAL_TOO_LONG');
   }
   const values: unknown[] = [accountId, query.dateFrom, query.dateTo];
@@ -39,8 +54,8 @@ export async function queryActivities(db: Pool, accountId: number, query: Activi
   if (query.messageTag !== undefined) add((p) => `${p} = ANY(string_to_array(message_tags, ','))`, query.messageTag);
   values.push(query.offset, query.maxRows);
   const { rows } = await db.query<ActivityRow>(
-    `SELECT * FROM contact_activities WHERE ${where.join(' AND ')} ORDER BY occurred_at, id OFFSET $${values.length - 1} LIMIT $${values.length}`,
+    `SELECT ${activityColumns} FROM contact_activities a WHERE ${where.join(' AND ')} ORDER BY occurred_at, id OFFSET $${values.length - 1} LIMIT $${values.length}`,
     values,
   );
-  return rows.map(toActivityView);
+  return rows.map(activityPayload);
 }

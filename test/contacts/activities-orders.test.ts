@@ -58,7 +58,8 @@ describe('POST /api/v1/activities', () => {
       iid: expect.stringMatching(/^[0-9a-f-]{36}$/),
       activityStatus: 'DELIVERED',
       mediaType: 'email',
-      activityDateTime: '2023-09-14T08:30:03.000Z',
+      // Seed 001's form, as the webhook POST sends it: UTC to the second, without a zone.
+      activityDateTime: '2023-09-14T08:30:03',
       contactId: id,
       externalCustomerId: 'act-1',
       email: 'act1@example.com',
@@ -87,6 +88,25 @@ describe('POST /api/v1/activities', () => {
     expect((await stack.platform.db.query('SELECT total_sent FROM contacts WHERE id = $1', [id])).rows[0].total_sent).toBe(0);
   });
 
+  it('refuses an activityDateTime that is not on the calendar, and takes the leap day', async () => {
+    const id = await newContact(account, 'act-4', 'act4@example.com');
+    for (const impossible of ['2023-02-30T00:00:00', '2023-04-31T08:30:03Z']) {
+      const response = await stack.request(account, 'POST', '/api/v1/activities', [
+        { activityStatus: 'SENT', mediaType: 'email', contactId: id, activityDateTime: '2023-02-28T00:00:00' },
+        { activityStatus: 'SENT', mediaType: 'email', contactId: id, activityDateTime: impossible },
+      ]);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_FAILED');
+      expect(response.body.error.details).toEqual([{ path: 'body.1.activityDateTime', message: expect.any(String) }]);
+    }
+    expect((await stack.platform.db.query('SELECT count(*)::int AS n FROM contact_activities WHERE contact_id = $1', [id])).rows[0].n).toBe(0);
+
+    const leap = await stack.request(account, 'POST', '/api/v1/activities', [{ activityStatus: 'SENT', mediaType: 'email', contactId: id, activityDateTime: '2024-02-29T23:59:59' }]);
+    expect(leap.status).toBe(200);
+    const listed = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2024-02-29T00:00:00&dateTo=2024-02-29T23:59:59&email=act4@example.com');
+    expect(listed.body.map((activity: { activityDateTime: string }) => activity.activityDateTime)).toEqual(['2024-02-29T23:59:59']);
+  });
+
   it('refuses more than 1000 activities, unknown statuses and a key without the settings right', async () => {
     const one = { activityStatus: 'SENT', mediaType: 'sms', contactId: 1, activityDateTime: '2023-09-14T08:30:00Z' };
     expect((await stack.request(account, 'POST', '/api/v1/activities', Array.from({ length: 1001 }, () => one))).status).toBe(400);
@@ -104,6 +124,34 @@ describe('GET /api/v1/contacts/activity', () => {
     expect((await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01T00:00:00Z&dateTo=2023-04-01T00:00:00Z')).status).toBe(200);
     expect((await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01')).status).toBe(400);
   });
+
+  it.each([
+    ['2023-08-31T10:20:30Z', '2023-11-30T10:20:30Z', '2023-11-30T10:20:31Z'],
+    ['2023-11-30T00:00:00Z', '2024-02-29T00:00:00Z', '2024-02-29T00:00:01Z'],
+    ['2022-11-30T00:00:00Z', '2023-02-28T00:00:00Z', '2023-02-28T00:00:01Z'],
+    ['2024-05-31T23:59:59Z', '2024-08-31T23:59:59Z', '2024-09-01T00:00:00Z'],
+  ])('counts three months from %s to the same time of day on the last day the target month has', async (dateFrom, limit, beyond) => {
+    const interval = (dateTo: string) => stack.request(account, 'GET', `/api/v1/contacts/activity?dateFrom=${dateFrom}&dateTo=${dateTo}`);
+    expect((await interval(limit)).status).toBe(200);
+    const tooLong = await interval(beyond);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.code).toBe('INTERVAL_TOO_LONG');
+  });
+
+  it.each(['2023-02-30T00:00:00', '2023-04-31T00:00:00Z', '2023-02-29T12:00:00Z', '2023-01-01T24:00:00Z', '2023-01-01T10:60:00Z'])(
+    'refuses %s as dateFrom or dateTo instead of rolling it over',
+    async (impossible) => {
+      for (const [query, field] of [
+        [`dateFrom=${impossible}&dateTo=2023-05-01T00:00:00Z`, 'dateFrom'],
+        [`dateFrom=2023-01-01T00:00:00Z&dateTo=${impossible}`, 'dateTo'],
+      ] as const) {
+        const response = await stack.request(account, 'GET', `/api/v1/contacts/activity?${query}`);
+        expect(response.status).toBe(400);
+        expect(response.body.error.code).toBe('VALIDATION_FAILED');
+        expect(response.body.error.details).toEqual([{ path: `query.${field}`, message: expect.any(String) }]);
+      }
+    },
+  );
 
   it('filters by status and message tag and never shows another account', async () => {
     const id = await newContact(account, 'act-3', 'act3@example.com');
@@ -222,6 +270,19 @@ describe('POST /api/v1/orders', () => {
     expect(opened.body.orders[1]).toMatchObject({ contactId: id, activityId: null });
     const created = await stack.request(account, 'GET', `/api/v1/contact/${opened.body.orders[2].contactId}`);
     expect(created.body).toMatchObject({ externalCustomerId: 'ord-new', firstName: 'New', contactSource: 'ORDER', channels: [{ type: 'sms', value: '380501112233' }] });
+  });
+
+  it('refuses an orderDate that is not on the calendar, naming it, and takes the leap day', async () => {
+    const order = { externalOrderId: 'o-cal', email: 'cal@example.com', status: 'INITIALIZED', totalCost: 1 };
+    for (const impossible of ['2023-02-30T00:00:00', '2023-04-31T10:00:00Z']) {
+      const response = await stack.request(account, 'POST', '/api/v1/orders', { orders: [{ ...order, orderDate: impossible }] });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_FAILED');
+      expect(response.body.error.details).toEqual([{ path: 'body.orders.0.orderDate', message: expect.any(String) }]);
+    }
+    expect((await stack.request(account, 'POST', '/api/v1/orders', { orders: [{ ...order, orderDate: '2024-02-29T10:00:00Z' }] })).status).toBe(200);
+    const stored = (await stack.platform.db.query(`SELECT ordered_at FROM orders WHERE account_id = $1 AND external_order_id = 'o-cal'`, [account.accountId])).rows[0];
+    expect(stored.ordered_at.toISOString()).toBe('2024-02-29T10:00:00.000Z');
   });
 
   it('refuses a bad order whole', async () => {
