@@ -53,9 +53,14 @@ export const timestampSchema = z
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const text = (max: number) => z.string().max(max);
 
+/** Channels an activity may name its contact by, after contactId and externalCustomerId, in this order. */
+export const activityAddressFields = ['email', 'sms', 'viber', 'mobilepush', 'webpush'] as const;
+
 /**
  * One activity as a delivery channel reports it (seed 001's fields). The contact is found
- * by contactId, else externalCustomerId, else email, else sms.
+ * by contactId, else externalCustomerId, else email, sms, viber, mobilepush, webpush.
+ * `iid` is the reporter's id of the send; `subscriptions` is accepted beside the seed's
+ * `subscriptons`, the spelling this API documented first.
  */
 export const activityInputSchema = z
   .object({
@@ -64,8 +69,12 @@ export const activityInputSchema = z
     activityDateTime: timestampSchema,
     contactId: id.optional(),
     externalCustomerId: text(100).optional(),
+    iid: z.guid().optional(),
     email: text(254).optional(),
     sms: text(50).optional(),
+    viber: text(50).optional(),
+    mobilepush: text(1000).optional(),
+    webpush: text(1000).optional(),
     messageId: id.optional(),
     messageInstanceId: id.optional(),
     messageName: text(100).optional(),
@@ -82,12 +91,18 @@ export const activityInputSchema = z
     hardBounce: z.boolean().optional(),
     clickEventLink: text(1000).optional(),
     viewMessageLink: text(1000).optional(),
-    statusData: z.record(z.string(), z.unknown()).optional(),
+    // Seed 001 calls it an array of data; its examples send an object.
+    statusData: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
+    subscriptons: z.array(text(200)).max(100).optional(),
     subscriptions: z.array(text(200)).max(100).optional(),
   })
   .strict()
-  .refine((activity) => activity.contactId ?? activity.externalCustomerId ?? activity.email ?? activity.sms, {
-    message: 'name the contact: contactId, externalCustomerId, email or sms',
+  .refine((activity) => activity.contactId !== undefined || activity.externalCustomerId !== undefined || activityAddressFields.some((field) => activity[field] !== undefined), {
+    message: 'name the contact: contactId, externalCustomerId, email, sms, viber, mobilepush or webpush',
+  })
+  .refine((activity) => activity.subscriptons === undefined || activity.subscriptions === undefined, {
+    message: 'give subscriptons (or subscriptions), not both',
+    path: ['subscriptons'],
   });
 export type ActivityInput = z.output<typeof activityInputSchema>;
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { ValidationFailed } from '../errors';
@@ -7,11 +8,15 @@ import { logger } from '../logger';
 import { publishRecordedActivities, relayWebhookOutbox } from '../webhooks/outbox';
 import type { ActivityInput } from './activity-schema';
 
+const channelAddressFields = ['viber', 'mobilepush', 'webpush'] as const;
+
 /**
  * Records activities in one transaction: the rows (with snapshots of the contact's external
- * ID, email and phone as they were), each contact's last sent/received/viewed/clicked dates
+ * ID and addresses as they were), each contact's last sent/received/viewed/clicked dates
  * and totals, and the hand-over to webhook delivery. Every activity must name a contact of
- * this account; if one does not, nothing is recorded. Returns the ids in input order.
+ * this account; if one does not, nothing is recorded. A report that carries the sender's
+ * `iid` and was recorded before (a channel retrying a call) is not recorded, counted or
+ * delivered again. Returns the ids in input order, a repeated report's being the first one's.
  */
 export async function recordActivities(platform: Platform, accountId: number, inputs: readonly ActivityInput[]): Promise<number[]> {
   if (inputs.length === 0) return [];
@@ -19,7 +24,15 @@ export async function recordActivities(platform: Platform, accountId: number, in
     const resolved = await resolveRecipients(
       client,
       accountId,
-      inputs.map((input) => ({ contactId: input.contactId, externalCustomerId: input.externalCustomerId, locator: input.email ?? input.sms })),
+      inputs.map((input) => {
+        const type = channelAddressFields.find((field) => input[field] !== undefined);
+        return {
+          contactId: input.contactId,
+          externalCustomerId: input.externalCustomerId,
+          locator: input.email ?? input.sms,
+          channel: type === undefined ? undefined : { type, value: input[type]! },
+        };
+      }),
     );
     const unknown = resolved.filter((row) => !row.contact);
     if (unknown.length > 0) {
@@ -35,6 +48,8 @@ export async function recordActivities(platform: Platform, accountId: number, in
       const triggered = input.workflowId !== undefined || input.sourceEventKey !== undefined || input.sourceEventId !== undefined;
       return {
         contact_id: contact?.id,
+        iid: input.iid ?? null,
+        report_key: reportKey(input),
         activity_status: input.activityStatus,
         media_type: input.mediaType,
         occurred_at: input.activityDateTime.toISOString(),
@@ -61,13 +76,13 @@ export async function recordActivities(platform: Platform, accountId: number, in
         workflow_id: input.workflowId ?? null,
         workflow_block_id: input.workflowBlockId ?? null,
         workflow_instance_id: input.workflowInstanceId ?? null,
-        subscriptions: input.subscriptions ?? null,
+        subscriptions: input.subscriptons ?? input.subscriptions ?? null,
         status_data: input.statusData ?? {},
       };
     });
-    const ids = await insertActivities(client, accountId, rows);
-    await updateContactStatistics(client, ids);
-    await publishRecordedActivities(client, accountId, ids);
+    const { ids, inserted } = await insertActivities(client, accountId, rows);
+    await updateContactStatistics(client, inserted);
+    await publishRecordedActivities(client, accountId, inserted);
     return ids;
   });
   // After commit, hand the outbox rows to the webhooks queue. The activities are recorded
@@ -78,24 +93,45 @@ export async function recordActivities(platform: Platform, accountId: number, in
   return ids;
 }
 
-async function insertActivities(client: PoolClient, accountId: number, rows: readonly Record<string, unknown>[]): Promise<number[]> {
-  // Ids are drawn in the recordset's order, so ascending ids are the input order.
-  const { rows: inserted } = await client.query<{ id: number }>(
+/**
+ * What makes two reports one: the same send (the reporter's `iid`), status, second and link.
+ * Reports without an `iid` are always new.
+ */
+function reportKey(input: ActivityInput): string | null {
+  if (input.iid === undefined) return null;
+  const identity = [input.iid.toLowerCase(), input.activityStatus, input.activityDateTime.toISOString(), input.clickEventLink ?? null];
+  return createHash('sha256').update(JSON.stringify(identity)).digest('base64url');
+}
+
+interface ActivityRowInput extends Record<string, unknown> {
+  readonly report_key: string | null;
+}
+
+/** The id of every row in input order, and the ids of the rows this call inserted (ascending). */
+async function insertActivities(
+  client: PoolClient,
+  accountId: number,
+  rows: readonly ActivityRowInput[],
+): Promise<{ ids: number[]; inserted: number[] }> {
+  // Ids are drawn in the recordset's order, so ascending ids are the input order of the rows
+  // inserted; a report recorded before (or earlier in this call) is skipped by its key.
+  const { rows: written } = await client.query<{ id: number; report_key: string | null }>(
     `INSERT INTO contact_activities (
-       id, account_id, contact_id, activity_status, media_type, occurred_at, external_customer_id, email, sms, viber,
+       id, account_id, contact_id, iid, report_key, activity_status, media_type, occurred_at, external_customer_id, email, sms, viber,
        mobilepush, webpush, message_id, message_instance_id, message_name, message_tags, message_url, broadcast_id,
        campaign_type, click_event_link, status_description, hard_bounce, source_event_id, source_event_key,
        source_event_type_id, source_event_type_key, workflow_id, workflow_block_id, workflow_instance_id,
        subscriptions, status_data)
      OVERRIDING SYSTEM VALUE
-     SELECT nextval(pg_get_serial_sequence('contact_activities', 'id')), $1, a.contact_id, a.activity_status, a.media_type,
+     SELECT nextval(pg_get_serial_sequence('contact_activities', 'id')), $1, a.contact_id, COALESCE(a.iid, gen_random_uuid()),
+            a.report_key, a.activity_status, a.media_type,
             a.occurred_at, a.external_customer_id, a.email, a.sms, a.viber, a.mobilepush, a.webpush, a.message_id,
             a.message_instance_id, a.message_name, a.message_tags, a.message_url, a.broadcast_id, a.campaign_type,
             a.click_event_link, a.status_description, a.hard_bounce, a.source_event_id, a.source_event_key,
             a.source_event_type_id, a.source_event_type_key, a.workflow_id, a.workflow_block_id, a.workflow_instance_id,
             a.subscriptions, a.status_data
        FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (
-              contact_id bigint, activity_status text, media_type text, occurred_at timestamptz, external_customer_id text,
+              contact_id bigint, iid uuid, report_key text, activity_status text, media_type text, occurred_at timestamptz, external_customer_id text,
               email text, sms text, viber text, mobilepush text, webpush text, message_id bigint, message_instance_id bigint,
               message_name text, message_tags text, message_url text, broadcast_id bigint, campaign_type text,
               click_event_link text, status_description text, hard_bounce boolean, source_event_id bigint,
@@ -103,10 +139,24 @@ async function insertActivities(client: PoolClient, accountId: number, rows: rea
               workflow_block_id text, workflow_instance_id text, subscriptions text[], status_data jsonb)
             ) WITH ORDINALITY AS a
       ORDER BY a.ordinality
-     RETURNING id`,
+     ON CONFLICT (account_id, report_key) WHERE report_key IS NOT NULL DO NOTHING
+     RETURNING id, report_key`,
     [accountId, JSON.stringify(rows)],
   );
-  return inserted.map((row) => row.id).sort((a, b) => a - b);
+  written.sort((a, b) => a.id - b.id);
+  const byKey = new Map(written.flatMap((row) => (row.report_key === null ? [] : [[row.report_key, row.id] as const])));
+  const repeated = rows.flatMap((row) => (row.report_key !== null && !byKey.has(row.report_key) ? [row.report_key] : []));
+  if (repeated.length > 0) {
+    const { rows: earlier } = await client.query<{ id: number; report_key: string }>(
+      'SELECT id, report_key FROM contact_activities WHERE account_id = $1 AND report_key = ANY($2::text[])',
+      [accountId, repeated],
+    );
+    for (const row of earlier) byKey.set(row.report_key, row.id);
+  }
+  const unkeyed = written.filter((row) => row.report_key === null).map((row) => row.id);
+  let nextUnkeyed = 0;
+  const ids = rows.map((row) => (row.report_key === null ? unkeyed[nextUnkeyed++]! : byKey.get(row.report_key)!));
+  return { ids, inserted: written.map((row) => row.id) };
 }
 
 /**

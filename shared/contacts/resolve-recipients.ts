@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { normalizeEmail, normalizePhone } from './channels';
+import { normalizeChannelValue, normalizeEmail, normalizePhone, type ChannelType } from './channels';
 import { readContacts, type ContactView } from './read-contact';
 
 export interface Recipient {
@@ -7,6 +7,8 @@ export interface Recipient {
   readonly externalCustomerId?: string;
   /** An email address or a phone number. */
   readonly locator?: string;
+  /** An address of a known channel type (an activity names the channel it went through), after the locator. */
+  readonly channel?: { readonly type: ChannelType; readonly value: string };
 }
 
 export interface RecipientContact extends ContactView {
@@ -26,12 +28,16 @@ export interface ResolvedRecipient {
   readonly error?: RecipientError;
 }
 
-type Key = { kind: 'id'; id: number } | { kind: 'externalId'; value: string } | { kind: 'email' | 'sms'; value: string };
+type Key =
+  | { kind: 'id'; id: number }
+  | { kind: 'externalId'; value: string }
+  | { kind: 'channel'; type: ChannelType; value: string; named: 'locator' | ChannelType };
 type Lookup = { readonly key: Key } | { readonly error: RecipientError };
 
 /**
  * Finds each recipient's live contact by the first identifier it carries, in the priority
- * of seed 002: contactId > externalCustomerId > locator (email or phone). A recipient that
+ * of seed 002: contactId > externalCustomerId > locator (email or phone), then a channel
+ * address of a given type. A recipient that
  * names no contact of this account is reported on its own row; the batch never fails for it.
  * Three queries whatever the batch size.
  */
@@ -42,8 +48,8 @@ export async function resolveRecipients(db: Pool | PoolClient, accountId: number
   const locatorTypes: string[] = [];
   const locatorValues: string[] = [];
   for (const key of keys) {
-    if (key.kind === 'email' || key.kind === 'sms') {
-      locatorTypes.push(key.kind);
+    if (key.kind === 'channel') {
+      locatorTypes.push(key.type);
       locatorValues.push(key.value);
     }
   }
@@ -73,8 +79,8 @@ export async function resolveRecipients(db: Pool | PoolClient, accountId: number
         return key.id;
       case 'externalId':
         return byExternalId.get(key.value);
-      default:
-        return byLocator.get(`${key.kind}:${key.value}`);
+      case 'channel':
+        return byLocator.get(`${key.type}:${key.value}`);
     }
   };
   const ids = [...new Set(keys.map(contactIdOf).filter((id): id is number => id !== undefined))];
@@ -103,12 +109,21 @@ function lookupOf(recipient: Recipient): Lookup {
   if (recipient.locator !== undefined) {
     if (recipient.locator.includes('@')) {
       const email = normalizeEmail(recipient.locator);
-      return email ? { key: { kind: 'email', value: email } } : { error: { code: 'INVALID_LOCATOR', message: 'the locator is not a valid email address' } };
+      return email
+        ? { key: { kind: 'channel', type: 'email', value: email, named: 'locator' } }
+        : { error: { code: 'INVALID_LOCATOR', message: 'the locator is not a valid email address' } };
     }
     const phone = normalizePhone(recipient.locator);
     return phone
-      ? { key: { kind: 'sms', value: phone } }
+      ? { key: { kind: 'channel', type: 'sms', value: phone, named: 'locator' } }
       : { error: { code: 'INVALID_LOCATOR', message: 'the locator is neither an email address nor a phone number' } };
+  }
+  if (recipient.channel !== undefined) {
+    const { type } = recipient.channel;
+    const value = normalizeChannelValue(type, recipient.channel.value);
+    return value !== undefined
+      ? { key: { kind: 'channel', type, value, named: type } }
+      : { error: { code: 'INVALID_LOCATOR', message: `not a valid ${type} address` } };
   }
   return { error: { code: 'RECIPIENT_REQUIRED', message: 'give contactId, externalCustomerId or locator' } };
 }
@@ -119,7 +134,7 @@ function describe(key: Key): string {
       return 'contactId';
     case 'externalId':
       return 'externalCustomerId';
-    default:
-      return 'locator';
+    case 'channel':
+      return key.named;
   }
 }

@@ -1,4 +1,5 @@
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+import { bulkExample } from '../webhooks/activities';
 
 let stack: TestStack;
 let account: TestAccount;
@@ -72,6 +73,75 @@ describe('POST /api/v1/activities', () => {
     });
     // Fields that do not apply are absent, not null.
     expect(Object.values(delivered)).not.toContain(null);
+  });
+
+  it("takes seed 001's bulk example items as they are, keeping the sender's iid", async () => {
+    const owner = await stack.createAccount();
+    await stack.request(owner, 'POST', '/api/v1/contact', { externalCustomerId: '789456512', channels: [{ type: 'email', value: 'test1@yourdomain.com' }] });
+    await stack.request(owner, 'POST', '/api/v1/contact', { externalCustomerId: '262ac297-6ae1-11ec-a2ec-0050569bdf92', channels: [{ type: 'email', value: 'test2@yourdomain.com' }] });
+    await stack.request(owner, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'test3@yourdomain.com' }] });
+    // The seed's contact ids belong to its own platform: the items name their contacts by the rest.
+    const items = bulkExample.map(({ contactId: _, ...item }) => item);
+    const response = await stack.request(owner, 'POST', '/api/v1/activities', items);
+    expect(response.status).toBe(200);
+    expect(response.body.ids).toHaveLength(4);
+
+    const listed = await stack.request(owner, 'GET', '/api/v1/contacts/activity?dateFrom=2023-09-14T00:00:00Z&dateTo=2023-09-15T00:00:00Z');
+    expect(listed.body.map((activity: { iid: string }) => activity.iid)).toEqual(bulkExample.map((activity) => activity.iid));
+    expect(listed.body.map(({ contactId: _, ...activity }: Record<string, unknown>) => activity)).toEqual(items);
+  });
+
+  it('records a report sent again once: same ids, statistics counted once', async () => {
+    const id = await newContact(account, 'act-again', 'again@example.com');
+    const send = '6f1c2a4e-1d2b-4c3d-8e9f-0a1b2c3d4e5f';
+    const reports = [
+      { iid: send, activityStatus: 'DELIVERED', mediaType: 'email', contactId: id, activityDateTime: '2023-10-02T08:00:00Z' },
+      { iid: send, activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/a', activityDateTime: '2023-10-02T08:05:00Z' },
+      { iid: send, activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/b', activityDateTime: '2023-10-02T08:05:00Z' },
+    ];
+    const first = await stack.request(account, 'POST', '/api/v1/activities', reports);
+    expect(first.status).toBe(200);
+    expect(new Set(first.body.ids).size).toBe(3);
+    // The channel retries the call, and repeats one report within the retry.
+    const again = await stack.request(account, 'POST', '/api/v1/activities', [reports[1], ...reports, reports[0]]);
+    expect(again.status).toBe(200);
+    expect(again.body.ids).toEqual([first.body.ids[1], ...first.body.ids, first.body.ids[0]]);
+
+    const contact = (await stack.platform.db.query('SELECT total_received, total_clicked FROM contacts WHERE id = $1', [id])).rows[0];
+    expect(contact).toEqual({ total_received: 1, total_clicked: 2 });
+    const listed = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-10-01T00:00:00Z&dateTo=2023-10-03T00:00:00Z&externalCustomerId=act-again');
+    expect(listed.body).toHaveLength(3);
+    // Without an iid a report cannot be told from a new one: each call records it.
+    const anonymous = { activityStatus: 'RECEIVED', mediaType: 'email', contactId: id, activityDateTime: '2023-10-02T09:00:00Z' };
+    await stack.request(account, 'POST', '/api/v1/activities', [anonymous]);
+    await stack.request(account, 'POST', '/api/v1/activities', [anonymous]);
+    expect((await stack.platform.db.query('SELECT total_viewed FROM contacts WHERE id = $1', [id])).rows[0].total_viewed).toBe(2);
+  });
+
+  it('finds the contact by a viber number, a mobile push token or a web push token', async () => {
+    const created = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'act-app',
+      channels: [
+        { type: 'viber', value: '+380 95 649 09 55' },
+        { type: 'mobilepush', value: 'fcm-token-1' },
+        { type: 'webpush', value: 'https://push.example.com/sub/1' },
+      ],
+    });
+    const id = created.body.id as number;
+    const recorded = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'DELIVERED', mediaType: 'viber', viber: '380956490955', activityDateTime: '2023-10-03T08:00:00Z' },
+      { activityStatus: 'DELIVERED', mediaType: 'mobilepush', mobilepush: 'fcm-token-1', activityDateTime: '2023-10-03T08:00:01Z' },
+      { activityStatus: 'DELIVERED', mediaType: 'webpush', webpush: 'https://push.example.com/sub/1', activityDateTime: '2023-10-03T08:00:02Z' },
+    ]);
+    expect(recorded.status).toBe(200);
+    const rows = (await stack.platform.db.query('SELECT contact_id FROM contact_activities WHERE id = ANY($1::bigint[])', [recorded.body.ids])).rows;
+    expect(rows.map((row) => Number(row.contact_id))).toEqual([id, id, id]);
+
+    const unknown = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'DELIVERED', mediaType: 'viber', viber: '380000000001', activityDateTime: '2023-10-03T08:00:03Z' },
+    ]);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details).toEqual([{ path: 'body.0', message: 'no contact with this viber' }]);
   });
 
   it('records nothing when one activity names an unknown contact, and says which', async () => {
