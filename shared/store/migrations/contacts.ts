@@ -285,4 +285,25 @@ export const contactsMigrations: readonly Migration[] = [
       UPDATE contact_import_jobs SET request = NULL WHERE status IN ('FINISHED', 'FAILED');
     `,
   },
+  {
+    version: 303,
+    name: 'bulk import jobs count their failed rows',
+    sql: `
+      -- A job keeps its first 1000 per-row errors; the count of failed rows must go on past
+      -- them, so it can no longer be the length of the kept list.
+      ALTER TABLE contact_import_jobs ADD COLUMN failed integer NOT NULL DEFAULT 0;
+      UPDATE contact_import_jobs SET failed = jsonb_array_length(errors);
+    `,
+  },
+  {
+    version: 304,
+    name: 'a reported activity is recorded once',
+    sql: `
+      -- A channel that retries a call reports the same activities again. A report carrying the
+      -- sender's iid has a key (send, status, second, link), and a key already recorded is
+      -- skipped; reports without one have none, so the index never holds them.
+      ALTER TABLE contact_activities ADD COLUMN report_key text;
+      CREATE UNIQUE INDEX contact_activities_report ON contact_activities(account_id, report_key) WHERE report_key IS NOT NULL;
+    `,
+  },
 ];
