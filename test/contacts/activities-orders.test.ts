@@ -276,6 +276,17 @@ describe('POST /api/v1/event', () => {
   );
 });
 
+describe('GET /api/v1/events', () => {
+  it('is closed to a key that may only send events, such as a site tracker’s: events hold contacts’ addresses', async () => {
+    const tracker = await stack.createAccount({ rights: 'events' });
+    const sent = await stack.request(tracker, 'POST', '/api/v1/event', { eventTypeKey: 'pageView', keyValue: 'visitor@example.com' });
+    expect(sent.status).toBe(200);
+    const listed = await stack.request(tracker, 'GET', '/api/v1/events');
+    expect(listed.status).toBe(403);
+    expect(listed.body.error.code).toBe('INSUFFICIENT_SCOPE');
+  });
+});
+
 describe('POST /api/v1/orders', () => {
   it('upserts by externalOrderId, attributes revenue to the latest click and refreshes it when the order changes', async () => {
     const id = await newContact(account, 'ord-1', 'ord1@example.com');

@@ -126,7 +126,9 @@ export const contactsRoutes: readonly Route[] = [
   route({
     method: 'GET',
     path: '/api/v1/events',
-    access: 'events',
+    // Reading back what was sent (contacts' addresses and ids in the params) is contact
+    // activity: a key that may only send events, such as a site tracker's, cannot list them.
+    access: 'activity',
     query: z
       .object({
         eventTypeKey: eventTypeKeySchema.optional(),
