@@ -4,14 +4,16 @@ import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { channelTypes, normalizeChannels, type ChannelType, type NormalizedChannel } from './channels';
 import { bulkContactSchema, type BulkContactInput, type FieldValue } from './contact-schema';
-import { ImportJobNotFound, isUniqueViolation } from './errors';
+import { ImportJobNotFound, isExternalIdViolation, isUniqueViolation } from './errors';
 import { replaceChannels } from './write-channels';
 
 export const MAX_CONTACTS_PER_IMPORT = 3000;
 /** Rows per transaction: progress moves, and a redelivered job resumes, chunk by chunk. */
 export const IMPORT_CHUNK_SIZE = 500;
-/** Per-row errors kept on a job; past this only the count grows. */
+/** Per-row errors kept on a job; past this only the count (`failed`) grows. */
 const MAX_KEPT_ERRORS = 1000;
+/** Tries per chunk; the last one writes contact by contact (see `writeContactByContact`). */
+const CHUNK_ATTEMPTS = 3;
 
 export const dedupeKeys = ['email', 'sms', 'email_or_sms', 'id', 'fieldId', 'externalCustomerId'] as const;
 export type DedupeKey = (typeof dedupeKeys)[number];
@@ -80,7 +82,7 @@ export async function importStatus(db: Pool, accountId: number, id: string): Pro
     failed: number;
     errors: ImportRowError[];
   }>(
-    `SELECT id, status, total, processed, created, updated, jsonb_array_length(errors) AS failed, errors
+    `SELECT id, status, total, processed, created, updated, failed, errors
        FROM contact_import_jobs WHERE account_id = $1 AND id = $2`,
     [accountId, id],
   );
@@ -126,20 +128,25 @@ export async function runContactImport(db: Pool, jobId: string): Promise<void> {
 
 async function applyChunkWithRetry(db: Pool, accountId: number, jobId: string, request: BulkImportRequest, start: number, end: number): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
+    const last = attempt === CHUNK_ATTEMPTS;
     try {
       await withTransaction(db, async (client) => {
-        const outcome = await applyChunk(client, accountId, request, start, end);
+        const outcome = await applyChunk(client, accountId, request, start, end, last ? writeContactByContact : writeContacts);
+        // The kept errors stop at exactly MAX_KEPT_ERRORS; `failed` counts every one.
         await client.query(
-          `UPDATE contact_import_jobs SET processed = $2, created = created + $3, updated = updated + $4,
-                  errors = CASE WHEN jsonb_array_length(errors) >= $6 THEN errors ELSE errors || $5::jsonb END, updated_at = now()
+          `UPDATE contact_import_jobs SET processed = $2, created = created + $3, updated = updated + $4, failed = failed + $5,
+                  errors = CASE WHEN jsonb_array_length(errors) >= $7 THEN errors
+                                ELSE (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(errors || $6::jsonb) WITH ORDINALITY AS kept(e, n) WHERE n <= $7) END,
+                  updated_at = now()
             WHERE id = $1`,
-          [jobId, end, outcome.created, outcome.updated, JSON.stringify(outcome.errors.slice(0, MAX_KEPT_ERRORS)), MAX_KEPT_ERRORS],
+          [jobId, end, outcome.created, outcome.updated, outcome.errors.length, JSON.stringify(outcome.errors.slice(0, MAX_KEPT_ERRORS)), MAX_KEPT_ERRORS],
         );
       });
       return;
     } catch (error) {
-      // A contact created concurrently through the single API: match again and it updates.
-      if (isUniqueViolation(error) && attempt < 3) continue;
+      // An external ID given to a contact concurrently (single API, another import) since the
+      // match: match again, and the rows update that contact.
+      if (isUniqueViolation(error) && !last) continue;
       throw error;
     }
   }
@@ -147,6 +154,8 @@ async function applyChunkWithRetry(db: Pool, accountId: number, jobId: string, r
 
 interface PreparedRow {
   readonly index: number;
+  /** The rows merged into this one, in row order. */
+  readonly indexes: readonly number[];
   input: BulkContactInput;
   channels: NormalizedChannel[];
   readonly email: string | null;
@@ -160,14 +169,29 @@ interface Match {
   readonly deleted: boolean | null;
 }
 
+/** What a chunk writes: each contact once, with the rows that name it merged in row order. */
+interface ChunkWrite {
+  readonly updates: readonly [number, PreparedRow][];
+  readonly inserts: readonly PreparedRow[];
+}
+
+/** Writes a planned chunk; rows it cannot write go to `errors`. */
+type WriteChunk = (
+  client: PoolClient,
+  accountId: number,
+  request: BulkImportRequest,
+  write: ChunkWrite,
+  errors: ImportRowError[],
+) => Promise<{ created: number; updated: number }>;
+
 async function applyChunk(
   client: PoolClient,
   accountId: number,
   request: BulkImportRequest,
   start: number,
   end: number,
+  write: WriteChunk,
 ): Promise<{ created: number; updated: number; errors: ImportRowError[] }> {
-  const errors: ImportRowError[] = [];
   const rows: PreparedRow[] = request.contacts.slice(start, end).map((input, offset) => {
     const channels = normalizeChannels(input.channels ?? []);
     const first = (type: ChannelType) => channels.find((channel) => channel.type === type)?.normalized ?? null;
@@ -175,6 +199,7 @@ async function applyChunk(
     const dedupe = request.dedupeOn;
     return {
       index: start + offset,
+      indexes: [start + offset],
       input,
       channels,
       email: dedupe === 'email' || dedupe === 'email_or_sms' ? first('email') : null,
@@ -184,36 +209,102 @@ async function applyChunk(
   });
 
   const matches = await matchContacts(client, accountId, request, rows);
+  const errors: ImportRowError[] = [];
+  const chunk = planChunk(request, rows, matches, errors);
+  const written = await write(client, accountId, request, chunk, errors);
+  return { ...written, errors: errors.sort((a, b) => a.index - b.index) };
+}
+
+type Target = { readonly contactId: number } | { readonly newContact: string };
+
+/**
+ * Where each row goes. An external ID names one contact (seed 002: it identifies before any
+ * other key): the first row carrying it decides which, by its stored owner, its dedupe
+ * match, or as a new contact, and the later rows carrying it follow, as they would if that
+ * row had been committed already (in an earlier chunk). Without that, two rows with one new
+ * ID could update or create two contacts, and the second write would break the unique index.
+ */
+function planChunk(request: BulkImportRequest, rows: readonly PreparedRow[], matches: readonly Match[], errors: ImportRowError[]): ChunkWrite {
+  // An update that leaves the external ID out (contactFields) gives the contact nothing to be found by later.
+  const updateWritesExternalId = !request.contactFields || request.contactFields.includes('externalCustomerId');
+  const contactOfExternalId = new Map<string, Target>();
   const updates = new Map<number, PreparedRow>();
   const inserts = new Map<string, PreparedRow>();
   for (const [ord, row] of rows.entries()) {
+    const externalId = row.input.externalCustomerId;
     const match = matches[ord];
-    if (match?.id != null) {
-      if (match.deleted && !request.restoreDeleted) {
-        errors.push({ index: row.index, code: 'CONTACT_DELETED', message: 'the contact is deleted; send restoreDeleted: true to restore it' });
+    let target = externalId === undefined ? undefined : contactOfExternalId.get(externalId);
+    if (target === undefined) {
+      if (match?.id != null) {
+        if (match.deleted && !request.restoreDeleted) {
+          errors.push({ index: row.index, code: 'CONTACT_DELETED', message: 'the contact is deleted; send restoreDeleted: true to restore it' });
+          continue;
+        }
+        target = { contactId: match.id };
+      } else if (request.dedupeOn === 'id' && row.input.id !== undefined) {
+        errors.push({ index: row.index, code: 'CONTACT_NOT_FOUND', message: 'no contact with this id' });
         continue;
+      } else {
+        // Rows of this chunk that would create the same contact become one.
+        target = { newContact: newContactKey(row, request) };
       }
-      const earlier = updates.get(match.id);
-      updates.set(match.id, earlier ? merge(earlier, row) : row);
-      continue;
+      if (externalId !== undefined && ('newContact' in target || updateWritesExternalId)) contactOfExternalId.set(externalId, target);
     }
-    if (request.dedupeOn === 'id' && row.input.id !== undefined) {
-      errors.push({ index: row.index, code: 'CONTACT_NOT_FOUND', message: 'no contact with this id' });
-      continue;
+    if ('contactId' in target) {
+      const earlier = updates.get(target.contactId);
+      updates.set(target.contactId, earlier ? merge(earlier, row) : row);
+    } else {
+      const earlier = inserts.get(target.newContact);
+      inserts.set(target.newContact, earlier ? merge(earlier, row) : row);
     }
-    // Rows of this chunk that would create the same contact become one.
-    const key = newContactKey(row, request);
-    const earlier = inserts.get(key);
-    inserts.set(key, earlier ? merge(earlier, row) : row);
   }
+  return { updates: [...updates.entries()], inserts: [...inserts.values()] };
+}
 
-  const updated = await updateContacts(client, accountId, request, [...updates.entries()]);
-  const created = await insertContacts(client, accountId, [...inserts.values()]);
+/** The whole chunk in a few set-based statements. */
+async function writeContacts(client: PoolClient, accountId: number, request: BulkImportRequest, write: ChunkWrite): Promise<{ created: number; updated: number }> {
+  const updated = await updateContacts(client, accountId, request, write.updates);
+  const created = await insertContacts(client, accountId, write.inserts);
   await replaceChannels(client, accountId, [
     ...updated.map(([id, row]) => ({ contactId: id, channels: row.channels, fresh: false })),
     ...created.map(([id, row]) => ({ contactId: id, channels: row.channels, fresh: true })),
   ]);
-  return { created: created.length, updated: updated.length, errors };
+  return { created: created.length, updated: updated.length };
+}
+
+/**
+ * The last attempt at a chunk, after its writes twice met an external ID given to another
+ * contact since the match: each contact in a savepoint of its own, so a write that meets one
+ * again fails only the rows merged into that contact (EXTERNAL_ID_CONFLICT), not the chunk
+ * and every chunk after it.
+ */
+async function writeContactByContact(
+  client: PoolClient,
+  accountId: number,
+  request: BulkImportRequest,
+  write: ChunkWrite,
+  errors: ImportRowError[],
+): Promise<{ created: number; updated: number }> {
+  const total = { created: 0, updated: 0 };
+  const contacts: { row: PreparedRow; write: ChunkWrite }[] = [
+    ...write.updates.map(([id, row]) => ({ row, write: { updates: [[id, row] as [number, PreparedRow]], inserts: [] } })),
+    ...write.inserts.map((row) => ({ row, write: { updates: [], inserts: [row] } })),
+  ];
+  for (const contact of contacts) {
+    await client.query('SAVEPOINT contact');
+    try {
+      const written = await writeContacts(client, accountId, request, contact.write);
+      await client.query('RELEASE SAVEPOINT contact');
+      total.created += written.created;
+      total.updated += written.updated;
+    } catch (error) {
+      if (!isExternalIdViolation(error)) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT contact');
+      const message = `externalCustomerId "${contact.row.input.externalCustomerId ?? ''}" was given to another contact while this row was imported; send the row again`;
+      for (const index of contact.row.indexes) errors.push({ index, code: 'EXTERNAL_ID_CONFLICT', message });
+    }
+  }
+  return total;
 }
 
 function newContactKey(row: PreparedRow, request: BulkImportRequest): string {
@@ -229,6 +320,7 @@ function merge(earlier: PreparedRow, later: PreparedRow): PreparedRow {
   for (const field of [...(earlier.input.fields ?? []), ...(later.input.fields ?? [])]) fields.set(field.id, field.value);
   return {
     ...earlier,
+    indexes: [...earlier.indexes, ...later.indexes],
     input: { ...earlier.input, ...stripUndefined(later.input), fields: [...fields].map(([id, value]) => ({ id, value })) },
     channels: [...earlier.channels.filter((channel) => !types.has(channel.type)), ...later.channels],
   };

@@ -1,3 +1,4 @@
+import { Pool, type PoolClient } from 'pg';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -78,6 +79,168 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     const twins = await stack.request(account, 'GET', '/api/v1/contacts?email=twin@example.com');
     expect(twins.body).toHaveLength(1);
     expect(twins.body[0]).toMatchObject({ firstName: 'Twin A', lastName: 'Twin B' });
+  });
+
+  it('sends every row with the same new external ID to the contact the first of them resolves to', async () => {
+    const account = await stack.createAccount();
+    const a = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'A', channels: [{ type: 'email', value: 'a@x.com' }] })).body.id;
+    const b = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'B', channels: [{ type: 'email', value: 'b@x.com' }] })).body.id;
+    const c = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'C', channels: [{ type: 'email', value: 'c@x.com' }] })).body.id;
+    const d = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'D', channels: [{ type: 'email', value: 'd@x.com' }] })).body.id;
+    const fillers = Array.from({ length: 600 }, (_, index) => ({ firstName: `Filler ${index}`, channels: [{ type: 'email', value: `filler${index}@x.com` }] }));
+    const started = await stack.request(account, 'POST', '/api/v1/contacts', {
+      dedupeOn: 'email',
+      contacts: [
+        // Both emails match, but X names one contact: the second row is merged into A.
+        { externalCustomerId: 'X', firstName: 'First', channels: [{ type: 'email', value: 'a@x.com' }] },
+        { externalCustomerId: 'X', lastName: 'Second', channels: [{ type: 'email', value: 'b@x.com' }] },
+        // A row that would create a contact joins the contact its ID's first row matched ...
+        { externalCustomerId: 'Y', firstName: 'Matched', channels: [{ type: 'email', value: 'c@x.com' }] },
+        { externalCustomerId: 'Y', lastName: 'Joined' },
+        // ... and a row that matches by email joins the new contact its ID's first row creates.
+        { externalCustomerId: 'Z', firstName: 'Created' },
+        { externalCustomerId: 'Z', lastName: 'Joined', channels: [{ type: 'email', value: 'd@x.com' }] },
+        // The chunk after commits too.
+        ...fillers,
+      ],
+    });
+    const result = await finished(account, started.body.asyncSessionId);
+    expect(result).toMatchObject({ status: 'FINISHED', total: 606, processed: 606, created: 601, updated: 2, failed: 0, errors: [] });
+
+    const read = async (id: number) => (await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body;
+    expect(await read(a)).toMatchObject({ externalCustomerId: 'X', firstName: 'First', lastName: 'Second', channels: [{ type: 'email', value: 'b@x.com' }] });
+    expect(await read(b)).toMatchObject({ externalCustomerId: null, firstName: 'B', channels: [{ type: 'email', value: 'b@x.com' }] });
+    expect(await read(c)).toMatchObject({ externalCustomerId: 'Y', firstName: 'Matched', lastName: 'Joined', channels: [{ type: 'email', value: 'c@x.com' }] });
+    expect(await read(d)).toMatchObject({ externalCustomerId: null, firstName: 'D', lastName: null });
+    const z = await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=Z');
+    expect(z.body).toHaveLength(1);
+    expect(z.body[0]).toMatchObject({ firstName: 'Created', lastName: 'Joined', channels: [{ type: 'email', value: 'd@x.com' }] });
+    expect(await contactsByExternalId(account.accountId)).toHaveLength(4 + 1 + 600);
+  });
+
+  it('sends rows with an external ID already stored to its contact, whatever their emails match', async () => {
+    const account = await stack.createAccount();
+    const owner = (await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'X', channels: [{ type: 'email', value: 'owner@x.com' }] })).body.id;
+    await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'A', channels: [{ type: 'email', value: 'a@x.com' }] });
+    const started = await stack.request(account, 'POST', '/api/v1/contacts', {
+      dedupeOn: 'email',
+      contacts: [
+        { externalCustomerId: 'X', firstName: 'First', channels: [{ type: 'email', value: 'a@x.com' }] },
+        { externalCustomerId: 'X', lastName: 'Second', channels: [{ type: 'email', value: 'new@x.com' }] },
+      ],
+    });
+    expect(await finished(account, started.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 0, updated: 1, failed: 0 });
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${owner}`)).body).toMatchObject({
+      firstName: 'First',
+      lastName: 'Second',
+      channels: [{ type: 'email', value: 'new@x.com' }],
+    });
+    expect(await contactsByExternalId(account.accountId)).toEqual([
+      expect.objectContaining({ ext: 'X', first_name: 'First', channels: ['new@x.com'] }),
+      expect.objectContaining({ ext: null, first_name: 'A', channels: ['a@x.com'] }),
+    ]);
+  });
+
+  it('matches a row by the external ID a row of an earlier chunk created', async () => {
+    const account = await stack.createAccount();
+    const fillers = Array.from({ length: 499 }, (_, index) => ({ firstName: `Filler ${index}` }));
+    const started = await stack.request(account, 'POST', '/api/v1/contacts', {
+      dedupeOn: 'email',
+      contacts: [{ externalCustomerId: 'X', firstName: 'First' }, ...fillers, { externalCustomerId: 'X', lastName: 'Second', channels: [{ type: 'email', value: 'x@x.com' }] }],
+    });
+    expect(await finished(account, started.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', processed: 501, created: 500, updated: 1, failed: 0 });
+    const x = await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=X');
+    expect(x.body).toHaveLength(1);
+    expect(x.body[0]).toMatchObject({ firstName: 'First', lastName: 'Second', channels: [{ type: 'email', value: 'x@x.com' }] });
+  });
+
+  it('lets an external ID that is not written (contactFields) claim no matched contact, as across chunks', async () => {
+    const account = await stack.createAccount();
+    const a = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'A', channels: [{ type: 'email', value: 'a@x.com' }] })).body.id;
+    const b = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'B', channels: [{ type: 'email', value: 'b@x.com' }] })).body.id;
+    const started = await stack.request(account, 'POST', '/api/v1/contacts', {
+      dedupeOn: 'email',
+      contactFields: ['firstName'],
+      contacts: [
+        { externalCustomerId: 'X', firstName: 'A2', channels: [{ type: 'email', value: 'a@x.com' }] },
+        { externalCustomerId: 'X', firstName: 'B2', channels: [{ type: 'email', value: 'b@x.com' }] },
+      ],
+    });
+    expect(await finished(account, started.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 0, updated: 2, failed: 0 });
+    for (const [id, firstName] of [[a, 'A2'], [b, 'B2']] as const) {
+      expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body).toMatchObject({ externalCustomerId: null, firstName });
+    }
+  });
+
+  it('reports the rows whose external ID other writers keep taking as EXTERNAL_ID_CONFLICT, and applies the rest', async () => {
+    const account = await stack.createAccount();
+    // Three writers each hold an uncommitted contact with one of the rows' IDs: the import's
+    // match cannot see it and its write waits for it. Each commits once the import waits on
+    // it, so every attempt at the chunk meets an ID taken since its match.
+    const writers = new Pool({ connectionString: stack.databaseUrl, max: 3 });
+    const holding: { client: PoolClient; pid: number }[] = [];
+    try {
+      for (const n of [1, 2, 3]) {
+        const client = await writers.connect();
+        await client.query('BEGIN');
+        await client.query('INSERT INTO contacts (account_id, external_customer_id, first_name) VALUES ($1, $2, $3)', [account.accountId, `race-${n}`, `Writer ${n}`]);
+        holding.push({ client, pid: (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid });
+      }
+      const started = await stack.request(account, 'POST', '/api/v1/contacts', {
+        dedupeOn: 'email',
+        contacts: [
+          { externalCustomerId: 'race-1', lastName: 'Row 1' },
+          { externalCustomerId: 'race-2', lastName: 'Row 2' },
+          { externalCustomerId: 'race-3', lastName: 'Row 3' },
+          { firstName: 'Bystander' },
+        ],
+      });
+      for (let polls = 0; holding.length > 0; polls += 1) {
+        if (polls > 400) throw new Error('the import never waited on a writer');
+        const waitedOn = await stack.platform.db.query<{ pid: number }>('SELECT DISTINCT unnest(pg_blocking_pids(pid)) AS pid FROM pg_stat_activity');
+        const writer = holding.find((held) => waitedOn.rows.some((row) => row.pid === held.pid));
+        if (!writer) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
+        }
+        await writer.client.query('COMMIT');
+        writer.client.release();
+        holding.splice(holding.indexOf(writer), 1);
+      }
+
+      // The first two rows are matched again and update the writers' contacts; the third met
+      // a taken ID on the last attempt too.
+      expect(await finished(account, started.body.asyncSessionId)).toMatchObject({
+        status: 'FINISHED',
+        processed: 4,
+        created: 1,
+        updated: 2,
+        failed: 1,
+        errors: [{ index: 2, code: 'EXTERNAL_ID_CONFLICT', message: expect.stringContaining('race-3') }],
+      });
+      expect(await contactsByExternalId(account.accountId)).toEqual([
+        expect.objectContaining({ ext: 'race-1', first_name: 'Writer 1', last_name: 'Row 1' }),
+        expect.objectContaining({ ext: 'race-2', first_name: 'Writer 2', last_name: 'Row 2' }),
+        expect.objectContaining({ ext: 'race-3', first_name: 'Writer 3', last_name: null }),
+        expect.objectContaining({ ext: null, first_name: 'Bystander' }),
+      ]);
+    } finally {
+      for (const writer of holding) {
+        await writer.client.query('ROLLBACK');
+        writer.client.release();
+      }
+      await writers.end();
+    }
+  });
+
+  it('counts every failed row while keeping the first 1000 errors', async () => {
+    const account = await stack.createAccount();
+    const contacts = Array.from({ length: 1200 }, (_, index) => ({ id: 900_000_000 + index, firstName: 'Nobody' }));
+    const started = await stack.request(account, 'POST', '/api/v1/contacts', { dedupeOn: 'id', contacts });
+    const result = await finished(account, started.body.asyncSessionId);
+    expect(result).toMatchObject({ status: 'FINISHED', processed: 1200, created: 0, updated: 0, failed: 1200 });
+    expect(result.errors.map((error: { index: number }) => error.index)).toEqual(Array.from({ length: 1000 }, (_, index) => index));
+    expect(result.errors[999]).toMatchObject({ code: 'CONTACT_NOT_FOUND' });
   });
 
   it('updates only contactFields and customFieldsIDs on existing contacts', async () => {
