@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { externalCustomerIdSchema } from '../contacts/contact-schema';
 
 /** Seed 001's activity statuses, plus SENT, which a channel reports when it hands a message off. */
 export const activityStatuses = [
@@ -68,7 +69,7 @@ export const activityInputSchema = z
     mediaType: text(50).min(1),
     activityDateTime: timestampSchema,
     contactId: id.optional(),
-    externalCustomerId: text(100).optional(),
+    externalCustomerId: externalCustomerIdSchema.optional(),
     iid: z.guid().optional(),
     email: text(254).optional(),
     sms: text(50).optional(),

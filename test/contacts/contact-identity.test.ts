@@ -322,6 +322,17 @@ describe('GET /api/v1/contacts', () => {
     expect(response.headers.get('TotalCount')).toBe('1');
   });
 
+  it('trims an external ID when looking it up, as it was trimmed when stored', async () => {
+    const saved = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: ' crm-padded ', firstName: 'Padded' });
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${saved.body.id}`)).body.externalCustomerId).toBe('crm-padded');
+    const found = await stack.request(account, 'GET', `/api/v1/contacts?externalCustomerId=${encodeURIComponent('crm-padded ')}`);
+    expect(found.body.map((contact: { id: number }) => contact.id)).toEqual([saved.body.id]);
+    const activity = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'RECEIVED', mediaType: 'email', externalCustomerId: ' crm-padded', activityDateTime: '2023-10-02T09:00:00Z' },
+    ]);
+    expect(activity.status).toBe(200);
+  });
+
   it('refuses externalCustomerId combined with another parameter', async () => {
     const response = await stack.request(searcher, 'GET', '/api/v1/contacts?externalCustomerId=s-2&email=s2@example.com');
     expect(response.status).toBe(400);

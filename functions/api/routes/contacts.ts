@@ -4,7 +4,7 @@ import { activityInputSchema, MAX_ACTIVITIES_PER_CALL, timestampSchema } from '.
 import { queryActivities } from '../../../shared/activities/query-activities';
 import { recordActivities } from '../../../shared/activities/record';
 import { bulkImportSchema, importStatus, startContactImport } from '../../../shared/contacts/bulk-import';
-import { contactSchema } from '../../../shared/contacts/contact-schema';
+import { contactSchema, externalCustomerIdSchema } from '../../../shared/contacts/contact-schema';
 import { getContact } from '../../../shared/contacts/read-contact';
 import { addOrUpdateContact, deleteContact, subscribeContact, updateContact } from '../../../shared/contacts/save-contact';
 import { searchContacts } from '../../../shared/contacts/search-contacts';
@@ -81,7 +81,7 @@ export const contactsRoutes: readonly Route[] = [
         sms: z.string().max(50).optional(),
         firstname: z.string().max(50).optional(),
         lastname: z.string().max(50).optional(),
-        externalCustomerId: z.string().max(100).optional(),
+        externalCustomerId: externalCustomerIdSchema.optional(),
         startindex: startIndexParameter,
         maxrows: maxRowsParameter(500),
       })
@@ -162,7 +162,7 @@ export const contactsRoutes: readonly Route[] = [
         dateTo: timestampSchema,
         email: z.string().max(254).optional(),
         sms: z.string().max(50).optional(),
-        externalCustomerId: z.string().max(100).optional(),
+        externalCustomerId: externalCustomerIdSchema.optional(),
         activityStatus: z.string().max(50).optional(),
         messageTag: z.string().max(200).optional(),
         offset,

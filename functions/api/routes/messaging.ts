@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { externalCustomerIdSchema } from '../../../shared/contacts/contact-schema';
 import { pagingQuery } from '../../../shared/http/paging';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import {
@@ -55,7 +56,7 @@ const emailMessageSchema = z
 const recipientSchema = z
   .object({
     contactId: id.optional(),
-    externalCustomerId: z.string().min(1).max(100).optional(),
+    externalCustomerId: externalCustomerIdSchema.optional(),
     locator: z.string().min(1).max(254).optional(),
     jsonParam: z.string().max(1_000_000).optional(),
   })
@@ -122,7 +123,7 @@ export const messagingRoutes: readonly Route[] = [
       .object({
         template: template(1_000_000),
         contactId: id.optional(),
-        externalCustomerId: z.string().min(1).max(100).optional(),
+        externalCustomerId: externalCustomerIdSchema.optional(),
         locator: z.string().min(1).max(254).optional(),
         jsonParam: z.string().max(1_000_000).optional(),
       })
