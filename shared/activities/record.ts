@@ -11,6 +11,13 @@ import type { ActivityInput } from './activity-schema';
 const channelAddressFields = ['viber', 'mobilepush', 'webpush'] as const;
 
 /**
+ * How far ahead of the platform clock a report may be dated. A contact's last dates never
+ * move back, so one report dated years ahead would freeze them; a day covers clock skew and
+ * local times sent without their zone.
+ */
+const MAX_FUTURE_MS = 24 * 3600 * 1000;
+
+/**
  * Records activities in one transaction: the rows (with snapshots of the contact's external
  * ID and addresses as they were), each contact's last sent/received/viewed/clicked dates
  * and totals, and the hand-over to webhook delivery. Every activity must name a contact of
@@ -20,6 +27,15 @@ const channelAddressFields = ['viber', 'mobilepush', 'webpush'] as const;
  */
 export async function recordActivities(platform: Platform, accountId: number, inputs: readonly ActivityInput[]): Promise<number[]> {
   if (inputs.length === 0) return [];
+  const latest = platform.clock.now().getTime() + MAX_FUTURE_MS;
+  const ahead = inputs.flatMap((input, index) => (input.activityDateTime.getTime() > latest ? [index] : []));
+  if (ahead.length > 0) {
+    throw new ValidationFailed(
+      `${ahead.length} activit${ahead.length === 1 ? 'y is' : 'ies are'} dated more than a day ahead`,
+      ahead.slice(0, 20).map((index) => ({ path: `body.${index}.activityDateTime`, message: 'more than a day after now' })),
+      'ACTIVITY_IN_FUTURE',
+    );
+  }
   const ids = await withTransaction(platform.db, async (client) => {
     const resolved = await resolveRecipients(
       client,

@@ -144,6 +144,21 @@ describe('POST /api/v1/activities', () => {
     expect(unknown.body.error.details).toEqual([{ path: 'body.0', message: 'no contact with this viber' }]);
   });
 
+  it('refuses a report dated more than a day ahead, which would freeze the contact’s last dates', async () => {
+    const id = await newContact(account, 'act-future', 'future@example.com');
+    const soon = new Date(Date.now() + 3600 * 1000).toISOString();
+    const years = '2099-01-01T00:00:00Z';
+    const response = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: soon },
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: years },
+    ]);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('ACTIVITY_IN_FUTURE');
+    expect(response.body.error.details).toEqual([{ path: 'body.1.activityDateTime', message: expect.any(String) }]);
+    const accepted = await stack.request(account, 'POST', '/api/v1/activities', [{ activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: soon }]);
+    expect(accepted.status).toBe(200);
+  });
+
   it('records nothing when one activity names an unknown contact, and says which', async () => {
     const id = await newContact(account, 'act-2', 'act2@example.com');
     const before = (await stack.platform.db.query('SELECT count(*)::int AS n FROM contact_activities')).rows[0].n;
