@@ -10,7 +10,8 @@ export const methodGroups = [
   'activity', // contacts activity
   'events', // generate event
   'messages', // send messages, broadcasts
-  'settings', // connectors, sources, exports, webhooks, apps: account administration
+  'settings', // connectors, sources, exports, webhooks: account administration
+  'credentials', // API keys, OAuth apps and connected apps: the account's own keys only (see closedToApps)
 ] as const;
 export type MethodGroup = (typeof methodGroups)[number];
 
@@ -26,8 +27,20 @@ const groupsOpenedBy: Readonly<Record<Right, readonly MethodGroup[]>> = {
   messages: ['general', 'messages'],
 };
 
+/**
+ * Groups a partner app acting through OAuth never opens, whatever its scope: credentials it
+ * minted (an API key) or apps it managed would outlive its own grant, which the account
+ * owner revokes by disconnecting it (seed 004: afterwards every key and token of the
+ * integration is invalid).
+ */
+const closedToApps: readonly MethodGroup[] = ['credentials'];
+
 export function rightsOpen(granted: readonly Right[], group: MethodGroup): boolean {
   return granted.some((right) => groupsOpenedBy[right].includes(group));
+}
+
+export function openToApps(group: MethodGroup): boolean {
+  return !closedToApps.includes(group);
 }
 
 /** The narrowest right that opens a group, named in 403 answers. */

@@ -1,7 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, type BearerResolver, type Principal } from '../accounts/authenticate';
-import { rightFor, rightsOpen } from '../accounts/rights';
+import { openToApps, rightFor, rightsOpen } from '../accounts/rights';
 import { AppError, statusOfKind } from '../errors';
 import { logger, type Logger } from '../logger';
 import type { Platform } from '../platform';
@@ -48,6 +48,9 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
       limiter.take(`account:${principal.accountId}`, platform.config.rateLimitPerSecond, platform.clock.now().getTime());
       if (!rightsOpen(principal.rights, route.access)) {
         throw new InsufficientScope(rightFor(route.access), principal.via);
+      }
+      if (principal.via === 'oauth' && !openToApps(route.access)) {
+        throw new AppError('forbidden', 'API_KEY_REQUIRED', "partner apps cannot manage the account's API keys, OAuth apps or connections; use an API key");
       }
     }
 

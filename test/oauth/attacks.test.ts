@@ -161,28 +161,28 @@ it('scope escalation: not at authorize, not at refresh, and a narrow token is re
   // The partner narrows its app: tokens already out lose what the app no longer has.
   const wide = await registerApp(world, { scopes: ['fullApi', 'events'] });
   const wideTokens = await connect(world, wide);
-  expect((await world.stack.request(bearer(wideTokens.access_token), 'GET', '/api/v1/oauth/apps')).status).toBe(200);
+  expect((await world.stack.request(bearer(wideTokens.access_token), 'GET', '/api/v1/connectors')).status).toBe(200);
   await world.stack.request(world.partner, 'PATCH', `/api/v1/oauth/apps/${wide.id}`, { scopes: ['events'] });
-  expect((await world.stack.request(bearer(wideTokens.access_token), 'GET', '/api/v1/oauth/apps')).status).toBe(403);
+  expect((await world.stack.request(bearer(wideTokens.access_token), 'GET', '/api/v1/connectors')).status).toBe(403);
   expect((await version(wideTokens.access_token)).status).toBe(200);
 });
 
 it("a token used on another account: it acts only for the account that granted it", async () => {
   const app = await registerApp(world);
-  const otherApp = await world.stack.request(world.other, 'POST', '/api/v1/oauth/apps', { name: 'Other account app', scopes: ['events'] });
   const tokens = await connect(world, app);
   const as = bearer(tokens.access_token);
 
-  // The customer authorised; neither the partner's apps nor the other account's are visible to it.
-  const apps = await world.stack.request(as, 'GET', '/api/v1/oauth/apps');
-  expect(apps.status).toBe(200);
-  expect(apps.body).toEqual([]);
-  expect((await world.stack.request(as, 'GET', `/api/v1/oauth/apps/${otherApp.body.id}`)).status).toBe(404);
-  expect((await world.stack.request(as, 'DELETE', `/api/v1/oauth/apps/${app.id}`)).status).toBe(404);
+  // The customer authorised: the other account's contacts are out of its reach.
+  const theirs = await world.stack.request(world.other, 'POST', '/api/v1/contact', { externalCustomerId: 'other-1', firstName: 'Other' });
+  expect((await world.stack.request(as, 'GET', `/api/v1/contact/${theirs.body.id}`)).status).toBe(404);
+  expect((await world.stack.request(as, 'GET', '/api/v1/contacts?externalCustomerId=other-1')).body).toEqual([]);
+  expect((await world.stack.request(as, 'PUT', `/api/v1/contact/${theirs.body.id}`, { firstName: 'Taken' })).status).toBe(404);
 
+  // Nor can it disconnect the app from either account: partner apps never manage connections.
   const otherTokens = await connect(world, app, { user: world.other });
-  expect((await world.stack.request(as, 'DELETE', `/api/v1/oauth/connected-apps/${app.id}`)).status).toBe(204);
+  expect((await world.stack.request(as, 'DELETE', `/api/v1/oauth/connected-apps/${app.id}`)).status).toBe(403);
   expect((await version(otherTokens.access_token)).status).toBe(200);
+  expect((await version(tokens.access_token)).status).toBe(200);
 });
 
 describe('token lifetimes (seed 004: 172,800 s access, 2,592,000 s refresh)', () => {

@@ -45,6 +45,27 @@ describe('the authorization-code flow, driven by an OAuth client library', () =>
     expect((await version(refreshed.access_token)).status).toBe(200);
   });
 
+  it('keeps a partner app with full access away from the account’s API keys, apps and connections', async () => {
+    const app = await registerApp(world);
+    const tokens = await connect(world, app);
+    const partner = bearer(tokens.access_token);
+    // A key it minted would outlive its own grant, which the owner revokes by disconnecting it.
+    for (const [method, path, body] of [
+      ['POST', '/api/v1/api-keys', { name: 'from a partner' }],
+      ['GET', '/api/v1/api-keys', undefined],
+      ['POST', '/api/v1/oauth/apps', { name: 'Another app', redirectUris: [CALLBACK], scopes: ['fullApi'] }],
+      ['GET', '/api/v1/oauth/connected-apps', undefined],
+      ['DELETE', `/api/v1/oauth/connected-apps/${app.id}`, undefined],
+    ] as const) {
+      const response = await world.stack.request(partner, method, path, body);
+      expect([path, response.status, response.body.error?.code]).toEqual([path, 403, 'API_KEY_REQUIRED']);
+    }
+    // The rest of full access stays open to it.
+    expect((await world.stack.request(partner, 'GET', '/api/v1/webhook')).status).not.toBe(403);
+    const keys = await world.stack.platform.db.query('SELECT count(*)::int AS n FROM api_keys WHERE name = $1', ['from a partner']);
+    expect(keys.rows[0].n).toBe(0);
+  });
+
   it('stores codes, tokens and secrets only as hashes', async () => {
     const app = await registerApp(world);
     const tokens = await connect(world, app);

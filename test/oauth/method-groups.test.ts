@@ -99,7 +99,7 @@ describe('every API method sits in its seed-004 group', () => {
 
 /** Which groups each right opens (seed 004; "settings" is account administration, full access only). */
 const opens: Readonly<Record<Right, readonly MethodGroup[]>> = {
-  fullApi: ['general', 'contactsWrite', 'contactsRead', 'activity', 'events', 'messages', 'settings'],
+  fullApi: ['general', 'contactsWrite', 'contactsRead', 'activity', 'events', 'messages', 'settings', 'credentials'],
   events: ['general', 'events'],
   eventsAndContacts: ['general', 'contactsWrite', 'contactsRead', 'activity', 'events'],
   eventsAndContactsWrite: ['general', 'contactsWrite', 'events'],
@@ -115,6 +115,7 @@ const narrowestRight: Readonly<Record<MethodGroup, Right>> = {
   events: 'events',
   messages: 'messages',
   settings: 'fullApi',
+  credentials: 'fullApi',
 };
 
 describe('API keys carry the same rights as OAuth scopes', () => {

@@ -10,13 +10,13 @@ export const accountsRoutes: readonly Route[] = [
   route({
     method: 'GET',
     path: '/api/v1/api-keys',
-    access: 'settings',
+    access: 'credentials',
     handle: async ({ platform, principal }) => ok(await listApiKeys(platform.db, principal.accountId)),
   }),
   route({
     method: 'POST',
     path: '/api/v1/api-keys',
-    access: 'settings',
+    access: 'credentials',
     body: z.object({ name: z.string().trim().min(1).max(100), rights: z.enum(rights).default('fullApi') }).strict(),
     handle: async ({ platform, principal, body }) => {
       const issued = await issueApiKey(platform.db, principal.accountId, { name: body.name, rights: body.rights });
@@ -27,7 +27,7 @@ export const accountsRoutes: readonly Route[] = [
   route({
     method: 'DELETE',
     path: '/api/v1/api-keys/{id}',
-    access: 'settings',
+    access: 'credentials',
     params: keyId,
     handle: async ({ platform, principal, params }) => {
       await revokeApiKey(platform.db, principal.accountId, params.id);

@@ -81,27 +81,27 @@ const appRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/oauth/apps',
-    access: 'settings',
+    access: 'credentials',
     body: newAppInput,
     handle: async ({ platform, principal, body }) => created(await registerApp(platform, principal.accountId, body)),
   }),
   route({
     method: 'GET',
     path: '/api/v1/oauth/apps',
-    access: 'settings',
+    access: 'credentials',
     handle: async ({ platform, principal }) => ok(await listApps(platform.db, principal.accountId)),
   }),
   route({
     method: 'GET',
     path: '/api/v1/oauth/apps/{id}',
-    access: 'settings',
+    access: 'credentials',
     params: appPath,
     handle: async ({ platform, principal, params }) => ok(await getApp(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'PATCH',
     path: '/api/v1/oauth/apps/{id}',
-    access: 'settings',
+    access: 'credentials',
     params: appPath,
     body: appChanges,
     handle: async ({ platform, principal, params, body }) => ok(await updateApp(platform, principal.accountId, params.id, body)),
@@ -109,7 +109,7 @@ const appRoutes: readonly Route[] = [
   route({
     method: 'DELETE',
     path: '/api/v1/oauth/apps/{id}',
-    access: 'settings',
+    access: 'credentials',
     params: appPath,
     handle: async ({ platform, principal, params }) => {
       await deleteApp(platform.db, principal.accountId, params.id);
@@ -119,14 +119,14 @@ const appRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/oauth/apps/{id}/secret',
-    access: 'settings',
+    access: 'credentials',
     params: appPath,
     handle: async ({ platform, principal, params }) => ok(await regenerateSecret(platform, principal.accountId, params.id)),
   }),
   route({
     method: 'PUT',
     path: '/api/v1/oauth/apps/{id}/logo',
-    access: 'settings',
+    access: 'credentials',
     params: appPath,
     bodyFormat: 'raw',
     handle: async ({ platform, principal, params, rawBody }) => {
@@ -141,13 +141,13 @@ const connectedAppRoutes: readonly Route[] = [
   route({
     method: 'GET',
     path: '/api/v1/oauth/connected-apps',
-    access: 'settings',
+    access: 'credentials',
     handle: async ({ platform, principal }) => ok(await listConnectedApps(platform, principal.accountId)),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/oauth/connected-apps/{id}',
-    access: 'settings',
+    access: 'credentials',
     params: appPath,
     handle: async ({ platform, principal, params }) => {
       await disconnectApp(platform, principal.accountId, params.id);
