@@ -190,7 +190,7 @@ async function sendPage(
     const connector = connectors.get(source.id);
     if (!connector) continue;
     const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, batch);
-    const found = await lookupRows(platform, source, keys.flatMap((contact) => (contact.key === null ? [] : [contact.key])));
+    const found = await lookupRows(platform, source, keys);
     for (const contact of keys) {
       const data = dataByContact.get(contact.contactId);
       if (data) Object.defineProperty(data, source.name, { value: contact.key === null ? [] : (found.get(contact.key) ?? []), enumerable: true });

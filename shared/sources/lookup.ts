@@ -1,25 +1,29 @@
 import { bigQueryFailure, bigQueryFor, getConnector, withPostgresConnection, type Connector } from '../connectors/connections';
 import type { Platform } from '../platform';
+import { normalizeKey, type ContactKey } from '../segments/evaluate-segment';
 import { postgresRowTypes, stringFromBigQuery, type Row } from './row-values';
 import type { Source } from './sources';
 
 export type { Row } from './row-values';
 
 /**
- * The rows of a source whose unique-key column matches each contact key, in one round trip.
- * Every requested key is in the answer (with `[]` when nothing matches). The identifiers come
- * from the saved source, which was checked against the catalog when it was saved, and are
- * quoted; the keys are one bind parameter.
+ * The rows of a source whose unique-key column holds each contact's key (in any of its
+ * `lookupValues` spellings), in one round trip, keyed by the contact's `key`. Every contact
+ * with a key is in the answer (with `[]` when nothing matches). The identifiers come from the
+ * saved source, which was checked against the catalog when it was saved, and are quoted;
+ * the values are one bind parameter.
  */
-export async function lookupRows(platform: Platform, source: Source, keys: readonly string[]): Promise<Map<string, Row[]>> {
-  const result = new Map<string, Row[]>(keys.map((key) => [key, []]));
-  if (keys.length === 0) return result;
+export async function lookupRows(platform: Platform, source: Source, contacts: readonly ContactKey[]): Promise<Map<string, Row[]>> {
+  const keyed = contacts.flatMap((contact) => (contact.key === null ? [] : [contact.key]));
+  const result = new Map<string, Row[]>(keyed.map((key) => [key, []]));
+  if (keyed.length === 0) return result;
+  const values = [...new Set(contacts.flatMap((contact) => contact.lookupValues))];
   const connector = await getConnector(platform.db, source.accountId, source.connectorId);
-  const rows = connector.postgres ? await lookupPostgres(platform, connector, source, [...new Set(keys)]) : await lookupBigQuery(platform, connector, source, [...new Set(keys)]);
-  const column = connector.uniqueKey.column;
+  const rows = connector.postgres ? await lookupPostgres(platform, connector, source, values) : await lookupBigQuery(platform, connector, source, values);
+  const { column, contactField } = connector.uniqueKey;
   for (const row of rows) {
-    const key = row[column];
-    if (key !== null && key !== undefined) result.get(key)?.push(row);
+    const value = row[column];
+    if (value !== null && value !== undefined) result.get(normalizeKey(contactField, value))?.push(row);
   }
   return result;
 }

@@ -62,7 +62,7 @@ export async function assembleEvents(platform: Platform, accountId: number, work
     const connector = await getConnector(platform.db, accountId, source.connectorId);
     const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, contactIds);
     contacts ??= keys;
-    const rows = await lookupRows(platform, source, keys.flatMap((contact) => (contact.key === null ? [] : [contact.key])));
+    const rows = await lookupRows(platform, source, keys);
     rowsBySource.set(sourceId, new Map(keys.map((contact) => [contact.contactId, contact.key === null ? [] : (rows.get(contact.key) ?? [])])));
   }
   contacts ??= await keysOfContacts(platform.db, accountId, 'contactId', contactIds);

@@ -1,6 +1,7 @@
 import { closeConnectorPools } from '../../shared/connectors/connections';
 import { lookupRows } from '../../shared/sources/lookup';
 import { getSourceByName } from '../../shared/sources/sources';
+import { exactKeys } from './contact-keys';
 import { startBigQueryDouble, type BigQueryDouble, type ServiceAccountKeyFile } from '../support/bigquery-double';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
@@ -130,7 +131,7 @@ describe('BigQuery connector, browsing and sources', () => {
     const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'crm', table: 'promo_codes', name: 'promo_codes' });
     expect(created.status).toBe(201);
     const source = await getSourceByName(stack.platform.db, account.accountId, 'promo_codes');
-    const rows = await lookupRows(stack.platform, source, ['kozak@example.com', 'nobody@example.com']);
+    const rows = await lookupRows(stack.platform, source, exactKeys('kozak@example.com', 'nobody@example.com'));
     expect(rows.get('kozak@example.com')).toEqual([{ id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' }]);
     expect(rows.get('nobody@example.com')).toEqual([]);
 
@@ -146,6 +147,6 @@ describe('BigQuery connector, browsing and sources', () => {
     await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: saved.body.id, dataset: 'crm', table: 'promo_codes', name: 'soon_revoked' });
     double.revokeKey(other);
     const source = await getSourceByName(stack.platform.db, account.accountId, 'soon_revoked');
-    await expect(lookupRows(stack.platform, source, ['kozak@example.com'])).rejects.toMatchObject({ code: 'BIGQUERY_KEY_REVOKED' });
+    await expect(lookupRows(stack.platform, source, exactKeys('kozak@example.com'))).rejects.toMatchObject({ code: 'BIGQUERY_KEY_REVOKED' });
   });
 });

@@ -1,7 +1,9 @@
 import { freePort } from '../../local/free-port';
 import { closeConnectorPools, getConnector, withPostgresConnection } from '../../shared/connectors/connections';
+import { keysOfContacts } from '../../shared/segments/evaluate-segment';
 import { lookupRows } from '../../shared/sources/lookup';
 import { getSource, getSourceByName, registerSourceUse } from '../../shared/sources/sources';
+import { exactKeys } from './contact-keys';
 import { createCustomerDatabase, startSilentServer, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
@@ -210,7 +212,7 @@ describe('browsing and data sources', () => {
     const source = await getSourceByName(stack.platform.db, account.accountId, 'promo_codes');
     expect(source.id).toBe(created.body.id);
 
-    const rows = await lookupRows(stack.platform, source, ['kozak@example.com', 'nobody@example.com']);
+    const rows = await lookupRows(stack.platform, source, exactKeys('kozak@example.com', 'nobody@example.com'));
     expect(rows.get('nobody@example.com')).toEqual([]);
     expect(rows.get('kozak@example.com')).toEqual([
       { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', sent_at: '2021-10-08T08:11:02.5Z', active: 'true', promo_code: 'AAAA-BBBB-DDDD' },
@@ -218,11 +220,33 @@ describe('browsing and data sources', () => {
     ]);
   });
 
+  it('finds an email key as the contact spelled it or lower-cased, and a phone as digits or +digits', async () => {
+    await customer.admin.query(`
+      CREATE TABLE public.loyalty (email text, phone text, tier text);
+      INSERT INTO public.loyalty VALUES ('Olena.Mixed@Example.com', NULL, 'gold'), ('taras@example.com', NULL, 'silver'), (NULL, '+380671234567', 'bronze');
+      GRANT SELECT ON public.loyalty TO ${customer.user};`);
+    const byEmail = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Loyalty by email', uniqueKey: { column: 'email', contactField: 'email' } }));
+    const byPhone = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Loyalty by phone', uniqueKey: { column: 'phone', contactField: 'sms' } }));
+    const emailSource = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: byEmail.body.id, dataset: 'public', table: 'loyalty', name: 'loyalty_email' });
+    const phoneSource = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: byPhone.body.id, dataset: 'public', table: 'loyalty', name: 'loyalty_phone' });
+    const contact = async (externalCustomerId: string, channels: { type: string; value: string }[]) =>
+      (await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId, channels })).body.id as number;
+    const olena = await contact('loyal-1', [{ type: 'email', value: 'Olena.Mixed@Example.com' }]);
+    const taras = await contact('loyal-2', [{ type: 'email', value: 'Taras@Example.com' }, { type: 'sms', value: '+38 (067) 123-45-67' }]);
+
+    const emailKeys = await keysOfContacts(stack.platform.db, account.accountId, 'email', [olena, taras]);
+    const byEmailRows = await lookupRows(stack.platform, await getSource(stack.platform.db, account.accountId, emailSource.body.id), emailKeys);
+    expect(emailKeys.map((key) => byEmailRows.get(key.key!)?.map((row) => row.tier))).toEqual([['gold'], ['silver']]);
+    const phoneKeys = await keysOfContacts(stack.platform.db, account.accountId, 'sms', [taras]);
+    const byPhoneRows = await lookupRows(stack.platform, await getSource(stack.platform.db, account.accountId, phoneSource.body.id), phoneKeys);
+    expect(byPhoneRows.get(phoneKeys[0]!.key!)?.map((row) => row.tier)).toEqual(['bronze']);
+  });
+
   it('looks up by a numeric key column, and a key that is not a number simply matches nothing', async () => {
     const numeric = await stack.request(account, 'POST', '/api/v1/connectors', readOnly.connectorSettings({ name: 'By id', uniqueKey: { column: 'id', contactField: 'contactId' } }));
     const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: numeric.body.id, dataset: 'public', table: 'promo_codes', name: 'promo_by_id' });
     const source = await getSource(stack.platform.db, account.accountId, created.body.id);
-    const rows = await lookupRows(stack.platform, source, ['4', 'not-a-number']);
+    const rows = await lookupRows(stack.platform, source, exactKeys('4', 'not-a-number'));
     expect(rows.get('4')?.map((row) => row.promo_code)).toEqual(['ZZZZ']);
     expect(rows.get('not-a-number')).toEqual([]);
   });
