@@ -52,6 +52,8 @@ export const timestampSchema = z
   });
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** Seed 001's `int` ids, exported as 32-bit integers (seed 000): a larger one would stop the export for good. */
+const intId = z.number().int().positive().max(2_147_483_647);
 const text = (max: number) => z.string().max(max);
 
 /** Channels an activity may name its contact by, after contactId and externalCustomerId, in this order. */
@@ -76,17 +78,17 @@ export const activityInputSchema = z
     viber: text(50).optional(),
     mobilepush: text(1000).optional(),
     webpush: text(1000).optional(),
-    messageId: id.optional(),
-    messageInstanceId: id.optional(),
+    messageId: intId.optional(),
+    messageInstanceId: intId.optional(),
     messageName: text(100).optional(),
     messageTag: text(200).optional(),
-    broadcastId: id.optional(),
-    workflowId: id.optional(),
+    broadcastId: intId.optional(),
+    workflowId: intId.optional(),
     workflowBlockId: text(200).optional(),
     workflowInstanceId: text(200).optional(),
-    sourceEventId: id.optional(),
+    sourceEventId: intId.optional(),
     sourceEventKey: text(100).optional(),
-    sourceEventTypeId: id.optional(),
+    sourceEventTypeId: intId.optional(),
     sourceEventTypeKey: text(100).optional(),
     statusDescription: text(1000).optional(),
     hardBounce: z.boolean().optional(),

@@ -159,6 +159,19 @@ describe('POST /api/v1/activities', () => {
     expect(accepted.status).toBe(200);
   });
 
+  it('refuses message and workflow ids beyond 32 bits, which the warehouse export types as int', async () => {
+    const id = await newContact(account, 'act-int', 'int@example.com');
+    const response = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'DELIVERED', mediaType: 'email', contactId: id, messageInstanceId: 2_147_483_648, activityDateTime: '2023-10-02T08:00:00Z' },
+    ]);
+    expect(response.status).toBe(400);
+    expect(response.body.error.details).toEqual([expect.objectContaining({ path: 'body.0.messageInstanceId' })]);
+    const largest = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'DELIVERED', mediaType: 'email', contactId: id, messageInstanceId: 2_147_483_647, activityDateTime: '2023-10-02T08:00:00Z' },
+    ]);
+    expect(largest.status).toBe(200);
+  });
+
   it('records nothing when one activity names an unknown contact, and says which', async () => {
     const id = await newContact(account, 'act-2', 'act2@example.com');
     const before = (await stack.platform.db.query('SELECT count(*)::int AS n FROM contact_activities')).rows[0].n;
