@@ -288,6 +288,16 @@ export function postgresFailure(error: unknown, settings: Pick<PostgresSettings,
   if (error instanceof AppError) return new ConnectorFailed(error.code === 'DNS_NOT_FOUND' ? 'DNS_NOT_FOUND' : 'DESTINATION_NOT_ALLOWED', error.message);
   const { code = '', message = '' } = (error ?? {}) as DriverError;
   const where = `${settings.host}:${settings.port}`;
+  // The server's own answers first: their messages quote names (a database called
+  // "timeout_db") that the driver-message patterns below would misread.
+  if (code === '3D000') return new ConnectorFailed('DATABASE_NOT_FOUND', `the database ${JSON.stringify(settings.database)} does not exist`);
+  if (code === '28000' && /no encryption/i.test(message)) {
+    return new ConnectorFailed('SSL_REQUIRED', 'the server requires an SSL connection; use sslMode require or verify-full');
+  }
+  if (code === '28P01' || code === '28000') {
+    return new ConnectorFailed('AUTHENTICATION_FAILED', `the server refused user ${JSON.stringify(settings.user)} with this password`);
+  }
+  if (code === '53300') return new ConnectorFailed('CONNECTION_REFUSED', `${where} has no free connections`);
   if (code === 'ECONNREFUSED') return new ConnectorFailed('CONNECTION_REFUSED', `nothing accepts connections at ${where}`);
   if (code === 'ETIMEDOUT' || /timeout/i.test(message)) return new ConnectorFailed('CONNECTION_TIMEOUT', `${where} did not answer in time`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectorFailed('HOST_UNREACHABLE', `no route to ${where}`);
@@ -298,14 +308,6 @@ export function postgresFailure(error: unknown, settings: Pick<PostgresSettings,
   if (message === 'The server does not support SSL connections') {
     return new ConnectorFailed('SSL_NOT_SUPPORTED', `${where} does not support SSL; use sslMode disable (or prefer) to connect without it`);
   }
-  if (code === '3D000') return new ConnectorFailed('DATABASE_NOT_FOUND', `the database ${JSON.stringify(settings.database)} does not exist`);
-  if (code === '28000' && /no encryption/i.test(message)) {
-    return new ConnectorFailed('SSL_REQUIRED', 'the server requires an SSL connection; use sslMode require or verify-full');
-  }
-  if (code === '28P01' || code === '28000') {
-    return new ConnectorFailed('AUTHENTICATION_FAILED', `the server refused user ${JSON.stringify(settings.user)} with this password`);
-  }
-  if (code === '53300') return new ConnectorFailed('CONNECTION_REFUSED', `${where} has no free connections`);
   if (code === 'ECONNRESET' || /terminated unexpectedly|Connection terminated/i.test(message)) {
     return new ConnectorFailed('CONNECTION_FAILED', `${where} closed the connection during the handshake`);
   }

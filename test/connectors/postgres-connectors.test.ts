@@ -69,6 +69,9 @@ describe('check connection (PostgreSQL)', () => {
     ['a wrong password', () => ({ password: 'not-the-password' }), 'AUTHENTICATION_FAILED'],
     ['an unknown role', () => ({ user: 'nobody_here' }), 'AUTHENTICATION_FAILED'],
     ['an unknown database', () => ({ database: 'no_such_database' }), 'DATABASE_NOT_FOUND'],
+    // The server's message quotes the name; the name must not read as a timeout or a certificate error.
+    ['an unknown database named like another failure', () => ({ database: 'timeout_certificate_db' }), 'DATABASE_NOT_FOUND'],
+    ['an unknown role named like another failure', () => ({ user: 'timeout' }), 'AUTHENTICATION_FAILED'],
     ['an unresolvable host', () => ({ host: 'customer-db.invalid' }), 'DNS_NOT_FOUND'],
     ['a server without SSL and sslMode require', () => ({ sslMode: 'require' }), 'SSL_NOT_SUPPORTED'],
   ])('answers 422 with a distinct code for %s, never echoing the password', async (_, overrides, code) => {
