@@ -119,7 +119,10 @@ export interface SourceUse {
   readonly id: string;
 }
 
-/** Deletes a source; one still used by a segment or export needs `force` (the uses go with it). */
+/**
+ * Deletes a source; one still used by a segment, workflow or export needs `force` (the uses
+ * go with it, and workflows go on without it).
+ */
 export async function deleteSource(platform: Platform, accountId: number, sourceId: number, force: boolean): Promise<void> {
   await withTransaction(platform.db, async (client) => {
     const source = await client.query('SELECT 1 FROM data_sources WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, sourceId]);
@@ -134,6 +137,12 @@ export async function deleteSource(platform: Platform, accountId: number, source
       );
     }
     await client.query('DELETE FROM data_sources WHERE id = $1', [sourceId]);
+    // A regular workflow names its sources by id (no foreign key: an array); one still naming
+    // this source would fail every run from now on. It goes on without the source's data.
+    await client.query(
+      'UPDATE regular_workflows SET source_ids = array_remove(source_ids, $2), updated_at = now() WHERE account_id = $1 AND $2 = ANY(source_ids)',
+      [accountId, sourceId],
+    );
   });
 }
 

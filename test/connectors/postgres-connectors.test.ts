@@ -265,11 +265,17 @@ describe('browsing and data sources', () => {
     expect((await stack.request(account, 'DELETE', `/api/v1/connectors/${connectorId}`)).body.error.code).toBe('CONNECTOR_IN_USE');
 
     await registerSourceUse(stack.platform.db, id, { kind: 'segment', id: '170531841' });
+    const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Everyone without an ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'Birthdays', segmentId: segment.body.id, sourceIds: [id], schedule: 'rate(1 day)' });
+    expect(workflow.status).toBe(201);
     const refused = await stack.request(account, 'DELETE', `/api/v1/datasources/${id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('SOURCE_IN_USE');
     expect((await stack.request(account, 'DELETE', `/api/v1/datasources/${id}?force=true`)).status).toBe(204);
     expect((await stack.request(account, 'GET', `/api/v1/datasources/${id}`)).status).toBe(404);
+    // The workflow goes on without the source instead of failing every run.
+    expect((await stack.request(account, 'GET', `/api/v1/workflows/regular/${workflow.body.id}`)).body.sourceIds).toEqual([]);
+    expect((await stack.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`)).status).toBeLessThan(300);
 
     const listed = await stack.request(account, 'GET', `/api/v1/datasources?connectorId=${connectorId}`);
     expect(listed.body.datasources.map((source: { name: string }) => source.name)).toEqual(['promo_codes']);
