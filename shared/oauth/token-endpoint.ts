@@ -15,6 +15,18 @@ export interface ClientRequest {
   readonly authorization: string | undefined;
 }
 
+/**
+ * The parameters of a token or revocation request. Seed 004 shows them in the URL; RFC 6749
+ * wants them in the form body (a URL ends up in proxies' logs). Both are taken, the body's
+ * first, and a parameter given in both with two different values is refused.
+ */
+export function requestParameters(query: Readonly<Record<string, string>>, form: Readonly<Record<string, string>>): Record<string, string> {
+  for (const [name, value] of Object.entries(query)) {
+    if (name in form && form[name] !== value) throw new OAuthError('invalid_request', `${name} is given in the URL and in the body with different values`);
+  }
+  return { ...query, ...form };
+}
+
 /** RFC 6749 §2.3.1: HTTP Basic (form-encoded id and secret) or `client_id`/`client_secret` fields; public apps send only `client_id`. */
 export async function authenticateClient(db: Pool, request: ClientRequest): Promise<ClientApp> {
   let clientId = request.form.client_id;

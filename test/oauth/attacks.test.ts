@@ -228,3 +228,27 @@ describe('revocation (RFC 7009)', () => {
     expect(wrong.status).toBe(401);
   });
 });
+
+describe("seed 004's own request format: every parameter in the URL", () => {
+  it('exchanges a code and refreshes with the parameters in the query string, and refuses one given twice differently', async () => {
+    const app = await registerApp(world);
+    const { code } = await codeFor(app, { pkce: false });
+    const inUrl = (parameters: Record<string, string>) =>
+      fetch(`${world.as.token_endpoint!}?${new URLSearchParams({ client_id: app.client.client_id, client_secret: app.clientSecret!, ...parameters })}`, { method: 'POST' });
+    const exchanged = await inUrl({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK });
+    expect(exchanged.status).toBe(200);
+    const tokens = (await exchanged.json()) as { access_token: string; refresh_token: string };
+    expect((await version(tokens.access_token)).status).toBe(200);
+
+    const refreshed = await inUrl({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+    expect(refreshed.status).toBe(200);
+
+    const conflicting = await fetch(`${world.as.token_endpoint!}?grant_type=authorization_code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: app.client.client_id, client_secret: app.clientSecret! }),
+    });
+    expect(conflicting.status).toBe(400);
+    expect(await conflicting.json()).toMatchObject({ error: 'invalid_request' });
+  });
+});

@@ -15,7 +15,7 @@ import { showAuthorizePage, submitAuthorizeForm } from '../../../shared/oauth/au
 import { disconnectApp, listConnectedApps } from '../../../shared/oauth/connected-apps';
 import { OAuthError, oauthErrorReply } from '../../../shared/oauth/protocol-errors';
 import { authorizationServerMetadata } from '../../../shared/oauth/server-metadata';
-import { exchangeForTokens, revokeToken } from '../../../shared/oauth/token-endpoint';
+import { exchangeForTokens, requestParameters, revokeToken } from '../../../shared/oauth/token-endpoint';
 
 const fields = z.record(z.string(), z.string());
 const appPath = z.strictObject({ id: z.coerce.number().int().positive() });
@@ -57,20 +57,24 @@ const protocolRoutes: readonly Route[] = [
     method: 'POST',
     path: '/oauth/token',
     access: 'public',
+    query: fields,
     body: fields,
     bodyFormat: 'form',
-    handle: ({ platform, body, headers }) =>
-      inOAuthErrorShape(async () => ok(await exchangeForTokens(platform, { form: body, authorization: headers.authorization }), { pragma: 'no-cache' })),
+    handle: ({ platform, query, body, headers }) =>
+      inOAuthErrorShape(async () =>
+        ok(await exchangeForTokens(platform, { form: requestParameters(query, body), authorization: headers.authorization }), { pragma: 'no-cache' }),
+      ),
   }),
   route({
     method: 'POST',
     path: '/oauth/revoke',
     access: 'public',
+    query: fields,
     body: fields,
     bodyFormat: 'form',
-    handle: ({ platform, body, headers }) =>
+    handle: ({ platform, query, body, headers }) =>
       inOAuthErrorShape(async () => {
-        await revokeToken(platform, { form: body, authorization: headers.authorization });
+        await revokeToken(platform, { form: requestParameters(query, body), authorization: headers.authorization });
         return { status: 200 };
       }),
   }),
