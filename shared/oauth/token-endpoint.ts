@@ -136,9 +136,19 @@ async function redeemCode(platform: Platform, app: ClientApp, form: Readonly<Rec
       // RFC 9700 §2.1.1: a verifier without a challenge is a PKCE downgrade attempt.
       return refuse('code_verifier sent, but the authorization request had no code_challenge');
     }
+    const scopes = heldByApp(app, found.scopes);
+    if (scopes.length === 0) return { refused: new OAuthError('invalid_scope', 'the app no longer holds any of the scopes granted') };
     await client.query('UPDATE oauth_codes SET used_at = $2 WHERE code_hash = $1', [hashOpaqueToken(code), now]);
-    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes: found.scopes }, now) };
+    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes }, now) };
   });
+}
+
+/**
+ * The granted scopes the app still holds: an app whose scopes were narrowed since gets tokens
+ * (and a `scope` in the answer) for what it may still do, never for what it lost.
+ */
+function heldByApp(app: ClientApp, scopes: readonly Right[]): Right[] {
+  return scopes.filter((scope) => app.scopes.includes(scope));
 }
 
 async function refresh(platform: Platform, app: ClientApp, form: Readonly<Record<string, string>>): Promise<TokenResponse> {
@@ -169,6 +179,8 @@ async function refresh(platform: Platform, app: ClientApp, form: Readonly<Record
       if (beyond.length > 0) return { refused: new OAuthError('invalid_scope', `not granted: ${beyond.join(' ')}`) };
       if (requested.known.length > 0) scopes = requested.known;
     }
+    scopes = heldByApp(app, scopes);
+    if (scopes.length === 0) return { refused: new OAuthError('invalid_scope', 'the app no longer holds any of the scopes granted') };
     await client.query('UPDATE oauth_tokens SET retired_at = $2 WHERE token_hash = $1', [tokenHash, now]);
     return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes }, now) };
   });

@@ -165,6 +165,10 @@ it('scope escalation: not at authorize, not at refresh, and a narrow token is re
   await world.stack.request(world.partner, 'PATCH', `/api/v1/oauth/apps/${wide.id}`, { scopes: ['events'] });
   expect((await world.stack.request(bearer(wideTokens.access_token), 'GET', '/api/v1/connectors')).status).toBe(403);
   expect((await version(wideTokens.access_token)).status).toBe(200);
+  // Tokens issued from now on, and the scope they are announced with, hold only what the app still has.
+  const narrowed = await refresh(wide, wideTokens.refresh_token!);
+  expect(narrowed.status).toBe(200);
+  expect(narrowed.body.scope).toBe('events');
 });
 
 it("a token used on another account: it acts only for the account that granted it", async () => {
