@@ -49,8 +49,8 @@ export class NotFound extends AppError {
 }
 
 export class Unauthorized extends AppError {
-  constructor(message = 'authentication required', code = 'UNAUTHORIZED') {
-    super('unauthorized', code, message, undefined, { 'www-authenticate': 'Basic realm="satellite", Bearer' });
+  constructor(message = 'authentication required', code = 'UNAUTHORIZED', challenge = 'Basic realm="satellite", Bearer') {
+    super('unauthorized', code, message, undefined, { 'www-authenticate': challenge });
   }
 }
 

@@ -39,7 +39,8 @@ export async function authenticate(
     }
     case 'bearer': {
       const principal = await resolveBearer(db, credentials.trim(), now);
-      if (!principal) throw new Unauthorized('the access token is invalid or expired', 'INVALID_TOKEN');
+      // RFC 6750 §3.1: the challenge names the cause, so an OAuth client knows to refresh.
+      if (!principal) throw new Unauthorized('the access token is invalid or expired', 'INVALID_TOKEN', 'Bearer error="invalid_token"');
       return principal;
     }
     default:

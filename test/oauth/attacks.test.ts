@@ -199,6 +199,8 @@ describe('token lifetimes (seed 004: 172,800 s access, 2,592,000 s refresh)', ()
     const expired = await version(tokens.access_token);
     expect(expired.status).toBe(401);
     expect(expired.body.error.code).toBe('INVALID_TOKEN');
+    // RFC 6750 §3.1: the challenge tells an OAuth client to refresh.
+    expect(expired.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
 
     const renewed = await refresh(app, tokens.refresh_token!);
     expect(renewed.status).toBe(200);
