@@ -28,7 +28,7 @@ export class LoginThrottled extends AppError {
  * Checks an email and password, rate-limited per account and per source IP. The attempt is
  * recorded as failed before the password is checked, so parallel guesses count at once; a
  * correct password while the limit is reached is refused too, or the limit would not slow
- * guessing at all.
+ * guessing at all. Refused attempts are not counted.
  */
 export async function logIn(platform: Platform, input: { email: string; password: string; sourceIp: string }): Promise<AccountUser> {
   const now = platform.clock.now();
@@ -55,6 +55,9 @@ export async function logIn(platform: Platform, input: { email: string; password
   );
   // The statement's own snapshot does not see the row it inserts: compare with ">=".
   if (Number(row.account_failures) >= loginLimits.failuresPerAccount || Number(row.ip_failures) >= loginLimits.failuresPerIp) {
+    // A refused attempt guessed nothing: counting it would let anyone who keeps trying hold the
+    // account's logins shut for good, instead of until the window after the last real failure.
+    await platform.db.query('DELETE FROM login_attempts WHERE id = $1', [row.id]);
     throw new LoginThrottled();
   }
   const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyPasswordHash()));

@@ -39,6 +39,21 @@ it('stops logins to an account after repeated failures, even with the right pass
   expect(await tryLogin(world.customer.email, world.customer.password)).toBe(303);
 });
 
+it('lets the account in again a window after the last real failure, however often logins were refused meanwhile', async () => {
+  world.clock.advanceSeconds(loginLimits.windowSeconds + 1);
+  for (let attempt = 0; attempt < loginLimits.failuresPerAccount; attempt += 1) {
+    expect(await tryLogin(world.customer.email, `wrong ${attempt}`)).toBe(401);
+  }
+  // Someone keeps trying while logins are refused: as many times as the limit, spread over the window.
+  const step = Math.floor(loginLimits.windowSeconds / (loginLimits.failuresPerAccount + 1));
+  for (let attempt = 0; attempt < loginLimits.failuresPerAccount; attempt += 1) {
+    world.clock.advanceSeconds(step);
+    expect(await tryLogin(world.customer.email, 'still guessing')).toBe(429);
+  }
+  world.clock.advanceSeconds(loginLimits.windowSeconds - step * loginLimits.failuresPerAccount + 1);
+  expect(await tryLogin(world.customer.email, world.customer.password)).toBe(303);
+});
+
 it('stops logins from an IP that keeps failing, whichever emails it tries', async () => {
   world.clock.advanceSeconds(loginLimits.windowSeconds + 1);
   for (let attempt = 0; attempt < loginLimits.failuresPerIp; attempt += 1) {
