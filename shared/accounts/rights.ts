@@ -15,7 +15,7 @@ export const methodGroups = [
 ] as const;
 export type MethodGroup = (typeof methodGroups)[number];
 
-/** The rights of seed 004 (OAuth scopes) plus the API-key-only write-only variant. */
+/** Seed 004's four rights plus a write-only variant of events and contacts; each is an API key right and an OAuth scope. */
 export const rights = ['fullApi', 'events', 'eventsAndContacts', 'eventsAndContactsWrite', 'messages'] as const;
 export type Right = (typeof rights)[number];
 
