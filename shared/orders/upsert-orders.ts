@@ -71,8 +71,8 @@ export interface SavedOrder {
 /**
  * Add orders: upserts each by externalOrderId, links it to its contact (externalCustomerId >
  * email > phone; a contact is created with source ORDER when none matches), and attributes
- * its revenue. A changed order moves its `updated_at` and its revenue row's, so exports
- * refresh them.
+ * its revenue. A changed order moves its `updated_at`, so exports refresh it (and its
+ * revenue row, for orders placed from 2024-03-09 on).
  */
 export async function upsertOrders(db: Pool, accountId: number, orders: readonly OrderInput[]): Promise<SavedOrder[]> {
   const contactIds = await contactsOfOrders(db, accountId, orders);
@@ -134,7 +134,7 @@ async function upsertOrder(client: PoolClient, accountId: number, order: OrderIn
     order.orderDate,
   ];
   // Only a real change moves updated_at; a repeated identical call leaves the order alone.
-  const upserted = await client.query<{ id: number; changed: boolean }>(
+  const upserted = await client.query<{ id: number }>(
     `INSERT INTO orders (account_id, external_order_id, contact_id, external_customer_id, status, total_cost, discount, currency,
                          delivery_address, delivery_method, payment_method, email, phone, first_name, last_name, ordered_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -152,11 +152,10 @@ async function upsertOrder(client: PoolClient, accountId: number, order: OrderIn
            (EXCLUDED.contact_id, EXCLUDED.external_customer_id, EXCLUDED.status, EXCLUDED.total_cost, EXCLUDED.discount,
             EXCLUDED.currency, EXCLUDED.delivery_address, EXCLUDED.delivery_method, EXCLUDED.payment_method, EXCLUDED.email,
             EXCLUDED.phone, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.ordered_at)
-     RETURNING id, true AS changed`,
+     RETURNING id`,
     values,
   );
   let orderId = upserted.rows[0]?.id;
-  const changed = upserted.rows.length > 0;
   if (orderId === undefined) {
     const existing = await client.query<{ id: number }>('SELECT id FROM orders WHERE account_id = $1 AND external_order_id = $2', [
       accountId,
@@ -166,7 +165,7 @@ async function upsertOrder(client: PoolClient, accountId: number, order: OrderIn
     if (orderId === undefined) throw new Error('order vanished during upsert');
   }
   if (order.items) await replaceItems(client, accountId, orderId, order.items);
-  const activityId = await attributeRevenue(client, accountId, orderId, contactId, order.orderDate, changed);
+  const activityId = await attributeRevenue(client, accountId, orderId, contactId, order.orderDate);
   return { externalOrderId: order.externalOrderId, id: orderId, contactId, activityId };
 }
 
@@ -198,22 +197,13 @@ async function replaceItems(client: PoolClient, accountId: number, orderId: numb
 
 /**
  * The order's revenue goes to the contact's latest CLICKED activity in the window before the
- * order, else the latest RECEIVED (opened) one. Once attributed it stays; a changed order
- * only refreshes the revenue row's `updated_at`.
+ * order, else the latest RECEIVED (opened) one. Once attributed it stays. The row itself is
+ * not rewritten here: a change to the order reaches the revenue export through the orders
+ * trigger (migration 600), which follows seed 000's rule that only orders placed from
+ * 2024-03-09 on update their revenue rows; an identical order sent again changes nothing.
  */
-async function attributeRevenue(
-  client: PoolClient,
-  accountId: number,
-  orderId: number,
-  contactId: number | null,
-  orderDate: Date,
-  changed: boolean,
-): Promise<number | null> {
-  const existing = await client.query<{ activity_id: number }>(
-    `UPDATE revenue_attributions SET updated_at = CASE WHEN $2 THEN now() ELSE updated_at END
-      WHERE order_id = $1 RETURNING activity_id`,
-    [orderId, changed],
-  );
+async function attributeRevenue(client: PoolClient, accountId: number, orderId: number, contactId: number | null, orderDate: Date): Promise<number | null> {
+  const existing = await client.query<{ activity_id: number }>('SELECT activity_id FROM revenue_attributions WHERE order_id = $1', [orderId]);
   if (existing.rows[0]) return existing.rows[0].activity_id;
   if (contactId === null) return null;
   const attributed = await client.query<{ activity_id: number }>(

@@ -341,8 +341,14 @@ describe('POST /api/v1/orders', () => {
     expect(first.status).toBe(200);
     expect(first.body.orders).toEqual([{ externalOrderId: 'o-1', id: expect.any(Number), contactId: id, activityId: clicked }]);
     const orderId = first.body.orders[0].id;
-    const stamp = async () =>
-      (await stack.platform.db.query('SELECT o.updated_at AS o, r.updated_at AS r FROM orders o JOIN revenue_attributions r ON r.order_id = o.id WHERE o.id = $1', [orderId])).rows[0];
+    // What an export reads: the order's updated_at, and each row's version (the transaction that last wrote it).
+    const stamp = async (id = orderId) =>
+      (
+        await stack.platform.db.query(
+          'SELECT o.updated_at AS o, o.change_xid::text AS order_version, r.change_xid::text AS revenue_version FROM orders o JOIN revenue_attributions r ON r.order_id = o.id WHERE o.id = $1',
+          [id],
+        )
+      ).rows[0];
     const before = await stamp();
 
     // The same order again changes nothing.
@@ -355,7 +361,17 @@ describe('POST /api/v1/orders', () => {
     expect(changed.body.orders[0]).toMatchObject({ id: orderId, activityId: clicked });
     const after = await stamp();
     expect(after.o.getTime()).toBeGreaterThan(before.o.getTime());
-    expect(after.r.getTime()).toBeGreaterThan(before.r.getTime());
+    expect(BigInt(after.revenue_version)).toBeGreaterThan(BigInt(before.revenue_version));
+
+    // Seed 000: only orders placed from 2024-03-09 on update their revenue rows.
+    await stack.request(account, 'POST', '/api/v1/activities', [{ activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: '2024-03-01T10:00:00Z' }]);
+    const early = { ...order, externalOrderId: 'o-early', orderDate: '2024-03-02T12:00:00Z', items: undefined };
+    const earlyId = (await stack.request(account, 'POST', '/api/v1/orders', { orders: [early] })).body.orders[0].id;
+    const earlyBefore = await stamp(earlyId);
+    await stack.request(account, 'POST', '/api/v1/orders', { orders: [{ ...early, status: 'DELIVERED' }] });
+    const earlyAfter = await stamp(earlyId);
+    expect(BigInt(earlyAfter.order_version)).toBeGreaterThan(BigInt(earlyBefore.order_version));
+    expect(earlyAfter.revenue_version).toBe(earlyBefore.revenue_version);
     const stored = (await stack.platform.db.query('SELECT status, total_cost, currency FROM orders WHERE id = $1', [orderId])).rows[0];
     expect(stored).toEqual({ status: 'DELIVERED', total_cost: '80.0000', currency: 'UAH' });
     const items = (await stack.platform.db.query('SELECT external_product_id, cost, quantity FROM order_items WHERE order_id = $1', [orderId])).rows;
