@@ -29,6 +29,15 @@ export class SatelliteStack extends Stack {
     }).bindDatabase(database);
     new Trigger(this, 'MigrateOnDeploy', { handler: migrations, executeAfter: [database], executeOnHandlerChange: true });
 
+    // Operators invoke it once per customer (aws lambda invoke); nothing routes to it.
+    const provisioning = new SatelliteFunction(this, 'ProvisionAccount', {
+      functionDir: 'provision-account',
+      description: 'Creates a customer account with its first API key and login (operators invoke it)',
+      timeout: Duration.seconds(30),
+      vpc: database.vpc,
+      securityGroup: database.functionSecurityGroup,
+    }).bindDatabase(database);
+
     const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200 });
     api.handler.bindConnectorSecrets(secretsPrefix);
     new ConnectorValidation(this, 'ConnectorValidation', { database, secretsPrefix, httpApi: api.httpApi });
@@ -52,5 +61,6 @@ export class SatelliteStack extends Stack {
     api.handler.bindQueue('broadcasts', broadcasts.queue.queue);
 
     new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'ProvisionAccountFunction', { value: provisioning.functionName });
   }
 }

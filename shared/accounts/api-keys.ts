@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { NotFound } from '../errors';
 import type { Right } from './rights';
 import { verifiedKeys } from './verified-keys';
@@ -19,7 +19,7 @@ export interface IssuedApiKey {
 
 /** Stores a key (given or generated) for an account; only its hash is kept. */
 export async function issueApiKey(
-  db: Pool,
+  db: Pool | PoolClient,
   accountId: number,
   options: { name: string; rights?: Right; key?: string },
 ): Promise<IssuedApiKey> {
@@ -32,7 +32,7 @@ export async function issueApiKey(
   return { id: rows[0]!.id, key };
 }
 
-export async function createAccount(db: Pool, name: string): Promise<number> {
+export async function createAccount(db: Pool | PoolClient, name: string): Promise<number> {
   const { rows } = await db.query<{ id: number }>('INSERT INTO accounts (name) VALUES ($1) RETURNING id', [name]);
   return rows[0]!.id;
 }

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { Conflict, ValidationFailed } from '../errors';
 import { hashPassword } from './password-hash';
@@ -20,7 +20,7 @@ export class EmailTaken extends Conflict {
 }
 
 /** Adds a person who can log into the account (the OAuth consent page asks them to). */
-export async function createAccountUser(db: Pool, accountId: number, input: { email: string; password: string }): Promise<AccountUser> {
+export async function createAccountUser(db: Pool | PoolClient, accountId: number, input: { email: string; password: string }): Promise<AccountUser> {
   const email = userEmail.safeParse(input.email);
   if (!email.success) throw new ValidationFailed('invalid email', [{ path: 'email', message: 'not an email address' }]);
   const password = userPassword.safeParse(input.password);

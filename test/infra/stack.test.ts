@@ -47,6 +47,11 @@ describe('the stack', () => {
     }
   });
 
+  it('has an operator function that provisions accounts, reachable by no route', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Creates a customer account'), Runtime: 'nodejs22.x' });
+    template.hasOutput('ProvisionAccountFunction', {});
+  });
+
   it('runs migrations on deploy', () => {
     template.resourceCountIs('Custom::Trigger', 1);
   });
