@@ -228,6 +228,8 @@ function planChunk(request: BulkImportRequest, rows: readonly PreparedRow[], mat
   // An update that leaves the external ID out (contactFields) gives the contact nothing to be found by later.
   const updateWritesExternalId = !request.contactFields || request.contactFields.includes('externalCustomerId');
   const contactOfExternalId = new Map<string, Target>();
+  // Dedupe values (`email:…`, `sms:…`, `field:…`) of the contacts this chunk creates.
+  const newContactOfValue = new Map<string, string>();
   const updates = new Map<number, PreparedRow>();
   const inserts = new Map<string, PreparedRow>();
   for (const [ord, row] of rows.entries()) {
@@ -245,8 +247,11 @@ function planChunk(request: BulkImportRequest, rows: readonly PreparedRow[], mat
         errors.push({ index: row.index, code: 'CONTACT_NOT_FOUND', message: 'no contact with this id' });
         continue;
       } else {
-        // Rows of this chunk that would create the same contact become one.
-        target = { newContact: newContactKey(row, request) };
+        // Rows of this chunk that would create the same contact become one. A row without an
+        // external ID joins a contact an earlier row creates when it holds one of the row's
+        // dedupe values (email before phone), as the row would match it in a later chunk.
+        const joined = externalId === undefined ? dedupeValues(row).map((value) => newContactOfValue.get(value)).find((key) => key !== undefined) : undefined;
+        target = { newContact: joined ?? newContactKey(row, request) };
       }
       if (externalId !== undefined && ('newContact' in target || updateWritesExternalId)) contactOfExternalId.set(externalId, target);
     }
@@ -256,9 +261,19 @@ function planChunk(request: BulkImportRequest, rows: readonly PreparedRow[], mat
     } else {
       const earlier = inserts.get(target.newContact);
       inserts.set(target.newContact, earlier ? merge(earlier, row) : row);
+      for (const value of dedupeValues(row)) if (!newContactOfValue.has(value)) newContactOfValue.set(value, target.newContact);
     }
   }
   return { updates: [...updates.entries()], inserts: [...inserts.values()] };
+}
+
+/** The values a row's contact is found by under the request's `dedupeOn`, most trusted first. */
+function dedupeValues(row: PreparedRow): string[] {
+  const values: string[] = [];
+  if (row.email !== null) values.push(`email:${row.email}`);
+  if (row.sms !== null) values.push(`sms:${row.sms}`);
+  if (row.fieldValue !== null) values.push(`field:${row.fieldValue}`);
+  return values;
 }
 
 /** The whole chunk in a few set-based statements. */

@@ -154,6 +154,30 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     expect(x.body[0]).toMatchObject({ firstName: 'First', lastName: 'Second', channels: [{ type: 'email', value: 'x@x.com' }] });
   });
 
+  it('makes new rows that share an email or a phone one contact, in one chunk as across chunks', async () => {
+    const account = await stack.createAccount();
+    const rows = [
+      { firstName: 'Both', channels: [{ type: 'email', value: 'both@x.com' }, { type: 'sms', value: '+380501112233' }] },
+      { lastName: 'Phone only', channels: [{ type: 'sms', value: '380501112233' }] },
+      { externalCustomerId: 'crm-9', firstName: 'With ID', channels: [{ type: 'email', value: 'id@x.com' }] },
+      { lastName: 'Same email, no ID', channels: [{ type: 'email', value: 'ID@x.com' }] },
+    ];
+    const fillers = Array.from({ length: 500 }, (_, index) => ({ firstName: `Filler ${index}` }));
+    const oneChunk = await stack.request(account, 'POST', '/api/v1/contacts', { dedupeOn: 'email_or_sms', contacts: [...rows, ...fillers] });
+    expect(await finished(account, oneChunk.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 502, updated: 0, failed: 0 });
+    const found = async (query: string) => (await stack.request(account, 'GET', `/api/v1/contacts?${query}`)).body as { firstName?: string; lastName?: string; externalCustomerId?: string }[];
+    expect(await found('sms=380501112233')).toEqual([expect.objectContaining({ firstName: 'Both', lastName: 'Phone only' })]);
+    expect(await found('email=id@x.com')).toEqual([expect.objectContaining({ externalCustomerId: 'crm-9', firstName: 'With ID', lastName: 'Same email, no ID' })]);
+
+    // The same rows split over two chunks end the same way.
+    const other = await stack.createAccount();
+    const split = await stack.request(other, 'POST', '/api/v1/contacts', { dedupeOn: 'email_or_sms', contacts: [rows[0], rows[2], ...fillers.slice(0, 498), rows[1], rows[3]] });
+    expect(await finished(other, split.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 500, updated: 2, failed: 0 });
+    const inOther = async (query: string) => (await stack.request(other, 'GET', `/api/v1/contacts?${query}`)).body as unknown[];
+    expect(await inOther('sms=380501112233')).toHaveLength(1);
+    expect(await inOther('email=id@x.com')).toHaveLength(1);
+  });
+
   it('lets an external ID that is not written (contactFields) claim no matched contact, as across chunks', async () => {
     const account = await stack.createAccount();
     const a = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'A', channels: [{ type: 'email', value: 'a@x.com' }] })).body.id;
