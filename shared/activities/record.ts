@@ -11,6 +11,15 @@ import type { ActivityInput } from './activity-schema';
 const channelAddressFields = ['viber', 'mobilepush', 'webpush'] as const;
 
 /**
+ * An activity to record: what a channel reports, and for the platform's own sends what it
+ * knows beyond seed 001's fields (exported with the activity, seed 000).
+ */
+export interface RecordedActivity extends ActivityInput {
+  readonly campaignType?: 'IM' | 'Group';
+  readonly messageLanguageCode?: string;
+}
+
+/**
  * How far ahead of the platform clock a report may be dated. A contact's last dates never
  * move back, so one report dated years ahead would freeze them; a day covers clock skew and
  * local times sent without their zone.
@@ -25,7 +34,7 @@ const MAX_FUTURE_MS = 24 * 3600 * 1000;
  * `iid` and was recorded before (a channel retrying a call) is not recorded, counted or
  * delivered again. Returns the ids in input order, a repeated report's being the first one's.
  */
-export async function recordActivities(platform: Platform, accountId: number, inputs: readonly ActivityInput[]): Promise<number[]> {
+export async function recordActivities(platform: Platform, accountId: number, inputs: readonly RecordedActivity[]): Promise<number[]> {
   if (inputs.length === 0) return [];
   const latest = platform.clock.now().getTime() + MAX_FUTURE_MS;
   const ahead = inputs.flatMap((input, index) => (input.activityDateTime.getTime() > latest ? [index] : []));
@@ -81,7 +90,8 @@ export async function recordActivities(platform: Platform, accountId: number, in
         message_tags: input.messageTag ?? null,
         message_url: input.viewMessageLink ?? null,
         broadcast_id: input.broadcastId ?? null,
-        campaign_type: triggered ? 'IM' : input.broadcastId !== undefined ? 'Group' : null,
+        campaign_type: input.campaignType ?? (triggered ? 'IM' : input.broadcastId !== undefined ? 'Group' : null),
+        message_language_code: input.messageLanguageCode ?? null,
         click_event_link: input.clickEventLink ?? null,
         status_description: input.statusDescription ?? null,
         hard_bounce: input.hardBounce ?? null,
@@ -137,7 +147,7 @@ async function insertActivities(
        mobilepush, webpush, message_id, message_instance_id, message_name, message_tags, message_url, broadcast_id,
        campaign_type, click_event_link, status_description, hard_bounce, source_event_id, source_event_key,
        source_event_type_id, source_event_type_key, workflow_id, workflow_block_id, workflow_instance_id,
-       subscriptions, status_data)
+       subscriptions, status_data, message_language_code)
      OVERRIDING SYSTEM VALUE
      SELECT nextval(pg_get_serial_sequence('contact_activities', 'id')), $1, a.contact_id, COALESCE(a.iid, gen_random_uuid()),
             a.report_key, a.activity_status, a.media_type,
@@ -145,14 +155,14 @@ async function insertActivities(
             a.message_instance_id, a.message_name, a.message_tags, a.message_url, a.broadcast_id, a.campaign_type,
             a.click_event_link, a.status_description, a.hard_bounce, a.source_event_id, a.source_event_key,
             a.source_event_type_id, a.source_event_type_key, a.workflow_id, a.workflow_block_id, a.workflow_instance_id,
-            a.subscriptions, a.status_data
+            a.subscriptions, a.status_data, a.message_language_code
        FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (
               contact_id bigint, iid uuid, report_key text, activity_status text, media_type text, occurred_at timestamptz, external_customer_id text,
               email text, sms text, viber text, mobilepush text, webpush text, message_id bigint, message_instance_id bigint,
               message_name text, message_tags text, message_url text, broadcast_id bigint, campaign_type text,
               click_event_link text, status_description text, hard_bounce boolean, source_event_id bigint,
               source_event_key text, source_event_type_id bigint, source_event_type_key text, workflow_id bigint,
-              workflow_block_id text, workflow_instance_id text, subscriptions text[], status_data jsonb)
+              workflow_block_id text, workflow_instance_id text, subscriptions text[], status_data jsonb, message_language_code text)
             ) WITH ORDINALITY AS a
       ORDER BY a.ordinality
      ON CONFLICT (account_id, report_key) WHERE report_key IS NOT NULL DO NOTHING

@@ -57,6 +57,8 @@ export async function recordSends(platform: Platform, accountId: number, message
       sends.map((send, index) => ({
         activityStatus: 'SENT' as const,
         mediaType: 'Email',
+        campaignType,
+        ...(send.languageCode !== null ? { messageLanguageCode: send.languageCode } : {}),
         activityDateTime: now,
         contactId: send.contactId,
         messageId: message.id,

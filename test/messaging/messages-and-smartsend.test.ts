@@ -131,6 +131,12 @@ describe('smartsend', () => {
     const response = await stack.request(account, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ contactId: olena }] });
     const { rows } = await stack.platform.db.query('SELECT subject, html_text, language_code FROM message_sends WHERE id = $1', [response.body.results[0].sendId]);
     expect(rows[0]).toEqual({ subject: 'Код для Olena', html_text: 'Привіт', language_code: 'uk' });
+    // The SENT activity, which exports carry, knows the language and that smartsend is a triggered (IM) send.
+    const activity = await stack.platform.db.query(
+      'SELECT a.message_language_code, a.campaign_type FROM message_sends s JOIN contact_activities a ON a.id = s.activity_id WHERE s.id = $1',
+      [response.body.results[0].sendId],
+    );
+    expect(activity.rows[0]).toEqual({ message_language_code: 'uk', campaign_type: 'IM' });
   });
 
   it('reports a template failure on the recipient with its line and column, sending nothing for it', async () => {
