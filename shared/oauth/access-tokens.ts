@@ -29,6 +29,13 @@ export async function issueTokenPair(
        ($2, $3, 'refresh', $4, $5, $5::timestamptz + make_interval(secs => $7))`,
     [hashOpaqueToken(accessToken), hashOpaqueToken(refreshToken), grant.id, grant.scopes, now, config.oauthAccessTokenSeconds, config.oauthRefreshTokenSeconds],
   );
+  // Each issue sweeps a few tokens a day past their end away (codes and browser sessions are
+  // swept the same way), so the table holds what can still be used, not every token ever made.
+  await client.query(
+    `DELETE FROM oauth_tokens WHERE token_hash IN (
+       SELECT token_hash FROM oauth_tokens WHERE expires_at < $1::timestamptz - interval '1 day' LIMIT 100)`,
+    [now],
+  );
   return {
     access_token: accessToken,
     token_type: 'bearer',

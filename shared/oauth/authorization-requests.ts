@@ -98,6 +98,12 @@ export async function issueAuthorizationCode(
        VALUES ($1, $2, $3, $4, $5, $6::timestamptz + make_interval(secs => $7))`,
       [hashOpaqueToken(code), rows[0]!.id, request.redirectUri, request.redirectUriWasSent, request.codeChallenge ?? null, now, CODE_SECONDS],
     );
+    // A day past its end a code is only noise: each new one sweeps a few away.
+    await client.query(
+      `DELETE FROM oauth_codes WHERE code_hash IN (
+         SELECT code_hash FROM oauth_codes WHERE expires_at < $1::timestamptz - interval '1 day' LIMIT 100)`,
+      [now],
+    );
   });
   return code;
 }

@@ -190,6 +190,24 @@ it("a token used on another account: it acts only for the account that granted i
 });
 
 describe('token lifetimes (seed 004: 172,800 s access, 2,592,000 s refresh)', () => {
+  it('sweeps codes and tokens away a day after they ended', async () => {
+    const app = await registerApp(world);
+    await connect(world, app);
+    const grant = (await world.stack.platform.db.query('SELECT max(id) AS id FROM oauth_grants WHERE app_id = $1', [app.id])).rows[0].id;
+    const left = async () =>
+      (
+        await world.stack.platform.db.query(
+          'SELECT (SELECT count(*)::int FROM oauth_tokens WHERE grant_id = $1) AS tokens, (SELECT count(*)::int FROM oauth_codes WHERE grant_id = $1) AS codes',
+          [grant],
+        )
+      ).rows[0];
+    expect(await left()).toEqual({ tokens: 2, codes: 1 });
+    world.clock.advanceSeconds(2_592_000 + 86_400 + 1);
+    // The next authorisation sweeps them.
+    await connect(world, app);
+    expect(await left()).toEqual({ tokens: 0, codes: 0 });
+  });
+
   it('expires the access token after 172,800 s and the refresh token after 2,592,000 s', async () => {
     const app = await registerApp(world);
     const tokens = await connect(world, app);

@@ -105,4 +105,13 @@ export const oauthMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 802,
+    name: 'expired OAuth codes and tokens are found by their end',
+    sql: `
+      -- Each new code or token pair sweeps a few that ended more than a day ago.
+      CREATE INDEX oauth_codes_expires ON oauth_codes (expires_at);
+      CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at);
+    `,
+  },
 ];
