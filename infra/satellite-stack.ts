@@ -27,7 +27,9 @@ export class SatelliteStack extends Stack {
       vpc: database.vpc,
       securityGroup: database.functionSecurityGroup,
     }).bindDatabase(database);
-    new Trigger(this, 'MigrateOnDeploy', { handler: migrations, executeAfter: [database], executeOnHandlerChange: true });
+    // The deploy waits as long as the function may run, or a slow migration would be called
+    // failed (and the deploy rolled back) after it committed.
+    new Trigger(this, 'MigrateOnDeploy', { handler: migrations, executeAfter: [database], executeOnHandlerChange: true, timeout: Duration.minutes(5) });
 
     // Operators invoke it once per customer (aws lambda invoke); nothing routes to it.
     const provisioning = new SatelliteFunction(this, 'ProvisionAccount', {
@@ -54,8 +56,10 @@ export class SatelliteStack extends Stack {
     schedules.grantManage(api.handler);
 
     const webhooks = new ActivityWebhooks(this, 'Webhooks', { database, retryBaseSeconds: 60 });
-    // Recording, resuming and redelivering relay the outbox to the FIFO queue from the API.
+    // Recording, resuming and redelivering relay the outbox to the FIFO queue from the API,
+    // and a workflow's sends relay their activities from the assembler.
     api.handler.bindQueue('webhooks', webhooks.queue.queue);
+    triggerEvents.assembler.bindQueue('webhooks', webhooks.queue.queue);
 
     const broadcasts = new Broadcasts(this, 'Broadcasts', { database, secretsPrefix, webhooksQueue: webhooks.queue.queue });
     api.handler.bindQueue('broadcasts', broadcasts.queue.queue);

@@ -74,7 +74,8 @@ export class SatelliteDatabase extends Construct {
     });
     if (!instance.secret) throw new Error('database credentials secret missing');
     this.secret = instance.secret;
-    instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+    // The rotation function must reach Secrets Manager: the isolated subnets have no way out.
+    instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } });
 
     this.proxy = new DatabaseProxy(this, 'Proxy', {
       proxyTarget: ProxyTarget.fromInstance(instance),

@@ -52,8 +52,19 @@ describe('the stack', () => {
     template.hasOutput('ProvisionAccountFunction', {});
   });
 
-  it('runs migrations on deploy', () => {
+  it('runs migrations on deploy, waiting as long as the migrate function may run', () => {
     template.resourceCountIs('Custom::Trigger', 1);
+    const trigger = Object.values(template.findResources('Custom::Trigger'))[0] as { Properties: { Timeout: string } };
+    expect(Number(trigger.Properties.Timeout)).toBe(5 * 60 * 1000);
+  });
+
+  it('lets every function that records activities relay them to the webhooks queue', () => {
+    for (const description of ['Satellite HTTP API', 'Assembles trigger events']) {
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } })) as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      }[];
+      expect([description, Object.keys(fn!.Properties.Environment.Variables)]).toEqual([description, expect.arrayContaining(['WEBHOOK_QUEUE_URL'])]);
+    }
   });
 
   it('delivers webhooks from a FIFO queue with a dead-letter queue, partial batch failures and an age alarm', () => {
