@@ -7,26 +7,45 @@ import type { Secrets } from '../ports/secrets';
 types.setTypeParser(types.builtins.INT8, (value) => Number(value));
 // numeric stays a string: money must not lose precision on the way out.
 
-interface DatabaseSecret {
+export interface DatabaseSecret {
   readonly username: string;
   readonly password: string;
 }
 
 export async function createPool(settings: DatabaseSettings, secrets: Secrets, max: number): Promise<Pool> {
   if (settings.kind === 'url') return survivingIdleErrors(new Pool({ connectionString: settings.url, max, idleTimeoutMillis: 10_000 }));
-  const secret = JSON.parse(await secrets.get(settings.secretId)) as DatabaseSecret;
+  const credentials = rotatingCredentials(secrets, settings.secretId);
+  const { username } = await credentials();
   // Lambdas reach RDS through RDS Proxy, which multiplexes these few connections.
   return survivingIdleErrors(new Pool({
     Client: UnnamedStatementsClient,
     host: settings.host,
     port: settings.port,
     database: settings.database,
-    user: secret.username,
-    password: secret.password,
+    user: username,
+    // Asked for each new connection: a warm function keeps connecting after a rotation.
+    password: async () => (await credentials()).password,
     ssl: { rejectUnauthorized: true },
     max,
     idleTimeoutMillis: 10_000,
   }));
+}
+
+/** How long a read of the database secret is trusted; a rotation is picked up within it. */
+export const CREDENTIALS_TTL_MS = 60_000;
+
+/**
+ * The database credentials, read again once they are older than `CREDENTIALS_TTL_MS`: the
+ * secret is rotated every 30 days, and a function instance can outlive a rotation.
+ */
+export function rotatingCredentials(secrets: Secrets, secretId: string, now: () => number = Date.now): () => Promise<DatabaseSecret> {
+  let cached: { secret: DatabaseSecret; readAt: number } | undefined;
+  return async () => {
+    if (cached === undefined || now() - cached.readAt >= CREDENTIALS_TTL_MS) {
+      cached = { secret: JSON.parse(await secrets.get(secretId)) as DatabaseSecret, readAt: now() };
+    }
+    return cached.secret;
+  };
 }
 
 /**

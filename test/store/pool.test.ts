@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { createPool, UnnamedStatementsClient } from '../../shared/store/pool';
+import { createPool, CREDENTIALS_TTL_MS, rotatingCredentials, UnnamedStatementsClient } from '../../shared/store/pool';
 import { EncryptedTableSecrets } from '../../shared/adapters/local/encrypted-secrets';
 import { createTestDatabase } from '../support/stack';
 
@@ -31,6 +31,26 @@ it('behind RDS Proxy, runs named statements unnamed so no connection is pinned t
     expect(rows[0]!.n).toBe(0);
   } finally {
     await pool.end();
+    await database.drop();
+  }
+});
+
+it('reads the database secret again once a rotation may have changed it', async () => {
+  const database = await createTestDatabase('r');
+  const admin = new Pool({ connectionString: database.url, max: 1 });
+  const secrets = new EncryptedTableSecrets(admin, Buffer.alloc(32, 7).toString('base64url'));
+  try {
+    const id = await secrets.put('database', JSON.stringify({ username: 'satellite', password: 'before' }));
+    let now = 0;
+    const credentials = rotatingCredentials(secrets, id, () => now);
+    expect((await credentials()).password).toBe('before');
+    await secrets.put('database', JSON.stringify({ username: 'satellite', password: 'after' }));
+    now = CREDENTIALS_TTL_MS - 1;
+    expect((await credentials()).password).toBe('before');
+    now = CREDENTIALS_TTL_MS;
+    expect((await credentials()).password).toBe('after');
+  } finally {
+    await admin.end();
     await database.drop();
   }
 });
