@@ -39,6 +39,11 @@ interface Prepared {
 function prepare(input: ConnectorInput | ConnectorUpdate, previous?: Connector): Prepared {
   if (input.kind === 'postgres') {
     const settings = postgresSettingsOf(input);
+    if (input.password === undefined && previous?.postgres && !sameServer(previous.postgres, settings)) {
+      // The stored password must never go to a server it was not given for: a caller who
+      // points the connector elsewhere could receive it there in clear.
+      throw new AppError('invalid', 'PASSWORD_REQUIRED', 'send the password again when the host, port, database, user, SSL mode or CA certificate changes');
+    }
     return { settings, secret: input.password === undefined ? undefined : JSON.stringify({ password: input.password }) };
   }
   if (input.key === undefined) {
@@ -48,6 +53,10 @@ function prepare(input: ConnectorInput | ConnectorUpdate, previous?: Connector):
   const key = parseServiceAccountKey(input.key);
   const settings: BigQuerySettings = { projectId: key.project_id, clientEmail: key.client_email, ...(input.location ? { location: input.location } : {}) };
   return { settings, secret: JSON.stringify(key) };
+}
+
+function sameServer(a: PostgresSettings, b: PostgresSettings): boolean {
+  return a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user && a.sslMode === b.sslMode && a.caCertificate === b.caCertificate;
 }
 
 function secretName(accountId: number, connectorId: number): string {
@@ -103,6 +112,10 @@ export async function deleteConnector(platform: Platform, accountId: number, con
   const secretRef = await withTransaction(platform.db, async (client) => {
     const connector = await getConnector(client, accountId, connectorId);
     await refuseWhileSourcesExist(client, connectorId, 'this connector still feeds data sources; delete them first');
+    // Exports name their connector by id (no foreign key across capabilities): one left behind
+    // would fail every run with CONNECTOR_NOT_FOUND while its schedule kept firing.
+    const exports = await client.query('SELECT 1 FROM exports WHERE connector_id = $1 LIMIT 1', [connectorId]);
+    if (exports.rows.length) throw new Conflict('exports still write through this connector; delete them first', 'CONNECTOR_IN_USE');
     await client.query('DELETE FROM connectors WHERE id = $1', [connectorId]);
     return connector.secretRef;
   });

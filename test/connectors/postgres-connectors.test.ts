@@ -138,6 +138,11 @@ describe('connectors CRUD', () => {
     expect(updated.status).toBe(200);
     expect(updated.body.name).toBe('Shop database');
     expect((await stack.request(account, 'POST', `/api/v1/connectors/${id}/validate`)).status).toBe(200);
+    // Pointing it at another server needs the password again: the stored one never goes where it was not given for.
+    for (const moved of [{ host: 'elsewhere.example' }, { port: 6543 }, { user: 'someone_else' }, { sslMode: 'require' }]) {
+      const refused = await stack.request(account, 'PUT', `/api/v1/connectors/${id}`, { ...customer.connectorSettings({ name: 'Shop database', ...moved }), password: undefined });
+      expect([moved, refused.status, refused.body.error?.code]).toEqual([moved, 400, 'PASSWORD_REQUIRED']);
+    }
 
     const duplicate = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Shop database' }));
     expect(duplicate.status).toBe(409);

@@ -111,6 +111,12 @@ describe('an export to PostgreSQL', () => {
     expect(await enabled()).toEqual({ enabled: true, expression: 'rate(15 minutes)' });
   });
 
+  it('keeps its connector from being deleted under it', async () => {
+    const refused = await stack.request(account, 'DELETE', `/api/v1/connectors/${connectorId}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('CONNECTOR_IN_USE');
+  });
+
   it('is deleted with its schedule', async () => {
     expect((await stack.request(account, 'DELETE', `/api/v1/exports/${exportId}`)).status).toBe(204);
     expect((await stack.platform.db.query('SELECT 1 FROM local_schedules WHERE name = $1', [`export-${exportId}`])).rowCount).toBe(0);
