@@ -46,11 +46,12 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
     if (route.access !== 'public') {
       principal = await authenticate(platform.db, headers.authorization, dependencies.resolveBearer, platform.clock.now());
       limiter.take(`account:${principal.accountId}`, platform.config.rateLimitPerSecond, platform.clock.now().getTime());
-      if (!rightsOpen(principal.rights, route.access)) {
-        throw new InsufficientScope(rightFor(route.access), principal.via);
-      }
+      // First: no scope would open these to a partner app, so asking for one would not help.
       if (principal.via === 'oauth' && !openToApps(route.access)) {
         throw new AppError('forbidden', 'API_KEY_REQUIRED', "partner apps cannot manage the account's API keys, OAuth apps or connections; use an API key");
+      }
+      if (!rightsOpen(principal.rights, route.access)) {
+        throw new InsufficientScope(rightFor(route.access), principal.via);
       }
     }
 

@@ -16,10 +16,11 @@ export function parseInput<T>(schema: z.ZodType<T> | undefined, input: unknown, 
   );
 }
 
+/** The first value of each parameter; an empty one (`?email=&sms=1`) counts as not given, as form-built URLs send them. */
 export function parseQuery(rawQueryString: string | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   if (!rawQueryString) return result;
-  for (const [key, value] of new URLSearchParams(rawQueryString)) if (!(key in result)) result[key] = value;
+  for (const [key, value] of new URLSearchParams(rawQueryString)) if (value !== '' && !(key in result)) result[key] = value;
   return result;
 }
 

@@ -333,6 +333,12 @@ describe('GET /api/v1/contacts', () => {
     expect(activity.status).toBe(200);
   });
 
+  it('takes empty parameters as not given, as a form-built URL sends them', async () => {
+    const response = await stack.request(searcher, 'GET', '/api/v1/contacts?email=&sms=&firstname=&lastname=&externalCustomerId=s-2&startindex=1&maxrows=500');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual([expect.objectContaining({ externalCustomerId: 's-2' })]);
+  });
+
   it('refuses externalCustomerId combined with another parameter', async () => {
     const response = await stack.request(searcher, 'GET', '/api/v1/contacts?externalCustomerId=s-2&email=s2@example.com');
     expect(response.status).toBe(400);

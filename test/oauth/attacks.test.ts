@@ -153,7 +153,7 @@ it('scope escalation: not at authorize, not at refresh, and a narrow token is re
   expect(tokens.scope).toBe('events');
   expect((await refresh(app, tokens.refresh_token!, { scope: 'events fullApi' })).body.error).toBe('invalid_scope');
 
-  const settings = await world.stack.request(bearer(tokens.access_token), 'GET', '/api/v1/oauth/connected-apps');
+  const settings = await world.stack.request(bearer(tokens.access_token), 'GET', '/api/v1/connectors');
   expect(settings.status).toBe(403);
   expect(settings.body.error).toEqual({ code: 'INSUFFICIENT_SCOPE', message: expect.stringContaining('fullApi') });
   expect(settings.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="fullApi"');

@@ -60,6 +60,9 @@ describe('the authorization-code flow, driven by an OAuth client library', () =>
       const response = await world.stack.request(partner, method, path, body);
       expect([path, response.status, response.body.error?.code]).toEqual([path, 403, 'API_KEY_REQUIRED']);
     }
+    // A narrower app is told the same: no scope would open these.
+    const narrow = await connect(world, await registerApp(world, { scopes: ['events'] }));
+    expect((await world.stack.request(bearer(narrow.access_token), 'GET', '/api/v1/api-keys')).body.error.code).toBe('API_KEY_REQUIRED');
     // The rest of full access stays open to it.
     expect((await world.stack.request(partner, 'GET', '/api/v1/webhook')).status).not.toBe(403);
     const keys = await world.stack.platform.db.query('SELECT count(*)::int AS n FROM api_keys WHERE name = $1', ['from a partner']);
