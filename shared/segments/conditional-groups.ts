@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { NotFound } from '../errors';
+import { AppError, NotFound } from '../errors';
 import { CONTACT_COLUMNS, toContactView, type ContactRow, type ContactView } from '../contacts/read-contact';
 import type { Platform } from '../platform';
-import { getSource, registerSourceUse } from '../sources/sources';
+import { getSource, registerSourceUse, releaseSourceUse } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
 import { conditionsSchema, sourcesOf, type Condition } from './conditions';
 import { evaluateSegment } from './evaluate-segment';
@@ -48,6 +48,42 @@ export async function createConditionalGroup(db: Pool, accountId: number, input:
       await registerSourceUse(client, sourceId, { kind: 'segment', id: String(id) });
     }
     return { id, name: input.name, type: 'dynamic' as const, conditions: input.conditions };
+  });
+}
+
+export async function listConditionalGroups(db: Pool, accountId: number): Promise<ConditionalGroup[]> {
+  const { rows } = await db.query<{ id: number; name: string; conditions: unknown }>('SELECT id, name, conditions FROM segments WHERE account_id = $1 ORDER BY id', [
+    accountId,
+  ]);
+  return rows.map((row) => ({ id: row.id, name: row.name, type: 'dynamic', conditions: conditionsSchema.parse(row.conditions) }));
+}
+
+/**
+ * Deletes a group, and its claims on data sources. Refused while a regular workflow runs on
+ * it or a broadcast to it has not ended: they would fail from then on.
+ */
+export async function deleteConditionalGroup(db: Pool, accountId: number, groupId: number): Promise<void> {
+  await withTransaction(db, async (client) => {
+    const { rows } = await client.query<{ conditions: unknown }>('SELECT conditions FROM segments WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, groupId]);
+    const row = rows[0];
+    if (!row) throw new GroupNotFound();
+    const users = await client.query<{ kind: string; id: number }>(
+      `SELECT 'workflow' AS kind, id FROM regular_workflows WHERE account_id = $1 AND segment_id = $2
+       UNION ALL
+       SELECT 'broadcast', id FROM broadcasts WHERE account_id = $1 AND $2 = ANY(group_ids) AND status IN ('SCHEDULED', 'RUNNING', 'PAUSED')
+       ORDER BY 1, 2 LIMIT 20`,
+      [accountId, groupId],
+    );
+    if (users.rows.length > 0) {
+      throw new AppError(
+        'conflict',
+        'GROUP_IN_USE',
+        'this group is used; delete its regular workflows and let its broadcasts end (or cancel them) first',
+        users.rows.map((user) => ({ path: `${user.kind}/${user.id}`, message: `used by ${user.kind} ${user.id}` })),
+      );
+    }
+    for (const sourceId of sourcesOf(conditionsSchema.parse(row.conditions))) await releaseSourceUse(client, sourceId, { kind: 'segment', id: String(groupId) });
+    await client.query('DELETE FROM segments WHERE id = $1', [groupId]);
   });
 }
 

@@ -149,6 +149,31 @@ describe('segments over HTTP', () => {
     expect(unknownSource.status).toBe(404);
   });
 
+  it('lists, reads and deletes groups; a group in use stays, and a deleted group frees its source', async () => {
+    const owner = await stack.createAccount();
+    const group = await stack.request(owner, 'POST', '/api/v1/groups', { name: 'No ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const id = group.body.id as number;
+    expect((await stack.request(owner, 'GET', '/api/v1/groups')).body).toEqual([group.body]);
+    expect((await stack.request(owner, 'GET', `/api/v1/group/${id}`)).body).toEqual(group.body);
+    expect((await stack.request(account, 'GET', `/api/v1/group/${id}`)).status).toBe(404);
+    expect((await stack.request(account, 'DELETE', `/api/v1/group/${id}`)).status).toBe(404);
+
+    const workflow = await stack.request(owner, 'POST', '/api/v1/workflows/regular', { name: 'w', segmentId: id, schedule: 'rate(1 day)' });
+    const refused = await stack.request(owner, 'DELETE', `/api/v1/group/${id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'GROUP_IN_USE', details: [{ path: `workflow/${workflow.body.id}` }] });
+    await stack.request(owner, 'DELETE', `/api/v1/workflows/regular/${workflow.body.id}`);
+    expect((await stack.request(owner, 'DELETE', `/api/v1/group/${id}`)).status).toBe(204);
+    expect((await stack.request(owner, 'GET', `/api/v1/group/${id}`)).body.error.code).toBe('GROUP_NOT_FOUND');
+
+    // A source is free again once the groups that read it are gone.
+    const reader = await stack.request(account, 'POST', '/api/v1/groups', { name: 'reads', conditions: [{ source: sourceId, column: 'tier', operator: 'isEmpty' }] });
+    const uses = async () => (await stack.platform.db.query('SELECT count(*)::int AS n FROM data_source_uses WHERE user_kind = $1 AND user_id = $2', ['segment', String(reader.body.id)])).rows[0].n;
+    expect(await uses()).toBe(1);
+    expect((await stack.request(account, 'DELETE', `/api/v1/group/${reader.body.id}`)).status).toBe(204);
+    expect(await uses()).toBe(0);
+  });
+
   it('protects a source a segment uses from deletion without force', async () => {
     await stack.request(account, 'POST', '/api/v1/groups', { name: 'uses', conditions: [{ source: sourceId, column: 'tier', operator: 'isNotEmpty' }] });
     const deleted = await stack.request(account, 'DELETE', `/api/v1/datasources/${sourceId}`);

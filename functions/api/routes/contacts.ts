@@ -11,7 +11,14 @@ import { searchContacts } from '../../../shared/contacts/search-contacts';
 import { eventSchema, eventTypeKeySchema, generateEvent, listEvents } from '../../../shared/events/generate-event';
 import { noContent, ok, route, type Route } from '../../../shared/http/route';
 import { MAX_ORDERS_PER_CALL, orderSchema, upsertOrders } from '../../../shared/orders/upsert-orders';
-import { conditionalGroupSchema, createConditionalGroup, listGroupContacts } from '../../../shared/segments/conditional-groups';
+import {
+  conditionalGroupSchema,
+  createConditionalGroup,
+  deleteConditionalGroup,
+  getConditionalGroup,
+  listConditionalGroups,
+  listGroupContacts,
+} from '../../../shared/segments/conditional-groups';
 
 const contactId = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
 const offset = z.coerce.number().int().min(0).default(0);
@@ -185,6 +192,29 @@ export const contactsRoutes: readonly Route[] = [
     access: 'contactsWrite',
     body: conditionalGroupSchema,
     handle: async ({ principal, platform, body }) => ok(await createConditionalGroup(platform.db, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/groups',
+    access: 'contactsRead',
+    handle: async ({ principal, platform }) => ok(await listConditionalGroups(platform.db, principal.accountId)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/group/{id}',
+    access: 'contactsRead',
+    params: contactId,
+    handle: async ({ principal, platform, params }) => ok(await getConditionalGroup(platform.db, principal.accountId, params.id)),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/group/{id}',
+    access: 'contactsWrite',
+    params: contactId,
+    handle: async ({ principal, platform, params }) => {
+      await deleteConditionalGroup(platform.db, principal.accountId, params.id);
+      return noContent();
+    },
   }),
   route({
     method: 'GET',
