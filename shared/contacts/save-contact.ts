@@ -107,6 +107,10 @@ function savedFrom(result: QueryResult<SavedRow>): SavedContact {
  * `OFFSET 0` lookup, and the version it read pins the row): with `account_id` beside the
  * key, such a plan reached the row through the change-tracking index (account_id,
  * change_xid, id) and read the account's every contact on each update.
+ *
+ * A found contact the request would not change is not written (`unchanged`): no new row
+ * version, no `updated_at`, nothing for exports to pick up again. Its row lock makes a
+ * contact changed since the snapshot come back empty and retried, as `updated` does.
  */
 function saveStatement(
   accountId: number,
@@ -134,12 +138,21 @@ function saveStatement(
     'deleted_at = NULL',
     'updated_at = now()',
   ];
+  // What makes the save a change: a contact sent again as it is stays as it is (no new
+  // version, no updated_at, nothing for exports to pick up again).
+  const changes = [
+    'c.deleted_at IS NOT NULL',
+    'NOT ($7::text[] <@ c.groups)',
+    'jsonb_strip_nulls(c.fields || $6::jsonb) IS DISTINCT FROM c.fields',
+  ];
   const inserted: string[] = [];
   for (const { column, value, type } of columns) {
     values.push(value);
     sets.push(`${column} = $${values.length}`);
+    changes.push(`c.${column} IS DISTINCT FROM $${values.length}::${type}`);
     inserted.push(`$${values.length}::${type}`);
   }
+  const changed = changes.join(' OR ');
   const replaceChannels = channelReplacementCtes('written', '$1', channels, values);
   const text = `
     WITH found AS (
@@ -161,8 +174,13 @@ function saveStatement(
     ),
     updated AS (
       UPDATE contacts c SET ${sets.join(', ')}
-       WHERE c.id = (SELECT id FROM found) AND c.xmin = (SELECT version FROM found)
+       WHERE c.id = (SELECT id FROM found) AND c.xmin = (SELECT version FROM found) AND (${changed})
       RETURNING c.id, false AS inserted
+    ),
+    unchanged AS (
+      SELECT c.id, false AS inserted FROM contacts c
+       WHERE c.id = (SELECT id FROM found) AND c.xmin = (SELECT version FROM found) AND NOT (${changed})
+      FOR KEY SHARE
     ),
     created AS (
       INSERT INTO contacts (account_id, fields, groups, source, confirmed${columns.map(({ column }) => `, ${column}`).join('')})
@@ -172,7 +190,7 @@ function saveStatement(
       RETURNING id, true AS inserted
     ),
     written AS (
-      SELECT id, inserted FROM updated UNION ALL SELECT id, inserted FROM created
+      SELECT id, inserted FROM updated UNION ALL SELECT id, inserted FROM unchanged UNION ALL SELECT id, inserted FROM created
     )${replaceChannels}
     SELECT id, inserted FROM written`;
   return { name: preparedName(text), text, values };

@@ -113,6 +113,28 @@ describe('POST /api/v1/contact (add/update)', () => {
     expect(await contactsOf(other.accountId)).toEqual([]);
   });
 
+  it('leaves a contact sent again as it is alone, and moves it for a changed name or channel', async () => {
+    const body = { externalCustomerId: 'same-1', firstName: 'Same', channels: [{ type: 'email', value: 'same@example.com' }], fields: [{ id: 7, value: 'gold' }] };
+    const id = (await stack.request(account, 'POST', '/api/v1/contact', body)).body.id as number;
+    // What a reader and an export see change: the row version, its export version, updated_at.
+    const version = async () =>
+      (await stack.platform.db.query('SELECT xmin::text AS row, change_xid::text AS export, updated_at FROM contacts WHERE id = $1', [id])).rows[0];
+    const first = await version();
+    const again = await stack.request(account, 'POST', '/api/v1/contact', body);
+    expect(again.body.id).toBe(id);
+    expect(await version()).toEqual(first);
+
+    await stack.request(account, 'POST', '/api/v1/contact', { ...body, channels: [{ type: 'email', value: 'same.new@example.com' }] });
+    const afterChannel = await version();
+    expect(afterChannel.export).not.toBe(first.export);
+    expect(afterChannel.updated_at.getTime()).toBeGreaterThan(first.updated_at.getTime());
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.channels).toEqual([{ type: 'email', value: 'same.new@example.com' }]);
+
+    await stack.request(account, 'POST', '/api/v1/contact', { ...body, channels: [{ type: 'email', value: 'same.new@example.com' }], firstName: 'Renamed' });
+    expect((await version()).export).not.toBe(afterChannel.export);
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.firstName).toBe('Renamed');
+  });
+
   it('removes an additional field given as null and keeps the others', async () => {
     const created = await stack.request(account, 'POST', '/api/v1/contact', {
       externalCustomerId: 'crm-fields',

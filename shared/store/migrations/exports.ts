@@ -162,4 +162,20 @@ export const exportsMigrations: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 603,
+    name: 'a channel change moves its contact updated_at',
+    sql: `
+      -- An add/update that changes only channels leaves the contact row alone (a contact sent
+      -- again as it is is not rewritten); the channel change still shows on the contact.
+      CREATE OR REPLACE FUNCTION export_contact_channel_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE contacts SET change_xid = pg_current_xact_id(), updated_at = now()
+         WHERE id IN (CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.contact_id END,
+                      CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.contact_id END)
+           AND change_xid <> pg_current_xact_id();
+        RETURN NULL;
+      END $$;
+    `,
+  },
 ];
