@@ -109,8 +109,10 @@ function savedFrom(result: QueryResult<SavedRow>): SavedContact {
  * change_xid, id) and read the account's every contact on each update.
  *
  * A found contact the request would not change is not written (`unchanged`): no new row
- * version, no `updated_at`, nothing for exports to pick up again. Its row lock makes a
- * contact changed since the snapshot come back empty and retried, as `updated` does.
+ * version, no `updated_at`, nothing for exports to pick up again. It takes the lock an
+ * UPDATE would, so writers of one contact still go one at a time: a later one waits, and
+ * finds a new version if the earlier one changed anything, channels included (their
+ * trigger touches the contact, migration 603), and is retried on a newer snapshot.
  */
 function saveStatement(
   accountId: number,
@@ -180,7 +182,7 @@ function saveStatement(
     unchanged AS (
       SELECT c.id, false AS inserted FROM contacts c
        WHERE c.id = (SELECT id FROM found) AND c.xmin = (SELECT version FROM found) AND NOT (${changed})
-      FOR KEY SHARE
+      FOR NO KEY UPDATE
     ),
     created AS (
       INSERT INTO contacts (account_id, fields, groups, source, confirmed${columns.map(({ column }) => `, ${column}`).join('')})
