@@ -1,6 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHandler } from '../../functions/send-broadcast/handler';
+import { sqsRecordOf } from '../support/sqs-records';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 /**
@@ -35,22 +36,7 @@ async function receiveJob(): Promise<Delivery | undefined> {
   );
   const message = received.Messages?.[0];
   if (!message) return undefined;
-  const record: SQSRecord = {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-      SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
-      SenderId: 'local',
-      ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-    },
-    messageAttributes: {},
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:broadcasts',
-    awsRegion: 'us-east-1',
-  };
+  const record = sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:broadcasts');
   return { event: { Records: [record] }, receiptHandle: message.ReceiptHandle ?? '' };
 }
 

@@ -2,6 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { createHandler } from '../../functions/deliver-webhooks/handler';
 import type { LaneMessage } from '../../shared/webhooks/outbox';
+import { sqsRecordOf } from '../support/sqs-records';
 import { startTestStack, type TestStack } from '../support/stack';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../support/webhook-receiver';
 import { numberedActivity, recordActivities } from './activities';
@@ -49,22 +50,7 @@ async function receiveAll(): Promise<SQSRecord[]> {
     new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.webhooks, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300, MessageSystemAttributeNames: ['All'] }),
   );
   return (received.Messages ?? [])
-    .map((message) => ({
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
-        SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-      },
-      messageAttributes: {},
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:webhooks.fifo',
-      awsRegion: 'us-east-1',
-    }))
+    .map((message) => sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:webhooks.fifo'))
     .sort((a, b) => (JSON.parse(a.body) as LaneMessage).outbox[0]! - (JSON.parse(b.body) as LaneMessage).outbox[0]!);
 }
 
