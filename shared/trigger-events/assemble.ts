@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getConnector } from '../connectors/connections';
 import { resolveRecipients } from '../contacts/resolve-recipients';
+import { AppError } from '../errors';
 import { logger } from '../logger';
 import { getEmailMessage, type EmailMessage } from '../messages/messages';
 import { MessageNotFound } from '../messages/errors';
@@ -28,6 +29,13 @@ export const pageSchema = z
   })
   .strict();
 export type TriggerEventPage = z.output<typeof pageSchema>;
+
+/** "Run now": a disabled workflow is refused, where its schedule would just pass. */
+export async function runWorkflowNow(platform: Platform, accountId: number, workflowId: number, at: Date): Promise<number> {
+  const workflow = await getRegularWorkflow(platform.db, accountId, workflowId);
+  if (!workflow.enabled) throw new AppError('conflict', 'WORKFLOW_DISABLED', 'this workflow is disabled; enable it to run it');
+  return startWorkflowRun(platform, accountId, workflowId, at);
+}
 
 /**
  * A schedule fired for a workflow: evaluates its segment now and queues the members in

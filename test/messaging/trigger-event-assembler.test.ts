@@ -73,6 +73,17 @@ describe('the trigger-event assembler', () => {
     expect(sends.rows[0].n).toBe(0);
   });
 
+  it('refuses "run now" on a disabled workflow, where its schedule just passes', async () => {
+    const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Paused', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'off', segmentId: segment.body.id, schedule: 'rate(1 day)', enabled: false });
+    expect(workflow.status).toBe(201);
+    const run = await stack.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
+    expect(run.status).toBe(409);
+    expect(run.body.error.code).toBe('WORKFLOW_DISABLED');
+    const fired = await createHandler(stack.platform)({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: '2026-03-11T09:00:00Z', detail: { accountId: account.accountId, workflowId: workflow.body.id } });
+    expect(fired).toBeUndefined();
+  });
+
   it('queues the segment in pages when its schedule fires, and a second firing the same day emits nothing new', async () => {
     const { workflowId, segmentId } = await setUp('Hello');
     const handler = createHandler(stack.platform);

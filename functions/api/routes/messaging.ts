@@ -12,7 +12,7 @@ import {
 import { cancelBroadcast, getBroadcast, listBroadcasts, startBroadcast } from '../../../shared/messages/broadcasts';
 import { previewTemplate } from '../../../shared/messages/preview';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
-import { startWorkflowRun } from '../../../shared/trigger-events/assemble';
+import { runWorkflowNow } from '../../../shared/trigger-events/assemble';
 import {
   createRegularWorkflow,
   deleteRegularWorkflow,
@@ -199,6 +199,6 @@ export const messagingRoutes: readonly Route[] = [
     path: '/api/v1/workflows/regular/{id}/run',
     access: 'settings',
     params: byId,
-    handle: async ({ principal, platform, params }) => accepted({ queuedMembers: await startWorkflowRun(platform, principal.accountId, params.id, platform.clock.now()) }),
+    handle: async ({ principal, platform, params }) => accepted({ queuedMembers: await runWorkflowNow(platform, principal.accountId, params.id, platform.clock.now()) }),
   }),
 ];
