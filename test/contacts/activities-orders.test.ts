@@ -111,11 +111,17 @@ describe('POST /api/v1/activities', () => {
     expect(contact).toEqual({ total_received: 1, total_clicked: 2 });
     const listed = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-10-01T00:00:00Z&dateTo=2023-10-03T00:00:00Z&externalCustomerId=act-again');
     expect(listed.body).toHaveLength(3);
+    // The same new report twice in one call is one report too.
+    const twice = { iid: '0b5e9c1a-7d2f-4e3a-9c8b-1a2b3c4d5e6f', activityStatus: 'RECEIVED', mediaType: 'email', contactId: id, activityDateTime: '2023-10-02T08:10:00Z' };
+    const doubled = await stack.request(account, 'POST', '/api/v1/activities', [twice, twice]);
+    expect(doubled.status).toBe(200);
+    expect(doubled.body.ids[0]).toBe(doubled.body.ids[1]);
+    expect((await stack.platform.db.query('SELECT total_viewed FROM contacts WHERE id = $1', [id])).rows[0].total_viewed).toBe(1);
     // Without an iid a report cannot be told from a new one: each call records it.
     const anonymous = { activityStatus: 'RECEIVED', mediaType: 'email', contactId: id, activityDateTime: '2023-10-02T09:00:00Z' };
     await stack.request(account, 'POST', '/api/v1/activities', [anonymous]);
     await stack.request(account, 'POST', '/api/v1/activities', [anonymous]);
-    expect((await stack.platform.db.query('SELECT total_viewed FROM contacts WHERE id = $1', [id])).rows[0].total_viewed).toBe(2);
+    expect((await stack.platform.db.query('SELECT total_viewed FROM contacts WHERE id = $1', [id])).rows[0].total_viewed).toBe(3);
   });
 
   it('finds the contact by a viber number, a mobile push token or a web push token', async () => {
