@@ -16,6 +16,24 @@ export interface ClientRequest {
 }
 
 /**
+ * The form body of a token or revocation request, refused in RFC 6749's own error shape
+ * (which OAuth client libraries parse) when it is not form-encoded or repeats a parameter.
+ */
+export function formParameters(contentType: string | undefined, raw: Buffer): Record<string, string> {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (raw.length > 0 && type !== 'application/x-www-form-urlencoded') {
+    throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
+  }
+  const form: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(raw.toString('utf8'))) {
+    // RFC 6749 §3.2: a parameter must not be given more than once.
+    if (name in form) throw new OAuthError('invalid_request', `${name} is given more than once`);
+    form[name] = value;
+  }
+  return form;
+}
+
+/**
  * The parameters of a token or revocation request. Seed 004 shows them in the URL; RFC 6749
  * wants them in the form body (a URL ends up in proxies' logs). Both are taken, the body's
  * first, and a parameter given in both with two different values is refused.

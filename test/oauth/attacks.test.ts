@@ -275,4 +275,23 @@ describe("seed 004's own request format: every parameter in the URL", () => {
     expect(conflicting.status).toBe(400);
     expect(await conflicting.json()).toMatchObject({ error: 'invalid_request' });
   });
+
+  it('answers a JSON body or a repeated parameter with invalid_request, in the RFC shape OAuth clients parse', async () => {
+    const app = await registerApp(world);
+    const basic = `Basic ${Buffer.from(`${app.client.client_id}:${app.clientSecret}`).toString('base64')}`;
+    const json = await fetch(world.as.token_endpoint!, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: 'x' }),
+    });
+    expect(json.status).toBe(400);
+    expect(await json.json()).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('x-www-form-urlencoded') });
+    const repeated = await fetch(world.as.token_endpoint!, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=refresh_token&refresh_token=a&refresh_token=b',
+    });
+    expect(repeated.status).toBe(400);
+    expect(await repeated.json()).toEqual({ error: 'invalid_request', error_description: 'refresh_token is given more than once' });
+  });
 });

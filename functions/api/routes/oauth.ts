@@ -15,7 +15,7 @@ import { showAuthorizePage, submitAuthorizeForm } from '../../../shared/oauth/au
 import { disconnectApp, listConnectedApps } from '../../../shared/oauth/connected-apps';
 import { OAuthError, oauthErrorReply } from '../../../shared/oauth/protocol-errors';
 import { authorizationServerMetadata } from '../../../shared/oauth/server-metadata';
-import { exchangeForTokens, requestParameters, revokeToken } from '../../../shared/oauth/token-endpoint';
+import { exchangeForTokens, formParameters, requestParameters, revokeToken } from '../../../shared/oauth/token-endpoint';
 
 const fields = z.record(z.string(), z.string());
 const appPath = z.strictObject({ id: z.coerce.number().int().positive() });
@@ -58,23 +58,23 @@ const protocolRoutes: readonly Route[] = [
     path: '/oauth/token',
     access: 'public',
     query: fields,
-    body: fields,
-    bodyFormat: 'form',
-    handle: ({ platform, query, body, headers }) =>
-      inOAuthErrorShape(async () =>
-        ok(await exchangeForTokens(platform, { form: requestParameters(query, body), authorization: headers.authorization }), { pragma: 'no-cache' }),
-      ),
+    // Read here rather than by the API's body parser, so a wrong body is refused in RFC 6749's shape.
+    bodyFormat: 'raw',
+    handle: ({ platform, query, rawBody, headers }) =>
+      inOAuthErrorShape(async () => {
+        const form = requestParameters(query, formParameters(headers['content-type'], rawBody));
+        return ok(await exchangeForTokens(platform, { form, authorization: headers.authorization }), { pragma: 'no-cache' });
+      }),
   }),
   route({
     method: 'POST',
     path: '/oauth/revoke',
     access: 'public',
     query: fields,
-    body: fields,
-    bodyFormat: 'form',
-    handle: ({ platform, query, body, headers }) =>
+    bodyFormat: 'raw',
+    handle: ({ platform, query, rawBody, headers }) =>
       inOAuthErrorShape(async () => {
-        await revokeToken(platform, { form: requestParameters(query, body), authorization: headers.authorization });
+        await revokeToken(platform, { form: requestParameters(query, formParameters(headers['content-type'], rawBody)), authorization: headers.authorization });
         return { status: 200 };
       }),
   }),
