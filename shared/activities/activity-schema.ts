@@ -48,6 +48,12 @@ export const timestampSchema = z
       context.addIssue({ code: 'custom', message: 'no such date or time on the calendar' });
       return z.NEVER;
     }
+    // Years before 1900 are typing slips here (and year 0 does not exist for PostgreSQL).
+    const year = Number(value.slice(0, 4));
+    if (year < 1900) {
+      context.addIssue({ code: 'custom', message: 'the year must be 1900 or later' });
+      return z.NEVER;
+    }
     return date;
   });
 

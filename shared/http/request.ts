@@ -2,9 +2,28 @@ import type { z } from 'zod';
 import { AppError, ValidationFailed } from '../errors';
 import type { BodyFormat } from './route';
 
+/** How deep a request's JSON may nest; no API shape comes near it. */
+const MAX_DEPTH = 64;
+/** A NUL, or half of a UTF-16 surrogate pair: neither can be stored in PostgreSQL text or jsonb. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Where `value` holds something no field may: text the store cannot keep, or nesting deeper than MAX_DEPTH. */
+export function unstorableAt(value: unknown, path: readonly string[] = [], depth = 0): { path: string[]; message: string } | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? { path: [...path], message: 'holds a NUL character or a broken UTF-16 surrogate' } : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_DEPTH) return { path: [...path], message: `nests deeper than ${MAX_DEPTH} levels` };
+  for (const [key, item] of Object.entries(value)) {
+    const found = (UNSTORABLE.test(key) ? { path: [...path, key], message: 'has a key with a NUL character or a broken UTF-16 surrogate' } : undefined) ?? unstorableAt(item, [...path, key], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Validates one part of a request; every failure is a 400 naming the offending fields. */
 export function parseInput<T>(schema: z.ZodType<T> | undefined, input: unknown, part: 'path' | 'query' | 'body'): T {
   if (!schema) return undefined as T;
+  const unstorable = unstorableAt(input);
+  if (unstorable) throw new ValidationFailed(`invalid ${part}`, [{ path: [part, ...unstorable.path].join('.'), message: unstorable.message }]);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new ValidationFailed(
@@ -29,10 +48,19 @@ export function parseCookies(cookies: readonly string[] | undefined): Record<str
   for (const cookie of cookies ?? []) {
     for (const part of cookie.split(';')) {
       const index = part.indexOf('=');
-      if (index > 0) result[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
+      if (index > 0) result[part.slice(0, index).trim()] = decodedCookieValue(part.slice(index + 1).trim());
     }
   }
   return result;
+}
+
+/** A cookie value another site's script set may not be valid percent-encoding: it is kept as it came. */
+function decodedCookieValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 export function parseBody(format: BodyFormat, contentType: string | undefined, raw: Buffer): unknown {

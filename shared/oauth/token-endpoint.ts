@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { Right } from '../accounts/rights';
+import { unstorableAt } from '../http/request';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { issueTokenPair, type TokenResponse } from './access-tokens';
@@ -28,6 +29,7 @@ export function formParameters(contentType: string | undefined, raw: Buffer): Re
   for (const [name, value] of new URLSearchParams(raw.toString('utf8'))) {
     // RFC 6749 §3.2: a parameter must not be given more than once.
     if (name in form) throw new OAuthError('invalid_request', `${name} is given more than once`);
+    if (unstorableAt(value) || unstorableAt(name)) throw new OAuthError('invalid_request', `${name} holds a NUL character or a broken UTF-16 surrogate`);
     form[name] = value;
   }
   return form;

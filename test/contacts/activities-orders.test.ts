@@ -242,7 +242,7 @@ describe('GET /api/v1/contacts/activity', () => {
     expect(tooLong.body.error.code).toBe('INTERVAL_TOO_LONG');
   });
 
-  it.each(['2023-02-30T00:00:00', '2023-04-31T00:00:00Z', '2023-02-29T12:00:00Z', '2023-01-01T24:00:00Z', '2023-01-01T10:60:00Z'])(
+  it.each(['2023-02-30T00:00:00', '2023-04-31T00:00:00Z', '2023-02-29T12:00:00Z', '2023-01-01T24:00:00Z', '2023-01-01T10:60:00Z', '0000-01-01T00:00:00Z', '0001-01-01'])(
     'refuses %s as dateFrom or dateTo instead of rolling it over',
     async (impossible) => {
       for (const [query, field] of [

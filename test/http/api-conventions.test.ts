@@ -129,6 +129,26 @@ describe('input validation at the edge', () => {
     expect(await writes()).toBe(before);
   });
 
+  it('refuses text the store cannot keep, and JSON nested absurdly deep, with a 400 naming the field', async () => {
+    for (const [value, field] of [
+      [{ firstName: 'a\u0000b' }, 'body.firstName'],
+      [{ firstName: 'half a pair \ud800' }, 'body.firstName'],
+      [{ fields: [{ id: 1, value: 'x\u0000' }] }, 'body.fields.0.value'],
+    ] as const) {
+      const response = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'nul-1', ...value });
+      expect([field, response.status, response.body.error.details]).toEqual([field, 400, [{ path: field, message: expect.any(String) }]]);
+    }
+    const deep = JSON.parse(`${'{"a":'.repeat(200)}1${'}'.repeat(200)}`) as unknown;
+    const nested = await stack.request(account, 'POST', '/api/v1/groups', { name: 'deep', conditions: [deep] });
+    expect(nested.status).toBe(400);
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?email=a%00b')).status).toBe(400);
+  });
+
+  it('takes a cookie that is not valid percent-encoding as it came', async () => {
+    const response = await stack.request(account, 'GET', '/api/v1/version', undefined, { cookie: 'tracker=100%; other=%E0%A4%A' });
+    expect(response.status).toBe(200);
+  });
+
   it('names the offending fields', async () => {
     const response = await post('/probe/1', JSON.stringify({ name: '' }));
     const body = (await response.json()) as { error: { details: { path: string }[] } };

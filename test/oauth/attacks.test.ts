@@ -293,5 +293,12 @@ describe("seed 004's own request format: every parameter in the URL", () => {
     });
     expect(repeated.status).toBe(400);
     expect(await repeated.json()).toEqual({ error: 'invalid_request', error_description: 'refresh_token is given more than once' });
+    const nul = await fetch(world.as.token_endpoint!, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=refresh_token&refresh_token=a%00b',
+    });
+    expect(nul.status).toBe(400);
+    expect(await nul.json()).toMatchObject({ error: 'invalid_request' });
   });
 });
