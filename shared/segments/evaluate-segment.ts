@@ -108,9 +108,9 @@ async function contactsMatching(context: Evaluation, combinator: Combinator, lea
       case 'notEquals':
         return `lower(${ref}) IS DISTINCT FROM lower(${bind(String(condition.value))})`;
       case 'lessThan':
-        return typeof condition.value === 'number' ? `(${ref}) ~ '^-?[0-9.]+$' AND (${ref})::numeric < ${bind(condition.value)}` : `${ref} < ${bind(String(condition.value))}`;
+        return typeof condition.value === 'number' ? `${asNumber(ref)} < ${bind(condition.value)}` : `${ref} < ${bind(String(condition.value))}`;
       case 'greaterThan':
-        return typeof condition.value === 'number' ? `(${ref}) ~ '^-?[0-9.]+$' AND (${ref})::numeric > ${bind(condition.value)}` : `${ref} > ${bind(String(condition.value))}`;
+        return typeof condition.value === 'number' ? `${asNumber(ref)} > ${bind(condition.value)}` : `${ref} > ${bind(String(condition.value))}`;
       case 'contains':
         return `strpos(lower(${ref}), lower(${bind(String(condition.value))})) > 0`;
       case 'isEmpty':
@@ -118,7 +118,7 @@ async function contactsMatching(context: Evaluation, combinator: Combinator, lea
       case 'isNotEmpty':
         return `coalesce(${ref}, '') <> ''`;
       case 'inLastDays':
-        return `(${ref}) ~ '^\\d{4}-\\d{2}-\\d{2}' AND left(${ref}, 10)::date >= (${bind(context.now.toISOString())}::timestamptz - make_interval(days => ${bind(condition.value)}))::date`;
+        return `${asDate(ref)} >= (${bind(context.now.toISOString())}::timestamptz - make_interval(days => ${bind(condition.value)}))::date`;
       case 'dayAndMonthIsToday':
         return `(${ref}) ~ '^\\d{4}-\\d{2}-\\d{2}' AND substr(${ref}, 6, 5) = ${bind(context.now.toISOString().slice(5, 10))}`;
     }
@@ -271,4 +271,17 @@ export async function keysOfContacts(db: Pool | PoolClient, accountId: number, f
     const lookupValues = key === null ? [] : field === 'email' ? [key, email ?? key] : field === 'sms' ? [key, `+${key}`] : [key];
     return { contactId: row.id, email, key, lookupValues: [...new Set(lookupValues)] };
   });
+}
+
+/**
+ * A contact's text value as a number or a date, NULL when it is not one: a field holding
+ * "1.2.3" or "2023-02-30" leaves its contact out instead of failing the whole evaluation.
+ * CASE fixes the order (PostgreSQL may reorder the terms of an AND).
+ */
+function asNumber(ref: string): string {
+  return `(CASE WHEN pg_input_is_valid(${ref}, 'numeric') THEN (${ref})::numeric END)`;
+}
+
+function asDate(ref: string): string {
+  return `(CASE WHEN pg_input_is_valid(left(${ref}, 10), 'date') THEN left(${ref}, 10)::date END)`;
 }

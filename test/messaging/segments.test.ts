@@ -127,6 +127,21 @@ describe('segments over HTTP', () => {
     expect(await members(withSource)).toEqual(expected);
   });
 
+  it('leaves out contacts whose field is not a number or a date, instead of failing the group', async () => {
+    const owner = await stack.createAccount();
+    for (const [name, score, since] of [['Good', '12', '2026-09-01'], ['Odd', '1.2.3', '2023-02-30'], ['Word', 'many', 'soon']]) {
+      await stack.request(owner, 'POST', '/api/v1/contact', { firstName: name, fields: [{ id: 501, value: score }, { id: 502, value: since }] });
+    }
+    const namesOf = async (conditions: unknown[]) => {
+      const group = await stack.request(owner, 'POST', '/api/v1/groups', { name: 'typed', conditions });
+      const listed = await stack.request(owner, 'GET', `/api/v1/group/${group.body.id}/contacts`);
+      expect(listed.status).toBe(200);
+      return listed.body.map((contact: { firstName: string }) => contact.firstName);
+    };
+    expect(await namesOf([{ field: 'field:501', operator: 'greaterThan', value: 1 }])).toEqual(['Good']);
+    expect(await namesOf([{ field: 'field:502', operator: 'inLastDays', value: 30 }])).toEqual(['Good']);
+  });
+
   it('pushes the filter down: rows that do not match are never read', async () => {
     // Reading a non-gold row of this view fails (division by zero), so only a query that
     // filters in the customer's database, before it reads the key, can succeed.
