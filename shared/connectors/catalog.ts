@@ -1,4 +1,5 @@
 import type { Table } from '@google-cloud/bigquery';
+import { ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { bigQueryFailure, bigQueryFor, withPostgresConnection, type Connector } from './connections';
 import { CatalogObjectNotFound } from './errors';
@@ -27,7 +28,8 @@ export const MAX_PAGE_SIZE = 1000;
 
 function offsetOf(page: Page): number {
   const offset = Number(page.pageToken ?? '0');
-  return Number.isInteger(offset) && offset >= 0 ? offset : 0;
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new ValidationFailed('pageToken is not one this API gave', undefined, 'INVALID_PAGE_TOKEN');
+  return offset;
 }
 
 function pageOf<T>(rows: T[], page: Page): Paged<T> {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ValidationFailed } from '../errors';
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
@@ -32,3 +33,27 @@ export function nextRunAfter(expression: string, after: Date): Date {
   }
   throw new ValidationFailed(`unsupported schedule expression ${expression}`);
 }
+
+/** The longest period a `rate(...)` schedule may have: a year. */
+const MAX_RATE_SECONDS = 366 * 86_400;
+
+/**
+ * A schedule a caller may give: `rate(N minutes|hours|days)` up to a year, or
+ * `cron(m h * * ? *)` (daily at h:m UTC) with a real minute and hour.
+ */
+export const scheduleExpressionSchema = z
+  .string()
+  .trim()
+  .max(100)
+  .refine(
+    (expression) => {
+      const rate = /^rate\((\d{1,9}) (minutes?|hours?|days?)\)$/.exec(expression);
+      if (rate) {
+        const seconds = Number(rate[1]) * (UNIT_SECONDS[rate[2] ?? ''] ?? 0);
+        return seconds > 0 && seconds <= MAX_RATE_SECONDS;
+      }
+      const daily = /^cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)$/.exec(expression);
+      return daily !== null && Number(daily[1]) <= 59 && Number(daily[2]) <= 23;
+    },
+    { message: 'use rate(N minutes|hours|days), at most a year, or cron(m h * * ? *) with 0-59 and 0-23' },
+  );

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotFound, ValidationFailed } from '../errors';
 import { getEmailMessage } from '../messages/messages';
 import type { Platform } from '../platform';
-import { nextRunAfter } from '../schedules/expression';
+import { nextRunAfter, scheduleExpressionSchema } from '../schedules/expression';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { getSource, registerSourceUse, releaseSourceUse } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
@@ -22,7 +22,7 @@ export const regularWorkflowSchema = z
     sourceIds: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).max(10).default([]),
     messageId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullish(),
     /** EventBridge Scheduler expression; default every day at 09:00 UTC. */
-    schedule: z.string().trim().max(100).default('cron(0 9 * * ? *)'),
+    schedule: scheduleExpressionSchema.default('cron(0 9 * * ? *)'),
     enabled: z.boolean().default(true),
   })
   .strict();

@@ -191,6 +191,10 @@ describe('browsing and data sources', () => {
     expect(firstPage.body).toEqual({ datasets: [{ name: 'crm' }], nextPageToken: '1' });
     const secondPage = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets?limit=1&pageToken=1`);
     expect(secondPage.body).toEqual({ datasets: [{ name: 'public' }] });
+    for (const token of ['99999999999999999999', '-1', 'abc']) {
+      const foreign = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets?pageToken=${token}`);
+      expect([token, foreign.status, foreign.body.error?.code]).toEqual([token, 400, 'INVALID_PAGE_TOKEN']);
+    }
 
     const tables = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables`);
     expect(tables.body).toEqual({ tables: [{ name: 'Mixed Case', type: 'TABLE' }] });

@@ -73,6 +73,16 @@ describe('the trigger-event assembler', () => {
     expect(sends.rows[0].n).toBe(0);
   });
 
+  it('refuses a schedule that cannot fire as written', async () => {
+    const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Scheduled', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    for (const schedule of ['rate(1000000000000 days)', 'rate(0 minutes)', 'cron(99 99 * * ? *)', 'every day']) {
+      const refused = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'bad', segmentId: segment.body.id, schedule });
+      expect([schedule, refused.status, refused.body.error?.details?.[0]?.path]).toEqual([schedule, 400, 'body.schedule']);
+    }
+    const fine = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'ok', segmentId: segment.body.id, schedule: 'rate(2 hours)' });
+    expect(fine.status).toBe(201);
+  });
+
   it('refuses "run now" on a disabled workflow, where its schedule just passes', async () => {
     const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Paused', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
     const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'off', segmentId: segment.body.id, schedule: 'rate(1 day)', enabled: false });
