@@ -1,3 +1,5 @@
+import { nestedTooDeep } from '../http/request';
+
 /**
  * The event a regular workflow emits per segment member (seed 000, step 3):
  * `regularEventType-<segmentId>` with `ContactId`, `jsonParam` and `EmailAddress`, where
@@ -72,6 +74,8 @@ export function dataFromJsonParam(jsonParam: string | undefined): Record<string,
   if (jsonParam === undefined || jsonParam.trim() === '') return {};
   try {
     const parsed = JSON.parse(jsonParam) as unknown;
+    // Data nested past the API's own limit is refused like malformed JSON: templates walk it recursively.
+    if (nestedTooDeep(parsed)) return undefined;
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

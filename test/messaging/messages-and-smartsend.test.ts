@@ -125,6 +125,15 @@ describe('smartsend', () => {
     expect(contact.status).toBe(200);
   });
 
+  it('refuses a jsonParam nested past 64 levels on its row, and the send goes on for the others', async () => {
+    const olga = await createContact({ firstName: 'Olga', channels: [{ type: 'email', value: 'olga@example.com' }] });
+    const messageId = await createMessage();
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    const response = await stack.request(account, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ contactId: olga, jsonParam: deep }, { contactId: olga }] });
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((result: { status: string; error?: { code: string } }) => result.error?.code ?? result.status)).toEqual(['INVALID_JSON_PARAM', 'OK']);
+  });
+
   it('uses the language version of the contact', async () => {
     const olena = await createContact({ firstName: 'Olena', languageCode: 'uk', channels: [{ type: 'email', value: 'olena@example.com' }] });
     const messageId = await createMessage({ languageCode: 'en', translations: [{ languageCode: 'uk', subject: 'Код для $!contact.firstName', htmlText: 'Привіт' }] });
