@@ -144,6 +144,16 @@ describe('input validation at the edge', () => {
     expect((await stack.request(account, 'GET', '/api/v1/contacts?email=a%00b')).status).toBe(400);
   });
 
+  it('reads ids and counts in paths and queries as digits only, and refuses parameters a method does not know', async () => {
+    for (const written of ['%201', '0x1', '1e3', '1.0', '-1']) {
+      const response = await stack.request(account, 'GET', `/api/v1/contact/${written}`);
+      expect([written, response.status, response.body.error.details?.[0]?.path]).toEqual([written, 400, 'path.id']);
+    }
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?maxrows=1e2')).status).toBe(400);
+    const misspelt = await stack.request(account, 'GET', '/api/v1/datasources?connectorID=3');
+    expect(misspelt.status).toBe(400);
+  });
+
   it('takes a cookie that is not valid percent-encoding as it came', async () => {
     const response = await stack.request(account, 'GET', '/api/v1/version', undefined, { cookie: 'tracker=100%; other=%E0%A4%A' });
     expect(response.status).toBe(200);

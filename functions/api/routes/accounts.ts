@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { idParameter } from '../../../shared/http/paging';
 import { issueApiKey, listApiKeys, revokeApiKey } from '../../../shared/accounts/api-keys';
 import { rights } from '../../../shared/accounts/rights';
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
 
-const keyId = z.object({ id: z.coerce.number().int().positive() });
+const keyId = z.object({ id: idParameter }).strict();
 
 /** API keys of the calling account: each with one right of seed 004's model. */
 export const accountsRoutes: readonly Route[] = [

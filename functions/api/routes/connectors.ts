@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { listColumns, listDatasets, listTables, MAX_PAGE_SIZE } from '../../../shared/connectors/catalog';
 import { getConnector } from '../../../shared/connectors/connections';
 import { createConnector, deleteConnector, listConnectors, updateConnector, viewOf } from '../../../shared/connectors/connector-store';
@@ -7,13 +8,13 @@ import { checkConnectorSettings, checkSavedConnector } from '../../../shared/con
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import { createSource, deleteSource, getSource, listSources, renameSource, sourceName } from '../../../shared/sources/sources';
 
-const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const id = idParameter;
 const connectorPath = z.object({ id });
 const catalogName = z.string().min(1).max(1024);
 const page = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
+  limit: wholeNumberParameter(1, MAX_PAGE_SIZE).default(100),
   pageToken: z.string().max(1024).optional(),
-});
+}).strict();
 
 /**
  * "Check connection", before and after saving. In AWS these two routes are served by their own
@@ -114,14 +115,14 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/datasources',
     access: 'settings',
-    body: z.object({ connectorId: id, dataset: catalogName, table: catalogName, name: sourceName }).strict(),
+    body: z.object({ connectorId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), dataset: catalogName, table: catalogName, name: sourceName }).strict(),
     handle: async ({ platform, principal, body }) => created(await createSource(platform, principal.accountId, body)),
   }),
   route({
     method: 'GET',
     path: '/api/v1/datasources',
     access: 'settings',
-    query: z.object({ connectorId: id.optional() }),
+    query: z.object({ connectorId: id.optional() }).strict(),
     handle: async ({ platform, principal, query }) => ok({ datasources: await listSources(platform.db, principal.accountId, query.connectorId) }),
   }),
   route({
@@ -144,7 +145,7 @@ export const connectorsRoutes: readonly Route[] = [
     path: '/api/v1/datasources/{id}',
     access: 'settings',
     params: connectorPath,
-    query: z.object({ force: z.enum(['true', 'false']).default('false') }),
+    query: z.object({ force: z.enum(['true', 'false']).default('false') }).strict(),
     handle: async ({ platform, principal, params, query }) => {
       await deleteSource(platform, principal.accountId, params.id, query.force === 'true');
       return noContent();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { maxRowsParameter, pagingQuery, startIndexParameter } from '../../../shared/http/paging';
+import { idParameter, maxRowsParameter, pagingQuery, startIndexParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { activityInputSchema, MAX_ACTIVITIES_PER_CALL, timestampSchema } from '../../../shared/activities/activity-schema';
 import { queryActivities } from '../../../shared/activities/query-activities';
 import { recordActivities } from '../../../shared/activities/record';
@@ -20,8 +20,8 @@ import {
   listGroupContacts,
 } from '../../../shared/segments/conditional-groups';
 
-const contactId = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
-const offset = z.coerce.number().int().min(0).default(0);
+const contactId = z.object({ id: idParameter }).strict();
+const offset = wholeNumberParameter(0).default(0);
 
 export const contactsRoutes: readonly Route[] = [
   route({
@@ -139,7 +139,7 @@ export const contactsRoutes: readonly Route[] = [
     query: z
       .object({
         eventTypeKey: eventTypeKeySchema.optional(),
-        contactId: z.coerce.number().int().positive().optional(),
+        contactId: idParameter.optional(),
         dateFrom: timestampSchema.optional(),
         dateTo: timestampSchema.optional(),
         offset,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { ValidationFailed } from '../../../shared/errors';
 import { datasetNames } from '../../../shared/exports/datasets';
 import {
@@ -13,7 +14,7 @@ import {
 import { listRuns, startExportRuns } from '../../../shared/exports/runs';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 
-const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
+const idParams = z.object({ id: idParameter }).strict();
 const datasetList = z.array(z.enum(datasetNames)).min(1).max(datasetNames.length);
 // A PostgreSQL schema or BigQuery dataset name: identifiers are quoted when used, this only bounds them.
 const schemaName = z.string().trim().min(1).max(63);
@@ -123,7 +124,7 @@ export const exportsRoutes: readonly Route[] = [
     path: '/api/v1/exports/{id}/runs',
     access: 'settings',
     params: idParams,
-    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).strict(),
+    query: z.object({ limit: wholeNumberParameter(1, 500).default(100) }).strict(),
     handle: async ({ params, query, platform, principal }) => ok(await listRuns(platform, principal.accountId, params.id, query.limit)),
   }),
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { externalCustomerIdSchema } from '../../../shared/contacts/contact-schema';
-import { pagingQuery } from '../../../shared/http/paging';
+import { idParameter, pagingQuery } from '../../../shared/http/paging';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import {
   createEmailMessage,
@@ -21,7 +21,9 @@ import {
   regularWorkflowSchema,
 } from '../../../shared/trigger-events/workflows';
 
-const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const id = idParameter;
+/** An id inside a JSON body: a number. */
+const bodyId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const byId = z.object({ id }).strict();
 const template = (max: number) => z.string().max(max);
 
@@ -55,14 +57,14 @@ const emailMessageSchema = z
 
 const recipientSchema = z
   .object({
-    contactId: id.optional(),
+    contactId: bodyId.optional(),
     externalCustomerId: externalCustomerIdSchema.optional(),
     locator: z.string().min(1).max(254).optional(),
     jsonParam: z.string().max(1_000_000).optional(),
   })
   .strict();
 
-const broadcastSchema = z.object({ messageId: id, groupId: id, name: z.string().trim().min(1).max(1000).optional() }).strict();
+const broadcastSchema = z.object({ messageId: bodyId, groupId: bodyId, name: z.string().trim().min(1).max(1000).optional() }).strict();
 
 export const messagingRoutes: readonly Route[] = [
   route({
@@ -122,7 +124,7 @@ export const messagingRoutes: readonly Route[] = [
     body: z
       .object({
         template: template(1_000_000),
-        contactId: id.optional(),
+        contactId: bodyId.optional(),
         externalCustomerId: externalCustomerIdSchema.optional(),
         locator: z.string().min(1).max(254).optional(),
         jsonParam: z.string().max(1_000_000).optional(),

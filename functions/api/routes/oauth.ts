@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idParameter } from '../../../shared/http/paging';
 import { created, noContent, ok, route, type Reply, type Route } from '../../../shared/http/route';
 import {
   appChanges,
@@ -18,7 +19,7 @@ import { authorizationServerMetadata } from '../../../shared/oauth/server-metada
 import { exchangeForTokens, formParameters, requestParameters, revokeToken } from '../../../shared/oauth/token-endpoint';
 
 const fields = z.record(z.string(), z.string());
-const appPath = z.strictObject({ id: z.coerce.number().int().positive() });
+const appPath = z.strictObject({ id: idParameter });
 
 /** The token and revocation endpoints answer errors in RFC 6749's shape, which OAuth clients parse. */
 async function inOAuthErrorShape(work: () => Promise<Reply>): Promise<Reply> {

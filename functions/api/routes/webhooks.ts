@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { accepted, noContent, ok, route, type Route } from '../../../shared/http/route';
 import { listAttempts } from '../../../shared/webhooks/attempts';
 import {
@@ -13,8 +14,8 @@ import {
 const webhookUrl = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict();
 const attemptsPage = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    before: z.coerce.number().int().positive().optional(),
+    limit: wholeNumberParameter(1, 500).default(50),
+    before: idParameter.optional(),
   })
   .strict();
 const redelivery = z.object({ activityIds: z.array(z.number().int().positive()).min(1).max(1000) }).strict();
