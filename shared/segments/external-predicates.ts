@@ -1,3 +1,4 @@
+import { timestampSchema } from '../activities/activity-schema';
 import { ValidationFailed } from '../errors';
 import type { ExternalCondition } from './conditions';
 
@@ -72,6 +73,18 @@ function numberValue(value: unknown, column: CatalogColumn): number {
   return number;
 }
 
+function booleanValue(value: unknown, column: CatalogColumn): string {
+  if (value === true || value === false || value === 'true' || value === 'false') return String(value);
+  throw new ValidationFailed(`${column.name} is a boolean column; compare it with true or false`, undefined, 'CONDITION_TYPE_MISMATCH');
+}
+
+/** A date or time the customer's database will read: checked here, or its cast would fail there. */
+function timestampValue(value: unknown, column: CatalogColumn): string {
+  const parsed = timestampSchema.safeParse(typeof value === 'string' ? value : String(value));
+  if (!parsed.success) throw new ValidationFailed(`${column.name} holds dates; compare it with an ISO-8601 date or time`, undefined, 'CONDITION_TYPE_MISMATCH');
+  return parsed.data.toISOString();
+}
+
 const quotePostgres = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** PostgreSQL: `SELECT DISTINCT key::text FROM "schema"."table" WHERE …`. */
@@ -89,10 +102,10 @@ export function postgresKeyQuery(target: PushDownTarget, conditions: readonly Ex
         case 'number':
           return bind(numberValue(value, column), '::numeric');
         case 'boolean':
-          return bind(String(value), '::boolean');
+          return bind(booleanValue(value, column), '::boolean');
         case 'timestamp':
         case 'date':
-          return bind(String(value), '::timestamptz');
+          return bind(timestampValue(value, column), '::timestamptz');
         default:
           return bind(String(value));
       }
@@ -155,10 +168,10 @@ export function bigQueryKeyQuery(target: PushDownTarget, conditions: readonly Ex
         case 'number':
           return `CAST(${bind(String(numberValue(value, column)))} AS FLOAT64)`;
         case 'boolean':
-          return `CAST(${bind(String(value))} AS BOOL)`;
+          return `CAST(${bind(booleanValue(value, column))} AS BOOL)`;
         case 'timestamp':
         case 'date':
-          return `TIMESTAMP(${bind(String(value))})`;
+          return `TIMESTAMP(${bind(timestampValue(value, column))})`;
         default:
           return bind(String(value));
       }

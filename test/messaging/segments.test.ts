@@ -45,6 +45,13 @@ describe('push-down SQL', () => {
     expect(() => postgresKeyQuery(target, [{ source: 1, column: 'score', operator: 'equals', value: 'ten' }], 'all', today)).toThrow(/number/);
   });
 
+  it('refuses a value the column cannot hold, instead of sending a cast that would fail in the customer database', () => {
+    for (const build of [postgresKeyQuery, bigQueryKeyQuery]) {
+      const projectTarget = { ...target, projectId: 'acme' };
+      expect(() => build(projectTarget, [{ source: 1, column: 'birthday', operator: 'greaterThan', value: 'soon' }], 'all', today)).toThrow(expect.objectContaining({ code: 'CONDITION_TYPE_MISMATCH' }));
+    }
+  });
+
   it('writes GoogleSQL with named parameters for BigQuery', () => {
     const query = bigQueryKeyQuery({ ...target, table: 'promo_codes', projectId: 'acme' }, [{ source: 1, column: 'birthday', operator: 'inLastDays', value: 7 }], 'all', today);
     expect(query.sql).toMatch(/^SELECT DISTINCT CAST\(`email` AS STRING\) AS key FROM `acme\.public\.promo_codes` WHERE/);
