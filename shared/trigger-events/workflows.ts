@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotFound, ValidationFailed } from '../errors';
 import { getEmailMessage } from '../messages/messages';
 import type { Platform } from '../platform';
-import { nextRunAfter, scheduleExpressionSchema } from '../schedules/expression';
+import { nextRunAfter } from '../schedules/expression';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { getSource, registerSourceUse, releaseSourceUse } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
@@ -22,7 +22,7 @@ export const regularWorkflowSchema = z
     sourceIds: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).max(10).default([]),
     messageId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullish(),
     /** EventBridge Scheduler expression; default every day at 09:00 UTC. */
-    schedule: scheduleExpressionSchema.default('cron(0 9 * * ? *)'),
+    schedule: z.string().trim().max(100).default('cron(0 9 * * ? *)'),
     enabled: z.boolean().default(true),
   })
   .strict();
@@ -74,7 +74,7 @@ export async function createRegularWorkflow(platform: Platform, accountId: numbe
   try {
     nextRunAfter(input.schedule, platform.clock.now());
   } catch {
-    throw new ValidationFailed('schedule must be rate(N minutes|hours|days) or cron(m h * * ? *)', [{ path: 'body.schedule', message: 'unsupported expression' }], 'INVALID_SCHEDULE');
+    throw new ValidationFailed('schedule must be rate(N minutes|hours|days), at most a year, or cron(m h * * ? *) with a real minute and hour', [{ path: 'body.schedule', message: 'unsupported expression' }], 'INVALID_SCHEDULE');
   }
   await getConditionalGroup(platform.db, accountId, input.segmentId);
   if (input.messageId) await getEmailMessage(platform.db, accountId, input.messageId);
