@@ -62,8 +62,10 @@ const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const intId = z.number().int().positive().max(2_147_483_647);
 const text = (max: number) => z.string().max(max);
 
+/** Channels an activity may name its contact by beyond a locator (email or phone), in this order. */
+export const channelAddressFields = ['viber', 'mobilepush', 'webpush'] as const;
 /** Channels an activity may name its contact by, after contactId and externalCustomerId, in this order. */
-export const activityAddressFields = ['email', 'sms', 'viber', 'mobilepush', 'webpush'] as const;
+export const activityAddressFields = ['email', 'sms', ...channelAddressFields] as const;
 
 /**
  * One activity as a delivery channel reports it (seed 001's fields). The contact is found

@@ -6,9 +6,7 @@ import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { logger } from '../logger';
 import { publishRecordedActivities, relayWebhookOutbox } from '../webhooks/outbox';
-import type { ActivityInput } from './activity-schema';
-
-const channelAddressFields = ['viber', 'mobilepush', 'webpush'] as const;
+import { channelAddressFields, type ActivityInput } from './activity-schema';
 
 /**
  * An activity to record: what a channel reports, and for the platform's own sends what it

@@ -55,7 +55,7 @@ export async function listConditionalGroups(db: Pool, accountId: number): Promis
   const { rows } = await db.query<{ id: number; name: string; conditions: unknown }>('SELECT id, name, conditions FROM segments WHERE account_id = $1 ORDER BY id', [
     accountId,
   ]);
-  return rows.map((row) => ({ id: row.id, name: row.name, type: 'dynamic', conditions: conditionsSchema.parse(row.conditions) }));
+  return rows.map(groupOf);
 }
 
 /**
@@ -94,6 +94,10 @@ export async function getConditionalGroup(db: Pool, accountId: number, groupId: 
   ]);
   const row = rows[0];
   if (!row) throw new GroupNotFound();
+  return groupOf(row);
+}
+
+function groupOf(row: { id: number; name: string; conditions: unknown }): ConditionalGroup {
   return { id: row.id, name: row.name, type: 'dynamic', conditions: conditionsSchema.parse(row.conditions) };
 }
 

@@ -254,7 +254,7 @@ export async function keysOfContacts(db: Pool | PoolClient, accountId: number, f
     let key: string | null;
     switch (field) {
       case 'email':
-        key = email === null ? null : (normalizeEmail(email) ?? email);
+        key = email === null ? null : normalizeKey('email', email);
         break;
       case 'sms':
         key = phones?.get(row.id) ?? null;

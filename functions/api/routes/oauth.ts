@@ -16,10 +16,15 @@ import { showAuthorizePage, submitAuthorizeForm } from '../../../shared/oauth/au
 import { disconnectApp, listConnectedApps } from '../../../shared/oauth/connected-apps';
 import { OAuthError, oauthErrorReply } from '../../../shared/oauth/protocol-errors';
 import { authorizationServerMetadata } from '../../../shared/oauth/server-metadata';
-import { exchangeForTokens, formParameters, requestParameters, revokeToken } from '../../../shared/oauth/token-endpoint';
+import { exchangeForTokens, formParameters, requestParameters, revokeToken, type ClientRequest } from '../../../shared/oauth/token-endpoint';
 
 const fields = z.record(z.string(), z.string());
 const appPath = z.strictObject({ id: idParameter });
+
+/** A token or revocation request as sent: its parameters (URL and form body) and its Authorization header. */
+function clientRequest(query: Readonly<Record<string, string>>, headers: Readonly<Record<string, string>>, rawBody: Buffer): ClientRequest {
+  return { form: requestParameters(query, formParameters(headers['content-type'], rawBody)), authorization: headers.authorization };
+}
 
 /** The token and revocation endpoints answer errors in RFC 6749's shape, which OAuth clients parse. */
 async function inOAuthErrorShape(work: () => Promise<Reply>): Promise<Reply> {
@@ -62,10 +67,7 @@ const protocolRoutes: readonly Route[] = [
     // Read here rather than by the API's body parser, so a wrong body is refused in RFC 6749's shape.
     bodyFormat: 'raw',
     handle: ({ platform, query, rawBody, headers }) =>
-      inOAuthErrorShape(async () => {
-        const form = requestParameters(query, formParameters(headers['content-type'], rawBody));
-        return ok(await exchangeForTokens(platform, { form, authorization: headers.authorization }), { pragma: 'no-cache' });
-      }),
+      inOAuthErrorShape(async () => ok(await exchangeForTokens(platform, clientRequest(query, headers, rawBody)), { pragma: 'no-cache' })),
   }),
   route({
     method: 'POST',
@@ -75,7 +77,7 @@ const protocolRoutes: readonly Route[] = [
     bodyFormat: 'raw',
     handle: ({ platform, query, rawBody, headers }) =>
       inOAuthErrorShape(async () => {
-        await revokeToken(platform, { form: requestParameters(query, formParameters(headers['content-type'], rawBody)), authorization: headers.authorization });
+        await revokeToken(platform, clientRequest(query, headers, rawBody));
         return { status: 200 };
       }),
   }),
