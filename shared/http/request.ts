@@ -19,13 +19,6 @@ export function unstorableAt(value: unknown, path: readonly string[] = [], depth
   return undefined;
 }
 
-/** Whether `value` nests deeper than the API allows a request to (JSON text a field carries, e.g. `jsonParam`). */
-export function nestedTooDeep(value: unknown, depth = 0): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (depth >= MAX_DEPTH) return true;
-  return Object.values(value).some((item) => nestedTooDeep(item, depth + 1));
-}
-
 /** Validates one part of a request; every failure is a 400 naming the offending fields. */
 export function parseInput<T>(schema: z.ZodType<T> | undefined, input: unknown, part: 'path' | 'query' | 'body'): T {
   if (!schema) return undefined as T;

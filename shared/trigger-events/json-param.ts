@@ -1,4 +1,4 @@
-import { nestedTooDeep } from '../http/request';
+import { unstorableAt } from '../http/request';
 
 /**
  * The event a regular workflow emits per segment member (seed 000, step 3):
@@ -74,8 +74,9 @@ export function dataFromJsonParam(jsonParam: string | undefined): Record<string,
   if (jsonParam === undefined || jsonParam.trim() === '') return {};
   try {
     const parsed = JSON.parse(jsonParam) as unknown;
-    // Data nested past the API's own limit is refused like malformed JSON: templates walk it recursively.
-    if (nestedTooDeep(parsed)) return undefined;
+    // Held to the API's own rules, like any request field: templates walk the data recursively,
+    // and what they render is stored.
+    if (unstorableAt(parsed)) return undefined;
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

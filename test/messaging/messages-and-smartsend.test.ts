@@ -125,13 +125,16 @@ describe('smartsend', () => {
     expect(contact.status).toBe(200);
   });
 
-  it('refuses a jsonParam nested past 64 levels on its row, and the send goes on for the others', async () => {
+  it('refuses a jsonParam nested past 64 levels, or holding text the store cannot keep, on its row, and the send goes on for the others', async () => {
     const olga = await createContact({ firstName: 'Olga', channels: [{ type: 'email', value: 'olga@example.com' }] });
     const messageId = await createMessage();
     const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
-    const response = await stack.request(account, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ contactId: olga, jsonParam: deep }, { contactId: olga }] });
+    const nul = JSON.stringify({ '1043': [{ promo_code: 'A\u0000B' }] });
+    const response = await stack.request(account, 'POST', `/api/v1/message/${messageId}/smartsend`, {
+      recipients: [{ contactId: olga, jsonParam: deep }, { contactId: olga, jsonParam: nul }, { contactId: olga }],
+    });
     expect(response.status).toBe(200);
-    expect(response.body.results.map((result: { status: string; error?: { code: string } }) => result.error?.code ?? result.status)).toEqual(['INVALID_JSON_PARAM', 'OK']);
+    expect(response.body.results.map((result: { status: string; error?: { code: string } }) => result.error?.code ?? result.status)).toEqual(['INVALID_JSON_PARAM', 'INVALID_JSON_PARAM', 'OK']);
   });
 
   it('uses the language version of the contact', async () => {
