@@ -90,8 +90,9 @@ describe('the trigger-event assembler', () => {
     const run = await stack.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
     expect(run.status).toBe(409);
     expect(run.body.error.code).toBe('WORKFLOW_DISABLED');
-    const fired = await createHandler(stack.platform)({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: '2026-03-11T09:00:00Z', detail: { accountId: account.accountId, workflowId: workflow.body.id } });
-    expect(fired).toBeUndefined();
+    await createHandler(stack.platform)({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: '2026-03-11T09:00:00Z', detail: { accountId: account.accountId, workflowId: workflow.body.id } });
+    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect((received.Messages ?? []).filter((message) => JSON.parse(message.Body ?? '{}').workflowId === workflow.body.id)).toEqual([]);
   });
 
   it('queues the segment in pages when its schedule fires, and a second firing the same day emits nothing new', async () => {
