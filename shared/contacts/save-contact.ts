@@ -101,8 +101,7 @@ function savedFrom(result: QueryResult<SavedRow>): SavedContact {
  * The statement is prepared, and its generic plan may have been made while the tables were
  * nearly empty; so every row is reached by a key the planner must look up by index (scalar
  * subqueries, and `OFFSET 0` keeping the per-channel contact lookup from being flattened
- * into a join), and the channel lookup repeats its pairs as `= ANY` index conditions, the
- * pair test making the match exact. The UPDATE names the contact by primary key alone
+ * into a join), and each channel pair is looked up by its own parameters. The UPDATE names the contact by primary key alone
  * (both branches of `found` test the contact's account, the channel one outside its
  * `OFFSET 0` lookup, and the version it read pins the row): with `account_id` beside the
  * key, such a plan reached the row through the change-tracking index (account_id,
@@ -122,20 +121,10 @@ function saveStatement(
   rules: SaveRules,
 ): QueryConfig {
   const columns = contactColumns(input);
-  const values: unknown[] = [
-    accountId,
-    input.externalCustomerId ?? null,
-    matchable.map((channel) => channel.type),
-    matchable.map((channel) => channel.normalized),
-    rules.matchBy,
-    fieldsPatch(input),
-    rules.groups ?? [],
-    rules.source,
-    rules.confirmedWhenCreated,
-  ];
+  const values: unknown[] = [accountId, input.externalCustomerId ?? null, fieldsPatch(input), rules.groups ?? [], rules.source, rules.confirmedWhenCreated];
   const sets = [
-    'fields = jsonb_strip_nulls(c.fields || $6::jsonb)',
-    'groups = ARRAY(SELECT DISTINCT g FROM unnest(c.groups || $7::text[]) g)',
+    'fields = jsonb_strip_nulls(c.fields || $3::jsonb)',
+    'groups = ARRAY(SELECT DISTINCT g FROM unnest(c.groups || $4::text[]) g)',
     // Restores a contact found by external ID; one found by channel is live already.
     'deleted_at = NULL',
     'updated_at = now()',
@@ -144,8 +133,8 @@ function saveStatement(
   // version, no updated_at, nothing for exports to pick up again).
   const changes = [
     'c.deleted_at IS NOT NULL',
-    'NOT ($7::text[] <@ c.groups)',
-    'jsonb_strip_nulls(c.fields || $6::jsonb) IS DISTINCT FROM c.fields',
+    'NOT ($4::text[] <@ c.groups)',
+    'jsonb_strip_nulls(c.fields || $3::jsonb) IS DISTINCT FROM c.fields',
   ];
   const inserted: string[] = [];
   for (const { column, value, type } of columns) {
@@ -155,23 +144,13 @@ function saveStatement(
     inserted.push(`$${values.length}::${type}`);
   }
   const changed = changes.join(' OR ');
+  const byChannel = matchable.length === 0 ? '' : channelMatch(matchable, rules.matchBy, values);
   const replaceChannels = channelReplacementCtes('written', '$1', channels, values);
   const text = `
     WITH found AS (
       SELECT id, via, version FROM (
         SELECT c.id, 'externalId' AS via, 0 AS rank, c.xmin AS version
-          FROM contacts c WHERE c.account_id = $1 AND c.external_customer_id = $2
-        UNION ALL
-        SELECT c.id, 'channel', array_position($5::text[], ch.type), c.version
-          FROM contact_channels ch
-          CROSS JOIN LATERAL (
-            SELECT id, account_id, xmin AS version FROM contacts
-             WHERE id = ch.contact_id AND deleted_at IS NULL AND ($2::text IS NULL OR external_customer_id IS NULL)
-            OFFSET 0
-          ) c
-         WHERE ch.account_id = $1 AND c.account_id = $1
-           AND ch.type = ANY ($3::text[]) AND ch.normalized = ANY ($4::text[])
-           AND (ch.type, ch.normalized) IN (SELECT * FROM unnest($3::text[], $4::text[]))
+          FROM contacts c WHERE c.account_id = $1 AND c.external_customer_id = $2${byChannel}
       ) matches ORDER BY rank, id LIMIT 1
     ),
     updated AS (
@@ -186,7 +165,7 @@ function saveStatement(
     ),
     created AS (
       INSERT INTO contacts (account_id, fields, groups, source, confirmed${columns.map(({ column }) => `, ${column}`).join('')})
-      SELECT $1, jsonb_strip_nulls($6::jsonb), ARRAY(SELECT DISTINCT g FROM unnest($7::text[]) g), $8::text, $9::boolean${inserted.map((value) => `, ${value}`).join('')}
+      SELECT $1, jsonb_strip_nulls($3::jsonb), ARRAY(SELECT DISTINCT g FROM unnest($4::text[]) g), $5::text, $6::boolean${inserted.map((value) => `, ${value}`).join('')}
        WHERE NOT EXISTS (SELECT FROM found)
       ON CONFLICT (account_id, external_customer_id) WHERE external_customer_id IS NOT NULL DO NOTHING
       RETURNING id, true AS inserted
@@ -199,8 +178,35 @@ function saveStatement(
 }
 
 /**
+ * The `found` branch for a contact without another external ID holding one of the given
+ * channels. Each (type, value) pair is a parameter of its own, so the generic plan knows it
+ * looks up a handful of index keys: with arrays it would assume ten of each, price the
+ * lookup at a hundred index scans, and PostgreSQL would plan every call afresh.
+ */
+function channelMatch(matchable: readonly NormalizedChannel[], matchBy: readonly ChannelType[], values: unknown[]): string {
+  values.push(matchBy);
+  const rank = `$${values.length}::text[]`;
+  const pairs = matchable.map((channel) => {
+    values.push(channel.type, channel.normalized);
+    return `($${values.length - 1}::text, $${values.length}::text)`;
+  });
+  return `
+        UNION ALL
+        SELECT c.id, 'channel', array_position(${rank}, ch.type), c.version
+          FROM contact_channels ch
+          CROSS JOIN LATERAL (
+            SELECT id, account_id, xmin AS version FROM contacts
+             WHERE id = ch.contact_id AND deleted_at IS NULL AND ($2::text IS NULL OR external_customer_id IS NULL)
+            OFFSET 0
+          ) c
+         WHERE ch.account_id = $1 AND c.account_id = $1 AND (ch.type, ch.normalized) IN (${pairs.join(', ')})`;
+}
+
+/**
  * Planning this statement costs more than running it, so each of its few shapes (which
- * columns and whether channels are given) is prepared once per connection.
+ * columns, how many channels to match and to write) is prepared once per connection, and
+ * its parameters are such that PostgreSQL prices the generic plan as cheap as a custom one
+ * and keeps it (see `channelMatch`).
  */
 const preparedNames = new Map<string, string>();
 function preparedName(text: string): string {
