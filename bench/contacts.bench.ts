@@ -5,6 +5,7 @@
  * imports queue and its consumer.
  */
 import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -12,6 +13,7 @@ import type { LoadPlan, LoadResult } from './http-load';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import { addOrUpdateContact } from '../shared/contacts/save-contact';
 import { startBenchStack } from './services';
+import { stackCpuMs } from './stack-cpu';
 
 const WARMUP = 2000;
 const SINGLE_UPSERTS = 10000;
@@ -89,10 +91,14 @@ export async function run(): Promise<Record<string, number | string>> {
       single_p50_ms: single.p50Ms,
       single_p99_ms: single.p99Ms,
       single_failures: single.failures,
+      single_stack_cpu_us_per_call: single.stackCpuUsPerCall ?? 'n/a',
+      single_stack_cpu_bound_per_second: cpuBound(single.stackCpuUsPerCall),
       update_upserts_per_second: updates.requestsPerSecond,
       update_p50_ms: updates.p50Ms,
       update_p99_ms: updates.p99Ms,
       update_failures: updates.failures,
+      update_stack_cpu_us_per_call: updates.stackCpuUsPerCall ?? 'n/a',
+      update_stack_cpu_bound_per_second: cpuBound(updates.stackCpuUsPerCall),
       domain_only_upserts_per_second: directPerSecond,
       bulk_contacts: BULK_CONTACTS,
       bulk_status: status,
@@ -106,11 +112,27 @@ export async function run(): Promise<Record<string, number | string>> {
 
 const run$ = promisify(execFile);
 
+interface LoadFigures extends LoadResult {
+  /** CPU time the stack spent per call, the load generator's own left out (Linux only). */
+  readonly stackCpuUsPerCall?: number;
+}
+
 /** Runs a load plan from a separate Node process (bench/http-load.ts). */
-async function load(plan: LoadPlan): Promise<LoadResult> {
+async function load(plan: LoadPlan): Promise<LoadFigures> {
   const script = path.join(__dirname, 'http-load.ts');
-  const { stdout } = await run$(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], { maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as LoadResult;
+  const running = run$(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], { maxBuffer: 1 << 20 });
+  const generator = new Set(running.child.pid === undefined ? [] : [running.child.pid]);
+  const cpuBefore = stackCpuMs(generator);
+  const { stdout } = await running;
+  const cpuAfter = stackCpuMs(generator);
+  const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as LoadResult;
+  if (cpuBefore === undefined || cpuAfter === undefined) return result;
+  return { ...result, stackCpuUsPerCall: Math.round(((cpuAfter - cpuBefore) * 1000) / plan.requests) };
+}
+
+/** The calls/s the stack's own CPU per call would allow on this machine's cores: an upper bound, as if nothing else ran. */
+function cpuBound(stackCpuUsPerCall: number | undefined): number | string {
+  return stackCpuUsPerCall === undefined ? 'n/a' : Math.round((availableParallelism() * 1_000_000) / stackCpuUsPerCall);
 }
 
 function round(value: number): number {

@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Kernel clock ticks per second, the unit of /proc's CPU times. */
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+interface ProcessTimes {
+  readonly parent: number;
+  readonly cpuMs: number;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by this process and every process it started
+ * (the API, the functions, the SQS server, PostgreSQL and its backends), leaving out the
+ * given processes and theirs: what the stack itself spends, whatever else the machine runs.
+ * Linux only (/proc); undefined elsewhere.
+ */
+export function stackCpuMs(excluded: ReadonlySet<number>): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const processes = new Map<number, ProcessTimes>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const times = readTimes(entry);
+    if (times) processes.set(Number(entry), times);
+  }
+  const counted = new Set<number>([process.pid]);
+  // Children come after their parents in no guaranteed order: repeat until nothing is added.
+  for (let added = true; added; ) {
+    added = false;
+    for (const [pid, { parent }] of processes) {
+      if (!counted.has(pid) && !excluded.has(pid) && counted.has(parent)) {
+        counted.add(pid);
+        added = true;
+      }
+    }
+  }
+  let total = 0;
+  for (const pid of counted) total += processes.get(pid)?.cpuMs ?? 0;
+  return total;
+}
+
+function readTimes(pid: string): ProcessTimes | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // it exited meanwhile
+  }
+  // The command name is in parentheses and may hold spaces: the fields start after the last one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const parent = Number(fields[1]);
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { parent, cpuMs: (ticks * 1000) / ticksPerSecond };
+}
