@@ -101,11 +101,12 @@ function savedFrom(result: QueryResult<SavedRow>): SavedContact {
  * The statement is prepared, and its generic plan may have been made while the tables were
  * nearly empty; so every row is reached by a key the planner must look up by index (scalar
  * subqueries, and `OFFSET 0` keeping the per-channel contact lookup from being flattened
- * into a join), and each channel pair is looked up by its own parameters. The UPDATE names the contact by primary key alone
- * (both branches of `found` test the contact's account, the channel one outside its
- * `OFFSET 0` lookup, and the version it read pins the row): with `account_id` beside the
- * key, such a plan reached the row through the change-tracking index (account_id,
- * change_xid, id) and read the account's every contact on each update.
+ * into a join), and each channel pair is looked up by its own parameters. The UPDATE
+ * names the contact by primary key alone (both branches of `found` test the contact's
+ * account, the channel one outside its `OFFSET 0` lookup, and the version it read pins the
+ * row): with `account_id` beside the key, such a plan reached the row through the
+ * change-tracking index (account_id, change_xid, id) and read the account's every contact
+ * on each update.
  *
  * A found contact the request would not change is not written (`unchanged`): no new row
  * version, no `updated_at`, nothing for exports to pick up again. It takes the lock an
@@ -204,9 +205,9 @@ function channelMatch(matchable: readonly NormalizedChannel[], matchBy: readonly
 
 /**
  * Planning this statement costs more than running it, so each of its few shapes (which
- * columns, how many channels to match and to write) is prepared once per connection, and
- * its parameters are such that PostgreSQL prices the generic plan as cheap as a custom one
- * and keeps it (see `channelMatch`).
+ * columns, how many channels to match by, whether any are written) is prepared once per
+ * connection, and its parameters are such that PostgreSQL prices the generic plan as cheap
+ * as a custom one and keeps it (see `channelMatch`).
  */
 const preparedNames = new Map<string, string>();
 function preparedName(text: string): string {
