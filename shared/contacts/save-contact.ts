@@ -147,7 +147,8 @@ function saveStatement(
   const changed = changes.join(' OR ');
   const byChannel = matchable.length === 0 ? '' : channelMatch(matchable, rules.matchBy, values);
   const replaceChannels = channelReplacementCtes('written', '$1', channels, values);
-  const text = `
+  const shape = `${columns.map(({ column }) => column).join(',')}|${matchable.length}|${channels.length > 0}`;
+  const statement = preparedStatement(shape, () => `
     WITH found AS (
       SELECT id, via, version FROM (
         SELECT c.id, 'externalId' AS via, 0 AS rank, c.xmin AS version
@@ -174,8 +175,8 @@ function saveStatement(
     written AS (
       SELECT id, inserted FROM updated UNION ALL SELECT id, inserted FROM unchanged UNION ALL SELECT id, inserted FROM created
     )${replaceChannels}
-    SELECT id, inserted FROM written`;
-  return { name: preparedName(text), text, values };
+    SELECT id, inserted FROM written`);
+  return { ...statement, values };
 }
 
 /**
@@ -205,18 +206,20 @@ function channelMatch(matchable: readonly NormalizedChannel[], matchBy: readonly
 
 /**
  * Planning this statement costs more than running it, so each of its few shapes (which
- * columns, how many channels to match by, whether any are written) is prepared once per
- * connection, and its parameters are such that PostgreSQL prices the generic plan as cheap
- * as a custom one and keeps it (see `channelMatch`).
+ * columns, how many channels to match by, whether any are written: all its text depends
+ * on) is prepared once per connection, and its parameters are such that PostgreSQL prices
+ * the generic plan as cheap as a custom one and keeps it (see `channelMatch`). The text of
+ * a shape is built once: a call numbers its parameters as every call of its shape does, and
+ * neither we nor `pg` hash or compare three kilobytes of SQL per call.
  */
-const preparedNames = new Map<string, string>();
-function preparedName(text: string): string {
-  let name = preparedNames.get(text);
-  if (name === undefined) {
-    name = `save-contact-${preparedNames.size + 1}`;
-    preparedNames.set(text, name);
+const preparedStatements = new Map<string, { name: string; text: string }>();
+function preparedStatement(shape: string, text: () => string): { name: string; text: string } {
+  let statement = preparedStatements.get(shape);
+  if (statement === undefined) {
+    statement = { name: `save-contact-${preparedStatements.size + 1}`, text: text() };
+    preparedStatements.set(shape, statement);
   }
-  return name;
+  return statement;
 }
 
 /** Columns the request sets, in a fixed order; absent keys keep what the contact has. */
