@@ -35,10 +35,19 @@ export interface Dataset {
   readonly drivingTable: string;
   /** Joins after `FROM <drivingTable> t`. */
   readonly joins: string;
+  /** When the platform row was deleted (it stays, restorable), for rows that can be. */
+  readonly deletedAt?: string;
 }
 
 /** Added by Satellite to every table: the platform change that wrote the row (only newer ones overwrite it). */
 export const VERSION_COLUMN = 'satelliteVersion';
+
+/**
+ * Added by Satellite to the tables of rows the platform deletes softly (contacts): when the
+ * row was deleted, empty while it lives. A delete reaches the destination as a change like
+ * any other, and a restore empties it again; no seed column says either.
+ */
+export const DELETED_COLUMN = 'satelliteDeletedAt';
 
 /** Seed format `2021-10-08 11:11:02`, UTC, whole seconds. */
 const timestamp = (expression: string) => `date_trunc('second', ${expression} AT TIME ZONE 'UTC')`;
@@ -126,6 +135,7 @@ const datasetList: readonly Dataset[] = [
     drivingTable: 'contacts',
     joins: '',
     key: ['contactId'],
+    deletedAt: 't.deleted_at',
     columns: [
       col.bigint('contactId', 't.id'),
       col.text('contactSource', 50, 't.source'),
@@ -269,7 +279,11 @@ export const datasets: Readonly<Record<DatasetName, Dataset>> = Object.fromEntri
   datasetList.map((dataset) => [dataset.name, dataset]),
 ) as Record<DatasetName, Dataset>;
 
-/** Every column of the destination table, Satellite's version column last. */
+/** Every column of the destination table, Satellite's own last: the deletion time where rows can be deleted, the version. */
 export function destinationColumns(dataset: Dataset): readonly DatasetColumn[] {
-  return [...dataset.columns, { name: VERSION_COLUMN, postgresType: 'bigint', bigQueryType: 'INT64', source: 't.change_xid::text::bigint' }];
+  return [
+    ...dataset.columns,
+    ...(dataset.deletedAt === undefined ? [] : [col.timestamp(DELETED_COLUMN, dataset.deletedAt)]),
+    { name: VERSION_COLUMN, postgresType: 'bigint', bigQueryType: 'INT64', source: 't.change_xid::text::bigint' },
+  ];
 }

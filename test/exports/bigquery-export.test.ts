@@ -1,4 +1,5 @@
 import { getConnector, type Connector } from '../../shared/connectors/connections';
+import { addOrUpdateContact, deleteContact } from '../../shared/contacts/save-contact';
 import { exportToBigQuery, stagingTableName } from '../../shared/exports/bigquery-writer';
 import { datasetNames, datasets, type DatasetName } from '../../shared/exports/datasets';
 import type { WriterStep } from '../../shared/exports/export-pass';
@@ -157,6 +158,24 @@ describe('BigQuery tables', () => {
     expect(changed).toMatchObject({ firstName: 'Olena', email: 'other@example.com' });
     expect(Number(changed.satelliteVersion)).toBeGreaterThan(Number(previous.satelliteVersion));
     expect(after.filter((row) => row.contactId !== Number(other))).toEqual(before.filter((row) => row.contactId !== Number(other)));
+  });
+
+  it('marks a deleted contact with its deletion time, and a restored one as live again', async () => {
+    const gone = await insertContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-gone', email: 'gone@example.com' });
+    await exportOnce(target, 'contacts');
+    const exported = () => tableRows(target.warehouse, 'contacts').find((row) => row.contactId === Number(gone));
+    expect(exported()).toMatchObject({ satelliteDeletedAt: null });
+
+    await deleteContact(stack.platform.db, account.accountId, gone);
+    await exportOnce(target, 'contacts');
+    const { rows } = await stack.platform.db.query<{ at: string }>(`SELECT to_char(deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"') AS at FROM contacts WHERE id = $1`, [
+      gone,
+    ]);
+    expect(exported()).toMatchObject({ satelliteDeletedAt: rows[0]!.at });
+
+    await addOrUpdateContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-gone', firstName: 'Back' });
+    await exportOnce(target, 'contacts');
+    expect(exported()).toMatchObject({ satelliteDeletedAt: null, firstName: 'Back' });
   });
 
   it("updates revenue when the order's total changes", async () => {

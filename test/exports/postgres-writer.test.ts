@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { addOrUpdateContact, deleteContact } from '../../shared/contacts/save-contact';
 import { datasetNames, datasets, type DatasetName } from '../../shared/exports/datasets';
 import type { WriterStep } from '../../shared/exports/export-pass';
 import { exportToPostgres } from '../../shared/exports/postgres-writer';
@@ -160,6 +161,29 @@ describe('PostgreSQL tables', () => {
     expect(after).toHaveLength(before.length);
     expect(after.find((row) => row.contactId === other)).toMatchObject({ email: 'new@example.org', emailDomain: 'example.org' });
     expect(after.filter((row) => row.contactId !== other)).toEqual(before.filter((row) => row.contactId !== other));
+  });
+
+  it('marks a deleted contact with its deletion time, and a restored one as live again', async () => {
+    const gone = await insertContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-gone', email: 'gone@example.com' });
+    await exportOnce(exportId, 'contacts', schema);
+    const exported = async () => (await destinationRows(schema, 'contacts', 'contactId')).find((row) => row.contactId === gone);
+    expect(await exported()).toMatchObject({ satelliteDeletedAt: null });
+
+    await deleteContact(stack.platform.db, account.accountId, gone);
+    await exportOnce(exportId, 'contacts', schema);
+    // In UTC to the second, as every seed timestamp.
+    const deleted = await stack.platform.db.query<{ at: string }>(
+      `SELECT to_char(deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at FROM contacts WHERE id = $1`,
+      [gone],
+    );
+    const marked = await withDestination((client) =>
+      client.query<{ at: string }>(`SELECT "satelliteDeletedAt"::text AS at FROM "${schema}".contacts WHERE "contactId" = $1`, [gone]),
+    );
+    expect(marked.rows[0]!.at).toBe(deleted.rows[0]!.at);
+
+    await addOrUpdateContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-gone', firstName: 'Back' });
+    await exportOnce(exportId, 'contacts', schema);
+    expect(await exported()).toMatchObject({ satelliteDeletedAt: null, firstName: 'Back' });
   });
 
   it("updates revenue when the order's total changes", async () => {

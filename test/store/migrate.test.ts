@@ -37,6 +37,26 @@ describe('migrations', () => {
     await expect(migrate(pool, edited)).rejects.toBeInstanceOf(MigrationChanged);
   });
 
+  it('604 gives contacts deleted before exports showed deletions a new change, so the next pass marks them', async () => {
+    const { rows: accounts } = await pool.query<{ id: number }>("INSERT INTO accounts (name) VALUES ('Deleted before') RETURNING id");
+    const { rows: contacts } = await pool.query<{ id: number; deleted: boolean; change: string }>(
+      `INSERT INTO contacts (account_id, deleted_at) VALUES ($1, now()), ($1, NULL) RETURNING id, deleted_at IS NOT NULL AS deleted, change_xid::text AS change`,
+      [accounts[0]!.id],
+    );
+    // As a database migrated before 604 would stand.
+    await pool.query('DELETE FROM schema_migrations WHERE version = 604');
+    expect(await migrate(pool, migrations)).toEqual([604]);
+
+    const { rows: after } = await pool.query<{ id: number; change: string }>('SELECT id, change_xid::text AS change FROM contacts WHERE account_id = $1', [
+      accounts[0]!.id,
+    ]);
+    for (const contact of contacts) {
+      const now = after.find((row) => row.id === contact.id)!;
+      if (contact.deleted) expect(BigInt(now.change)).toBeGreaterThan(BigInt(contact.change));
+      else expect(now.change).toBe(contact.change);
+    }
+  });
+
   it('rolls back a failing migration whole', async () => {
     const broken = [...migrations, { version: 99_002, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT nope;' }];
     await expect(migrate(pool, broken)).rejects.toThrow();

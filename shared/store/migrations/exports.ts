@@ -178,4 +178,13 @@ export const exportsMigrations: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 604,
+    name: 'deleted contacts are exported again once, with their deletion time',
+    sql: `
+      -- Destinations gained satelliteDeletedAt; contacts deleted before it would otherwise
+      -- keep an empty one until they next change. The trigger gives each a new change_xid.
+      UPDATE contacts SET change_xid = change_xid WHERE deleted_at IS NOT NULL;
+    `,
+  },
 ];
