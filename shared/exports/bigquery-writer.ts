@@ -79,6 +79,12 @@ async function exportPass(platform: Platform, connector: Connector, options: Exp
   }
   const high = cursor.high!;
   const jobBase = `satellite_${options.accountId}_${options.exportId}_${dataset.name}`;
+  // A pass staged partly by an older version lacks the columns added since: appending to it,
+  // and merging from it, need them (their staged values are simply empty).
+  if (cursor.staged ?? cursor.planned) {
+    const stagingMetadata = await tableMetadata(destination.staging);
+    if (stagingMetadata) await addMissingColumns(destination.staging, stagingMetadata, fields);
+  }
 
   // Stage the pass's rows, a chunk per load job, until none are left or the time is spent.
   let staged = cursor.staged;
@@ -142,13 +148,17 @@ async function ensureTable(bigQuery: BigQuery, datasetId: string, tableId: strin
       metadata = await tableMetadata(table);
     }
   }
-  const existing = metadata?.schema?.fields ?? [];
+  return addMissingColumns(table, metadata!, fields);
+}
+
+/** Adds the columns a later version documents, never dropping or retyping one. */
+async function addMissingColumns(table: Table, metadata: TableMetadata, fields: TableField[]): Promise<TableMetadata> {
+  const existing = metadata.schema?.fields ?? [];
   const known = new Set(existing.map((field) => field.name?.toLowerCase()));
   const missing = fields.filter((field) => !known.has(field.name!.toLowerCase()));
-  if (missing.length > 0) {
-    [metadata] = await table.setMetadata({ schema: { fields: [...existing, ...missing] } });
-  }
-  return metadata!;
+  if (missing.length === 0) return metadata;
+  const [updated] = await table.setMetadata({ schema: { fields: [...existing, ...missing] } });
+  return updated as TableMetadata;
 }
 
 async function tableMetadata(table: Table): Promise<TableMetadata | undefined> {

@@ -255,6 +255,32 @@ describe('a crash between the steps of a pass', () => {
     expect(double.table(target.warehouse, stagingTableName({ exportId: target.exportId, dataset: datasets.contactActivities }), PROJECT)).toBeUndefined();
   });
 
+  it.each([
+    ['with chunks left to load', 1],
+    ['with only the MERGE left', 2],
+  ])('finishes a pass an older version staged without a column added since, %s', async (_when, occurrence) => {
+    const tenant = await stack.createAccount();
+    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
+    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
+    const target = await newExport(tenant, tenantConnector);
+    for (let index = 0; index < 4; index += 1) await insertContact(stack.platform.db, tenant.accountId);
+    let seen = 0;
+    const crash = async (step: WriterStep) => {
+      if (step === 'staged' && ++seen === occurrence) throw new Crash('crashed after staged');
+    };
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection };
+    await expect(exportOnce(target, 'contacts', { ...options, onStep: crash })).rejects.toThrow(Crash);
+    // As the version before satelliteDeletedAt staged it.
+    const staging = double.table(target.warehouse, stagingTableName({ exportId: target.exportId, dataset: datasets.contacts }), PROJECT)!;
+    staging.schema = staging.schema.filter((field) => field.name !== 'satelliteDeletedAt');
+    for (const row of staging.rows) delete row.satelliteDeletedAt;
+
+    expect(await exportOnce(target, 'contacts', options)).toEqual({ rowsWritten: 4, complete: true });
+    const rows = tableRows(target.warehouse, 'contacts');
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect(row).toMatchObject({ satelliteDeletedAt: null });
+  });
+
   it('continues a pass that ran out of time in the next invocation, with one MERGE', async () => {
     const tenant = await stack.createAccount();
     const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
