@@ -147,7 +147,7 @@ function saveStatement(
   const changed = changes.join(' OR ');
   const byChannel = matchable.length === 0 ? '' : channelMatch(matchable, rules.matchBy, values);
   const replaceChannels = channelReplacementCtes('written', '$1', channels, values);
-  const shape = `${columns.map(({ column }) => column).join(',')}|${matchable.length}|${channels.length > 0}`;
+  const shape = `${columns.map(({ column }) => column).join(',')}|${pairSlots(matchable.length)}|${channels.length > 0}`;
   const statement = preparedStatement(shape, () => `
     WITH found AS (
       SELECT id, via, version FROM (
@@ -188,7 +188,8 @@ function saveStatement(
 function channelMatch(matchable: readonly NormalizedChannel[], matchBy: readonly ChannelType[], values: unknown[]): string {
   values.push(matchBy);
   const rank = `$${values.length}::text[]`;
-  const pairs = matchable.map((channel) => {
+  const pairs = Array.from({ length: pairSlots(matchable.length) }, (_, slot) => {
+    const channel = matchable[Math.min(slot, matchable.length - 1)]!;
     values.push(channel.type, channel.normalized);
     return `($${values.length - 1}::text, $${values.length}::text)`;
   });
@@ -202,6 +203,16 @@ function channelMatch(matchable: readonly NormalizedChannel[], matchBy: readonly
             OFFSET 0
           ) c
          WHERE ch.account_id = $1 AND c.account_id = $1 AND (ch.type, ch.normalized) IN (${pairs.join(', ')})`;
+}
+
+/**
+ * How many pairs the statement of a call holds: its channels, the last repeated up to one
+ * of a few counts, so that a connection prepares a few shapes (each holds a plan of its own)
+ * however many channels its calls match by. A repeated pair matches nothing more.
+ */
+function pairSlots(count: number): number {
+  if (count === 0) return 0;
+  return [1, 2, 4, 12].find((slots) => slots >= count) ?? count;
 }
 
 /**

@@ -249,6 +249,16 @@ describe('POST /api/v1/contact/subscribe lookup priority', () => {
     });
     expect(two.body.id).toBe(byEmail.body.id);
   });
+
+  it('creates a contact from a channel it does not look up by, and still looks up by email after', async () => {
+    const viberOnly = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'viber', value: '380670000009' }] } });
+    expect(viberOnly.status).toBe(200);
+    const existing = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-after-viber@example.com' }] });
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'email', value: 'sub-after-viber@example.com' }] } });
+    expect(byEmail.status).toBe(200);
+    expect(byEmail.body.id).toBe(existing.body.id);
+    expect(viberOnly.body.id).not.toBe(existing.body.id);
+  });
 });
 
 describe('PUT /api/v1/contact/{id}', () => {
