@@ -13,6 +13,8 @@ const ticksPerSecond = (() => {
 interface ProcessTimes {
   readonly parent: number;
   readonly cpuMs: number;
+  /** Of its children that exited and were waited for (PostgreSQL's autovacuum workers, say). */
+  readonly exitedChildrenCpuMs: number;
 }
 
 /**
@@ -46,7 +48,11 @@ export function stackCpuMs(excluded: ReadonlySet<number>): number | undefined {
     }
   }
   let total = 0;
-  for (const pid of counted) total += processes.get(pid)?.cpuMs ?? 0;
+  for (const pid of counted) {
+    const times = processes.get(pid);
+    // Our own exited children are the load generators, left out by design.
+    total += (times?.cpuMs ?? 0) + (pid === process.pid ? 0 : (times?.exitedChildrenCpuMs ?? 0));
+  }
   return total;
 }
 
@@ -60,6 +66,6 @@ function readTimes(pid: string): ProcessTimes | undefined {
   // The command name is in parentheses and may hold spaces: the fields start after the last one.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const parent = Number(fields[1]);
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { parent, cpuMs: (ticks * 1000) / ticksPerSecond };
+  const ms = (ticks: number) => (ticks * 1000) / ticksPerSecond;
+  return { parent, cpuMs: ms(Number(fields[11]) + Number(fields[12])), exitedChildrenCpuMs: ms(Number(fields[13]) + Number(fields[14])) };
 }
