@@ -217,8 +217,8 @@ function pairSlots(count: number): number {
 
 /**
  * Planning this statement costs more than running it, so each of its few shapes (which
- * columns, how many channels to match by, whether any are written: all its text depends
- * on) is prepared once per connection, and its parameters are such that PostgreSQL prices
+ * columns, how many pairs to match by (`pairSlots`), whether any channels are written: all
+ * its text depends on) is prepared once per connection, and its parameters are such that PostgreSQL prices
  * the generic plan as cheap as a custom one and keeps it (see `channelMatch`). The text of
  * a shape is built once: a call numbers its parameters as every call of its shape does, and
  * neither we nor `pg` hash or compare three kilobytes of SQL per call.
