@@ -12,6 +12,11 @@ import type { ExportJob, RunRow } from './runs';
 
 export type JobOutcome = 'succeeded' | 'continued' | 'retrying' | 'failed' | 'skipped';
 
+/** What a locked invocation ended with, and when the run's next message is due (continued, retrying). */
+interface LockedOutcome {
+  readonly outcome: JobOutcome;
+  readonly nextInSeconds?: number;
+}
 
 export interface JobObservers {
   readonly onStep?: (step: WriterStep) => Promise<void>;
@@ -41,6 +46,7 @@ export async function exportDatasetJob(platform: Platform, job: ExportJob, budge
 
   // Session lock on a connection of its own: a duplicate delivery of this run's message
   // finds it taken and leaves the work to the holder.
+  let result: LockedOutcome;
   const lock = await platform.db.connect();
   try {
     const { rows: locked } = await lock.query<{ locked: boolean }>(
@@ -49,16 +55,23 @@ export async function exportDatasetJob(platform: Platform, job: ExportJob, budge
     );
     if (!locked[0]?.locked) return 'skipped';
     try {
-      return await runLocked(platform, run, budget, observers);
+      result = await runLocked(platform, run, budget, observers);
     } finally {
       await lock.query(`SELECT pg_advisory_unlock(hashtextextended('export:' || $1::text || ':' || $2::text, 0))`, [run.export_id, run.dataset]);
     }
   } finally {
     lock.release();
   }
+  // Only once the lock is free: a message sent while it was held could reach another
+  // invocation at once, which would take it for a duplicate and drop it, and the run would
+  // wait for the next schedule.
+  if (result.nextInSeconds !== undefined) {
+    await platform.queue.send('exports', [{ body: JSON.stringify({ runId: run.id } satisfies ExportJob), delaySeconds: result.nextInSeconds }]);
+  }
+  return result.outcome;
 }
 
-async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, observers: JobObservers): Promise<JobOutcome> {
+async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, observers: JobObservers): Promise<LockedOutcome> {
   const { config } = platform;
   await platform.db.query(
     `UPDATE export_runs SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now() WHERE id = $1`,
@@ -103,13 +116,12 @@ async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, obs
       `UPDATE export_runs SET status = 'succeeded', finished_at = now(), updated_at = now(), error_code = NULL, error_message = NULL WHERE id = $1`,
       [run.id],
     );
-    return 'succeeded';
+    return { outcome: 'succeeded' };
   }
-  await platform.queue.send('exports', [{ body: JSON.stringify({ runId: run.id } satisfies ExportJob) }]);
-  return 'continued';
+  return { outcome: 'continued', nextInSeconds: 0 };
 }
 
-async function recordFailure(platform: Platform, run: JobRow, error: unknown): Promise<JobOutcome> {
+async function recordFailure(platform: Platform, run: JobRow, error: unknown): Promise<LockedOutcome> {
   const { code, message } = describeFailure(error);
   const attempts = run.attempts + 1;
   const final = attempts >= platform.config.exportMaxAttempts;
@@ -120,9 +132,8 @@ async function recordFailure(platform: Platform, run: JobRow, error: unknown): P
       WHERE id = $1`,
     [run.id, final ? 'failed' : 'retrying', attempts, code, message],
   );
-  if (final) return 'failed';
-  await platform.queue.send('exports', [{ body: JSON.stringify({ runId: run.id } satisfies ExportJob), delaySeconds: retryDelaySeconds(platform.config.exportRetryBaseSeconds, attempts) }]);
-  return 'retrying';
+  if (final) return { outcome: 'failed' };
+  return { outcome: 'retrying', nextInSeconds: retryDelaySeconds(platform.config.exportRetryBaseSeconds, attempts) };
 }
 
 /** 1×, 2×, 4× … the base, capped at SQS's longest delay (15 minutes). */

@@ -36,6 +36,8 @@ export interface TestStackOptions {
   readonly background?: boolean;
   /** A fixed port, for tests whose configuration must name the API's own URL (PUBLIC_BASE_URL). */
   readonly port?: number;
+  /** Another SQS endpoint in front of the test server (a test's proxy that watches the calls). */
+  readonly sqsEndpoint?: string;
 }
 
 function servicesUrl(): string {
@@ -80,7 +82,7 @@ export function withDatabase(url: string, database: string): string {
 /** The local stack on its own database and queues, for one test file. */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const database = await createTestDatabase();
-  const sqsEndpoint = process.env.SATELLITE_TEST_SQS_ENDPOINT;
+  const sqsEndpoint = options.sqsEndpoint ?? process.env.SATELLITE_TEST_SQS_ENDPOINT;
   if (!sqsEndpoint) throw new Error('test services are not running (jest globalSetup)');
   const stack = await startLocalStack({
     databaseUrl: database.url,
