@@ -21,6 +21,13 @@ let proxy: Server;
 let locks: Pool;
 /** Per message sent to the exports queue: how many advisory locks were held on the stack's database. */
 const locksHeldAtSend: number[] = [];
+let locksHeld: () => Promise<number>;
+
+/** A test starts once the previous one's run has let go of its lock (its status is written just before). */
+async function unlocked(): Promise<void> {
+  await eventually(async () => ((await locksHeld()) === 0 ? true : undefined));
+  locksHeldAtSend.length = 0;
+}
 
 beforeAll(async () => {
   const upstream = process.env.SATELLITE_TEST_SQS_ENDPOINT!;
@@ -29,14 +36,7 @@ beforeAll(async () => {
     void (async () => {
       const body = await readBody(request);
       const target = String(request.headers['x-amz-target'] ?? '');
-      if (/SendMessage/.test(target) && /-exports"/.test(body.toString('utf8'))) {
-        const { rows } = await locks.query<{ held: number }>(
-          `SELECT count(*)::int AS held FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-            WHERE l.locktype = 'advisory' AND l.granted AND d.datname = $1`,
-          [stackDatabase],
-        );
-        locksHeldAtSend.push(rows[0]!.held);
-      }
+      if (/SendMessage/.test(target) && /-exports"/.test(body.toString('utf8'))) locksHeldAtSend.push(await locksHeld());
       const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection')) as Record<string, string>;
       const answer = await fetch(`${upstream}${request.url ?? '/'}`, { method: request.method, headers, body: body.length > 0 ? body : undefined });
       response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
@@ -44,6 +44,14 @@ beforeAll(async () => {
     })().catch(() => response.writeHead(502).end());
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  locksHeld = async () => {
+    const { rows } = await locks.query<{ held: number }>(
+      `SELECT count(*)::int AS held FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+        WHERE l.locktype = 'advisory' AND l.granted AND d.datname = $1`,
+      [stackDatabase],
+    );
+    return rows[0]!.held;
+  };
   stack = await startTestStack({
     sqsEndpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     env: { EXPORT_CHUNK_ROWS: '2', EXPORT_TIME_RESERVE_MS: String(10 ** 9), EXPORT_RETRY_BASE_SECONDS: '0', EXPORT_MAX_ATTEMPTS: '2' },
@@ -81,7 +89,7 @@ it('sends each continuation once the run is unlocked', async () => {
   for (let index = 0; index < 5; index += 1) await insertContact(stack.platform.db, account.accountId, { externalCustomerId: `follow-${index}` });
   const connectorId = await savePostgresConnector(stack.platform, account.accountId, customer);
   const created = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['contacts'], paused: true });
-  locksHeldAtSend.length = 0;
+  await unlocked();
   await stack.request(account, 'POST', `/api/v1/exports/${created.body.id}/run`);
 
   expect(await settledRun(created.body.id)).toMatchObject({ status: 'succeeded', rowsWritten: 5 });
@@ -93,7 +101,7 @@ it('sends each continuation once the run is unlocked', async () => {
 it('sends a retry once the run is unlocked', async () => {
   const connectorId = await savePostgresConnector(stack.platform, account.accountId, { ...customer, port: 1 });
   const created = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'], paused: true });
-  locksHeldAtSend.length = 0;
+  await unlocked();
   await stack.request(account, 'POST', `/api/v1/exports/${created.body.id}/run`);
 
   expect(await settledRun(created.body.id)).toMatchObject({ status: 'failed', attempts: 2 });
