@@ -4,9 +4,10 @@ import { to as copyTo } from 'pg-copy-streams';
 import { bigQueryFailure, bigQueryFor, type Connector } from '../connectors/connections';
 import { ConnectorFailed } from '../connectors/errors';
 import { AppError } from '../errors';
+import { logger } from '../logger';
 import type { Platform } from '../platform';
 import { changedRowsSql, nextChunkBoundary, passUpperBound, type ChangePosition } from './change-feed';
-import { destinationColumns, VERSION_COLUMN, type Dataset, type DatasetColumn } from './datasets';
+import { datasets, destinationColumns, VERSION_COLUMN, type Dataset, type DatasetColumn, type DatasetName } from './datasets';
 import type { ExportPassOptions, ExportProgress } from './export-pass';
 
 /** Jobs found failed under one id are retried under the next (`…_2`, `…_3`); past this many the run gives up. */
@@ -127,6 +128,37 @@ async function exportPass(platform: Platform, connector: Connector, options: Exp
 
 export function stagingTableName(options: Pick<ExportPassOptions, 'exportId' | 'dataset'>): string {
   return `satellite_staging_${options.exportId}_${options.dataset.name}`;
+}
+
+/** A pass an export left unfinished: its dataset and where it was staged (`project.dataset`). */
+export interface UnfinishedPass {
+  readonly dataset: DatasetName;
+  readonly destination: string;
+}
+
+/**
+ * Drops the staging tables of an export's unfinished passes, once the export is deleted:
+ * nothing would ever merge or delete them, and they cost the customer storage. Best effort:
+ * a revoked key or an unreachable project leaves them, and the export is deleted anyway.
+ */
+export async function dropUnfinishedStaging(platform: Platform, connector: Connector, exportId: number, passes: readonly UnfinishedPass[]): Promise<void> {
+  if (passes.length === 0) return;
+  try {
+    const bigQuery = await bigQueryFor(platform, connector);
+    await Promise.all(
+      passes.map(async ({ dataset, destination }) => {
+        const separator = destination.indexOf('.');
+        const staging = bigQuery
+          .dataset(destination.slice(separator + 1), { projectId: destination.slice(0, separator) })
+          .table(stagingTableName({ exportId, dataset: datasets[dataset] }));
+        await staging.delete().catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
+      }),
+    );
+  } catch (error) {
+    logger.warn('could not drop the staging tables of a deleted export', { exportId, error: messageOf(error) });
+  }
 }
 
 /** Every documented column with its BigQuery type, and Satellite's version column. */

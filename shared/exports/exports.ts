@@ -3,6 +3,7 @@ import { getConnector } from '../connectors/connections';
 import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
+import { dropUnfinishedStaging, type UnfinishedPass } from './bigquery-writer';
 import type { DatasetName } from './datasets';
 
 export const exportIntervals = ['every15Minutes', 'hourly', 'every6Hours', 'daily'] as const;
@@ -136,11 +137,20 @@ export async function updateExport(platform: Platform, accountId: number, export
 }
 
 export async function deleteExport(platform: Platform, accountId: number, exportId: number): Promise<void> {
-  await withTransaction(platform.db, async (client) => {
+  const unfinished = await withTransaction(platform.db, async (client) => {
+    const { rows } = await client.query<UnfinishedPass & { connector_id: number }>(
+      `SELECT c.dataset, c.destination, e.connector_id FROM export_bigquery_cursors c JOIN exports e ON e.id = c.export_id
+        WHERE e.account_id = $1 AND e.id = $2 AND (c.staged_xid IS NOT NULL OR c.planned_xid IS NOT NULL)`,
+      [accountId, exportId],
+    );
     const { rowCount } = await client.query('DELETE FROM exports WHERE account_id = $1 AND id = $2', [accountId, exportId]);
     if (rowCount === 0) throw new ExportNotFound();
     await platform.scheduler.delete(scheduleName(exportId));
+    return rows;
   });
+  if (unfinished.length === 0) return;
+  const connector = await getConnector(platform.db, accountId, unfinished[0]!.connector_id).catch(() => undefined);
+  if (connector?.bigquery) await dropUnfinishedStaging(platform, connector, exportId, unfinished);
 }
 
 async function upsertSchedule(platform: Platform, dataExport: DataExport): Promise<void> {

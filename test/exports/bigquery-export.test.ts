@@ -281,6 +281,22 @@ describe('a crash between the steps of a pass', () => {
     for (const row of rows) expect(row).toMatchObject({ satelliteDeletedAt: null });
   });
 
+  it('drops the staging table of an unfinished pass when its export is deleted', async () => {
+    const tenant = await stack.createAccount();
+    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
+    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
+    const target = await newExport(tenant, tenantConnector);
+    for (let index = 0; index < 3; index += 1) await insertContact(stack.platform.db, tenant.accountId);
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection, hasTimeLeft: () => false };
+    expect(await exportOnce(target, 'contacts', options)).toEqual({ rowsWritten: 0, complete: false });
+    const staging = stagingTableName({ exportId: target.exportId, dataset: datasets.contacts });
+    expect(double.table(target.warehouse, staging, PROJECT)).toBeDefined();
+
+    expect((await stack.request(tenant, 'DELETE', `/api/v1/exports/${target.exportId}`)).status).toBe(204);
+    expect(double.table(target.warehouse, staging, PROJECT)).toBeUndefined();
+    expect(double.table(target.warehouse, 'contacts', PROJECT)).toBeDefined();
+  });
+
   it('continues a pass that ran out of time in the next invocation, with one MERGE', async () => {
     const tenant = await stack.createAccount();
     const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
