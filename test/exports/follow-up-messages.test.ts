@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
-import { eventually, savePostgresConnector } from './connectors';
+import { eventually, platformSettled, savePostgresConnector } from './connectors';
 import { insertContact } from './platform-rows';
 
 let stack: TestStack;
@@ -89,6 +89,8 @@ it('sends each continuation once the run is unlocked', async () => {
   for (let index = 0; index < 5; index += 1) await insertContact(stack.platform.db, account.accountId, { externalCustomerId: `follow-${index}` });
   const connectorId = await savePostgresConnector(stack.platform, account.accountId, customer);
   const created = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['contacts'], paused: true });
+  // Other test files' open transactions would hold the pass's bound below these contacts.
+  await platformSettled(stack.platform);
   await unlocked();
   await stack.request(account, 'POST', `/api/v1/exports/${created.body.id}/run`);
 
