@@ -172,15 +172,19 @@ describe('redelivery and stopping', () => {
       await recordActivities(stack, account.accountId, [numberedActivity(1)]);
       await receiver.waitFor(() => receiver.requests.some((request) => request.method === 'POST'));
       expect((await stack.request(account, 'DELETE', '/api/v1/webhook')).status).toBe(204);
-      receiver.recover();
       await recordActivities(stack, account.accountId, [numberedActivity(2)]);
       const outbox = await stack.platform.db.query('SELECT count(*)::int AS n FROM webhook_outbox WHERE account_id = $1', [account.accountId]);
       expect(outbox.rows[0].n).toBe(0);
-      // A marker account proves the queue kept flowing past the deleted lane.
+      // A marker account proves the queue kept flowing past the deleted lane. The receiver
+      // recovers only after the marker's first delivery: an attempt already under way when
+      // the DELETE landed may still arrive (and fail) before then, but nothing may after.
       const marker = await startWebhookReceiver();
       const { account: markerAccount } = await accountWithWebhook(marker);
       await recordActivities(stack, markerAccount.accountId, [numberedActivity(3)]);
       await marker.waitFor(() => marker.accepted().length === 1);
+      receiver.recover();
+      await recordActivities(stack, markerAccount.accountId, [numberedActivity(4)]);
+      await marker.waitFor(() => marker.accepted().length === 2);
       await marker.close();
       expect(receiver.accepted()).toHaveLength(0);
     } finally {
