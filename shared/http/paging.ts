@@ -14,6 +14,9 @@ export const wholeNumberParameter = (min: number, max = Number.MAX_SAFE_INTEGER)
 /** An id in a path or query. */
 export const idParameter = wholeNumberParameter(1);
 
+/** The path parameters of a route `…/{id}`. */
+export const idPath = z.object({ id: idParameter }).strict();
+
 /** The platform's paging parameters: `startindex` counts from 1, `maxrows` is capped per method. */
 export const startIndexParameter = wholeNumberParameter(1).default(1);
 export const maxRowsParameter = (max: number) => wholeNumberParameter(1, max).default(max);

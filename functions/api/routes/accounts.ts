@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { idParameter } from '../../../shared/http/paging';
+import { idPath } from '../../../shared/http/paging';
 import { issueApiKey, listApiKeys, revokeApiKey } from '../../../shared/accounts/api-keys';
 import { rights } from '../../../shared/accounts/rights';
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
 
-const keyId = z.object({ id: idParameter }).strict();
 
 /** API keys of the calling account: each with one right of seed 004's model. */
 export const accountsRoutes: readonly Route[] = [
@@ -29,7 +28,7 @@ export const accountsRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/api-keys/{id}',
     access: 'credentials',
-    params: keyId,
+    params: idPath,
     handle: async ({ platform, principal, params }) => {
       await revokeApiKey(platform.db, principal.accountId, params.id);
       return noContent();

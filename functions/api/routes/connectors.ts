@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParameter, wholeNumberParameter } from '../../../shared/http/paging';
+import { idParameter, idPath, wholeNumberParameter } from '../../../shared/http/paging';
 import { listColumns, listDatasets, listTables, MAX_PAGE_SIZE } from '../../../shared/connectors/catalog';
 import { getConnector } from '../../../shared/connectors/connections';
 import { createConnector, deleteConnector, listConnectors, updateConnector, viewOf } from '../../../shared/connectors/connector-store';
@@ -8,8 +8,6 @@ import { checkConnectorSettings, checkSavedConnector } from '../../../shared/con
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import { createSource, deleteSource, getSource, listSources, renameSource, sourceName } from '../../../shared/sources/sources';
 
-const id = idParameter;
-const connectorPath = z.object({ id });
 const catalogName = z.string().min(1).max(1024);
 const page = z.object({
   limit: wholeNumberParameter(1, MAX_PAGE_SIZE).default(100),
@@ -32,7 +30,7 @@ export const connectorValidationRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/connectors/{id}/validate',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => ok(await checkSavedConnector(platform, principal.accountId, params.id)),
   }),
 ];
@@ -56,14 +54,14 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/connectors/{id}',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => ok(viewOf(await getConnector(platform.db, principal.accountId, params.id))),
   }),
   route({
     method: 'PUT',
     path: '/api/v1/connectors/{id}',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     body: connectorUpdate,
     handle: async ({ platform, principal, params, body }) => ok(await updateConnector(platform, principal.accountId, params.id, body)),
   }),
@@ -71,7 +69,7 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/connectors/{id}',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => {
       await deleteConnector(platform, principal.accountId, params.id);
       return noContent();
@@ -81,7 +79,7 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/connectors/{id}/datasets',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     query: page,
     handle: async ({ platform, principal, params, query }) => {
       const connector = await getConnector(platform.db, principal.accountId, params.id);
@@ -93,7 +91,7 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/connectors/{id}/datasets/{dataset}/tables',
     access: 'settings',
-    params: connectorPath.extend({ dataset: catalogName }),
+    params: idPath.extend({ dataset: catalogName }),
     query: page,
     handle: async ({ platform, principal, params, query }) => {
       const connector = await getConnector(platform.db, principal.accountId, params.id);
@@ -105,7 +103,7 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/connectors/{id}/datasets/{dataset}/tables/{table}/columns',
     access: 'settings',
-    params: connectorPath.extend({ dataset: catalogName, table: catalogName }),
+    params: idPath.extend({ dataset: catalogName, table: catalogName }),
     handle: async ({ platform, principal, params }) => {
       const connector = await getConnector(platform.db, principal.accountId, params.id);
       return ok({ columns: await listColumns(platform, connector, params.dataset, params.table) });
@@ -122,21 +120,21 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/datasources',
     access: 'settings',
-    query: z.object({ connectorId: id.optional() }).strict(),
+    query: z.object({ connectorId: idParameter.optional() }).strict(),
     handle: async ({ platform, principal, query }) => ok({ datasources: await listSources(platform.db, principal.accountId, query.connectorId) }),
   }),
   route({
     method: 'GET',
     path: '/api/v1/datasources/{id}',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => ok(await getSource(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'PATCH',
     path: '/api/v1/datasources/{id}',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     body: z.object({ name: sourceName }).strict(),
     handle: async ({ platform, principal, params, body }) => ok(await renameSource(platform, principal.accountId, params.id, body.name)),
   }),
@@ -144,7 +142,7 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/datasources/{id}',
     access: 'settings',
-    params: connectorPath,
+    params: idPath,
     query: z.object({ force: z.enum(['true', 'false']).default('false') }).strict(),
     handle: async ({ platform, principal, params, query }) => {
       await deleteSource(platform, principal.accountId, params.id, query.force === 'true');

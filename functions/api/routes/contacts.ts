@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParameter, maxRowsParameter, pagingQuery, startIndexParameter, wholeNumberParameter } from '../../../shared/http/paging';
+import { idParameter, idPath, maxRowsParameter, pagingQuery, startIndexParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { activityInputSchema, MAX_ACTIVITIES_PER_CALL, timestampSchema } from '../../../shared/activities/activity-schema';
 import { queryActivities } from '../../../shared/activities/query-activities';
 import { recordActivities } from '../../../shared/activities/record';
@@ -20,7 +20,6 @@ import {
   listGroupContacts,
 } from '../../../shared/segments/conditional-groups';
 
-const contactId = z.object({ id: idParameter }).strict();
 const offset = wholeNumberParameter(0).default(0);
 
 export const contactsRoutes: readonly Route[] = [
@@ -38,7 +37,7 @@ export const contactsRoutes: readonly Route[] = [
     method: 'PUT',
     path: '/api/v1/contact/{id}',
     access: 'contactsWrite',
-    params: contactId,
+    params: idPath,
     body: contactSchema,
     handle: async ({ principal, platform, params, body }) => {
       await updateContact(platform.db, principal.accountId, params.id, body);
@@ -49,14 +48,14 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/contact/{id}',
     access: 'contactsRead',
-    params: contactId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getContact(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/contact/{id}',
     access: 'contactsWrite',
-    params: contactId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => {
       await deleteContact(platform.db, principal.accountId, params.id);
       return noContent();
@@ -203,14 +202,14 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/group/{id}',
     access: 'contactsRead',
-    params: contactId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getConditionalGroup(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/group/{id}',
     access: 'contactsWrite',
-    params: contactId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => {
       await deleteConditionalGroup(platform.db, principal.accountId, params.id);
       return noContent();
@@ -220,7 +219,7 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/group/{id}/contacts',
     access: 'contactsRead',
-    params: contactId,
+    params: idPath,
     query: pagingQuery(500),
     handle: async ({ principal, platform, params, query }) => {
       const page = await listGroupContacts(platform, principal.accountId, params.id, { startIndex: query.startindex, maxRows: query.maxrows });

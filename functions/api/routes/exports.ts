@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParameter, wholeNumberParameter } from '../../../shared/http/paging';
+import { idPath, wholeNumberParameter } from '../../../shared/http/paging';
 import { ValidationFailed } from '../../../shared/errors';
 import { datasetNames } from '../../../shared/exports/datasets';
 import {
@@ -14,7 +14,6 @@ import {
 import { listRuns, startExportRuns } from '../../../shared/exports/runs';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 
-const idParams = z.object({ id: idParameter }).strict();
 const datasetList = z.array(z.enum(datasetNames)).min(1).max(datasetNames.length);
 // A PostgreSQL schema or BigQuery dataset name: identifiers are quoted when used, this only bounds them.
 const schemaName = z.string().trim().min(1).max(63);
@@ -74,14 +73,14 @@ export const exportsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/exports/{id}',
     access: 'settings',
-    params: idParams,
+    params: idPath,
     handle: async ({ params, platform, principal }) => ok(view(await getExport(platform.db, principal.accountId, params.id))),
   }),
   route({
     method: 'PUT',
     path: '/api/v1/exports/{id}',
     access: 'settings',
-    params: idParams,
+    params: idPath,
     body: updateBody,
     handle: async ({ params, body, platform, principal }) => {
       const { dataset: _dataset, ...changes } = body;
@@ -92,21 +91,21 @@ export const exportsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/exports/{id}/pause',
     access: 'settings',
-    params: idParams,
+    params: idPath,
     handle: async ({ params, platform, principal }) => ok(view(await updateExport(platform, principal.accountId, params.id, { paused: true }))),
   }),
   route({
     method: 'POST',
     path: '/api/v1/exports/{id}/resume',
     access: 'settings',
-    params: idParams,
+    params: idPath,
     handle: async ({ params, platform, principal }) => ok(view(await updateExport(platform, principal.accountId, params.id, { paused: false }))),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/exports/{id}',
     access: 'settings',
-    params: idParams,
+    params: idPath,
     handle: async ({ params, platform, principal }) => {
       await deleteExport(platform, principal.accountId, params.id);
       return noContent();
@@ -116,14 +115,14 @@ export const exportsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/exports/{id}/run',
     access: 'settings',
-    params: idParams,
+    params: idPath,
     handle: async ({ params, platform, principal }) => accepted({ runs: await startExportRuns(platform, principal.accountId, params.id, 'manual') }),
   }),
   route({
     method: 'GET',
     path: '/api/v1/exports/{id}/runs',
     access: 'settings',
-    params: idParams,
+    params: idPath,
     query: z.object({ limit: wholeNumberParameter(1, 500).default(100) }).strict(),
     handle: async ({ params, query, platform, principal }) => ok(await listRuns(platform, principal.accountId, params.id, query.limit)),
   }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { externalCustomerIdSchema } from '../../../shared/contacts/contact-schema';
-import { idParameter, pagingQuery } from '../../../shared/http/paging';
+import { idPath, pagingQuery } from '../../../shared/http/paging';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import {
   createEmailMessage,
@@ -21,10 +21,8 @@ import {
   regularWorkflowSchema,
 } from '../../../shared/trigger-events/workflows';
 
-const id = idParameter;
 /** An id inside a JSON body: a number. */
 const bodyId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const byId = z.object({ id }).strict();
 const template = (max: number) => z.string().max(max);
 
 const translationSchema = z
@@ -88,14 +86,14 @@ export const messagingRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/messages/email/{id}',
     access: 'general',
-    params: byId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getEmailMessage(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'PUT',
     path: '/api/v1/messages/email/{id}',
     access: 'general',
-    params: byId,
+    params: idPath,
     body: emailMessageSchema,
     handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body)),
   }),
@@ -103,7 +101,7 @@ export const messagingRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/messages/email/{id}',
     access: 'general',
-    params: byId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => {
       await deleteEmailMessage(platform.db, principal.accountId, params.id);
       return noContent();
@@ -113,7 +111,7 @@ export const messagingRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/message/{id}/smartsend',
     access: 'messages',
-    params: byId,
+    params: idPath,
     body: z.object({ recipients: z.array(recipientSchema).min(1).max(MAX_SMARTSEND_RECIPIENTS) }).strict(),
     handle: async ({ principal, platform, params, body }) => ok({ results: await smartsend(platform, principal.accountId, params.id, body.recipients) }),
   }),
@@ -156,14 +154,14 @@ export const messagingRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/broadcast/{id}',
     access: 'messages',
-    params: byId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getBroadcast(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/broadcast/{id}',
     access: 'messages',
-    params: byId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => ok(await cancelBroadcast(platform.db, principal.accountId, params.id)),
   }),
   route({
@@ -183,14 +181,14 @@ export const messagingRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/workflows/regular/{id}',
     access: 'settings',
-    params: byId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getRegularWorkflow(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/workflows/regular/{id}',
     access: 'settings',
-    params: byId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => {
       await deleteRegularWorkflow(platform, principal.accountId, params.id);
       return noContent();
@@ -200,7 +198,7 @@ export const messagingRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/workflows/regular/{id}/run',
     access: 'settings',
-    params: byId,
+    params: idPath,
     handle: async ({ principal, platform, params }) => accepted({ queuedMembers: await runWorkflowNow(platform, principal.accountId, params.id, platform.clock.now()) }),
   }),
 ];

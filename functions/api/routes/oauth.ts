@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParameter } from '../../../shared/http/paging';
+import { idPath } from '../../../shared/http/paging';
 import { created, noContent, ok, route, type Reply, type Route } from '../../../shared/http/route';
 import {
   appChanges,
@@ -19,7 +19,6 @@ import { authorizationServerMetadata } from '../../../shared/oauth/server-metada
 import { exchangeForTokens, formParameters, requestParameters, revokeToken, type ClientRequest } from '../../../shared/oauth/token-endpoint';
 
 const fields = z.record(z.string(), z.string());
-const appPath = z.strictObject({ id: idParameter });
 
 /** A token or revocation request as sent: its parameters (URL and form body) and its Authorization header. */
 function clientRequest(query: Readonly<Record<string, string>>, headers: Readonly<Record<string, string>>, rawBody: Buffer): ClientRequest {
@@ -102,14 +101,14 @@ const appRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/oauth/apps/{id}',
     access: 'credentials',
-    params: appPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => ok(await getApp(platform.db, principal.accountId, params.id)),
   }),
   route({
     method: 'PATCH',
     path: '/api/v1/oauth/apps/{id}',
     access: 'credentials',
-    params: appPath,
+    params: idPath,
     body: appChanges,
     handle: async ({ platform, principal, params, body }) => ok(await updateApp(platform, principal.accountId, params.id, body)),
   }),
@@ -117,7 +116,7 @@ const appRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/oauth/apps/{id}',
     access: 'credentials',
-    params: appPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => {
       await deleteApp(platform.db, principal.accountId, params.id);
       return noContent();
@@ -127,14 +126,14 @@ const appRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/oauth/apps/{id}/secret',
     access: 'credentials',
-    params: appPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => ok(await regenerateSecret(platform, principal.accountId, params.id)),
   }),
   route({
     method: 'PUT',
     path: '/api/v1/oauth/apps/{id}/logo',
     access: 'credentials',
-    params: appPath,
+    params: idPath,
     bodyFormat: 'raw',
     handle: async ({ platform, principal, params, rawBody }) => {
       await setAppLogo(platform, principal.accountId, params.id, rawBody);
@@ -155,7 +154,7 @@ const connectedAppRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/oauth/connected-apps/{id}',
     access: 'credentials',
-    params: appPath,
+    params: idPath,
     handle: async ({ platform, principal, params }) => {
       await disconnectApp(platform, principal.accountId, params.id);
       return noContent();
