@@ -8,13 +8,15 @@ const MAX_DEPTH = 64;
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Where `value` holds something no field may: text the store cannot keep, or nesting deeper than MAX_DEPTH. */
-export function unstorableAt(value: unknown, path: readonly string[] = [], depth = 0): { path: string[]; message: string } | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? { path: [...path], message: 'holds a NUL character or a broken UTF-16 surrogate' } : undefined;
+export function unstorableAt(value: unknown, depth = 0): { path: string[]; message: string } | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? { path: [], message: 'holds a NUL character or a broken UTF-16 surrogate' } : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
-  if (depth >= MAX_DEPTH) return { path: [...path], message: `nests deeper than ${MAX_DEPTH} levels` };
+  if (depth >= MAX_DEPTH) return { path: [], message: `nests deeper than ${MAX_DEPTH} levels` };
   for (const [key, item] of Object.entries(value)) {
-    const found = (UNSTORABLE.test(key) ? { path: [...path, key], message: 'has a key with a NUL character or a broken UTF-16 surrogate' } : undefined) ?? unstorableAt(item, [...path, key], depth + 1);
-    if (found) return found;
+    if (UNSTORABLE.test(key)) return { path: [key], message: 'has a key with a NUL character or a broken UTF-16 surrogate' };
+    const found = unstorableAt(item, depth + 1);
+    // The path is built on the way out, so a clean request allocates none.
+    if (found) return { path: [key, ...found.path], message: found.message };
   }
   return undefined;
 }
