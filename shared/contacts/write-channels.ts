@@ -1,53 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { NormalizedChannel } from './channels';
 
-/**
- * The same replacement as `replaceChannels`, for one contact, as two data-modifying CTEs
- * to append to a statement that wrote the contact.
- * Both run on the statement's snapshot, so the DELETE never sees the rows the INSERT adds;
- * the statement must make sure nobody changed the contact since that snapshot.
- */
-export function channelReplacementCtes(
-  /** A CTE of at most one row `(id, inserted)`: the contact the statement wrote. */
-  written: string,
-  accountParam: string,
-  channels: readonly NormalizedChannel[],
-  values: unknown[],
-): string {
-  const param = (value: unknown): string => {
-    values.push(value);
-    return `$${values.length}`;
-  };
-  if (channels.length === 0) return '';
-  const types = param(channels.map((channel) => channel.type));
-  const channelValues = param(channels.map((channel) => channel.value));
-  const normalized = param(channels.map((channel) => channel.normalized));
-  const positions = param(channels.map((channel) => channel.position));
-  // A channel given again unchanged is kept as it is: no row churn, no export touch. Every
-  // read of contact_channels is keyed by the one contact (a scalar subquery), so the
-  // prepared generic plan cannot turn it into a scan of the table.
-  return `,
-    given_channels AS (
-      SELECT * FROM unnest(${types}::text[], ${channelValues}::text[], ${normalized}::text[], ${positions}::smallint[]) AS given(type, value, normalized, position)
-    ),
-    stored_channels AS (
-      SELECT ch.id, ch.type, ch.value, ch.normalized, ch.position FROM contact_channels ch
-       WHERE ch.contact_id = (SELECT id FROM ${written} WHERE NOT inserted)
-         AND ch.account_id = ${accountParam} AND ch.type = ANY (${types}::text[])
-    ),
-    removed_channels AS (
-      DELETE FROM contact_channels ch
-       WHERE ch.contact_id = (SELECT id FROM ${written} WHERE NOT inserted)
-         AND ch.id IN (SELECT stored.id FROM stored_channels stored WHERE NOT EXISTS (SELECT FROM given_channels given WHERE ${sameChannel('given', 'stored')}))
-    ),
-    added_channels AS (
-      INSERT INTO contact_channels (account_id, contact_id, type, value, normalized, position)
-      SELECT ${accountParam}, ${written}.id, given.*
-        FROM ${written}, given_channels given
-       WHERE NOT EXISTS (SELECT FROM stored_channels stored WHERE ${sameChannel('given', 'stored')})
-    )`;
-}
-
 /** The same slot holding the same value: what a replacement keeps rather than rewrites. */
 function sameChannel(given: string, stored: string): string {
   return ['type', 'position', 'value', 'normalized'].map((column) => `${stored}.${column} = ${given}.${column}`).join(' AND ');
