@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 
+const ignored = (): undefined => undefined;
+
 /** A Lambda context for locally invoked handlers, with the deployed function's time budget. */
 export function lambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
@@ -14,8 +16,9 @@ export function lambdaContext(functionName: string, timeoutMs: number): Context 
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
+    // Shared, not made per call: the API builds a context for every request.
+    done: ignored,
+    fail: ignored,
+    succeed: ignored,
   };
 }
