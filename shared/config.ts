@@ -61,6 +61,13 @@ export interface PlatformConfig {
   readonly bigQueryMaximumBytesBilled: number;
   readonly connectorConnectTimeoutMs: number;
   readonly connectorStatementTimeoutMs: number;
+  /**
+   * How long a connector's pool keeps the address its host resolved to before resolving it
+   * again: a database that fails over keeps its name and changes its address.
+   */
+  readonly connectorDnsRecheckSeconds: number;
+  /** DNS servers that resolve user-given hosts instead of the system resolver (tests point it at a local DNS double). */
+  readonly dnsServers?: readonly string[];
 }
 
 export class ConfigMissing extends AppError {
@@ -137,6 +144,8 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     bigQueryMaximumBytesBilled: integer(env, 'BIGQUERY_MAXIMUM_BYTES_BILLED', 10 * 1024 ** 3),
     connectorConnectTimeoutMs: integer(env, 'CONNECTOR_CONNECT_TIMEOUT_MS', 10_000),
     connectorStatementTimeoutMs: integer(env, 'CONNECTOR_STATEMENT_TIMEOUT_MS', 30_000),
+    connectorDnsRecheckSeconds: integer(env, 'CONNECTOR_DNS_RECHECK_SECONDS', 30),
+    dnsServers: dnsServers(env.DNS_SERVERS),
   };
 }
 
@@ -147,4 +156,16 @@ export function scheduleTargetVariable(target: string): string {
 
 function scheduleTargetName(suffix: string): string {
   return suffix.toLowerCase().replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** `DNS_SERVERS`: comma-separated `address` or `address:port` entries, as `dns.setServers` takes them. */
+function dnsServers(raw: string | undefined): readonly string[] | undefined {
+  const servers = (raw ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (servers.length === 0) return undefined;
+  for (const server of servers) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[\da-f:]+\](:\d{1,5})?|[\da-f:]+)$/i.test(server)) {
+      throw new AppError('unavailable', 'CONFIG_INVALID', 'DNS_SERVERS must list IP addresses, each with an optional :port');
+    }
+  }
+  return servers;
 }

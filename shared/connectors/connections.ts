@@ -1,7 +1,7 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { Client, Pool, type PoolClient, type ClientConfig } from 'pg';
 import { AppError } from '../errors';
-import { resolveDestination, type ResolvedDestination } from '../net/destination-guard';
+import { destinationPolicy, resolveDestination, type ResolvedDestination } from '../net/destination-guard';
 import type { Platform } from '../platform';
 import { ConnectorFailed, ConnectorNotFound } from './errors';
 import type { ContactKeyField, ServiceAccountKey, SslMode, UniqueKey } from './settings';
@@ -99,8 +99,10 @@ export async function readPostgresPassword(platform: Platform, connector: Connec
 
 /**
  * Runs `work` on a pooled connection to the connector's database. Pools are per connector
- * version and per platform; the host is resolved (and refused if internal in production)
- * once per pool, and every connection goes to that address.
+ * version and per platform; every connection goes to the address the host resolved to
+ * (refused if internal in production). A database that fails over keeps its name and
+ * changes its address, so the host is resolved again every `connectorDnsRecheckSeconds`,
+ * and at once when a connection cannot be opened: a new address gets a new pool.
  */
 export async function withPostgresConnection<T>(
   platform: Platform,
@@ -109,12 +111,18 @@ export async function withPostgresConnection<T>(
   options: PostgresWorkOptions = {},
 ): Promise<T> {
   if (!connector.postgres) throw new AppError('invalid', 'CONNECTOR_KIND_MISMATCH', 'this connector is not a PostgreSQL connector');
-  const pool = await poolFor(platform, connector);
+  const current = await poolFor(platform, connector);
   let client: PoolClient;
   try {
-    client = await pool.connect();
+    client = await current.pool.connect();
   } catch (error) {
-    throw postgresFailure(error, connector.postgres);
+    const moved = await movedPool(platform, connector, current);
+    if (!moved) throw postgresFailure(error, connector.postgres);
+    try {
+      client = await moved.pool.connect();
+    } catch (retryError) {
+      throw postgresFailure(retryError, connector.postgres);
+    }
   }
   return runWork(platform, client, work, options, (broken) => client.release(broken));
 }
@@ -167,33 +175,82 @@ async function runWork<C extends Client, T>(
   }
 }
 
-const poolsByPlatform = new WeakMap<Platform, Map<number, { version: string; pool: Promise<Pool> }>>();
+interface ConnectorPool {
+  readonly pool: Pool;
+  readonly address: string;
+  /** Platform-clock ms when the host last resolved to `address`. */
+  resolvedAt: number;
+}
 
-async function poolFor(platform: Platform, connector: Connector): Promise<Pool> {
+interface PoolEntry {
+  readonly version: string;
+  readonly pool: Promise<ConnectorPool>;
+}
+
+const poolsByPlatform = new WeakMap<Platform, Map<number, PoolEntry>>();
+
+function poolsOf(platform: Platform): Map<number, PoolEntry> {
   let pools = poolsByPlatform.get(platform);
   if (!pools) {
     pools = new Map();
     poolsByPlatform.set(platform, pools);
   }
-  const existing = pools.get(connector.id);
-  if (existing?.version === connector.updatedAt) return existing.pool;
-  if (existing) void existing.pool.then((pool) => pool.end()).catch(() => undefined);
-  const created = createPool(platform, connector);
-  pools.set(connector.id, { version: connector.updatedAt, pool: created });
-  created.catch(() => pools.delete(connector.id));
+  return pools;
+}
+
+async function poolFor(platform: Platform, connector: Connector): Promise<ConnectorPool> {
+  const existing = poolsOf(platform).get(connector.id);
+  if (existing?.version !== connector.updatedAt) return replacePool(platform, connector, existing);
+  const current = await existing.pool;
+  const now = platform.clock.now().getTime();
+  if (now - current.resolvedAt < platform.config.connectorDnsRecheckSeconds * 1000) return current;
+  // Claimed before the lookup, so concurrent calls do not all resolve again.
+  current.resolvedAt = now;
+  return (await movedPool(platform, connector, current)) ?? current;
+}
+
+/**
+ * Resolves the host again; when it now gives another address, the connector's pool is
+ * replaced by one to that address. Undefined when nothing moved, or the lookup failed: a
+ * pool to the address that was checked stays usable through a DNS hiccup.
+ */
+async function movedPool(platform: Platform, connector: Connector, current: ConnectorPool): Promise<ConnectorPool | undefined> {
+  let destination: ResolvedDestination;
+  try {
+    destination = await resolve(platform, connector.postgres!.host);
+  } catch {
+    return undefined;
+  }
+  if (destination.address === current.address) return undefined;
+  const entry = poolsOf(platform).get(connector.id);
+  // Another call may have replaced it already.
+  if (entry && entry.version === connector.updatedAt && (await entry.pool).address === destination.address) return entry.pool;
+  return replacePool(platform, connector, entry, destination);
+}
+
+function replacePool(platform: Platform, connector: Connector, previous: PoolEntry | undefined, destination?: ResolvedDestination): Promise<ConnectorPool> {
+  const pools = poolsOf(platform);
+  // Connections checked out of the old pool finish their work; ending it waits for them.
+  if (previous) void previous.pool.then((old) => old.pool.end()).catch(() => undefined);
+  const created = createPool(platform, connector, destination);
+  const entry: PoolEntry = { version: connector.updatedAt, pool: created };
+  pools.set(connector.id, entry);
+  created.catch(() => {
+    if (pools.get(connector.id) === entry) pools.delete(connector.id);
+  });
   return created;
 }
 
-async function createPool(platform: Platform, connector: Connector): Promise<Pool> {
+async function createPool(platform: Platform, connector: Connector, resolved?: ResolvedDestination): Promise<ConnectorPool> {
   const settings = connector.postgres!;
   const target = { settings, password: await readPostgresPassword(platform, connector) };
-  const destination = await resolve(platform, settings.host);
+  const destination = resolved ?? (await resolve(platform, settings.host));
   // Settle `prefer` once with a real handshake so every pooled connection uses the same mode.
   const { client, session } = await openClient(platform, target, destination);
   await client.end().catch(() => undefined);
   const pool = new Pool({ ...clientConfig(platform, target, destination, session.ssl), max: 3, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
   pool.on('error', () => undefined); // an idle connection dropped by the server; the next checkout reconnects
-  return pool;
+  return { pool, address: destination.address, resolvedAt: platform.clock.now().getTime() };
 }
 
 /** Ends the connector pools of a platform (tests, and the local runtime on shutdown). */
@@ -201,11 +258,11 @@ export async function closeConnectorPools(platform: Platform): Promise<void> {
   const pools = poolsByPlatform.get(platform);
   if (!pools) return;
   poolsByPlatform.delete(platform);
-  await Promise.all([...pools.values()].map((entry) => entry.pool.then((pool) => pool.end()).catch(() => undefined)));
+  await Promise.all([...pools.values()].map((entry) => entry.pool.then((current) => current.pool.end()).catch(() => undefined)));
 }
 
 async function resolve(platform: Platform, host: string): Promise<ResolvedDestination> {
-  return resolveDestination(host, { allowInternal: !platform.config.production });
+  return resolveDestination(host, destinationPolicy(platform.config));
 }
 
 async function openClient(platform: Platform, target: PostgresTarget, destination: ResolvedDestination): Promise<{ client: Client; session: PostgresSession }> {

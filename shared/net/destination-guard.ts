@@ -1,5 +1,6 @@
-import { lookup } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import type { PlatformConfig } from '../config';
 import { AppError } from '../errors';
 
 /** Loopback, private, link-local, carrier-grade NAT, multicast and reserved ranges. */
@@ -52,6 +53,13 @@ export interface ResolvedDestination {
 export interface DestinationPolicy {
   /** False in production: user-given hosts may only reach the public internet. */
   readonly allowInternal: boolean;
+  /** Ask these DNS servers instead of the system resolver (`DNS_SERVERS`). */
+  readonly dnsServers?: readonly string[];
+}
+
+/** The policy for user-given hosts under this configuration. */
+export function destinationPolicy(config: Pick<PlatformConfig, 'production' | 'dnsServers'>): DestinationPolicy {
+  return { allowInternal: !config.production, dnsServers: config.dnsServers };
 }
 
 export function isInternalAddress(address: string): boolean {
@@ -76,7 +84,7 @@ export async function resolveDestination(host: string, policy: DestinationPolicy
     addresses = [{ address: bare, family: isIP(bare) }];
   } else {
     try {
-      addresses = await lookup(bare, { all: true, verbatim: true });
+      addresses = policy.dnsServers ? await resolveWith(policy.dnsServers, bare) : await lookup(bare, { all: true, verbatim: true });
     } catch {
       throw new DestinationNotFound(host);
     }
@@ -85,4 +93,20 @@ export async function resolveDestination(host: string, policy: DestinationPolicy
   if (!policy.allowInternal && addresses.some((entry) => isInternalAddress(entry.address))) throw new DestinationRefused(host);
   const first = addresses[0]!;
   return { host: bare, address: first.address, family: first.family === 6 ? 6 : 4 };
+}
+
+const resolvers = new Map<string, Resolver>();
+
+/** Both address families from the given servers; a family without records adds none. */
+async function resolveWith(servers: readonly string[], host: string): Promise<{ address: string; family: number }[]> {
+  const key = servers.join(',');
+  let resolver = resolvers.get(key);
+  if (!resolver) {
+    resolver = new Resolver({ timeout: 2_000, tries: 2 });
+    resolver.setServers([...servers]);
+    resolvers.set(key, resolver);
+  }
+  const none = (): string[] => [];
+  const [v4, v6] = await Promise.all([resolver.resolve4(host).catch(none), resolver.resolve6(host).catch(none)]);
+  return [...v4.map((address) => ({ address, family: 4 })), ...v6.map((address) => ({ address, family: 6 }))];
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { logger } from '../logger';
+import { destinationPolicy } from '../net/destination-guard';
 import type { Platform } from '../platform';
 import { recordDelivery, recordFailure } from './attempts';
 import { nextRetryDelaySeconds } from './backoff';
@@ -135,7 +136,7 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
       },
       body: chunk.body,
       timeoutMs: platform.config.webhookTimeoutMs,
-      allowInternal: !platform.config.production,
+      destinations: destinationPolicy(platform.config),
     });
     // Seed 001: anything but HTTP 200 is retried.
     const delivered = outcome.kind === 'answered' && outcome.status === 200;

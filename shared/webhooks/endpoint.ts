@@ -1,3 +1,4 @@
+import { destinationPolicy } from '../net/destination-guard';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { ActivitiesNotFound, WebhookNotSet, WebhookNotSuspended, WebhookUrlRefused, WebhookVerificationFailed } from './errors';
@@ -51,7 +52,7 @@ async function verifyReceiver(platform: Platform, raw: string): Promise<URL> {
     url,
     headers: { 'user-agent': 'Satellite-Webhooks/1.0', accept: '*/*' },
     timeoutMs: platform.config.webhookTimeoutMs,
-    allowInternal: !platform.config.production,
+    destinations: destinationPolicy(platform.config),
   });
   if (outcome.kind === 'failed') {
     if (outcome.code === 'DNS_NOT_FOUND' || outcome.code === 'DESTINATION_NOT_ALLOWED') throw new WebhookVerificationFailed(outcome.code, outcome.error);

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { AppError } from '../errors';
-import { resolveDestination } from '../net/destination-guard';
+import { resolveDestination, type DestinationPolicy } from '../net/destination-guard';
 
 export const RESPONSE_EXCERPT_BYTES = 2048;
 
@@ -12,8 +12,8 @@ export interface WebhookRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   readonly timeoutMs: number;
-  /** False in production: the host must resolve to a public address. */
-  readonly allowInternal: boolean;
+  /** In production the host must resolve to a public address. */
+  readonly destinations: DestinationPolicy;
 }
 
 export type WebhookOutcome =
@@ -36,7 +36,7 @@ export async function sendWebhookRequest(request: WebhookRequest): Promise<Webho
   const latency = () => Math.round(performance.now() - started);
   let lookup: LookupFunction;
   try {
-    const destination = await resolveDestination(request.url.hostname, { allowInternal: request.allowInternal });
+    const destination = await resolveDestination(request.url.hostname, request.destinations);
     lookup = (_hostname, options, callback) => {
       if (options.all) callback(null, [{ address: destination.address, family: destination.family }]);
       else callback(null, destination.address, destination.family);

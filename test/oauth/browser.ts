@@ -61,14 +61,3 @@ export interface Page {
 function unescapeHtml(value: string): string {
   return value.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 }
-
-/** A clock the test moves by hand. */
-export class FakeClock {
-  constructor(private current = Date.now()) {}
-  now(): Date {
-    return new Date(this.current);
-  }
-  advanceSeconds(seconds: number): void {
-    this.current += seconds * 1000;
-  }
-}

@@ -3,7 +3,8 @@ import { freePort } from '../../local/free-port';
 import type { Right } from '../../shared/accounts/rights';
 import { createAccountUser } from '../../shared/users/account-users';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
-import { Browser, FakeClock } from './browser';
+import { FakeClock } from '../support/fake-clock';
+import { Browser } from './browser';
 
 /** The OAuth tests' world: the stack on a known port (its issuer URL), a partner and a customer. */
 export interface OAuthWorld {

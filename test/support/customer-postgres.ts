@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -173,5 +173,39 @@ async function startPostgresProcess(dataDir: string, extraFlags: string[]): Prom
         child.once('exit', () => resolve());
         child.stdin!.end();
       }),
+  };
+}
+
+/**
+ * Another address for a database: a TCP forwarder on `host:port` to the test server, as a
+ * database's current primary. Closing it drops its connections and refuses new ones, as a
+ * failed primary does.
+ */
+export async function startForwarder(host: string, port: number, target: { host: string; port: number }): Promise<{ connections(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((inbound) => {
+    accepted += 1;
+    const outbound = connect(target.port, target.host);
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return {
+    connections: () => accepted,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
   };
 }
