@@ -24,7 +24,16 @@ export function isExternalIdViolation(error: unknown): boolean {
 }
 
 export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
+  return sqlState(error) === '23505';
+}
+
+/** PostgreSQL broke a lock cycle by failing this transaction; nothing of it was written. */
+export function isDeadlock(error: unknown): boolean {
+  return sqlState(error) === '40P01';
+}
+
+function sqlState(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
 }
 
 export class ContactBusy extends AppError {

@@ -2,7 +2,7 @@ import type { Pool, QueryConfig } from 'pg';
 import { withTransaction } from '../store/transaction';
 import { channelTypes, normalizeChannels, type ChannelType } from './channels';
 import type { ContactInput } from './contact-schema';
-import { ContactBusy, ContactNotFound, ExternalIdTaken, isExternalIdViolation, isUniqueViolation } from './errors';
+import { ContactBusy, ContactNotFound, ExternalIdTaken, isDeadlock, isExternalIdViolation, isUniqueViolation } from './errors';
 import { replaceChannels } from './write-channels';
 
 /** Seed 000's `contactSource` values. */
@@ -42,7 +42,8 @@ export function subscribeContact(db: Pool, accountId: number, input: ContactInpu
  * The whole save is one call of the database function `save_contact` (migration 306): one
  * round trip, in which the database runs only the statements the case needs, each planned
  * once per connection. A call that another writer beat to the contact's external ID (a
- * channel-matched contact given an ID someone else just created) is made again.
+ * channel-matched contact given an ID someone else just created), or that PostgreSQL
+ * chose to break a lock cycle with, wrote nothing and is made again.
  */
 const SAVE_CONTACT: Pick<QueryConfig, 'name' | 'text'> = {
   name: 'save-contact',
@@ -83,7 +84,7 @@ async function saveContact(db: Pool, accountId: number, input: ContactInput, rul
       if (saved?.id == null) throw new ContactBusy();
       return { id: saved.id, created: saved.inserted === true };
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error) && !isDeadlock(error)) throw error;
       if (attempt >= ATTEMPTS) throw new ContactBusy();
     }
   }

@@ -1,8 +1,10 @@
+import { Client } from 'pg';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 /**
- * A save is one statement that trusts the snapshot it read the contact on; these races are
- * what would leave a contact with the channels of two writers, or a duplicate contact.
+ * A save locks the contact it found and works on the version the previous writer left;
+ * these races are what would leave a contact with the channels of two writers, take back
+ * a contact whose channel another writer had just moved away, or make a duplicate contact.
  */
 let stack: TestStack;
 
@@ -91,4 +93,46 @@ describe('simultaneous add/update of one contact', () => {
     expect(contacts.rows).toEqual([{ external_customer_id: 'claimed' }]);
     expect(await channelsOf(account.accountId)).toHaveLength(1);
   });
+
+  it('a save by email that waited on an update moving that email away does not take the contact back', async () => {
+    const account = await stack.createAccount();
+    const moved = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Moved', channels: [{ type: 'email', value: 'old@example.com' }] });
+    // An update of the contact (as PUT makes it) that has swapped its email and not yet committed.
+    const update = new Client({ connectionString: stack.databaseUrl });
+    await update.connect();
+    try {
+      await update.query('BEGIN');
+      await update.query('UPDATE contacts SET updated_at = now() WHERE id = $1', [moved.body.id]);
+      await update.query(`DELETE FROM contact_channels WHERE contact_id = $1 AND type = 'email'`, [moved.body.id]);
+      await update.query(`INSERT INTO contact_channels (account_id, contact_id, type, value, normalized) VALUES ($1, $2, 'email', 'new@example.com', 'new@example.com')`, [
+        account.accountId,
+        moved.body.id,
+      ]);
+      const saving = stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Other', channels: [{ type: 'email', value: 'old@example.com' }] });
+      await waitForLockWait();
+      await update.query('COMMIT');
+      const saved = await saving;
+
+      expect(saved.status).toBe(200);
+      expect(saved.body.id).not.toBe(moved.body.id);
+      expect(await channelsOf(account.accountId)).toEqual([
+        { contact_id: moved.body.id, type: 'email', value: 'new@example.com' },
+        { contact_id: saved.body.id, type: 'email', value: 'old@example.com' },
+      ]);
+    } finally {
+      await update.end();
+    }
+  });
 });
+
+/** Until a session of the stack's database waits for a row lock. */
+async function waitForLockWait(): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt += 1) {
+    const { rows } = await stack.platform.db.query<{ waiting: number }>(
+      "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if (rows[0]!.waiting > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no session ever waited for the lock');
+}

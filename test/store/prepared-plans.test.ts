@@ -68,11 +68,16 @@ it('adding or updating a contact touches a few pages however many contacts the a
   const updated = await touchedBy(() => save(1, 'Updated'));
   // A new external ID is looked for by ID, then by its email, before the contact is made.
   const created = await touchedBy(() => save(2, 'Created'));
+  // Without an external ID the contact is found by its email.
+  const foundByEmail = await touchedBy(() => addOrUpdateContact(pool, accountId, { lastName: 'By email', channels: [{ type: 'email', value: 'plan1@example.com' }] }));
 
-  const names = await pool.query('SELECT external_customer_id, first_name FROM contacts WHERE external_customer_id IN ($1, $2) ORDER BY 1', ['plan-1', 'plan-2']);
+  const names = await pool.query('SELECT external_customer_id, first_name, last_name FROM contacts WHERE external_customer_id IN ($1, $2) ORDER BY 1', [
+    'plan-1',
+    'plan-2',
+  ]);
   expect(names.rows).toEqual([
-    { external_customer_id: 'plan-1', first_name: 'Updated' },
-    { external_customer_id: 'plan-2', first_name: 'Created' },
+    { external_customer_id: 'plan-1', first_name: 'Updated', last_name: 'By email' },
+    { external_customer_id: 'plan-2', first_name: 'Created', last_name: null },
   ]);
   // Each row reached by key and written into each of its indexes; a scan of the account's
   // range (or of a table) would touch hundreds of pages here.
@@ -80,6 +85,8 @@ it('adding or updating a contact touches a few pages however many contacts the a
   expect(updated.channels).toBeLessThan(20);
   expect(created.contacts).toBeLessThan(40);
   expect(created.channels).toBeLessThan(20);
+  expect(foundByEmail.contacts).toBeLessThan(40);
+  expect(foundByEmail.channels).toBeLessThan(20);
 });
 
 it('publishing activities to the webhook outbox finds each one by key however long the history', async () => {

@@ -323,7 +323,8 @@ export const contactsMigrations: readonly Migration[] = [
       -- update or insert, then channels), each small and planned once per connection, and the
       -- contact found is locked before it is read for the update: a writer that comes second
       -- waits and then works on the version the first one left.
-      -- Parameters left NULL keep what the contact has; channels are stored-form arrays.
+      -- A NULL column parameter (name, language, time zone, address, external ID) keeps what
+      -- the contact has; channels are stored-form arrays.
       CREATE FUNCTION save_contact(
         p_account_id bigint,
         p_external_id text,
@@ -368,7 +369,10 @@ export const contactsMigrations: readonly Migration[] = [
           END IF;
           -- A live contact holding one of the channels, and no other external ID. Each pair is
           -- looked up by index whatever the plan cached for this connection assumed of the
-          -- tables' sizes (OFFSET 0 keeps the lookups from being turned into joins).
+          -- tables' sizes: OFFSET 0 keeps the lookups from being turned into joins, and the
+          -- contact is reached by primary key alone (with its account beside the key, a plan
+          -- made on near-empty tables went through the change-tracking index and read the
+          -- account's whole range).
           IF found_id IS NULL AND cardinality(p_match_types) > 0 THEN
             SELECT c.id INTO found_id
               FROM unnest(p_match_types, p_match_values, p_match_ranks) AS m(type, normalized, rank)
@@ -378,24 +382,25 @@ export const contactsMigrations: readonly Migration[] = [
                 OFFSET 0
               ) ch
               CROSS JOIN LATERAL (
-                SELECT c.id FROM contacts c
-                 WHERE c.id = ch.contact_id AND c.account_id = p_account_id AND c.deleted_at IS NULL
-                   AND (p_external_id IS NULL OR c.external_customer_id IS NULL)
+                SELECT c.id, c.account_id FROM contacts c
+                 WHERE c.id = ch.contact_id AND c.deleted_at IS NULL AND (p_external_id IS NULL OR c.external_customer_id IS NULL)
                 OFFSET 0
               ) c
+             WHERE c.account_id = p_account_id
              ORDER BY m.rank, c.id
              LIMIT 1;
             IF found_id IS NOT NULL THEN
-              -- Locked apart from the lookup, then checked again: another writer may have
-              -- changed it in between.
+              -- Locked, then checked again by statements of their own: one that started before
+              -- the lock was granted would see the contact's channels as they were before the
+              -- holder changed them. (Every writer of channels holds its contact's row lock.)
               SELECT c.id INTO found_id FROM contacts c
                WHERE c.id = found_id AND c.deleted_at IS NULL AND (p_external_id IS NULL OR c.external_customer_id IS NULL)
-                 AND EXISTS (
-                   SELECT FROM contact_channels ch JOIN unnest(p_match_types, p_match_values) AS m(type, normalized)
-                     ON ch.type = m.type AND ch.normalized = m.normalized
-                    WHERE ch.contact_id = c.id)
                FOR NO KEY UPDATE;
               IF found_id IS NULL THEN CONTINUE; END IF;
+              PERFORM FROM contact_channels ch JOIN unnest(p_match_types, p_match_values) AS m(type, normalized)
+                  ON ch.type = m.type AND ch.normalized = m.normalized
+               WHERE ch.contact_id = found_id;
+              IF NOT FOUND THEN CONTINUE; END IF;
             END IF;
           END IF;
 
@@ -461,6 +466,15 @@ export const contactsMigrations: readonly Migration[] = [
         END LOOP;
         -- Three rounds lost to other writers: the caller answers that the contact is busy.
       END $$;
+    `,
+  },
+  {
+    version: 307,
+    name: 'devices by contact',
+    sql: `
+      -- A contact given an external ID marks its devices changed for exports, and deleting a
+      -- contact clears theirs: both looked for the contact's devices in every account's.
+      CREATE INDEX devices_contact ON devices(contact_id);
     `,
   },
 ];
