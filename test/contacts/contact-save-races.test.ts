@@ -1,4 +1,6 @@
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
+import type { ContactInput } from '../../shared/contacts/contact-schema';
+import { addOrUpdateContact } from '../../shared/contacts/save-contact';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 /**
@@ -94,6 +96,29 @@ describe('simultaneous add/update of one contact', () => {
     expect(await channelsOf(account.accountId)).toHaveLength(1);
   });
 
+  it('a save with an external ID waits for a save without one creating a contact by the same email, then gives it the ID', async () => {
+    const account = await stack.createAccount();
+    const email = { type: 'email' as const, value: 'mixed@example.com' };
+    const saved = await whileSaveOpen(account, { firstName: 'Without ID', channels: [email] }, () =>
+      stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'mixed', channels: [email] }),
+    );
+
+    expect(saved.status).toBe(200);
+    const contacts = await stack.platform.db.query('SELECT id, external_customer_id, first_name FROM contacts WHERE account_id = $1', [account.accountId]);
+    expect(contacts.rows).toEqual([{ id: saved.body.id, external_customer_id: 'mixed', first_name: 'Without ID' }]);
+  });
+
+  it('a save by a phone alone waits for a save creating a contact by an email and that phone', async () => {
+    const account = await stack.createAccount();
+    const phone = { type: 'sms' as const, value: '+380501234567' };
+    const saved = await whileSaveOpen(account, { channels: [{ type: 'email', value: 'phone-owner@example.com' }, phone] }, () =>
+      stack.request(account, 'POST', '/api/v1/contact', { lastName: 'By phone', channels: [phone] }),
+    );
+
+    expect(saved.status).toBe(200);
+    expect(await contactCount(account.accountId)).toBe(1);
+  });
+
   it('a save by email that waited on an update moving that email away does not take the contact back', async () => {
     const account = await stack.createAccount();
     const moved = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Moved', channels: [{ type: 'email', value: 'old@example.com' }] });
@@ -125,14 +150,38 @@ describe('simultaneous add/update of one contact', () => {
   });
 });
 
-/** Until a session of the stack's database waits for a row lock. */
-async function waitForLockWait(): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt += 1) {
+/**
+ * Runs a save in a transaction left open (as a save looks to others before it commits),
+ * starts `other`, commits once `other` waits for a lock or has finished, and returns what
+ * `other` answered.
+ */
+async function whileSaveOpen<T>(account: TestAccount, contact: ContactInput, other: () => Promise<T>): Promise<T> {
+  const first = new Client({ connectionString: stack.databaseUrl });
+  await first.connect();
+  try {
+    await first.query('BEGIN');
+    // A client is what a pool hands out; the save runs in this client's open transaction.
+    await addOrUpdateContact(first as unknown as Pool, account.accountId, contact);
+    let finished = false;
+    const answer = other().finally(() => {
+      finished = true;
+    });
+    await waitForLockWait(() => finished);
+    await first.query('COMMIT');
+    return await answer;
+  } finally {
+    await first.end();
+  }
+}
+
+/** Until a session of the stack's database waits for a lock (or `done` says there is no need). */
+async function waitForLockWait(done: () => boolean = () => false): Promise<void> {
+  for (let attempt = 0; attempt < 500 && !done(); attempt += 1) {
     const { rows } = await stack.platform.db.query<{ waiting: number }>(
       "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
     );
     if (rows[0]!.waiting > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error('no session ever waited for the lock');
+  if (!done()) throw new Error('no session ever waited for the lock');
 }

@@ -354,12 +354,8 @@ export const contactsMigrations: readonly Migration[] = [
       AS $$
       DECLARE
         found_id bigint;
+        channels_locked boolean := false;
       BEGIN
-        -- Without an external ID no constraint settles two creates by the same channel: they
-        -- take turns on the most trusted one.
-        IF p_external_id IS NULL AND cardinality(p_match_types) > 0 THEN
-          PERFORM pg_advisory_xact_lock(hashtextextended(format('contact:%s:%s:%s', p_account_id, p_match_types[1], p_match_values[1]), 0));
-        END IF;
         FOR attempt IN 1..3 LOOP
           found_id := NULL;
           IF p_external_id IS NOT NULL THEN
@@ -374,6 +370,14 @@ export const contactsMigrations: readonly Migration[] = [
           -- made on near-empty tables went through the change-tracking index and read the
           -- account's whole range).
           IF found_id IS NULL AND cardinality(p_match_types) > 0 THEN
+            -- No constraint settles two saves that would create (or claim) a contact by the
+            -- same channel, with or without an external ID: they take turns on every channel
+            -- they may match by, taken in one order so that no two wait for each other.
+            IF NOT channels_locked THEN
+              PERFORM pg_advisory_xact_lock(hashtextextended(format('contact:%s:%s:%s', p_account_id, m.type, m.normalized), 0))
+                FROM (SELECT DISTINCT type, normalized FROM unnest(p_match_types, p_match_values) AS given(type, normalized) ORDER BY 1, 2) m;
+              channels_locked := true;
+            END IF;
             SELECT c.id INTO found_id
               FROM unnest(p_match_types, p_match_values, p_match_ranks) AS m(type, normalized, rank)
               CROSS JOIN LATERAL (
