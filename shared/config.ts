@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { AppError } from './errors';
 
 /**
@@ -158,13 +159,21 @@ function scheduleTargetName(suffix: string): string {
   return suffix.toLowerCase().replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-/** `DNS_SERVERS`: comma-separated `address` or `address:port` entries, as `dns.setServers` takes them. */
+/**
+ * `DNS_SERVERS`: comma-separated IP addresses, each with an optional port (`1.2.3.4:53`,
+ * `[::1]:53`; a bare IPv6 address takes no port), checked here because `dns.setServers`
+ * would fail every lookup later, or end the process, on a bad one.
+ */
 function dnsServers(raw: string | undefined): readonly string[] | undefined {
   const servers = (raw ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   if (servers.length === 0) return undefined;
   for (const server of servers) {
-    if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[\da-f:]+\](:\d{1,5})?|[\da-f:]+)$/i.test(server)) {
-      throw new AppError('unavailable', 'CONFIG_INVALID', 'DNS_SERVERS must list IP addresses, each with an optional :port');
+    const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(server);
+    const withPort = /^([\d.]+):(\d{1,5})$/.exec(server);
+    const [host, port, family] = bracketed ? [bracketed[1], bracketed[2], 6] : withPort ? [withPort[1], withPort[2], 4] : [server, undefined, isIP(server)];
+    const portValid = port === undefined || (Number(port) >= 1 && Number(port) <= 65_535);
+    if (family === 0 || isIP(host ?? '') !== family || !portValid) {
+      throw new AppError('unavailable', 'CONFIG_INVALID', `DNS_SERVERS: ${JSON.stringify(server)} is not an IP address with an optional port (1–65535)`);
     }
   }
   return servers;

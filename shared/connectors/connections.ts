@@ -99,10 +99,11 @@ export async function readPostgresPassword(platform: Platform, connector: Connec
 
 /**
  * Runs `work` on a pooled connection to the connector's database. Pools are per connector
- * version and per platform; every connection goes to the address the host resolved to
+ * version and per platform; every connection goes to an address the host resolved to
  * (refused if internal in production). A database that fails over keeps its name and
  * changes its address, so the host is resolved again every `connectorDnsRecheckSeconds`,
- * and at once when a connection cannot be opened: a new address gets a new pool.
+ * after a connection was lost, and at once when a connection cannot be opened: an address
+ * the name no longer gives is left for a new pool, once that pool has connected.
  */
 export async function withPostgresConnection<T>(
   platform: Platform,
@@ -111,21 +112,37 @@ export async function withPostgresConnection<T>(
   options: PostgresWorkOptions = {},
 ): Promise<T> {
   if (!connector.postgres) throw new AppError('invalid', 'CONNECTOR_KIND_MISMATCH', 'this connector is not a PostgreSQL connector');
-  const current = await poolFor(platform, connector);
+  const entry = entryFor(platform, connector);
+  let used = await recheckedIfDue(platform, connector, entry, await entry.pool);
   let client: PoolClient;
   try {
-    client = await current.pool.connect();
+    client = await used.pool.connect();
   } catch (error) {
-    const moved = await movedPool(platform, connector, current);
-    if (!moved) throw postgresFailure(error, connector.postgres);
+    const failure = postgresFailure(error, connector.postgres);
+    if (!addressFailures.has(failure.connectorCode)) throw failure;
+    let moved: ConnectorPool | undefined;
     try {
-      client = await moved.pool.connect();
+      moved = await movedPool(platform, connector, entry, used);
+    } catch (moveError) {
+      throw postgresFailure(moveError, connector.postgres);
+    }
+    if (!moved || moved === used) throw failure;
+    used = moved;
+    try {
+      client = await used.pool.connect();
     } catch (retryError) {
       throw postgresFailure(retryError, connector.postgres);
     }
   }
-  return runWork(platform, client, work, options, (broken) => client.release(broken));
+  return runWork(platform, client, work, options, (broken) => {
+    // The server went away under us: the next call asks DNS where it is now.
+    if (broken) used.resolvedAt = Number.NEGATIVE_INFINITY;
+    client.release(broken);
+  });
 }
+
+/** Failures that a database which moved to another address would cause. */
+const addressFailures: ReadonlySet<string> = new Set(['CONNECTION_REFUSED', 'CONNECTION_TIMEOUT', 'HOST_UNREACHABLE', 'CONNECTION_FAILED']);
 
 /** One unpooled connection for unsaved settings; closed when `work` ends. */
 export async function withPostgresTarget<T>(
@@ -178,67 +195,116 @@ async function runWork<C extends Client, T>(
 interface ConnectorPool {
   readonly pool: Pool;
   readonly address: string;
-  /** Platform-clock ms when the host last resolved to `address`. */
+  /** Platform-clock ms when the host last resolved to `address` (among others). */
   resolvedAt: number;
 }
 
 interface PoolEntry {
   readonly version: string;
   readonly pool: Promise<ConnectorPool>;
+  /** The lookup (and new pool) under way for this entry, shared by every call that needs one. */
+  move?: Promise<ConnectorPool | undefined>;
 }
 
-const poolsByPlatform = new WeakMap<Platform, Map<number, PoolEntry>>();
+interface PlatformPools {
+  readonly current: Map<number, PoolEntry>;
+  /** Pools left for another address or version, ended once nothing uses or waits for them. */
+  readonly retired: Set<Pool>;
+}
 
-function poolsOf(platform: Platform): Map<number, PoolEntry> {
+const poolsByPlatform = new WeakMap<Platform, PlatformPools>();
+
+function poolsOf(platform: Platform): PlatformPools {
   let pools = poolsByPlatform.get(platform);
   if (!pools) {
-    pools = new Map();
+    pools = { current: new Map(), retired: new Set() };
     poolsByPlatform.set(platform, pools);
   }
   return pools;
 }
 
-async function poolFor(platform: Platform, connector: Connector): Promise<ConnectorPool> {
-  const existing = poolsOf(platform).get(connector.id);
-  if (existing?.version !== connector.updatedAt) return replacePool(platform, connector, existing);
-  const current = await existing.pool;
+function entryFor(platform: Platform, connector: Connector): PoolEntry {
+  const { current } = poolsOf(platform);
+  const existing = current.get(connector.id);
+  if (existing?.version === connector.updatedAt) return existing;
+  if (existing) void existing.pool.then((old) => retire(platform, old.pool), () => undefined);
+  const entry: PoolEntry = { version: connector.updatedAt, pool: createPool(platform, connector) };
+  current.set(connector.id, entry);
+  entry.pool.catch(() => {
+    if (current.get(connector.id) === entry) current.delete(connector.id);
+  });
+  return entry;
+}
+
+async function recheckedIfDue(platform: Platform, connector: Connector, entry: PoolEntry, used: ConnectorPool): Promise<ConnectorPool> {
   const now = platform.clock.now().getTime();
-  if (now - current.resolvedAt < platform.config.connectorDnsRecheckSeconds * 1000) return current;
+  if (now - used.resolvedAt < platform.config.connectorDnsRecheckSeconds * 1000) return used;
   // Claimed before the lookup, so concurrent calls do not all resolve again.
-  current.resolvedAt = now;
-  return (await movedPool(platform, connector, current)) ?? current;
+  used.resolvedAt = now;
+  try {
+    return (await movedPool(platform, connector, entry, used)) ?? used;
+  } catch {
+    // The new address does not take connections yet: the one in use still may.
+    return used;
+  }
 }
 
 /**
- * Resolves the host again; when it now gives another address, the connector's pool is
- * replaced by one to that address. Undefined when nothing moved, or the lookup failed: a
- * pool to the address that was checked stays usable through a DNS hiccup.
+ * Resolves the host again; when it no longer gives the address in use, a pool to the
+ * address it gives now is opened (its first connection proves it) and replaces the entry.
+ * Undefined when nothing moved or the lookup failed: a pool to an address that was checked
+ * stays usable through a DNS hiccup. Calls holding a replaced entry get its successor.
  */
-async function movedPool(platform: Platform, connector: Connector, current: ConnectorPool): Promise<ConnectorPool | undefined> {
-  let destination: ResolvedDestination;
-  try {
-    destination = await resolve(platform, connector.postgres!.host);
-  } catch {
-    return undefined;
-  }
-  if (destination.address === current.address) return undefined;
-  const entry = poolsOf(platform).get(connector.id);
-  // Another call may have replaced it already.
-  if (entry && entry.version === connector.updatedAt && (await entry.pool).address === destination.address) return entry.pool;
-  return replacePool(platform, connector, entry, destination);
+function movedPool(platform: Platform, connector: Connector, entry: PoolEntry, used: ConnectorPool): Promise<ConnectorPool | undefined> {
+  const { current } = poolsOf(platform);
+  const latest = current.get(connector.id);
+  if (latest !== entry) return latest?.version === entry.version ? latest.pool : Promise.resolve(undefined);
+  entry.move ??= (async () => {
+    try {
+      let destination: ResolvedDestination;
+      try {
+        destination = await resolve(platform, connector.postgres!.host);
+      } catch {
+        return undefined;
+      }
+      if (destination.addresses.includes(used.address)) {
+        used.resolvedAt = platform.clock.now().getTime();
+        return undefined;
+      }
+      const next = await createPool(platform, connector, destination);
+      if (current.get(connector.id) !== entry) {
+        retire(platform, next.pool);
+        return undefined;
+      }
+      current.set(connector.id, { version: entry.version, pool: Promise.resolve(next) });
+      retire(platform, used.pool);
+      return next;
+    } finally {
+      entry.move = undefined;
+    }
+  })();
+  return entry.move;
 }
 
-function replacePool(platform: Platform, connector: Connector, previous: PoolEntry | undefined, destination?: ResolvedDestination): Promise<ConnectorPool> {
-  const pools = poolsOf(platform);
-  // Connections checked out of the old pool finish their work; ending it waits for them.
-  if (previous) void previous.pool.then((old) => old.pool.end()).catch(() => undefined);
-  const created = createPool(platform, connector, destination);
-  const entry: PoolEntry = { version: connector.updatedAt, pool: created };
-  pools.set(connector.id, entry);
-  created.catch(() => {
-    if (pools.get(connector.id) === entry) pools.delete(connector.id);
-  });
-  return created;
+/**
+ * Ends a pool once no call holds one of its connections or waits for one: ending it at once
+ * would leave its waiting calls unserved until their connect timeout (or for ever).
+ */
+function retire(platform: Platform, pool: Pool): void {
+  const { retired } = poolsOf(platform);
+  retired.add(pool);
+  const endIfUnused = () => {
+    if (pool.waitingCount > 0 || pool.totalCount > pool.idleCount) return;
+    pool.off('release', later);
+    pool.off('remove', later);
+    retired.delete(pool);
+    void pool.end().catch(() => undefined);
+  };
+  // After the pool has handed the released connection to a waiting call, if any.
+  const later = () => setImmediate(endIfUnused);
+  pool.on('release', later);
+  pool.on('remove', later);
+  endIfUnused();
 }
 
 async function createPool(platform: Platform, connector: Connector, resolved?: ResolvedDestination): Promise<ConnectorPool> {
@@ -249,7 +315,10 @@ async function createPool(platform: Platform, connector: Connector, resolved?: R
   const { client, session } = await openClient(platform, target, destination);
   await client.end().catch(() => undefined);
   const pool = new Pool({ ...clientConfig(platform, target, destination, session.ssl), max: 3, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
-  pool.on('error', () => undefined); // an idle connection dropped by the server; the next checkout reconnects
+  // An idle connection dropped by the server: the next checkout reconnects.
+  pool.on('error', () => undefined);
+  // One dropped while in use: the query under way fails with it (an unheard 'error' would end the process).
+  pool.on('connect', (connection) => connection.on('error', () => undefined));
   return { pool, address: destination.address, resolvedAt: platform.clock.now().getTime() };
 }
 
@@ -258,7 +327,9 @@ export async function closeConnectorPools(platform: Platform): Promise<void> {
   const pools = poolsByPlatform.get(platform);
   if (!pools) return;
   poolsByPlatform.delete(platform);
-  await Promise.all([...pools.values()].map((entry) => entry.pool.then((current) => current.pool.end()).catch(() => undefined)));
+  const ends = [...pools.current.values()].map((entry) => entry.pool.then((open) => open.pool.end()));
+  ends.push(...[...pools.retired].map((pool) => pool.end()));
+  await Promise.all(ends.map((end) => end.catch(() => undefined)));
 }
 
 async function resolve(platform: Platform, host: string): Promise<ResolvedDestination> {

@@ -47,6 +47,8 @@ export interface ResolvedDestination {
   readonly host: string;
   /** Connect to this address, not to `host`: resolving again could give another answer. */
   readonly address: string;
+  /** Every address the host resolved to (all of them checked), `address` first. */
+  readonly addresses: readonly string[];
   readonly family: 4 | 6;
 }
 
@@ -92,12 +94,12 @@ export async function resolveDestination(host: string, policy: DestinationPolicy
   if (addresses.length === 0) throw new DestinationNotFound(host);
   if (!policy.allowInternal && addresses.some((entry) => isInternalAddress(entry.address))) throw new DestinationRefused(host);
   const first = addresses[0]!;
-  return { host: bare, address: first.address, family: first.family === 6 ? 6 : 4 };
+  return { host: bare, address: first.address, addresses: addresses.map((entry) => entry.address), family: first.family === 6 ? 6 : 4 };
 }
 
 const resolvers = new Map<string, Resolver>();
 
-/** Both address families from the given servers; a family without records adds none. */
+/** Both address families from the given servers. */
 async function resolveWith(servers: readonly string[], host: string): Promise<{ address: string; family: number }[]> {
   const key = servers.join(',');
   let resolver = resolvers.get(key);
@@ -106,7 +108,12 @@ async function resolveWith(servers: readonly string[], host: string): Promise<{ 
     resolver.setServers([...servers]);
     resolvers.set(key, resolver);
   }
-  const none = (): string[] => [];
+  // A family without records adds none; any other failure fails the lookup, rather than
+  // passing off one family's answer as all the host has.
+  const none = (error: { code?: string }): string[] => {
+    if (error.code === 'ENODATA' || error.code === 'ENOTFOUND') return [];
+    throw error;
+  };
   const [v4, v6] = await Promise.all([resolver.resolve4(host).catch(none), resolver.resolve6(host).catch(none)]);
   return [...v4.map((address) => ({ address, family: 4 })), ...v6.map((address) => ({ address, family: 6 }))];
 }

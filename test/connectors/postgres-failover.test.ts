@@ -93,6 +93,16 @@ it('moves to the new address within the recheck interval while the old one still
   expect(old.connections()).toBe(connectionsToOld);
 });
 
+it('keeps the address in use while the one the name now gives does not take connections yet', async () => {
+  await primaryAtNewAddress();
+  const connectorId = await savedConnector();
+  expect((await listSchemas(connectorId)).status).toBe(200);
+
+  dns.set(HOST, '127.0.0.99'); // nothing listens there
+  clock.advanceSeconds(RECHECK_SECONDS);
+  expect((await listSchemas(connectorId)).status).toBe(200);
+});
+
 it('answers the connection error when the name still gives the address that stopped answering', async () => {
   const only = await primaryAtNewAddress();
   const connectorId = await savedConnector();

@@ -1,3 +1,4 @@
+import { readConfig } from '../../shared/config';
 import { RateLimiter } from '../../shared/http/rate-limit';
 import { route, ok } from '../../shared/http/route';
 import { Router } from '../../shared/http/router';
@@ -47,5 +48,18 @@ describe('rate limiter', () => {
     limiter.take('a', 2, 0);
     expect(() => limiter.take('a', 2, 0)).toThrow();
     expect(() => limiter.take('a', 2, 500)).not.toThrow();
+  });
+});
+
+describe('DNS_SERVERS', () => {
+  const withServers = (value: string) => readConfig({ SATELLITE_RUNTIME: 'local', SATELLITE_SECRETS_KEY: 'k', DATABASE_URL: 'postgres://x', DNS_SERVERS: value });
+
+  it('takes IPv4 and IPv6 addresses, each with an optional port', () => {
+    expect(withServers('127.0.0.1:5353, 10.0.0.2,[::1]:53, ::1').dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2', '[::1]:53', '::1']);
+    expect(withServers('').dnsServers).toBeUndefined();
+  });
+
+  it.each(['resolver.example', '999.1.1.1', '1.2.3.4:0', '1.2.3.4:99999', '[::1]:70000', ':'])('refuses %s at start', (value) => {
+    expect(() => withServers(value)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

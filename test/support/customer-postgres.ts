@@ -43,6 +43,8 @@ export async function createCustomerDatabase(stack: { databaseUrlFor(name: strin
   await server.end();
   const adminUrl = stack.databaseUrlFor(database);
   const admin = new Pool({ connectionString: adminUrl, max: 2 });
+  // drop() ends the pool, then force-drops the database: a connection still closing may hear it.
+  admin.on('error', () => undefined);
   if (options.readOnly) {
     await admin.query(`GRANT USAGE ON SCHEMA public TO ${user}`);
     await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${user}`);
