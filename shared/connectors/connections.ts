@@ -113,11 +113,16 @@ export async function withPostgresConnection<T>(
 ): Promise<T> {
   if (!connector.postgres) throw new AppError('invalid', 'CONNECTOR_KIND_MISMATCH', 'this connector is not a PostgreSQL connector');
   const entry = entryFor(platform, connector);
-  let used = await recheckedIfDue(platform, connector, entry, await entry.pool);
+  let used = await entry.pool;
+  recheckIfDue(platform, connector, entry, used);
   let client: PoolClient;
   try {
     client = await used.pool.connect();
   } catch (error) {
+    // A retired pool hears of no failed connect: it may be unused now.
+    retirementChecks.get(used.pool)?.();
+    // Ended under this call, by a newer version of the connector or by the platform closing.
+    if (used.pool.ending) return withOwnPool(platform, connector, work, options);
     const failure = postgresFailure(error, connector.postgres);
     if (!addressFailures.has(failure.connectorCode)) throw failure;
     let moved: ConnectorPool | undefined;
@@ -138,6 +143,27 @@ export async function withPostgresConnection<T>(
     // The server went away under us: the next call asks DNS where it is now.
     if (broken) used.resolvedAt = Number.NEGATIVE_INFINITY;
     client.release(broken);
+  });
+}
+
+/** One call on a pool of its own, closed after it. */
+async function withOwnPool<T>(platform: Platform, connector: Connector, work: (client: PoolClient) => Promise<T>, options: PostgresWorkOptions): Promise<T> {
+  let own: ConnectorPool;
+  let client: PoolClient;
+  try {
+    own = await createPool(platform, connector);
+  } catch (error) {
+    throw postgresFailure(error, connector.postgres!);
+  }
+  try {
+    client = await own.pool.connect();
+  } catch (error) {
+    void own.pool.end().catch(() => undefined);
+    throw postgresFailure(error, connector.postgres!);
+  }
+  return runWork(platform, client, work, options, (broken) => {
+    client.release(broken);
+    void own.pool.end().catch(() => undefined);
   });
 }
 
@@ -224,10 +250,11 @@ function poolsOf(platform: Platform): PlatformPools {
 }
 
 function entryFor(platform: Platform, connector: Connector): PoolEntry {
-  const { current } = poolsOf(platform);
+  const pools = poolsOf(platform);
+  const { current } = pools;
   const existing = current.get(connector.id);
   if (existing?.version === connector.updatedAt) return existing;
-  if (existing) void existing.pool.then((old) => retire(platform, old.pool), () => undefined);
+  if (existing) void existing.pool.then((old) => retire(pools, old.pool), () => undefined);
   const entry: PoolEntry = { version: connector.updatedAt, pool: createPool(platform, connector) };
   current.set(connector.id, entry);
   entry.pool.catch(() => {
@@ -236,17 +263,17 @@ function entryFor(platform: Platform, connector: Connector): PoolEntry {
   return entry;
 }
 
-async function recheckedIfDue(platform: Platform, connector: Connector, entry: PoolEntry, used: ConnectorPool): Promise<ConnectorPool> {
+/**
+ * Every `connectorDnsRecheckSeconds`, looks the host up again in the background: the call
+ * goes ahead on the pool it has, and a later one gets the new pool if the name moved.
+ */
+function recheckIfDue(platform: Platform, connector: Connector, entry: PoolEntry, used: ConnectorPool): void {
   const now = platform.clock.now().getTime();
-  if (now - used.resolvedAt < platform.config.connectorDnsRecheckSeconds * 1000) return used;
+  if (now - used.resolvedAt < platform.config.connectorDnsRecheckSeconds * 1000) return;
   // Claimed before the lookup, so concurrent calls do not all resolve again.
   used.resolvedAt = now;
-  try {
-    return (await movedPool(platform, connector, entry, used)) ?? used;
-  } catch {
-    // The new address does not take connections yet: the one in use still may.
-    return used;
-  }
+  // A new address that takes no connections yet leaves the pool in use as it is.
+  movedPool(platform, connector, entry, used).catch(() => undefined);
 }
 
 /**
@@ -256,7 +283,8 @@ async function recheckedIfDue(platform: Platform, connector: Connector, entry: P
  * stays usable through a DNS hiccup. Calls holding a replaced entry get its successor.
  */
 function movedPool(platform: Platform, connector: Connector, entry: PoolEntry, used: ConnectorPool): Promise<ConnectorPool | undefined> {
-  const { current } = poolsOf(platform);
+  const pools = poolsOf(platform);
+  const { current } = pools;
   const latest = current.get(connector.id);
   if (latest !== entry) return latest?.version === entry.version ? latest.pool : Promise.resolve(undefined);
   entry.move ??= (async () => {
@@ -272,12 +300,13 @@ function movedPool(platform: Platform, connector: Connector, entry: PoolEntry, u
         return undefined;
       }
       const next = await createPool(platform, connector, destination);
-      if (current.get(connector.id) !== entry) {
-        retire(platform, next.pool);
+      // Replaced meanwhile (the connector saved again), or the platform's pools closed.
+      if (poolsByPlatform.get(platform) !== pools || current.get(connector.id) !== entry) {
+        void next.pool.end().catch(() => undefined);
         return undefined;
       }
       current.set(connector.id, { version: entry.version, pool: Promise.resolve(next) });
-      retire(platform, used.pool);
+      retire(pools, used.pool);
       return next;
     } finally {
       entry.move = undefined;
@@ -286,24 +315,28 @@ function movedPool(platform: Platform, connector: Connector, entry: PoolEntry, u
   return entry.move;
 }
 
+/** For each retired pool, the check that ends it once unused. */
+const retirementChecks = new WeakMap<Pool, () => void>();
+
 /**
  * Ends a pool once no call holds one of its connections or waits for one: ending it at once
  * would leave its waiting calls unserved until their connect timeout (or for ever).
  */
-function retire(platform: Platform, pool: Pool): void {
-  const { retired } = poolsOf(platform);
-  retired.add(pool);
+function retire(pools: PlatformPools, pool: Pool): void {
+  pools.retired.add(pool);
   const endIfUnused = () => {
     if (pool.waitingCount > 0 || pool.totalCount > pool.idleCount) return;
     pool.off('release', later);
     pool.off('remove', later);
-    retired.delete(pool);
+    pools.retired.delete(pool);
+    retirementChecks.delete(pool);
     void pool.end().catch(() => undefined);
   };
   // After the pool has handed the released connection to a waiting call, if any.
   const later = () => setImmediate(endIfUnused);
   pool.on('release', later);
   pool.on('remove', later);
+  retirementChecks.set(pool, later);
   endIfUnused();
 }
 

@@ -1,7 +1,7 @@
 /**
  * A customer's database that fails over keeps its host name and changes its address. The
  * connector's pool must follow the name: at once when the old address stops answering, and
- * within `CONNECTOR_DNS_RECHECK_SECONDS` when it still answers (an old primary kept as a
+ * soon after `CONNECTOR_DNS_RECHECK_SECONDS` when it still answers (an old primary kept as a
  * replica). The name is served by a DNS double; each address is a forwarder to the test server.
  */
 import { closeConnectorPools } from '../../shared/connectors/connections';
@@ -85,11 +85,14 @@ it('moves to the new address within the recheck interval while the old one still
   expect((await listSchemas(connectorId)).status).toBe(200);
   expect(current.connections()).toBe(0);
 
+  // Past it, a call looks the name up again in the background; later calls go to the new address.
   clock.advanceSeconds(RECHECK_SECONDS);
   const connectionsToOld = old.connections();
-  expect((await listSchemas(connectorId)).status).toBe(200);
-  expect((await listSchemas(connectorId)).status).toBe(200);
+  for (let call = 0; call < 200 && current.connections() === 0; call += 1) {
+    expect((await listSchemas(connectorId)).status).toBe(200);
+  }
   expect(current.connections()).toBeGreaterThan(0);
+  expect((await listSchemas(connectorId)).status).toBe(200);
   expect(old.connections()).toBe(connectionsToOld);
 });
 
@@ -100,7 +103,10 @@ it('keeps the address in use while the one the name now gives does not take conn
 
   dns.set(HOST, '127.0.0.99'); // nothing listens there
   clock.advanceSeconds(RECHECK_SECONDS);
-  expect((await listSchemas(connectorId)).status).toBe(200);
+  // The first call starts the lookup; the calls after it run while and after it fails.
+  const statuses: number[] = [];
+  for (let call = 0; call < 20; call += 1) statuses.push((await listSchemas(connectorId)).status);
+  expect(new Set(statuses)).toEqual(new Set([200]));
 });
 
 it('answers the connection error when the name still gives the address that stopped answering', async () => {
