@@ -373,11 +373,13 @@ export const contactsMigrations: readonly Migration[] = [
             -- No constraint settles two saves that would create (or claim) a contact by the
             -- same channel, with or without an external ID: they take turns on every channel
             -- they may match by, taken in one order so that no two wait for each other.
-            IF NOT channels_locked THEN
+            IF NOT channels_locked AND cardinality(p_match_types) = 1 THEN
+              PERFORM pg_advisory_xact_lock(hashtextextended(format('contact:%s:%s:%s', p_account_id, p_match_types[1], p_match_values[1]), 0));
+            ELSIF NOT channels_locked THEN
               PERFORM pg_advisory_xact_lock(hashtextextended(format('contact:%s:%s:%s', p_account_id, m.type, m.normalized), 0))
                 FROM (SELECT DISTINCT type, normalized FROM unnest(p_match_types, p_match_values) AS given(type, normalized) ORDER BY 1, 2) m;
-              channels_locked := true;
             END IF;
+            channels_locked := true;
             SELECT c.id INTO found_id
               FROM unnest(p_match_types, p_match_values, p_match_ranks) AS m(type, normalized, rank)
               CROSS JOIN LATERAL (
