@@ -91,14 +91,14 @@ async function saveContact(db: Pool, accountId: number, input: ContactInput, rul
 }
 
 /** Columns the request sets, in a fixed order; absent keys keep what the contact has. */
-function contactColumns(input: ContactInput): { column: string; value: unknown; type: 'text' | 'jsonb' }[] {
-  const columns: { column: string; value: unknown; type: 'text' | 'jsonb' }[] = [];
-  if (input.externalCustomerId !== undefined) columns.push({ column: 'external_customer_id', value: input.externalCustomerId, type: 'text' });
-  if (input.firstName !== undefined) columns.push({ column: 'first_name', value: input.firstName, type: 'text' });
-  if (input.lastName !== undefined) columns.push({ column: 'last_name', value: input.lastName, type: 'text' });
-  if (input.languageCode !== undefined) columns.push({ column: 'language_code', value: input.languageCode, type: 'text' });
-  if (input.timeZone !== undefined) columns.push({ column: 'time_zone', value: input.timeZone, type: 'text' });
-  if (input.address !== undefined) columns.push({ column: 'address', value: JSON.stringify(input.address), type: 'jsonb' });
+function contactColumns(input: ContactInput): { column: string; value: unknown }[] {
+  const columns: { column: string; value: unknown }[] = [];
+  if (input.externalCustomerId !== undefined) columns.push({ column: 'external_customer_id', value: input.externalCustomerId });
+  if (input.firstName !== undefined) columns.push({ column: 'first_name', value: input.firstName });
+  if (input.lastName !== undefined) columns.push({ column: 'last_name', value: input.lastName });
+  if (input.languageCode !== undefined) columns.push({ column: 'language_code', value: input.languageCode });
+  if (input.timeZone !== undefined) columns.push({ column: 'time_zone', value: input.timeZone });
+  if (input.address !== undefined) columns.push({ column: 'address', value: JSON.stringify(input.address) });
   return columns;
 }
 
