@@ -350,6 +350,9 @@ export const contactsMigrations: readonly Migration[] = [
         OUT saved_id bigint,
         OUT inserted boolean
       ) LANGUAGE plpgsql
+        -- Left to choose, PostgreSQL planned most of these statements on every call (their
+        -- generic plans looked dearer), which cost more than running them. Each is written so
+        -- that a plan made on near-empty tables still reaches every row by key.
         SET plan_cache_mode = force_generic_plan
       AS $$
       DECLARE
