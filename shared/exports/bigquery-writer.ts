@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { BigQuery, Table, TableField, TableMetadata } from '@google-cloud/bigquery';
 import { to as copyTo } from 'pg-copy-streams';
@@ -37,6 +38,8 @@ export async function exportToBigQuery(platform: Platform, connector: Connector,
 interface PassCursor {
   readonly low: string;
   readonly high: string | undefined;
+  /** Names the pass's BigQuery jobs; none for a pass begun before passes had ids. */
+  readonly passId: string | undefined;
   readonly staged: ChangePosition | undefined;
   readonly planned: ChangePosition | undefined;
 }
@@ -67,6 +70,7 @@ async function exportPass(platform: Platform, connector: Connector, options: Exp
     staging: bigQueryDataset.table(stagingTableName(options), location ? { location } : {}),
   };
   const cursorKey = { exportId: options.exportId, dataset: dataset.name, destination: `${projectId}.${options.schema}` };
+  await abandonPassesElsewhere(platform, connector, cursorKey);
 
   let cursor = await readCursor(platform, cursorKey);
   if (cursor.high === undefined) {
@@ -75,11 +79,15 @@ async function exportPass(platform: Platform, connector: Connector, options: Exp
       await moveCursor(platform, cursorKey, high);
       return { rowsWritten: 0, complete: true };
     }
-    cursor = { ...cursor, high };
-    await startPass(platform, cursorKey, high);
+    cursor = { ...cursor, high, passId: randomBytes(6).toString('hex') };
+    await startPass(platform, cursorKey, high, cursor.passId!);
   }
   const high = cursor.high!;
-  const jobBase = `satellite_${options.accountId}_${options.exportId}_${dataset.name}`;
+  // Job ids are unique per project and name a pass's chunks by their change positions, so they
+  // name the pass too: a pass into another dataset, or one started again after an abandoned
+  // one, would otherwise find the earlier pass's jobs for the same chunks done and load
+  // nothing for them. (A pass begun before passes had ids keeps the ids it began with.)
+  const jobBase = `satellite_${options.accountId}_${options.exportId}_${dataset.name}${cursor.passId ? `_${cursor.passId}` : ''}`;
   // A pass staged partly by an older version lacks the columns added since: appending to it,
   // and merging from it, need them (their staged values are simply empty).
   if (cursor.staged ?? cursor.planned) {
@@ -137,9 +145,30 @@ export interface UnfinishedPass {
 }
 
 /**
- * Drops the staging tables of an export's unfinished passes, once the export is deleted:
- * nothing would ever merge or delete them, and they cost the customer storage. Best effort:
- * a revoked key or an unreachable project leaves them, and the export is deleted anyway.
+ * A pass this dataset left unfinished in another destination (the export was pointed at
+ * another BigQuery dataset meanwhile) will never be resumed: its staging table is dropped
+ * and its cursor forgets the pass. What was merged there stays recorded, should the export
+ * be pointed back. Only this export's runs of this dataset write those cursors, one at a time.
+ */
+async function abandonPassesElsewhere(platform: Platform, connector: Connector, key: CursorKey): Promise<void> {
+  const { rows } = await platform.db.query<UnfinishedPass>(
+    `SELECT dataset, destination FROM export_bigquery_cursors
+      WHERE export_id = $1 AND dataset = $2 AND destination <> $3 AND high_xid IS NOT NULL`,
+    [key.exportId, key.dataset, key.destination],
+  );
+  if (rows.length === 0) return;
+  await dropUnfinishedStaging(platform, connector, key.exportId, rows);
+  await platform.db.query(
+    `UPDATE export_bigquery_cursors SET high_xid = NULL, pass_id = NULL, staged_xid = NULL, staged_id = NULL, planned_xid = NULL, planned_id = NULL, updated_at = now()
+      WHERE export_id = $1 AND dataset = $2 AND destination <> $3 AND high_xid IS NOT NULL`,
+    [key.exportId, key.dataset, key.destination],
+  );
+}
+
+/**
+ * Drops the staging tables of an export's unfinished passes, once nothing would ever merge
+ * or delete them (the export deleted, or pointed elsewhere): they cost the customer storage.
+ * Best effort: a revoked key or an unreachable project leaves them.
  */
 export async function dropUnfinishedStaging(platform: Platform, connector: Connector, exportId: number, passes: readonly UnfinishedPass[]): Promise<void> {
   if (passes.length === 0) return;
@@ -157,7 +186,7 @@ export async function dropUnfinishedStaging(platform: Platform, connector: Conne
       }),
     );
   } catch (error) {
-    logger.warn('could not drop the staging tables of a deleted export', { exportId, error: messageOf(error) });
+    logger.warn('could not drop the staging tables of unfinished export passes', { exportId, error: messageOf(error) });
   }
 }
 
@@ -355,6 +384,7 @@ interface CursorKey {
 
 interface CursorRow {
   low: string;
+  pass_id: string | null;
   high: string | null;
   staged_xid: string | null;
   staged_id: string | null;
@@ -368,21 +398,27 @@ function position(xid: string | null, id: string | null): ChangePosition | undef
 
 async function readCursor(platform: Platform, key: CursorKey): Promise<PassCursor> {
   const { rows } = await platform.db.query<CursorRow>(
-    `SELECT low_xid::text AS low, high_xid::text AS high, staged_xid::text, staged_id::text, planned_xid::text, planned_id::text
+    `SELECT low_xid::text AS low, high_xid::text AS high, pass_id, staged_xid::text, staged_id::text, planned_xid::text, planned_id::text
        FROM export_bigquery_cursors WHERE export_id = $1 AND dataset = $2 AND destination = $3`,
     [key.exportId, key.dataset, key.destination],
   );
   const row = rows[0];
-  if (!row) return { low: '0', high: undefined, staged: undefined, planned: undefined };
-  return { low: row.low, high: row.high ?? undefined, staged: position(row.staged_xid, row.staged_id), planned: position(row.planned_xid, row.planned_id) };
+  if (!row) return { low: '0', high: undefined, passId: undefined, staged: undefined, planned: undefined };
+  return {
+    low: row.low,
+    high: row.high ?? undefined,
+    passId: row.pass_id ?? undefined,
+    staged: position(row.staged_xid, row.staged_id),
+    planned: position(row.planned_xid, row.planned_id),
+  };
 }
 
-async function startPass(platform: Platform, key: CursorKey, high: string): Promise<void> {
+async function startPass(platform: Platform, key: CursorKey, high: string, passId: string): Promise<void> {
   await platform.db.query(
-    `INSERT INTO export_bigquery_cursors (export_id, dataset, destination, high_xid) VALUES ($1, $2, $3, $4::xid8)
+    `INSERT INTO export_bigquery_cursors (export_id, dataset, destination, high_xid, pass_id) VALUES ($1, $2, $3, $4::xid8, $5)
      ON CONFLICT (export_id, dataset, destination) DO UPDATE
-       SET high_xid = EXCLUDED.high_xid, staged_xid = NULL, staged_id = NULL, planned_xid = NULL, planned_id = NULL, updated_at = now()`,
-    [key.exportId, key.dataset, key.destination, high],
+       SET high_xid = EXCLUDED.high_xid, pass_id = EXCLUDED.pass_id, staged_xid = NULL, staged_id = NULL, planned_xid = NULL, planned_id = NULL, updated_at = now()`,
+    [key.exportId, key.dataset, key.destination, high, passId],
   );
 }
 
@@ -407,7 +443,7 @@ async function moveCursor(platform: Platform, key: CursorKey, high: string): Pro
   await platform.db.query(
     `INSERT INTO export_bigquery_cursors (export_id, dataset, destination, low_xid) VALUES ($1, $2, $3, $4::xid8)
      ON CONFLICT (export_id, dataset, destination) DO UPDATE
-       SET low_xid = EXCLUDED.low_xid, high_xid = NULL, staged_xid = NULL, staged_id = NULL, planned_xid = NULL, planned_id = NULL, updated_at = now()`,
+       SET low_xid = EXCLUDED.low_xid, high_xid = NULL, pass_id = NULL, staged_xid = NULL, staged_id = NULL, planned_xid = NULL, planned_id = NULL, updated_at = now()`,
     [key.exportId, key.dataset, key.destination, high],
   );
 }

@@ -187,4 +187,14 @@ export const exportsMigrations: readonly Migration[] = [
       UPDATE contacts SET change_xid = change_xid WHERE deleted_at IS NOT NULL;
     `,
   },
+  {
+    version: 605,
+    name: 'BigQuery passes have ids of their own',
+    sql: `
+      -- A pass's load jobs were named by the chunk positions alone, so a later pass over the
+      -- same positions (into another dataset, or after an abandoned pass) found them done.
+      -- NULL for a pass begun before: it keeps the job names it began with.
+      ALTER TABLE export_bigquery_cursors ADD COLUMN pass_id text;
+    `,
+  },
 ];
