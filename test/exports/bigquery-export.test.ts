@@ -31,13 +31,27 @@ afterAll(async () => {
   await double?.stop();
 });
 
-/** A fresh BigQuery dataset and a paused export into it (the writer is driven by the test, not the schedule). */
-async function newExport(tenant: TestAccount = account, tenantConnectorId = connectorId): Promise<{ exportId: number; warehouse: string }> {
+/** A fresh, empty BigQuery dataset in the project. */
+function newWarehouse(): string {
   const warehouse = `warehouse_${++warehouses}`;
   double.addDataset(warehouse, { projectId: PROJECT });
+  return warehouse;
+}
+
+/** A fresh BigQuery dataset and a paused export into it (the writer is driven by the test, not the schedule). */
+async function newExport(tenant: TestAccount = account, tenantConnectorId = connectorId): Promise<{ exportId: number; warehouse: string }> {
+  const warehouse = newWarehouse();
   const created = await stack.request(tenant, 'POST', '/api/v1/exports', { connectorId: tenantConnectorId, datasets: [...datasetNames], dataset: warehouse, paused: true });
   expect(created.status).toBe(201);
   return { exportId: created.body.id as number, warehouse };
+}
+
+/** An account of its own, with a connector to the project and a paused export into a fresh dataset. */
+async function tenantExport(): Promise<{ tenant: TestAccount; connection: Connector; target: { exportId: number; warehouse: string } }> {
+  const tenant = await stack.createAccount();
+  const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
+  const connection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
+  return { tenant, connection, target: await newExport(tenant, tenantConnector) };
 }
 
 async function exportOnce(
@@ -197,10 +211,7 @@ describe('BigQuery tables', () => {
 
 describe('change tracking', () => {
   it('exports a row whose transaction commits late, with an older time, on a later run', async () => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const connection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const target = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target } = await tenantExport();
     const contactId = await insertContact(stack.platform.db, tenant.accountId);
     const first = Number(await insertActivity(stack.platform.db, tenant.accountId, { contactId, occurredAt: '2024-01-01 10:00:00+00' }));
     const options = { accountId: tenant.accountId, connector: connection };
@@ -230,10 +241,7 @@ describe('a crash between the steps of a pass', () => {
     ['between the last load job and the MERGE', 'staged', 3],
     ['between the MERGE and the cursor', 'upserted', 1],
   ])('leaves no duplicate and no gap when the worker dies %s', async (_when, crashAt, occurrence) => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const target = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target } = await tenantExport();
     const contactId = await insertContact(stack.platform.db, tenant.accountId);
     const expected: number[] = [];
     for (let index = 0; index < 7; index += 1) expected.push(Number(await insertActivity(stack.platform.db, tenant.accountId, { contactId })));
@@ -243,7 +251,7 @@ describe('a crash between the steps of a pass', () => {
     const crash = async (step: WriterStep) => {
       if (step === crashAt && ++seen === occurrence) throw new Crash(`crashed after ${step}`);
     };
-    const options = { chunkRows: 3, accountId: tenant.accountId, connector: tenantConnection };
+    const options = { chunkRows: 3, accountId: tenant.accountId, connector: connection };
     await expect(exportOnce(target, 'contactActivities', { ...options, onStep: crash })).rejects.toThrow(Crash);
 
     const progress = await exportOnce(target, 'contactActivities', options);
@@ -259,16 +267,13 @@ describe('a crash between the steps of a pass', () => {
     ['with chunks left to load', 1],
     ['with only the MERGE left', 2],
   ])('finishes a pass an older version staged without a column added since, %s', async (_when, occurrence) => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const target = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target } = await tenantExport();
     for (let index = 0; index < 4; index += 1) await insertContact(stack.platform.db, tenant.accountId);
     let seen = 0;
     const crash = async (step: WriterStep) => {
       if (step === 'staged' && ++seen === occurrence) throw new Crash('crashed after staged');
     };
-    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection };
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: connection };
     await expect(exportOnce(target, 'contacts', { ...options, onStep: crash })).rejects.toThrow(Crash);
     // As the version before satelliteDeletedAt staged it.
     const staging = double.table(target.warehouse, stagingTableName({ exportId: target.exportId, dataset: datasets.contacts }), PROJECT)!;
@@ -282,12 +287,9 @@ describe('a crash between the steps of a pass', () => {
   });
 
   it('drops the staging table of an unfinished pass when its export is deleted', async () => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const target = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target } = await tenantExport();
     for (let index = 0; index < 3; index += 1) await insertContact(stack.platform.db, tenant.accountId);
-    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection, hasTimeLeft: () => false };
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: connection, hasTimeLeft: () => false };
     expect(await exportOnce(target, 'contacts', options)).toEqual({ rowsWritten: 0, complete: false });
     const staging = stagingTableName({ exportId: target.exportId, dataset: datasets.contacts });
     expect(double.table(target.warehouse, staging, PROJECT)).toBeDefined();
@@ -298,16 +300,12 @@ describe('a crash between the steps of a pass', () => {
   });
 
   it('exports every row into the dataset an export is pointed at after a finished pass elsewhere', async () => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const first = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target: first } = await tenantExport();
     for (let index = 0; index < 4; index += 1) await insertContact(stack.platform.db, tenant.accountId);
-    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection };
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: connection };
     expect(await exportOnce(first, 'contacts', options)).toEqual({ rowsWritten: 4, complete: true });
 
-    const warehouse = `warehouse_${++warehouses}`;
-    double.addDataset(warehouse, { projectId: PROJECT });
+    const warehouse = newWarehouse();
     expect((await stack.request(tenant, 'PUT', `/api/v1/exports/${first.exportId}`, { dataset: warehouse })).status).toBe(200);
     // The same rows in the same chunks: the first dataset's jobs for them must not pass for this pass's.
     expect(await exportOnce({ exportId: first.exportId, warehouse }, 'contacts', options)).toEqual({ rowsWritten: 4, complete: true });
@@ -315,18 +313,14 @@ describe('a crash between the steps of a pass', () => {
   });
 
   it('drops the staging table of a pass left unfinished in a dataset the export no longer points at', async () => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const first = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target: first } = await tenantExport();
     for (let index = 0; index < 3; index += 1) await insertContact(stack.platform.db, tenant.accountId);
-    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection };
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: connection };
     expect(await exportOnce(first, 'contacts', { ...options, hasTimeLeft: () => false })).toEqual({ rowsWritten: 0, complete: false });
     const staging = stagingTableName({ exportId: first.exportId, dataset: datasets.contacts });
     expect(double.table(first.warehouse, staging, PROJECT)).toBeDefined();
 
-    const warehouse = `warehouse_${++warehouses}`;
-    double.addDataset(warehouse, { projectId: PROJECT });
+    const warehouse = newWarehouse();
     expect((await stack.request(tenant, 'PUT', `/api/v1/exports/${first.exportId}`, { dataset: warehouse })).status).toBe(200);
     const moved = { exportId: first.exportId, warehouse };
     expect(await exportOnce(moved, 'contacts', options)).toEqual({ rowsWritten: 3, complete: true });
@@ -338,14 +332,11 @@ describe('a crash between the steps of a pass', () => {
   });
 
   it('continues a pass that ran out of time in the next invocation, with one MERGE', async () => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const tenantConnection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const target = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target } = await tenantExport();
     const contactId = await insertContact(stack.platform.db, tenant.accountId);
     for (let index = 0; index < 5; index += 1) await insertActivity(stack.platform.db, tenant.accountId, { contactId });
     const jobs = [uploads(), merges()];
-    const options = { chunkRows: 2, accountId: tenant.accountId, connector: tenantConnection, hasTimeLeft: () => false };
+    const options = { chunkRows: 2, accountId: tenant.accountId, connector: connection, hasTimeLeft: () => false };
 
     const progress: boolean[] = [];
     for (let invocation = 0; invocation < 10 && !progress.at(-1); invocation += 1) progress.push((await exportOnce(target, 'contactActivities', options)).complete);
@@ -380,10 +371,7 @@ describe('failures', () => {
   });
 
   it('retries a load job BigQuery reports as failed under a new id, and only then moves the cursor', async () => {
-    const tenant = await stack.createAccount();
-    const tenantConnector = await saveBigQueryConnector(stack.platform, tenant.accountId, { ...key });
-    const connection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    const target = await newExport(tenant, tenantConnector);
+    const { tenant, connection, target } = await tenantExport();
     const contactId = Number(await insertContact(stack.platform.db, tenant.accountId));
     const options = { accountId: tenant.accountId, connector: connection };
 
