@@ -120,7 +120,7 @@ export async function withPostgresConnection<T>(
     client = await used.pool.connect();
   } catch (error) {
     // A retired pool hears of no failed connect: it may be unused now.
-    retirementChecks.get(used.pool)?.();
+    poolsByPlatform.get(platform)?.retired.get(used.pool)?.();
     // Ended under this call, by a newer version of the connector or by the platform closing.
     if (used.pool.ending) return withOwnPool(platform, connector, work, options);
     const failure = postgresFailure(error, connector.postgres);
@@ -234,8 +234,8 @@ interface PoolEntry {
 
 interface PlatformPools {
   readonly current: Map<number, PoolEntry>;
-  /** Pools left for another address or version, ended once nothing uses or waits for them. */
-  readonly retired: Set<Pool>;
+  /** Pools left for another address or version, each with the check that ends it once nothing uses or waits for it. */
+  readonly retired: Map<Pool, () => void>;
 }
 
 const poolsByPlatform = new WeakMap<Platform, PlatformPools>();
@@ -243,7 +243,7 @@ const poolsByPlatform = new WeakMap<Platform, PlatformPools>();
 function poolsOf(platform: Platform): PlatformPools {
   let pools = poolsByPlatform.get(platform);
   if (!pools) {
-    pools = { current: new Map(), retired: new Set() };
+    pools = { current: new Map(), retired: new Map() };
     poolsByPlatform.set(platform, pools);
   }
   return pools;
@@ -315,28 +315,23 @@ function movedPool(platform: Platform, connector: Connector, entry: PoolEntry, u
   return entry.move;
 }
 
-/** For each retired pool, the check that ends it once unused. */
-const retirementChecks = new WeakMap<Pool, () => void>();
-
 /**
  * Ends a pool once no call holds one of its connections or waits for one: ending it at once
  * would leave its waiting calls unserved until their connect timeout (or for ever).
  */
 function retire(pools: PlatformPools, pool: Pool): void {
-  pools.retired.add(pool);
   const endIfUnused = () => {
     if (pool.waitingCount > 0 || pool.totalCount > pool.idleCount) return;
     pool.off('release', later);
     pool.off('remove', later);
     pools.retired.delete(pool);
-    retirementChecks.delete(pool);
     void pool.end().catch(() => undefined);
   };
   // After the pool has handed the released connection to a waiting call, if any.
   const later = () => setImmediate(endIfUnused);
   pool.on('release', later);
   pool.on('remove', later);
-  retirementChecks.set(pool, later);
+  pools.retired.set(pool, later);
   endIfUnused();
 }
 
@@ -361,7 +356,7 @@ export async function closeConnectorPools(platform: Platform): Promise<void> {
   if (!pools) return;
   poolsByPlatform.delete(platform);
   const ends = [...pools.current.values()].map((entry) => entry.pool.then((open) => open.pool.end()));
-  ends.push(...[...pools.retired].map((pool) => pool.end()));
+  ends.push(...[...pools.retired.keys()].map((pool) => pool.end()));
   await Promise.all(ends.map((end) => end.catch(() => undefined)));
 }
 
