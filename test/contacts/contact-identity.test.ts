@@ -1,3 +1,5 @@
+import { Pool } from 'pg';
+import { addOrUpdateContact } from '../../shared/contacts/save-contact';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -133,6 +135,21 @@ describe('POST /api/v1/contact (add/update)', () => {
     await stack.request(account, 'POST', '/api/v1/contact', { ...body, channels: [{ type: 'email', value: 'same.new@example.com' }], firstName: 'Renamed' });
     expect((await version()).export).not.toBe(afterChannel.export);
     expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.firstName).toBe('Renamed');
+  });
+
+  it("moves a contact for exports when a later transaction on the connection that created it changes its channels", async () => {
+    // One connection: the mark that spares a new contact's own channels the export touch
+    // must end with the transaction that created it, not live on in the pooled session.
+    const connection = new Pool({ connectionString: stack.databaseUrl, max: 1 });
+    try {
+      const { id } = await addOrUpdateContact(connection, account.accountId, { externalCustomerId: 'one-connection', channels: [{ type: 'email', value: 'first@example.com' }] });
+      const exportVersion = async () => (await connection.query('SELECT change_xid::text AS version FROM contacts WHERE id = $1', [id])).rows[0].version as string;
+      const created = await exportVersion();
+      await addOrUpdateContact(connection, account.accountId, { externalCustomerId: 'one-connection', channels: [{ type: 'sms', value: '+380501112233' }] });
+      expect(await exportVersion()).not.toBe(created);
+    } finally {
+      await connection.end();
+    }
   });
 
   it('removes an additional field given as null and keeps the others', async () => {

@@ -197,4 +197,21 @@ export const exportsMigrations: readonly Migration[] = [
       ALTER TABLE export_bigquery_cursors ADD COLUMN pass_id text;
     `,
   },
+  {
+    version: 606,
+    name: "a new contact's channels do not write it again",
+    sql: `
+      -- Every channel inserted ran the trigger below, whose UPDATE of the contact found nothing
+      -- to do when the contact was inserted in the same transaction (its change_xid is already
+      -- this one's): a trigger call and a statement for nothing on every create. save_contact
+      -- names the contact it inserts in a transaction-local setting (migration 308); its
+      -- channels skip the trigger. Updates and deletes of channels still fire it.
+      DROP TRIGGER contact_channels_export_change ON contact_channels;
+      CREATE TRIGGER contact_channels_export_insert AFTER INSERT ON contact_channels
+        FOR EACH ROW WHEN (NEW.contact_id::text IS DISTINCT FROM current_setting('satellite.inserted_contact', true))
+        EXECUTE FUNCTION export_contact_channel_changed();
+      CREATE TRIGGER contact_channels_export_change AFTER UPDATE OR DELETE ON contact_channels
+        FOR EACH ROW EXECUTE FUNCTION export_contact_channel_changed();
+    `,
+  },
 ];
