@@ -33,15 +33,22 @@ beforeAll(async () => {
   const upstream = process.env.SATELLITE_TEST_SQS_ENDPOINT!;
   let stackDatabase = '';
   proxy = createServer((request, response) => {
+    // A client that hangs up hangs up upstream too. The stack's pollers, destroyed on stop, end
+    // their 20 s long polls so; forwarded on regardless, each poll kept a socket to the SQS
+    // server open for up to 20 s after this file ended, and the jest worker could not exit.
+    const upstreamCall = new AbortController();
+    response.on('close', () => upstreamCall.abort());
     void (async () => {
       const body = await readBody(request);
       const target = String(request.headers['x-amz-target'] ?? '');
       if (/SendMessage/.test(target) && /-exports"/.test(body.toString('utf8'))) locksHeldAtSend.push(await locksHeld());
       const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection')) as Record<string, string>;
-      const answer = await fetch(`${upstream}${request.url ?? '/'}`, { method: request.method, headers, body: body.length > 0 ? body : undefined });
+      const answer = await fetch(`${upstream}${request.url ?? '/'}`, { method: request.method, headers, body: body.length > 0 ? body : undefined, signal: upstreamCall.signal });
       response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
       response.end(Buffer.from(await answer.arrayBuffer()));
-    })().catch(() => response.writeHead(502).end());
+    })().catch(() => {
+      if (!response.destroyed) response.writeHead(502).end();
+    });
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   locksHeld = async () => {
