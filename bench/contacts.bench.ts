@@ -4,16 +4,12 @@
  * reported by their median) from concurrent clients in their own process, then one bulk
  * add/update of 3000 contacts through the imports queue and its consumer.
  */
-import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
-import type { LoadPlan, LoadResult } from './http-load';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import { addOrUpdateContact } from '../shared/contacts/save-contact';
+import { load, type LoadFigures } from './load';
 import { startBenchStack } from './services';
-import { stackCpuMs } from './stack-cpu';
 
 const WARMUP = 2000;
 const SINGLE_UPSERTS = 10000;
@@ -122,26 +118,6 @@ export async function run(): Promise<Record<string, number | string>> {
   } finally {
     await stack.close();
   }
-}
-
-const run$ = promisify(execFile);
-
-interface LoadFigures extends LoadResult {
-  /** CPU time the stack spent per call, the load generator's own left out (Linux only). */
-  readonly stackCpuUsPerCall?: number;
-}
-
-/** Runs a load plan from a separate Node process (bench/http-load.ts). */
-async function load(plan: LoadPlan): Promise<LoadFigures> {
-  const script = path.join(__dirname, 'http-load.ts');
-  const running = run$(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], { maxBuffer: 1 << 20 });
-  const generator = new Set(running.child.pid === undefined ? [] : [running.child.pid]);
-  const cpuBefore = stackCpuMs(generator);
-  const { stdout } = await running;
-  const cpuAfter = stackCpuMs(generator);
-  const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as LoadResult;
-  if (cpuBefore === undefined || cpuAfter === undefined) return result;
-  return { ...result, stackCpuUsPerCall: Math.round(((cpuAfter - cpuBefore) * 1000) / plan.requests) };
 }
 
 /** The calls/s the stack's own CPU per call would allow on this machine's cores: an upper bound, as if nothing else ran. */

@@ -14,6 +14,7 @@ import type { Platform } from '../shared/platform';
 import { withTransaction } from '../shared/store/transaction';
 import { publishRecordedActivities, relayWebhookOutbox } from '../shared/webhooks/outbox';
 import { monotonicMs } from './monotonic';
+import { load } from './load';
 import { startBenchStack } from './services';
 
 const ACCOUNTS = 8;
@@ -32,21 +33,26 @@ const STEADY_SECONDS = 6;
 const STEADY_WINDOWS = 3;
 
 export async function run(): Promise<Record<string, number | string>> {
-  const stack = await startBenchStack();
+  const stack = await startBenchStack({ RATE_LIMIT_PER_SECOND: '1000000' });
   const receiver = await startReceiver();
   try {
     const accounts: number[] = [];
+    let authorization = '';
     for (let index = 0; index < ACCOUNTS; index += 1) {
       const accountId = await createAccount(stack.platform.db, `Bench ${index}`);
       const { key } = await issueApiKey(stack.platform.db, accountId, { name: 'bench' });
+      authorization = `Basic ${Buffer.from(`bench:${key}`).toString('base64')}`;
       const saved = await fetch(`${stack.url}/api/v1/webhook`, {
         method: 'PUT',
-        headers: { authorization: `Basic ${Buffer.from(`bench:${key}`).toString('base64')}`, 'content-type': 'application/json' },
+        headers: { authorization, 'content-type': 'application/json' },
         body: JSON.stringify({ url: receiver.url }),
       });
       if (saved.status !== 200) throw new Error(`could not set the webhook: ${saved.status}`);
       accounts.push(accountId);
     }
+    // How fast the machine is just now, on the contacts bench's yardstick: this machine's
+    // speed wanders, and the latency figures move with it.
+    const baseline = await load({ url: `${stack.url}/api/v1/version`, method: 'GET', authorization, requests: 10000, clients: 8 });
     const record = (accountId: number) => recordTransaction(stack.platform, accountId, receiver);
 
     // Warm-up: the pool's connections, the JIT, the receiver's keep-alive connections.
@@ -70,6 +76,7 @@ export async function run(): Promise<Record<string, number | string>> {
     }
 
     return {
+      'baseline GET /version requests/s (machine speed)': baseline.failures === 0 ? baseline.requestsPerSecond : 'failed',
       accounts: ACCOUNTS,
       'activities per transaction': ACTIVITIES_PER_TRANSACTION,
       'burst activities': burst,
