@@ -4,9 +4,13 @@ import path from 'node:path';
 import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig, type QueueName } from '../shared/config';
 import { logger } from '../shared/logger';
+import { requeueUnfinishedImports } from '../shared/contacts/bulk-import';
+import { requeueActiveRuns } from '../shared/exports/runs';
+import { requeueActiveBroadcasts } from '../shared/messages/broadcasts';
 import { createPlatform, type Platform } from '../shared/platform';
 import type { Clock } from '../shared/ports/clock';
 import { migrate } from '../shared/store/migrate';
+import { requeueWebhookOutboxes } from '../shared/webhooks/outbox';
 import { migrations } from '../shared/store/migrations';
 import { createLocalFunctions, type LocalQueueAddresses } from './functions';
 import { startHttpGateway } from './http-gateway';
@@ -123,6 +127,7 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
   const platform = await createPlatform(readConfig({ ...process.env, ...environment }), { clock });
   await migrate(platform.db, migrations);
   for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
+  await requeueWhatTheQueuesLost(platform);
 
   const gateway = await startHttpGateway(createApiHandler(() => Promise.resolve(platform)), options.port);
   return {
@@ -137,6 +142,21 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
       sqs.destroy();
     },
   };
+}
+
+/**
+ * The local SQS server keeps messages in memory only, so the queues start empty: what the
+ * database says was queued (by the last run, or before a crash) went with the last server.
+ * It is queued again before any consumer starts; on AWS the queues are durable.
+ */
+async function requeueWhatTheQueuesLost(platform: Platform): Promise<void> {
+  const requeued = {
+    webhookActivities: await requeueWebhookOutboxes(platform),
+    imports: await requeueUnfinishedImports(platform),
+    exportRuns: await requeueActiveRuns(platform),
+    broadcasts: await requeueActiveBroadcasts(platform),
+  };
+  if (Object.values(requeued).some((count) => count > 0)) logger.info('queued again what the last run left in its queues', requeued);
 }
 
 async function createQueues(sqs: SQSClient, prefix: string): Promise<LocalQueueAddresses> {

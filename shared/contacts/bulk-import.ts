@@ -71,6 +71,16 @@ export async function startContactImport(platform: Platform, accountId: number, 
   return id;
 }
 
+/**
+ * Queues every unfinished import again, for a queue that lost what it held (the local
+ * runtime's SQS server keeps messages in memory only). An import resumes where it stopped.
+ */
+export async function requeueUnfinishedImports(platform: Platform): Promise<number> {
+  const { rows } = await platform.db.query<{ id: string }>("SELECT id FROM contact_import_jobs WHERE status IN ('QUEUED', 'RUNNING') ORDER BY created_at");
+  await platform.queue.send('imports', rows.map(({ id }) => ({ body: JSON.stringify({ jobId: id }) })));
+  return rows.length;
+}
+
 export async function importStatus(db: Pool, accountId: number, id: string): Promise<ImportStatus> {
   const { rows } = await db.query<{
     id: string;

@@ -102,6 +102,17 @@ export async function startExportRuns(platform: Platform, accountId: number, exp
   return runs;
 }
 
+/**
+ * Queues every active run again, for a queue that lost what it held (the local runtime's SQS
+ * server keeps messages in memory only). A run resumes from its cursor; one waiting out a
+ * retry delay is tried at once.
+ */
+export async function requeueActiveRuns(platform: Platform): Promise<number> {
+  const { rows } = await platform.db.query<{ id: number }>("SELECT id FROM export_runs WHERE status IN ('queued', 'running', 'retrying') ORDER BY id");
+  await platform.queue.send('exports', rows.map(({ id }) => ({ body: JSON.stringify({ runId: id } satisfies ExportJob) })));
+  return rows.length;
+}
+
 export async function listRuns(platform: Platform, accountId: number, exportId: number, limit: number): Promise<ExportRun[]> {
   await getExport(platform.db, accountId, exportId);
   const { rows } = await platform.db.query<RunRow>('SELECT * FROM export_runs WHERE export_id = $1 AND account_id = $2 ORDER BY id DESC LIMIT $3', [

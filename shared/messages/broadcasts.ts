@@ -120,6 +120,16 @@ export async function startBroadcast(platform: Platform, accountId: number, inpu
   return { id, status: 'SCHEDULED' };
 }
 
+/**
+ * Queues every broadcast still to send again, for a queue that lost what it held (the local
+ * runtime's SQS server keeps messages in memory only). A broadcast resumes from its cursor.
+ */
+export async function requeueActiveBroadcasts(platform: Platform): Promise<number> {
+  const { rows } = await platform.db.query<{ id: number }>("SELECT id FROM broadcasts WHERE status IN ('SCHEDULED', 'RUNNING') ORDER BY id");
+  await platform.queue.send('broadcasts', rows.map(({ id }) => ({ body: JSON.stringify({ broadcastId: id } satisfies BroadcastJob) })));
+  return rows.length;
+}
+
 export async function getBroadcast(db: Pool, accountId: number, id: number): Promise<Broadcast> {
   const { rows } = await db.query<BroadcastRow>(`SELECT ${COLUMNS} FROM broadcasts WHERE account_id = $1 AND id = $2`, [accountId, id]);
   const row = rows[0];

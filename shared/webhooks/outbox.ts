@@ -88,3 +88,19 @@ export async function relayPendingOutboxes(platform: Platform): Promise<number> 
   for (const { account_id: accountId } of rows) queued += await relayWebhookOutbox(platform, accountId);
   return queued;
 }
+
+/**
+ * For a queue that lost what it held (the local runtime's SQS server keeps messages in memory
+ * only, so a restart empties it): every row still in an active endpoint's outbox counts as not
+ * queued again and is relayed anew, in order. Rows already delivered are gone from the outbox;
+ * a batch that was waiting out its backoff is tried at once. Returns how many rows it queued.
+ */
+export async function requeueWebhookOutboxes(platform: Platform): Promise<number> {
+  await platform.db.query(
+    `UPDATE webhook_endpoints e SET relayed_through = pending.first_id - 1
+       FROM (SELECT account_id, min(id) AS first_id FROM webhook_outbox GROUP BY account_id) pending
+      WHERE pending.account_id = e.account_id AND e.state = 'active' AND e.relayed_through >= pending.first_id`,
+  );
+  return relayPendingOutboxes(platform);
+}
+

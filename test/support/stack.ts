@@ -15,6 +15,7 @@ export interface TestAccount {
 }
 
 export interface TestStack extends LocalStack {
+  readonly database: TestDatabase;
   readonly databaseUrl: string;
   /** Superuser URL of another database on the same server (created on demand). */
   databaseUrlFor(name: string): string;
@@ -38,7 +39,14 @@ export interface TestStackOptions {
   readonly port?: number;
   /** Another SQS endpoint in front of the test server (a test's proxy that watches the calls). */
   readonly sqsEndpoint?: string;
+  /**
+   * The database of an earlier stack, which this one takes over as a restarted `npm start`
+   * would (with queues of its own, empty); the earlier stack's `stop` drops it, this one's not.
+   */
+  readonly database?: TestDatabase;
 }
+
+export type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
 function servicesUrl(): string {
   const url = process.env.SATELLITE_TEST_POSTGRES_URL;
@@ -81,13 +89,13 @@ export function withDatabase(url: string, database: string): string {
 
 /** The local stack on its own database and queues, for one test file. */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const sqsEndpoint = options.sqsEndpoint ?? process.env.SATELLITE_TEST_SQS_ENDPOINT;
   if (!sqsEndpoint) throw new Error('test services are not running (jest globalSetup)');
   const stack = await startLocalStack({
     databaseUrl: database.url,
     sqsEndpoint,
-    queuePrefix: `${database.name}-`,
+    queuePrefix: `${database.name}-${randomBytes(4).toString('hex')}-`,
     port: options.port ?? 0,
     secretsKey: randomBytes(32).toString('base64url'),
     env: options.env,
@@ -124,9 +132,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       }
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
+    database,
     stop: async () => {
       await stack.stop();
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }
