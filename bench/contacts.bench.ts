@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import { addOrUpdateContact } from '../shared/contacts/save-contact';
-import { load, type LoadFigures } from './load';
+import { load, median, type LoadFigures } from './load';
 import { startBenchStack } from './services';
 
 const WARMUP = 2000;
@@ -59,8 +59,6 @@ export async function run(): Promise<Record<string, number | string>> {
       creates.push(await upserts(SINGLE_UPSERTS, round * SINGLE_UPSERTS));
       updates.push(await upserts(SINGLE_UPSERTS, round * SINGLE_UPSERTS, JSON.stringify({ ...contact('{i}'), firstName: 'Renamed {i}' })));
     }
-    const single = medianOf(creates);
-    const update = medianOf(updates);
 
     // The same add/update calls straight into the domain: what the database path costs alone.
     let nextDirect = 3_000_000;
@@ -93,22 +91,8 @@ export async function run(): Promise<Record<string, number | string>> {
       single_upserts: SINGLE_UPSERTS,
       rounds: ROUNDS,
       clients: CLIENTS,
-      single_upserts_per_second: single.requestsPerSecond,
-      single_upserts_per_second_by_round: creates.map((round) => round.requestsPerSecond).join(' / '),
-      single_p50_ms: single.p50Ms,
-      single_p99_ms: single.p99Ms,
-      single_p99_ms_worst_round: Math.max(...creates.map((round) => round.p99Ms)),
-      single_failures: sum(creates.map((round) => round.failures)),
-      single_stack_cpu_us_per_call: single.stackCpuUsPerCall ?? 'n/a',
-      single_stack_cpu_bound_per_second: cpuBound(single.stackCpuUsPerCall),
-      update_upserts_per_second: update.requestsPerSecond,
-      update_upserts_per_second_by_round: updates.map((round) => round.requestsPerSecond).join(' / '),
-      update_p50_ms: update.p50Ms,
-      update_p99_ms: update.p99Ms,
-      update_p99_ms_worst_round: Math.max(...updates.map((round) => round.p99Ms)),
-      update_failures: sum(updates.map((round) => round.failures)),
-      update_stack_cpu_us_per_call: update.stackCpuUsPerCall ?? 'n/a',
-      update_stack_cpu_bound_per_second: cpuBound(update.stackCpuUsPerCall),
+      ...roundFigures('single', creates),
+      ...roundFigures('update', updates),
       domain_only_upserts_per_second: directPerSecond,
       bulk_contacts: BULK_CONTACTS,
       bulk_status: status,
@@ -125,21 +109,20 @@ function cpuBound(stackCpuUsPerCall: number | undefined): number | string {
   return stackCpuUsPerCall === undefined ? 'n/a' : Math.round((availableParallelism() * 1_000_000) / stackCpuUsPerCall);
 }
 
-/** Each figure's median over the rounds (every figure on its own, so a median round need not exist). */
-function medianOf(rounds: readonly LoadFigures[]): LoadFigures {
-  const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** One kind of call's figures: each the median over the rounds (on its own, so no single round need hold them all), with every round's rate and the worst p99 beside them. */
+function roundFigures(kind: 'single' | 'update', rounds: readonly LoadFigures[]): Record<string, number | string> {
   const cpu = rounds.map((round) => round.stackCpuUsPerCall).filter((value): value is number => value !== undefined);
+  const cpuPerCall = cpu.length === rounds.length ? median(cpu) : undefined;
   return {
-    requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
-    p50Ms: median(rounds.map((round) => round.p50Ms)),
-    p99Ms: median(rounds.map((round) => round.p99Ms)),
-    failures: sum(rounds.map((round) => round.failures)),
-    ...(cpu.length === rounds.length ? { stackCpuUsPerCall: median(cpu) } : {}),
+    [`${kind}_upserts_per_second`]: median(rounds.map((round) => round.requestsPerSecond)),
+    [`${kind}_upserts_per_second_by_round`]: rounds.map((round) => round.requestsPerSecond).join(' / '),
+    [`${kind}_p50_ms`]: median(rounds.map((round) => round.p50Ms)),
+    [`${kind}_p99_ms`]: median(rounds.map((round) => round.p99Ms)),
+    [`${kind}_p99_ms_worst_round`]: Math.max(...rounds.map((round) => round.p99Ms)),
+    [`${kind}_failures`]: rounds.reduce((total, round) => total + round.failures, 0),
+    [`${kind}_stack_cpu_us_per_call`]: cpuPerCall ?? 'n/a',
+    [`${kind}_stack_cpu_bound_per_second`]: cpuBound(cpuPerCall),
   };
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }
 
 function round(value: number): number {

@@ -26,3 +26,8 @@ export async function load(plan: LoadPlan): Promise<LoadFigures> {
   if (cpuBefore === undefined || cpuAfter === undefined) return result;
   return { ...result, stackCpuUsPerCall: Math.round(((cpuAfter - cpuBefore) * 1000) / plan.requests) };
 }
+
+/** The middle value (the upper one of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}

@@ -14,7 +14,7 @@ import type { Platform } from '../shared/platform';
 import { withTransaction } from '../shared/store/transaction';
 import { publishRecordedActivities, relayWebhookOutbox } from '../shared/webhooks/outbox';
 import { monotonicMs } from './monotonic';
-import { load } from './load';
+import { load, median } from './load';
 import { startBenchStack } from './services';
 
 const ACCOUNTS = 8;
@@ -187,8 +187,4 @@ async function startReceiver(): Promise<Receiver> {
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
-}
-
-function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
