@@ -105,10 +105,14 @@ export async function startExportRuns(platform: Platform, accountId: number, exp
 /**
  * Queues every active run again, for a queue that lost what it held (the local runtime's SQS
  * server keeps messages in memory only). A run resumes from its cursor; one waiting out a
- * retry delay is tried at once.
+ * retry delay is tried at once. A run abandoned already is left to the next schedule, which
+ * replaces it: queued as well, it could race its replacement for the dataset's lock.
  */
 export async function requeueActiveRuns(platform: Platform): Promise<number> {
-  const { rows } = await platform.db.query<{ id: number }>("SELECT id FROM export_runs WHERE status IN ('queued', 'running', 'retrying') ORDER BY id");
+  const { rows } = await platform.db.query<{ id: number }>(
+    "SELECT id FROM export_runs WHERE status IN ('queued', 'running', 'retrying') AND updated_at >= now() - $1::interval ORDER BY id",
+    [ABANDONED_AFTER],
+  );
   await platform.queue.send('exports', rows.map(({ id }) => ({ body: JSON.stringify({ runId: id } satisfies ExportJob) })));
   return rows.length;
 }
