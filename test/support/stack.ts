@@ -40,8 +40,8 @@ export interface TestStackOptions {
   /** Another SQS endpoint in front of the test server (a test's proxy that watches the calls). */
   readonly sqsEndpoint?: string;
   /**
-   * The database of an earlier stack, which this one takes over as a restarted `npm start`
-   * would (with queues of its own, empty); the earlier stack's `stop` drops it, this one's not.
+   * A database the caller made and drops itself: the stack's `stop` leaves it. Stacks started
+   * on it one after another are a restarted `npm start` (each has queues of its own, empty).
    */
   readonly database?: TestDatabase;
 }
