@@ -36,6 +36,8 @@ async function serve(handler: ApiHandler, request: IncomingMessage, response: Se
     const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string> | undefined) };
     if (result.cookies?.length) headers['set-cookie'] = result.cookies;
     const payload = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+    // As API Gateway does: the length up front, not a chunked body.
+    headers['content-length'] = String(Buffer.byteLength(payload));
     response.writeHead(result.statusCode ?? 200, headers).end(payload);
   } catch {
     // API Gateway answers a crashed integration with a bare 500.

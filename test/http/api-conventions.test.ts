@@ -20,6 +20,9 @@ describe('version', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ version: expect.any(String), protocolVersion: 'v1' });
     expect(response.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
+    // As API Gateway answers: with its length, not in chunks.
+    expect(response.headers.get('transfer-encoding')).toBeNull();
+    expect(Number(response.headers.get('content-length'))).toBe(JSON.stringify(response.body).length);
   });
 });
 
