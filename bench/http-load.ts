@@ -36,6 +36,7 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 class Connection {
   private received: Buffer | undefined;
   private waiting: { resolve: (status: number) => void; reject: (error: Error) => void } | undefined;
+  private broken: Error | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -57,6 +58,10 @@ class Connection {
 
   request(bytes: string): Promise<number> {
     return new Promise((resolve, reject) => {
+      if (this.broken) {
+        reject(this.broken);
+        return;
+      }
       this.waiting = { resolve, reject };
       this.socket.write(bytes);
     });
@@ -91,6 +96,7 @@ class Connection {
   }
 
   private fail(error: Error): void {
+    this.broken ??= error;
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.reject(error);
