@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { bulkExample, numberedActivity, recordActivities, triggeredExample } from './activities';
 
@@ -85,7 +86,10 @@ describe('order under failure', () => {
       const oldestFirst = [...attempts.body.attempts].reverse();
       expect(oldestFirst.slice(0, 6).map((attempt: { statusCode: number }) => attempt.statusCode)).toEqual([500, 500, 500, 500, 500, 200]);
       expect(oldestFirst[0]).toMatchObject({ delivered: false, responseExcerpt: 'failing with 500', activityCount: 1, latencyMs: expect.any(Number) });
-      expect((await stack.request(account, 'GET', '/api/v1/webhook')).body).toMatchObject({ consecutiveFailures: 0, pendingActivities: 0 });
+      // The dispatcher clears the outbox once the receiver's answer is in, just after the receiver saw the POST.
+      const webhook = async () => (await stack.request(account, 'GET', '/api/v1/webhook')).body;
+      await waitUntil(async () => (await webhook()).pendingActivities === 0, 'the delivered activities leaving the outbox');
+      expect(await webhook()).toMatchObject({ consecutiveFailures: 0, pendingActivities: 0 });
     } finally {
       await receiver.close();
     }

@@ -1,4 +1,5 @@
 import { startTestStack, type TestStack } from '../support/stack';
+import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { numberedActivity, recordActivities } from './activities';
 
@@ -70,5 +71,7 @@ it('parks a lane in the store before SQS retention would drop it, and replays it
   expect(resumed.body).toEqual({ replayed: 4 });
   await receiver.waitFor(() => receiver.acceptedActivities().length >= 4);
   expect(receiver.acceptedActivities().map((activity) => activity.email)).toEqual(['n1@example.com', 'n2@example.com', 'n3@example.com', 'n4@example.com']);
+  // The dispatcher clears the outbox once the receiver's answer is in, just after the receiver saw the POST.
+  await waitUntil(async () => (await webhook()).pendingActivities === 0, 'the delivered activities leaving the outbox');
   expect(await webhook()).toMatchObject({ state: 'active', pendingActivities: 0, consecutiveFailures: 0 });
 });
