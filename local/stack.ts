@@ -10,6 +10,7 @@ import { requeueActiveBroadcasts } from '../shared/messages/broadcasts';
 import { createPlatform, type Platform } from '../shared/platform';
 import type { Clock } from '../shared/ports/clock';
 import { migrate } from '../shared/store/migrate';
+import { requeueTriggerEventPages } from '../shared/trigger-events/assemble';
 import { requeueWebhookOutboxes } from '../shared/webhooks/outbox';
 import { migrations } from '../shared/store/migrations';
 import { createLocalFunctions, type LocalQueueAddresses } from './functions';
@@ -155,6 +156,7 @@ async function requeueWhatTheQueuesLost(platform: Platform): Promise<void> {
     imports: await requeueUnfinishedImports(platform),
     exportRuns: await requeueActiveRuns(platform),
     broadcasts: await requeueActiveBroadcasts(platform),
+    triggerEventPages: await requeueTriggerEventPages(platform),
   };
   if (Object.values(requeued).some((count) => count > 0)) logger.info('queued again what the last run left in its queues', requeued);
 }

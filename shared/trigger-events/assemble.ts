@@ -26,6 +26,8 @@ export const pageSchema = z
     /** The UTC day of the run (YYYY-MM-DD): one event per contact, segment and day. */
     day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     contactIds: z.array(z.number().int().positive()).min(1).max(PAGE_SIZE),
+    /** Its row in trigger_event_pages (migration 503), removed once the page is done. */
+    pageId: z.number().int().positive().optional(),
   })
   .strict();
 export type TriggerEventPage = z.output<typeof pageSchema>;
@@ -47,12 +49,34 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
   const segment = await getConditionalGroup(platform.db, accountId, workflow.segmentId);
   const members = await evaluateSegment(platform, accountId, segment.conditions);
   const day = at.toISOString().slice(0, 10);
-  const pages: TriggerEventPage[] = [];
-  for (let start = 0; start < members.length; start += PAGE_SIZE) {
-    pages.push({ accountId, workflowId, day, contactIds: members.slice(start, start + PAGE_SIZE) });
-  }
-  await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
+  await withTransaction(platform.db, async (client) => {
+    const pages: TriggerEventPage[] = [];
+    for (let start = 0; start < members.length; start += PAGE_SIZE) {
+      const contactIds = members.slice(start, start + PAGE_SIZE);
+      const { rows } = await client.query<{ id: number }>(
+        'INSERT INTO trigger_event_pages (account_id, workflow_id, day, contact_ids) VALUES ($1, $2, $3::date, $4::bigint[]) RETURNING id',
+        [accountId, workflowId, day, contactIds],
+      );
+      pages.push({ accountId, workflowId, day, contactIds, pageId: rows[0]!.id });
+    }
+    // Sent before commit: if sending fails, no page is kept and the schedule's retry starts the run again.
+    await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
+  });
   return members.length;
+}
+
+/**
+ * For a queue that lost what it held (the local runtime's SQS server keeps messages in memory
+ * only): queues again every page of a run that was not assembled yet. Returns how many.
+ */
+export async function requeueTriggerEventPages(platform: Platform): Promise<number> {
+  const { rows } = await platform.db.query<{ id: number; account_id: number; workflow_id: number; day: string; contact_ids: number[] }>(
+    `SELECT id, account_id, workflow_id, to_char(day, 'YYYY-MM-DD') AS day, array_to_json(contact_ids) AS contact_ids
+       FROM trigger_event_pages ORDER BY id`,
+  );
+  const pages = rows.map((row): TriggerEventPage => ({ accountId: row.account_id, workflowId: row.workflow_id, day: row.day, contactIds: row.contact_ids, pageId: row.id }));
+  await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
+  return pages.length;
 }
 
 export interface AssembledEvent {
@@ -179,7 +203,10 @@ export async function assemblePage(platform: Platform, page: TriggerEventPage): 
     workflow = await getRegularWorkflow(platform.db, page.accountId, page.workflowId);
   } catch (error) {
     // Deleted since the run started: nothing to do, and nothing to retry.
-    if (error instanceof WorkflowNotFound) return { emitted: 0, alreadyEmitted: 0, sent: 0 };
+    if (error instanceof WorkflowNotFound) {
+      await pageDone(platform, page);
+      return { emitted: 0, alreadyEmitted: 0, sent: 0 };
+    }
     throw error;
   }
   const done = await platform.db.query<{ contact_id: number }>(
@@ -198,6 +225,11 @@ export async function assemblePage(platform: Platform, page: TriggerEventPage): 
     });
     if (message) sent = await sendWorkflowMessage(platform, page.accountId, workflow, message, emitted, new Map(events.map((event) => [event.contactId, event])));
   }
+  await pageDone(platform, page);
   return { emitted: emitted.length, alreadyEmitted: page.contactIds.length - emitted.length, sent };
+}
+
+async function pageDone(platform: Platform, page: TriggerEventPage): Promise<void> {
+  if (page.pageId !== undefined) await platform.db.query('DELETE FROM trigger_event_pages WHERE id = $1 AND account_id = $2', [page.pageId, page.accountId]);
 }
 

@@ -1,11 +1,12 @@
 /**
  * The local SQS server keeps its messages in memory, so a restarted `npm start` begins with
  * empty queues. What the database says was queued (activities to deliver, imports, export runs,
- * broadcasts) must be queued again at start, or it would wait for ever.
+ * broadcasts, trigger-event pages) must be queued again at start, or it would wait for ever.
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../../shared/config';
 import { numberedActivity, recordActivities } from '../webhooks/activities';
+import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { createTestDatabase, startTestStack, type TestDatabase, type TestStack } from '../support/stack';
 
@@ -102,6 +103,34 @@ it('queues again the imports, export runs and broadcasts that were queued or und
   expect(importBodies).toEqual(expect.arrayContaining(active(imports, ['QUEUED', 'RUNNING']).map(({ id }) => ({ jobId: id }))));
   expect(await bodiesIn(restarted, 'exports')).toEqual(active(runs, ['queued', 'running', 'retrying']).map(({ id }) => ({ runId: id })));
   expect(await bodiesIn(restarted, 'broadcasts')).toEqual(active(broadcasts, ['SCHEDULED', 'RUNNING']).map(({ id }) => ({ broadcastId: id })));
+});
+
+it('finishes after a restart a trigger-event run whose pages were queued and not yet assembled', async () => {
+  const first = await start({ background: false });
+  const account = await first.createAccount();
+  for (const email of ['t1@example.com', 't2@example.com']) {
+    expect((await first.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: email }] })).body.id).toEqual(expect.any(Number));
+  }
+  const segment = await first.request(account, 'POST', '/api/v1/groups', { name: 'No external ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+  const workflow = await first.request(account, 'POST', '/api/v1/workflows/regular', { name: 'w', segmentId: segment.body.id, schedule: 'rate(1 day)' });
+  const run = await first.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
+  expect(run.status).toBe(202);
+  expect(run.body).toEqual({ queuedMembers: 2 });
+  // Stopped before any consumer took the page: only the store still knows it.
+  await stop(first);
+
+  const restarted = await start({ database: first.database });
+  const db = restarted.platform.db;
+  const events = async () =>
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(DISTINCT e.contact_id)::int AS n FROM events e JOIN event_types t ON t.id = e.event_type_id WHERE t.account_id = $1 AND t.key = $2`,
+        [account.accountId, `regularEventType-${segment.body.id}`],
+      )
+    ).rows[0]!.n;
+  await waitUntil(async () => (await events()) === 2, "the interrupted run's events");
+  const pagesLeft = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM trigger_event_pages WHERE account_id = $1', [account.accountId])).rows[0]!.n;
+  await waitUntil(async () => (await pagesLeft()) === 0, 'the assembled page leaving the store');
 });
 
 /** Every message the queue holds now, received (and left to reappear after its visibility timeout). */

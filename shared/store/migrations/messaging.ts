@@ -108,4 +108,22 @@ export const messagingMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX message_sends_broadcast_contact ON message_sends(broadcast_id, contact_id) WHERE broadcast_id IS NOT NULL;
     `,
   },
+  {
+    version: 503,
+    name: 'trigger-event pages kept until assembled',
+    sql: `
+      -- A run's pages not yet assembled; each is removed once its page is done. On AWS the
+      -- queue keeps them too; the local runtime's queue lives in memory, and at start it
+      -- queues these again, so a run cut off by a restart finishes (emissions are once per
+      -- contact, segment and day, so a page done twice emits nothing twice).
+      CREATE TABLE trigger_event_pages (
+        id           bigserial PRIMARY KEY,
+        account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        workflow_id  bigint NOT NULL,
+        day          date NOT NULL,
+        contact_ids  bigint[] NOT NULL,
+        created_at   timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
