@@ -49,19 +49,26 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
   const segment = await getConditionalGroup(platform.db, accountId, workflow.segmentId);
   const members = await evaluateSegment(platform, accountId, segment.conditions);
   const day = at.toISOString().slice(0, 10);
-  await withTransaction(platform.db, async (client) => {
-    const pages: TriggerEventPage[] = [];
+  // Kept (committed) before they are queued: a consumer may take the first page while later ones are still being sent.
+  const pages = await withTransaction(platform.db, async (client) => {
+    const kept: TriggerEventPage[] = [];
     for (let start = 0; start < members.length; start += PAGE_SIZE) {
       const contactIds = members.slice(start, start + PAGE_SIZE);
       const { rows } = await client.query<{ id: number }>(
         'INSERT INTO trigger_event_pages (account_id, workflow_id, day, contact_ids) VALUES ($1, $2, $3::date, $4::bigint[]) RETURNING id',
         [accountId, workflowId, day, contactIds],
       );
-      pages.push({ accountId, workflowId, day, contactIds, pageId: rows[0]!.id });
+      kept.push({ accountId, workflowId, day, contactIds, pageId: rows[0]!.id });
     }
-    // Sent before commit: if sending fails, no page is kept and the schedule's retry starts the run again.
-    await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
+    return kept;
   });
+  try {
+    await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
+  } catch (error) {
+    // The schedule's retry starts the run again with pages of its own.
+    await platform.db.query('DELETE FROM trigger_event_pages WHERE id = ANY($1::bigint[])', [pages.map((page) => page.pageId)]);
+    throw error;
+  }
   return members.length;
 }
 
