@@ -51,6 +51,9 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
   const day = at.toISOString().slice(0, 10);
   // Kept (committed) before they are queued: a consumer may take the first page while later ones are still being sent.
   const pages = await withTransaction(platform.db, async (client) => {
+    // A page older than SQS keeps a message went to the dead-letter queue or was lost: its
+    // row would wait for ever. The workflow's own runs clear them.
+    await client.query(`DELETE FROM trigger_event_pages WHERE account_id = $1 AND workflow_id = $2 AND created_at < now() - interval '14 days'`, [accountId, workflowId]);
     const kept: TriggerEventPage[] = [];
     for (let start = 0; start < members.length; start += PAGE_SIZE) {
       const contactIds = members.slice(start, start + PAGE_SIZE);

@@ -118,4 +118,31 @@ describe('the trigger-event assembler', () => {
     expect(rows[0].events).toBe(rows[0].contacts);
     expect(rows[0].events).toBeGreaterThanOrEqual(2);
   });
+  it("keeps a run's pages until they are assembled, and a later run clears its own pages left older than SQS keeps a message", async () => {
+    const { workflowId } = await setUp('Hi');
+    const db = stack.platform.db;
+    const pagesOf = async () => (await db.query<{ id: number }>('SELECT id FROM trigger_event_pages WHERE workflow_id = $1 ORDER BY id', [workflowId])).rows.map((row) => row.id);
+    const leftOver = async (age: string) =>
+      (
+        await db.query<{ id: number }>(
+          `INSERT INTO trigger_event_pages (account_id, workflow_id, day, contact_ids, created_at) VALUES ($1, $2, '2026-02-01', '{1}', now() - $3::interval) RETURNING id`,
+          [account.accountId, workflowId, age],
+        )
+      ).rows[0]!.id;
+    const stale = await leftOver('15 days');
+    const recent = await leftOver('13 days');
+
+    const handler = createHandler(stack.platform);
+    await handler({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: '2026-03-12T09:00:00Z', detail: { accountId: account.accountId, workflowId } });
+    const kept = await pagesOf();
+    expect(kept).toHaveLength(2);
+    expect(kept).toContain(recent);
+    expect(kept).not.toContain(stale);
+
+    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const pages = (received.Messages ?? []).map((message) => message.Body ?? '').filter((body) => JSON.parse(body).workflowId === workflowId);
+    expect(pages).toHaveLength(1);
+    expect(await handler(sqsEvent(pages[0]!))).toEqual({ batchItemFailures: [] });
+    expect(await pagesOf()).toEqual([recent]);
+  });
 });
