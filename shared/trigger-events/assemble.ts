@@ -49,22 +49,21 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
   const segment = await getConditionalGroup(platform.db, accountId, workflow.segmentId);
   const members = await evaluateSegment(platform, accountId, segment.conditions);
   const day = at.toISOString().slice(0, 10);
-  // Kept (committed) before they are queued: a consumer may take the first page while later ones are still being sent.
-  const pages = await withTransaction(platform.db, async (client) => {
-    // A page older than SQS keeps a message went to the dead-letter queue or was lost: its
-    // row would wait for ever. The workflow's own runs clear them.
-    await client.query(`DELETE FROM trigger_event_pages WHERE account_id = $1 AND workflow_id = $2 AND created_at < now() - interval '14 days'`, [accountId, workflowId]);
-    const kept: TriggerEventPage[] = [];
-    for (let start = 0; start < members.length; start += PAGE_SIZE) {
-      const contactIds = members.slice(start, start + PAGE_SIZE);
-      const { rows } = await client.query<{ id: number }>(
-        'INSERT INTO trigger_event_pages (account_id, workflow_id, day, contact_ids) VALUES ($1, $2, $3::date, $4::bigint[]) RETURNING id',
-        [accountId, workflowId, day, contactIds],
-      );
-      kept.push({ accountId, workflowId, day, contactIds, pageId: rows[0]!.id });
-    }
-    return kept;
-  });
+  // Kept (committed) before they are queued: a consumer may take the first page while later
+  // ones are still being sent. One statement: the pages are cut from the members in the store,
+  // and the workflow's pages left older than SQS keeps a message (dead-lettered or lost, their
+  // rows would wait for ever) are cleared on the way.
+  const { rows } = await platform.db.query<PageRow>(
+    `WITH stale AS (
+       DELETE FROM trigger_event_pages WHERE account_id = $1 AND workflow_id = $2 AND created_at < now() - interval '14 days'
+     )
+     INSERT INTO trigger_event_pages (account_id, workflow_id, day, contact_ids)
+     SELECT $1, $2, $3::date, members[page_start : page_start + $5 - 1]
+       FROM (SELECT $4::bigint[] AS members) given, generate_series(1, cardinality($4::bigint[]), $5) AS page_start
+     RETURNING ${PAGE_COLUMNS}`,
+    [accountId, workflowId, day, members, PAGE_SIZE],
+  );
+  const pages = rows.map(pageOf);
   try {
     await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
   } catch (error) {
@@ -80,13 +79,24 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
  * only): queues again every page of a run that was not assembled yet. Returns how many.
  */
 export async function requeueTriggerEventPages(platform: Platform): Promise<number> {
-  const { rows } = await platform.db.query<{ id: number; account_id: number; workflow_id: number; day: string; contact_ids: number[] }>(
-    `SELECT id, account_id, workflow_id, to_char(day, 'YYYY-MM-DD') AS day, array_to_json(contact_ids) AS contact_ids
-       FROM trigger_event_pages ORDER BY id`,
-  );
-  const pages = rows.map((row): TriggerEventPage => ({ accountId: row.account_id, workflowId: row.workflow_id, day: row.day, contactIds: row.contact_ids, pageId: row.id }));
-  await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
-  return pages.length;
+  const { rows } = await platform.db.query<PageRow>(`SELECT ${PAGE_COLUMNS} FROM trigger_event_pages ORDER BY id`);
+  await platform.queue.send('triggerEvents', rows.map((row) => ({ body: JSON.stringify(pageOf(row)) })));
+  return rows.length;
+}
+
+/** A stored page as the queue carries it (bigint[] as JSON, so its ids arrive as numbers). */
+const PAGE_COLUMNS = `id, account_id, workflow_id, to_char(day, 'YYYY-MM-DD') AS day, array_to_json(contact_ids) AS contact_ids`;
+
+interface PageRow {
+  id: number;
+  account_id: number;
+  workflow_id: number;
+  day: string;
+  contact_ids: number[];
+}
+
+function pageOf(row: PageRow): TriggerEventPage {
+  return { accountId: row.account_id, workflowId: row.workflow_id, day: row.day, contactIds: row.contact_ids, pageId: row.id };
 }
 
 export interface AssembledEvent {

@@ -145,4 +145,20 @@ describe('the trigger-event assembler', () => {
     expect(await handler(sqsEvent(pages[0]!))).toEqual({ batchItemFailures: [] });
     expect(await pagesOf()).toEqual([recent]);
   });
+  it('cuts a segment larger than a page into pages that hold every member once', async () => {
+    const big = await stack.createAccount();
+    const { rows: members } = await stack.platform.db.query<{ id: number }>('INSERT INTO contacts (account_id) SELECT $1 FROM generate_series(1, 1500) RETURNING id', [big.accountId]);
+    const segment = await stack.request(big, 'POST', '/api/v1/groups', { name: 'All', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const workflow = await stack.request(big, 'POST', '/api/v1/workflows/regular', { name: 'big', segmentId: segment.body.id, schedule: 'rate(1 day)' });
+    const run = await stack.request(big, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
+    expect(run.body).toEqual({ queuedMembers: 1500 });
+
+    const pages: { contactIds: number[] }[] = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      pages.push(...(received.Messages ?? []).map((message) => JSON.parse(message.Body ?? '{}')).filter((page) => page.workflowId === workflow.body.id));
+    }
+    expect(pages.map((page) => page.contactIds.length).sort((a, b) => a - b)).toEqual([500, 1000]);
+    expect(pages.flatMap((page) => page.contactIds).sort((a, b) => a - b)).toEqual(members.map((row) => row.id).sort((a, b) => a - b));
+  });
 });
