@@ -61,7 +61,7 @@ it('delivers after a restart what the last run had queued and not delivered, onc
   await receiver.waitFor(() => receiver.acceptedActivities().length === 7);
   // Once the outbox is empty no copy of these rows can be sent any more: a second POST would have come before.
   const outboxRows = async () => (await restarted.platform.db.query('SELECT count(*)::int AS n FROM webhook_outbox WHERE account_id = $1', [account.accountId])).rows[0].n as number;
-  for (let rows = await outboxRows(); rows > 0; rows = await outboxRows()) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitUntil(async () => (await outboxRows()) === 0, 'the outbox emptying');
   expect(receiver.acceptedActivities().map((activity) => activity.iid)).toEqual([...delivered, ...waiting].map((activity) => activity.iid));
 });
 

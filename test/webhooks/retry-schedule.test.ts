@@ -48,17 +48,11 @@ it('parks a lane in the store before SQS retention would drop it, and replays it
   await recordActivities(stack, account.accountId, [numberedActivity(1)]);
   const webhook = async () => (await stack.request(account, 'GET', '/api/v1/webhook')).body;
   // The first failure is scheduled for a retry (not parked) before the clock moves.
-  for (let tries = 0; (await webhook()).consecutiveFailures !== 1; tries += 1) {
-    if (tries > 100) throw new Error('first failure never counted');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitUntil(async () => (await webhook()).consecutiveFailures === 1, 'the first failure being counted');
   // Thirteen days and more of failures later, the next retry would outlive SQS's 14 days.
   clockOffsetMs = 14 * 24 * 3600 * 1000;
   await receiver.waitFor(() => posts().length === 2);
-  for (let tries = 0; (await webhook()).state !== 'suspended'; tries += 1) {
-    if (tries > 100) throw new Error('lane never parked');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(async () => (await webhook()).state === 'suspended', 'the lane being parked', 10_000);
   // While suspended, new activities wait in the store behind the parked one.
   await recordActivities(stack, account.accountId, [numberedActivity(2)]);
   await recordActivities(stack, account.accountId, [numberedActivity(3), numberedActivity(4)]);
