@@ -12,6 +12,31 @@ export class ExternalIdTaken extends Conflict {
   }
 }
 
+/**
+ * A save with an external ID found, by a channel, a contact that already has another external
+ * ID (seed 002's subscribe order: external ID, then email, then phone). Taking it over would
+ * change an ID the caller's system holds; creating a contact would duplicate the channel.
+ * The caller acts: update that contact (PUT /api/v1/contact/{contactId}), or send the channel
+ * the new person really has.
+ */
+export class ContactHasOtherExternalId extends AppError {
+  constructor(contactId: number, foundBy: string) {
+    super(
+      'conflict',
+      'CONTACT_HAS_OTHER_EXTERNAL_ID',
+      `the contact found by ${foundBy} (id ${contactId}) already has another externalCustomerId; nothing was saved`,
+      [{ path: 'contactId', message: String(contactId) }, { path: 'foundBy', message: foundBy }],
+    );
+  }
+}
+
+/** save_contact (migration 309) refused a contact found by channel: its id in DETAIL, the channel type in HINT. */
+export function otherExternalIdOf(error: unknown): ContactHasOtherExternalId | undefined {
+  if (sqlState(error) !== 'SX409') return undefined;
+  const { detail, hint } = error as { detail?: string; hint?: string };
+  return new ContactHasOtherExternalId(Number(detail), hint ?? 'channel');
+}
+
 export class ImportJobNotFound extends NotFound {
   constructor() {
     super('import session', 'IMPORT_SESSION_NOT_FOUND');

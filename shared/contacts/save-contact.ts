@@ -2,7 +2,7 @@ import type { Pool, QueryConfig } from 'pg';
 import { withTransaction } from '../store/transaction';
 import { channelTypes, normalizeChannels, type ChannelType } from './channels';
 import type { ContactInput } from './contact-schema';
-import { ContactBusy, ContactNotFound, ExternalIdTaken, isDeadlock, isExternalIdViolation, isUniqueViolation } from './errors';
+import { ContactBusy, ContactNotFound, ExternalIdTaken, isDeadlock, isExternalIdViolation, isUniqueViolation, otherExternalIdOf } from './errors';
 import { replaceChannels } from './write-channels';
 
 /** Seed 000's `contactSource` values. */
@@ -26,14 +26,15 @@ const ATTEMPTS = 3;
 /**
  * Add/update a contact (seed 002): found by externalCustomerId → updated (restored when
  * deleted); otherwise found by a channel → updated and given the external ID; otherwise
- * created. A contact that already has another external ID is never taken over by channel.
- * The unique index on the external ID settles races: the loser of two inserts updates.
+ * created. A contact found by channel that already has another external ID is neither taken
+ * over nor duplicated: `ContactHasOtherExternalId` (409). The unique index on the external
+ * ID settles races: the loser of two inserts updates.
  */
 export function addOrUpdateContact(db: Pool, accountId: number, input: ContactInput, source: ContactSource = 'API'): Promise<SavedContact> {
   return saveContact(db, accountId, input, { matchBy: channelTypes, source, confirmedWhenCreated: true });
 }
 
-/** Subscribe: lookup externalCustomerId > email > phone; new contacts start unconfirmed. */
+/** Subscribe: lookup externalCustomerId > email > phone (a different external ID found by channel: 409); new contacts start unconfirmed. */
 export function subscribeContact(db: Pool, accountId: number, input: ContactInput, groups: readonly string[]): Promise<SavedContact> {
   return saveContact(db, accountId, input, { matchBy: ['email', 'sms'], source: 'SUBSCRIPTION', confirmedWhenCreated: false, groups });
 }
@@ -84,6 +85,8 @@ async function saveContact(db: Pool, accountId: number, input: ContactInput, rul
       if (saved?.id == null) throw new ContactBusy();
       return { id: saved.id, created: saved.inserted === true };
     } catch (error) {
+      const conflict = otherExternalIdOf(error);
+      if (conflict) throw conflict;
       if (!isUniqueViolation(error) && !isDeadlock(error)) throw error;
       if (attempt >= ATTEMPTS) throw new ContactBusy();
     }

@@ -91,12 +91,16 @@ describe('POST /api/v1/contact (add/update)', () => {
       externalCustomerId: 'crm-owner',
       channels: [{ type: 'email', value: 'shared@example.com' }],
     });
+    // Issue 20: this used to create a second contact with the same email; now it is a 409 the caller can act on.
     const other = await stack.request(account, 'POST', '/api/v1/contact', {
       externalCustomerId: 'crm-other',
       channels: [{ type: 'email', value: 'shared@example.com' }],
     });
-    expect(other.body.id).not.toBe(owner.body.id);
+    expect(other.status).toBe(409);
+    expect(other.body.error).toMatchObject({ code: 'CONTACT_HAS_OTHER_EXTERNAL_ID', details: [{ path: 'contactId', message: String(owner.body.id) }, { path: 'foundBy', message: 'email' }] });
     expect((await stack.request(account, 'GET', `/api/v1/contact/${owner.body.id}`)).body.externalCustomerId).toBe('crm-owner');
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?email=shared@example.com')).body).toHaveLength(1);
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=crm-other')).body).toEqual([]);
   });
 
   it.each([
@@ -202,7 +206,7 @@ describe('seed 002 example 1: a contact from a mobile app', () => {
   });
 
   it('keeps each channel once when it is given again, in the order given', async () => {
-    const emails = (...names: string[]) => names.map((name) => ({ type: 'email', value: `${name}@example.com` }));
+    const emails = (...names: string[]) => names.map((name) => ({ type: 'email', value: `resent-${name}@example.com` }));
     const save = (channels: { type: string; value: string }[]) => stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'resent-1', channels });
     const { id } = (await save([...emails('first', 'second'), { type: 'sms', value: '380501110000' }])).body;
     const channelsNow = async () => (await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.channels;
@@ -265,6 +269,40 @@ describe('POST /api/v1/contact/subscribe lookup priority', () => {
       contact: { channels: [{ type: 'email', value: 'SUB-EMAIL@example.com' }, { type: 'sms', value: '380660000001' }] },
     });
     expect(two.body.id).toBe(byEmail.body.id);
+  });
+
+  it('answers 409 for a new external ID whose email (or, without one, phone) belongs to a contact with another external ID', async () => {
+    const owner = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'sub-owner',
+      channels: [{ type: 'email', value: 'sub-owner@example.com' }, { type: 'sms', value: '380660000077' }],
+    });
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { externalCustomerId: 'sub-newcomer', firstName: 'Newcomer', channels: [{ type: 'email', value: 'Sub-Owner@example.com' }] },
+    });
+    expect(byEmail.status).toBe(409);
+    expect(byEmail.body.error).toMatchObject({ code: 'CONTACT_HAS_OTHER_EXTERNAL_ID', details: [{ path: 'contactId', message: String(owner.body.id) }, { path: 'foundBy', message: 'email' }] });
+    const byPhone = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { externalCustomerId: 'sub-newcomer', channels: [{ type: 'sms', value: '+380 66 000 00 77' }] },
+    });
+    expect(byPhone.status).toBe(409);
+    expect(byPhone.body.error.details).toEqual([{ path: 'contactId', message: String(owner.body.id) }, { path: 'foundBy', message: 'sms' }]);
+    // Nothing written: no second contact with that email, and the owner keeps its ID and name.
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?email=sub-owner@example.com')).body).toHaveLength(1);
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=sub-newcomer')).body).toEqual([]);
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${owner.body.id}`)).body).toMatchObject({ externalCustomerId: 'sub-owner', firstName: null });
+    // The email found first decides: a phone-only match without an external ID does not route around it.
+    await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '380660000078' }] });
+    const mixed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { externalCustomerId: 'sub-newcomer', channels: [{ type: 'email', value: 'sub-owner@example.com' }, { type: 'sms', value: '380660000078' }] },
+    });
+    expect(mixed.status).toBe(409);
+    // The same external ID as the owner's is simply the owner.
+    const same = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { externalCustomerId: 'sub-owner', channels: [{ type: 'email', value: 'sub-owner@example.com' }] } });
+    expect(same.body.id).toBe(owner.body.id);
+    // A contact found by email without an external ID is given the new one.
+    const free = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-free@example.com' }] });
+    const claimed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { externalCustomerId: 'sub-free', channels: [{ type: 'email', value: 'sub-free@example.com' }] } });
+    expect(claimed.body.id).toBe(free.body.id);
   });
 
   it('creates a contact from a channel it does not look up by, and still looks up by email after', async () => {
