@@ -1,9 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { consumeJobs } from '../../shared/jobs/consume-jobs';
+import type { AppError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduleEvent } from '../../shared/schedules/event';
+import { isPermanentSourceFailure } from '../../shared/sources/query-failure';
 import { assemblePage, pageSchema, startWorkflowRun } from '../../shared/trigger-events/assemble';
 
 const scheduleDetail = z.object({ accountId: z.number().int().positive(), workflowId: z.number().int().positive() });
@@ -22,8 +24,14 @@ export function createHandler(platform: Platform) {
     }
     // The scheduled time, not the arrival time, names the day: a late firing still counts for its day.
     const at = event.time ? new Date(event.time) : platform.clock.now();
-    const queued = await startWorkflowRun(platform, detail.data.accountId, detail.data.workflowId, Number.isNaN(at.getTime()) ? platform.clock.now() : at);
-    logger.info('regular workflow run queued', { workflowId: detail.data.workflowId, members: queued });
+    try {
+      const queued = await startWorkflowRun(platform, detail.data.accountId, detail.data.workflowId, Number.isNaN(at.getTime()) ? platform.clock.now() : at);
+      logger.info('regular workflow run queued', { workflowId: detail.data.workflowId, members: queued });
+    } catch (error) {
+      // Kept on the workflow (lastRun); a retry of this firing would meet the same refusal.
+      if (!isPermanentSourceFailure(error)) throw error;
+      logger.warn('regular workflow run failed', { workflowId: detail.data.workflowId, code: (error as AppError).code });
+    }
   };
 
   // Retried by SQS on failure; the ledger makes a retry emit only what the failed attempt did not.

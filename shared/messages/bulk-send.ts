@@ -8,6 +8,7 @@ import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { evaluateSegment, keysOfContacts } from '../segments/evaluate-segment';
 import { lookupRows, type Row } from '../sources/lookup';
+import { isPermanentSourceFailure } from '../sources/query-failure';
 import { listSources, type Source } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
 import { MAX_KEPT_FAILURES, type BroadcastFailure, type BroadcastJob, type BroadcastStatus } from './broadcasts';
@@ -112,8 +113,9 @@ async function runLocked(platform: Platform, broadcastId: number, budget: JobBud
       }
     }
   } catch (error) {
-    // A message, group, source or connector deleted since the broadcast was queued: retrying cannot help.
-    if (error instanceof AppError && error.kind === 'not_found') {
+    // A message, group, source or connector deleted since the broadcast was queued, or a query
+    // the customer's database refuses (a value its column type cannot read): retrying cannot help.
+    if (error instanceof AppError && isPermanentSourceFailure(error)) {
       await stopBroadcast(platform, broadcastId, { code: error.code, message: error.message });
       return 'stopped';
     }

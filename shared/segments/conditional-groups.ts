@@ -6,7 +6,7 @@ import type { Platform } from '../platform';
 import { getSource, registerSourceUse, releaseSourceUse } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
 import { conditionsSchema, sourcesOf, type Condition } from './conditions';
-import { evaluateSegment } from './evaluate-segment';
+import { checkSegmentConditions, evaluateSegment } from './evaluate-segment';
 
 /**
  * Conditional groups (dynamic segments): a group stores its conditions, never its members,
@@ -34,8 +34,9 @@ export interface ConditionalGroup {
   readonly conditions: readonly Condition[];
 }
 
-export async function createConditionalGroup(db: Pool, accountId: number, input: ConditionalGroupInput): Promise<ConditionalGroup> {
-  return withTransaction(db, async (client) => {
+export async function createConditionalGroup(platform: Platform, accountId: number, input: ConditionalGroupInput): Promise<ConditionalGroup> {
+  await checkSegmentConditions(platform, accountId, input.conditions);
+  return withTransaction(platform.db, async (client) => {
     const { rows } = await client.query<{ id: number }>('INSERT INTO segments (account_id, name, conditions) VALUES ($1, $2, $3::jsonb) RETURNING id', [
       accountId,
       input.name,

@@ -4,6 +4,7 @@ import { listColumns } from '../connectors/catalog';
 import { bigQueryFailure, bigQueryFor, getConnector, withPostgresConnection, type Connector } from '../connectors/connections';
 import type { ContactKeyField } from '../connectors/settings';
 import type { Platform } from '../platform';
+import { sourceQueryFailure } from '../sources/query-failure';
 import { getSource, type Source } from '../sources/sources';
 import { isExternal, isGroup, type Condition, type ContactCondition, type ExternalCondition, type ExternalIdNotSet } from './conditions';
 import {
@@ -141,29 +142,60 @@ function resolveSource(context: Evaluation, sourceId: number): Promise<ResolvedS
       const connector = await getConnector(context.platform.db, context.accountId, source.connectorId);
       const catalog = await listColumns(context.platform, connector, source.dataset, source.table);
       const kindOf = connector.postgres ? postgresColumnKind : bigQueryColumnKind;
-      return { source, connector, columns: new Map(catalog.map((column) => [column.name, { name: column.name, kind: kindOf(column.type) }])) };
+      return { source, connector, columns: new Map(catalog.map((column) => [column.name, { name: column.name, kind: kindOf(column.type), type: column.type }])) };
     })();
     context.sources.set(sourceId, resolved);
   }
   return resolved;
 }
 
-async function externalMatching(context: Evaluation, sourceId: number, conditions: readonly ExternalCondition[], combinator: Combinator): Promise<Set<number>> {
-  const { source, connector, columns } = await resolveSource(context, sourceId);
-  const target: PushDownTarget = {
+function pushDownTarget({ source, connector, columns }: ResolvedSource): PushDownTarget {
+  return {
     dataset: source.dataset,
     table: source.table,
     keyColumn: connector.uniqueKey.column,
     columns,
     ...(connector.bigquery ? { projectId: connector.bigquery.projectId } : {}),
   };
+}
+
+/**
+ * Checks a segment's external conditions against each source's catalog when the segment is
+ * saved: a column the table lacks, or an operator or value its type cannot take (a date
+ * operator on a text column), is a 400 now rather than a failure at every later evaluation.
+ */
+export async function checkSegmentConditions(platform: Platform, accountId: number, conditions: readonly Condition[]): Promise<void> {
+  const context: Evaluation = { platform, accountId, now: platform.clock.now(), sources: new Map() };
+  const bySource = new Map<number, ExternalCondition[]>();
+  const walk = (condition: Condition): void => {
+    if (isExternal(condition)) bySource.set(condition.source, [...(bySource.get(condition.source) ?? []), condition]);
+    else if ('any' in condition) condition.any.forEach(walk);
+    else if ('all' in condition) condition.all.forEach(walk);
+  };
+  conditions.forEach(walk);
+  for (const [sourceId, sourceConditions] of bySource) {
+    const resolved = await resolveSource(context, sourceId);
+    const compile = resolved.connector.postgres ? postgresKeyQuery : bigQueryKeyQuery;
+    compile(pushDownTarget(resolved), sourceConditions, 'all', context.now);
+  }
+}
+
+async function externalMatching(context: Evaluation, sourceId: number, conditions: readonly ExternalCondition[], combinator: Combinator): Promise<Set<number>> {
+  const resolved = await resolveSource(context, sourceId);
+  const { connector } = resolved;
+  const target = pushDownTarget(resolved);
   let keys: string[];
   if (connector.postgres) {
     const query = postgresKeyQuery(target, conditions, combinator, context.now);
-    keys = await withPostgresConnection(context.platform, connector, async (client) => {
-      const { rows } = await client.query<{ key: string }>(query.sql, query.values);
-      return rows.map((row) => row.key);
-    });
+    try {
+      keys = await withPostgresConnection(context.platform, connector, async (client) => {
+        const { rows } = await client.query<{ key: string }>(query.sql, query.values);
+        return rows.map((row) => row.key);
+      });
+    } catch (error) {
+      // The customer's database is not ours to vouch for: whatever it raises has a code.
+      throw sourceQueryFailure(error);
+    }
   } else {
     const query = bigQueryKeyQuery(target, conditions, combinator, context.now);
     try {

@@ -13,6 +13,8 @@ export type ColumnKind = 'text' | 'number' | 'boolean' | 'timestamp' | 'date' | 
 export interface CatalogColumn {
   readonly name: string;
   readonly kind: ColumnKind;
+  /** The type as the catalog spells it (`character varying(100)`, `STRING`), for messages. */
+  readonly type?: string;
 }
 
 export interface PushedQuery {
@@ -41,7 +43,8 @@ export function postgresColumnKind(dataType: string): ColumnKind {
   if (type === 'boolean') return 'boolean';
   if (type === 'date') return 'date';
   if (type.startsWith('timestamp')) return 'timestamp';
-  if (/^(text|character varying|character|varchar|char|uuid|citext|name)$/.test(type)) return 'text';
+  // uuid is compared as text ('other'): a bound value that is not a uuid would fail the cast there.
+  if (/^(text|character varying|character|varchar|char|citext|name)$/.test(type)) return 'text';
   return 'other';
 }
 
@@ -61,9 +64,18 @@ function columnOf(target: PushDownTarget, name: string): CatalogColumn {
   return column;
 }
 
+/**
+ * Date operators need a column the database itself types as a date or time. A text column
+ * that holds dates in some rows holds anything in others ('AAAA-BBBB-DDDD'), and casting it
+ * fails the whole query in the customer's database: refused when the segment is saved.
+ */
 function dateNeeded(column: CatalogColumn, operator: string): void {
-  if (column.kind !== 'timestamp' && column.kind !== 'date' && column.kind !== 'text') {
-    throw new ValidationFailed(`${operator} needs a date or timestamp column; ${column.name} is not one`, undefined, 'CONDITION_TYPE_MISMATCH');
+  if (column.kind !== 'timestamp' && column.kind !== 'date') {
+    throw new ValidationFailed(
+      `${operator} needs a date or timestamp column; column ${JSON.stringify(column.name)} is ${column.type ?? column.kind}`,
+      [{ path: 'column', message: column.name }, { path: 'type', message: column.type ?? column.kind }, { path: 'operator', message: operator }],
+      'CONDITION_TYPE_MISMATCH',
+    );
   }
 }
 
@@ -111,7 +123,7 @@ export function postgresKeyQuery(target: PushDownTarget, conditions: readonly Ex
       }
     };
     const comparable = column.kind === 'other' ? `${ref}::text` : column.kind === 'date' ? `${ref}::timestamptz` : ref;
-    const asTimestamp = column.kind === 'timestamp' ? ref : `(${ref})::timestamptz`;
+    const asTimestamp = column.kind === 'timestamp' ? ref : `${ref}::timestamptz`;
     switch (condition.operator) {
       case 'equals':
         return `${comparable} = ${typed(condition.value)}`;
@@ -177,7 +189,7 @@ export function bigQueryKeyQuery(target: PushDownTarget, conditions: readonly Ex
       }
     };
     const comparable = column.kind === 'date' ? `TIMESTAMP(${ref})` : column.kind === 'other' ? `TO_JSON_STRING(${ref})` : ref;
-    const asTimestamp = column.kind === 'timestamp' || column.kind === 'date' ? `TIMESTAMP(${ref})` : `SAFE_CAST(${ref} AS TIMESTAMP)`;
+    const asTimestamp = `TIMESTAMP(${ref})`;
     switch (condition.operator) {
       case 'equals':
         return `${comparable} = ${typed(condition.value)}`;

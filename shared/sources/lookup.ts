@@ -2,6 +2,7 @@ import { bigQueryFailure, bigQueryFor, getConnector, withPostgresConnection, typ
 import type { Platform } from '../platform';
 import { normalizeKey, type ContactKey } from '../segments/evaluate-segment';
 import { postgresRowTypes, stringFromBigQuery, type Row } from './row-values';
+import { sourceQueryFailure } from './query-failure';
 import type { Source } from './sources';
 
 export type { Row } from './row-values';
@@ -54,6 +55,8 @@ async function lookupPostgres(platform: Platform, connector: Connector, source: 
       const { rows } = await client.query<Row>({ text: `SELECT * FROM ${table} WHERE ${column}::text = ANY($1::text[])`, values: [keys], types: postgresRowTypes });
       return rows;
     }
+  }).catch((error: unknown) => {
+    throw sourceQueryFailure(error);
   });
 }
 

@@ -14,7 +14,7 @@ import { lookupRows } from '../sources/lookup';
 import { getSource } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
 import { dataFromJsonParam, triggerEventParams, type EventParam, type ExternalRow } from './json-param';
-import { getRegularWorkflow, WorkflowNotFound, type RegularWorkflow } from './workflows';
+import { getRegularWorkflow, recordWorkflowRun, WorkflowNotFound, type RegularWorkflow } from './workflows';
 
 /** Members per queue message: one page is one batched lookup per source and one insert. */
 export const PAGE_SIZE = 1000;
@@ -46,8 +46,14 @@ export async function runWorkflowNow(platform: Platform, accountId: number, work
 export async function startWorkflowRun(platform: Platform, accountId: number, workflowId: number, at: Date): Promise<number> {
   const workflow = await getRegularWorkflow(platform.db, accountId, workflowId);
   if (!workflow.enabled) return 0;
-  const segment = await getConditionalGroup(platform.db, accountId, workflow.segmentId);
-  const members = await evaluateSegment(platform, accountId, segment.conditions);
+  let members: number[];
+  try {
+    const segment = await getConditionalGroup(platform.db, accountId, workflow.segmentId);
+    members = await evaluateSegment(platform, accountId, segment.conditions);
+  } catch (error) {
+    if (error instanceof AppError) await recordWorkflowRun(platform.db, workflowId, platform.clock.now(), { error: { code: error.code, message: error.message } });
+    throw error;
+  }
   const day = at.toISOString().slice(0, 10);
   // Kept (committed) before they are queued: a consumer may take the first page while later
   // ones are still being sent. One statement: the pages are cut from the members in the store,
@@ -71,6 +77,7 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
     await platform.db.query('DELETE FROM trigger_event_pages WHERE id = ANY($1::bigint[])', [pages.map((page) => page.pageId)]);
     throw error;
   }
+  await recordWorkflowRun(platform.db, workflowId, platform.clock.now(), { members: members.length });
   return members.length;
 }
 

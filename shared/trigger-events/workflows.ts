@@ -37,6 +37,15 @@ export interface RegularWorkflow {
   readonly schedule: string;
   readonly enabled: boolean;
   readonly eventTypeKey: string;
+  /** The last run, scheduled or "run now": how many members it queued, or why it failed. */
+  readonly lastRun?: WorkflowRunOutcome;
+}
+
+export interface WorkflowRunOutcome {
+  readonly at: string;
+  readonly status: 'QUEUED' | 'FAILED';
+  readonly queuedMembers?: number;
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 export class WorkflowNotFound extends NotFound {
@@ -53,6 +62,10 @@ interface WorkflowRow {
   message_id: number | null;
   schedule: string;
   enabled: boolean;
+  last_run_at: Date | null;
+  last_run_members: number | null;
+  last_run_error_code: string | null;
+  last_run_error_message: string | null;
 }
 
 function toWorkflow(row: WorkflowRow): RegularWorkflow {
@@ -65,7 +78,24 @@ function toWorkflow(row: WorkflowRow): RegularWorkflow {
     schedule: row.schedule,
     enabled: row.enabled,
     eventTypeKey: `regularEventType-${row.segment_id}`,
+    ...(row.last_run_at ? { lastRun: runOutcomeOf(row, row.last_run_at) } : {}),
   };
+}
+
+function runOutcomeOf(row: WorkflowRow, at: Date): WorkflowRunOutcome {
+  if (row.last_run_error_code !== null) {
+    return { at: at.toISOString(), status: 'FAILED', error: { code: row.last_run_error_code, message: row.last_run_error_message ?? '' } };
+  }
+  return { at: at.toISOString(), status: 'QUEUED', queuedMembers: row.last_run_members ?? 0 };
+}
+
+/** Kept on the workflow until its next run: a scheduled run has nobody else to tell. */
+export async function recordWorkflowRun(db: Pool, workflowId: number, at: Date, outcome: { members: number } | { error: { code: string; message: string } }): Promise<void> {
+  const failed = 'error' in outcome;
+  await db.query(
+    'UPDATE regular_workflows SET last_run_at = $2, last_run_members = $3, last_run_error_code = $4, last_run_error_message = $5 WHERE id = $1',
+    [workflowId, at, failed ? null : outcome.members, failed ? outcome.error.code : null, failed ? outcome.error.message : null],
+  );
 }
 
 export const scheduleNameOf = (workflowId: number): string => `regular-workflow-${workflowId}`;

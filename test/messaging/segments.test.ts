@@ -163,10 +163,10 @@ describe('segments over HTTP', () => {
   });
 
   it('refuses a condition on a column the table does not have, and an unknown source', async () => {
+    // Checked against the catalog when the segment is saved (issue 20), no longer at its first evaluation.
     const unknownColumn = await stack.request(account, 'POST', '/api/v1/groups', { name: 'x', conditions: [{ source: sourceId, column: 'nope', operator: 'isEmpty' }] });
-    const listed = await stack.request(account, 'GET', `/api/v1/group/${unknownColumn.body.id}/contacts`);
-    expect(listed.status).toBe(400);
-    expect(listed.body.error.code).toBe('UNKNOWN_SOURCE_COLUMN');
+    expect(unknownColumn.status).toBe(400);
+    expect(unknownColumn.body.error.code).toBe('UNKNOWN_SOURCE_COLUMN');
     const unknownSource = await stack.request(account, 'POST', '/api/v1/groups', { name: 'x', conditions: [{ source: 999999, column: 'tier', operator: 'isEmpty' }] });
     expect(unknownSource.status).toBe(404);
   });

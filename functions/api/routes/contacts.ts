@@ -190,7 +190,7 @@ export const contactsRoutes: readonly Route[] = [
     path: '/api/v1/groups',
     access: 'contactsWrite',
     body: conditionalGroupSchema,
-    handle: async ({ principal, platform, body }) => ok(await createConditionalGroup(platform.db, principal.accountId, body)),
+    handle: async ({ principal, platform, body }) => ok(await createConditionalGroup(platform, principal.accountId, body)),
   }),
   route({
     method: 'GET',

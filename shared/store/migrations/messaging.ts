@@ -126,4 +126,17 @@ export const messagingMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 504,
+    name: 'a regular workflow keeps the outcome of its last run',
+    sql: `
+      -- A scheduled run has no caller to answer: when its segment cannot be evaluated (the
+      -- customer's database refuses the query) the workflow shows why, until the next run.
+      ALTER TABLE regular_workflows
+        ADD COLUMN last_run_at timestamptz,
+        ADD COLUMN last_run_members integer,
+        ADD COLUMN last_run_error_code text,
+        ADD COLUMN last_run_error_message text;
+    `,
+  },
 ];
