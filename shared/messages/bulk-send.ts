@@ -1,16 +1,14 @@
 import type { PoolClient } from 'pg';
-import { getConnector, type Connector } from '../connectors/connections';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
-import { evaluateSegment, keysOfContacts } from '../segments/evaluate-segment';
-import { lookupRows, type Row } from '../sources/lookup';
+import { evaluateSegment } from '../segments/evaluate-segment';
 import { isPermanentSourceFailure } from '../sources/query-failure';
-import { listSources, type Source } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
+import { bulkDataOf, bulkSourcesReadBy, type BulkSources } from './bulk-data';
 import { MAX_KEPT_FAILURES, type BroadcastFailure, type BroadcastJob, type BroadcastStatus } from './broadcasts';
 import { getEmailMessage, type EmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
@@ -96,15 +94,14 @@ async function runLocked(platform: Platform, broadcastId: number, budget: JobBud
   try {
     if (broadcast.recipients === null && !(await storeMembers(platform, broadcast))) return 'stopped';
     const message = await getEmailMessage(platform.db, accountId, broadcast.message_id ?? 0);
-    const sources = sourcesReadBy(message, await listSources(platform.db, accountId));
-    const connectors = new Map(await Promise.all(sources.map(async (source) => [source.id, await getConnector(platform.db, accountId, source.connectorId)] as const)));
+    const sources = await bulkSourcesReadBy(platform, accountId, templatesOf(message));
 
     let cursor = broadcast.cursor_contact_id;
     for (let pages = 0; ; pages += 1) {
       const page = await nextPage(platform, broadcastId, cursor);
       if (page.length === 0) return await finish(platform, broadcastId);
       if (pages > 0 && budget.remainingMs() < platform.config.broadcastTimeReserveMs) return 'continued';
-      const outcome = await sendPage(platform, accountId, broadcastId, message, sources, connectors, page);
+      const outcome = await sendPage(platform, accountId, broadcastId, message, sources, page);
       cursor = page[page.length - 1] ?? cursor;
       const status = await recordProgress(platform, broadcastId, cursor, outcome);
       if (status !== 'RUNNING') {
@@ -157,25 +154,22 @@ async function nextPage(platform: Platform, broadcastId: number, cursor: number)
   return rows.map((row) => row.contact_id);
 }
 
-/** The sources a message reads: those whose name its templates mention. */
-function sourcesReadBy(message: EmailMessage, sources: readonly Source[]): Source[] {
-  const texts = [message.subject, message.htmlText, ...message.translations.flatMap((translation) => [translation.subject, translation.htmlText])].join('\n');
-  return sources.filter((source) => texts.includes(source.name));
+/** Every template of a message: its subject and body, in each language. */
+function templatesOf(message: EmailMessage): string[] {
+  return [message.subject, message.htmlText, ...message.translations.flatMap((translation) => [translation.subject, translation.htmlText])];
 }
 
 /**
- * A page of a bulk campaign: each member's message sees `$data.<sourceName>` = the rows of
- * that source whose unique-key column equals the member's mapped contact field, looked up
- * for the whole page at once, never one query per contact. Members that already have this
- * broadcast's send (an earlier try of this page) are not rendered again.
+ * A page of a bulk campaign: each member's message sees `$data.<sourceName>` (`bulkDataOf`),
+ * looked up for the whole page at once. Members that already have this broadcast's send (an
+ * earlier try of this page) are not rendered again.
  */
 async function sendPage(
   platform: Platform,
   accountId: number,
   broadcastId: number,
   message: EmailMessage,
-  sources: readonly Source[],
-  connectors: ReadonlyMap<number, Connector>,
+  sources: BulkSources,
   members: readonly number[],
 ): Promise<PageOutcome> {
   const { rows: done } = await platform.db.query<{ contact_id: number }>(
@@ -187,17 +181,7 @@ async function sendPage(
   const failures: BroadcastFailure[] = [];
   if (batch.length === 0) return { sent: alreadySent.size, failed: 0, failures };
 
-  const dataByContact = new Map<number, Record<string, Row[]>>(batch.map((id) => [id, {}]));
-  for (const source of sources) {
-    const connector = connectors.get(source.id);
-    if (!connector) continue;
-    const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, batch);
-    const found = await lookupRows(platform, source, keys);
-    for (const contact of keys) {
-      const data = dataByContact.get(contact.contactId);
-      if (data) Object.defineProperty(data, source.name, { value: contact.key === null ? [] : (found.get(contact.key) ?? []), enumerable: true });
-    }
-  }
+  const dataByContact = await bulkDataOf(platform, accountId, sources, batch);
   const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
   const sends: SendToRecord[] = [];
   for (const row of resolved) {

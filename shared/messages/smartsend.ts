@@ -1,5 +1,6 @@
 import { resolveRecipients, type Recipient } from '../contacts/resolve-recipients';
 import type { Platform } from '../platform';
+import { listSources, withSourceAliases } from '../sources/sources';
 import type { TemplateError } from '../templates/render';
 import { dataFromJsonParam } from '../trigger-events/json-param';
 import { getEmailMessage } from './messages';
@@ -31,6 +32,7 @@ export const MAX_SMARTSEND_RECIPIENTS = 1000;
 export async function smartsend(platform: Platform, accountId: number, messageId: number, recipients: readonly SmartsendRecipient[]): Promise<SmartsendResult[]> {
   const message = await getEmailMessage(platform.db, accountId, messageId);
   const resolved = await resolveRecipients(platform.db, accountId, recipients);
+  const sources = await listSources(platform.db, accountId);
   const results: SmartsendResult[] = [];
   const sends: SendToRecord[] = [];
   const sendIndexes: number[] = [];
@@ -54,7 +56,7 @@ export async function smartsend(platform: Platform, accountId: number, messageId
       failed({ code: 'INVALID_JSON_PARAM', message: 'jsonParam must be the JSON text of an object' });
       continue;
     }
-    const rendered = renderMessage(message, templateContact(contact), data);
+    const rendered = renderMessage(message, templateContact(contact), withSourceAliases(data, sources));
     if (!rendered.ok) {
       failed(templateFailure(rendered.part, rendered.error));
       continue;

@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { AppError, NotFound } from '../errors';
+import { AppError, Conflict, NotFound } from '../errors';
 import { CONTACT_COLUMNS, toContactView, type ContactRow, type ContactView } from '../contacts/read-contact';
 import type { Platform } from '../platform';
-import { getSource, registerSourceUse, releaseSourceUse } from '../sources/sources';
+import { getSource, legacyId, registerSourceUse, releaseSourceUse } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
 import { conditionsSchema, sourcesOf, type Condition } from './conditions';
 import { checkSegmentConditions, evaluateSegment } from './evaluate-segment';
@@ -16,9 +16,17 @@ import { checkSegmentConditions, evaluateSegment } from './evaluate-segment';
  */
 export { conditionSchema, type Condition } from './conditions';
 
+const groupName = z.string().trim().min(1).max(200);
+
 export const conditionalGroupSchema = z
-  .object({ name: z.string().trim().min(1).max(200), conditions: conditionsSchema })
+  .object({ name: groupName, conditions: conditionsSchema, legacyId: legacyId.optional() })
   .strict();
+
+export const conditionalGroupChangesSchema = z
+  .object({ name: groupName.optional(), legacyId: legacyId.nullable().optional() })
+  .strict()
+  .refine((changes) => changes.name !== undefined || changes.legacyId !== undefined, 'give name or legacyId');
+export type ConditionalGroupChanges = z.output<typeof conditionalGroupChangesSchema>;
 export type ConditionalGroupInput = z.output<typeof conditionalGroupSchema>;
 
 export class GroupNotFound extends NotFound {
@@ -32,30 +40,75 @@ export interface ConditionalGroup {
   readonly name: string;
   readonly type: 'dynamic';
   readonly conditions: readonly Condition[];
+  /**
+   * The id the segment had on the platform the account moved from: a regular workflow on it
+   * emits `regularEventType-<legacyId>` (eSputnik's `regularEventType-170531841`).
+   */
+  readonly legacyId: number | null;
 }
+
+interface GroupRow {
+  id: number;
+  name: string;
+  conditions: unknown;
+  legacy_id: string | null;
+}
+
+const GROUP_COLUMNS = 'id, name, conditions, legacy_id';
 
 export async function createConditionalGroup(platform: Platform, accountId: number, input: ConditionalGroupInput): Promise<ConditionalGroup> {
   await checkSegmentConditions(platform, accountId, input.conditions);
-  return withTransaction(platform.db, async (client) => {
-    const { rows } = await client.query<{ id: number }>('INSERT INTO segments (account_id, name, conditions) VALUES ($1, $2, $3::jsonb) RETURNING id', [
-      accountId,
-      input.name,
-      JSON.stringify(input.conditions),
-    ]);
-    const id = rows[0]?.id ?? 0;
-    // A source a segment reads cannot be deleted from under it without force.
-    for (const sourceId of sourcesOf(input.conditions)) {
-      await getSource(client, accountId, sourceId);
-      await registerSourceUse(client, sourceId, { kind: 'segment', id: String(id) });
-    }
-    return { id, name: input.name, type: 'dynamic' as const, conditions: input.conditions };
+  return legacyIdTaken(() =>
+    withTransaction(platform.db, async (client) => {
+      if (input.legacyId !== undefined) await legacyIdFree(client, accountId, input.legacyId, null);
+      const { rows } = await client.query<GroupRow>(`INSERT INTO segments (account_id, name, conditions, legacy_id) VALUES ($1, $2, $3::jsonb, $4) RETURNING ${GROUP_COLUMNS}`, [
+        accountId,
+        input.name,
+        JSON.stringify(input.conditions),
+        input.legacyId ?? null,
+      ]);
+      const created = groupOf(rows[0]!);
+      // A source a segment reads cannot be deleted from under it without force.
+      for (const sourceId of sourcesOf(input.conditions)) {
+        await getSource(client, accountId, sourceId);
+        await registerSourceUse(client, sourceId, { kind: 'segment', id: String(created.id) });
+      }
+      return created;
+    }),
+  );
+}
+
+/** Renames a group, and sets or removes its legacy id; its conditions stay as saved. */
+export async function updateConditionalGroup(db: Pool, accountId: number, groupId: number, changes: ConditionalGroupChanges): Promise<ConditionalGroup> {
+  return legacyIdTaken(async () => {
+    if (changes.legacyId != null) await legacyIdFree(db, accountId, changes.legacyId, groupId);
+    const { rows } = await db.query<GroupRow>(
+      `UPDATE segments SET name = coalesce($3, name), legacy_id = CASE WHEN $4 THEN $5::bigint ELSE legacy_id END, updated_at = now()
+        WHERE account_id = $1 AND id = $2 RETURNING ${GROUP_COLUMNS}`,
+      [accountId, groupId, changes.name ?? null, changes.legacyId !== undefined, changes.legacyId ?? null],
+    );
+    if (!rows[0]) throw new GroupNotFound();
+    return groupOf(rows[0]);
   });
 }
 
+/** Not another group's own id either: `regularEventType-<n>` would then name two segments. */
+async function legacyIdFree(db: Pick<Pool, 'query'>, accountId: number, legacy: number, groupId: number | null): Promise<void> {
+  const { rows } = await db.query('SELECT 1 FROM segments WHERE account_id = $1 AND id = $2 AND id IS DISTINCT FROM $3::bigint', [accountId, legacy, groupId]);
+  if (rows.length > 0) throw new Conflict(`${legacy} is the id of another group of this account`, 'LEGACY_ID_TAKEN');
+}
+
+async function legacyIdTaken<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if ((error as { constraint?: string }).constraint === 'segments_account_legacy_id') throw new Conflict('another group of this account has this legacy id', 'LEGACY_ID_TAKEN');
+    throw error;
+  }
+}
+
 export async function listConditionalGroups(db: Pool, accountId: number): Promise<ConditionalGroup[]> {
-  const { rows } = await db.query<{ id: number; name: string; conditions: unknown }>('SELECT id, name, conditions FROM segments WHERE account_id = $1 ORDER BY id', [
-    accountId,
-  ]);
+  const { rows } = await db.query<GroupRow>(`SELECT ${GROUP_COLUMNS} FROM segments WHERE account_id = $1 ORDER BY id`, [accountId]);
   return rows.map(groupOf);
 }
 
@@ -89,17 +142,14 @@ export async function deleteConditionalGroup(db: Pool, accountId: number, groupI
 }
 
 export async function getConditionalGroup(db: Pool, accountId: number, groupId: number): Promise<ConditionalGroup> {
-  const { rows } = await db.query<{ id: number; name: string; conditions: unknown }>('SELECT id, name, conditions FROM segments WHERE account_id = $1 AND id = $2', [
-    accountId,
-    groupId,
-  ]);
+  const { rows } = await db.query<GroupRow>(`SELECT ${GROUP_COLUMNS} FROM segments WHERE account_id = $1 AND id = $2`, [accountId, groupId]);
   const row = rows[0];
   if (!row) throw new GroupNotFound();
   return groupOf(row);
 }
 
-function groupOf(row: { id: number; name: string; conditions: unknown }): ConditionalGroup {
-  return { id: row.id, name: row.name, type: 'dynamic', conditions: conditionsSchema.parse(row.conditions) };
+function groupOf(row: GroupRow): ConditionalGroup {
+  return { id: row.id, name: row.name, type: 'dynamic', conditions: conditionsSchema.parse(row.conditions), legacyId: row.legacy_id === null ? null : Number(row.legacy_id) };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { evaluateSegment, keysOfContacts, type ContactKey } from '../segments/evaluate-segment';
 import { lookupRows } from '../sources/lookup';
-import { getSource } from '../sources/sources';
+import { getSource, listSources, withSourceAliases } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
 import { dataFromJsonParam, triggerEventParams, type EventParam, type ExternalRow } from './json-param';
 import { getRegularWorkflow, recordWorkflowRun, WorkflowNotFound, type RegularWorkflow } from './workflows';
@@ -115,9 +115,13 @@ export interface AssembledEvent {
 /** The events of a page's members: rows per source fetched once per source for the whole page. */
 export async function assembleEvents(platform: Platform, accountId: number, workflow: RegularWorkflow, contactIds: readonly number[]): Promise<AssembledEvent[]> {
   const rowsBySource = new Map<number, Map<number, ExternalRow[]>>();
+  // jsonParam's key for each source: the legacy id a migrated account's templates and event
+  // consumers read (`data.get('1043')`), else the source's own id.
+  const keyOf = new Map<number, number>();
   let contacts: ContactKey[] | undefined;
   for (const sourceId of workflow.sourceIds) {
     const source = await getSource(platform.db, accountId, sourceId);
+    keyOf.set(sourceId, source.legacyId ?? sourceId);
     const connector = await getConnector(platform.db, accountId, source.connectorId);
     const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, contactIds);
     contacts ??= keys;
@@ -131,7 +135,7 @@ export async function assembleEvents(platform: Platform, accountId: number, work
     params: triggerEventParams({
       contactId: contact.contactId,
       email: contact.email,
-      rows: new Map(workflow.sourceIds.map((sourceId) => [sourceId, rowsBySource.get(sourceId)?.get(contact.contactId) ?? []])),
+      rows: new Map(workflow.sourceIds.map((sourceId) => [keyOf.get(sourceId) ?? sourceId, rowsBySource.get(sourceId)?.get(contact.contactId) ?? []])),
     }),
   }));
 }
@@ -190,11 +194,12 @@ async function emitEvents(platform: Platform, accountId: number, workflow: Regul
 async function sendWorkflowMessage(platform: Platform, accountId: number, workflow: RegularWorkflow, message: EmailMessage, emitted: readonly EmittedEvent[], events: ReadonlyMap<number, AssembledEvent>): Promise<number> {
   const field = message.jsonParamField ?? 'jsonParam';
   const resolved = await resolveRecipients(platform.db, accountId, emitted.map((event) => ({ contactId: event.contact_id })));
+  const sources = await listSources(platform.db, accountId);
   const sends: SendToRecord[] = [];
   emitted.forEach((event, index) => {
     const contact = resolved[index]?.contact;
     if (!contact?.email) return;
-    const data = dataFromJsonParam(events.get(event.contact_id)?.params.find((param) => param.name === field)?.value) ?? {};
+    const data = withSourceAliases(dataFromJsonParam(events.get(event.contact_id)?.params.find((param) => param.name === field)?.value) ?? {}, sources);
     const rendered = renderMessage(message, templateContact(contact), data);
     if (!rendered.ok) {
       logger.warn('workflow message did not render', { workflowId: workflow.id, contactId: contact.id, code: rendered.error.code, line: rendered.error.line, column: rendered.error.column });

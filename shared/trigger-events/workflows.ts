@@ -7,6 +7,7 @@ import { nextRunAfter } from '../schedules/expression';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { getSource, registerSourceUse, releaseSourceUse } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
+import { regularEventTypeKey } from './json-param';
 
 /**
  * Regular workflows: on a schedule, every member of a dynamic segment receives the event
@@ -58,6 +59,8 @@ interface WorkflowRow {
   id: number;
   name: string;
   segment_id: number;
+  /** The segment's legacy id, which names the event when set. */
+  segment_legacy_id: string | null;
   source_ids: number[];
   message_id: number | null;
   schedule: string;
@@ -77,7 +80,7 @@ function toWorkflow(row: WorkflowRow): RegularWorkflow {
     messageId: row.message_id,
     schedule: row.schedule,
     enabled: row.enabled,
-    eventTypeKey: `regularEventType-${row.segment_id}`,
+    eventTypeKey: regularEventTypeKey(row.segment_legacy_id === null ? row.segment_id : Number(row.segment_legacy_id)),
     ...(row.last_run_at ? { lastRun: runOutcomeOf(row, row.last_run_at) } : {}),
   };
 }
@@ -98,6 +101,8 @@ export async function recordWorkflowRun(db: Pool, workflowId: number, at: Date, 
   );
 }
 
+const SELECT_WORKFLOWS = 'SELECT w.*, s.legacy_id AS segment_legacy_id FROM regular_workflows w JOIN segments s ON s.id = w.segment_id';
+
 export const scheduleNameOf = (workflowId: number): string => `regular-workflow-${workflowId}`;
 
 export async function createRegularWorkflow(platform: Platform, accountId: number, input: RegularWorkflowInput): Promise<RegularWorkflow> {
@@ -106,14 +111,14 @@ export async function createRegularWorkflow(platform: Platform, accountId: numbe
   } catch {
     throw new ValidationFailed('schedule must be rate(N minutes|hours|days), at most a year, or cron(m h * * ? *) with a real minute and hour', [{ path: 'body.schedule', message: 'unsupported expression' }], 'INVALID_SCHEDULE');
   }
-  await getConditionalGroup(platform.db, accountId, input.segmentId);
+  const segment = await getConditionalGroup(platform.db, accountId, input.segmentId);
   if (input.messageId) await getEmailMessage(platform.db, accountId, input.messageId);
   const workflow = await withTransaction(platform.db, async (client) => {
     for (const sourceId of input.sourceIds) await getSource(client, accountId, sourceId);
     const { rows } = await client.query<WorkflowRow>(
       `INSERT INTO regular_workflows (account_id, name, segment_id, source_ids, message_id, schedule, enabled)
-       VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7) RETURNING *`,
-      [accountId, input.name, input.segmentId, input.sourceIds, input.messageId ?? null, input.schedule, input.enabled],
+       VALUES ($1, $2, $3, $4::bigint[], $5, $6, $7) RETURNING *, $8::bigint AS segment_legacy_id`,
+      [accountId, input.name, input.segmentId, input.sourceIds, input.messageId ?? null, input.schedule, input.enabled, segment.legacyId],
     );
     const created = toWorkflow(rows[0]!);
     for (const sourceId of input.sourceIds) await registerSourceUse(client, sourceId, { kind: 'workflow', id: String(created.id) });
@@ -130,13 +135,13 @@ export async function createRegularWorkflow(platform: Platform, accountId: numbe
 }
 
 export async function getRegularWorkflow(db: Pool, accountId: number, workflowId: number): Promise<RegularWorkflow> {
-  const { rows } = await db.query<WorkflowRow>('SELECT * FROM regular_workflows WHERE account_id = $1 AND id = $2', [accountId, workflowId]);
+  const { rows } = await db.query<WorkflowRow>(`${SELECT_WORKFLOWS} WHERE w.account_id = $1 AND w.id = $2`, [accountId, workflowId]);
   if (!rows[0]) throw new WorkflowNotFound();
   return toWorkflow(rows[0]);
 }
 
 export async function listRegularWorkflows(db: Pool, accountId: number): Promise<RegularWorkflow[]> {
-  const { rows } = await db.query<WorkflowRow>('SELECT * FROM regular_workflows WHERE account_id = $1 ORDER BY id', [accountId]);
+  const { rows } = await db.query<WorkflowRow>(`${SELECT_WORKFLOWS} WHERE w.account_id = $1 ORDER BY w.id`, [accountId]);
   return rows.map(toWorkflow);
 }
 

@@ -6,7 +6,7 @@ import { createConnector, deleteConnector, listConnectors, updateConnector, view
 import { connectorCheckInput, connectorInput, connectorUpdate } from '../../../shared/connectors/settings';
 import { checkConnectorSettings, checkSavedConnector } from '../../../shared/connectors/validation';
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
-import { createSource, deleteSource, getSource, listSources, renameSource, sourceName } from '../../../shared/sources/sources';
+import { createSource, deleteSource, getSource, legacyId, listSources, sourceName, updateSource } from '../../../shared/sources/sources';
 
 const catalogName = z.string().min(1).max(1024);
 const page = z.object({
@@ -113,7 +113,7 @@ export const connectorsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/datasources',
     access: 'settings',
-    body: z.object({ connectorId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), dataset: catalogName, table: catalogName, name: sourceName }).strict(),
+    body: z.object({ connectorId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), dataset: catalogName, table: catalogName, name: sourceName, legacyId: legacyId.optional() }).strict(),
     handle: async ({ platform, principal, body }) => created(await createSource(platform, principal.accountId, body)),
   }),
   route({
@@ -135,8 +135,11 @@ export const connectorsRoutes: readonly Route[] = [
     path: '/api/v1/datasources/{id}',
     access: 'settings',
     params: idPath,
-    body: z.object({ name: sourceName }).strict(),
-    handle: async ({ platform, principal, params, body }) => ok(await renameSource(platform, principal.accountId, params.id, body.name)),
+    body: z
+      .object({ name: sourceName.optional(), legacyId: legacyId.nullable().optional() })
+      .strict()
+      .refine((changes) => changes.name !== undefined || changes.legacyId !== undefined, 'give name or legacyId'),
+    handle: async ({ platform, principal, params, body }) => ok(await updateSource(platform, principal.accountId, params.id, body)),
   }),
   route({
     method: 'DELETE',

@@ -12,12 +12,14 @@ import { eventSchema, eventTypeKeySchema, generateEvent, listEvents } from '../.
 import { noContent, ok, route, type Route } from '../../../shared/http/route';
 import { MAX_ORDERS_PER_CALL, orderSchema, upsertOrders } from '../../../shared/orders/upsert-orders';
 import {
+  conditionalGroupChangesSchema,
   conditionalGroupSchema,
   createConditionalGroup,
   deleteConditionalGroup,
   getConditionalGroup,
   listConditionalGroups,
   listGroupContacts,
+  updateConditionalGroup,
 } from '../../../shared/segments/conditional-groups';
 
 const offset = wholeNumberParameter(0).default(0);
@@ -204,6 +206,14 @@ export const contactsRoutes: readonly Route[] = [
     access: 'contactsRead',
     params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getConditionalGroup(platform.db, principal.accountId, params.id)),
+  }),
+  route({
+    method: 'PATCH',
+    path: '/api/v1/group/{id}',
+    access: 'contactsWrite',
+    params: idPath,
+    body: conditionalGroupChangesSchema,
+    handle: async ({ principal, platform, params, body }) => ok(await updateConditionalGroup(platform.db, principal.accountId, params.id, body)),
   }),
   route({
     method: 'DELETE',

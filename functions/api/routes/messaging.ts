@@ -10,7 +10,7 @@ import {
   updateEmailMessage,
 } from '../../../shared/messages/messages';
 import { cancelBroadcast, getBroadcast, listBroadcasts, startBroadcast } from '../../../shared/messages/broadcasts';
-import { previewTemplate } from '../../../shared/messages/preview';
+import { previewDataKinds, previewTemplate } from '../../../shared/messages/preview';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
 import { runWorkflowNow } from '../../../shared/trigger-events/assemble';
 import {
@@ -126,6 +126,7 @@ export const messagingRoutes: readonly Route[] = [
         externalCustomerId: externalCustomerIdSchema.optional(),
         locator: z.string().min(1).max(254).optional(),
         jsonParam: z.string().max(1_000_000).optional(),
+        data: z.enum(previewDataKinds).optional(),
       })
       .strict(),
     handle: async ({ principal, platform, body }) => ok(await previewTemplate(platform, principal.accountId, body)),

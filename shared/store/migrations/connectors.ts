@@ -47,4 +47,24 @@ export const connectorsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 401,
+    name: 'data source names in any script, unique ignoring case; legacy ids',
+    sql: `
+      -- Names are whatever $data.get('…') can hold (seed 000's own example is
+      -- 'назва_джерела'), unique per account ignoring case: name_key is the name folded by the
+      -- application (Unicode lower case, NFC), since lower() here follows the server's locale.
+      -- Names saved before were ASCII identifiers, which lower() folds the same way.
+      ALTER TABLE data_sources ADD COLUMN name_key text;
+      UPDATE data_sources SET name_key = lower(name);
+      ALTER TABLE data_sources ALTER COLUMN name_key SET NOT NULL;
+      ALTER TABLE data_sources DROP CONSTRAINT data_sources_account_id_name_key;
+      CREATE UNIQUE INDEX data_sources_account_name_key ON data_sources(account_id, name_key);
+
+      -- The id a source had on the platform an account moved from (eSputnik's 1043), which
+      -- templates ($data.get('1043')) and jsonParam keys keep using.
+      ALTER TABLE data_sources ADD COLUMN legacy_id bigint CHECK (legacy_id > 0);
+      CREATE UNIQUE INDEX data_sources_account_legacy_id ON data_sources(account_id, legacy_id) WHERE legacy_id IS NOT NULL;
+    `,
+  },
 ];

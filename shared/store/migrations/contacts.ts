@@ -827,4 +827,14 @@ export const contactsMigrations: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 310,
+    name: 'segments keep the id they had on the platform an account moved from',
+    sql: `
+      -- A regular workflow's event key is regularEventType-<legacy_id> when the segment has
+      -- one (eSputnik's regularEventType-170531841), so migrated event consumers keep working.
+      ALTER TABLE segments ADD COLUMN legacy_id bigint CHECK (legacy_id > 0);
+      CREATE UNIQUE INDEX segments_account_legacy_id ON segments(account_id, legacy_id) WHERE legacy_id IS NOT NULL;
+    `,
+  },
 ];
