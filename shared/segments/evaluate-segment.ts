@@ -4,7 +4,7 @@ import { listColumns } from '../connectors/catalog';
 import { bigQueryFailure, bigQueryFor, getConnector, withPostgresConnection, type Connector } from '../connectors/connections';
 import type { ContactKeyField } from '../connectors/settings';
 import type { Platform } from '../platform';
-import { sourceQueryFailure } from '../sources/query-failure';
+import { bigQuerySourceFailure, sourceQueryFailure } from '../sources/query-failure';
 import { getSource, type Source } from '../sources/sources';
 import { isExternal, isGroup, type Condition, type ContactCondition, type ExternalCondition, type ExternalIdNotSet } from './conditions';
 import {
@@ -203,7 +203,7 @@ async function externalMatching(context: Evaluation, sourceId: number, condition
       const [rows] = await client.query({ query: query.sql, params: query.params, maximumBytesBilled: String(context.platform.config.bigQueryMaximumBytesBilled) });
       keys = (rows as { key: string | null }[]).flatMap((row) => (row.key === null ? [] : [String(row.key)]));
     } catch (error) {
-      throw bigQueryFailure(error, connector.bigquery?.projectId ?? '');
+      throw bigQuerySourceFailure(bigQueryFailure(error, connector.bigquery?.projectId ?? ''));
     }
   }
   return new Set(await contactsByKey(context.platform.db, context.accountId, connector.uniqueKey.contactField, keys));

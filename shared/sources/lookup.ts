@@ -2,7 +2,7 @@ import { bigQueryFailure, bigQueryFor, getConnector, withPostgresConnection, typ
 import type { Platform } from '../platform';
 import { normalizeKey, type ContactKey } from '../segments/evaluate-segment';
 import { postgresRowTypes, stringFromBigQuery, type Row } from './row-values';
-import { sourceQueryFailure } from './query-failure';
+import { bigQuerySourceFailure, sourceQueryFailure } from './query-failure';
 import type { Source } from './sources';
 
 export type { Row } from './row-values';
@@ -75,6 +75,6 @@ async function lookupBigQuery(platform: Platform, connector: Connector, source: 
     });
     return (rows as Record<string, unknown>[]).map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, stringFromBigQuery(value)])));
   } catch (error) {
-    throw bigQueryFailure(error, projectId);
+    throw bigQuerySourceFailure(bigQueryFailure(error, projectId));
   }
 }

@@ -58,6 +58,12 @@ export function sourceQueryFailure(error: unknown): AppError {
   return new ConnectorFailed('CONNECTION_FAILED', 'the connection to the database was lost during the query');
 }
 
+/** The same for BigQuery, after `bigQueryFailure` mapped what it knows (a missing table passes it as is). */
+export function bigQuerySourceFailure(mapped: unknown): AppError {
+  if (mapped instanceof AppError) return mapped;
+  return new ConnectorFailed('BIGQUERY_QUERY_FAILED', 'BigQuery could not run the query (has the table changed since the source was saved?)');
+}
+
 /** A failure retrying cannot fix: the segment, the source or the customer's data must change first. */
 export function isPermanentSourceFailure(error: unknown): boolean {
   if (error instanceof SourceQueryRejected) return error.permanent;
