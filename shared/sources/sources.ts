@@ -28,8 +28,8 @@ export const MAX_SOURCE_NAME_LENGTH = 100;
  * Any name `$data.get('…')` can hold: letters of any script, digits, spaces, hyphens,
  * punctuation (seed 000's own example is 'назва_джерела'); trimmed and in Unicode NFC, so
  * the name saved is the one a template typed elsewhere spells. Control characters, which
- * no template holds, are refused. A name that is an ASCII identifier also works as
- * `$data.<name>`; any other needs `$data.get('<name>')` (a name holding ' needs "…").
+ * no template holds, are refused. A name that is an ASCII Velocity identifier also works
+ * as `$data.<name>`; any other needs `$data.get('<name>')` (a name holding ' needs "…").
  */
 export const sourceName = z
   .string()
