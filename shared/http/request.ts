@@ -45,6 +45,21 @@ export function parseQuery(rawQueryString: string | undefined): Record<string, s
   return result;
 }
 
+/**
+ * Refuses a query parameter the route does not declare, empty or not, as a strict query
+ * schema would (`VALIDATION_FAILED` naming `query.<name>`): `?name=first` on a route without
+ * filters would otherwise list everything, which looks like a filtered answer.
+ */
+export function refuseUnknownQueryNames(rawQueryString: string | undefined, known: readonly string[] | 'any'): void {
+  if (known === 'any' || !rawQueryString) return;
+  const unknown = [...new Set([...new URLSearchParams(rawQueryString).keys()].filter((name) => !known.includes(name)))];
+  if (unknown.length === 0) return;
+  throw new ValidationFailed(
+    known.length === 0 ? 'this method takes no query parameters' : `unknown query parameter; this method takes ${known.join(', ')}`,
+    unknown.slice(0, 20).map((name) => ({ path: `query.${name}`, message: 'unknown query parameter' })),
+  );
+}
+
 export function parseCookies(cookies: readonly string[] | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   for (const cookie of cookies ?? []) {

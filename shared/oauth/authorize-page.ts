@@ -19,7 +19,8 @@ import { issuerOf } from './server-metadata';
  * authorization request stays in the query), so any HTTP client can drive them.
  */
 export interface AuthorizePageInput {
-  readonly query: Readonly<Record<string, string>>;
+  /** The authorization request's query string, as sent. */
+  readonly rawQuery: string;
   readonly cookies: Readonly<Record<string, string>>;
   readonly sourceIp: string;
 }
@@ -29,9 +30,9 @@ export interface AuthorizeFormInput extends AuthorizePageInput {
 }
 
 export async function showAuthorizePage(platform: Platform, input: AuthorizePageInput): Promise<Reply> {
-  const rawQuery = new URLSearchParams(input.query).toString();
+  const rawQuery = input.rawQuery;
   return answering(platform, async () => {
-    const request = await checkAuthorizationRequest(platform.db, input.query);
+    const request = await checkAuthorizationRequest(platform.db, rawQuery);
     const now = platform.clock.now();
     const session = (await findSession(platform.db, input.cookies[SESSION_COOKIE], now)) ?? (await startSession(platform.db, { now, secure: secureCookies(platform) }));
     if (session.userId === undefined) return page(200, loginForm(request, session, rawQuery), session);
@@ -40,9 +41,9 @@ export async function showAuthorizePage(platform: Platform, input: AuthorizePage
 }
 
 export async function submitAuthorizeForm(platform: Platform, input: AuthorizeFormInput): Promise<Reply> {
-  const rawQuery = new URLSearchParams(input.query).toString();
+  const rawQuery = input.rawQuery;
   return answering(platform, async (issuer) => {
-    const request = await checkAuthorizationRequest(platform.db, input.query);
+    const request = await checkAuthorizationRequest(platform.db, rawQuery);
     const now = platform.clock.now();
     const session = await findSession(platform.db, input.cookies[SESSION_COOKIE], now);
     if (!session || !csrfMatches(session, input.form.csrf_token)) {
