@@ -32,6 +32,12 @@ describe('the stack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Description: 'Satellite HTTP API', Runtime: 'nodejs22.x', Architectures: ['arm64'] });
   });
 
+  it('routes every path to the API function, so the router alone decides (seed 004 /uaa/oauth/* aliases included)', () => {
+    // One catch-all route: a path served by the router (an alias, a new route) needs no gateway change.
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default' });
+  });
+
   it('puts PostgreSQL behind RDS Proxy with TLS, encrypted, credentials in Secrets Manager', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'postgres', StorageEncrypted: true, MultiAZ: true, DeletionProtection: true });
     template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
