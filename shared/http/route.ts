@@ -82,7 +82,7 @@ export function route<
 function namesOf(schema: Schema | undefined): readonly string[] | 'any' {
   if (schema === undefined) return [];
   if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
-  if (schema instanceof z.ZodPipe) return namesOf(schema.in as Schema);
+  if (schema instanceof z.ZodPipe) return namesOf((schema.in instanceof z.ZodTransform ? schema.out : schema.in) as Schema);
   return 'any';
 }
 
