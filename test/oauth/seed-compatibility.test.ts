@@ -46,6 +46,15 @@ describe("seed 004's URLs: /uaa/oauth/authorize and /uaa/oauth/token", () => {
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }),
     });
     expect(refreshed.status).toBe(200);
+
+    // The seed's refresh request: everything in the URL, with the code and callback again (ignored).
+    const { refresh_token: latest } = (await refreshed.json()) as { refresh_token: string };
+    const seedRefresh = new URL('/uaa/oauth/token', world.issuer);
+    for (const [name, value] of Object.entries({ grant_type: 'refresh_token', refresh_token: latest, client_id: app.client.client_id, client_secret: app.clientSecret!, code, redirect_uri: CALLBACK })) {
+      seedRefresh.searchParams.set(name, value);
+    }
+    const again = await fetch(seedRefresh, { method: 'POST' });
+    expect([again.status, ((await again.json()) as { scope: string }).scope]).toEqual([200, 'eventsAndContacts']);
   });
 
   it('advertises its own paths as the endpoints (the aliases behave the same but are not advertised)', () => {
