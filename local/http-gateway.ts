@@ -8,7 +8,7 @@ import { lambdaContext } from './lambda-context';
 /** API Gateway's own payload limit; larger requests never reach the function. */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 /**
- * API Gateway HTTP API's quota on the request line and headers together: what is refused here
+ * API Gateway HTTP API's quota on the request line and header values together: what is refused here
  * is refused deployed too, so a request that works locally works on AWS. (Node's parser, which
  * would answer a bare 431 at 16 KB, is given room to read well past it.)
  */
@@ -65,15 +65,13 @@ function refused(status: number, code: string, message: string): GatewayRefusal 
 function headTooLarge(part: 'url' | 'headers'): GatewayRefusal {
   return part === 'url'
     ? refused(414, 'URI_TOO_LONG', `the path and query string exceed ${GATEWAY_MAX_HEAD_BYTES} bytes; send long input in a body`)
-    : refused(431, 'HEADERS_TOO_LARGE', `the request line and headers exceed ${GATEWAY_MAX_HEAD_BYTES} bytes`);
+    : refused(431, 'HEADERS_TOO_LARGE', `the request line and header values exceed ${GATEWAY_MAX_HEAD_BYTES} bytes`);
 }
 
-/** The request line and headers as received, in bytes. */
+/** The request line and the header values as received, in bytes: what API Gateway's quota counts. */
 function headBytes(request: IncomingMessage): number {
   let size = Buffer.byteLength(`${request.method ?? ''} ${request.url ?? ''} HTTP/${request.httpVersion}`);
-  for (let index = 0; index < request.rawHeaders.length; index += 2) {
-    size += Buffer.byteLength(request.rawHeaders[index]!) + Buffer.byteLength(request.rawHeaders[index + 1]!) + 2;
-  }
+  for (let index = 1; index < request.rawHeaders.length; index += 2) size += Buffer.byteLength(request.rawHeaders[index]!);
   return size;
 }
 
