@@ -134,7 +134,8 @@ const connectorUpdateSchema = z.preprocess(
     postgresSchema({ name: true, password: false, uniqueKey: true, id: true }),
     bigQuerySchema({ name: true, key: false, uniqueKey: true, id: true }),
   ]),
-);
+  // JSON Schema shows the flat shape (what the preprocess yields); this says the other is taken too.
+).describe('The flat shape below, or the connector as GET answers it: settings nested under `postgres`/`bigquery`, read-only fields ignored.');
 export type ConnectorUpdate = z.output<typeof connectorUpdateSchema> & { readonly name: string; readonly uniqueKey: UniqueKey; readonly id?: number };
 export const connectorUpdate = connectorUpdateSchema as unknown as z.ZodType<ConnectorUpdate>;
 
