@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { AppError, Conflict } from '../errors';
+import { AppError, Conflict, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { connectorFromRow, getConnector, type BigQuerySettings, type Connector, type ConnectorRow, type PostgresSettings } from './connections';
@@ -88,6 +88,9 @@ export async function listConnectors(platform: Platform, accountId: number): Pro
 }
 
 export async function updateConnector(platform: Platform, accountId: number, connectorId: number, input: ConnectorUpdate): Promise<ConnectorView> {
+  if (input.id !== undefined && input.id !== connectorId) {
+    throw new ValidationFailed(`the body is connector ${input.id}'s, the path names connector ${connectorId}`, [{ path: 'body.id', message: 'must be the id in the path' }]);
+  }
   const connector = await withTransaction(platform.db, async (client) => {
     const previous = await getConnector(client, accountId, connectorId);
     if (previous.kind !== input.kind) throw new AppError('invalid', 'CONNECTOR_KIND_IMMUTABLE', 'a connector cannot change its kind; create another connector');

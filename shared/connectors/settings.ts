@@ -54,9 +54,13 @@ function caOnlyWithVerifyFull(value: { sslMode: SslMode; caCertificate?: string 
   }
 }
 
-function postgresSchema(required: { name: boolean; password: boolean; uniqueKey: boolean }) {
+/** A PUT may carry the connector's `id`, as GET shows it; it must be the path's. */
+const viewId = z.number().int().positive().optional();
+
+function postgresSchema(required: { name: boolean; password: boolean; uniqueKey: boolean; id?: boolean }) {
   return z
     .object({
+      ...(required.id ? { id: viewId } : {}),
       kind: z.literal('postgres'),
       ...postgresFields,
       name: required.name ? name : name.optional(),
@@ -67,10 +71,11 @@ function postgresSchema(required: { name: boolean; password: boolean; uniqueKey:
     .superRefine(caOnlyWithVerifyFull);
 }
 
-function bigQuerySchema(required: { name: boolean; key: boolean; uniqueKey: boolean }) {
+function bigQuerySchema(required: { name: boolean; key: boolean; uniqueKey: boolean; id?: boolean }) {
   const key = z.union([z.string().max(64 * 1024), z.record(z.string(), z.unknown())]);
   return z
     .object({
+      ...(required.id ? { id: viewId } : {}),
       kind: z.literal('bigquery'),
       name: required.name ? name : name.optional(),
       /** The service-account key file: as uploaded (a JSON string) or already parsed. */
@@ -90,12 +95,48 @@ export type ConnectorInput = z.output<typeof connectorInputSchema> & { readonly 
 // The builders above lose which fields are required; these are, by construction.
 export const connectorInput = connectorInputSchema as unknown as z.ZodType<ConnectorInput>;
 
-/** Updates keep the stored credential when none is sent. */
-const connectorUpdateSchema = z.discriminatedUnion('kind', [
-  postgresSchema({ name: true, password: false, uniqueKey: true }),
-  bigQuerySchema({ name: true, key: false, uniqueKey: true }),
-]);
-export type ConnectorUpdate = z.output<typeof connectorUpdateSchema> & { readonly name: string; readonly uniqueKey: UniqueKey };
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What GET shows but no one sets: the timestamps, and BigQuery's project and account, which come from the key. */
+const readOnlyInView = new Set(['createdAt', 'updatedAt', 'projectId', 'clientEmail']);
+
+/**
+ * PUT takes what GET answers, so a client can read a connector, change a field and send it
+ * back: the settings GET nests under `postgres` (or `bigquery`) are lifted to the top level,
+ * where they may also be sent flat as before; the view's read-only fields are ignored. A
+ * setting given both ways with two different values is refused, naming the nested one.
+ */
+function liftedView(value: unknown, context: z.core.$RefinementCtx): unknown {
+  if (!isPlainObject(value)) return value;
+  const lifted: Record<string, unknown> = {};
+  for (const [name, item] of Object.entries(value)) if (!readOnlyInView.has(name)) lifted[name] = item;
+  const section = value.kind === 'postgres' || value.kind === 'bigquery' ? value.kind : undefined;
+  const nested = section === undefined ? undefined : value[section];
+  if (section === undefined || !isPlainObject(nested)) return lifted;
+  delete lifted[section];
+  for (const [name, item] of Object.entries(nested)) {
+    if (readOnlyInView.has(name)) continue;
+    if (name in lifted && lifted[name] !== item) {
+      context.addIssue({ code: 'custom', path: [section, name], message: `${name} is given here and at the top level with different values` });
+      continue;
+    }
+    lifted[name] = item;
+  }
+  return lifted;
+}
+
+/** Updates keep the stored credential when none is sent, and take GET's shape as well as the flat one. */
+const connectorUpdateSchema = z.preprocess(
+  liftedView,
+  z.discriminatedUnion('kind', [
+    postgresSchema({ name: true, password: false, uniqueKey: true, id: true }),
+    bigQuerySchema({ name: true, key: false, uniqueKey: true, id: true }),
+  ]),
+  // JSON Schema shows the flat shape (what the preprocess yields); this says the other is taken too.
+).describe('The flat shape below, or the connector as GET answers it: settings nested under `postgres`/`bigquery`, read-only fields ignored.');
+export type ConnectorUpdate = z.output<typeof connectorUpdateSchema> & { readonly name: string; readonly uniqueKey: UniqueKey; readonly id?: number };
 export const connectorUpdate = connectorUpdateSchema as unknown as z.ZodType<ConnectorUpdate>;
 
 /** "Check connection" happens before the connector has a name or a unique key. */

@@ -6,7 +6,7 @@ import { AppError, statusOfKind } from '../errors';
 import { logger, type Logger } from '../logger';
 import type { Platform } from '../platform';
 import { RateLimiter } from './rate-limit';
-import { parseBody, parseCookies, parseInput, parseQuery } from './request';
+import { parseBody, parseCookies, parseInput, parseQuery, refuseUnknownQueryNames } from './request';
 import type { Reply, Route } from './route';
 import { Router } from './router';
 
@@ -55,6 +55,7 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
       }
     }
 
+    refuseUnknownQueryNames(event.rawQueryString, route.queryNames);
     const reply = await route.handle({
       params: parseInput(route.params, params, 'path'),
       query: parseInput(route.query, parseQuery(event.rawQueryString), 'query'),
@@ -69,6 +70,7 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
       headers,
       cookies: parseCookies(event.cookies),
       rawBody,
+      rawQuery: event.rawQueryString ?? '',
       sourceIp: event.requestContext.http.sourceIp,
     });
     return toResult(reply, requestId);

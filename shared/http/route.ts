@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Principal } from '../accounts/authenticate';
 import type { MethodGroup } from '../accounts/rights';
 import type { Logger } from '../logger';
@@ -27,6 +27,8 @@ export interface RouteRequest<P, Q, B, A extends Access> {
   readonly headers: Readonly<Record<string, string>>;
   readonly cookies: Readonly<Record<string, string>>;
   readonly rawBody: Buffer;
+  /** The query string as sent, for the OAuth endpoints, which must see a parameter given twice. */
+  readonly rawQuery: string;
   readonly sourceIp: string;
 }
 
@@ -54,6 +56,12 @@ export interface Route {
   readonly query?: Schema;
   readonly body?: Schema;
   readonly bodyFormat: BodyFormat;
+  /**
+   * The query parameter names the route knows, read from its query schema; any other name is
+   * refused, even with an empty value. `'any'` for a schema that is not an object of named
+   * parameters (the OAuth protocol endpoints, which RFC 6749 §3.1 tells to ignore unknown ones).
+   */
+  readonly queryNames: readonly string[] | 'any';
   handle(request: RouteRequest<unknown, unknown, unknown, Access>): Promise<Reply>;
 }
 
@@ -66,7 +74,16 @@ export function route<
   return {
     ...definition,
     bodyFormat: definition.bodyFormat ?? 'json',
+    queryNames: namesOf(definition.query),
   } as unknown as Route;
+}
+
+/** A route without a query schema knows no parameter at all. */
+function namesOf(schema: Schema | undefined): readonly string[] | 'any' {
+  if (schema === undefined) return [];
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe) return namesOf((schema.in instanceof z.ZodTransform ? schema.out : schema.in) as Schema);
+  return 'any';
 }
 
 export const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, headers });

@@ -18,16 +18,27 @@ export interface TokenResponse {
 export async function issueTokenPair(
   client: PoolClient,
   config: PlatformConfig,
-  grant: { id: number; scopes: readonly Right[] },
+  grant: { id: number; scopes: readonly Right[]; seedScope: boolean },
   now: Date,
+  /** The refresh token this pair replaces (its hash), for a retry of a lost answer. */
+  issuedFrom?: Buffer,
 ): Promise<TokenResponse> {
   const accessToken = newOpaqueToken('sat_at');
   const refreshToken = newOpaqueToken('sat_rt');
   await client.query(
-    `INSERT INTO oauth_tokens (token_hash, grant_id, kind, scopes, created_at, expires_at) VALUES
-       ($1, $3, 'access', $4, $5, $5::timestamptz + make_interval(secs => $6)),
-       ($2, $3, 'refresh', $4, $5, $5::timestamptz + make_interval(secs => $7))`,
-    [hashOpaqueToken(accessToken), hashOpaqueToken(refreshToken), grant.id, grant.scopes, now, config.oauthAccessTokenSeconds, config.oauthRefreshTokenSeconds],
+    `INSERT INTO oauth_tokens (token_hash, grant_id, kind, scopes, created_at, expires_at, issued_from) VALUES
+       ($1, $3, 'access', $4, $5, $5::timestamptz + make_interval(secs => $6), $8),
+       ($2, $3, 'refresh', $4, $5, $5::timestamptz + make_interval(secs => $7), $8)`,
+    [
+      hashOpaqueToken(accessToken),
+      hashOpaqueToken(refreshToken),
+      grant.id,
+      grant.scopes,
+      now,
+      config.oauthAccessTokenSeconds,
+      config.oauthRefreshTokenSeconds,
+      issuedFrom ?? null,
+    ],
   );
   // Each issue sweeps a few tokens a day past their end away (codes and browser sessions are
   // swept the same way), so the table holds what can still be used, not every token ever made.
@@ -40,7 +51,7 @@ export async function issueTokenPair(
     access_token: accessToken,
     token_type: 'bearer',
     refresh_token: refreshToken,
-    scope: formatScope(grant.scopes),
+    scope: formatScope(grant.scopes, grant.seedScope),
     expires_in: config.oauthAccessTokenSeconds,
   };
 }

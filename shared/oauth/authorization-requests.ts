@@ -5,6 +5,7 @@ import { findClientApp, type ClientApp } from './apps';
 import { hashOpaqueToken, newOpaqueToken } from './opaque-tokens';
 import { OAuthError } from './protocol-errors';
 import { parseScope } from './scopes';
+import { protocolParameters } from './protocol-parameters';
 
 export const CODE_SECONDS = 10 * 60;
 
@@ -15,6 +16,8 @@ export interface AuthorizationRequest {
   readonly redirectUriWasSent: boolean;
   readonly state: string | undefined;
   readonly scopes: readonly Right[];
+  /** Asked for by seed 004's `UseRestApi`: every right the app holds, announced by that name. */
+  readonly seedScope: boolean;
   readonly codeChallenge: string | undefined;
 }
 
@@ -37,7 +40,16 @@ export class AuthorizationRefused extends Error {
 
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
-export async function checkAuthorizationRequest(db: Pool, query: Readonly<Record<string, string>>): Promise<AuthorizationRequest> {
+/**
+ * Checks an authorization request as sent (its raw query string). A parameter given twice is
+ * refused (RFC 6749 §3.1): on the error page when it is `client_id` or `redirect_uri` (which
+ * of the two would be trusted?), otherwise back at the callback with `invalid_request`.
+ */
+export async function checkAuthorizationRequest(db: Pool, rawQuery: string): Promise<AuthorizationRequest> {
+  // Text the store cannot keep was refused before this, by the route's query schema.
+  const { parameters: query, repeated } = protocolParameters(rawQuery);
+  const untrustworthy = repeated.filter((name) => name === 'client_id' || name === 'redirect_uri');
+  if (untrustworthy.length > 0) throw new UntrustedAuthorizationRequest(`The link gives ${untrustworthy.join(' and ')} more than once.`);
   if (!query.client_id) throw new UntrustedAuthorizationRequest('The link is missing its client_id.');
   const app = await findClientApp(db, query.client_id, { withLogo: true });
   if (!app) throw new UntrustedAuthorizationRequest('No app is registered with this client_id.');
@@ -57,10 +69,12 @@ export async function checkAuthorizationRequest(db: Pool, query: Readonly<Record
 
   const state = query.state;
   const refuse = (error: OAuthError['error'], description: string) => new AuthorizationRefused(redirectUri, state, new OAuthError(error, description));
+  if (repeated.length > 0) throw refuse('invalid_request', `${repeated.join(', ')} ${repeated.length === 1 ? 'is' : 'are'} given more than once`);
   if (!query.response_type) throw refuse('invalid_request', 'response_type is required');
   if (query.response_type !== 'code') throw refuse('unsupported_response_type', 'only response_type=code is supported');
 
-  const requested = query.scope === undefined ? { known: [...app.scopes], unknown: [] } : parseScope(query.scope);
+  const parsed = query.scope === undefined ? { known: [...app.scopes], unknown: [], seedScope: false } : parseScope(query.scope);
+  const requested = parsed.seedScope ? { ...parsed, known: [...app.scopes] } : parsed;
   if (requested.unknown.length > 0) throw refuse('invalid_scope', `unknown scope: ${requested.unknown.join(' ')}`);
   const beyond = requested.known.filter((scope) => !app.scopes.includes(scope));
   if (beyond.length > 0) throw refuse('invalid_scope', `the app is not registered for: ${beyond.join(' ')}`);
@@ -77,7 +91,7 @@ export async function checkAuthorizationRequest(db: Pool, query: Readonly<Record
     throw refuse('invalid_request', 'this app has no secret, so PKCE (code_challenge with S256) is required');
   }
 
-  return { app, redirectUri, redirectUriWasSent: query.redirect_uri !== undefined, state, scopes: requested.known, codeChallenge };
+  return { app, redirectUri, redirectUriWasSent: query.redirect_uri !== undefined, state, scopes: requested.known, seedScope: requested.seedScope, codeChallenge };
 }
 
 /** The person approved: records the grant and a single-use code bound to client, callback and challenge. */
@@ -90,8 +104,8 @@ export async function issueAuthorizationCode(
   const code = newOpaqueToken('sat_code');
   await withTransaction(db, async (client) => {
     const { rows } = await client.query<{ id: number }>(
-      'INSERT INTO oauth_grants (app_id, account_id, user_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-      [request.app.id, user.accountId, user.id, request.scopes, now],
+      'INSERT INTO oauth_grants (app_id, account_id, user_id, scopes, seed_scope, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+      [request.app.id, user.accountId, user.id, request.scopes, request.seedScope, now],
     );
     await client.query(
       `INSERT INTO oauth_codes (code_hash, grant_id, redirect_uri, redirect_uri_was_sent, code_challenge, expires_at)

@@ -11,7 +11,7 @@ import {
 } from './authorization-requests';
 import { csrfMatches, findSession, SESSION_COOKIE, startSession, type BrowserSession } from './browser-sessions';
 import { scopeDescriptions } from './scopes';
-import { issuerOf } from './server-metadata';
+import { issuerOf, OAUTH_PATHS } from './server-metadata';
 
 /**
  * The browser side of the authorization-code flow: a login form, then a consent page naming
@@ -19,7 +19,8 @@ import { issuerOf } from './server-metadata';
  * authorization request stays in the query), so any HTTP client can drive them.
  */
 export interface AuthorizePageInput {
-  readonly query: Readonly<Record<string, string>>;
+  /** The authorization request's query string, as sent. */
+  readonly rawQuery: string;
   readonly cookies: Readonly<Record<string, string>>;
   readonly sourceIp: string;
 }
@@ -29,9 +30,9 @@ export interface AuthorizeFormInput extends AuthorizePageInput {
 }
 
 export async function showAuthorizePage(platform: Platform, input: AuthorizePageInput): Promise<Reply> {
-  const rawQuery = new URLSearchParams(input.query).toString();
+  const rawQuery = input.rawQuery;
   return answering(platform, async () => {
-    const request = await checkAuthorizationRequest(platform.db, input.query);
+    const request = await checkAuthorizationRequest(platform.db, rawQuery);
     const now = platform.clock.now();
     const session = (await findSession(platform.db, input.cookies[SESSION_COOKIE], now)) ?? (await startSession(platform.db, { now, secure: secureCookies(platform) }));
     if (session.userId === undefined) return page(200, loginForm(request, session, rawQuery), session);
@@ -40,9 +41,9 @@ export async function showAuthorizePage(platform: Platform, input: AuthorizePage
 }
 
 export async function submitAuthorizeForm(platform: Platform, input: AuthorizeFormInput): Promise<Reply> {
-  const rawQuery = new URLSearchParams(input.query).toString();
+  const rawQuery = input.rawQuery;
   return answering(platform, async (issuer) => {
-    const request = await checkAuthorizationRequest(platform.db, input.query);
+    const request = await checkAuthorizationRequest(platform.db, rawQuery);
     const now = platform.clock.now();
     const session = await findSession(platform.db, input.cookies[SESSION_COOKIE], now);
     if (!session || !csrfMatches(session, input.form.csrf_token)) {
@@ -54,7 +55,7 @@ export async function submitAuthorizeForm(platform: Platform, input: AuthorizeFo
           const user = await logIn(platform, { email: input.form.email ?? '', password: input.form.password ?? '', sourceIp: input.sourceIp });
           const signedIn = await startSession(platform.db, { userId: user.id, now, secure: secureCookies(platform), replacing: session.id });
           // Post/redirect/get: reloading the consent page must not resubmit the password.
-          return { status: 303, headers: { location: `/oauth/authorize?${rawQuery}` }, cookies: [signedIn.cookie!] };
+          return { status: 303, headers: { location: `${OAUTH_PATHS.authorize}?${rawQuery}` }, cookies: [signedIn.cookie!] };
         } catch (error) {
           if (error instanceof LoginThrottled) return page(429, loginForm(request, session, rawQuery, 'Too many failed logins. Try again in 15 minutes.'), session);
           if (error instanceof LoginFailed) return page(401, loginForm(request, session, rawQuery, 'Wrong email or password.'), session);
@@ -135,7 +136,8 @@ function message(text: string): string {
 }
 
 function formAction(rawQuery: string): string {
-  return escapeHtml(`/oauth/authorize?${rawQuery}`);
+  // The canonical path, whichever one (seed 004's alias included) the request came in on.
+  return escapeHtml(`${OAUTH_PATHS.authorize}?${rawQuery}`);
 }
 
 function loginForm(request: AuthorizationRequest, session: BrowserSession, rawQuery: string, error?: string): string {

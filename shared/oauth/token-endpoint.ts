@@ -1,19 +1,32 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { Right } from '../accounts/rights';
-import { unstorableAt } from '../http/request';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { issueTokenPair, type TokenResponse } from './access-tokens';
 import { findClientApp, type ClientApp } from './apps';
 import { hashOpaqueToken, sameHash } from './opaque-tokens';
 import { OAuthError } from './protocol-errors';
+import { protocolParameters } from './protocol-parameters';
 import { parseScope } from './scopes';
 
 /** A token endpoint request: the form fields and the Authorization header, as sent. */
 export interface ClientRequest {
   readonly form: Readonly<Record<string, string>>;
   readonly authorization: string | undefined;
+}
+
+/** Parameters of a token or revocation request, refused in RFC 6749's shape when one repeats or holds what the store cannot keep. */
+function checkedParameters(encoded: string): Record<string, string> {
+  const { parameters, repeated, unstorable } = protocolParameters(encoded);
+  if (repeated.length > 0) throw new OAuthError('invalid_request', `${repeated.join(', ')} ${repeated.length === 1 ? 'is' : 'are'} given more than once`);
+  if (unstorable !== undefined) throw new OAuthError('invalid_request', `${unstorable} holds a NUL character or a broken UTF-16 surrogate`);
+  return parameters;
+}
+
+/** The URL parameters of a token or revocation request (seed 004 sends them there). */
+export function urlParameters(rawQuery: string): Record<string, string> {
+  return checkedParameters(rawQuery);
 }
 
 /**
@@ -25,14 +38,7 @@ export function formParameters(contentType: string | undefined, raw: Buffer): Re
   if (raw.length > 0 && type !== 'application/x-www-form-urlencoded') {
     throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
   }
-  const form: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(raw.toString('utf8'))) {
-    // RFC 6749 §3.2: a parameter must not be given more than once.
-    if (name in form) throw new OAuthError('invalid_request', `${name} is given more than once`);
-    if (unstorableAt(value) || unstorableAt(name)) throw new OAuthError('invalid_request', `${name} holds a NUL character or a broken UTF-16 surrogate`);
-    form[name] = value;
-  }
-  return form;
+  return checkedParameters(raw.toString('utf8'));
 }
 
 /**
@@ -128,8 +134,9 @@ async function redeemCode(platform: Platform, app: ClientApp, form: Readonly<Rec
       code_challenge: string | null;
       expires_at: Date;
       used_at: Date | null;
+      seed_scope: boolean;
     }>(
-      `SELECT c.grant_id, g.app_id, g.scopes, g.revoked_at, c.redirect_uri, c.redirect_uri_was_sent, c.code_challenge, c.expires_at, c.used_at
+      `SELECT c.grant_id, g.app_id, g.scopes, g.seed_scope, g.revoked_at, c.redirect_uri, c.redirect_uri_was_sent, c.code_challenge, c.expires_at, c.used_at
        FROM oauth_codes c JOIN oauth_grants g ON g.id = c.grant_id
        WHERE c.code_hash = $1 FOR UPDATE OF c`,
       [hashOpaqueToken(code)],
@@ -159,7 +166,7 @@ async function redeemCode(platform: Platform, app: ClientApp, form: Readonly<Rec
     const scopes = heldByApp(app, found.scopes);
     if (scopes.length === 0) return { refused: new OAuthError('invalid_scope', 'the app no longer holds any of the scopes granted') };
     await client.query('UPDATE oauth_codes SET used_at = $2 WHERE code_hash = $1', [hashOpaqueToken(code), now]);
-    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes }, now) };
+    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes, seedScope: found.seed_scope }, now) };
   });
 }
 
@@ -171,14 +178,32 @@ function heldByApp(app: ClientApp, scopes: readonly Right[]): Right[] {
   return scopes.filter((scope) => app.scopes.includes(scope));
 }
 
+/**
+ * How long after a refresh token was exchanged an authenticated confidential client may
+ * present it again and get a new pair in place of the one it never received (a lost answer,
+ * a timeout, a crash before storing it), instead of having its whole authorization revoked.
+ */
+export const REFRESH_RETRY_SECONDS = 60;
+
+interface PresentedRefreshToken {
+  readonly grant_id: number;
+  readonly app_id: number;
+  readonly scopes: Right[];
+  readonly grant_scopes: Right[];
+  readonly seed_scope: boolean;
+  readonly revoked_at: Date | null;
+  readonly expires_at: Date;
+  readonly retired_at: Date | null;
+}
+
 async function refresh(platform: Platform, app: ClientApp, form: Readonly<Record<string, string>>): Promise<TokenResponse> {
   if (!form.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
   const tokenHash = hashOpaqueToken(form.refresh_token);
   const now = platform.clock.now();
   const requested = form.scope === undefined ? undefined : parseScope(form.scope);
   return inTransaction(platform.db, async (client) => {
-    const { rows } = await client.query<{ grant_id: number; app_id: number; scopes: Right[]; revoked_at: Date | null; expires_at: Date; retired_at: Date | null }>(
-      `SELECT t.grant_id, g.app_id, t.scopes, g.revoked_at, t.expires_at, t.retired_at
+    const { rows } = await client.query<PresentedRefreshToken>(
+      `SELECT t.grant_id, g.app_id, t.scopes, g.scopes AS grant_scopes, g.seed_scope, g.revoked_at, t.expires_at, t.retired_at
        FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id
        WHERE t.token_hash = $1 AND t.kind = 'refresh' FOR UPDATE OF t, g`,
       [tokenHash],
@@ -187,23 +212,54 @@ async function refresh(platform: Platform, app: ClientApp, form: Readonly<Record
     const refuse = (description: string): Outcome => ({ refused: new OAuthError('invalid_grant', description) });
     if (!found || found.app_id !== app.id) return refuse('the refresh token is not valid for this client');
     if (found.revoked_at) return refuse('the authorization was revoked');
-    if (found.retired_at) {
+    if (found.retired_at && !(await replacedAsRetry(client, app, found.retired_at, tokenHash, now))) {
       // RFC 9700 §4.14.2: a retired refresh token coming back means two parties hold it.
       await revokeGrant(client, found.grant_id, now);
       return refuse('the refresh token was already used; the whole authorization is revoked');
     }
     if (found.expires_at <= now) return refuse('the refresh token has expired');
     let scopes = found.scopes;
+    let seedScope = found.seed_scope && sameRights(found.scopes, found.grant_scopes);
     if (requested) {
       const beyond = [...requested.unknown, ...requested.known.filter((scope) => !found.scopes.includes(scope))];
       if (beyond.length > 0) return { refused: new OAuthError('invalid_scope', `not granted: ${beyond.join(' ')}`) };
-      if (requested.known.length > 0) scopes = requested.known;
+      // UseRestApi asks for every right this token carries; rights named beside it add nothing.
+      if (requested.seedScope) seedScope = found.seed_scope;
+      else if (requested.known.length > 0) {
+        scopes = requested.known;
+        seedScope = false;
+      }
     }
     scopes = heldByApp(app, scopes);
     if (scopes.length === 0) return { refused: new OAuthError('invalid_scope', 'the app no longer holds any of the scopes granted') };
-    await client.query('UPDATE oauth_tokens SET retired_at = $2 WHERE token_hash = $1', [tokenHash, now]);
-    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes }, now) };
+    // A retry keeps the first exchange's time, so retrying cannot stretch the window.
+    if (!found.retired_at) await client.query('UPDATE oauth_tokens SET retired_at = $2 WHERE token_hash = $1', [tokenHash, now]);
+    return { tokens: await issueTokenPair(client, platform.config, { id: found.grant_id, scopes, seedScope }, now, tokenHash) };
   });
+}
+
+function sameRights(a: readonly Right[], b: readonly Right[]): boolean {
+  return a.length === b.length && a.every((right) => b.includes(right));
+}
+
+/**
+ * A retired refresh token presented again is a retry of a lost answer, not a theft, when the
+ * client proved it holds the app's secret (public clients cannot), within
+ * REFRESH_RETRY_SECONDS of the exchange, and while the pair that exchange issued is unused
+ * (its refresh token not exchanged in turn). That pair is then deleted: the retry's pair
+ * replaces it, so one live pair continues the authorization and the lost one never works.
+ */
+async function replacedAsRetry(client: PoolClient, app: ClientApp, retiredAt: Date, tokenHash: Buffer, now: Date): Promise<boolean> {
+  if (app.secretHash === null) return false;
+  if (now.getTime() - retiredAt.getTime() > REFRESH_RETRY_SECONDS * 1000) return false;
+  const { rows } = await client.query<{ kind: 'access' | 'refresh'; retired_at: Date | null }>(
+    'SELECT kind, retired_at FROM oauth_tokens WHERE issued_from = $1 FOR UPDATE',
+    [tokenHash],
+  );
+  const successor = rows.find((row) => row.kind === 'refresh');
+  if (!successor || successor.retired_at) return false;
+  await client.query('DELETE FROM oauth_tokens WHERE issued_from = $1', [tokenHash]);
+  return true;
 }
 
 /**

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SatelliteStack } from '../../infra/satellite-stack';
+import { OAUTH_PATHS, SEED_PATH_ALIASES } from '../../shared/oauth/server-metadata';
 
 // Synthesising bundles every Lambda with esbuild; done once for the whole file.
 let app: App;
@@ -30,6 +31,15 @@ describe('the stack', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true });
     template.hasResourceProperties('AWS::Lambda::Function', { Description: 'Satellite HTTP API', Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+  });
+
+  it('sends the OAuth endpoints, seed 004 /uaa/oauth/* aliases included, to the API function through the catch-all route', () => {
+    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((resource) => (resource as { Properties: { RouteKey: string } }).Properties.RouteKey);
+    expect(routeKeys).toContain('$default');
+    // Only connector validation has routes of its own (another function); no OAuth path is caught before $default.
+    const oauthPaths = [...Object.values(OAUTH_PATHS), ...SEED_PATH_ALIASES.authorize, ...SEED_PATH_ALIASES.token];
+    expect(routeKeys.filter((key) => oauthPaths.some((oauthPath) => key.endsWith(` ${oauthPath}`)))).toEqual([]);
+    expect(routeKeys.filter((key) => key !== '$default').every((key) => key.includes('/api/v1/connectors/'))).toBe(true);
   });
 
   it('puts PostgreSQL behind RDS Proxy with TLS, encrypted, credentials in Secrets Manager', () => {

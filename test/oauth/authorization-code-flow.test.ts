@@ -21,7 +21,7 @@ describe('discovery (RFC 8414)', () => {
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
-      scopes_supported: ['fullApi', 'events', 'eventsAndContacts', 'eventsAndContactsWrite', 'messages'],
+      scopes_supported: ['fullApi', 'events', 'eventsAndContacts', 'eventsAndContactsWrite', 'messages', 'UseRestApi'],
     });
   });
 });

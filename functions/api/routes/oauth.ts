@@ -15,14 +15,14 @@ import {
 import { showAuthorizePage, submitAuthorizeForm } from '../../../shared/oauth/authorize-page';
 import { disconnectApp, listConnectedApps } from '../../../shared/oauth/connected-apps';
 import { OAuthError, oauthErrorReply } from '../../../shared/oauth/protocol-errors';
-import { authorizationServerMetadata } from '../../../shared/oauth/server-metadata';
-import { exchangeForTokens, formParameters, requestParameters, revokeToken, type ClientRequest } from '../../../shared/oauth/token-endpoint';
+import { authorizationServerMetadata, OAUTH_PATHS, SEED_PATH_ALIASES } from '../../../shared/oauth/server-metadata';
+import { exchangeForTokens, formParameters, requestParameters, revokeToken, urlParameters, type ClientRequest } from '../../../shared/oauth/token-endpoint';
 
 const fields = z.record(z.string(), z.string());
 
 /** A token or revocation request as sent: its parameters (URL and form body) and its Authorization header. */
-function clientRequest(query: Readonly<Record<string, string>>, headers: Readonly<Record<string, string>>, rawBody: Buffer): ClientRequest {
-  return { form: requestParameters(query, formParameters(headers['content-type'], rawBody)), authorization: headers.authorization };
+function clientRequest(rawQuery: string, headers: Readonly<Record<string, string>>, rawBody: Buffer): ClientRequest {
+  return { form: requestParameters(urlParameters(rawQuery), formParameters(headers['content-type'], rawBody)), authorization: headers.authorization };
 }
 
 /** The token and revocation endpoints answer errors in RFC 6749's shape, which OAuth clients parse. */
@@ -42,41 +42,45 @@ const protocolRoutes: readonly Route[] = [
     access: 'public',
     handle: async ({ platform }) => ok(authorizationServerMetadata(platform.config), { 'cache-control': 'public, max-age=3600' }),
   }),
-  route({
-    method: 'GET',
-    path: '/oauth/authorize',
-    access: 'public',
-    query: fields,
-    handle: ({ platform, query, cookies, sourceIp }) => showAuthorizePage(platform, { query, cookies, sourceIp }),
-  }),
+  ...[OAUTH_PATHS.authorize, ...SEED_PATH_ALIASES.authorize].flatMap((path) => [
+    route({
+      method: 'GET',
+      path,
+      access: 'public',
+      query: fields,
+      handle: ({ platform, rawQuery, cookies, sourceIp }) => showAuthorizePage(platform, { rawQuery, cookies, sourceIp }),
+    }),
+    route({
+      method: 'POST',
+      path,
+      access: 'public',
+      query: fields,
+      body: fields,
+      bodyFormat: 'form',
+      handle: ({ platform, rawQuery, body, cookies, sourceIp }) => submitAuthorizeForm(platform, { rawQuery, form: body, cookies, sourceIp }),
+    }),
+  ]),
+  ...[OAUTH_PATHS.token, ...SEED_PATH_ALIASES.token].map((path) =>
+    route({
+      method: 'POST',
+      path,
+      access: 'public',
+      query: fields,
+      // Read here rather than by the API's body parser, so a wrong body is refused in RFC 6749's shape.
+      bodyFormat: 'raw',
+      handle: ({ platform, rawQuery, rawBody, headers }) =>
+        inOAuthErrorShape(async () => ok(await exchangeForTokens(platform, clientRequest(rawQuery, headers, rawBody)), { pragma: 'no-cache' })),
+    }),
+  ),
   route({
     method: 'POST',
-    path: '/oauth/authorize',
+    path: OAUTH_PATHS.revoke,
     access: 'public',
     query: fields,
-    body: fields,
-    bodyFormat: 'form',
-    handle: ({ platform, query, body, cookies, sourceIp }) => submitAuthorizeForm(platform, { query, form: body, cookies, sourceIp }),
-  }),
-  route({
-    method: 'POST',
-    path: '/oauth/token',
-    access: 'public',
-    query: fields,
-    // Read here rather than by the API's body parser, so a wrong body is refused in RFC 6749's shape.
     bodyFormat: 'raw',
-    handle: ({ platform, query, rawBody, headers }) =>
-      inOAuthErrorShape(async () => ok(await exchangeForTokens(platform, clientRequest(query, headers, rawBody)), { pragma: 'no-cache' })),
-  }),
-  route({
-    method: 'POST',
-    path: '/oauth/revoke',
-    access: 'public',
-    query: fields,
-    bodyFormat: 'raw',
-    handle: ({ platform, query, rawBody, headers }) =>
+    handle: ({ platform, rawQuery, rawBody, headers }) =>
       inOAuthErrorShape(async () => {
-        await revokeToken(platform, clientRequest(query, headers, rawBody));
+        await revokeToken(platform, clientRequest(rawQuery, headers, rawBody));
         return { status: 200 };
       }),
   }),

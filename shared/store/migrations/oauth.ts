@@ -114,4 +114,17 @@ export const oauthMigrations: readonly Migration[] = [
       CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at);
     `,
   },
+  {
+    version: 803,
+    name: "grants asked for by seed 004's scope name, and each token pair's predecessor",
+    sql: `
+      -- The authorization request asked for UseRestApi (every right the app holds): token
+      -- answers then name that scope, as seed 004's do.
+      ALTER TABLE oauth_grants ADD COLUMN seed_scope boolean NOT NULL DEFAULT false;
+      -- The refresh token a pair was issued for: a confidential client retrying a refresh
+      -- whose answer it lost gets a new pair in place of this one, not a revoked grant.
+      ALTER TABLE oauth_tokens ADD COLUMN issued_from bytea;
+      CREATE INDEX oauth_tokens_issued_from ON oauth_tokens (issued_from) WHERE issued_from IS NOT NULL;
+    `,
+  },
 ];
