@@ -44,7 +44,7 @@ export const VERSION_COLUMN = 'satelliteVersion';
 
 /**
  * Added by Satellite to the tables of rows the platform deletes softly (contacts, messages,
- * order items removed from their order): when the row was deleted, empty while it lives. A
+ * order items removed from their order, push tokens removed from their contact): when the row was deleted, empty while it lives. A
  * delete reaches the destination as a change like any other, and a restore empties it again;
  * no seed column says either. Rows are flagged rather than deleted so that a destination
  * keeps what a report joined to them (an activity's message, an order's former items).
@@ -174,6 +174,7 @@ const datasetList: readonly Dataset[] = [
     drivingTable: 'devices',
     joins: 'LEFT JOIN contacts c ON c.id = t.contact_id',
     key: ['deviceId'],
+    deletedAt: 't.deleted_at',
     columns: [
       col.text('appVersion', 50, 't.app_version'),
       col.int('applicationId', 't.application_id'),

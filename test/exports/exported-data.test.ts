@@ -24,7 +24,7 @@ beforeAll(async () => {
   customer = await createCustomerDatabase(stack);
   await customer.admin.query(`CREATE SCHEMA ${schema} AUTHORIZATION ${customer.user}`);
   const connectorId = await savePostgresConnector(stack.platform, account.accountId, customer);
-  const datasets: DatasetName[] = ['messages', 'contactActivities', 'orderItems', 'contacts', 'revenue'];
+  const datasets: DatasetName[] = ['messages', 'contactActivities', 'orderItems', 'contacts', 'revenue', 'devices'];
   const created = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets, schema });
   expect(created.status).toBe(201);
   exportId = created.body.id;
@@ -165,6 +165,36 @@ describe('contacts.emailStatus', () => {
     await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'status-1', channels: [{ type: 'email', value: 'fresh@example.com' }] });
     await exportPass();
     expect(await status(bounced)).toBeNull();
+  });
+});
+
+describe('devices', () => {
+  it('are the mobile push registrations the API records, a removed one marked', async () => {
+    const token = 'fcm:' + 'a'.repeat(150);
+    const long = 'apns:' + 'b'.repeat(400);
+    const saved = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'push-1',
+      channels: [{ type: 'email', value: 'push@example.com' }, { type: 'mobilepush', value: token }, { type: 'mobilepush', value: long }],
+    });
+    expect(saved.status).toBe(200);
+    const contactId = saved.body.id;
+    await exportPass();
+    const devices = async () => (await exported('devices', '"contactId" = $1 ORDER BY "deviceId"', [contactId])).map((row) => [row.deviceId, row.pushToken, row.externalCustomerId, row.satelliteDeletedAt]);
+    const longId = expect.stringMatching(/^sha256:[0-9a-f]{64}$/);
+    expect(await devices()).toEqual([
+      [token, token, 'push-1', null],
+      [longId, long, 'push-1', null],
+    ]);
+
+    // The contact's push tokens become this one: the others are gone from it.
+    const replaced = 'fcm:' + 'c'.repeat(150);
+    await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'push-1', channels: [{ type: 'mobilepush', value: replaced }] });
+    await exportPass();
+    expect(await devices()).toEqual([
+      [token, token, 'push-1', expect.any(Date)],
+      [replaced, replaced, 'push-1', null],
+      [longId, long, 'push-1', expect.any(Date)],
+    ]);
   });
 });
 

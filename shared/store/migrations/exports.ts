@@ -273,4 +273,55 @@ export const exportsMigrations: readonly Migration[] = [
        WHERE deleted_at IS NOT NULL OR id IN (SELECT message_id FROM message_translations);
     `,
   },
+  {
+    version: 608,
+    name: 'devices follow mobile push registrations',
+    sql: `
+      -- The API records a mobile push registration as a contact's mobilepush channel (its token);
+      -- no call registers a device with more. Each such token is a row of devices, so the
+      -- devices dataset carries what the platform knows: the token, its contact. The device id
+      -- is the token itself when it fits the seed's varchar(250), else 'sha256:' and its digest.
+      -- A token removed from its contact is marked deleted (satelliteDeletedAt downstream).
+      ALTER TABLE devices ADD COLUMN IF NOT EXISTS deleted_at timestamptz;
+
+      CREATE OR REPLACE FUNCTION push_registration_device_id(token text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN length(token) <= 250 THEN token ELSE 'sha256:' || encode(sha256(convert_to(token, 'UTF8')), 'hex') END
+      $$;
+
+      CREATE OR REPLACE FUNCTION devices_follow_push_channel() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP <> 'INSERT' AND OLD.type = 'mobilepush' THEN
+          UPDATE devices SET deleted_at = now(), updated_at = now()
+           WHERE account_id = OLD.account_id AND device_id = push_registration_device_id(OLD.value)
+             AND (contact_id = OLD.contact_id OR contact_id IS NULL) AND deleted_at IS NULL;
+        END IF;
+        -- After the removal: a token moved from one slot to another in one change lives on.
+        IF TG_OP <> 'DELETE' AND NEW.type = 'mobilepush' THEN
+          INSERT INTO devices (account_id, contact_id, device_id, push_token)
+          VALUES (NEW.account_id, NEW.contact_id, push_registration_device_id(NEW.value), NEW.value)
+          ON CONFLICT (account_id, device_id) DO UPDATE
+            SET contact_id = EXCLUDED.contact_id, push_token = EXCLUDED.push_token, deleted_at = NULL, updated_at = now()
+          WHERE devices.contact_id IS DISTINCT FROM EXCLUDED.contact_id OR devices.push_token IS DISTINCT FROM EXCLUDED.push_token
+             OR devices.deleted_at IS NOT NULL;
+        END IF;
+        RETURN NULL;
+      END $$;
+      DROP TRIGGER IF EXISTS contact_channels_push_device_insert ON contact_channels;
+      CREATE TRIGGER contact_channels_push_device_insert AFTER INSERT ON contact_channels
+        FOR EACH ROW WHEN (NEW.type = 'mobilepush') EXECUTE FUNCTION devices_follow_push_channel();
+      DROP TRIGGER IF EXISTS contact_channels_push_device_change ON contact_channels;
+      CREATE TRIGGER contact_channels_push_device_change AFTER UPDATE ON contact_channels
+        FOR EACH ROW WHEN (OLD.type = 'mobilepush' OR NEW.type = 'mobilepush') EXECUTE FUNCTION devices_follow_push_channel();
+      DROP TRIGGER IF EXISTS contact_channels_push_device_delete ON contact_channels;
+      CREATE TRIGGER contact_channels_push_device_delete AFTER DELETE ON contact_channels
+        FOR EACH ROW WHEN (OLD.type = 'mobilepush') EXECUTE FUNCTION devices_follow_push_channel();
+
+      -- The registrations made before.
+      INSERT INTO devices (account_id, contact_id, device_id, push_token)
+      SELECT DISTINCT ON (account_id, push_registration_device_id(value)) account_id, contact_id, push_registration_device_id(value), value
+        FROM contact_channels WHERE type = 'mobilepush'
+       ORDER BY account_id, push_registration_device_id(value), created_at DESC, id DESC
+      ON CONFLICT (account_id, device_id) DO NOTHING;
+    `,
+  },
 ];
