@@ -163,13 +163,17 @@ export function acceptsValuesOf(existing: string, ours: string): boolean {
     const bounded = /^character varying\((\d+)\)$/.exec(existing);
     return bounded !== null && text[1] !== undefined && Number(bounded[1]) >= Number(text[1]);
   }
+  // numeric(p, s) holds an integer of p - s digits; int needs 10, bigint 19.
+  const numeric = /^numeric(?:\((\d+),(\d+)\))?$/.exec(existing);
+  const integerDigits = numeric ? (numeric[1] === undefined ? Infinity : Number(numeric[1]) - Number(numeric[2])) : 0;
   switch (ours) {
     case 'int':
-      return ['integer', 'bigint', 'numeric'].includes(existing);
+      return existing === 'integer' || existing === 'bigint' || integerDigits >= 10;
     case 'bigint':
-      return ['bigint', 'numeric'].includes(existing);
+      return existing === 'bigint' || integerDigits >= 19;
     case 'numeric':
-      return existing === 'numeric' || existing === 'double precision';
+      // Any scale the customer chose: money kept to cents is rounded to cents.
+      return numeric !== null || existing === 'double precision';
     case 'timestamp':
       // The session's zone is UTC, so a timestamptz column reads the seed's UTC times rightly.
       return existing === 'timestamp without time zone' || existing === 'timestamp with time zone';
