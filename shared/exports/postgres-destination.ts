@@ -29,8 +29,15 @@ export async function prepareDestination(destination: ClientBase, schema: string
 }
 
 async function ensureCursorTable(destination: ClientBase, schema: string): Promise<void> {
+  // Looked up first (under the lock no one makes it in between), so an existing one needs no
+  // CREATE statement at all: a role without CREATE on the schema can use one a DBA made for it.
+  const found = await destination.query(
+    'SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+    [schema, CURSOR_TABLE],
+  );
+  if (found.rowCount !== 0) return;
   await destination.query(
-    `CREATE TABLE IF NOT EXISTS ${destination.escapeIdentifier(schema)}.${CURSOR_TABLE} (
+    `CREATE TABLE ${destination.escapeIdentifier(schema)}.${CURSOR_TABLE} (
        export_id  bigint NOT NULL,
        dataset    text NOT NULL,
        low_xid    bigint NOT NULL,
