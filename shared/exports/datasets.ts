@@ -44,10 +44,11 @@ export const VERSION_COLUMN = 'satelliteVersion';
 
 /**
  * Added by Satellite to the tables of rows the platform deletes softly (contacts, messages,
- * order items removed from their order, push tokens removed from their contact): when the row was deleted, empty while it lives. A
- * delete reaches the destination as a change like any other, and a restore empties it again;
- * no seed column says either. Rows are flagged rather than deleted so that a destination
- * keeps what a report joined to them (an activity's message, an order's former items).
+ * order items removed from their order, push tokens removed from their contact): when the
+ * row was deleted, empty while it lives. A delete reaches the destination as a change like
+ * any other, and a restore empties it again; no seed column says either. Rows are flagged
+ * rather than deleted so that a destination keeps what a report joined to them (an
+ * activity's message, an order's former items), the same way in every table.
  */
 export const DELETED_COLUMN = 'satelliteDeletedAt';
 
