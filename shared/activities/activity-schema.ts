@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { externalCustomerIdSchema } from '../contacts/contact-schema';
+import { canonicalMediaType, mediaTypes } from './media-types';
 
 /** Seed 001's activity statuses, plus SENT, which a channel reports when it hands a message off. */
 export const activityStatuses = [
@@ -76,7 +77,10 @@ export const activityAddressFields = ['email', 'sms', ...channelAddressFields] a
 export const activityInputSchema = z
   .object({
     activityStatus: z.enum(activityStatuses),
-    mediaType: text(50).min(1),
+    // Any case and spacing of a known one; recordActivities stores its one spelling.
+    mediaType: text(50)
+      .min(1)
+      .refine((value) => canonicalMediaType(value) !== undefined, { message: `one of ${mediaTypes.join(', ')} (any case)` }),
     activityDateTime: timestampSchema,
     contactId: id.optional(),
     externalCustomerId: externalCustomerIdSchema.optional(),

@@ -7,6 +7,7 @@ import { withTransaction } from '../store/transaction';
 import { logger } from '../logger';
 import { publishRecordedActivities, relayWebhookOutbox } from '../webhooks/outbox';
 import { channelAddressFields, type ActivityInput } from './activity-schema';
+import { canonicalMediaType } from './media-types';
 
 /**
  * An activity to record: what a channel reports, and for the platform's own sends what it
@@ -74,7 +75,8 @@ export async function recordActivities(platform: Platform, accountId: number, in
         iid: input.iid ?? null,
         report_key: reportKey(input),
         activity_status: input.activityStatus,
-        media_type: input.mediaType,
+        // One spelling per channel, whatever case the reporter used (seed 000's list).
+        media_type: canonicalMediaType(input.mediaType) ?? input.mediaType,
         occurred_at: input.activityDateTime.toISOString(),
         external_customer_id: contact?.externalCustomerId ?? null,
         email: channel('email'),

@@ -8,7 +8,8 @@ import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { Platform } from '../platform';
 import { changedRowsSql, nextChunkBoundary, passUpperBound, type ChangePosition } from './change-feed';
-import { datasets, destinationColumns, VERSION_COLUMN, type Dataset, type DatasetColumn, type DatasetName } from './datasets';
+import { datasets, destinationColumns, VERSION_COLUMN, type BigQueryType, type Dataset, type DatasetColumn, type DatasetName } from './datasets';
+import { DestinationTableIncompatible } from './errors';
 import type { ExportPassOptions, ExportProgress } from './export-pass';
 
 /** Jobs found failed under one id are retried under the next (`…_2`, `…_3`); past this many the run gives up. */
@@ -59,7 +60,7 @@ async function exportPass(platform: Platform, connector: Connector, options: Exp
   checkName(projectId, 'project');
   checkName(options.schema, 'dataset');
   const fields = tableFields(dataset);
-  const targetMetadata = await ensureTable(bigQuery, options.schema, dataset.name, fields, connector.bigquery?.location);
+  const targetMetadata = await ensureTable(bigQuery, options.schema, dataset, fields, connector.bigquery?.location);
   const location = connector.bigquery?.location ?? targetMetadata.location;
   const bigQueryDataset = bigQuery.dataset(options.schema, location ? { location } : {});
   const destination: Destination = {
@@ -195,8 +196,15 @@ export function tableFields(dataset: Dataset): TableField[] {
   return destinationColumns(dataset).map((column) => ({ name: column.name, type: column.bigQueryType, mode: 'NULLABLE' }));
 }
 
-/** Creates the table with every column if missing; adds columns a later version documents, never drops or retypes one. */
-async function ensureTable(bigQuery: BigQuery, datasetId: string, tableId: string, fields: TableField[], location: string | undefined): Promise<TableMetadata> {
+/**
+ * Creates the table with every column if missing. An existing one (made by an earlier version,
+ * or by another tool such as eSputnik's own export) is checked first: a column whose type or
+ * mode would make the MERGE fail is reported now, naming the table and the column, rather than
+ * as a failed job after the pass is staged. Columns a later version documents are added;
+ * none is ever dropped or retyped.
+ */
+async function ensureTable(bigQuery: BigQuery, datasetId: string, dataset: Dataset, fields: TableField[], location: string | undefined): Promise<TableMetadata> {
+  const tableId = dataset.name;
   const bigQueryDataset = bigQuery.dataset(datasetId, location ? { location } : {});
   const table = bigQueryDataset.table(tableId, location ? { location } : {});
   let metadata = await tableMetadata(table);
@@ -209,7 +217,38 @@ async function ensureTable(bigQuery: BigQuery, datasetId: string, tableId: strin
       metadata = await tableMetadata(table);
     }
   }
+  const problems = fieldProblems(metadata!.schema?.fields ?? [], dataset);
+  if (problems.length > 0) throw new DestinationTableIncompatible(`${datasetId}.${tableId}`, problems);
   return addMissingColumns(table, metadata!, fields);
+}
+
+/** BigQuery types that take a value of each of ours as the MERGE assigns it (implicit coercions only). */
+const acceptedBigQueryTypes: Readonly<Record<BigQueryType, readonly string[]>> = {
+  STRING: ['STRING'],
+  INT64: ['INT64', 'INTEGER', 'NUMERIC', 'BIGNUMERIC', 'FLOAT64', 'FLOAT'],
+  FLOAT64: ['FLOAT64', 'FLOAT'],
+  TIMESTAMP: ['TIMESTAMP'],
+};
+
+/** What in an existing table's schema would make writing the dataset fail. */
+function fieldProblems(existing: readonly TableField[], dataset: Dataset): string[] {
+  const columns = destinationColumns(dataset);
+  const ours = new Map(columns.map((column) => [column.name.toLowerCase(), column]));
+  const problems: string[] = [];
+  for (const field of existing) {
+    const column = ours.get(field.name?.toLowerCase() ?? '');
+    const mode = field.mode ?? 'NULLABLE';
+    if (!column) {
+      if (mode === 'REQUIRED' && !field.defaultValueExpression) problems.push(`column ${field.name} is REQUIRED; Satellite does not write it`);
+      continue;
+    }
+    if (mode === 'REPEATED' || !acceptedBigQueryTypes[column.bigQueryType].includes(field.type ?? '')) {
+      problems.push(`column ${field.name} is ${mode === 'REPEATED' ? 'REPEATED ' : ''}${field.type}; Satellite writes ${column.bigQueryType}`);
+    } else if (mode === 'REQUIRED' && !dataset.key.includes(column.name) && column.name !== VERSION_COLUMN) {
+      problems.push(`column ${field.name} is REQUIRED; Satellite leaves it empty where the platform has no value`);
+    }
+  }
+  return problems;
 }
 
 /** Adds the columns a later version documents, never dropping or retyping one. */

@@ -43,9 +43,12 @@ export interface Dataset {
 export const VERSION_COLUMN = 'satelliteVersion';
 
 /**
- * Added by Satellite to the tables of rows the platform deletes softly (contacts): when the
+ * Added by Satellite to the tables of rows the platform deletes softly (contacts, messages,
+ * order items removed from their order, push tokens removed from their contact): when the
  * row was deleted, empty while it lives. A delete reaches the destination as a change like
- * any other, and a restore empties it again; no seed column says either.
+ * any other, and a restore empties it again; no seed column says either. Rows are flagged
+ * rather than deleted so that a destination keeps what a report joined to them (an
+ * activity's message, an order's former items), the same way in every table.
  */
 export const DELETED_COLUMN = 'satelliteDeletedAt';
 
@@ -74,6 +77,15 @@ const col = {
 };
 
 const contactEmail = `(SELECT ch.value FROM contact_channels ch WHERE ch.contact_id = t.id AND ch.type = 'email' ORDER BY ch.position, ch.id LIMIT 1)`;
+/**
+ * The latest delivery outcome recorded for the contact's current email: DELIVERED, UNDELIVERED
+ * (a hard bounce only; a soft one says nothing lasting about the address), SPAM or
+ * UNSUBSCRIBED. An email with none keeps the status stored on the contact, if any.
+ */
+const contactEmailStatus = `coalesce((SELECT a.activity_status FROM contact_activities a
+   WHERE a.contact_id = t.id AND a.media_type = 'Email' AND lower(a.email) = lower(${contactEmail})
+     AND (a.activity_status IN ('DELIVERED', 'SPAM', 'UNSUBSCRIBED') OR (a.activity_status = 'UNDELIVERED' AND a.hard_bounce))
+   ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1), t.email_status)`;
 const contactSms = `(SELECT ch.value FROM contact_channels ch WHERE ch.contact_id = t.id AND ch.type = 'sms' ORDER BY ch.position, ch.id LIMIT 1)`;
 
 const datasetList: readonly Dataset[] = [
@@ -142,7 +154,7 @@ const datasetList: readonly Dataset[] = [
       col.timestamp('createdDate', 't.created_at'),
       col.text('email', 50, contactEmail),
       col.text('emailDomain', 100, `nullif(split_part(${contactEmail}, '@', 2), '')`),
-      col.text('emailStatus', 50, 't.email_status'),
+      col.text('emailStatus', 50, contactEmailStatus),
       col.text('externalCustomerId', 100, 't.external_customer_id'),
       col.text('firstName', 50, 't.first_name'),
       col.text('languageCode', 20, 't.language_code'),
@@ -163,6 +175,7 @@ const datasetList: readonly Dataset[] = [
     drivingTable: 'devices',
     joins: 'LEFT JOIN contacts c ON c.id = t.contact_id',
     key: ['deviceId'],
+    deletedAt: 't.deleted_at',
     columns: [
       col.text('appVersion', 50, 't.app_version'),
       col.int('applicationId', 't.application_id'),
@@ -183,6 +196,7 @@ const datasetList: readonly Dataset[] = [
     drivingTable: 'messages',
     joins: '',
     key: ['messageId'],
+    deletedAt: 't.deleted_at',
     columns: [
       col.int('annoyanceLevel', 't.annoyance_level'),
       col.text('language', 50, 't.language'),
@@ -193,8 +207,13 @@ const datasetList: readonly Dataset[] = [
       col.text('sender', 200, 't.sender'),
       col.text('subject', 1000, 't.subject'),
       col.text('tags', 200, `nullif(array_to_string(t.tags, ','), '')`),
-      // The platform keeps one language version per message: its main one.
-      col.text('translations', 200, 't.language'),
+      // Every language version, the main one first, then the others by code: `uk,en,pl`.
+      col.text(
+        'translations',
+        200,
+        `nullif(concat_ws(',', t.language, (SELECT string_agg(v.language_code, ',' ORDER BY v.language_code) FROM message_translations v
+            WHERE v.message_id = t.id AND v.language_code IS DISTINCT FROM t.language)), '')`,
+      ),
       col.timestamp('updateDate', 't.updated_at'),
     ],
   },
@@ -203,6 +222,7 @@ const datasetList: readonly Dataset[] = [
     drivingTable: 'order_items',
     joins: 'JOIN orders o ON o.id = t.order_id',
     key: ['orderId', 'externalProductId'],
+    deletedAt: 't.deleted_at',
     columns: [
       col.numeric('cost', 't.cost'),
       col.text('description', 300, 't.description'),

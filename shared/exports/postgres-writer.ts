@@ -1,10 +1,10 @@
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase, Pool } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { AppError } from '../errors';
 import { changedRowsSql, nextChunkBoundary, passUpperBound, type ChangeCursor, type ChangePosition } from './change-feed';
-import { destinationColumns, VERSION_COLUMN, type Dataset } from './datasets';
+import { destinationColumns, VERSION_COLUMN } from './datasets';
 import type { ExportPassOptions, ExportProgress } from './export-pass';
+import { CURSOR_TABLE, prepareDestination } from './postgres-destination';
 
 export interface PostgresExportOptions extends ExportPassOptions {
   /** The platform database (the rows' source). */
@@ -12,8 +12,6 @@ export interface PostgresExportOptions extends ExportPassOptions {
   /** A session on the customer's database, outside any transaction. */
   readonly destination: ClientBase;
 }
-
-export const CURSOR_TABLE = 'satellite_export_cursors';
 
 /**
  * Exports a dataset's changed rows into the customer's PostgreSQL table, chunk by chunk.
@@ -28,8 +26,7 @@ export async function exportToPostgres(options: PostgresExportOptions): Promise<
   // Each chunk is staged in a temporary table; let it stay in memory. Only possible before the
   // session's first temporary table, so a reused session keeps what it has.
   await destination.query(`SELECT set_config('temp_buffers', '256MB', false)`).catch(() => undefined);
-  await ensureDestinationTable(destination, options.schema, dataset);
-  await ensureCursorTable(destination, options.schema);
+  await prepareDestination(destination, options.schema, dataset);
   const cursorTable = `${destination.escapeIdentifier(options.schema)}.${CURSOR_TABLE}`;
 
   const stored = await readCursor(destination, cursorTable, options.exportId, dataset.name);
@@ -70,14 +67,18 @@ async function writeChunk(options: PostgresExportOptions, target: string, cursor
   try {
     // Safe to lose on a server crash: the chunk and its cursor would be lost together, and redone.
     await destination.query(`SELECT set_config('synchronous_commit', 'off', true)`);
-    await destination.query(`CREATE TEMPORARY TABLE satellite_staging (LIKE ${target}) ON COMMIT DROP`);
+    // Our own column definitions, not LIKE the target: an adopted table may carry the customer's
+    // NOT NULL columns (with defaults there, which LIKE would not copy) that the chunk never fills.
+    const staging = destinationColumns(dataset).map((column) => `${destination.escapeIdentifier(column.name)} ${column.postgresType}`);
+    await destination.query(`CREATE TEMPORARY TABLE satellite_staging (${staging.join(', ')}) ON COMMIT DROP`);
     await copyBetween(options.source, destination, selectSql, `COPY satellite_staging (${columns.join(', ')}) FROM STDIN`);
     await options.onStep?.('staged');
+    // A row without a version was not written by Satellite (an adopted table): any export replaces it.
     const upserted = await destination.query(
       `INSERT INTO ${target} AS existing (${columns.join(', ')})
        SELECT ${columns.join(', ')} FROM satellite_staging
        ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates.join(', ')}
-       WHERE existing.${version} < EXCLUDED.${version}`,
+       WHERE existing.${version} IS NULL OR existing.${version} < EXCLUDED.${version}`,
     );
     await options.onStep?.('upserted');
     await writeCursor(destination, cursorTable, options.exportId, dataset.name, next);
@@ -132,40 +133,6 @@ async function copyBetween(source: Pool, destination: ClientBase, selectSql: str
   } finally {
     reader.release(broken);
   }
-}
-
-async function ensureDestinationTable(destination: ClientBase, schema: string, dataset: Dataset): Promise<void> {
-  const exists = await destination.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-  if (exists.rowCount === 0) throw new AppError('unprocessable', 'SCHEMA_NOT_FOUND', `schema ${JSON.stringify(schema)} does not exist in the destination database`);
-  const target = `${destination.escapeIdentifier(schema)}.${destination.escapeIdentifier(dataset.name)}`;
-  const columns = destinationColumns(dataset);
-  const definitions = columns.map((column) => `${destination.escapeIdentifier(column.name)} ${column.postgresType}`);
-  const key = dataset.key.map((name) => destination.escapeIdentifier(name)).join(', ');
-  await destination.query(`CREATE TABLE IF NOT EXISTS ${target} (${definitions.join(', ')}, PRIMARY KEY (${key}))`);
-  // Columns added in a later version are added; existing ones are never dropped or retyped.
-  const present = await destination.query<{ column_name: string }>(
-    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
-    [schema, dataset.name],
-  );
-  const known = new Set(present.rows.map((row) => row.column_name));
-  for (const column of columns.filter((candidate) => !known.has(candidate.name))) {
-    await destination.query(`ALTER TABLE ${target} ADD COLUMN IF NOT EXISTS ${destination.escapeIdentifier(column.name)} ${column.postgresType}`);
-  }
-}
-
-async function ensureCursorTable(destination: ClientBase, schema: string): Promise<void> {
-  await destination.query(
-    `CREATE TABLE IF NOT EXISTS ${destination.escapeIdentifier(schema)}.${CURSOR_TABLE} (
-       export_id  bigint NOT NULL,
-       dataset    text NOT NULL,
-       low_xid    bigint NOT NULL,
-       high_xid   bigint,
-       after_xid  bigint,
-       after_id   bigint,
-       updated_at timestamptz NOT NULL DEFAULT now(),
-       PRIMARY KEY (export_id, dataset)
-     )`,
-  );
 }
 
 interface CursorRow {

@@ -171,15 +171,20 @@ async function upsertOrder(client: PoolClient, accountId: number, order: OrderIn
 
 async function replaceItems(client: PoolClient, accountId: number, orderId: number, items: OrderInput['items'] & object): Promise<void> {
   const productIds = items.map((item) => item.externalProductId);
-  await client.query('DELETE FROM order_items WHERE order_id = $1 AND NOT (external_product_id = ANY($2::text[]))', [orderId, productIds]);
+  // Marked, not deleted: the removal is a change exports carry to the customer's table (satelliteDeletedAt).
+  await client.query(
+    'UPDATE order_items SET deleted_at = now(), updated_at = now() WHERE order_id = $1 AND deleted_at IS NULL AND NOT (external_product_id = ANY($2::text[]))',
+    [orderId, productIds],
+  );
   if (items.length === 0) return;
   await client.query(
     `INSERT INTO order_items (account_id, order_id, external_product_id, name, description, cost, quantity, url, image_url)
      SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::numeric[], $7::int[], $8::text[], $9::text[])
      ON CONFLICT (order_id, external_product_id) DO UPDATE SET
        name = EXCLUDED.name, description = EXCLUDED.description, cost = EXCLUDED.cost, quantity = EXCLUDED.quantity,
-       url = EXCLUDED.url, image_url = EXCLUDED.image_url, updated_at = now()
-     WHERE (order_items.name, order_items.description, order_items.cost, order_items.quantity, order_items.url, order_items.image_url)
+       url = EXCLUDED.url, image_url = EXCLUDED.image_url, deleted_at = NULL, updated_at = now()
+     WHERE order_items.deleted_at IS NOT NULL
+        OR (order_items.name, order_items.description, order_items.cost, order_items.quantity, order_items.url, order_items.image_url)
            IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description, EXCLUDED.cost, EXCLUDED.quantity, EXCLUDED.url, EXCLUDED.image_url)`,
     [
       accountId,

@@ -58,7 +58,8 @@ describe('POST /api/v1/activities', () => {
     expect(delivered).toEqual({
       iid: expect.stringMatching(/^[0-9a-f-]{36}$/),
       activityStatus: 'DELIVERED',
-      mediaType: 'email',
+      // Reported as `email`; stored in seed 000's spelling (docs/exports.md).
+      mediaType: 'Email',
       // Seed 001's form, as the webhook POST sends it: UTC to the second, without a zone.
       activityDateTime: '2023-09-14T08:30:03',
       contactId: id,
@@ -88,7 +89,8 @@ describe('POST /api/v1/activities', () => {
 
     const listed = await stack.request(owner, 'GET', '/api/v1/contacts/activity?dateFrom=2023-09-14T00:00:00Z&dateTo=2023-09-15T00:00:00Z');
     expect(listed.body.map((activity: { iid: string }) => activity.iid)).toEqual(bulkExample.map((activity) => activity.iid));
-    expect(listed.body.map(({ contactId: _, ...activity }: Record<string, unknown>) => activity)).toEqual(items);
+    // As they were sent, but for mediaType in its one stored spelling (seed 000's `Email` for the seed's `email`).
+    expect(listed.body.map(({ contactId: _, ...activity }: Record<string, unknown>) => activity)).toEqual(items.map((item) => ({ ...item, mediaType: 'Email' })));
   });
 
   it('records a report sent again once: same ids, statistics counted once', async () => {
@@ -380,7 +382,7 @@ describe('POST /api/v1/orders', () => {
     expect(earlyAfter.revenue_version).toBe(earlyBefore.revenue_version);
     const stored = (await stack.platform.db.query('SELECT status, total_cost, currency FROM orders WHERE id = $1', [orderId])).rows[0];
     expect(stored).toEqual({ status: 'DELIVERED', total_cost: '80.0000', currency: 'UAH' });
-    const items = (await stack.platform.db.query('SELECT external_product_id, cost, quantity FROM order_items WHERE order_id = $1', [orderId])).rows;
+    const items = (await stack.platform.db.query('SELECT external_product_id, cost, quantity FROM order_items WHERE order_id = $1 AND deleted_at IS NULL', [orderId])).rows;
     expect(items).toEqual([{ external_product_id: 'p-1', cost: '40.0000', quantity: 2 }]);
   });
 

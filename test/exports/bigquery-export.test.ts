@@ -385,6 +385,29 @@ describe('failures', () => {
     expect(loads).toEqual([expect.not.stringMatching(/_2$/), expect.stringMatching(/_2$/)]);
   });
 
+  it('refuses a pre-existing table whose columns it cannot write, naming each, before staging anything', async () => {
+    const target = await newExport();
+    double.addTable(target.warehouse, 'orders', [
+      { name: 'orderId', type: 'INTEGER', mode: 'REQUIRED' },
+      { name: 'totalCost', type: 'NUMERIC', mode: 'NULLABLE' },
+      { name: 'orderDate', type: 'DATETIME', mode: 'NULLABLE' },
+      { name: 'email', type: 'STRING', mode: 'REQUIRED' },
+      { name: 'legacyFlag', type: 'BOOLEAN', mode: 'REQUIRED' },
+    ], [], { projectId: PROJECT });
+    const loadsBefore = uploads();
+    const failure = exportOnce(target, 'orders');
+    await expect(failure).rejects.toMatchObject({ code: 'DESTINATION_TABLE_INCOMPATIBLE' });
+    const message = ((await failure.catch((error: Error) => error)) as Error).message;
+    expect(message).toContain(`table ${target.warehouse}.orders cannot take the export`);
+    expect(message).toContain('column totalCost is NUMERIC; Satellite writes FLOAT64');
+    expect(message).toContain('column orderDate is DATETIME; Satellite writes TIMESTAMP');
+    expect(message).toContain('column email is REQUIRED; Satellite leaves it empty');
+    expect(message).toContain('column legacyFlag is REQUIRED; Satellite does not write it');
+    expect(message).not.toContain('orderId');
+    expect(uploads()).toBe(loadsBefore);
+    expect(double.table(target.warehouse, 'orders', PROJECT)!.schema).toHaveLength(5);
+  });
+
   it('fails with BIGQUERY_KEY_REVOKED when the key was deleted in the console', async () => {
     const tenant = await stack.createAccount();
     const revoked = double.keyFor(PROJECT);

@@ -214,4 +214,114 @@ export const exportsMigrations: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION export_contact_channel_changed();
     `,
   },
+  {
+    version: 607,
+    name: 'exports carry every language version, one spelling per media type, email status and deletions of messages and order items',
+    sql: `
+      -- Written to run again unchanged (a database restored from before it, a test).
+      -- mediaType in one spelling per channel, as seed 000 lists them (shared/activities/media-types.ts
+      -- holds the list since; this is its state when the rows were rewritten). The rows get a new
+      -- change_xid from their trigger, and the revenue rows showing them are exported again too.
+      WITH rewritten AS (
+        UPDATE contact_activities a SET media_type = spelling.canonical
+          FROM (VALUES ('sms', 'SMS'), ('email', 'Email'), ('webpush', 'Web Push'), ('viber', 'Viber'), ('mobilepush', 'Mobile Push'),
+                       ('appinbox', 'AppInbox'), ('widget', 'Widget'), ('inapp', 'In-App'), ('telegram', 'Telegram')) AS spelling(folded, canonical)
+         WHERE regexp_replace(lower(a.media_type), '[^a-z0-9]', '', 'g') = spelling.folded AND a.media_type <> spelling.canonical
+        RETURNING a.id
+      )
+      UPDATE revenue_attributions SET change_xid = change_xid WHERE activity_id IN (SELECT id FROM rewritten);
+
+      -- messages.translations lists every language version: a version added, changed or removed
+      -- changes its message.
+      CREATE OR REPLACE FUNCTION export_message_translation_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE messages SET change_xid = pg_current_xact_id()
+         WHERE id IN (CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.message_id END,
+                      CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.message_id END)
+           AND change_xid <> pg_current_xact_id();
+        RETURN NULL;
+      END $$;
+      DROP TRIGGER IF EXISTS message_translations_export_change ON message_translations;
+      CREATE TRIGGER message_translations_export_change AFTER INSERT OR UPDATE OR DELETE ON message_translations
+        FOR EACH ROW EXECUTE FUNCTION export_message_translation_changed();
+
+      -- contacts.emailStatus follows the latest delivery outcome of the contact's email: a contact
+      -- with a new one is exported again. DELIVERED is left out here only because recording it
+      -- updates the contact's statistics in the same transaction anyway. Once per statement.
+      CREATE OR REPLACE FUNCTION export_email_outcome_recorded() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE contacts c SET change_xid = pg_current_xact_id()
+          FROM (SELECT DISTINCT contact_id FROM recorded
+                 WHERE media_type = 'Email' AND activity_status IN ('UNDELIVERED', 'SPAM', 'UNSUBSCRIBED')) r
+         WHERE c.id = r.contact_id AND c.change_xid <> pg_current_xact_id();
+        RETURN NULL;
+      END $$;
+      DROP TRIGGER IF EXISTS contact_activities_export_email_outcome ON contact_activities;
+      CREATE TRIGGER contact_activities_export_email_outcome AFTER INSERT ON contact_activities
+        REFERENCING NEW TABLE AS recorded FOR EACH STATEMENT EXECUTE FUNCTION export_email_outcome_recorded();
+      UPDATE contacts SET change_xid = change_xid
+       WHERE id IN (SELECT contact_id FROM contact_activities
+                     WHERE media_type = 'Email' AND activity_status IN ('DELIVERED', 'UNDELIVERED', 'SPAM', 'UNSUBSCRIBED'));
+
+      -- An item removed from its order stays, marked, so the removal reaches the destinations
+      -- (satelliteDeletedAt) as a contact's deletion does; sent again, it lives again.
+      ALTER TABLE order_items ADD COLUMN IF NOT EXISTS deleted_at timestamptz;
+
+      -- Destinations gained messages.satelliteDeletedAt and the full translations: messages
+      -- deleted or with language versions before are exported again once.
+      UPDATE messages SET change_xid = change_xid
+       WHERE deleted_at IS NOT NULL OR id IN (SELECT message_id FROM message_translations);
+    `,
+  },
+  {
+    version: 608,
+    name: 'devices follow mobile push registrations',
+    sql: `
+      -- The API records a mobile push registration as a contact's mobilepush channel (its token);
+      -- no call registers a device with more. Each such token is a row of devices, so the
+      -- devices dataset carries what the platform knows: the token, its contact. The device id
+      -- is the token itself when it fits the seed's varchar(250), else 'sha256:' and its digest.
+      -- A token removed from its contact is marked deleted (satelliteDeletedAt downstream).
+      ALTER TABLE devices ADD COLUMN IF NOT EXISTS deleted_at timestamptz;
+
+      CREATE OR REPLACE FUNCTION push_registration_device_id(token text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN length(token) <= 250 THEN token ELSE 'sha256:' || encode(sha256(convert_to(token, 'UTF8')), 'hex') END
+      $$;
+
+      CREATE OR REPLACE FUNCTION devices_follow_push_channel() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP <> 'INSERT' AND OLD.type = 'mobilepush' THEN
+          UPDATE devices SET deleted_at = now(), updated_at = now()
+           WHERE account_id = OLD.account_id AND device_id = push_registration_device_id(OLD.value)
+             AND (contact_id = OLD.contact_id OR contact_id IS NULL) AND deleted_at IS NULL;
+        END IF;
+        -- After the removal: a token moved from one slot to another in one change lives on.
+        IF TG_OP <> 'DELETE' AND NEW.type = 'mobilepush' THEN
+          INSERT INTO devices (account_id, contact_id, device_id, push_token)
+          VALUES (NEW.account_id, NEW.contact_id, push_registration_device_id(NEW.value), NEW.value)
+          ON CONFLICT (account_id, device_id) DO UPDATE
+            SET contact_id = EXCLUDED.contact_id, push_token = EXCLUDED.push_token, deleted_at = NULL, updated_at = now()
+          WHERE devices.contact_id IS DISTINCT FROM EXCLUDED.contact_id OR devices.push_token IS DISTINCT FROM EXCLUDED.push_token
+             OR devices.deleted_at IS NOT NULL;
+        END IF;
+        RETURN NULL;
+      END $$;
+      DROP TRIGGER IF EXISTS contact_channels_push_device_insert ON contact_channels;
+      CREATE TRIGGER contact_channels_push_device_insert AFTER INSERT ON contact_channels
+        FOR EACH ROW WHEN (NEW.type = 'mobilepush') EXECUTE FUNCTION devices_follow_push_channel();
+      DROP TRIGGER IF EXISTS contact_channels_push_device_change ON contact_channels;
+      CREATE TRIGGER contact_channels_push_device_change AFTER UPDATE ON contact_channels
+        FOR EACH ROW WHEN (OLD.type = 'mobilepush' OR NEW.type = 'mobilepush') EXECUTE FUNCTION devices_follow_push_channel();
+      DROP TRIGGER IF EXISTS contact_channels_push_device_delete ON contact_channels;
+      CREATE TRIGGER contact_channels_push_device_delete AFTER DELETE ON contact_channels
+        FOR EACH ROW WHEN (OLD.type = 'mobilepush') EXECUTE FUNCTION devices_follow_push_channel();
+
+      -- The registrations made before.
+      INSERT INTO devices (account_id, contact_id, device_id, push_token)
+      SELECT DISTINCT ON (account_id, push_registration_device_id(value)) account_id, contact_id, push_registration_device_id(value), value
+        FROM contact_channels WHERE type = 'mobilepush'
+       ORDER BY account_id, push_registration_device_id(value), created_at DESC, id DESC
+      ON CONFLICT (account_id, device_id) DO NOTHING;
+    `,
+  },
 ];
