@@ -1,8 +1,9 @@
 /**
  * The media types, spelled as seed 000 lists them (Telegram from seed 001). Reporters send
  * them in any case and spacing (seed 001's own examples send `email`, `viber`); each is
- * stored in this one spelling, so exports, webhooks and the activity list group by channel
- * without folding case. Migration 607 rewrote the rows recorded before with the same table.
+ * stored in this one spelling, so exports group by channel without folding case. Migration
+ * 607 rewrote the rows recorded before with the same table. Webhooks and the activity list
+ * speak seed 001's examples instead (`webhookMediaType`).
  */
 export const mediaTypes = ['SMS', 'Email', 'Web Push', 'Viber', 'Mobile Push', 'AppInbox', 'Widget', 'In-App', 'Telegram'] as const;
 export type MediaType = (typeof mediaTypes)[number];
@@ -17,4 +18,13 @@ const byFolded = new Map<string, MediaType>(mediaTypes.map((type) => [folded(typ
 /** The stored spelling of a media type as a reporter wrote it, or undefined for one that is none. */
 export function canonicalMediaType(value: string): MediaType | undefined {
   return byFolded.get(folded(value));
+}
+
+/**
+ * A stored media type as seed 001's webhook examples spell it (`email`, `viber`): folded to
+ * lower-case letters, the same words as a contact's channel types (`webpush`, `mobilepush`).
+ * A receiver written against those examples compares byte for byte, whoever reported the activity.
+ */
+export function webhookMediaType(stored: string): string {
+  return folded(stored);
 }

@@ -1,3 +1,5 @@
+import { webhookMediaType } from '../activities/media-types';
+
 /** A `contact_activities` row as delivery reads it (the pool parses bigint to number). */
 export interface ActivityRow {
   readonly id: number;
@@ -75,7 +77,7 @@ export function activityPayload(row: ActivityRow): ActivityPayload {
     viber: text(row.viber),
     mobilepush: text(row.mobilepush),
     webpush: text(row.webpush),
-    mediaType: row.media_type,
+    mediaType: webhookMediaType(row.media_type),
     activityStatus: row.activity_status,
     messageId: integer(row.message_id),
     messageInstanceId: integer(row.message_instance_id),

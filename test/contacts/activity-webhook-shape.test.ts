@@ -36,8 +36,7 @@ describe('GET /api/v1/contacts/activity and the webhook POST', () => {
     // Key order included: a receiver may compare the two byte for byte.
     expect(JSON.stringify(listed.body)).toBe(JSON.stringify(receiver.acceptedActivities()));
 
-    // Reported as `email` (seed 001's examples), stored and sent in seed 000's spelling.
-    const who = { contactId, externalCustomerId: 'shape-1', email: 'shape@example.com', mediaType: 'Email' };
+    const who = { contactId, externalCustomerId: 'shape-1', email: 'shape@example.com', mediaType: 'email' };
     const iid = expect.stringMatching(/^[0-9a-f-]{36}$/);
     expect(listed.body).toEqual([
       { broadcastId: 3459207, iid, ...who, activityStatus: 'DELIVERED', messageId: 2489300, activityDateTime: '2023-09-14T08:30:03', statusData: {} },
