@@ -2,7 +2,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createHandler as createApiHandler } from '../functions/api/handler';
-import { queueUrlVariables, readConfig, type QueueName } from '../shared/config';
+import { queueUrlVariables, readConfig } from '../shared/config';
 import { logger } from '../shared/logger';
 import { requeueUnfinishedImports } from '../shared/contacts/bulk-import';
 import { requeueActiveRuns } from '../shared/exports/runs';
@@ -13,6 +13,7 @@ import { migrate } from '../shared/store/migrate';
 import { requeueTriggerEventPages } from '../shared/trigger-events/assemble';
 import { requeueWebhookOutboxes } from '../shared/webhooks/outbox';
 import { migrations } from '../shared/store/migrations';
+import { QUEUE_RETENTION_DAYS, type QueueName } from '../shared/topology';
 import { createLocalFunctions, type LocalQueueAddresses } from './functions';
 import { startHttpGateway } from './http-gateway';
 import type { SchedulerLoop } from './scheduler-loop';
@@ -163,14 +164,15 @@ async function requeueWhatTheQueuesLost(platform: Platform): Promise<void> {
 
 async function createQueues(sqs: SQSClient, prefix: string): Promise<LocalQueueAddresses> {
   const result = {} as Record<QueueName, { url: string; arn: string }>;
+  const retention = String(QUEUE_RETENTION_DAYS * 24 * 3600);
   for (const queue of localQueues) {
     const suffix = queue.fifo ? '.fifo' : '';
     const fifoAttributes: Record<string, string> = queue.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-    const dlq = await createQueue(sqs, `${prefix}${queue.name}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: '1209600' });
+    const dlq = await createQueue(sqs, `${prefix}${queue.name}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: retention });
     result[queue.name] = await createQueue(sqs, `${prefix}${queue.name}${suffix}`, {
       ...fifoAttributes,
       VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
-      MessageRetentionPeriod: '1209600',
+      MessageRetentionPeriod: retention,
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: queue.maxReceiveCount }),
     });
   }

@@ -1,12 +1,11 @@
 import { isIP } from 'node:net';
 import { AppError } from './errors';
+import type { QueueName } from './topology';
 
 /**
  * Every setting the platform reads from the environment, read once when a function starts.
  * A missing required variable stops the function at start instead of failing later.
  */
-export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts';
-
 export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
   imports: 'IMPORT_QUEUE_URL',
   exports: 'EXPORT_QUEUE_URL',

@@ -13,6 +13,7 @@ import { evaluateSegment, keysOfContacts, type ContactKey } from '../segments/ev
 import { lookupRows } from '../sources/lookup';
 import { getSource } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
+import { QUEUE_RETENTION_DAYS } from '../topology';
 import { dataFromJsonParam, triggerEventParams, type EventParam, type ExternalRow } from './json-param';
 import { getRegularWorkflow, WorkflowNotFound, type RegularWorkflow } from './workflows';
 
@@ -55,13 +56,13 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
   // rows would wait for ever) are cleared on the way.
   const { rows } = await platform.db.query<PageRow>(
     `WITH stale AS (
-       DELETE FROM trigger_event_pages WHERE account_id = $1 AND workflow_id = $2 AND created_at < now() - interval '14 days'
+       DELETE FROM trigger_event_pages WHERE account_id = $1 AND workflow_id = $2 AND created_at < now() - make_interval(days => $6)
      )
      INSERT INTO trigger_event_pages (account_id, workflow_id, day, contact_ids)
      SELECT $1, $2, $3::date, members[page_start : page_start + $5 - 1]
        FROM (SELECT $4::bigint[] AS members) given, generate_series(1, cardinality($4::bigint[]), $5) AS page_start
      RETURNING ${PAGE_COLUMNS}`,
-    [accountId, workflowId, day, members, PAGE_SIZE],
+    [accountId, workflowId, day, members, PAGE_SIZE, QUEUE_RETENTION_DAYS],
   );
   const pages = rows.map(pageOf);
   try {

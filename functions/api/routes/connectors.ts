@@ -6,6 +6,7 @@ import { createConnector, deleteConnector, listConnectors, updateConnector, view
 import { connectorCheckInput, connectorInput, connectorUpdate } from '../../../shared/connectors/settings';
 import { checkConnectorSettings, checkSavedConnector } from '../../../shared/connectors/validation';
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
+import { connectorValidationPaths } from '../../../shared/topology';
 import { createSource, deleteSource, getSource, listSources, renameSource, sourceName } from '../../../shared/sources/sources';
 
 const catalogName = z.string().min(1).max(1024);
@@ -21,14 +22,14 @@ const page = z.object({
 export const connectorValidationRoutes: readonly Route[] = [
   route({
     method: 'POST',
-    path: '/api/v1/connectors/validate',
+    path: connectorValidationPaths.unsaved,
     access: 'settings',
     body: connectorCheckInput,
     handle: async ({ platform, body }) => ok(await checkConnectorSettings(platform, body)),
   }),
   route({
     method: 'POST',
-    path: '/api/v1/connectors/{id}/validate',
+    path: connectorValidationPaths.saved,
     access: 'settings',
     params: idPath,
     handle: async ({ platform, principal, params }) => ok(await checkSavedConnector(platform, principal.accountId, params.id)),
