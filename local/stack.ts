@@ -118,20 +118,39 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
   const sqs = localSqsClient(options.sqsEndpoint);
   const queues = await createQueues(sqs, options.queuePrefix);
 
+  // The gateway listens first, so the API's own URL (PUBLIC_BASE_URL, the OAuth issuer) is the
+  // address it really got; requests wait for the platform, which is ready once migrated.
+  let platformReady: (platform: Platform) => void = () => undefined;
+  const ready = new Promise<Platform>((resolve) => (platformReady = resolve));
+  const gateway = await startHttpGateway(createApiHandler(() => ready), options.port);
   const environment: Record<string, string> = {
     SATELLITE_RUNTIME: 'local',
     DATABASE_URL: options.databaseUrl,
     SQS_ENDPOINT: options.sqsEndpoint,
     SATELLITE_SECRETS_KEY: options.secretsKey,
+    PUBLIC_BASE_URL: gateway.url,
     ...options.env,
   };
   for (const queue of localQueues) environment[queueUrlVariables[queue.name]] = queues[queue.name].url;
-  const platform = await createPlatform(readConfig({ ...process.env, ...environment }), { clock });
-  await migrate(platform.db, migrations);
-  for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
-  await requeueWhatTheQueuesLost(platform);
-
-  const gateway = await startHttpGateway(createApiHandler(() => Promise.resolve(platform)), options.port);
+  let platform: Platform;
+  try {
+    platform = await createPlatform(readConfig({ ...process.env, ...environment }), { clock });
+  } catch (error) {
+    await closeServer(gateway.server);
+    sqs.destroy();
+    throw error;
+  }
+  try {
+    await migrate(platform.db, migrations);
+    for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
+    await requeueWhatTheQueuesLost(platform);
+  } catch (error) {
+    await closeServer(gateway.server);
+    await platform.db.end();
+    sqs.destroy();
+    throw error;
+  }
+  platformReady(platform);
   return {
     url: gateway.url,
     platform,

@@ -94,7 +94,7 @@ async function answering(platform: Platform, work: (issuer: string) => Promise<R
 }
 
 function secureCookies(platform: Platform): boolean {
-  return platform.config.publicBaseUrl.startsWith('https:');
+  return issuerOf(platform.config).startsWith('https:');
 }
 
 function redirect(location: string): Reply {

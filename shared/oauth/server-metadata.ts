@@ -1,9 +1,9 @@
 import { rights } from '../accounts/rights';
-import type { PlatformConfig } from '../config';
+import { publicBaseUrlOf, type PlatformConfig } from '../config';
 
 /** The issuer identifier: the public base URL, which clients compare with `iss` (RFC 9207). */
 export function issuerOf(config: PlatformConfig): string {
-  return config.publicBaseUrl.replace(/\/+$/, '');
+  return publicBaseUrlOf(config).replace(/\/+$/, '');
 }
 
 /** RFC 8414 authorization server metadata, served at `/.well-known/oauth-authorization-server`. */

@@ -42,3 +42,8 @@ it('runs the queue consumers in their own process, as npm start does: a bulk imp
   const { rows } = await runtime.platform.db.query('SELECT count(*)::int AS n FROM contacts WHERE account_id = $1', [accountId]);
   expect(rows[0].n).toBe(2);
 });
+
+it('names its own address as the OAuth issuer when PUBLIC_BASE_URL is not set, whatever port it got', async () => {
+  const response = await fetch(`${runtime.url}/.well-known/oauth-authorization-server`);
+  expect(((await response.json()) as { issuer: string }).issuer).toBe(runtime.url);
+});
