@@ -524,7 +524,7 @@ interface GoogleApiError {
 }
 
 /** Maps a BigQuery API failure to a connector error code. */
-export function bigQueryFailure(error: unknown, projectId: string): ConnectorFailed | unknown {
+export function bigQueryFailure(error: unknown, projectId: string): unknown {
   if (error instanceof AppError) return error;
   const { code, message = '', errors = [], response } = (error ?? {}) as GoogleApiError;
   const status = typeof code === 'number' ? code : response?.status;

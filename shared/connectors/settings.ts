@@ -142,7 +142,7 @@ export function parseServiceAccountKey(input: string | Record<string, unknown>):
   } catch {
     throw keyMalformed([{ path: 'key.private_key', message: 'the private key cannot be read' }]);
   }
-  return parsed.data as ServiceAccountKey;
+  return parsed.data;
 }
 
 function keyMalformed(details: { path?: string; message: string }[]): ValidationFailed {

@@ -5,6 +5,7 @@ import type { BodyFormat } from './route';
 /** How deep a request's JSON may nest; no API shape comes near it. */
 const MAX_DEPTH = 64;
 /** A NUL, or half of a UTF-16 surrogate pair: neither can be stored in PostgreSQL text or jsonb. */
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Where `value` holds something no field may: text the store cannot keep, or nesting deeper than MAX_DEPTH. */

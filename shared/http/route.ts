@@ -66,7 +66,7 @@ export function route<
   return {
     ...definition,
     bodyFormat: definition.bodyFormat ?? 'json',
-  } as unknown as Route;
+  };
 }
 
 export const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, headers });

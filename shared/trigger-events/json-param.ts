@@ -36,7 +36,7 @@ export function externalValue(value: unknown): string | null {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().replace('.000Z', 'Z');
   if (Buffer.isBuffer(value)) return value.toString('base64');
   // BigQuery wraps DATE/TIME/NUMERIC values in objects with a `value`; keep their text.
-  if (typeof value === 'object' && 'value' in value && Object.keys(value).length === 1) return externalValue((value as { value: unknown }).value);
+  if (typeof value === 'object' && 'value' in value && Object.keys(value).length === 1) return externalValue(value.value);
   return JSON.stringify(value);
 }
 
