@@ -6,7 +6,7 @@
  */
 import { Pool } from 'pg';
 import { createAccount } from '../shared/accounts/api-keys';
-import { closeConnectorPools } from '../shared/connectors/connections';
+import { closeConnectorPools } from '../shared/connectors/postgres-pools';
 import { createConnector } from '../shared/connectors/connector-store';
 import { createSource } from '../shared/sources/sources';
 import { assembleEvents, assemblePage, PAGE_SIZE } from '../shared/trigger-events/assemble';

@@ -1,7 +1,9 @@
 import type { Table } from '@google-cloud/bigquery';
 import { ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
-import { bigQueryFailure, bigQueryFor, withPostgresConnection, type Connector } from './connections';
+import { bigQueryFailure, bigQueryFor } from './bigquery-client';
+import type { Connector } from './connector';
+import { withPostgresConnection } from './postgres-pools';
 import { CatalogObjectNotFound } from './errors';
 
 /**

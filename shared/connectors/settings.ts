@@ -2,7 +2,6 @@ import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ValidationFailed } from '../errors';
-import type { PostgresSettings } from './connections';
 
 /**
  * What a user sends to create or check a connector, validated at the edge. The password
@@ -104,6 +103,21 @@ export const connectorCheckInput = z.discriminatedUnion('kind', [
   bigQuerySchema({ name: false, key: true, uniqueKey: false }),
 ]);
 export type ConnectorCheckInput = z.output<typeof connectorCheckInput>;
+
+export interface PostgresSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly sslMode: SslMode;
+  readonly caCertificate?: string;
+}
+
+export interface BigQuerySettings {
+  readonly projectId: string;
+  readonly clientEmail: string;
+  readonly location?: string;
+}
 
 export interface ServiceAccountKey {
   readonly type: 'service_account';

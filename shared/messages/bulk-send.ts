@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { getConnector, type Connector } from '../connectors/connections';
+import { getConnector, type Connector } from '../connectors/connector';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';
 import { logger } from '../logger';

@@ -2,7 +2,7 @@ import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { freezeData, renderTemplate } from '../templates/render';
-import { dataFromJsonParam } from '../trigger-events/json-param';
+import { dataFromJsonParam } from './triggered-data';
 import { TemplateInvalid } from './errors';
 import { templateContact, type TemplateContact } from './render-message';
 

@@ -1,7 +1,7 @@
 import { resolveRecipients, type Recipient } from '../contacts/resolve-recipients';
 import type { Platform } from '../platform';
 import type { TemplateError } from '../templates/render';
-import { dataFromJsonParam } from '../trigger-events/json-param';
+import { dataFromJsonParam } from './triggered-data';
 import { getEmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessage, templateContact } from './render-message';

@@ -1,4 +1,4 @@
-import type { Reply } from '../http/route';
+import type { Reply } from '../reply';
 import type { Platform } from '../platform';
 import { LoginFailed, LoginThrottled, logIn } from '../users/login';
 import {

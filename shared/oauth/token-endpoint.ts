@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { Right } from '../accounts/rights';
-import { unstorableAt } from '../http/request';
+import { unstorableAt } from '../store/unstorable';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { issueTokenPair, type TokenResponse } from './access-tokens';

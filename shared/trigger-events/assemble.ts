@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getConnector } from '../connectors/connections';
+import { getConnector } from '../connectors/connector';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';
 import { logger } from '../logger';
@@ -9,12 +9,14 @@ import { recordSends, type SendToRecord } from '../messages/record-sends';
 import { renderMessage, templateContact } from '../messages/render-message';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
-import { evaluateSegment, keysOfContacts, type ContactKey } from '../segments/evaluate-segment';
+import { evaluateSegment, keysOfContacts } from '../segments/evaluate-segment';
+import type { ContactKey } from '../sources/contact-keys';
 import { lookupRows } from '../sources/lookup';
 import { getSource } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
 import { QUEUE_RETENTION_DAYS } from '../topology';
-import { dataFromJsonParam, triggerEventParams, type EventParam, type ExternalRow } from './json-param';
+import { dataFromJsonParam } from '../messages/triggered-data';
+import { triggerEventParams, type EventParam, type ExternalRow } from './json-param';
 import { getRegularWorkflow, WorkflowNotFound, type RegularWorkflow } from './workflows';
 
 /** Members per queue message: one page is one batched lookup per source and one insert. */

@@ -1,5 +1,6 @@
 import { freePort } from '../../local/free-port';
-import { closeConnectorPools, getConnector, withPostgresConnection } from '../../shared/connectors/connections';
+import { getConnector } from '../../shared/connectors/connector';
+import { closeConnectorPools, withPostgresConnection } from '../../shared/connectors/postgres-pools';
 import { keysOfContacts } from '../../shared/segments/evaluate-segment';
 import { lookupRows } from '../../shared/sources/lookup';
 import { getSource, getSourceByName, registerSourceUse } from '../../shared/sources/sources';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { idParameter, idPath, wholeNumberParameter } from '../../../shared/http/paging';
 import { listColumns, listDatasets, listTables, MAX_PAGE_SIZE } from '../../../shared/connectors/catalog';
-import { getConnector } from '../../../shared/connectors/connections';
+import { getConnector } from '../../../shared/connectors/connector';
 import { createConnector, deleteConnector, listConnectors, updateConnector, viewOf } from '../../../shared/connectors/connector-store';
 import { connectorCheckInput, connectorInput, connectorUpdate } from '../../../shared/connectors/settings';
 import { checkConnectorSettings, checkSavedConnector } from '../../../shared/connectors/validation';
