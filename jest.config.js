@@ -14,12 +14,13 @@ const common = {
   // middy ships ESM only; let ts-jest turn it into CommonJS like our own code.
   // teeny-request (used by @google-cloud/bigquery) imports node-fetch 3, ESM only, dynamically.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|oauth4webapi|teeny-request|node-fetch|fetch-blob|data-uri-to-buffer|formdata-polyfill|node-domexception)/)'],
-  testTimeout: 60_000,
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers: 2,
+  // A run-wide option: jest ignores it inside a project.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.unit.test.ts'] },
     {
