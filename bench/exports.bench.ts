@@ -51,7 +51,7 @@ export async function run(): Promise<Record<string, number | string>> {
     );
     reader.release();
     const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
-    const rawRows = Number((await raw.query('SELECT count(*) AS n FROM raw_copy')).rows[0].n);
+    const rawRows = Number((await raw.query<{ n: string }>('SELECT count(*) AS n FROM raw_copy')).rows[0]?.n);
     await raw.end();
 
     // The export writer, as the worker runs it.
@@ -77,7 +77,7 @@ export async function run(): Promise<Record<string, number | string>> {
     const exportStarted = process.hrtime.bigint();
     const progress = await exportPass();
     const exportSeconds = Number(process.hrtime.bigint() - exportStarted) / 1e9;
-    const exportedRows = Number((await destination.query(`SELECT count(*) AS n FROM public."contactActivities"`)).rows[0].n);
+    const exportedRows = Number((await destination.query<{ n: string }>(`SELECT count(*) AS n FROM public."contactActivities"`)).rows[0]?.n);
 
     // Every row changed again: the next pass upserts each one over its older version.
     await db.query(`UPDATE contact_activities SET activity_status = 'RECEIVED' WHERE account_id = $1`, [accountId]);

@@ -27,7 +27,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
   });
   return {
     ...stack,
-    postgresUrlFor: postgres.urlFor,
+    postgresUrlFor: (database: string) => postgres.urlFor(database),
     close: async () => {
       await stack.stop();
       await sqs.stop();

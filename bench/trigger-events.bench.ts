@@ -6,7 +6,7 @@
  */
 import { Pool } from 'pg';
 import { createAccount } from '../shared/accounts/api-keys';
-import { closeConnectorPools } from '../shared/connectors/connections';
+import { closeConnectorPools } from '../shared/connectors/postgres-pools';
 import { createConnector } from '../shared/connectors/connector-store';
 import { createSource } from '../shared/sources/sources';
 import { assembleEvents, assemblePage, PAGE_SIZE } from '../shared/trigger-events/assemble';
@@ -56,7 +56,7 @@ export async function run(): Promise<Record<string, number | string>> {
       password: decodeURIComponent(adminUrl.password),
       sslMode: 'disable',
       uniqueKey: { column: 'email', contactField: 'email' },
-    } as Parameters<typeof createConnector>[2]);
+    });
     const source = await createSource(platform, accountId, { connectorId: connector.id, dataset: 'public', table: 'promo_codes', name: 'promo_codes' });
     const { rows: segments } = await platform.db.query<{ id: number }>(
       `INSERT INTO segments (account_id, name, conditions) VALUES ($1, 'Everyone', $2::jsonb) RETURNING id`,

@@ -1,4 +1,4 @@
-import type { QueueName } from '../shared/config';
+import type { QueueName } from '../shared/topology';
 import type { Platform } from '../shared/platform';
 import { SchedulerLoop } from './scheduler-loop';
 import { SqsPoller } from './sqs-poller';
@@ -15,23 +15,26 @@ export interface LocalFunctions {
 
 /** What Lambda's event source mappings and EventBridge Scheduler do: the queue pollers and the scheduler loop. */
 export function createLocalFunctions(platform: Platform, sqsEndpoint: string, queues: LocalQueueAddresses): LocalFunctions {
-  const pollers = localQueues.flatMap((queue) => {
-    if (!queue.consumer) return [];
-    return [
+  const pollers = localQueues.map(
+    (queue) =>
       new SqsPoller({
         endpoint: sqsEndpoint,
         queueUrl: queues[queue.name].url,
         queueArn: queues[queue.name].arn,
-        functionName: queue.functionName,
+        functionName: queue.worker,
         consumer: queue.consumer(platform),
         batchSize: queue.batchSize,
-        timeoutMs: queue.timeoutMs,
+        timeoutMs: queue.workerTimeoutSeconds * 1000,
         concurrency: queue.concurrency,
       }),
-    ];
-  });
-  const targets = Object.fromEntries(Object.entries(localScheduleTargets).map(([name, create]) => [name, create(platform)]));
-  const scheduler = new SchedulerLoop(platform, targets);
+  );
+  const targets = Object.entries(localScheduleTargets);
+  const scheduler = new SchedulerLoop(
+    platform,
+    Object.fromEntries(targets.map(([name, target]) => [name, target.create(platform)])),
+    undefined,
+    Object.fromEntries(targets.map(([name, target]) => [name, target.timeoutSeconds * 1000])),
+  );
   return {
     scheduler,
     start: () => {

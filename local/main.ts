@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     queuePrefix: 'satellite-',
     port: Number(process.env.PORT ?? 3000),
     secretsKey: process.env.SATELLITE_SECRETS_KEY ?? persistentValue('secrets.key', () => randomBytes(32).toString('base64url')),
-    env: { PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}` },
+    // PUBLIC_BASE_URL defaults to the address the API listens on (behind a proxy, set it).
+    env: process.env.PUBLIC_BASE_URL ? { PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL } : {},
   });
   const demo = await seedDemo(stack.platform, {
     apiKey: process.env.SATELLITE_API_KEY ?? persistentValue('demo-api-key', () => `sk_demo_${randomBytes(18).toString('base64url')}`),

@@ -26,6 +26,8 @@ export class SchedulerLoop {
     private readonly platform: Platform,
     private readonly targets: Readonly<Record<string, ScheduledFunction>>,
     private readonly intervalMs = 1_000,
+    /** Each target's time budget, as its function's timeout gives it; Lambda's most (15 minutes) for others. */
+    private readonly timeoutsMs: Readonly<Record<string, number>> = {},
   ) {}
 
   start(): void {
@@ -77,7 +79,7 @@ export class SchedulerLoop {
         detail: schedule.detail,
       };
       try {
-        await target(event, lambdaContext(schedule.target, 900_000));
+        await target(event, lambdaContext(schedule.target, this.timeoutsMs[schedule.target] ?? 900_000));
       } catch (error) {
         logger.error('scheduled target failed', { schedule: schedule.name, error: String(error) });
       }

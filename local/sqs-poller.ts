@@ -53,7 +53,7 @@ export class SqsPoller {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const received = await this.receiver.send(
           new ReceiveMessageCommand({

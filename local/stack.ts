@@ -2,7 +2,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createHandler as createApiHandler } from '../functions/api/handler';
-import { queueUrlVariables, readConfig, type QueueName } from '../shared/config';
+import { queueUrlVariables, readConfig } from '../shared/config';
 import { logger } from '../shared/logger';
 import { requeueUnfinishedImports } from '../shared/contacts/bulk-import';
 import { requeueActiveRuns } from '../shared/exports/runs';
@@ -13,6 +13,7 @@ import { migrate } from '../shared/store/migrate';
 import { requeueTriggerEventPages } from '../shared/trigger-events/assemble';
 import { requeueWebhookOutboxes } from '../shared/webhooks/outbox';
 import { migrations } from '../shared/store/migrations';
+import { QUEUE_RETENTION_DAYS, type QueueName } from '../shared/topology';
 import { createLocalFunctions, type LocalQueueAddresses } from './functions';
 import { startHttpGateway } from './http-gateway';
 import type { SchedulerLoop } from './scheduler-loop';
@@ -117,20 +118,39 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
   const sqs = localSqsClient(options.sqsEndpoint);
   const queues = await createQueues(sqs, options.queuePrefix);
 
+  // The gateway listens first, so the API's own URL (PUBLIC_BASE_URL, the OAuth issuer) is the
+  // address it really got; requests wait for the platform, which is ready once migrated.
+  let platformReady: (platform: Platform) => void = () => undefined;
+  const ready = new Promise<Platform>((resolve) => (platformReady = resolve));
+  const gateway = await startHttpGateway(createApiHandler(() => ready), options.port);
   const environment: Record<string, string> = {
     SATELLITE_RUNTIME: 'local',
     DATABASE_URL: options.databaseUrl,
     SQS_ENDPOINT: options.sqsEndpoint,
     SATELLITE_SECRETS_KEY: options.secretsKey,
+    PUBLIC_BASE_URL: gateway.url,
     ...options.env,
   };
   for (const queue of localQueues) environment[queueUrlVariables[queue.name]] = queues[queue.name].url;
-  const platform = await createPlatform(readConfig({ ...process.env, ...environment }), { clock });
-  await migrate(platform.db, migrations);
-  for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
-  await requeueWhatTheQueuesLost(platform);
-
-  const gateway = await startHttpGateway(createApiHandler(() => Promise.resolve(platform)), options.port);
+  let platform: Platform;
+  try {
+    platform = await createPlatform(readConfig({ ...process.env, ...environment }), { clock });
+  } catch (error) {
+    await closeServer(gateway.server);
+    sqs.destroy();
+    throw error;
+  }
+  try {
+    await migrate(platform.db, migrations);
+    for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
+    await requeueWhatTheQueuesLost(platform);
+  } catch (error) {
+    await closeServer(gateway.server);
+    await platform.db.end();
+    sqs.destroy();
+    throw error;
+  }
+  platformReady(platform);
   return {
     url: gateway.url,
     platform,
@@ -163,14 +183,15 @@ async function requeueWhatTheQueuesLost(platform: Platform): Promise<void> {
 
 async function createQueues(sqs: SQSClient, prefix: string): Promise<LocalQueueAddresses> {
   const result = {} as Record<QueueName, { url: string; arn: string }>;
+  const retention = String(QUEUE_RETENTION_DAYS * 24 * 3600);
   for (const queue of localQueues) {
     const suffix = queue.fifo ? '.fifo' : '';
     const fifoAttributes: Record<string, string> = queue.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
-    const dlq = await createQueue(sqs, `${prefix}${queue.name}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: '1209600' });
+    const dlq = await createQueue(sqs, `${prefix}${queue.name}-dlq${suffix}`, { ...fifoAttributes, MessageRetentionPeriod: retention });
     result[queue.name] = await createQueue(sqs, `${prefix}${queue.name}${suffix}`, {
       ...fifoAttributes,
       VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
-      MessageRetentionPeriod: '1209600',
+      MessageRetentionPeriod: retention,
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: queue.maxReceiveCount }),
     });
   }

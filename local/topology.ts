@@ -6,97 +6,57 @@ import { createHandler as createImportContactsHandler } from '../functions/impor
 import { createHandler as createPruneWebhookAttemptsHandler } from '../functions/prune-webhook-attempts/handler';
 import { createHandler as createRelayWebhookOutboxHandler } from '../functions/relay-webhook-outbox/handler';
 import { createHandler as createSendBroadcastHandler } from '../functions/send-broadcast/handler';
-import type { QueueName } from '../shared/config';
 import type { Platform } from '../shared/platform';
 import type { ScheduleDefinition } from '../shared/ports/scheduler';
 import type { ScheduledFunction } from '../shared/schedules/event';
+import { fixedSchedules, queueList, scheduleTargets, visibilityTimeoutSeconds, type QueueName, type QueueTopology, type ScheduleTargetName, type ScheduleTargetTopology } from '../shared/topology';
 import type { SqsConsumer } from './sqs-poller';
 
 /**
- * The queues, consumers and schedule targets of the stack, as the local runtime runs them.
- * Each mirrors a construct in `infra/constructs/`; consumers are the deployed handlers.
+ * The stack of `shared/topology.ts` as the local runtime runs it: the same queues, consumers,
+ * schedule targets and fixed schedules; only the handler behind each function folder and the
+ * number of parallel receive loops are local facts.
  */
-export interface LocalQueue {
-  readonly name: QueueName;
-  readonly fifo: boolean;
+export interface LocalQueue extends QueueTopology {
   readonly visibilityTimeoutSeconds: number;
-  /** Receives before a message moves to the queue's dead-letter queue. */
-  readonly maxReceiveCount: number;
-  readonly functionName: string;
-  readonly timeoutMs: number;
-  readonly batchSize: number;
+  /** Parallel receive loops: Lambda's concurrency for this event source. */
   readonly concurrency: number;
-  readonly consumer?: (platform: Platform) => SqsConsumer;
+  readonly consumer: (platform: Platform) => SqsConsumer;
 }
 
-export const localQueues: readonly LocalQueue[] = [
-  {
-    name: 'imports',
-    fifo: false,
-    visibilityTimeoutSeconds: 360,
-    maxReceiveCount: 5,
-    functionName: 'import-contacts',
-    timeoutMs: 300_000,
-    batchSize: 1,
-    concurrency: 2,
-    consumer: (platform) => createImportContactsHandler(platform),
-  },
-  {
-    name: 'exports',
-    fifo: false,
-    visibilityTimeoutSeconds: 960,
-    maxReceiveCount: 5,
-    functionName: 'export-dataset',
-    timeoutMs: 900_000,
-    batchSize: 1,
-    concurrency: 2,
-    consumer: (platform) => createExportDatasetHandler(platform),
-  },
-  {
-    name: 'webhooks',
-    fifo: true,
-    visibilityTimeoutSeconds: 60,
-    maxReceiveCount: 1000,
-    functionName: 'deliver-webhooks',
-    timeoutMs: 30_000,
-    batchSize: 10,
-    concurrency: 2,
-    consumer: (platform) => createDeliverWebhooksHandler(platform),
-  },
-  {
-    name: 'triggerEvents',
-    fifo: false,
-    visibilityTimeoutSeconds: 360,
-    maxReceiveCount: 5,
-    functionName: 'assemble-trigger-events',
-    timeoutMs: 300_000,
-    batchSize: 1,
-    concurrency: 2,
-    consumer: (platform) => createAssembleTriggerEventsHandler(platform),
-  },
-  {
-    name: 'broadcasts',
-    fifo: false,
-    visibilityTimeoutSeconds: 360,
-    maxReceiveCount: 5,
-    functionName: 'send-broadcast',
-    timeoutMs: 300_000,
-    batchSize: 1,
-    concurrency: 2,
-    consumer: (platform) => createSendBroadcastHandler(platform),
-  },
-];
+const LOCAL_CONCURRENCY = 2;
 
-/** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */
-export const localScheduleTargets: Readonly<Record<string, (platform: Platform) => ScheduledFunction>> = {
+/** The deployed handler of each queue's worker, by queue. */
+const queueConsumers: { readonly [N in QueueName]: (platform: Platform) => SqsConsumer } = {
+  imports: (platform) => createImportContactsHandler(platform),
+  exports: (platform) => createExportDatasetHandler(platform),
+  webhooks: (platform) => createDeliverWebhooksHandler(platform),
+  triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform),
+  broadcasts: (platform) => createSendBroadcastHandler(platform),
+};
+
+export const localQueues: readonly LocalQueue[] = queueList.map((queue) => ({
+  ...queue,
+  visibilityTimeoutSeconds: visibilityTimeoutSeconds(queue),
+  concurrency: LOCAL_CONCURRENCY,
+  consumer: queueConsumers[queue.name],
+}));
+
+export interface LocalScheduleTarget extends ScheduleTargetTopology {
+  readonly create: (platform: Platform) => ScheduledFunction;
+}
+
+const scheduledHandlers: { readonly [T in ScheduleTargetName]: (platform: Platform) => ScheduledFunction } = {
   exports: (platform) => createDispatchExportsHandler(platform),
   triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform) as ScheduledFunction,
   webhookOutbox: (platform) => createRelayWebhookOutboxHandler(platform),
   webhookAttempts: (platform) => createPruneWebhookAttemptsHandler(platform),
 };
 
-/** Schedules that exist for the life of the stack (EventBridge rules in `infra/`). */
-export const localFixedSchedules: readonly ScheduleDefinition[] = [
-  { name: 'webhook-outbox-sweep', expression: 'rate(1 minute)', target: 'webhookOutbox', detail: {}, enabled: true },
-  { name: 'webhook-attempts-prune', expression: 'rate(1 hour)', target: 'webhookAttempts', detail: {}, enabled: true },
-];
+/** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */
+export const localScheduleTargets: Readonly<Record<ScheduleTargetName, LocalScheduleTarget>> = Object.fromEntries(
+  (Object.keys(scheduleTargets) as ScheduleTargetName[]).map((name) => [name, { ...scheduleTargets[name], create: scheduledHandlers[name] }]),
+) as Record<ScheduleTargetName, LocalScheduleTarget>;
+
+/** Schedules that exist for the life of the stack (EventBridge rules on AWS), as rows of the local scheduler. */
+export const localFixedSchedules: readonly ScheduleDefinition[] = fixedSchedules.map((schedule) => ({ ...schedule, detail: {}, enabled: true }));

@@ -1,12 +1,12 @@
 import { isIP } from 'node:net';
+import { z } from 'zod';
 import { AppError } from './errors';
+import type { QueueName } from './topology';
 
 /**
  * Every setting the platform reads from the environment, read once when a function starts.
  * A missing required variable stops the function at start instead of failing later.
  */
-export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts';
-
 export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
   imports: 'IMPORT_QUEUE_URL',
   exports: 'EXPORT_QUEUE_URL',
@@ -29,13 +29,15 @@ export interface PlatformConfig {
   readonly sqsEndpoint?: string;
   /** Only the queues this function may send to (each comes with its IAM grant in the stack). */
   readonly queueUrls: Readonly<Partial<Record<QueueName, string>>>;
-  readonly secretsPrefix: string;
+  /** Where new connector secrets are named; only functions that save them are given it. */
+  readonly secretsPrefix?: string;
   /** Local runtime only: key that encrypts the local secret store. */
   readonly localSecretsKey?: string;
   readonly schedulerGroup?: string;
   readonly schedulerRoleArn?: string;
   readonly schedulerTargets: Readonly<Record<string, string>>;
-  readonly publicBaseUrl: string;
+  /** Read through `publicBaseUrlOf`: only the API function is given it. */
+  readonly publicBaseUrl?: string;
   /** OAuth token lifetimes (seed 004: 172,800 s and 2,592,000 s by default). */
   readonly oauthAccessTokenSeconds: number;
   readonly oauthRefreshTokenSeconds: number;
@@ -77,32 +79,107 @@ export class ConfigMissing extends AppError {
   }
 }
 
+export class ConfigInvalid extends AppError {
+  constructor(variable: string, problem: string) {
+    super('unavailable', 'CONFIG_INVALID', `environment variable ${variable} ${problem}`);
+  }
+}
+
 type Env = Readonly<Record<string, string | undefined>>;
 
-function required(env: Env, name: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new ConfigMissing(name);
-  return value;
-}
+const required = z.string({ error: 'is not set' });
+const optional = z.string().optional();
+/** A whole number of at least `min`, `fallback` when unset. */
+const wholeNumber = (fallback: number, min = 0) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`))
+    .default(fallback);
 
-function integer(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new AppError('unavailable', 'CONFIG_INVALID', `${name} must be a non-negative integer`);
-  return value;
-}
+/** Every variable the platform reads, with its rule; unset and empty are the same. */
+const common = {
+  SATELLITE_RUNTIME: z.enum(['aws', 'local']).default('aws'),
+  SATELLITE_ALLOW_PRIVATE_HOSTS: optional,
+  SATELLITE_PRODUCTION: optional,
+  DATABASE_URL: optional,
+  DB_PORT: wholeNumber(5432, 1),
+  DB_POOL_SIZE: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')).optional(),
+  SQS_ENDPOINT: optional,
+  SCHEDULER_GROUP: optional,
+  SCHEDULER_ROLE_ARN: optional,
+  PUBLIC_BASE_URL: z.url({ error: 'must be a URL' }).optional(),
+  OAUTH_ACCESS_TOKEN_SECONDS: wholeNumber(172_800, 1),
+  OAUTH_REFRESH_TOKEN_SECONDS: wholeNumber(2_592_000, 1),
+  MAX_BODY_BYTES: wholeNumber(6 * 1024 * 1024, 1),
+  RATE_LIMIT_PER_SECOND: wholeNumber(200),
+  WEBHOOK_RETRY_BASE_SECONDS: wholeNumber(60),
+  WEBHOOK_TIMEOUT_MS: wholeNumber(10_000),
+  WEBHOOK_ATTEMPT_RETENTION_DAYS: wholeNumber(30, 1),
+  EXPORT_CHUNK_ROWS: wholeNumber(50_000, 1),
+  EXPORT_TIME_RESERVE_MS: wholeNumber(120_000),
+  EXPORT_RETRY_BASE_SECONDS: wholeNumber(60),
+  EXPORT_MAX_ATTEMPTS: wholeNumber(5, 1),
+  BROADCAST_TIME_RESERVE_MS: wholeNumber(60_000),
+  SATELLITE_VERSION: z.string().default('1.0.0'),
+  BIGQUERY_API_ENDPOINT: optional,
+  BIGQUERY_MAXIMUM_BYTES_BILLED: wholeNumber(10 * 1024 ** 3),
+  CONNECTOR_CONNECT_TIMEOUT_MS: wholeNumber(10_000),
+  CONNECTOR_STATEMENT_TIMEOUT_MS: wholeNumber(30_000),
+  CONNECTOR_DNS_RECHECK_SECONDS: wholeNumber(30),
+  DNS_SERVERS: optional,
+};
 
-export function readConfig(env: Env = process.env): PlatformConfig {
+/**
+ * On AWS every value comes from the stack (a `bind*` helper sets it with its grant): none
+ * falls back to a value that only makes sense on this machine.
+ */
+const awsSettings = z.object({
+  ...common,
+  AWS_REGION: required,
+  DB_HOST: optional,
+  DB_NAME: optional,
+  DB_SECRET_ARN: optional,
+  // Only functions that save connector secrets are given it (and the grant for it).
+  SECRETS_PREFIX: optional,
+});
+
+/** The local runtime sets its own values (`local/stack.ts`); only the secrets key has no default. */
+const localSettings = z.object({
+  ...common,
+  AWS_REGION: z.string().default('us-east-1'),
+  DATABASE_URL: required,
+  SECRETS_PREFIX: z.string().default('satellite/'),
+  SATELLITE_SECRETS_KEY: required,
+});
+
+/**
+ * Reads and checks every variable at once; the first bad one stops the function at start,
+ * named in the error (`CONFIG_MISSING` / `CONFIG_INVALID`), instead of failing a request later.
+ */
+export function readConfig(rawEnv: Env = process.env): PlatformConfig {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(rawEnv)) if (value !== undefined && value !== '') env[name] = value;
+  env.AWS_REGION ??= env.AWS_DEFAULT_REGION ?? '';
+  if (env.AWS_REGION === '') delete env.AWS_REGION;
   const runtime = env.SATELLITE_RUNTIME === 'local' ? 'local' : 'aws';
-  const database: DatabaseSettings = env.DATABASE_URL
-    ? { kind: 'url', url: env.DATABASE_URL }
+  const parsed = (runtime === 'local' ? localSettings : awsSettings).safeParse(env);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    const variable = String(issue?.path[0] ?? 'configuration');
+    if (env[variable] === undefined) throw new ConfigMissing(variable);
+    throw new ConfigInvalid(variable, issue?.message ?? 'is invalid');
+  }
+  const settings = parsed.data;
+  const database: DatabaseSettings = settings.DATABASE_URL
+    ? { kind: 'url', url: settings.DATABASE_URL }
     : {
         kind: 'secret',
-        host: required(env, 'DB_HOST'),
-        port: integer(env, 'DB_PORT', 5432),
-        database: required(env, 'DB_NAME'),
-        secretId: required(env, 'DB_SECRET_ARN'),
+        host: present(settings, 'DB_HOST'),
+        port: settings.DB_PORT,
+        database: present(settings, 'DB_NAME'),
+        secretId: present(settings, 'DB_SECRET_ARN'),
       };
   const queueUrls: Partial<Record<QueueName, string>> = {};
   for (const [name, variable] of Object.entries(queueUrlVariables) as [QueueName, string][]) {
@@ -112,42 +189,55 @@ export function readConfig(env: Env = process.env): PlatformConfig {
   const schedulerTargets: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     const match = /^SCHEDULE_TARGET_([A-Z_]+)$/.exec(key);
-    if (match?.[1] && value) schedulerTargets[scheduleTargetName(match[1])] = value;
+    if (match?.[1]) schedulerTargets[scheduleTargetName(match[1])] = value;
   }
   return {
     runtime,
-    production: runtime === 'aws' ? env.SATELLITE_ALLOW_PRIVATE_HOSTS !== 'true' : env.SATELLITE_PRODUCTION === 'true',
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    production: runtime === 'aws' ? settings.SATELLITE_ALLOW_PRIVATE_HOSTS !== 'true' : settings.SATELLITE_PRODUCTION === 'true',
+    region: settings.AWS_REGION,
     database,
-    databasePoolSize: integer(env, 'DB_POOL_SIZE', runtime === 'aws' ? 2 : 10),
-    sqsEndpoint: env.SQS_ENDPOINT || undefined,
+    databasePoolSize: settings.DB_POOL_SIZE ?? (runtime === 'aws' ? 2 : 10),
+    sqsEndpoint: settings.SQS_ENDPOINT,
     queueUrls,
-    secretsPrefix: env.SECRETS_PREFIX ?? 'satellite/',
-    localSecretsKey: runtime === 'local' ? required(env, 'SATELLITE_SECRETS_KEY') : undefined,
-    schedulerGroup: env.SCHEDULER_GROUP || undefined,
-    schedulerRoleArn: env.SCHEDULER_ROLE_ARN || undefined,
+    secretsPrefix: settings.SECRETS_PREFIX,
+    localSecretsKey: 'SATELLITE_SECRETS_KEY' in settings ? settings.SATELLITE_SECRETS_KEY : undefined,
+    schedulerGroup: settings.SCHEDULER_GROUP,
+    schedulerRoleArn: settings.SCHEDULER_ROLE_ARN,
     schedulerTargets,
-    publicBaseUrl: env.PUBLIC_BASE_URL ?? 'http://127.0.0.1:3000',
-    oauthAccessTokenSeconds: integer(env, 'OAUTH_ACCESS_TOKEN_SECONDS', 172_800),
-    oauthRefreshTokenSeconds: integer(env, 'OAUTH_REFRESH_TOKEN_SECONDS', 2_592_000),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 6 * 1024 * 1024),
-    rateLimitPerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 200),
-    webhookRetryBaseSeconds: integer(env, 'WEBHOOK_RETRY_BASE_SECONDS', 60),
-    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
-    webhookAttemptRetentionDays: Math.max(1, integer(env, 'WEBHOOK_ATTEMPT_RETENTION_DAYS', 30)),
-    exportChunkRows: Math.max(1, integer(env, 'EXPORT_CHUNK_ROWS', 50_000)),
-    exportTimeReserveMs: integer(env, 'EXPORT_TIME_RESERVE_MS', 120_000),
-    exportRetryBaseSeconds: integer(env, 'EXPORT_RETRY_BASE_SECONDS', 60),
-    exportMaxAttempts: Math.max(1, integer(env, 'EXPORT_MAX_ATTEMPTS', 5)),
-    broadcastTimeReserveMs: integer(env, 'BROADCAST_TIME_RESERVE_MS', 60_000),
-    version: env.SATELLITE_VERSION ?? '1.0.0',
-    bigQueryApiEndpoint: env.BIGQUERY_API_ENDPOINT || undefined,
-    bigQueryMaximumBytesBilled: integer(env, 'BIGQUERY_MAXIMUM_BYTES_BILLED', 10 * 1024 ** 3),
-    connectorConnectTimeoutMs: integer(env, 'CONNECTOR_CONNECT_TIMEOUT_MS', 10_000),
-    connectorStatementTimeoutMs: integer(env, 'CONNECTOR_STATEMENT_TIMEOUT_MS', 30_000),
-    connectorDnsRecheckSeconds: integer(env, 'CONNECTOR_DNS_RECHECK_SECONDS', 30),
-    dnsServers: dnsServers(env.DNS_SERVERS),
+    publicBaseUrl: settings.PUBLIC_BASE_URL,
+    oauthAccessTokenSeconds: settings.OAUTH_ACCESS_TOKEN_SECONDS,
+    oauthRefreshTokenSeconds: settings.OAUTH_REFRESH_TOKEN_SECONDS,
+    maxBodyBytes: settings.MAX_BODY_BYTES,
+    rateLimitPerSecond: settings.RATE_LIMIT_PER_SECOND,
+    webhookRetryBaseSeconds: settings.WEBHOOK_RETRY_BASE_SECONDS,
+    webhookTimeoutMs: settings.WEBHOOK_TIMEOUT_MS,
+    webhookAttemptRetentionDays: settings.WEBHOOK_ATTEMPT_RETENTION_DAYS,
+    exportChunkRows: settings.EXPORT_CHUNK_ROWS,
+    exportTimeReserveMs: settings.EXPORT_TIME_RESERVE_MS,
+    exportRetryBaseSeconds: settings.EXPORT_RETRY_BASE_SECONDS,
+    exportMaxAttempts: settings.EXPORT_MAX_ATTEMPTS,
+    broadcastTimeReserveMs: settings.BROADCAST_TIME_RESERVE_MS,
+    version: settings.SATELLITE_VERSION,
+    bigQueryApiEndpoint: settings.BIGQUERY_API_ENDPOINT,
+    bigQueryMaximumBytesBilled: settings.BIGQUERY_MAXIMUM_BYTES_BILLED,
+    connectorConnectTimeoutMs: settings.CONNECTOR_CONNECT_TIMEOUT_MS,
+    connectorStatementTimeoutMs: settings.CONNECTOR_STATEMENT_TIMEOUT_MS,
+    connectorDnsRecheckSeconds: settings.CONNECTOR_DNS_RECHECK_SECONDS,
+    dnsServers: dnsServers(settings.DNS_SERVERS),
   };
+}
+
+/** A variable the stack sets on every function that reaches the database (`bindDatabase`). */
+function present(settings: Readonly<Record<string, unknown>>, variable: string): string {
+  const value = settings[variable];
+  if (typeof value !== 'string') throw new ConfigMissing(variable);
+  return value;
+}
+
+/** The API's own public URL (the OAuth issuer): the stack gives it to the API function, the local runtime sets it. */
+export function publicBaseUrlOf(config: PlatformConfig): string {
+  if (config.publicBaseUrl === undefined) throw new ConfigMissing('PUBLIC_BASE_URL');
+  return config.publicBaseUrl;
 }
 
 /** `TRIGGER_EVENTS` ↔ `triggerEvents`: schedule target names in code vs. in the environment. */
@@ -173,7 +263,7 @@ function dnsServers(raw: string | undefined): readonly string[] | undefined {
     const [host, port, family] = bracketed ? [bracketed[1], bracketed[2], 6] : withPort ? [withPort[1], withPort[2], 4] : [server, undefined, isIP(server)];
     const portValid = port === undefined || (Number(port) >= 1 && Number(port) <= 65_535);
     if (family === 0 || isIP(host ?? '') !== family || !portValid) {
-      throw new AppError('unavailable', 'CONFIG_INVALID', `DNS_SERVERS: ${JSON.stringify(server)} is not an IP address with an optional port (1–65535)`);
+      throw new ConfigInvalid('DNS_SERVERS', `holds ${JSON.stringify(server)}, not an IP address with an optional port (1–65535)`);
     }
   }
   return servers;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { markContactImportFailed, runContactImport } from '../../shared/contacts/bulk-import';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
+import { queues } from '../../shared/topology';
 
 const importJob = z.object({ jobId: z.uuid() }).strict();
 
@@ -16,8 +17,7 @@ export function createHandler(platform: Platform): JobHandler {
     name: 'contact import',
     schema: importJob,
     run: (job) => runContactImport(platform.db, job.jobId),
-    // The queue's maxReceiveCount (infra/constructs/contacts.ts).
-    lastReceive: 5,
+    lastReceive: queues.imports.maxReceiveCount,
     onLastFailure: (job) => markContactImportFailed(platform.db, job.jobId),
   });
 }

@@ -5,6 +5,7 @@ import { logger } from '../../shared/logger';
 import { broadcastJobSchema } from '../../shared/messages/broadcasts';
 import { runBroadcastJob, stopBroadcast } from '../../shared/messages/bulk-send';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
+import { queues } from '../../shared/topology';
 
 /**
  * The broadcasts queue's consumer: one broadcast job per message (batch size 1). A job sends
@@ -20,8 +21,7 @@ export function createHandler(platform: Platform): JobHandler {
       const outcome = await runBroadcastJob(platform, job, budget);
       logger.info('broadcast job done', { broadcastId: job.broadcastId, outcome });
     },
-    // The queue's maxReceiveCount (infra/constructs/broadcasts.ts).
-    lastReceive: 5,
+    lastReceive: queues.broadcasts.maxReceiveCount,
     onLastFailure: (job, error) =>
       stopBroadcast(
         platform,

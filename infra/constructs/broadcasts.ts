@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { queues } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 import type { SatelliteFunction } from './satellite-function';
 import type { SatelliteQueue } from './satellite-queue';
@@ -18,12 +18,8 @@ export class Broadcasts extends Construct {
     super(scope, id);
     ({ queue: this.queue, worker: this.worker } = queueWorker(this, 'Worker', {
       database: props.database,
-      functionDir: 'send-broadcast',
+      topology: queues.broadcasts,
       description: 'Sends broadcasts (POST /api/v1/broadcast) page by page',
-      timeout: Duration.minutes(5),
-      batchSize: 1,
-      maxReceiveCount: 5,
-      maxMessageAge: Duration.minutes(30),
     }));
     this.worker
       // Messages print rows of the customer's sources: it connects, never saves connectors.

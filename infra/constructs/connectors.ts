@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { HttpMethod, type HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
+import { connectorValidationPaths } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 import { SatelliteFunction } from './satellite-function';
 
@@ -26,7 +27,7 @@ export class ConnectorValidation extends Construct {
       .bindConnectorSecretsReadOnly(props.secretsPrefix);
     // The same HTTP API (and the same authentication, in the function) routes the two checks here.
     const integration = new HttpLambdaIntegration('ValidateIntegration', this.validator);
-    for (const path of ['/api/v1/connectors/validate', '/api/v1/connectors/{id}/validate']) {
+    for (const path of Object.values(connectorValidationPaths)) {
       props.httpApi.addRoutes({ path, methods: [HttpMethod.POST], integration });
     }
   }

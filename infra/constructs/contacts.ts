@@ -1,5 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { queues } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 import type { SatelliteFunction } from './satellite-function';
 import type { SatelliteQueue } from './satellite-queue';
@@ -14,12 +14,8 @@ export class ContactImports extends Construct {
     super(scope, id);
     ({ queue: this.queue, worker: this.worker } = queueWorker(this, 'Worker', {
       database: props.database,
-      functionDir: 'import-contacts',
+      topology: queues.imports,
       description: 'Applies bulk contact imports (POST /api/v1/contacts)',
-      timeout: Duration.minutes(5),
-      batchSize: 1,
-      maxReceiveCount: 5,
-      maxMessageAge: Duration.minutes(30),
     }));
   }
 }

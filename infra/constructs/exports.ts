@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { queues, scheduleTargets } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 import { SatelliteFunction } from './satellite-function';
 import type { SatelliteQueue } from './satellite-queue';
@@ -20,20 +21,16 @@ export class DataExports extends Construct {
     super(scope, id);
     ({ queue: this.queue, worker: this.worker } = queueWorker(this, 'Worker', {
       database: props.database,
-      functionDir: 'export-dataset',
+      topology: queues.exports,
       description: 'Exports one dataset of one export to the customer warehouse',
-      timeout: Duration.minutes(15),
       memorySize: 2048,
-      batchSize: 1,
-      maxReceiveCount: 6,
-      maxMessageAge: Duration.hours(6),
     }));
     this.worker.bindConnectorSecretsReadOnly(props.secretsPrefix).bindQueue('exports', this.queue.queue);
 
     this.dispatcher = new SatelliteFunction(this, 'Dispatcher', {
-      functionDir: 'dispatch-exports',
+      functionDir: scheduleTargets.exports.worker,
       description: 'Fired by an export schedule: enqueues one job per dataset',
-      timeout: Duration.minutes(1),
+      timeout: Duration.seconds(scheduleTargets.exports.timeoutSeconds),
       vpc: props.database.vpc,
       securityGroup: props.database.functionSecurityGroup,
     })

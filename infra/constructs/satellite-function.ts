@@ -8,7 +8,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import path from 'node:path';
-import { queueUrlVariables, type QueueName } from '../../shared/config';
+import { queueUrlVariables } from '../../shared/config';
+import type { QueueName } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 
 export interface SatelliteFunctionProps {
@@ -30,6 +31,9 @@ const ROOT = path.join(__dirname, '..', '..');
  * environment variable and the IAM grant that goes with it in one call.
  */
 export class SatelliteFunction extends NodejsFunction {
+  /** Folder under `functions/` holding its handler (what `shared/topology.ts` calls a worker). */
+  readonly functionDir: string;
+
   constructor(scope: Construct, id: string, props: SatelliteFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     super(scope, id, {
@@ -63,6 +67,7 @@ export class SatelliteFunction extends NodejsFunction {
         ...props.environment,
       },
     });
+    this.functionDir = props.functionDir;
     Validations.of(this).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

@@ -2,34 +2,26 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { QUEUE_RETENTION_DAYS, queueAlarms, visibilityTimeoutSeconds, type QueueTopology } from '../../shared/topology';
 
-export interface SatelliteQueueProps {
-  readonly fifo?: boolean;
-  readonly visibilityTimeout: Duration;
-  /** Receives before a message is moved to the dead-letter queue. */
-  readonly maxReceiveCount: number;
-  /** Alarm when the oldest message is older than this. */
-  readonly maxMessageAge: Duration;
-}
-
-/** A queue with its dead-letter queue, TLS-only, encrypted, with alarms on both. */
+/** A queue with its dead-letter queue, TLS-only, encrypted, with alarms on both, as `shared/topology.ts` declares it. */
 export class SatelliteQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
 
-  constructor(scope: Construct, id: string, props: SatelliteQueueProps) {
+  constructor(scope: Construct, id: string, props: QueueTopology) {
     super(scope, id);
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      fifo: props.fifo,
-      retentionPeriod: Duration.days(14),
+      fifo: props.fifo || undefined,
+      retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
     this.queue = new Queue(this, 'Queue', {
-      fifo: props.fifo,
+      fifo: props.fifo || undefined,
       contentBasedDeduplication: false,
-      visibilityTimeout: props.visibilityTimeout,
-      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(props)),
+      retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
@@ -38,18 +30,18 @@ export class SatelliteQueue extends Construct {
 
     new Alarm(this, 'DeadLettersAlarm', {
       alarmDescription: `Messages in the ${id} dead-letter queue`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 0,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.seconds(queueAlarms.periodSeconds) }),
+      threshold: queueAlarms.deadLettersAbove,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     new Alarm(this, 'OldestMessageAlarm', {
       alarmDescription: `The oldest ${id} message is waiting too long`,
-      metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }),
-      threshold: props.maxMessageAge.toSeconds(),
+      metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.seconds(queueAlarms.periodSeconds) }),
+      threshold: props.maxMessageAgeSeconds,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
+      evaluationPeriods: queueAlarms.oldestMessageEvaluationPeriods,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }

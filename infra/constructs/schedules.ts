@@ -4,6 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { scheduleTargetVariable } from '../../shared/config';
+import type { ScheduleTargetName } from '../../shared/topology';
 import { wildcardFinding, type SatelliteFunction } from './satellite-function';
 
 /**
@@ -13,7 +14,7 @@ import { wildcardFinding, type SatelliteFunction } from './satellite-function';
 export class SatelliteSchedules extends Construct {
   readonly group: CfnScheduleGroup;
   readonly role: Role;
-  private readonly targets = new Map<string, IFunction>();
+  private readonly targets = new Map<ScheduleTargetName, IFunction>();
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -22,7 +23,7 @@ export class SatelliteSchedules extends Construct {
   }
 
   /** A function schedules may invoke, by the target name the domain uses. */
-  addTarget(name: string, fn: IFunction): void {
+  addTarget(name: ScheduleTargetName, fn: IFunction): void {
     this.targets.set(name, fn);
     // Schedules invoke the unqualified ARN, so the role needs no `:*` version wildcard (grantInvoke adds one).
     this.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));

@@ -1,5 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { queues } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 import type { SatelliteFunction } from './satellite-function';
 import type { SatelliteQueue } from './satellite-queue';
@@ -19,12 +19,8 @@ export class TriggerEvents extends Construct {
     super(scope, id);
     ({ queue: this.queue, worker: this.assembler } = queueWorker(this, 'Assembler', {
       database: props.database,
-      functionDir: 'assemble-trigger-events',
+      topology: queues.triggerEvents,
       description: 'Assembles trigger events with jsonParam for regular workflows',
-      timeout: Duration.minutes(5),
-      batchSize: 1,
-      maxReceiveCount: 5,
-      maxMessageAge: Duration.hours(1),
     }));
     this.assembler.bindConnectorSecretsReadOnly(props.secretsPrefix).bindQueue('triggerEvents', this.queue.queue);
     props.schedules.addTarget('triggerEvents', this.assembler);

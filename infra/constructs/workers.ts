@@ -1,46 +1,34 @@
 import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
+import type { QueueTopology } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 import { SatelliteFunction } from './satellite-function';
 import { SatelliteQueue } from './satellite-queue';
 
 export interface QueueWorkerProps {
   readonly database: SatelliteDatabase;
-  readonly functionDir: string;
+  /** The queue and its worker as `shared/topology.ts` declares them. */
+  readonly topology: QueueTopology;
   readonly description: string;
-  readonly timeout: Duration;
   readonly memorySize?: number;
-  readonly fifo?: boolean;
-  readonly batchSize: number;
-  readonly maxReceiveCount: number;
-  readonly maxMessageAge: Duration;
   readonly maxConcurrency?: number;
 }
 
-/**
- * A queue, its dead-letter queue and the Lambda consuming it with partial batch responses.
- * The visibility timeout outlasts the function so a message is never handed out twice while
- * it is still being worked on.
- */
+/** A queue, its dead-letter queue and the Lambda consuming it with partial batch responses. */
 export function queueWorker(scope: Construct, id: string, props: QueueWorkerProps): { queue: SatelliteQueue; worker: SatelliteFunction } {
-  const queue = new SatelliteQueue(scope, `${id}Queue`, {
-    fifo: props.fifo,
-    visibilityTimeout: Duration.seconds(props.timeout.toSeconds() * 6),
-    maxReceiveCount: props.maxReceiveCount,
-    maxMessageAge: props.maxMessageAge,
-  });
+  const queue = new SatelliteQueue(scope, `${id}Queue`, props.topology);
   const worker = new SatelliteFunction(scope, id, {
-    functionDir: props.functionDir,
+    functionDir: props.topology.worker,
     description: props.description,
-    timeout: props.timeout,
+    timeout: Duration.seconds(props.topology.workerTimeoutSeconds),
     memorySize: props.memorySize,
     vpc: props.database.vpc,
     securityGroup: props.database.functionSecurityGroup,
   }).bindDatabase(props.database);
   worker.addEventSource(
     new SqsEventSource(queue.queue, {
-      batchSize: props.batchSize,
+      batchSize: props.topology.batchSize,
       reportBatchItemFailures: true,
       ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
     }),

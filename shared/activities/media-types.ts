@@ -3,7 +3,7 @@
  * them in any case and spacing (seed 001's own examples send `email`, `viber`); each is
  * stored in this one spelling, so exports group by channel without folding case. Migration
  * 607 rewrote the rows recorded before with the same table. Webhooks and the activity list
- * speak seed 001's examples instead (`webhookMediaType`).
+ * speak seed 001's examples instead (`webhookMediaType` in webhooks/payload.ts).
  */
 export const mediaTypes = ['SMS', 'Email', 'Web Push', 'Viber', 'Mobile Push', 'AppInbox', 'Widget', 'In-App', 'Telegram'] as const;
 export type MediaType = (typeof mediaTypes)[number];
@@ -20,11 +20,3 @@ export function canonicalMediaType(value: string): MediaType | undefined {
   return byFolded.get(folded(value));
 }
 
-/**
- * A stored media type as seed 001's webhook examples spell it (`email`, `viber`): folded to
- * lower-case letters, the same words as a contact's channel types (`webpush`, `mobilepush`).
- * A receiver written against those examples compares byte for byte, whoever reported the activity.
- */
-export function webhookMediaType(stored: string): string {
-  return folded(stored);
-}

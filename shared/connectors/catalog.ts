@@ -1,7 +1,9 @@
 import type { Table } from '@google-cloud/bigquery';
 import { ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
-import { bigQueryFailure, bigQueryFor, withPostgresConnection, type Connector } from './connections';
+import { bigQueryFailure, bigQueryFor } from './bigquery-client';
+import type { Connector } from './connector';
+import { withPostgresConnection } from './postgres-pools';
 import { CatalogObjectNotFound } from './errors';
 
 /**
@@ -105,13 +107,15 @@ export async function listColumns(platform: Platform, connector: Connector, data
   }
   return onBigQuery(connector, async () => {
     const client = await bigQueryFor(platform, connector);
-    const [metadata] = await client
+    // The client types its answers `any`: read as unknown, narrowed below.
+    const answer = await client
       .dataset(dataset)
       .table(table)
       .getMetadata()
       .catch((error: unknown) => {
         throw notFoundAs(error, /Dataset/.test(String((error as Error).message)) ? 'dataset' : 'table', /Dataset/.test(String((error as Error).message)) ? dataset : `${dataset}.${table}`);
       });
+    const metadata: unknown = answer[0];
     const fields = ((metadata as { schema?: { fields?: { name: string; type: string; mode?: string }[] } }).schema?.fields ?? []).slice(0, MAX_PAGE_SIZE);
     return fields.map((field) => ({ name: field.name, type: field.mode === 'REPEATED' ? `ARRAY<${field.type}>` : field.type, nullable: field.mode !== 'REQUIRED' }));
   });

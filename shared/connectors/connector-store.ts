@@ -2,7 +2,8 @@ import type { PoolClient } from 'pg';
 import { AppError, Conflict, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
-import { connectorFromRow, getConnector, type BigQuerySettings, type Connector, type ConnectorRow, type PostgresSettings } from './connections';
+import { connectorFromRow, getConnector, type Connector, type ConnectorRow } from './connector';
+import type { BigQuerySettings, PostgresSettings } from './settings';
 import { parseServiceAccountKey, postgresSettingsOf, type ConnectorInput, type ConnectorUpdate } from './settings';
 
 /** A connector as the API shows it: every setting, never the password or the key. */

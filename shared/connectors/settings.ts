@@ -2,7 +2,6 @@ import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ValidationFailed } from '../errors';
-import type { PostgresSettings } from './connections';
 
 /**
  * What a user sends to create or check a connector, validated at the edge. The password
@@ -146,6 +145,21 @@ export const connectorCheckInput = z.discriminatedUnion('kind', [
 ]);
 export type ConnectorCheckInput = z.output<typeof connectorCheckInput>;
 
+export interface PostgresSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly sslMode: SslMode;
+  readonly caCertificate?: string;
+}
+
+export interface BigQuerySettings {
+  readonly projectId: string;
+  readonly clientEmail: string;
+  readonly location?: string;
+}
+
 export interface ServiceAccountKey {
   readonly type: 'service_account';
   readonly project_id: string;
@@ -183,7 +197,7 @@ export function parseServiceAccountKey(input: string | Record<string, unknown>):
   } catch {
     throw keyMalformed([{ path: 'key.private_key', message: 'the private key cannot be read' }]);
   }
-  return parsed.data as ServiceAccountKey;
+  return parsed.data;
 }
 
 function keyMalformed(details: { path?: string; message: string }[]): ValidationFailed {

@@ -1,15 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
 import type { Platform } from '../platform';
-import {
-  bigQueryClient,
-  bigQueryFailure,
-  getConnector,
-  readPostgresPassword,
-  readServiceAccountKey,
-  withPostgresTarget,
-  type PostgresTarget,
-} from './connections';
+import { bigQueryClient, bigQueryFailure, readServiceAccountKey } from './bigquery-client';
+import { getConnector } from './connector';
+import { readPostgresPassword, withPostgresTarget, type PostgresTarget } from './postgres-client';
 import { parseServiceAccountKey, postgresSettingsOf, type ConnectorCheckInput, type ServiceAccountKey } from './settings';
 
 /**

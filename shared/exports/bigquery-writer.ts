@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { BigQuery, Table, TableField, TableMetadata } from '@google-cloud/bigquery';
 import { to as copyTo } from 'pg-copy-streams';
-import { bigQueryFailure, bigQueryFor, type Connector } from '../connectors/connections';
+import { bigQueryFailure, bigQueryFor } from '../connectors/bigquery-client';
+import type { Connector } from '../connectors/connector';
 import { ConnectorFailed } from '../connectors/errors';
 import { AppError } from '../errors';
 import { logger } from '../logger';
@@ -257,13 +258,13 @@ async function addMissingColumns(table: Table, metadata: TableMetadata, fields: 
   const known = new Set(existing.map((field) => field.name?.toLowerCase()));
   const missing = fields.filter((field) => !known.has(field.name!.toLowerCase()));
   if (missing.length === 0) return metadata;
-  const [updated] = await table.setMetadata({ schema: { fields: [...existing, ...missing] } });
+  const updated: unknown = (await table.setMetadata({ schema: { fields: [...existing, ...missing] } }))[0];
   return updated as TableMetadata;
 }
 
 async function tableMetadata(table: Table): Promise<TableMetadata | undefined> {
   try {
-    const [metadata] = await table.getMetadata();
+    const metadata: unknown = (await table.getMetadata())[0];
     return metadata as TableMetadata;
   } catch (error) {
     // A missing dataset is the user's to fix (BIGQUERY_DATASET_NOT_FOUND); a missing table is ours to create.
@@ -387,7 +388,7 @@ async function completeJob(destination: Destination, baseId: string, insert: (jo
 
 async function findJob(destination: Destination, jobId: string): Promise<JobMetadata | undefined> {
   try {
-    const [metadata] = await destination.bigQuery.job(jobId, destination.location ? { location: destination.location } : {}).getMetadata();
+    const metadata: unknown = (await destination.bigQuery.job(jobId, destination.location ? { location: destination.location } : {}).getMetadata())[0];
     return metadata as JobMetadata;
   } catch (error) {
     if (statusOf(error) === 404) return undefined;

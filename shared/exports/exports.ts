@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { getConnector } from '../connectors/connections';
+import { getConnector } from '../connectors/connector';
 import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';

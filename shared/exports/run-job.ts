@@ -1,5 +1,6 @@
 import { DatabaseError } from 'pg';
-import { getConnector, withPostgresConnection } from '../connectors/connections';
+import { getConnector } from '../connectors/connector';
+import { withPostgresConnection } from '../connectors/postgres-pools';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';

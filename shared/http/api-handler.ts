@@ -129,7 +129,7 @@ function toResult(reply: Reply, requestId: string): ApiResult {
   return {
     statusCode: reply.status,
     headers,
-    body: reply.body === undefined ? '' : isText ? (reply.body as string) : JSON.stringify(reply.body),
+    body: reply.body === undefined ? '' : isText ? reply.body : JSON.stringify(reply.body),
     ...(reply.cookies ? { cookies: [...reply.cookies] } : {}),
   };
 }

@@ -1,26 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import { AppError, ValidationFailed } from '../errors';
+import { unstorableAt } from '../store/unstorable';
 import type { BodyFormat } from './route';
-
-/** How deep a request's JSON may nest; no API shape comes near it. */
-const MAX_DEPTH = 64;
-/** A NUL, or half of a UTF-16 surrogate pair: neither can be stored in PostgreSQL text or jsonb. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Where `value` holds something no field may: text the store cannot keep, or nesting deeper than MAX_DEPTH. */
-export function unstorableAt(value: unknown, depth = 0): { path: string[]; message: string } | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? { path: [], message: 'holds a NUL character or a broken UTF-16 surrogate' } : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (depth >= MAX_DEPTH) return { path: [], message: `nests deeper than ${MAX_DEPTH} levels` };
-  for (const [key, item] of Object.entries(value)) {
-    if (UNSTORABLE.test(key)) return { path: [key], message: 'has a key with a NUL character or a broken UTF-16 surrogate' };
-    const found = unstorableAt(item, depth + 1);
-    // The path is built on the way out, so a clean request allocates none.
-    if (found) return { path: [key, ...found.path], message: found.message };
-  }
-  return undefined;
-}
 
 /** Validates one part of a request; every failure is a 400 naming the offending fields. */
 export function parseInput<T>(schema: z.ZodType<T> | undefined, input: unknown, part: 'path' | 'query' | 'body'): T {

@@ -3,18 +3,13 @@ import type { Principal } from '../accounts/authenticate';
 import type { MethodGroup } from '../accounts/rights';
 import type { Logger } from '../logger';
 import type { Platform } from '../platform';
+import type { Reply } from '../reply';
+
+export type { Reply };
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Access = MethodGroup | 'public';
 export type BodyFormat = 'json' | 'form' | 'raw';
-
-export interface Reply {
-  readonly status: number;
-  /** Serialised as JSON unless it is a string (then sent as is, with `headers` naming its type). */
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly cookies?: readonly string[];
-}
 
 export interface RouteRequest<P, Q, B, A extends Access> {
   readonly params: P;
@@ -75,7 +70,7 @@ export function route<
     ...definition,
     bodyFormat: definition.bodyFormat ?? 'json',
     queryNames: namesOf(definition.query),
-  } as unknown as Route;
+  };
 }
 
 /** A route without a query schema knows no parameter at all. */

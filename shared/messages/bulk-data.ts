@@ -1,4 +1,4 @@
-import { getConnector, type Connector } from '../connectors/connections';
+import { getConnector, type Connector } from '../connectors/connector';
 import type { Platform } from '../platform';
 import { keysOfContacts } from '../segments/evaluate-segment';
 import { lookupRows, type Row } from '../sources/lookup';

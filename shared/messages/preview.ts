@@ -3,7 +3,7 @@ import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { listSources, withSourceAliases } from '../sources/sources';
 import { freezeData, renderTemplate } from '../templates/render';
-import { dataFromJsonParam } from '../trigger-events/json-param';
+import { dataFromJsonParam } from './triggered-data';
 import { bulkDataOf, bulkSourcesReadBy } from './bulk-data';
 import { TemplateInvalid } from './errors';
 import { templateContact, type TemplateContact } from './render-message';

@@ -2,7 +2,7 @@ import { resolveRecipients, type Recipient } from '../contacts/resolve-recipient
 import type { Platform } from '../platform';
 import { listSources, withSourceAliases } from '../sources/sources';
 import type { TemplateError } from '../templates/render';
-import { dataFromJsonParam } from '../trigger-events/json-param';
+import { dataFromJsonParam } from './triggered-data';
 import { getEmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessage, templateContact } from './render-message';

@@ -110,7 +110,7 @@ async function resolveWith(servers: readonly string[], host: string): Promise<{ 
   }
   // A family without records adds none; any other failure fails the lookup, rather than
   // passing off one family's answer as all the host has.
-  const none = (error: { code?: string }): string[] => {
+  const none = (error: NodeJS.ErrnoException): string[] => {
     if (error.code === 'ENODATA' || error.code === 'ENOTFOUND') return [];
     throw error;
   };

@@ -1,4 +1,4 @@
-import type { Reply } from '../http/route';
+import type { Reply } from '../reply';
 import type { Platform } from '../platform';
 import { LoginFailed, LoginThrottled, logIn } from '../users/login';
 import {
@@ -95,7 +95,7 @@ async function answering(platform: Platform, work: (issuer: string) => Promise<R
 }
 
 function secureCookies(platform: Platform): boolean {
-  return platform.config.publicBaseUrl.startsWith('https:');
+  return issuerOf(platform.config).startsWith('https:');
 }
 
 function redirect(location: string): Reply {

@@ -1,4 +1,4 @@
-import type { Reply } from '../http/route';
+import type { Reply } from '../reply';
 
 /** RFC 6749 §5.2 / §4.1.2.1 error codes. */
 export type OAuthErrorCode =

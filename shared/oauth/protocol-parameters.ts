@@ -1,4 +1,4 @@
-import { unstorableAt } from '../http/request';
+import { unstorableAt } from '../store/unstorable';
 
 /**
  * The parameters of an OAuth request (a URL's query or a form body). RFC 6749 §3.1/§3.2: a

@@ -1,5 +1,5 @@
 import { rights } from '../accounts/rights';
-import type { PlatformConfig } from '../config';
+import { publicBaseUrlOf, type PlatformConfig } from '../config';
 import { SEED_SCOPE } from './scopes';
 
 /** The protocol endpoints, advertised in the metadata below. */
@@ -15,7 +15,7 @@ export const SEED_PATH_ALIASES = { authorize: ['/uaa/oauth/authorize'], token: [
 
 /** The issuer identifier: the public base URL, which clients compare with `iss` (RFC 9207). */
 export function issuerOf(config: PlatformConfig): string {
-  return config.publicBaseUrl.replace(/\/+$/, '');
+  return publicBaseUrlOf(config).replace(/\/+$/, '');
 }
 
 /** RFC 8414 authorization server metadata, served at `/.well-known/oauth-authorization-server`. */

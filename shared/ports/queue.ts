@@ -1,4 +1,4 @@
-import type { QueueName } from '../config';
+import type { QueueName } from '../topology';
 
 export interface OutgoingMessage {
   readonly body: string;

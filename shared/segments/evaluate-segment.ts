@@ -1,10 +1,13 @@
 import type { Pool, PoolClient } from 'pg';
 import { normalizeEmail, normalizePhone } from '../contacts/channels';
 import { listColumns } from '../connectors/catalog';
-import { bigQueryFailure, bigQueryFor, getConnector, withPostgresConnection, type Connector } from '../connectors/connections';
+import { bigQueryFailure, bigQueryFor } from '../connectors/bigquery-client';
+import { getConnector, type Connector } from '../connectors/connector';
+import { withPostgresConnection } from '../connectors/postgres-pools';
 import type { ContactKeyField } from '../connectors/settings';
 import type { Platform } from '../platform';
 import { bigQuerySourceFailure, sourceQueryFailure } from '../sources/query-failure';
+import { normalizeKey, type ContactKey } from '../sources/contact-keys';
 import { getSource, type Source } from '../sources/sources';
 import { isExternal, isGroup, type Condition, type ContactCondition, type ExternalCondition, type ExternalIdNotSet } from './conditions';
 import {
@@ -239,26 +242,6 @@ export async function contactsByKey(db: Pool | PoolClient, accountId: number, fi
     [accountId, field.slice('field:'.length), keys],
   );
   return rows.map((row) => row.id);
-}
-
-export interface ContactKey {
-  readonly contactId: number;
-  readonly email: string | null;
-  /** The contact's value of the connector's unique-key field, in its matching form (`normalizeKey`). */
-  readonly key: string | null;
-  /**
-   * The spellings an external table may hold that key in, looked up exactly so an index on
-   * the table's column serves the lookup: an email as the contact has it and lower-cased, a
-   * phone as digits and as +digits.
-   */
-  readonly lookupValues: readonly string[];
-}
-
-/** The form an external table's key value is matched in against a contact's (see `keysOfContacts`). */
-export function normalizeKey(field: ContactKeyField, value: string): string {
-  if (field === 'email') return normalizeEmail(value) ?? value.trim().toLowerCase();
-  if (field === 'sms') return normalizePhone(value) ?? value;
-  return value;
 }
 
 /** Each contact's unique-key value for a connector (the reverse of `contactsByKey`), in one or two queries. */

@@ -1,6 +1,8 @@
-import { bigQueryFailure, bigQueryFor, getConnector, withPostgresConnection, type Connector } from '../connectors/connections';
+import { bigQueryFailure, bigQueryFor } from '../connectors/bigquery-client';
+import { getConnector, type Connector } from '../connectors/connector';
+import { withPostgresConnection } from '../connectors/postgres-pools';
 import type { Platform } from '../platform';
-import { normalizeKey, type ContactKey } from '../segments/evaluate-segment';
+import { normalizeKey, type ContactKey } from './contact-keys';
 import { postgresRowTypes, stringFromBigQuery, type Row } from './row-values';
 import { bigQuerySourceFailure, sourceQueryFailure } from './query-failure';
 import type { Source } from './sources';

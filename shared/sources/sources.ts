@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getConnector, type Queryable } from '../connectors/connections';
+import { getConnector, type Queryable } from '../connectors/connector';
 import { listColumns } from '../connectors/catalog';
 import { AppError, Conflict, NotFound } from '../errors';
 import type { Platform } from '../platform';

@@ -57,8 +57,8 @@ export function rotatingCredentials(secrets: Secrets, secretId: string, now: () 
  */
 export class UnnamedStatementsClient extends Client {
   override query(config: unknown, ...rest: unknown[]): never {
-    const query = super.query as (...args: unknown[]) => never;
-    return query.call(this, withoutName(config), ...rest);
+    const query = super.query.bind(this) as (...args: unknown[]) => never;
+    return query(withoutName(config), ...rest);
   }
 }
 

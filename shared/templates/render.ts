@@ -34,7 +34,7 @@ interface JisonError {
 
 function parseTemplate(source: string): Parsed {
   try {
-    return { ok: true, ast: parse(source) as Ast };
+    return { ok: true, ast: parse(source) };
   } catch (error) {
     const jison = error as JisonError;
     const loc = jison.hash?.loc;

@@ -126,14 +126,14 @@ export class SandboxedCompile extends Compile {
   protected override getReferences(ast: Parameters<Compile['getReferences']>[0], isVal?: boolean): string {
     const pos = (ast as Node).pos;
     if (pos) this.lastPos = pos;
-    const value = base.getReferences.call(this, ast as Node, isVal);
-    if (isVal) this.checkSize(value, ast as Node);
+    const value = base.getReferences.call(this, ast, isVal);
+    if (isVal) this.checkSize(value, ast);
     return value as string;
   }
 
   protected override getExpression(ast: Parameters<Compile['getExpression']>[0]): string {
     const value = super.getExpression(ast);
-    this.checkSize(value, ast as Node);
+    this.checkSize(value, ast);
     return value;
   }
 
@@ -217,8 +217,8 @@ export class SandboxedCompile extends Compile {
     if (!Object.prototype.hasOwnProperty.call(this.macrosStore, name) && !HOST_MACROS.has(name)) return '';
     this.macroDepth += 1;
     try {
-      if (this.macroDepth > this.limits.maxMacroDepth) this.limit(`macros may nest at most ${this.limits.maxMacroDepth} deep`, ast as Node);
-      return String(base.getMacro.call(this, ast as Node, bodyContent) ?? '');
+      if (this.macroDepth > this.limits.maxMacroDepth) this.limit(`macros may nest at most ${this.limits.maxMacroDepth} deep`, ast);
+      return String(base.getMacro.call(this, ast, bodyContent) ?? '');
     } finally {
       this.macroDepth -= 1;
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getConnector } from '../connectors/connections';
+import { getConnector } from '../connectors/connector';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';
 import { logger } from '../logger';
@@ -9,11 +9,14 @@ import { recordSends, type SendToRecord } from '../messages/record-sends';
 import { renderMessage, templateContact } from '../messages/render-message';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
-import { evaluateSegment, keysOfContacts, type ContactKey } from '../segments/evaluate-segment';
+import { evaluateSegment, keysOfContacts } from '../segments/evaluate-segment';
+import type { ContactKey } from '../sources/contact-keys';
 import { lookupRows } from '../sources/lookup';
 import { getSource, listSources, withSourceAliases } from '../sources/sources';
 import { withTransaction } from '../store/transaction';
-import { dataFromJsonParam, triggerEventParams, type EventParam, type ExternalRow } from './json-param';
+import { QUEUE_RETENTION_DAYS } from '../topology';
+import { dataFromJsonParam } from '../messages/triggered-data';
+import { triggerEventParams, type EventParam, type ExternalRow } from './json-param';
 import { getRegularWorkflow, recordWorkflowRun, WorkflowNotFound, type RegularWorkflow } from './workflows';
 
 /** Members per queue message: one page is one batched lookup per source and one insert. */
@@ -61,13 +64,13 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
   // rows would wait for ever) are cleared on the way.
   const { rows } = await platform.db.query<PageRow>(
     `WITH stale AS (
-       DELETE FROM trigger_event_pages WHERE account_id = $1 AND workflow_id = $2 AND created_at < now() - interval '14 days'
+       DELETE FROM trigger_event_pages WHERE account_id = $1 AND workflow_id = $2 AND created_at < now() - make_interval(days => $6)
      )
      INSERT INTO trigger_event_pages (account_id, workflow_id, day, contact_ids)
      SELECT $1, $2, $3::date, members[page_start : page_start + $5 - 1]
        FROM (SELECT $4::bigint[] AS members) given, generate_series(1, cardinality($4::bigint[]), $5) AS page_start
      RETURNING ${PAGE_COLUMNS}`,
-    [accountId, workflowId, day, members, PAGE_SIZE],
+    [accountId, workflowId, day, members, PAGE_SIZE, QUEUE_RETENTION_DAYS],
   );
   const pages = rows.map(pageOf);
   try {

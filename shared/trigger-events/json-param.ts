@@ -1,5 +1,3 @@
-import { unstorableAt } from '../http/request';
-
 /**
  * The event a regular workflow emits per segment member (seed 000, step 3):
  * `regularEventType-<segmentId>` with `ContactId`, `jsonParam` and `EmailAddress`, where
@@ -36,7 +34,7 @@ export function externalValue(value: unknown): string | null {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().replace('.000Z', 'Z');
   if (Buffer.isBuffer(value)) return value.toString('base64');
   // BigQuery wraps DATE/TIME/NUMERIC values in objects with a `value`; keep their text.
-  if (typeof value === 'object' && 'value' in value && Object.keys(value).length === 1) return externalValue((value as { value: unknown }).value);
+  if (typeof value === 'object' && 'value' in value && Object.keys(value).length === 1) return externalValue(value.value);
   return JSON.stringify(value);
 }
 
@@ -67,18 +65,4 @@ export function triggerEventParams(member: TriggerEventMember): EventParam[] {
     { name: 'jsonParam', value: jsonParamOf(member.rows) },
     { name: 'EmailAddress', value: member.email ?? '' },
   ];
-}
-
-/** Reads `data` for a triggered message from the event param its "JSON field" names. */
-export function dataFromJsonParam(jsonParam: string | undefined): Record<string, unknown> | undefined {
-  if (jsonParam === undefined || jsonParam.trim() === '') return {};
-  try {
-    const parsed = JSON.parse(jsonParam) as unknown;
-    // Held to the API's own rules, like any request field: templates walk the data recursively,
-    // and what they render is stored.
-    if (unstorableAt(parsed)) return undefined;
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { logger } from '../logger';
 import { destinationPolicy } from '../net/destination-guard';
 import type { Platform } from '../platform';
+import { QUEUE_RETENTION_DAYS } from '../topology';
 import { recordDelivery, recordFailure } from './attempts';
 import { nextRetryDelaySeconds } from './backoff';
 import { activityColumns, activityPayload, type ActivityRow } from './payload';
@@ -10,8 +11,8 @@ import { sendWebhookRequest } from './webhook-request';
 
 /** One POST carries at most this many bytes of JSON; a longer lane goes out in several, in order. */
 export const MAX_POST_BYTES = 512 * 1024;
-/** SQS keeps a message 14 days; a lane still failing after 13 is parked in the store instead. */
-export const PARK_AFTER_SECONDS = 13 * 24 * 3600;
+/** SQS keeps a message QUEUE_RETENTION_DAYS (14); a lane still failing a day before that is parked in the store instead. */
+export const PARK_AFTER_SECONDS = (QUEUE_RETENTION_DAYS - 1) * 24 * 3600;
 /** Leave the function this much time beyond one request's timeout before starting another POST. */
 const DEADLINE_MARGIN_MS = 2_000;
 

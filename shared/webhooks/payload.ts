@@ -1,5 +1,3 @@
-import { webhookMediaType } from '../activities/media-types';
-
 /** A `contact_activities` row as delivery reads it (the pool parses bigint to number). */
 export interface ActivityRow {
   readonly id: number;
@@ -92,4 +90,13 @@ export function activityPayload(row: ActivityRow): ActivityPayload {
   const payload: ActivityPayload = {};
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) payload[key] = value;
   return payload;
+}
+
+/**
+ * A stored media type (seed 000's `Email`, `Web Push`) as seed 001's webhook examples spell it
+ * (`email`, `viber`): lower-case letters and digits, the same words as a contact's channel types
+ * (`webpush`, `mobilepush`). A receiver written against those examples compares byte for byte.
+ */
+export function webhookMediaType(stored: string): string {
+  return stored.toLowerCase().replace(/[^a-z0-9]/g, '');
 }

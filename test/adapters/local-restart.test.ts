@@ -4,7 +4,7 @@
  * broadcasts, trigger-event pages) must be queued again at start, or it would wait for ever.
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { QueueName } from '../../shared/config';
+import type { QueueName } from '../../shared/topology';
 import { numberedActivity, recordActivities } from '../webhooks/activities';
 import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';

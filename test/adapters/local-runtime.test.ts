@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { startLocalRuntime, type LocalRuntime } from '../../local/stack';
 import { createAccount, issueApiKey } from '../../shared/accounts/api-keys';
 import { createTestDatabase } from '../support/stack';
+import { waitUntil } from '../support/wait-until';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let runtime: LocalRuntime;
@@ -33,12 +34,21 @@ it('runs the queue consumers in their own process, as npm start does: a bulk imp
   const { asyncSessionId } = (await queued.json()) as { asyncSessionId: string };
 
   let status = '';
-  while (status !== 'FINISHED' && status !== 'FAILED') {
-    const response = await fetch(`${runtime.url}/api/v1/importstatus/${asyncSessionId}`, { headers });
-    status = ((await response.json()) as { status: string }).status;
-    if (status !== 'FINISHED') await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(
+    async () => {
+      const response = await fetch(`${runtime.url}/api/v1/importstatus/${asyncSessionId}`, { headers });
+      status = ((await response.json()) as { status: string }).status;
+      return status === 'FINISHED' || status === 'FAILED';
+    },
+    'the import finishing',
+    30_000,
+  );
   expect(status).toBe('FINISHED');
   const { rows } = await runtime.platform.db.query('SELECT count(*)::int AS n FROM contacts WHERE account_id = $1', [accountId]);
   expect(rows[0].n).toBe(2);
+});
+
+it('names its own address as the OAuth issuer when PUBLIC_BASE_URL is not set, whatever port it got', async () => {
+  const response = await fetch(`${runtime.url}/.well-known/oauth-authorization-server`);
+  expect(((await response.json()) as { issuer: string }).issuer).toBe(runtime.url);
 });

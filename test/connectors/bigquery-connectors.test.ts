@@ -1,4 +1,4 @@
-import { closeConnectorPools } from '../../shared/connectors/connections';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { lookupRows } from '../../shared/sources/lookup';
 import { getSourceByName } from '../../shared/sources/sources';
 import { exactKeys } from './contact-keys';

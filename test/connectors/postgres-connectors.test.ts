@@ -1,11 +1,16 @@
+import { createServer } from 'node:net';
 import { freePort } from '../../local/free-port';
-import { closeConnectorPools, getConnector, withPostgresConnection } from '../../shared/connectors/connections';
+import { getConnector } from '../../shared/connectors/connector';
+import { closeConnectorPools, withPostgresConnection } from '../../shared/connectors/postgres-pools';
 import { keysOfContacts } from '../../shared/segments/evaluate-segment';
 import { lookupRows } from '../../shared/sources/lookup';
 import { getSource, getSourceByName, registerSourceUse } from '../../shared/sources/sources';
 import { exactKeys } from './contact-keys';
 import { createCustomerDatabase, startSilentServer, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+
+/** A loopback address of its own (all of 127/8 is loopback on Linux) for the default-port check. */
+const DEFAULT_PORT_HOST = '127.0.0.77';
 
 let stack: TestStack;
 let account: TestAccount;
@@ -58,11 +63,26 @@ describe('check connection (PostgreSQL)', () => {
   });
 
   it('defaults the port to 5432', async () => {
-    const settings = customer.connectorSettings();
-    delete settings.port;
-    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', settings);
-    // Nothing listens on 5432 here: the refusal names the default port.
-    expect(response.body.error).toEqual({ code: 'CONNECTION_REFUSED', message: expect.stringContaining(':5432') });
+    // The test's own listener on 5432, on a loopback address nothing else binds, so a local
+    // PostgreSQL on 127.0.0.1:5432 changes nothing: the check must knock here, and is cut off.
+    let knocks = 0;
+    const listener = createServer((socket) => {
+      knocks += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(5432, DEFAULT_PORT_HOST, resolve);
+    });
+    try {
+      const settings = customer.connectorSettings({ host: DEFAULT_PORT_HOST });
+      delete settings.port;
+      const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', settings);
+      expect(response.body.error).toEqual({ code: 'CONNECTION_FAILED', message: expect.stringContaining(`${DEFAULT_PORT_HOST}:5432`) });
+      expect(knocks).toBeGreaterThan(0);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it.each([

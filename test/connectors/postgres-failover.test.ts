@@ -4,7 +4,7 @@
  * soon after `CONNECTOR_DNS_RECHECK_SECONDS` when it still answers (an old primary kept as a
  * replica). The name is served by a DNS double; each address is a forwarder to the test server.
  */
-import { closeConnectorPools } from '../../shared/connectors/connections';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { createCustomerDatabase, startForwarder, type CustomerDatabase } from '../support/customer-postgres';
 import { startDnsDouble, type DnsDouble } from '../support/dns-double';
 import { FakeClock } from '../support/fake-clock';

@@ -1,5 +1,5 @@
 import { startHttpGateway } from '../../local/http-gateway';
-import { closeConnectorPools } from '../../shared/connectors/connections';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { createHandler as createValidatorHandler } from '../../functions/validate-connector/handler';
 import { startSslPostgres, type SslPostgres } from '../support/customer-postgres';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';

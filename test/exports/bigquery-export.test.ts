@@ -1,4 +1,4 @@
-import { getConnector, type Connector } from '../../shared/connectors/connections';
+import { getConnector, type Connector } from '../../shared/connectors/connector';
 import { addOrUpdateContact, deleteContact } from '../../shared/contacts/save-contact';
 import { exportToBigQuery, stagingTableName } from '../../shared/exports/bigquery-writer';
 import { datasetNames, datasets, type DatasetName } from '../../shared/exports/datasets';

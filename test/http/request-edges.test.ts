@@ -1,6 +1,6 @@
 import { connect as connectSocket } from 'node:net';
 import { GATEWAY_MAX_HEAD_BYTES } from '../../local/http-gateway';
-import { closeConnectorPools } from '../../shared/connectors/connections';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 

@@ -58,8 +58,13 @@ describe('the stack', () => {
   });
 
   it('has an operator function that provisions accounts, reachable by no route', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Creates a customer account'), Runtime: 'nodejs22.x' });
-    template.hasOutput('ProvisionAccountFunction', {});
+    const [provisioning] = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Creates a customer account') } }));
+    expect(provisioning).toBeDefined();
+    template.hasOutput('ProvisionAccountFunction', { Value: { Ref: provisioning } });
+    // Nothing may invoke it but an operator's own credentials: no route, rule, queue or permission names it.
+    const naming = (type: string) =>
+      Object.keys(template.findResources(type)).filter((id) => JSON.stringify(template.toJSON().Resources[id]).includes(`"${provisioning!}"`));
+    expect(['AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::Lambda::Permission', 'AWS::Lambda::EventSourceMapping', 'AWS::Events::Rule'].flatMap(naming)).toEqual([]);
   });
 
   it('runs migrations on deploy, waiting as long as the migrate function may run', () => {
@@ -112,11 +117,31 @@ describe('the stack', () => {
   });
 
   it('lets the export dispatcher be fired by schedules the API manages', () => {
-    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Satellite HTTP API',
-      Environment: { Variables: { SCHEDULER_GROUP: Match.anyValue(), SCHEDULER_ROLE_ARN: Match.anyValue(), SCHEDULE_TARGET_EXPORTS: Match.anyValue() } },
-    });
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const idOf = (type: string, description: string) =>
+      Object.keys(resources).find((id) => resources[id]!.Type === type && String(resources[id]!.Properties.Description).startsWith(description))!;
+    const api = resources[idOf('AWS::Lambda::Function', 'Satellite HTTP API')]!;
+    const dispatcher = idOf('AWS::Lambda::Function', 'Fired by an export schedule');
+    const [, group] = Object.entries(resources).find(([, resource]) => resource.Type === 'AWS::Scheduler::ScheduleGroup')!;
+    const variables = api.Properties.Environment.Variables as Record<string, any>;
+
+    // The API is told the group, the role schedules assume, and the dispatcher as the target of export schedules.
+    expect(variables.SCHEDULER_GROUP).toBe(group.Properties.Name);
+    expect(variables.SCHEDULE_TARGET_EXPORTS).toEqual({ 'Fn::GetAtt': [dispatcher, 'Arn'] });
+    const roleId = (variables.SCHEDULER_ROLE_ARN as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(JSON.stringify(resources[roleId]!.Properties.AssumeRolePolicyDocument)).toContain('scheduler.amazonaws.com');
+
+    // That role may invoke the dispatcher; the API may manage schedules in the group and hand them the role.
+    const statementsOf = (role: string) =>
+      Object.values(resources)
+        .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(`"${role}"`))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const allows = (role: string, action: string, resource: unknown) =>
+      statementsOf(role).some((statement) => [statement.Action].flat().includes(action) && JSON.stringify(statement.Resource).includes(JSON.stringify(resource)));
+    expect(allows(roleId, 'lambda:InvokeFunction', { 'Fn::GetAtt': [dispatcher, 'Arn'] })).toBe(true);
+    const apiRole = (api.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(allows(apiRole, 'iam:PassRole', { 'Fn::GetAtt': [roleId, 'Arn'] })).toBe(true);
+    expect(statementsOf(apiRole).some((statement) => [statement.Action].flat().includes('scheduler:CreateSchedule') && JSON.stringify(statement.Resource).includes(`${String(group.Properties.Name)}/*`))).toBe(true);
   });
 
   it('sweeps the webhook outbox every minute', () => {

@@ -1,4 +1,4 @@
-import { closeConnectorPools } from '../../shared/connectors/connections';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { assemblePage } from '../../shared/trigger-events/assemble';
 import { startBigQueryDouble, type BigQueryDouble, type BigQueryRow, type QueryRequest } from '../support/bigquery-double';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';

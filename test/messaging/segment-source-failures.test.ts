@@ -2,7 +2,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { createHandler as createAssembler } from '../../functions/assemble-trigger-events/handler';
 import { createHandler as createBroadcastWorker } from '../../functions/send-broadcast/handler';
 import { lambdaContext } from '../../local/lambda-context';
-import { closeConnectorPools } from '../../shared/connectors/connections';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { sqsRecordOf } from '../support/sqs-records';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';

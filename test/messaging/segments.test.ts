@@ -1,4 +1,4 @@
-import { closeConnectorPools } from '../../shared/connectors/connections';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { bigQueryKeyQuery, postgresColumnKind, postgresKeyQuery, type PushDownTarget } from '../../shared/segments/external-predicates';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';

@@ -259,7 +259,7 @@ describe("seed 004's own request format: every parameter in the URL", () => {
     const app = await registerApp(world);
     const { code } = await codeFor(app, { pkce: false });
     const inUrl = (parameters: Record<string, string>) =>
-      fetch(`${world.as.token_endpoint!}?${new URLSearchParams({ client_id: app.client.client_id, client_secret: app.clientSecret!, ...parameters })}`, { method: 'POST' });
+      fetch(`${world.as.token_endpoint!}?${new URLSearchParams({ client_id: app.client.client_id, client_secret: app.clientSecret!, ...parameters }).toString()}`, { method: 'POST' });
     const exchanged = await inUrl({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK });
     expect(exchanged.status).toBe(200);
     const tokens = (await exchanged.json()) as { access_token: string; refresh_token: string };

@@ -164,7 +164,7 @@ async function startPostgresProcess(dataDir: string, extraFlags: string[]): Prom
     }, (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });`;
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the SSL PostgreSQL exited with code ${code}`)));
   });
   const started = JSON.parse(line) as { url: string; port: number };
@@ -173,7 +173,7 @@ async function startPostgresProcess(dataDir: string, extraFlags: string[]): Prom
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
-        child.stdin!.end();
+        child.stdin.end();
       }),
   };
 }

@@ -1,5 +1,4 @@
 import { createSocket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 
 /**
  * A DNS server on 127.0.0.1 (UDP, the wire format of RFC 1035) that answers A queries from
@@ -25,7 +24,7 @@ export async function startDnsDouble(): Promise<DnsDouble> {
     if (answer) socket.send(answer, peer.port, peer.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address() as AddressInfo;
+  const { port } = socket.address();
   return {
     server: `127.0.0.1:${port}`,
     set: (name, address) => records.set(name.toLowerCase(), address),

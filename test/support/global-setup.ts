@@ -3,7 +3,6 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __satelliteServices: ChildProcess | undefined;
 }
 
@@ -18,7 +17,7 @@ export default async function globalSetup(): Promise<void> {
   });
   globalThis.__satelliteServices = child;
   const line = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`test services exited with code ${code}`)));
   });

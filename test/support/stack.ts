@@ -27,6 +27,7 @@ export interface TestStack extends LocalStack {
 export interface TestResponse {
   readonly status: number;
   readonly headers: Headers;
+  // The API's JSON answer, read freely by assertions (lint's any rules are off in test/).
   readonly body: any;
   readonly text: string;
 }
@@ -124,7 +125,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await response.text();
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
       } catch {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { idParameter, idPath, wholeNumberParameter } from '../../../shared/http/paging';
 import { listColumns, listDatasets, listTables, MAX_PAGE_SIZE } from '../../../shared/connectors/catalog';
-import { getConnector } from '../../../shared/connectors/connections';
+import { getConnector } from '../../../shared/connectors/connector';
 import { createConnector, deleteConnector, listConnectors, updateConnector, viewOf } from '../../../shared/connectors/connector-store';
 import { connectorCheckInput, connectorInput, connectorUpdate } from '../../../shared/connectors/settings';
 import { checkConnectorSettings, checkSavedConnector } from '../../../shared/connectors/validation';
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
+import { connectorValidationPaths } from '../../../shared/topology';
 import { createSource, deleteSource, getSource, legacyId, listSources, sourceName, updateSource } from '../../../shared/sources/sources';
 
 const catalogName = z.string().min(1).max(1024);
@@ -21,14 +22,14 @@ const page = z.object({
 export const connectorValidationRoutes: readonly Route[] = [
   route({
     method: 'POST',
-    path: '/api/v1/connectors/validate',
+    path: connectorValidationPaths.unsaved,
     access: 'settings',
     body: connectorCheckInput,
     handle: async ({ platform, body }) => ok(await checkConnectorSettings(platform, body)),
   }),
   route({
     method: 'POST',
-    path: '/api/v1/connectors/{id}/validate',
+    path: connectorValidationPaths.saved,
     access: 'settings',
     params: idPath,
     handle: async ({ platform, principal, params }) => ok(await checkSavedConnector(platform, principal.accountId, params.id)),

@@ -6,15 +6,18 @@ import {
   ResourceExistsException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { ConfigMissing } from '../../config';
 import type { Secrets } from '../../ports/secrets';
 
 export class SecretsManagerSecrets implements Secrets {
   constructor(
     private readonly client: SecretsManagerClient,
-    private readonly prefix: string,
+    /** SECRETS_PREFIX: given (with the grant) only to functions that save connector secrets. */
+    private readonly prefix: string | undefined,
   ) {}
 
   async put(name: string, value: string): Promise<string> {
+    if (this.prefix === undefined) throw new ConfigMissing('SECRETS_PREFIX');
     const secretId = `${this.prefix}${name}`;
     try {
       const created = await this.client.send(new CreateSecretCommand({ Name: secretId, SecretString: value }));

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueName } from '../../config';
+import type { QueueName } from '../../topology';
 import { AppError } from '../../errors';
 import type { OutgoingMessage, Queue } from '../../ports/queue';
 

@@ -1,0 +1,143 @@
+/**
+ * The stack's wiring, declared once: every queue with the function consuming it, every
+ * schedule target and every schedule that lives as long as the stack. The CDK constructs
+ * (`infra/constructs/`) and the local runtime (`local/topology.ts`) both build from it, and
+ * handlers read the values they depend on from it; `test/infra/topology.test.ts` synthesises
+ * the stack and starts the local runtime and checks they agree.
+ */
+
+export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts';
+
+export interface QueueTopology {
+  readonly name: QueueName;
+  /** Folder under `functions/` whose handler consumes the queue. */
+  readonly worker: string;
+  /** The worker function's timeout (Lambda's, and the local consumer's time budget). */
+  readonly workerTimeoutSeconds: number;
+  readonly fifo: boolean;
+  /** Records per invocation. */
+  readonly batchSize: number;
+  /** Receives before a message moves to the queue's dead-letter queue. */
+  readonly maxReceiveCount: number;
+  /** The oldest-message alarm fires when a message has waited longer than this. */
+  readonly maxMessageAgeSeconds: number;
+}
+
+const MINUTE = 60;
+const HOUR = 3600;
+
+export const queues: { readonly [N in QueueName]: QueueTopology & { readonly name: N } } = {
+  imports: {
+    name: 'imports',
+    worker: 'import-contacts',
+    workerTimeoutSeconds: 5 * MINUTE,
+    fifo: false,
+    batchSize: 1,
+    maxReceiveCount: 5,
+    maxMessageAgeSeconds: 30 * MINUTE,
+  },
+  exports: {
+    name: 'exports',
+    worker: 'export-dataset',
+    workerTimeoutSeconds: 15 * MINUTE,
+    fifo: false,
+    batchSize: 1,
+    maxReceiveCount: 6,
+    maxMessageAgeSeconds: 6 * HOUR,
+  },
+  webhooks: {
+    name: 'webhooks',
+    worker: 'deliver-webhooks',
+    // One HTTP attempt (10 s) per batch plus bookkeeping.
+    workerTimeoutSeconds: 30,
+    // Grouped by account: strict per-account order (seed 001).
+    fifo: true,
+    batchSize: 10,
+    // Retries are visibility changes on the message itself; the dead-letter queue only
+    // catches what the dispatcher could never handle.
+    maxReceiveCount: 1000,
+    maxMessageAgeSeconds: 2 * HOUR,
+  },
+  triggerEvents: {
+    name: 'triggerEvents',
+    worker: 'assemble-trigger-events',
+    workerTimeoutSeconds: 5 * MINUTE,
+    fifo: false,
+    batchSize: 1,
+    maxReceiveCount: 5,
+    maxMessageAgeSeconds: HOUR,
+  },
+  broadcasts: {
+    name: 'broadcasts',
+    worker: 'send-broadcast',
+    workerTimeoutSeconds: 5 * MINUTE,
+    fifo: false,
+    batchSize: 1,
+    maxReceiveCount: 5,
+    maxMessageAgeSeconds: 30 * MINUTE,
+  },
+};
+
+export const queueList: readonly QueueTopology[] = Object.values(queues);
+
+/**
+ * A received message stays invisible six times as long as its worker may run (AWS's advice
+ * for Lambda event sources), so it is never handed out twice while it is still being worked on.
+ */
+export function visibilityTimeoutSeconds(queue: QueueTopology): number {
+  return queue.workerTimeoutSeconds * 6;
+}
+
+/** How long SQS keeps a message, on every queue and dead-letter queue. */
+export const QUEUE_RETENTION_DAYS = 14;
+
+/** Alarms on every queue: any dead-lettered message, and an old message for three periods running. */
+export const queueAlarms = {
+  periodSeconds: 5 * MINUTE,
+  deadLettersAbove: 0,
+  oldestMessageEvaluationPeriods: 3,
+} as const;
+
+/**
+ * Functions that schedules fire, by the target name schedules carry: `exports` and
+ * `triggerEvents` get a schedule per export or workflow at run time (the scheduler port),
+ * the others are fired by `fixedSchedules`.
+ */
+export type ScheduleTargetName = 'exports' | 'triggerEvents' | 'webhookOutbox' | 'webhookAttempts';
+
+export interface ScheduleTargetTopology {
+  /** Folder under `functions/`. */
+  readonly worker: string;
+  readonly timeoutSeconds: number;
+}
+
+export const scheduleTargets: { readonly [T in ScheduleTargetName]: ScheduleTargetTopology } = {
+  exports: { worker: 'dispatch-exports', timeoutSeconds: MINUTE },
+  triggerEvents: { worker: queues.triggerEvents.worker, timeoutSeconds: queues.triggerEvents.workerTimeoutSeconds },
+  webhookOutbox: { worker: 'relay-webhook-outbox', timeoutSeconds: MINUTE },
+  webhookAttempts: { worker: 'prune-webhook-attempts', timeoutSeconds: 5 * MINUTE },
+};
+
+export interface FixedSchedule {
+  readonly name: string;
+  /** EventBridge's `rate(...)` / `cron(...)` syntax, as both runtimes read it. */
+  readonly expression: string;
+  readonly target: ScheduleTargetName;
+}
+
+/** Schedules that exist for the life of the stack (no retry: the next run catches up). */
+export const fixedSchedules: readonly FixedSchedule[] = [
+  // The safety net for a relay that failed after its activities were committed.
+  { name: 'webhook-outbox-sweep', expression: 'rate(1 minute)', target: 'webhookOutbox' },
+  // Delivery attempts are kept for WEBHOOK_ATTEMPT_RETENTION_DAYS.
+  { name: 'webhook-attempts-prune', expression: 'rate(1 hour)', target: 'webhookAttempts' },
+];
+
+/**
+ * "Check connection" runs in its own function (`functions/validate-connector`): on AWS the
+ * HTTP API routes these paths there; locally the API serves them.
+ */
+export const connectorValidationPaths = {
+  unsaved: '/api/v1/connectors/validate',
+  saved: '/api/v1/connectors/{id}/validate',
+} as const;
