@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /**
@@ -22,7 +23,8 @@ const loaded = new Map<ReferenceAssetName, Buffer>();
 function assetDirectory(): string {
   const bundled = path.join(__dirname, BUNDLED_ASSET_DIR);
   if (existsSync(bundled)) return bundled;
-  return path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  // Resolved at run time, not by the bundler: in Lambda the files are copied, not bundled.
+  return path.dirname(createRequire(__filename).resolve('swagger-ui-dist/package.json'));
 }
 
 /** Read once per process: a warm Lambda serves the 1.8 MB bundle from memory. */
