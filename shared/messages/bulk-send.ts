@@ -157,8 +157,34 @@ async function nextPage(platform: Platform, broadcastId: number, cursor: number)
 
 /** The sources a message reads: those whose name its templates mention. */
 function sourcesReadBy(message: EmailMessage, sources: readonly Source[]): Source[] {
-  const texts = [message.subject, message.htmlText, ...message.translations.flatMap((translation) => [translation.subject, translation.htmlText])].join('\n');
-  return sources.filter((source) => texts.includes(source.name));
+  return sourcesNamedIn([message.subject, message.htmlText, ...message.translations.flatMap((translation) => [translation.subject, translation.htmlText])].join('\n'), sources);
+}
+
+/** The sources a template's text names. */
+export function sourcesNamedIn(text: string, sources: readonly Source[]): Source[] {
+  return sources.filter((source) => text.includes(source.name));
+}
+
+/** What each contact's bulk message sees as `$data`: `data.<sourceName>` = its rows of each source. */
+export async function bulkDataOf(
+  platform: Platform,
+  accountId: number,
+  sources: readonly Source[],
+  connectors: ReadonlyMap<number, Connector>,
+  contactIds: readonly number[],
+): Promise<Map<number, Record<string, Row[]>>> {
+  const dataByContact = new Map<number, Record<string, Row[]>>(contactIds.map((id) => [id, {}]));
+  for (const source of sources) {
+    const connector = connectors.get(source.id);
+    if (!connector) continue;
+    const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, contactIds);
+    const found = await lookupRows(platform, source, keys);
+    for (const contact of keys) {
+      const data = dataByContact.get(contact.contactId);
+      if (data) Object.defineProperty(data, source.name, { value: contact.key === null ? [] : (found.get(contact.key) ?? []), enumerable: true });
+    }
+  }
+  return dataByContact;
 }
 
 /**
@@ -185,17 +211,7 @@ async function sendPage(
   const failures: BroadcastFailure[] = [];
   if (batch.length === 0) return { sent: alreadySent.size, failed: 0, failures };
 
-  const dataByContact = new Map<number, Record<string, Row[]>>(batch.map((id) => [id, {}]));
-  for (const source of sources) {
-    const connector = connectors.get(source.id);
-    if (!connector) continue;
-    const keys = await keysOfContacts(platform.db, accountId, connector.uniqueKey.contactField, batch);
-    const found = await lookupRows(platform, source, keys);
-    for (const contact of keys) {
-      const data = dataByContact.get(contact.contactId);
-      if (data) Object.defineProperty(data, source.name, { value: contact.key === null ? [] : (found.get(contact.key) ?? []), enumerable: true });
-    }
-  }
+  const dataByContact = await bulkDataOf(platform, accountId, sources, connectors, batch);
   const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
   const sends: SendToRecord[] = [];
   for (const row of resolved) {

@@ -1,8 +1,11 @@
+import { getConnector } from '../connectors/connections';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { freezeData, renderTemplate } from '../templates/render';
 import { dataFromJsonParam } from '../trigger-events/json-param';
+import { listSources } from '../sources/sources';
+import { bulkDataOf, sourcesNamedIn } from './bulk-send';
 import { TemplateInvalid } from './errors';
 import { templateContact, type TemplateContact } from './render-message';
 
@@ -17,7 +20,9 @@ export interface PreviewRequest {
 
 /**
  * Renders a template for one contact the way a send would, without sending: `$contact` is
- * the contact (found like a smartsend recipient), `$data` comes from `jsonParam`.
+ * the contact (found like a smartsend recipient); `$data` comes from `jsonParam` as in a
+ * triggered send, or, without one, holds the contact's rows of each source the template
+ * names, as in a bulk send.
  * A template that does not render answers 422 with its line and column.
  */
 export async function previewTemplate(platform: Platform, accountId: number, request: PreviewRequest): Promise<{ output: string; contactId?: number }> {
@@ -30,9 +35,15 @@ export async function previewTemplate(platform: Platform, accountId: number, req
     }
     contact = templateContact(resolved.contact);
   }
-  const data = dataFromJsonParam(request.jsonParam);
+  const data = request.jsonParam === undefined && contact ? await bulkDataFor(platform, accountId, request.template, contact.id) : dataFromJsonParam(request.jsonParam);
   if (!data) throw new AppError('invalid', 'INVALID_JSON_PARAM', 'jsonParam must be the JSON text of an object');
   const result = renderTemplate(request.template, { data: freezeData(data), ...(contact ? { contact: freezeData({ ...contact }) } : {}) });
   if (!result.ok) throw new TemplateInvalid([{ path: 'body.template', error: result.error }], 'unprocessable');
   return { output: result.output, ...(contact ? { contactId: contact.id } : {}) };
+}
+
+async function bulkDataFor(platform: Platform, accountId: number, template: string, contactId: number): Promise<Record<string, unknown>> {
+  const sources = sourcesNamedIn(template, await listSources(platform.db, accountId));
+  const connectors = new Map(await Promise.all(sources.map(async (source) => [source.id, await getConnector(platform.db, accountId, source.connectorId)] as const)));
+  return (await bulkDataOf(platform, accountId, sources, connectors, [contactId])).get(contactId) ?? {};
 }
