@@ -75,12 +75,12 @@ class Api {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function until<T>(what: string | (() => string), probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new StepFailed(`gave up waiting for ${what} after ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) throw new StepFailed(`gave up waiting for ${typeof what === 'string' ? what : what()} after ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -94,7 +94,7 @@ async function answering(): Promise<boolean> {
 }
 
 /** `npm start` in a child process with a state folder of its own; its banner says when it is ready. */
-async function startSatellite(): Promise<{ child: ChildProcess; credentials: Credentials; stateDir: string }> {
+async function startSatellite(): Promise<{ child: ChildProcess; credentials: Credentials; stateDir: string; output: () => string }> {
   const ownState = mkdtempSync(path.join(tmpdir(), 'satellite-demo-'));
   // Run as root, PostgreSQL runs as its own user, which must be able to pass through to its data folder.
   chmodSync(ownState, 0o711);
@@ -107,6 +107,8 @@ async function startSatellite(): Promise<{ child: ChildProcess; credentials: Cre
     env: { ...environment, SATELLITE_STATE_DIR: ownState, PORT: port, PUBLIC_BASE_URL: baseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Should this process die before its cleanup, its Satellite goes with it.
+  process.once('exit', () => child.kill('SIGTERM'));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -114,7 +116,7 @@ async function startSatellite(): Promise<{ child: ChildProcess; credentials: Cre
     if (child.exitCode !== null) throw new StepFailed(`npm start exited with ${child.exitCode}:\n${output.slice(-2000)}`);
     return output.includes('Satellite is running locally.') ? true : undefined;
   }, 180_000);
-  return { child, credentials: credentialsIn(ownState, false), stateDir: ownState };
+  return { child, credentials: credentialsIn(ownState, false), stateDir: ownState, output: () => output };
 }
 
 function credentialsIn(folder: string, environmentFirst = true): Credentials {
@@ -152,7 +154,13 @@ async function startCustomerPostgres(): Promise<{ postgres: RunningPostgres; dat
   );
   await shop.query('GRANT SELECT ON promo_codes TO shop_reader');
   await shop.end();
+  const warehouseAdmin = new Pool({ connectionString: postgres.urlFor('warehouse'), max: 1 });
+  // The customer names the schema exports go to, and owns it.
+  await warehouseAdmin.query('CREATE SCHEMA satellite AUTHORIZATION warehouse_writer');
+  await warehouseAdmin.end();
   const warehouse = new Pool({ connectionString: postgres.urlFor('warehouse'), max: 1 });
+  // The server stops at the end with this pool's connection maybe still closing: expected, not news.
+  warehouse.on('error', () => undefined);
   return { postgres, dataDir, reader: 'shop_reader', writer: 'warehouse_writer', password, warehouse };
 }
 
@@ -311,14 +319,17 @@ async function story(credentials: Credentials, customer: Awaited<ReturnType<type
   for (const activity of receiver.received) out(`   received: ${activity.activityStatus} ${activity.mediaType} for ${activity.email ?? activity.contactId} at ${activity.activityDateTime}`);
 
   step('Export to your warehouse', 'Contacts and their activities, into a schema of your PostgreSQL (a writable role this time); tables are created on the first run.');
-  const warehouse = await api.call('POST', '/api/v1/connectors', { ...connection, database: 'warehouse', user: customer.writer, password: customer.password, name: `Demo warehouse ${run}` }, 201);
+  const warehouse = await api.call('POST', '/api/v1/connectors', { ...connection, database: 'warehouse', user: customer.writer, password: customer.password, name: `Demo warehouse ${run}`, uniqueKey: { column: 'email', contactField: 'email' } }, 201);
   const dataExport = await api.call('POST', '/api/v1/exports', { connectorId: warehouse.id, datasets: ['contacts', 'contactActivities'], interval: 'daily', schema: 'satellite' }, 201);
   await api.call('POST', `/api/v1/exports/${dataExport.id}/run`, undefined, 202);
   out('   Waiting for the runs …');
-  const runs = await until('the export runs', async () => {
+  let latest: unknown;
+  const runs = await until(() => `the export runs (last seen: ${JSON.stringify(latest)})`, async () => {
     const response = await fetch(`${baseUrl}/api/v1/exports/${dataExport.id}/runs`, { headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` } });
     const list = (await response.json()) as { dataset: string; status: string; rowsWritten: number; error: unknown }[];
-    const failed = list.find((entry) => entry.status === 'failed');
+    latest = list;
+    // A retry means something is wrong with the destination: say so now rather than wait out the backoff.
+    const failed = list.find((entry) => entry.status === 'failed' || entry.status === 'retrying');
     if (failed) throw new StepFailed(`the ${failed.dataset} export failed: ${JSON.stringify(failed.error)}`);
     return list.length >= 2 && list.every((entry) => entry.status === 'succeeded') ? list : undefined;
   }, 120_000);
@@ -381,12 +392,10 @@ async function main(): Promise<void> {
   } catch (error) {
     failed = true;
     out();
+    if (started) out(`(npm start's output, last lines)\n${started.output().slice(-3000)}`);
     out(`✗ ${error instanceof StepFailed ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   } finally {
-    receiver?.server.close();
-    await customer?.warehouse.end();
-    await customer?.postgres.stop();
-    if (customer) rmSync(customer.dataDir, { recursive: true, force: true });
+    // Satellite first: its connector pools hold connections to the customer's server.
     if (started) {
       const child = started.child;
       await new Promise<void>((resolve) => {
@@ -395,6 +404,10 @@ async function main(): Promise<void> {
       });
       rmSync(started.stateDir, { recursive: true, force: true });
     }
+    receiver?.server.close();
+    await customer?.warehouse.end();
+    await customer?.postgres.stop();
+    if (customer) rmSync(customer.dataDir, { recursive: true, force: true });
   }
   process.exit(failed ? 1 : 0);
 }

@@ -154,6 +154,18 @@ async function ensureDestinationTable(destination: ClientBase, schema: string, d
 }
 
 async function ensureCursorTable(destination: ClientBase, schema: string): Promise<void> {
+  try {
+    await createCursorTable(destination, schema);
+  } catch (error) {
+    // Every dataset's first run creates it, and they run at once: IF NOT EXISTS does not hold
+    // against a concurrent CREATE (the loser trips pg_type's unique index). The winner's table
+    // is the one wanted.
+    const code = (error as { code?: string }).code;
+    if (code !== '23505' && code !== '42P07') throw error;
+  }
+}
+
+async function createCursorTable(destination: ClientBase, schema: string): Promise<void> {
   await destination.query(
     `CREATE TABLE IF NOT EXISTS ${destination.escapeIdentifier(schema)}.${CURSOR_TABLE} (
        export_id  bigint NOT NULL,
