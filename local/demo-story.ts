@@ -368,6 +368,9 @@ async function story(credentials: Credentials, customer: Awaited<ReturnType<type
   await partner.call('POST', '/api/v1/exports', { connectorId: warehouse.id, datasets: ['contacts'] }, 403);
 
   out();
+  out('   Tidying up: the warehouse goes away with the demo, so its export schedule goes too.');
+  await api.call('DELETE', `/api/v1/exports/${dataExport.id}`, undefined, 204);
+  out();
   out('The whole story ran. The API reference: ' + `${baseUrl}/docs`);
 }
 
