@@ -76,3 +76,17 @@ function bodyBreach(reference: string, answer: Answer, where: string): string | 
   if (validate(body)) return undefined;
   return `${where}: the body breaks the document: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}\n${answer.text.slice(0, 500)}`;
 }
+
+/**
+ * Where a request Satellite sent a webhook receiver breaks the document's `webhooks`: a header
+ * it promises is missing, or the body does not match. Undefined when it keeps to it.
+ */
+export function webhookBreach(method: string, headers: Readonly<Record<string, string>>, body: string): string | undefined {
+  const name = method === 'POST' ? 'activities' : 'verification';
+  const operation = (apiDocument.webhooks as Record<string, Record<string, { parameters?: { name: string }[]; requestBody?: unknown }>>)[name]?.[method.toLowerCase()];
+  if (!operation) return `the document has no ${method} webhook`;
+  const missing = (operation.parameters ?? []).map((parameter) => parameter.name).filter((header) => headers[header] === undefined);
+  if (missing.length > 0) return `${method} webhook without ${missing.join(', ')}`;
+  if (!operation.requestBody) return undefined;
+  return bodyBreach(pointer('webhooks', name, 'post', 'requestBody', 'content', 'application/json', 'schema'), { status: 0, contentType: 'application/json', text: body }, `${method} webhook`);
+}
