@@ -55,14 +55,15 @@ const webhooks: Record<string, WebhookSpec> = {
   },
 };
 
-/** The API's OpenAPI 3.1 document for a base URL, from its route groups; built once per URL. */
-export function openApiDocumentFor(groups: () => readonly RouteGroup[]): (serverUrl: string) => OpenApiDocument {
+/** The API's OpenAPI 3.1 document for a base URL and version, from its route groups; built once for each. */
+export function openApiDocumentFor(groups: () => readonly RouteGroup[]): (serverUrl: string, version?: string) => OpenApiDocument {
   const built = new Map<string, OpenApiDocument>();
-  return (serverUrl) => {
-    let document = built.get(serverUrl);
+  return (serverUrl, version = '1.0.0') => {
+    const key = `${version} ${serverUrl}`;
+    let document = built.get(key);
     if (!document) {
-      document = buildOpenApiDocument({ title: 'Satellite API', version: '1.0.0', description: DESCRIPTION, serverUrl, groups: groups(), webhooks });
-      built.set(serverUrl, document);
+      document = buildOpenApiDocument({ title: 'Satellite API', version, description: DESCRIPTION, serverUrl, groups: groups(), webhooks });
+      built.set(key, document);
     }
     return document;
   };

@@ -203,12 +203,26 @@ function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query')
   const required = new Set((json.required ?? []) as string[]);
   const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
   return Object.entries(properties).map(([name, property]) => {
+    const field = shape[name];
     // A default lives on the parsed side (a number once read); a URL carries it as text.
-    const parsedDefault = shape[name]?.safeParse(undefined);
+    const parsedDefault = field?.safeParse(undefined);
     const withDefault =
       location === 'query' && parsedDefault?.success && parsedDefault.data !== undefined ? { ...property, default: String(parsedDefault.data) } : property;
-    return { name, in: location, required: location === 'path' || required.has(name), schema: withDefault };
+    const range = field ? rangeOf(jsonSchemaOf(field, 'output')) : undefined;
+    return { name, in: location, required: location === 'path' || required.has(name), ...(range ? { description: range } : {}), schema: withDefault };
   });
+}
+
+/** A number read from text keeps its bounds on the parsed side: they are stated in words beside the text's pattern. */
+function rangeOf(parsed: JsonSchema): string | undefined {
+  if (parsed.type !== 'integer' && parsed.type !== 'number') return undefined;
+  const minimum = typeof parsed.minimum === 'number' ? parsed.minimum : undefined;
+  const maximum = typeof parsed.maximum === 'number' && parsed.maximum < Number.MAX_SAFE_INTEGER ? parsed.maximum : undefined;
+  const kind = parsed.type === 'integer' ? 'A whole number' : 'A number';
+  if (minimum !== undefined && maximum !== undefined) return `${kind} from ${minimum} to ${maximum}.`;
+  if (minimum !== undefined) return `${kind}, at least ${minimum}.`;
+  if (maximum !== undefined) return `${kind}, at most ${maximum}.`;
+  return `${kind}.`;
 }
 
 function requestBodyOf(route: Route): unknown {

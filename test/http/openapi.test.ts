@@ -53,8 +53,8 @@ describe('the OpenAPI document', () => {
   it('states the limits the API enforces, from the same schemas', () => {
     const contactBody = apiDocument.paths['/api/v1/contact']!.post!.requestBody as { content: { 'application/json': { schema: { properties: Record<string, { maxLength?: number }> } } } };
     expect(contactBody.content['application/json'].schema.properties.firstName).toMatchObject({ type: 'string', maxLength: 50 });
-    const search = apiDocument.paths['/api/v1/contacts']!.get!.parameters as { name: string; schema: { default?: string } }[];
-    expect(search.find((parameter) => parameter.name === 'maxrows')?.schema.default).toBe('500');
+    const search = apiDocument.paths['/api/v1/contacts']!.get!.parameters as { name: string; description?: string; schema: { default?: string } }[];
+    expect(search.find((parameter) => parameter.name === 'maxrows')).toMatchObject({ description: 'A whole number from 1 to 500.', schema: { default: '500' } });
     const smartsend = JSON.stringify(apiDocument.paths['/api/v1/message/{id}/smartsend']!.post!.requestBody);
     expect(smartsend).toContain('"maxItems":1000');
   });

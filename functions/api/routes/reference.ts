@@ -9,8 +9,8 @@ import { REFERENCE_CSP, referencePageHtml, referenceStartScript } from '../refer
 const ASSET_CACHE = 'public, max-age=86400';
 const assetNames = Object.keys(referenceAssets) as [ReferenceAssetName, ...ReferenceAssetName[]];
 
-/** This API's OpenAPI document and its reference page, both public. `documentFor` builds the document for a base URL. */
-export function referenceRoutes(documentFor: (serverUrl: string) => OpenApiDocument): readonly Route[] {
+/** This API's OpenAPI document and its reference page, both public. `documentFor` builds the document for a base URL and version. */
+export function referenceRoutes(documentFor: (serverUrl: string, version: string) => OpenApiDocument): readonly Route[] {
   return [
     route({
       method: 'GET',
@@ -22,7 +22,7 @@ export function referenceRoutes(documentFor: (serverUrl: string) => OpenApiDocum
         responses: { 200: json('The document.', z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.unknown()) })) },
       },
       handle: async ({ platform }) =>
-        ok(documentFor(platform.config.publicBaseUrl), { 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' }),
+        ok(documentFor(platform.config.publicBaseUrl, platform.config.version), { 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' }),
     }),
     route({
       method: 'GET',
