@@ -1,9 +1,10 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLED_ASSET_DIR, referenceAssets } from '../../functions/api/reference/assets';
 import type { SatelliteDatabase } from './database';
 import { SatelliteFunction } from './satellite-function';
 
@@ -26,6 +27,8 @@ export class SatelliteApi extends Construct {
       vpc: props.database.vpc,
       securityGroup: props.database.functionSecurityGroup,
       environment: { RATE_LIMIT_PER_SECOND: String(props.rateLimitPerSecond) },
+      // The reference page's Swagger UI files, served by the function from its bundle.
+      bundledFiles: { [BUNDLED_ASSET_DIR]: Object.values(referenceAssets).map((asset) => `node_modules/swagger-ui-dist/${asset.file}`) },
     }).bindDatabase(props.database);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
@@ -41,6 +44,11 @@ export class SatelliteApi extends Construct {
       // Gateway-wide ceiling; the per-account limit is enforced in the function (429).
       throttle: { rateLimit: 2000, burstLimit: 4000 },
     });
+    // The default integration would reach them too; named routes keep the public contract visible in the template.
+    const integration = new HttpLambdaIntegration('ReferenceIntegration', this.handler);
+    for (const path of ['/api/v1/openapi.json', '/docs', '/docs/reference.js', '/docs/assets/{asset}']) {
+      this.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration });
+    }
     this.handler.addEnvironment('PUBLIC_BASE_URL', this.httpApi.apiEndpoint);
     Validations.of(this.httpApi).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'Authentication (API keys over HTTP Basic, OAuth bearer tokens) and per-method-group authorisation happen in the API function; OAuth endpoints must be public.' });
   }

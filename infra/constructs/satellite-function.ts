@@ -21,6 +21,8 @@ export interface SatelliteFunctionProps {
   readonly vpc: IVpc;
   readonly securityGroup: ISecurityGroup;
   readonly environment?: Readonly<Record<string, string>>;
+  /** Files the handler reads at run time, copied beside the bundle: folder in the bundle → files relative to the project root. */
+  readonly bundledFiles?: Readonly<Record<string, readonly string[]>>;
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -59,6 +61,7 @@ export class SatelliteFunction extends NodejsFunction {
         // The runtime ships AWS SDK v3, but pinning our own keeps behaviour equal to the tests.
         externalModules: [],
         forceDockerBundling: false,
+        ...(props.bundledFiles ? { commandHooks: copyHooks(props.bundledFiles) } : {}),
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
@@ -135,6 +138,19 @@ export class SatelliteFunction extends NodejsFunction {
     });
     return this;
   }
+}
+
+/** esbuild bundles code only: files read at run time are copied in after it. */
+function copyHooks(files: Readonly<Record<string, readonly string[]>>) {
+  return {
+    beforeBundling: (): string[] => [],
+    beforeInstall: (): string[] => [],
+    afterBundling: (inputDir: string, outputDir: string): string[] =>
+      Object.entries(files).flatMap(([folder, sources]) => [
+        `mkdir -p "${path.join(outputDir, folder)}"`,
+        ...sources.map((source) => `cp "${path.join(inputDir, source)}" "${path.join(outputDir, folder)}/"`),
+      ]),
+  };
 }
 
 /** The cdk-nag IAM5 finding id for a wildcard resource of this stack, as cdk-nag renders it. */

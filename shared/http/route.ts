@@ -30,6 +30,37 @@ export interface RouteRequest<P, Q, B, A extends Access> {
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
+/**
+ * One answer a route gives, as the OpenAPI document states it: a JSON body's zod schema, or
+ * another media type (HTML, a script) with no schema. The test harness checks every answer
+ * the suite receives against these, so the contract cannot drift from the code.
+ */
+export interface ResponseSpec {
+  readonly description: string;
+  readonly schema?: Schema;
+  /** `application/json` when a schema is given and this is not. */
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: Schema }>>;
+  readonly example?: unknown;
+}
+
+/** A route's own error codes by status, beside those every route shares (validation, auth, rate). */
+export type RouteErrors = Readonly<Partial<Record<number, readonly string[]>>>;
+
+/** What the OpenAPI document says about a route beyond its input schemas. */
+export interface RouteDocumentation {
+  readonly summary: string;
+  readonly description?: string;
+  /** Success answers by status; the route's handler answers with one of these. */
+  readonly responses: Readonly<Partial<Record<number, ResponseSpec>>>;
+  readonly errors?: RouteErrors;
+  readonly requestExample?: unknown;
+  /** The query parameters a route reads itself, when `query` only bounds them as a free record. */
+  readonly query?: Schema;
+  /** A body the route reads itself (`bodyFormat: 'raw'`): its media types and, for a form, its fields. */
+  readonly rawBody?: { readonly contentTypes: readonly string[]; readonly schema?: Schema; readonly description: string };
+}
+
 export interface RouteDefinition<PS, QS, BS, A extends Access> {
   readonly method: HttpMethod;
   /** `/api/v1/contact/{id}` */
@@ -39,6 +70,8 @@ export interface RouteDefinition<PS, QS, BS, A extends Access> {
   readonly query?: QS;
   readonly body?: BS;
   readonly bodyFormat?: BodyFormat;
+  /** Every API route has one (a test holds it to that); fixtures in tests may leave it out. */
+  readonly docs?: RouteDocumentation;
   handle(request: RouteRequest<Out<PS>, Out<QS>, Out<BS>, A>): Promise<Reply>;
 }
 
@@ -57,6 +90,7 @@ export interface Route {
    * parameters (the OAuth protocol endpoints, which RFC 6749 §3.1 tells to ignore unknown ones).
    */
   readonly queryNames: readonly string[] | 'any';
+  readonly docs?: RouteDocumentation;
   handle(request: RouteRequest<unknown, unknown, unknown, Access>): Promise<Reply>;
 }
 

@@ -54,7 +54,7 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
     externalCondition,
     contactCondition,
   ]),
-);
+).meta({ id: 'Condition' });
 
 export const conditionsSchema = z.array(conditionSchema).min(1).max(MAX_CONDITIONS);
 

@@ -1,9 +1,10 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { referenceAssets } from '../../functions/api/reference/assets';
 import { SatelliteStack } from '../../infra/satellite-stack';
 import { OAUTH_PATHS, SEED_PATH_ALIASES } from '../../shared/oauth/server-metadata';
 
@@ -170,5 +171,21 @@ describe('the stack', () => {
     expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue']));
     expect(actions).not.toContain('secretsmanager:CreateSecret');
     expect(actions).not.toContain('secretsmanager:PutSecretValue');
+  });
+
+  it('routes the OpenAPI document and the reference page to the API function, whose bundle carries Swagger UI', () => {
+    const [apiFunctionId] = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Satellite HTTP API' } }));
+    for (const routeKey of ['GET /api/v1/openapi.json', 'GET /docs', 'GET /docs/reference.js', 'GET /docs/assets/{asset}']) {
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } })) as { Properties: { Target: unknown } }[];
+      expect({ routeKey, routes: routes.length }).toEqual({ routeKey, routes: 1 });
+      const integrationId = JSON.stringify(routes[0]!.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1];
+      const integration = template.findResources('AWS::ApiGatewayV2::Integration')[integrationId!] as { Properties: { IntegrationUri: unknown } };
+      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(apiFunctionId);
+    }
+    const outdir = app.synth().directory;
+    const bundles = readdirSync(outdir).filter((name) => name.startsWith('asset.') && existsSync(path.join(outdir, name, 'swagger-ui')));
+    expect(bundles).toHaveLength(1);
+    for (const asset of Object.values(referenceAssets)) expect(existsSync(path.join(outdir, bundles[0]!, 'swagger-ui', asset.file))).toBe(true);
+    expect(existsSync(path.join(outdir, bundles[0]!, 'index.js'))).toBe(true);
   });
 });

@@ -131,6 +131,15 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
       await contact('Olha', 'olha@example.com'); // in the account, not in the external table
     });
 
+    it("previews the bulk template for a contact with that contact's rows, before anything is sent", async () => {
+      const preview = await stack.request(account, 'POST', '/api/v1/templates/render', { template: bulkTemplate, contactId: dina, data: 'bulk' });
+      expect(preview.status).toBe(200);
+      expect(preview.body).toEqual({ output: '<p>Dina Kozak / AAAA-BBBB-DDDD</p>\n<li>Dina Kozak AAAA-BBBB-DDDD</li>', contactId: dina });
+      // A triggered send's preview: jsonParam is the whole of $data.
+      const triggered = await stack.request(account, 'POST', '/api/v1/templates/render', { template: bulkTemplate, contactId: dina, jsonParam: '{}' });
+      expect(triggered.body.output).toBe('<p> / </p>\n');
+    });
+
     it('renders the source row in a bulk send: "Dina Kozak" / "AAAA-BBBB-DDDD"', async () => {
       const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Has a promo code', conditions: [{ source: sourceId, column: 'promo_code', operator: 'isNotEmpty' }] });
       const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Promo', subject: 'Your code', htmlText: bulkTemplate });

@@ -89,10 +89,10 @@ describe('every API method sits in its seed-004 group', () => {
     expect(declared.get(shape(method))).toBe(group);
   });
 
-  it('gives every route a method group; only the OAuth protocol endpoints are public', () => {
+  it('gives every route a method group; only the OAuth protocol endpoints and the API reference are public', () => {
     for (const r of apiRoutes) {
       expect([...methodGroups, 'public']).toContain(r.access);
-      if (r.access === 'public') expect(r.path).toMatch(/^\/((uaa\/)?oauth\/|\.well-known\/oauth-authorization-server$)/);
+      if (r.access === 'public') expect(r.path).toMatch(/^\/((uaa\/)?oauth\/|\.well-known\/oauth-authorization-server$|api\/v1\/openapi\.json$|docs(\/|$))/);
     }
   });
 });

@@ -4,6 +4,7 @@ import { createAccount, issueApiKey } from '../../shared/accounts/api-keys';
 import type { Right } from '../../shared/accounts/rights';
 import type { Clock } from '../../shared/ports/clock';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { contractBreach } from './openapi-contract';
 
 const TEMPLATE_DATABASE = 'satellite_template';
 
@@ -125,6 +126,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await response.text();
+      // Every answer the suite receives is held to the OpenAPI document: the contract cannot drift from the code.
+      const breach = contractBreach(method, path, { status: response.status, contentType: response.headers.get('content-type'), text });
+      if (breach) throw new Error(`answer breaks the OpenAPI document: ${breach}`);
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { webhookBreach } from './openapi-contract';
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -97,7 +98,14 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('receiver has no port');
 
-  const accepted = () => requests.filter((request) => request.method === 'POST' && request.answered === 200);
+  // What a receiver accepted is held to the document's `webhooks`, so the payload cannot drift from what it promises.
+  const accepted = () =>
+    requests.filter((request) => {
+      if (request.method !== 'POST' || request.answered !== 200) return false;
+      const breach = webhookBreach(request.method, request.headers, request.body);
+      if (breach) throw new Error(`webhook breaks the OpenAPI document: ${breach}`);
+      return true;
+    });
   return {
     url: `http://127.0.0.1:${address.port}/hooks`,
     requests,

@@ -21,14 +21,54 @@ import {
   listGroupContacts,
   updateConditionalGroup,
 } from '../../../shared/segments/conditional-groups';
+import { activityPayloadSchema } from '../../../shared/activities/activity-payload-schema';
+import { channelTypes } from '../../../shared/contacts/channels';
+import { idAnswer, json, nothing, numericId, timestamp, totalCountHeader } from '../../../shared/http/answers';
+import { conditionsSchema } from '../../../shared/segments/conditions';
 
 const offset = wholeNumberParameter(0).default(0);
+
+const contactView = z.object({
+  id: numericId,
+  externalCustomerId: z.string().nullable(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  channels: z.array(z.object({ type: z.enum(channelTypes), value: z.string() })),
+  fields: z.array(z.object({ id: numericId, value: z.union([z.string(), z.number(), z.boolean(), z.null()]) })),
+  languageCode: z.string().nullable(),
+  timeZone: z.string().nullable(),
+  address: z.record(z.string(), z.string()).nullable(),
+  contactSource: z.string(),
+  confirmed: z.boolean(),
+  groups: z.array(z.string()),
+  createdDate: timestamp,
+  updatedDate: timestamp,
+});
+
+const eventView = z.object({
+  id: numericId,
+  eventKey: z.string(),
+  eventTypeKey: z.string(),
+  keyValue: z.string().nullable(),
+  contactId: numericId.nullable(),
+  params: z.array(z.object({ name: z.string(), value: z.string() })),
+  occurredAt: timestamp,
+});
+
+const groupView = z.object({ id: numericId, name: z.string(), type: z.literal('dynamic'), conditions: conditionsSchema, legacyId: numericId.nullable() });
 
 export const contactsRoutes: readonly Route[] = [
   route({
     method: 'POST',
     path: '/api/v1/contact',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Add or update a contact',
+      description: 'Found by externalCustomerId, else email, else phone; a deleted contact with the same externalCustomerId is restored (seed 002).',
+      requestExample: { firstName: 'Olena', channels: [{ type: 'email', value: 'olena@example.com' }], externalCustomerId: 'crm-1042' },
+      responses: { 200: json('The contact saved.', idAnswer, { id: 12345 }) },
+      errors: { 409: ['EXTERNAL_ID_TAKEN', 'CONTACT_BUSY'] },
+    },
     body: contactSchema,
     handle: async ({ principal, platform, body }) => {
       const saved = await addOrUpdateContact(platform.db, principal.accountId, body);
@@ -39,6 +79,12 @@ export const contactsRoutes: readonly Route[] = [
     method: 'PUT',
     path: '/api/v1/contact/{id}',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Update a contact',
+      description: 'Only an existing contact; an externalCustomerId that belongs to another contact is refused.',
+      responses: { 200: json('The contact updated.', idAnswer) },
+      errors: { 404: ['CONTACT_NOT_FOUND'], 409: ['EXTERNAL_ID_TAKEN', 'CONTACT_BUSY'] },
+    },
     params: idPath,
     body: contactSchema,
     handle: async ({ principal, platform, params, body }) => {
@@ -50,6 +96,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/contact/{id}',
     access: 'contactsRead',
+    docs: {
+      summary: 'Get a contact',
+      responses: { 200: json('The contact, with its externalCustomerId.', contactView) },
+      errors: { 404: ['CONTACT_NOT_FOUND'] },
+    },
     params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getContact(platform.db, principal.accountId, params.id)),
   }),
@@ -57,6 +108,12 @@ export const contactsRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/contact/{id}',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Delete a contact (restorable)',
+      description: 'A soft delete: a later add/update with the same externalCustomerId restores it.',
+      responses: { 204: nothing('Deleted.') },
+      errors: { 404: ['CONTACT_NOT_FOUND'] },
+    },
     params: idPath,
     handle: async ({ principal, platform, params }) => {
       await deleteContact(platform.db, principal.accountId, params.id);
@@ -67,6 +124,12 @@ export const contactsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/contact/subscribe',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Subscribe a contact',
+      description: 'Looks the contact up by externalCustomerId, then email, then phone; adds it to the named groups.',
+      responses: { 200: json('The contact subscribed.', idAnswer) },
+      errors: { 409: ['EXTERNAL_ID_TAKEN', 'CONTACT_BUSY'] },
+    },
     body: z
       .object({
         contact: contactSchema,
@@ -83,6 +146,12 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/contacts',
     access: 'contactsRead',
+    docs: {
+      summary: 'Search contacts',
+      description: '`externalCustomerId` excludes the other filters. `startindex` counts from 1.',
+      responses: { 200: { ...json('One page of contacts.', z.array(contactView)), headers: totalCountHeader } },
+      errors: { 400: ['EXTERNAL_ID_EXCLUSIVE'] },
+    },
     query: z
       .object({
         email: z.string().max(254).optional(),
@@ -111,6 +180,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/contacts',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Add or update contacts in bulk',
+      description: 'Asynchronous: answers a session id at once; `GET /api/v1/importstatus/{sessionId}` follows it.',
+      responses: { 200: json('The import is queued.', z.object({ asyncSessionId: z.uuid() })) },
+    },
     body: bulkImportSchema,
     handle: async ({ principal, platform, body }) => ok({ asyncSessionId: await startContactImport(platform, principal.accountId, body) }),
   }),
@@ -118,6 +192,25 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/importstatus/{sessionId}',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Status of a bulk import',
+      responses: {
+        200: json(
+          'Where the import is, with the rows it refused.',
+          z.object({
+            asyncSessionId: z.uuid(),
+            status: z.enum(['QUEUED', 'RUNNING', 'FINISHED', 'FAILED']),
+            total: z.number().int(),
+            processed: z.number().int(),
+            created: z.number().int(),
+            updated: z.number().int(),
+            failed: z.number().int(),
+            errors: z.array(z.object({ index: z.number().int(), code: z.string(), message: z.string() })),
+          }),
+        ),
+      },
+      errors: { 404: ['IMPORT_SESSION_NOT_FOUND'] },
+    },
     params: z.object({ sessionId: z.uuid() }).strict(),
     handle: async ({ principal, platform, params }) => ok(await importStatus(platform.db, principal.accountId, params.sessionId)),
   }),
@@ -125,6 +218,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/event',
     access: 'events',
+    docs: {
+      summary: 'Generate an event',
+      requestExample: { eventTypeKey: 'order_paid', keyValue: 'olena@example.com', params: [{ name: 'jsonParam', value: '{"2":[{"promo_code":"BDAY-10"}]}' }] },
+      responses: { 200: json('The event recorded.', z.object({ id: numericId, eventKey: z.string() })) },
+    },
     body: eventSchema,
     handle: async ({ principal, platform, body }) => {
       const event = await generateEvent(platform.db, platform.clock, principal.accountId, body);
@@ -137,6 +235,11 @@ export const contactsRoutes: readonly Route[] = [
     // Reading back what was sent (contacts' addresses and ids in the params) is contact
     // activity: a key that may only send events, such as a site tracker's, cannot list them.
     access: 'activity',
+    docs: {
+      summary: 'List events',
+      description: 'Newest first, with their params (a trigger event carries `jsonParam`).',
+      responses: { 200: json('One page of events.', z.array(eventView)) },
+    },
     query: z
       .object({
         eventTypeKey: eventTypeKeySchema.optional(),
@@ -157,6 +260,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/activities',
     access: 'settings',
+    docs: {
+      summary: 'Record activities',
+      description: 'Delivery channels report outcomes (DELIVERED, OPENED, CLICKED, …); each feeds webhooks and exports.',
+      responses: { 200: json('The activities recorded.', z.object({ ids: z.array(numericId) })) },
+    },
     body: z.array(activityInputSchema).min(1).max(MAX_ACTIVITIES_PER_CALL),
     handle: async ({ principal, platform, body }) => ok({ ids: await recordActivities(platform, principal.accountId, body) }),
   }),
@@ -164,6 +272,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/contacts/activity',
     access: 'activity',
+    docs: {
+      summary: 'Contacts activity',
+      description: 'Activities between dateFrom and dateTo (at most 3 months apart), in the webhook payload\'s shape.',
+      responses: { 200: json('One page of activities.', z.array(activityPayloadSchema)) },
+    },
     query: z
       .object({
         dateFrom: timestampSchema,
@@ -184,6 +297,15 @@ export const contactsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/orders',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Add or update orders',
+      responses: {
+        200: json(
+          'The orders saved.',
+          z.object({ orders: z.array(z.object({ externalOrderId: z.string(), id: numericId, contactId: numericId.nullable(), activityId: numericId.nullable() })) }),
+        ),
+      },
+    },
     body: z.object({ orders: z.array(orderSchema).min(1).max(MAX_ORDERS_PER_CALL) }).strict(),
     handle: async ({ principal, platform, body }) => ok({ orders: await upsertOrders(platform.db, principal.accountId, body.orders) }),
   }),
@@ -191,6 +313,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/groups',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Create a conditional group (segment)',
+      description: 'Conditions on contact fields or on an external data source\'s columns; only contacts present in both qualify.',
+      responses: { 200: json('The group.', groupView) },
+    },
     body: conditionalGroupSchema,
     handle: async ({ principal, platform, body }) => ok(await createConditionalGroup(platform, principal.accountId, body)),
   }),
@@ -198,12 +325,21 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/groups',
     access: 'contactsRead',
+    docs: {
+      summary: 'List conditional groups',
+      responses: { 200: json('The groups.', z.array(groupView)) },
+    },
     handle: async ({ principal, platform }) => ok(await listConditionalGroups(platform.db, principal.accountId)),
   }),
   route({
     method: 'GET',
     path: '/api/v1/group/{id}',
     access: 'contactsRead',
+    docs: {
+      summary: 'Get a conditional group',
+      responses: { 200: json('The group.', groupView) },
+      errors: { 404: ['GROUP_NOT_FOUND'] },
+    },
     params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getConditionalGroup(platform.db, principal.accountId, params.id)),
   }),
@@ -211,6 +347,12 @@ export const contactsRoutes: readonly Route[] = [
     method: 'PATCH',
     path: '/api/v1/group/{id}',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Change a conditional group',
+      description: 'Sets or clears its `legacyId` (the id templates and event keys brought from eSputnik use); other fields stay as they are.',
+      responses: { 200: json('The group.', groupView) },
+      errors: { 404: ['GROUP_NOT_FOUND'], 409: ['LEGACY_ID_TAKEN'] },
+    },
     params: idPath,
     body: conditionalGroupChangesSchema,
     handle: async ({ principal, platform, params, body }) => ok(await updateConditionalGroup(platform.db, principal.accountId, params.id, body)),
@@ -219,6 +361,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'DELETE',
     path: '/api/v1/group/{id}',
     access: 'contactsWrite',
+    docs: {
+      summary: 'Delete a conditional group',
+      responses: { 204: nothing('Deleted.') },
+      errors: { 404: ['GROUP_NOT_FOUND'] },
+    },
     params: idPath,
     handle: async ({ principal, platform, params }) => {
       await deleteConditionalGroup(platform.db, principal.accountId, params.id);
@@ -229,6 +376,11 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/group/{id}/contacts',
     access: 'contactsRead',
+    docs: {
+      summary: "A group's members",
+      responses: { 200: { ...json('One page of members.', z.array(contactView)), headers: totalCountHeader } },
+      errors: { 404: ['GROUP_NOT_FOUND'] },
+    },
     params: idPath,
     query: pagingQuery(500),
     handle: async ({ principal, platform, params, query }) => {

@@ -10,6 +10,7 @@ import {
   rotateWebhookSecret,
   setWebhook,
 } from '../../../shared/webhooks/endpoint';
+import { json, nothing, numericId, timestamp } from '../../../shared/http/answers';
 
 const webhookUrl = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict();
 const attemptsPage = z
@@ -20,12 +21,46 @@ const attemptsPage = z
   .strict();
 const redelivery = z.object({ activityIds: z.array(z.number().int().positive()).min(1).max(1000) }).strict();
 
+const webhookView = z.object({
+  url: z.string(),
+  state: z.enum(['active', 'suspended']),
+  secret: z.string().meta({ description: 'Standard Webhooks signing secret (`whsec_…`).' }),
+  previousSecretExpiresAt: timestamp.optional(),
+  consecutiveFailures: z.number().int(),
+  pendingActivities: z.number().int(),
+  suspendedAt: timestamp.optional(),
+  suspendedReason: z.string().optional(),
+  verifiedAt: timestamp,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+const attemptView = z.object({
+  id: numericId,
+  attemptedAt: timestamp,
+  webhookId: z.string(),
+  activityCount: z.number().int(),
+  firstActivityId: numericId.optional(),
+  lastActivityId: numericId.optional(),
+  delivered: z.boolean(),
+  statusCode: z.number().int().optional(),
+  error: z.string().optional(),
+  latencyMs: z.number(),
+  responseExcerpt: z.string().optional(),
+});
+
 /** One activity webhook per account (seed 001); account administration, so the `settings` group. */
 export const webhooksRoutes: readonly Route[] = [
   route({
     method: 'PUT',
     path: '/api/v1/webhook',
     access: 'settings',
+    docs: {
+      summary: 'Set the activity webhook',
+      description: 'Satellite first sends the URL a GET; only a 2xx answer lets it be saved. Activities are then POSTed to it as JSON arrays (see `webhooks` in this document), signed by the Standard Webhooks headers with the secret answered here.',
+      requestExample: { url: 'https://hooks.example.com/satellite' },
+      responses: { 200: json('The webhook, with its signing secret.', webhookView) },
+      errors: { 400: ['WEBHOOK_URL_SCHEME', 'WEBHOOK_URL_CREDENTIALS'], 422: ['WEBHOOK_UNREACHABLE', 'WEBHOOK_VERIFICATION_FAILED'] },
+    },
     body: webhookUrl,
     handle: async ({ platform, principal, body }) => ok(await setWebhook(platform, principal.accountId, body.url)),
   }),
@@ -33,12 +68,22 @@ export const webhooksRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/webhook',
     access: 'settings',
+    docs: {
+      summary: 'Get the activity webhook',
+      responses: { 200: json('The webhook.', webhookView) },
+      errors: { 404: ['WEBHOOK_NOT_SET'] },
+    },
     handle: async ({ platform, principal }) => ok(await getWebhook(platform, principal.accountId)),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/webhook',
     access: 'settings',
+    docs: {
+      summary: 'Remove the activity webhook',
+      responses: { 204: nothing('Removed; activities are no longer sent.') },
+      errors: { 404: ['WEBHOOK_NOT_SET'] },
+    },
     handle: async ({ platform, principal }) => {
       await deleteWebhook(platform, principal.accountId);
       return noContent();
@@ -48,18 +93,34 @@ export const webhooksRoutes: readonly Route[] = [
     method: 'POST',
     path: '/api/v1/webhook/resume',
     access: 'settings',
+    docs: {
+      summary: 'Resume a suspended webhook',
+      responses: { 200: json('Delivery resumed; the activities waiting are sent again, in order.', z.object({ replayed: z.number().int() })) },
+      errors: { 404: ['WEBHOOK_NOT_SET'], 409: ['WEBHOOK_NOT_SUSPENDED'] },
+    },
     handle: async ({ platform, principal }) => ok(await resumeWebhook(platform, principal.accountId)),
   }),
   route({
     method: 'POST',
     path: '/api/v1/webhook/secret',
     access: 'settings',
+    docs: {
+      summary: 'Rotate the signing secret',
+      description: 'The previous secret keeps signing beside the new one until `previousSecretExpiresAt`.',
+      responses: { 200: json('The webhook, with its new secret.', webhookView) },
+      errors: { 404: ['WEBHOOK_NOT_SET'] },
+    },
     handle: async ({ platform, principal }) => ok(await rotateWebhookSecret(platform, principal.accountId)),
   }),
   route({
     method: 'POST',
     path: '/api/v1/webhook/redeliver',
     access: 'settings',
+    docs: {
+      summary: 'Send activities again',
+      responses: { 202: json('The activities queued, after those already waiting.', z.object({ queued: z.number().int() })) },
+      errors: { 404: ['WEBHOOK_NOT_SET', 'ACTIVITY_NOT_FOUND'] },
+    },
     body: redelivery,
     handle: async ({ platform, principal, body }) => accepted(await redeliverActivities(platform, principal.accountId, body.activityIds)),
   }),
@@ -67,6 +128,11 @@ export const webhooksRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/webhook/attempts',
     access: 'settings',
+    docs: {
+      summary: 'The attempt log',
+      description: 'Newest first; `before` pages back.',
+      responses: { 200: json('One page of attempts.', z.object({ attempts: z.array(attemptView) })) },
+    },
     query: attemptsPage,
     handle: async ({ platform, principal, query }) => ok({ attempts: await listAttempts(platform.db, principal.accountId, query) }),
   }),
