@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CONSOLE_CONTENT_SECURITY_POLICY, type ConsoleFiles } from '../console/build';
 import type { ApiEvent, ApiHandler } from '../shared/http/api-handler';
 import { lambdaContext } from './lambda-context';
 
@@ -11,8 +12,15 @@ const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
  * What API Gateway HTTP API does in front of the function: turns each HTTP request into a
  * payload-v2 event (`APIGatewayProxyEventV2`), invokes the handler, writes its result back.
  */
-export async function startHttpGateway(handler: ApiHandler, port: number, host = '127.0.0.1'): Promise<{ url: string; server: Server }> {
+export async function startHttpGateway(
+  handler: ApiHandler,
+  port: number,
+  host = '127.0.0.1',
+  consoleFiles?: ConsoleFiles,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((request, response) => {
+    // As CloudFront does in the stack: the console's own files first, every other path to the API.
+    if (consoleFiles && serveConsoleFile(consoleFiles, request, response)) return;
     void serve(handler, request, response);
   });
   server.keepAliveTimeout = 5_000;
@@ -22,6 +30,24 @@ export async function startHttpGateway(handler: ApiHandler, port: number, host =
   });
   const address = server.address() as AddressInfo;
   return { url: `http://${host}:${address.port}`, server };
+}
+
+function serveConsoleFile(files: ConsoleFiles, request: IncomingMessage, response: ServerResponse): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const file = files.get(new URL(request.url ?? '/', 'http://localhost').pathname);
+  if (!file) return false;
+  response.writeHead(200, {
+    'content-type': file.contentType,
+    'content-length': String(file.body.length),
+    'content-security-policy': CONSOLE_CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    // Rebuilt at every start: the browser asks again rather than keep an old bundle.
+    'cache-control': 'no-cache',
+  });
+  response.end(request.method === 'HEAD' ? undefined : file.body);
+  return true;
 }
 
 async function serve(handler: ApiHandler, request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,6 +1,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { consoleFiles } from '../console/build';
 import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig, type QueueName } from '../shared/config';
 import { logger } from '../shared/logger';
@@ -130,7 +131,7 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
   for (const schedule of localFixedSchedules) await platform.scheduler.upsert(schedule);
   await requeueWhatTheQueuesLost(platform);
 
-  const gateway = await startHttpGateway(createApiHandler(() => Promise.resolve(platform)), options.port);
+  const gateway = await startHttpGateway(createApiHandler(() => Promise.resolve(platform)), options.port, undefined, await consoleFiles());
   return {
     url: gateway.url,
     platform,

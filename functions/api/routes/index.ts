@@ -1,6 +1,7 @@
 import type { Route } from '../../../shared/http/route';
 import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
+import { consoleRoutes } from './console';
 import { contactsRoutes } from './contacts';
 import { exportsRoutes } from './exports';
 import { messagingRoutes } from './messaging';
@@ -18,4 +19,5 @@ export const apiRoutes: readonly Route[] = [
   ...exportsRoutes,
   ...webhooksRoutes,
   ...oauthRoutes,
+  ...consoleRoutes,
 ];

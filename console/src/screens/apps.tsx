@@ -1,0 +1,7 @@
+export function AppsScreen() {
+  return (
+    <section>
+      <h1>Apps</h1>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+export function SourcesScreen() {
+  return (
+    <section>
+      <h1>Data sources</h1>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+export function TemplatesScreen() {
+  return (
+    <section>
+      <h1>Template editor</h1>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+export function WebhooksScreen() {
+  return (
+    <section>
+      <h1>Webhooks</h1>
+    </section>
+  );
+}
