@@ -76,3 +76,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.UPDATE_SCREENSHOTS !== '1') return;
   await page.screenshot({ path: path.join(__dirname, '..', '..', 'docs', 'console', `${name}.png`), fullPage: true });
 }
+
+/** Does `action`, answers the confirmation it raises, and gives back its question. */
+export async function answerDialog(page: Page, accept: boolean, action: () => Promise<unknown>): Promise<string> {
+  const question = new Promise<string>((resolve) => {
+    page.once('dialog', (dialog) => {
+      resolve(dialog.message());
+      void (accept ? dialog.accept() : dialog.dismiss());
+    });
+  });
+  await action();
+  return question;
+}
