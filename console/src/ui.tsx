@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useId, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 interface FieldProps {
@@ -98,9 +98,13 @@ export interface Loaded<T> {
 export function useLoad<T>(load: () => Promise<T>, dependencies: readonly unknown[] = []): Loaded<T> {
   const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
   const [round, setRound] = useState(0);
+  const shownFor = useRef(dependencies);
   useEffect(() => {
     let current = true;
-    setState((previous) => ({ ...previous, loading: true }));
+    // New inputs: what was shown belongs to the old ones. A reload keeps it on screen meanwhile.
+    const changed = dependencies.some((value, index) => value !== shownFor.current[index]);
+    shownFor.current = dependencies;
+    setState((previous) => (changed ? { data: undefined, error: undefined, loading: true } : { ...previous, loading: true }));
     load().then(
       (data) => current && setState({ data, error: undefined, loading: false }),
       (error: unknown) => current && setState({ data: undefined, error, loading: false }),
