@@ -42,10 +42,12 @@ export function useSession(session: Session | undefined, ended: () => void): voi
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (csrfToken) headers[CSRF_HEADER] = csrfToken;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // A file (an app's logo) goes as it is; anything else as JSON.
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers['content-type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, 'NETWORK', 'Satellite cannot be reached. Check your connection and try again.');
   }
