@@ -40,6 +40,11 @@ export function useSession(session: Session | undefined, ended: () => void): voi
 }
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await callWithHeaders<T>(method, path, body)).body;
+}
+
+/** `call`, also giving back the answer's headers (lists carry their total in `TotalCount`). */
+export async function callWithHeaders<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
   const headers: Record<string, string> = {};
   if (csrfToken) headers[CSRF_HEADER] = csrfToken;
   // A file (an app's logo) goes as it is; anything else as JSON.
@@ -53,7 +58,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   }
   const text = await response.text();
   const parsed: unknown = text ? safeJson(text) : undefined;
-  if (response.ok) return parsed as T;
+  if (response.ok) return { body: parsed as T, headers: response.headers };
   const error = (parsed as { error?: { code?: string; message?: string; details?: FieldError[] } } | undefined)?.error;
   const failure = new ApiError(response.status, error?.code ?? 'HTTP_' + response.status, error?.message ?? `request failed (${response.status})`, error?.details ?? []);
   if (response.status === 401 && csrfToken && !path.startsWith('/api/v1/console/session')) onSessionEnded();

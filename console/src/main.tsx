@@ -4,6 +4,7 @@ import { currentSession, signOut, useSession, type Session } from './api';
 import { AppsScreen } from './screens/apps';
 import { ConnectorsScreen } from './screens/connectors';
 import { ExportsScreen } from './screens/exports';
+import { SegmentsScreen } from './screens/segments';
 import { SignIn } from './screens/sign-in';
 import { SourcesScreen } from './screens/sources';
 import { TemplatesScreen } from './screens/templates';
@@ -16,6 +17,7 @@ const screens = [
   { path: 'exports', title: 'Data export', Screen: ExportsScreen },
   { path: 'webhooks', title: 'Webhooks', Screen: WebhooksScreen },
   { path: 'apps', title: 'Apps', Screen: AppsScreen },
+  { path: 'segments', title: 'Segments', Screen: SegmentsScreen },
   { path: 'templates', title: 'Template editor', Screen: TemplatesScreen },
 ] as const;
 

@@ -45,7 +45,7 @@ describe('the console at /', () => {
     await signIn(page, user);
     await page.getByRole('heading', { name: 'Connectors' }).waitFor();
     expect(await page.getByRole('navigation', { name: 'Account settings' }).getByRole('link').allTextContents()).toEqual([
-      'Connectors', 'Data sources', 'Data export', 'Webhooks', 'Apps', 'Template editor',
+      'Connectors', 'Data sources', 'Data export', 'Webhooks', 'Apps', 'Segments', 'Template editor',
     ]);
     // The session is an HttpOnly cookie the page's script cannot read.
     const cookies = await page.context().cookies();
