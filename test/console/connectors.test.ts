@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { closeConnectorPools } from '../../shared/connectors/connections';
 import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import { startBigQueryDouble, type BigQueryDouble } from '../support/bigquery-double';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -8,9 +9,14 @@ let stack: TestStack;
 let browser: Browser;
 let user: ConsoleUser;
 let customer: CustomerDatabase;
+let bigQuery: BigQueryDouble;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack({ background: false, env: { CONNECTOR_CONNECT_TIMEOUT_MS: '1500' } }), launchBrowser()]);
+  bigQuery = await startBigQueryDouble();
+  [stack, browser] = await Promise.all([
+    startTestStack({ background: false, env: { CONNECTOR_CONNECT_TIMEOUT_MS: '1500', BIGQUERY_API_ENDPOINT: bigQuery.url } }),
+    launchBrowser(),
+  ]);
   user = await createConsoleUser(stack);
   customer = await createCustomerDatabase(stack);
 });
@@ -19,6 +25,7 @@ afterAll(async () => {
   await closeConnectorPools(stack.platform);
   await customer?.drop();
   await stack?.stop();
+  await bigQuery?.stop();
 });
 
 async function fillPostgres(page: Page, overrides: Partial<Record<'Host' | 'Database' | 'User' | 'Password', string>> = {}): Promise<void> {
@@ -93,5 +100,32 @@ it('connects PostgreSQL as seed 000 describes: check connection (failures in pla
   await page.getByRole('row', { name: /Shop warehouse/ }).waitFor();
   await answerDialog(page, true, () => page.getByRole('button', { name: 'Delete Shop warehouse' }).click());
   await page.getByText('No connectors yet.').waitFor();
+  expect(problems).toEqual([]);
+});
+
+it('connects BigQuery with an uploaded key file: a revoked key is named as such, a good one connects and is saved', async () => {
+  bigQuery.addTable('crm', 'promo_codes', [{ name: 'email', type: 'STRING' }], [], { projectId: 'acme-marketing' });
+  const revoked = bigQuery.keyFor('acme-marketing');
+  bigQuery.revokeKey(revoked);
+  const good = bigQuery.keyFor('acme-marketing');
+  const keyFile = (key: unknown) => ({ name: 'key.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(key)) });
+
+  const { page, problems } = await openConsole(browser, stack);
+  await signIn(page, user);
+  await page.getByRole('button', { name: 'Connect BigQuery' }).click();
+  await page.getByLabel('Name').fill('Marketing warehouse');
+  await page.getByLabel('Service account key file (JSON)').setInputFiles(keyFile(revoked));
+  await checkConnection(page);
+  await page.getByRole('alert').filter({ hasText: 'Google no longer accepts this key' }).waitFor();
+
+  await page.getByLabel('Service account key file (JSON)').setInputFiles(keyFile(good));
+  await page.getByLabel('Location').fill('US');
+  await checkConnection(page);
+  await page.getByRole('status').filter({ hasText: 'Connection established. Project acme-marketing, 1 datasets' }).waitFor();
+  await page.getByLabel('Key column').fill('email');
+  await page.getByRole('button', { name: 'Save' }).click();
+  const row = page.getByRole('row', { name: /Marketing warehouse/ });
+  await row.waitFor();
+  expect((await row.getByRole('cell').allTextContents()).slice(0, 2)).toEqual(['BigQuery', 'acme-marketing']);
   expect(problems).toEqual([]);
 });

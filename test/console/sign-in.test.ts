@@ -62,12 +62,34 @@ describe('the console at /', () => {
     await page.context().close();
   });
 
+  it('is operable by keyboard alone, with a visible focus', async () => {
+    const { page } = await openConsole(browser, stack);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.labels[0].textContent')).toBe('Email');
+    // The focus ring: a 3px outline on whatever holds the focus.
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    await page.keyboard.type(user.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(user.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // Skip link first, then the brand-less nav: Tab, Tab reaches "Data sources".
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Data sources');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Data sources' }).waitFor();
+    await page.context().close();
+  });
+
   it('ends the session after the idle time: the next action asks to sign in again', async () => {
     const { page } = await openConsole(browser, stack);
     await signIn(page, user);
     clock.advanceSeconds(consoleSessionLimits.idleSeconds + 1);
     await page.getByRole('link', { name: 'Data sources' }).click();
-    await page.getByRole('link', { name: 'Connectors' }).click();
     await expectText(page.getByRole('status'), 'Your session has ended. Sign in again to continue.');
     await page.context().close();
   });
