@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 interface FieldProps {
@@ -96,25 +96,30 @@ export interface Loaded<T> {
 
 /** Loads once on mount and again on `reload()`. */
 export function useLoad<T>(load: () => Promise<T>, dependencies: readonly unknown[] = []): Loaded<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+  // Each answer remembers the inputs it was loaded for: with other inputs on screen it is stale,
+  // and is not shown even for the one render before the new load starts. A reload (same inputs)
+  // keeps it on screen meanwhile.
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean; loadedFor: readonly unknown[] | undefined }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+    loadedFor: undefined,
+  });
   const [round, setRound] = useState(0);
-  const shownFor = useRef(dependencies);
   useEffect(() => {
     let current = true;
-    // New inputs: what was shown belongs to the old ones. A reload keeps it on screen meanwhile.
-    const changed = dependencies.some((value, index) => value !== shownFor.current[index]);
-    shownFor.current = dependencies;
-    setState((previous) => (changed ? { data: undefined, error: undefined, loading: true } : { ...previous, loading: true }));
+    setState((previous) => ({ ...previous, loading: true }));
     load().then(
-      (data) => current && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => current && setState({ data: undefined, error, loading: false }),
+      (data) => current && setState({ data, error: undefined, loading: false, loadedFor: dependencies }),
+      (error: unknown) => current && setState({ data: undefined, error, loading: false, loadedFor: dependencies }),
     );
     return () => {
       current = false;
     };
   }, [round, ...dependencies]);
   const reload = useCallback(() => setRound((value) => value + 1), []);
-  return { ...state, reload };
+  const fresh = state.loadedFor !== undefined && state.loadedFor.length === dependencies.length && state.loadedFor.every((value, index) => value === dependencies[index]);
+  return fresh ? { data: state.data, error: state.error, loading: state.loading, reload } : { data: undefined, error: undefined, loading: true, reload };
 }
 
 export function LoadState<T>(props: { loaded: Loaded<T>; what: string; children: (data: T) => ComponentChildren }) {

@@ -194,9 +194,11 @@ function RowsChart(props: { runs: readonly Run[] }) {
   const highest = Math.max(1, ...runs.map((run) => run.rowsWritten));
   const width = 12;
   const height = 60;
+  // Wide enough for its caption even with a single run.
+  const chartWidth = Math.max(120, runs.length * (width + 2));
   const total = runs.reduce((sum, run) => sum + run.rowsWritten, 0);
   return (
-    <svg class="chart" role="img" aria-label={`Rows per run: ${runs.length} runs, ${total} rows in all, at most ${highest} in one run`} width={runs.length * (width + 2)} height={height + 14} viewBox={`0 0 ${runs.length * (width + 2)} ${height + 14}`}>
+    <svg class="chart" role="img" aria-label={`Rows per run: ${runs.length} runs, ${total} rows in all, at most ${highest} in one run`} width={chartWidth} height={height + 14} viewBox={`0 0 ${chartWidth} ${height + 14}`}>
       {runs.map((run, index) => {
         const barHeight = Math.max(1, Math.round((run.rowsWritten / highest) * height));
         return (
