@@ -46,7 +46,8 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 /** `call`, also giving back the answer's headers (lists carry their total in `TotalCount`). */
 export async function callWithHeaders<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
   const headers: Record<string, string> = {};
-  if (csrfToken) headers[CSRF_HEADER] = csrfToken;
+  // Before sign-in there is no token yet; the header's presence alone is what sign-in asks for.
+  headers[CSRF_HEADER] = csrfToken ?? 'sign-in';
   // A file (an app's logo) goes as it is; anything else as JSON.
   const raw = body instanceof Blob;
   if (body !== undefined) headers['content-type'] = raw ? body.type || 'application/octet-stream' : 'application/json';

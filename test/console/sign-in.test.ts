@@ -95,9 +95,16 @@ describe('the console at /', () => {
   });
 
   it('refuses API calls that carry the session cookie without its CSRF header', async () => {
+    const credentials = JSON.stringify({ email: user.email, password: user.password });
+    // Sign-in itself wants the header (forms cannot send JSON either: text/plain is refused with 415).
+    expect((await stack.request(undefined, 'POST', '/api/v1/console/session', credentials, { 'content-type': 'text/plain' })).status).toBe(415);
+    const fromAForm = await stack.request(undefined, 'POST', '/api/v1/console/session', credentials, { 'content-type': 'application/json' });
+    expect(fromAForm.status).toBe(403);
+    expect(fromAForm.body.error.code).toBe('CSRF_HEADER_REQUIRED');
+    expect(fromAForm.headers.get('set-cookie')).toBeNull();
     const signedIn = await fetch(`${stack.url}/api/v1/console/session`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-satellite-csrf': 'sign-in' },
       body: JSON.stringify({ email: user.email, password: user.password }),
     });
     expect(signedIn.status).toBe(201);
