@@ -1,4 +1,4 @@
-import { build } from 'esbuild';
+import { build, buildSync, type BuildOptions, type OutputFile } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -24,33 +24,43 @@ export const CONSOLE_CONTENT_SECURITY_POLICY =
 
 const sourceDir = path.join(__dirname, 'src');
 
-/**
- * Builds the console in memory with esbuild: `npm start` and the tests serve it straight from
- * here, so no build output is ever committed or stale.
- */
-export async function buildConsole(): Promise<ConsoleFiles> {
-  const result = await build({
-    entryPoints: [path.join(sourceDir, 'main.tsx')],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: 'es2022',
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    write: false,
-    outdir: '/console',
-    entryNames: 'app',
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
+const buildOptions: BuildOptions & { write: false } = {
+  entryPoints: [path.join(sourceDir, 'main.tsx')],
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: 'es2022',
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  write: false,
+  outdir: '/console',
+  entryNames: 'app',
+  legalComments: 'none',
+  logLevel: 'silent',
+};
+
+function filesOf(outputs: readonly OutputFile[]): ConsoleFiles {
   const files = new Map<string, ConsoleFile>();
   files.set('/', { contentType: 'text/html; charset=utf-8', body: readFileSync(path.join(sourceDir, 'index.html')) });
-  for (const output of result.outputFiles) {
+  for (const output of outputs) {
     const name = `/console/${path.basename(output.path)}`;
     const contentType = name.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8';
     files.set(name, { contentType, body: Buffer.from(output.contents) });
   }
   return files;
+}
+
+/**
+ * Builds the console in memory with esbuild: `npm start` and the tests serve it straight from
+ * here, so no build output is ever committed or stale.
+ */
+export async function buildConsole(): Promise<ConsoleFiles> {
+  return filesOf((await build(buildOptions)).outputFiles);
+}
+
+/** The same build, synchronously: CDK constructs are built in a synchronous constructor. */
+export function buildConsoleSync(): ConsoleFiles {
+  return filesOf(buildSync(buildOptions).outputFiles);
 }
 
 let built: Promise<ConsoleFiles> | undefined;

@@ -136,4 +136,18 @@ describe('the stack', () => {
     expect(actions).not.toContain('secretsmanager:CreateSecret');
     expect(actions).not.toContain('secretsmanager:PutSecretValue');
   });
+
+  it('serves the web console from S3 through CloudFront on the API\'s origin, with its CSP', () => {
+    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as { Properties: { DistributionConfig: { DefaultRootObject: string; CacheBehaviors: { PathPattern: string; ViewerProtocolPolicy: string; AllowedMethods: string[] }[] } } }[];
+    const config = distribution!.Properties.DistributionConfig;
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.CacheBehaviors.map((behavior) => behavior.PathPattern).sort()).toEqual(['/.well-known/*', '/api/*', '/oauth/*']);
+    for (const behavior of config.CacheBehaviors) expect(behavior.AllowedMethods).toContain('POST');
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: { SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("script-src 'self'") } } },
+    });
+    template.hasResourceProperties('Custom::CDKBucketDeployment', { DistributionPaths: ['/*'] });
+  });
 });
