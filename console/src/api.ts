@@ -34,7 +34,8 @@ const CSRF_HEADER = 'x-satellite-csrf';
 let csrfToken: string | undefined;
 let onSessionEnded: () => void = () => undefined;
 
-export function useSession(session: Session | undefined, ended: () => void): void {
+/** The session every call from now on authenticates with, and what to do when the server says it has ended. */
+export function adoptSession(session: Session | undefined, ended: () => void): void {
   csrfToken = session?.csrfToken;
   onSessionEnded = ended;
 }

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { currentSession, signOut, useSession, type Session } from './api';
+import { adoptSession, currentSession, signOut, type Session } from './api';
 import { AppsScreen } from './screens/apps';
 import { ConnectorsScreen } from './screens/connectors';
 import { ExportsScreen } from './screens/exports';
@@ -31,7 +31,7 @@ function App() {
   const [ended, setEnded] = useState(false);
   const [path, setPath] = useState(currentPath());
 
-  useSession(session, () => {
+  adoptSession(session, () => {
     setSession(undefined);
     setEnded(true);
   });
@@ -75,19 +75,21 @@ function App() {
             ))}
           </ul>
         </nav>
-        <span class="who">{session.email}</span>
-        <button
-          type="button"
-          class="secondary"
-          onClick={() => {
-            void signOut().finally(() => {
-              setEnded(false);
-              setSession(undefined);
-            });
-          }}
-        >
-          Sign out
-        </button>
+        <div class="account">
+          <span class="who">{session.email}</span>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              void signOut().finally(() => {
+                setEnded(false);
+                setSession(undefined);
+              });
+            }}
+          >
+            Sign out
+          </button>
+        </div>
       </header>
       <main id="main" tabIndex={-1}>
         <Screen key={screen.path} />

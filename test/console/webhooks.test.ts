@@ -74,7 +74,7 @@ it('sets the webhook URL (verification result shown), reveals and rotates the se
 
   receiver.recover();
   await page.getByRole('button', { name: 'Resume' }).click();
-  await page.getByRole('status').filter({ hasText: 'Delivery resumed; 1 waiting activities are being sent.' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Delivery resumed; 1 waiting activity is being sent.' }).waitFor();
   await receiver.waitFor(() => receiver.acceptedActivities().length === 1);
   await waitUntil(async () => (await webhook()).pendingActivities === 0, 'the delivered activity leaving the outbox');
   await page.getByRole('button', { name: 'Refresh' }).click();

@@ -118,7 +118,7 @@ export function WebhooksScreen() {
                   <dd>
                     {webhook.state === 'active' ? 'Active' : `Suspended since ${new Date(webhook.suspendedAt ?? webhook.verifiedAt).toLocaleString()}`}
                     {webhook.consecutiveFailures > 0 && `; ${webhook.consecutiveFailures} failed attempts in a row, retried with growing pauses`}
-                    {webhook.pendingActivities > 0 && `; ${webhook.pendingActivities} activities waiting`}
+                    {webhook.pendingActivities > 0 && `; ${webhook.pendingActivities} ${webhook.pendingActivities === 1 ? 'activity' : 'activities'} waiting`}
                   </dd>
                 </dl>
                 {webhook.state === 'suspended' && (
@@ -127,7 +127,7 @@ export function WebhooksScreen() {
                     <div class="actions">
                       <button type="button" disabled={busy} onClick={() => void act(async () => {
                         const { replayed } = await call<{ replayed: number }>('POST', '/api/v1/webhook/resume');
-                        return `Delivery resumed; ${replayed} waiting activities are being sent.`;
+                        return `Delivery resumed; ${replayed} waiting ${replayed === 1 ? 'activity is' : 'activities are'} being sent.`;
                       })}>Resume</button>
                     </div>
                   </Notice>
