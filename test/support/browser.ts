@@ -31,8 +31,8 @@ export async function createConsoleUser(stack: TestStack, email = `marketer-${Ma
 }
 
 /**
- * A fresh page (own cookies) at the console. Content-Security-Policy violations and page
- * errors are collected: a test ends by asserting there were none.
+ * A fresh page (own cookies) at the console. Page errors, console errors (CSP violations among
+ * them) and requests outside the public API are collected: a test ends by asserting there were none.
  */
 export async function openConsole(browser: Browser, stack: TestStack): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
@@ -41,6 +41,12 @@ export async function openConsole(browser: Browser, stack: TestStack): Promise<{
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) problems.push(`console error: ${message.text()}`);
+  });
+  // The console is a client of the public API and nothing else: no other path, no other host.
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    const ownFile = url.pathname === '/' || url.pathname.startsWith('/console/');
+    if (url.origin !== stack.url || !(ownFile || url.pathname.startsWith('/api/v1/'))) problems.push(`request outside the public API: ${request.method()} ${request.url()}`);
   });
   await page.goto(`${stack.url}/`);
   return { page, problems };
