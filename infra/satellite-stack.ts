@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { SatelliteApi } from './constructs/api';
 import { Broadcasts } from './constructs/broadcasts';
 import { ConnectorValidation } from './constructs/connectors';
+import { WebConsole } from './constructs/console';
 import { ContactImports } from './constructs/contacts';
 import { SatelliteDatabase } from './constructs/database';
 import { DataExports } from './constructs/exports';
@@ -64,7 +65,10 @@ export class SatelliteStack extends Stack {
     const broadcasts = new Broadcasts(this, 'Broadcasts', { database, secretsPrefix, webhooksQueue: webhooks.queue.queue });
     api.handler.bindQueue('broadcasts', broadcasts.queue.queue);
 
+    const webConsole = new WebConsole(this, 'Console', { httpApi: api.httpApi });
+
     new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'ConsoleUrl', { value: `https://${webConsole.distribution.distributionDomainName}/` });
     new CfnOutput(this, 'ProvisionAccountFunction', { value: provisioning.functionName });
   }
 }

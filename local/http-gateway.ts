@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CONSOLE_CONTENT_SECURITY_POLICY, type ConsoleFiles } from '../console/build';
 import type { ApiEvent, ApiHandler } from '../shared/http/api-handler';
 import { lambdaContext } from './lambda-context';
 
@@ -19,8 +20,15 @@ const NODE_MAX_HEADER_BYTES = 1024 * 1024;
  * What API Gateway HTTP API does in front of the function: turns each HTTP request into a
  * payload-v2 event (`APIGatewayProxyEventV2`), invokes the handler, writes its result back.
  */
-export async function startHttpGateway(handler: ApiHandler, port: number, host = '127.0.0.1'): Promise<{ url: string; server: Server }> {
+export async function startHttpGateway(
+  handler: ApiHandler,
+  port: number,
+  host = '127.0.0.1',
+  consoleFiles?: ConsoleFiles,
+): Promise<{ url: string; server: Server }> {
   const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_BYTES }, (request, response) => {
+    // As CloudFront does in the stack: the console's own files first, every other path to the API.
+    if (consoleFiles && serveConsoleFile(consoleFiles, request, response)) return;
     void serve(handler, request, response);
   });
   // What Node's parser refuses (a head past even NODE_MAX_HEADER_BYTES, a malformed request)
@@ -73,6 +81,24 @@ function headBytes(request: IncomingMessage): number {
   let size = Buffer.byteLength(`${request.method ?? ''} ${request.url ?? ''} HTTP/${request.httpVersion}`);
   for (let index = 1; index < request.rawHeaders.length; index += 2) size += Buffer.byteLength(request.rawHeaders[index]!);
   return size;
+}
+
+function serveConsoleFile(files: ConsoleFiles, request: IncomingMessage, response: ServerResponse): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const file = files.get(new URL(request.url ?? '/', 'http://localhost').pathname);
+  if (!file) return false;
+  response.writeHead(200, {
+    'content-type': file.contentType,
+    'content-length': String(file.body.length),
+    'content-security-policy': CONSOLE_CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    // Rebuilt at every start: the browser asks again rather than keep an old bundle.
+    'cache-control': 'no-cache',
+  });
+  response.end(request.method === 'HEAD' ? undefined : file.body);
+  return true;
 }
 
 async function serve(handler: ApiHandler, request: IncomingMessage, response: ServerResponse): Promise<void> {

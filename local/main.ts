@@ -45,11 +45,12 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'Satellite is running locally.',
+    `  Console        ${stack.url}/   (sign in with the demo login below)`,
     `  API            ${stack.url}/api/v1/version`,
     `  Demo account   #${demo.accountId}`,
     `  API key        ${demo.apiKey}   (HTTP Basic: any user name, the key as password)`,
     `  Try            curl -u demo:${demo.apiKey} ${stack.url}/api/v1/version`,
-    `  Demo login     ${demo.user.email} / ${demo.user.password}   (the OAuth consent page, ${stack.url}/oauth/authorize)`,
+    `  Demo login     ${demo.user.email} / ${demo.user.password}   (the console at ${stack.url}/, and the OAuth consent page, ${stack.url}/oauth/authorize)`,
     `  API reference  ${stack.url}/docs   (OpenAPI 3.1: ${stack.url}/api/v1/openapi.json)`,
     `  The story      npm run demo   (in another terminal: the seeds' story, step by step, against this stack)`,
     `  Database       ${postgres ? `embedded PostgreSQL on 127.0.0.1:${postgres.port} (data in ${path.relative(process.cwd(), stateDir)}/postgres)` : 'DATABASE_URL'}`,

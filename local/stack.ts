@@ -1,6 +1,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { consoleFiles } from '../console/build';
 import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig } from '../shared/config';
 import { logger } from '../shared/logger';
@@ -122,7 +123,7 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
   // address it really got; requests wait for the platform, which is ready once migrated.
   let platformReady: (platform: Platform) => void = () => undefined;
   const ready = new Promise<Platform>((resolve) => (platformReady = resolve));
-  const gateway = await startHttpGateway(createApiHandler(() => ready), options.port);
+  const gateway = await startHttpGateway(createApiHandler(() => ready), options.port, undefined, await consoleFiles());
   const environment: Record<string, string> = {
     SATELLITE_RUNTIME: 'local',
     DATABASE_URL: options.databaseUrl,

@@ -6,7 +6,8 @@ import { verifiedKeys } from './verified-keys';
 
 export interface Principal {
   readonly accountId: number;
-  readonly via: 'apiKey' | 'oauth';
+  /** `console`: an account user signed into the web console (shared/console/sessions.ts). */
+  readonly via: 'apiKey' | 'oauth' | 'console';
   readonly rights: readonly Right[];
   /** The OAuth app acting for the account, when `via` is `oauth`. */
   readonly appId?: number;

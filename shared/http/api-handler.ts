@@ -1,6 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { authenticate, type BearerResolver, type Principal } from '../accounts/authenticate';
+import { authenticateConsoleSession, CONSOLE_CSRF_HEADER, CONSOLE_SESSION_COOKIE } from '../console/sessions';
 import { openToApps, rightFor, rightsOpen } from '../accounts/rights';
 import { AppError, statusOfKind } from '../errors';
 import { logger, type Logger } from '../logger';
@@ -44,7 +45,10 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
 
     let principal: Principal | undefined;
     if (route.access !== 'public') {
-      principal = await authenticate(platform.db, headers.authorization, dependencies.resolveBearer, platform.clock.now());
+      const consoleSession = headers.authorization ? undefined : parseCookies(event.cookies)[CONSOLE_SESSION_COOKIE];
+      principal = consoleSession
+        ? await authenticateConsoleSession(platform.db, consoleSession, headers[CONSOLE_CSRF_HEADER], platform.clock.now())
+        : await authenticate(platform.db, headers.authorization, dependencies.resolveBearer, platform.clock.now());
       limiter.take(`account:${principal.accountId}`, platform.config.rateLimitPerSecond, platform.clock.now().getTime());
       // First: no scope would open these to a partner app, so asking for one would not help.
       if (principal.via === 'oauth' && !openToApps(route.access)) {

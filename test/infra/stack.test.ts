@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { referenceAssets } from '../../functions/api/reference/assets';
 import { SatelliteStack } from '../../infra/satellite-stack';
+import { API_PATH_PATTERNS } from '../../infra/constructs/console';
+import { apiRoutes } from '../../functions/api/routes';
 import { OAUTH_PATHS, SEED_PATH_ALIASES } from '../../shared/oauth/server-metadata';
 
 // Synthesising bundles every Lambda with esbuild; done once for the whole file.
@@ -37,10 +39,12 @@ describe('the stack', () => {
   it('sends the OAuth endpoints, seed 004 /uaa/oauth/* aliases included, to the API function through the catch-all route', () => {
     const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((resource) => (resource as { Properties: { RouteKey: string } }).Properties.RouteKey);
     expect(routeKeys).toContain('$default');
-    // Only connector validation has routes of its own (another function); no OAuth path is caught before $default.
+    // Only connector validation (another function) and the reference page (the API function, for
+    // its bundled files) have routes of their own; no OAuth path is caught before $default.
     const oauthPaths = [...Object.values(OAUTH_PATHS), ...SEED_PATH_ALIASES.authorize, ...SEED_PATH_ALIASES.token];
     expect(routeKeys.filter((key) => oauthPaths.some((oauthPath) => key.endsWith(` ${oauthPath}`)))).toEqual([]);
-    expect(routeKeys.filter((key) => key !== '$default').every((key) => key.includes('/api/v1/connectors/'))).toBe(true);
+    const ownRoutes = routeKeys.filter((key) => key !== '$default' && !key.includes('/api/v1/connectors/'));
+    expect(ownRoutes.sort()).toEqual(['GET /api/v1/openapi.json', 'GET /docs', 'GET /docs/assets/{asset}', 'GET /docs/reference.js']);
   });
 
   it('puts PostgreSQL behind RDS Proxy with TLS, encrypted, credentials in Secrets Manager', () => {
@@ -187,5 +191,29 @@ describe('the stack', () => {
     expect(bundles).toHaveLength(1);
     for (const asset of Object.values(referenceAssets)) expect(existsSync(path.join(outdir, bundles[0]!, 'swagger-ui', asset.file))).toBe(true);
     expect(existsSync(path.join(outdir, bundles[0]!, 'index.js'))).toBe(true);
+  });
+
+  it('serves the web console from S3 through CloudFront on the API\'s origin, with its CSP', () => {
+    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as { Properties: { DistributionConfig: { DefaultRootObject: string; CacheBehaviors: { PathPattern: string; ViewerProtocolPolicy: string; AllowedMethods: string[] }[] } } }[];
+    const config = distribution!.Properties.DistributionConfig;
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.CacheBehaviors.map((behavior) => behavior.PathPattern).sort()).toEqual([...API_PATH_PATTERNS].sort());
+    for (const behavior of config.CacheBehaviors) expect(behavior.AllowedMethods).toContain('POST');
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: { SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("script-src 'self'") } } },
+    });
+    template.hasResourceProperties('Custom::CDKBucketDeployment', { DistributionPaths: ['/*'] });
+  });
+});
+
+describe('the console\'s CloudFront distribution', () => {
+  it('sends every path the API answers to the API, none to the console\'s bucket', () => {
+    // CloudFront's patterns: `*` matches any characters, `/` included.
+    const matchers = API_PATH_PATTERNS.map((pattern) => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
+    const concrete = (routePath: string) => routePath.replace(/\{[^}]+\}/g, 'x');
+    const unrouted = apiRoutes.map((route) => route.path).filter((routePath) => !matchers.some((matcher) => matcher.test(concrete(routePath))));
+    expect(unrouted).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { Route } from '../../../shared/http/route';
 import { openApiDocumentFor } from '../openapi-document';
 import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
+import { consoleRoutes } from './console';
 import { contactsRoutes } from './contacts';
 import { exportsRoutes } from './exports';
 import { messagingRoutes } from './messaging';
@@ -20,6 +21,7 @@ const capabilities: RouteGroup[] = [
   { name: 'Exports', description: 'Data export of the eight datasets into the customer\'s warehouse (seeds 000, 003).', routes: exportsRoutes },
   { name: 'Webhooks', description: 'The account\'s activity webhook (seed 001); what it receives is under `webhooks`.', routes: webhooksRoutes },
   { name: 'OAuth', description: 'OAuth 2.0 for partner apps: the protocol endpoints, app registration, connected apps (seed 004).', routes: oauthRoutes },
+  { name: 'Console', description: 'The web console\'s sign-in: a cookie session for a person, beside API keys and OAuth tokens.', routes: consoleRoutes },
 ];
 
 /** Every route of the HTTP API by capability: the router's routes and the document's operations, from one list. */

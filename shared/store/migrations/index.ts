@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate';
 import { connectorsMigrations } from './connectors';
+import { consoleMigrations } from './console';
 import { contactsMigrations } from './contacts';
 import { exportsMigrations } from './exports';
 import { foundationMigrations } from './foundation';
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   ...exportsMigrations,
   ...webhooksMigrations,
   ...oauthMigrations,
+  ...consoleMigrations,
 ].sort((a, b) => a.version - b.version);

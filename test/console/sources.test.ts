@@ -1,0 +1,75 @@
+import type { Browser } from 'playwright-core';
+import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
+import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
+import { startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let browser: Browser;
+let user: ConsoleUser;
+let customer: CustomerDatabase;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startTestStack({ background: false }), launchBrowser()]);
+  user = await createConsoleUser(stack);
+  customer = await createCustomerDatabase(stack);
+  await customer.admin.query(`
+    CREATE TABLE promo_codes (id integer, email text, promo_code text, expires_on date);
+    INSERT INTO promo_codes VALUES (1, 'kozak@example.com', 'AAAA-BBBB', '2027-01-31');
+    CREATE SCHEMA crm;`);
+  await customer.admin.query(`GRANT USAGE ON SCHEMA crm TO ${customer.user}`);
+  const connector = await stack.request(user.account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Shop database', sslMode: 'prefer' }));
+  expect(connector.status).toBe(201);
+});
+afterAll(async () => {
+  await browser?.close();
+  await closeConnectorPools(stack.platform);
+  await customer?.drop();
+  await stack?.stop();
+});
+
+it('adds an external data source by browsing the connector (schemas, tables, columns with types) and lists it with its id for templates', async () => {
+  const { page, problems } = await openConsole(browser, stack);
+  await signIn(page, user);
+  await page.getByRole('link', { name: 'Data sources' }).click();
+  await page.getByText('No data sources yet.').waitFor();
+
+  await page.getByRole('button', { name: 'New source' }).click();
+  await page.getByRole('heading', { name: 'External data sources' }).waitFor();
+  await page.getByLabel('Connector').selectOption({ label: 'Shop database' });
+  const schemas = page.getByLabel('Schema or dataset');
+  await schemas.locator('option', { hasText: 'crm' }).waitFor({ state: 'attached' });
+  expect(await schemas.locator('option').allTextContents()).toEqual(['Choose a schema', 'crm', 'public']);
+  await schemas.selectOption('public');
+  await page.getByLabel('Table').selectOption('promo_codes');
+  const columns = page.getByRole('table', { name: 'Columns of public.promo_codes' });
+  await columns.waitFor();
+  expect(await columns.getByRole('row').allTextContents()).toEqual(['ColumnType', 'idinteger', 'emailtext', 'promo_codetext', 'expires_ondate']);
+  // The table's name is offered as the source's.
+  expect(await page.getByLabel('Name').inputValue()).toBe('promo_codes');
+  expect(await seriousAccessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'new-data-source');
+
+  // A name templates could not use (longer than a name may be) is refused next to the field.
+  await page.getByLabel('Name').fill('p'.repeat(101));
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.field', { has: page.getByLabel('Name') }).locator('.field-error').waitFor();
+
+  await page.getByLabel('Name').fill('promo_codes');
+  await page.getByRole('button', { name: 'Save' }).click();
+  const saved = page.getByRole('status').filter({ hasText: 'The data source “promo_codes” was saved with ID' });
+  await saved.waitFor();
+  const { body } = await stack.request(user.account, 'GET', '/api/v1/datasources');
+  const id = body.datasources[0].id as number;
+  expect(await saved.textContent()).toBe(`The data source “promo_codes” was saved with ID ${id}. Use it in templates as $data.get('${id}').`);
+  const row = page.getByRole('row', { name: /promo_codes/ });
+  await row.waitFor();
+  expect(await row.getByRole('cell').allTextContents()).toEqual([
+    String(id), 'Shop database', 'public.promo_codes', `$data.get('${id}') in triggered messages; $!data.get('promo_codes') in bulk ones`, 'Delete',
+  ]);
+  await screenshot(page, 'data-sources');
+
+  await answerDialog(page, true, () => page.getByRole('button', { name: 'Delete promo_codes' }).click());
+  await page.getByText('No data sources yet.').waitFor();
+  expect(problems).toEqual([]);
+});

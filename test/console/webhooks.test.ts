@@ -1,0 +1,91 @@
+import type { Browser } from 'playwright-core';
+import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import { startTestStack, type TestStack } from '../support/stack';
+import { waitUntil } from '../support/wait-until';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { numberedActivity, recordActivities } from '../webhooks/activities';
+
+let stack: TestStack;
+let browser: Browser;
+let user: ConsoleUser;
+let receiver: WebhookReceiver;
+// Moves the platform's clock (not the real one): a lane is parked when its retries would outlive SQS's retention.
+let clockOffsetMs = 0;
+
+beforeAll(async () => {
+  [stack, browser, receiver] = await Promise.all([
+    startTestStack({ env: { WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '1000' }, clock: { now: () => new Date(Date.now() + clockOffsetMs) } }),
+    launchBrowser(),
+    startWebhookReceiver(),
+  ]);
+  user = await createConsoleUser(stack);
+});
+afterAll(async () => {
+  await browser?.close();
+  await receiver?.close();
+  await stack?.stop();
+});
+
+const webhook = async () => (await stack.request(user.account, 'GET', '/api/v1/webhook')).body;
+
+it('sets the webhook URL (verification result shown), reveals and rotates the secret, shows a failing receiver suspended, resumes and replays', async () => {
+  const { page, problems } = await openConsole(browser, stack);
+  await signIn(page, user);
+  await page.getByRole('link', { name: 'Webhooks' }).click();
+  await page.getByText('No webhook yet.').waitFor();
+
+  // The verification GET fails: the cause is shown at the URL.
+  receiver.failNext(1, { status: 500 });
+  await page.getByLabel('Webhook URL').fill(receiver.url);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.field', { has: page.getByLabel('Webhook URL') }).locator('.field-error').filter({ hasText: 'HTTP 500' }).waitFor();
+
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'The URL answered our verification request and was saved.' }).waitFor();
+  await page.getByText(/^Verified /).waitFor();
+
+  // The secret stays hidden until asked for.
+  expect(await page.getByLabel('Signing secret').count()).toBe(0);
+  await page.getByRole('button', { name: 'Reveal secret' }).click();
+  const first = (await webhook()).secret as string;
+  expect(await page.getByLabel('Signing secret').textContent()).toBe(first);
+  await answerDialog(page, true, () => page.getByRole('button', { name: 'Rotate secret' }).click());
+  await page.getByRole('status').filter({ hasText: 'A new signing secret was made.' }).waitFor();
+  const rotated = (await webhook()).secret as string;
+  expect(rotated).not.toBe(first);
+  await page.getByLabel('Signing secret').filter({ hasText: rotated }).waitFor();
+
+  // The receiver fails for good: retries, then the lane is parked and the webhook suspended.
+  receiver.failAlways({ status: 502, body: 'bad gateway from the receiver' });
+  await recordActivities(stack, user.account.accountId, [numberedActivity(1)]);
+  await waitUntil(async () => (await webhook()).consecutiveFailures === 1, 'the first failure being counted');
+  clockOffsetMs = 14 * 24 * 3600 * 1000;
+  await waitUntil(async () => (await webhook()).state === 'suspended', 'the lane being parked', 15_000);
+  // Fourteen days on, the console's session has ended too: sign in again, back on the same screen.
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByText('Your session has ended. Sign in again to continue.').waitFor();
+  await signIn(page, user);
+  await page.getByRole('status').filter({ hasText: 'Delivery is suspended' }).waitFor();
+  const failed = page.getByRole('row', { name: /Failed \(HTTP 502\)/ }).first();
+  await failed.waitFor();
+  expect(await failed.textContent()).toContain('bad gateway from the receiver');
+  expect(await seriousAccessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'webhooks-suspended');
+
+  receiver.recover();
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('status').filter({ hasText: 'Delivery resumed; 1 waiting activity is being sent.' }).waitFor();
+  await receiver.waitFor(() => receiver.acceptedActivities().length === 1);
+  await waitUntil(async () => (await webhook()).pendingActivities === 0, 'the delivered activity leaving the outbox');
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  const delivered = page.getByRole('row', { name: /Delivered \(HTTP 200\)/ }).first();
+  await delivered.waitFor();
+  expect(await page.getByText('Delivery is suspended').count()).toBe(0);
+
+  // Replay the delivered attempt: its activity reaches the receiver once more.
+  await delivered.getByRole('button', { name: /^Replay/ }).click();
+  await page.getByRole('status').filter({ hasText: '1 activity was queued to be sent again.' }).waitFor();
+  await receiver.waitFor(() => receiver.acceptedActivities().length === 2);
+  expect(receiver.acceptedActivities().map((activity) => activity.email)).toEqual(['n1@example.com', 'n1@example.com']);
+  expect(problems).toEqual([]);
+});
