@@ -8,6 +8,26 @@
 /** Thrown when a known method is called with arguments it cannot take (a Java exception). */
 export class MethodFailed extends Error {}
 
+/**
+ * Thrown when a template changes data it was given (`$data`, `$contact`): those are shared
+ * by every recipient of a send, so they are read-only.
+ */
+export class ExternalDataReadOnly extends Error {}
+
+/**
+ * What a method call may cost, enforced by the sandbox: `charge` takes the characters or
+ * items a call touches (and throws when the render's work budget is spent); `text` and
+ * `items` refuse a result's size before it is built, so no call can make a value the
+ * engine cannot hold (V8 aborts the whole process on a string past its maximum length).
+ */
+export interface MethodGuard {
+  charge(units: number): void;
+  text(length: number): void;
+  items(count: number): void;
+  readonly maxTextLength: number;
+  readonly maxItems: number;
+}
+
 /** A method this allowlist does not know: the template shows the reference as written. */
 export const NO_SUCH_METHOD: unique symbol = Symbol('no such method');
 
@@ -44,19 +64,35 @@ function requireString(value: unknown, method: string): string {
 }
 
 function writable<T extends object>(value: T, method: string): T {
-  if (Object.isFrozen(value)) throw new MethodFailed(`${method}: external data is read-only; copy it into a #set variable first`);
+  if (Object.isFrozen(value)) throw new ExternalDataReadOnly(`${method}: $data and $contact are read-only; build a copy to change (see "Changing data" in the docs)`);
   return value;
 }
 
 /** Java's equals for JSON values: same type and value; lists and maps element-wise. */
-export function javaEquals(left: unknown, right: unknown): boolean {
+export function javaEquals(left: unknown, right: unknown, guard: MethodGuard): boolean {
   if (left === right) return true;
-  if (Array.isArray(left) && Array.isArray(right)) return left.length === right.length && left.every((item, index) => javaEquals(item, right[index]));
+  if (typeof left === 'string' && typeof right === 'string') {
+    guard.charge(Math.min(left.length, right.length));
+    return false;
+  }
+  if (Array.isArray(left) && Array.isArray(right)) {
+    guard.charge(1);
+    return left.length === right.length && left.every((item, index) => javaEquals(item, right[index], guard));
+  }
   if (isMap(left) && isMap(right)) {
     const keys = Object.keys(left);
-    return keys.length === Object.keys(right).length && keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && javaEquals(left[key], right[key]));
+    guard.charge(keys.length + 1);
+    return keys.length === Object.keys(right).length && keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && javaEquals(left[key], right[key], guard));
   }
   return false;
+}
+
+/** Where `target` occurs in `text`, counted without building anything (at most `cap` + 1 times). */
+function occurrences(text: string, target: string, cap: number): number {
+  if (target === '') return text.length + 1;
+  let count = 0;
+  for (let at = text.indexOf(target); at !== -1 && count <= cap; at = text.indexOf(target, at + target.length)) count += 1;
+  return count;
 }
 
 function beanProperty(receiver: JsonMap, name: string, prefix: 'get' | 'is'): unknown {
@@ -66,7 +102,7 @@ function beanProperty(receiver: JsonMap, name: string, prefix: 'get' | 'is'): un
   return value === undefined ? ownProperty(receiver, bare) : value;
 }
 
-function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[]): unknown {
+function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[], guard: MethodGuard): unknown {
   switch (name) {
     case 'get':
       // `$map.get(0)`: Velocity users index maps by number when keys are numeric ids.
@@ -77,22 +113,35 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[]): u
     }
     case 'containsKey':
       return Object.prototype.hasOwnProperty.call(receiver, String(args[0]));
-    case 'containsValue':
-      return Object.values(receiver).some((value) => javaEquals(value, args[0]));
+    case 'containsValue': {
+      const values = Object.values(receiver);
+      guard.charge(values.length);
+      return values.some((value) => javaEquals(value, args[0], guard));
+    }
     case 'isEmpty':
       return Object.keys(receiver).length === 0;
-    case 'size':
-      return Object.keys(receiver).length;
+    case 'size': {
+      const size = Object.keys(receiver).length;
+      guard.charge(size);
+      return size;
+    }
     case 'keySet':
-      return Object.keys(receiver);
     case 'values':
-      return Object.values(receiver);
-    case 'entrySet':
-      return Object.entries(receiver).map(([key, value]) => ({ key, value }));
+    case 'entrySet': {
+      const keys = Object.keys(receiver);
+      guard.charge(keys.length);
+      if (name === 'keySet') return keys;
+      return name === 'values' ? keys.map((key) => receiver[key]) : keys.map((key) => ({ key, value: receiver[key] }));
+    }
     case 'put': {
       const key = requireString(args[0], 'put');
       if (key === '__proto__') throw new MethodFailed('put: reserved key');
       const previous = ownProperty(receiver, key);
+      if (previous === undefined) {
+        const size = Object.keys(receiver).length;
+        guard.charge(size);
+        guard.items(size + 1);
+      }
       Object.defineProperty(writable(receiver, 'put'), key, { value: args[1], enumerable: true, writable: true, configurable: true });
       return previous ?? null;
     }
@@ -103,7 +152,7 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[]): u
       return previous ?? null;
     }
     case 'equals':
-      return javaEquals(receiver, args[0]);
+      return javaEquals(receiver, args[0], guard);
     case 'toString':
       return receiver;
     default:
@@ -113,7 +162,7 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[]): u
   }
 }
 
-function listMethod(receiver: unknown[], name: string, args: readonly unknown[]): unknown {
+function listMethod(receiver: unknown[], name: string, args: readonly unknown[], guard: MethodGuard): unknown {
   switch (name) {
     case 'get': {
       // Out of range answers null (quiet), not an exception: a contact with no rows in a
@@ -126,25 +175,38 @@ function listMethod(receiver: unknown[], name: string, args: readonly unknown[])
     case 'isEmpty':
       return receiver.length === 0;
     case 'contains':
-      return receiver.some((item) => javaEquals(item, args[0]));
+      guard.charge(receiver.length);
+      return receiver.some((item) => javaEquals(item, args[0], guard));
     case 'indexOf':
-      return receiver.findIndex((item) => javaEquals(item, args[0]));
+      guard.charge(receiver.length);
+      return receiver.findIndex((item) => javaEquals(item, args[0], guard));
     case 'subList': {
       const from = requireInteger(args[0], 'subList');
       const to = requireInteger(args[1], 'subList');
       if (from < 0 || to > receiver.length || from > to) throw new MethodFailed(`subList(${from}, ${to}) is out of range for a list of ${receiver.length}`);
+      guard.charge(to - from);
       return receiver.slice(from, to);
     }
     case 'add':
+      guard.items(receiver.length + 1);
       writable(receiver, 'add').push(args[0]);
       return true;
     case 'remove': {
-      const index = requireInteger(args[0], 'remove');
-      if (index < 0 || index >= receiver.length) return null;
-      return writable(receiver, 'remove').splice(index, 1)[0] ?? null;
+      guard.charge(receiver.length);
+      // Java's two removes: remove(int) takes the item at an index and answers it;
+      // remove(Object) takes the first item equal to its argument and answers whether one was.
+      if (typeof args[0] === 'number' && Number.isInteger(args[0])) {
+        const index = args[0];
+        if (index < 0 || index >= receiver.length) return null;
+        return writable(receiver, 'remove').splice(index, 1)[0] ?? null;
+      }
+      const found = receiver.findIndex((item) => javaEquals(item, args[0], guard));
+      if (found === -1) return false;
+      writable(receiver, 'remove').splice(found, 1);
+      return true;
     }
     case 'equals':
-      return javaEquals(receiver, args[0]);
+      return javaEquals(receiver, args[0], guard);
     case 'toString':
       return receiver;
     default:
@@ -152,13 +214,24 @@ function listMethod(receiver: unknown[], name: string, args: readonly unknown[])
   }
 }
 
-function stringMethod(receiver: string, name: string, args: readonly unknown[]): unknown {
+function stringMethod(receiver: string, name: string, args: readonly unknown[], guard: MethodGuard): unknown {
+  switch (name) {
+    case 'length':
+    case 'isEmpty':
+    case 'toString':
+    case 'charAt':
+      break;
+    default:
+      // Every other method reads the whole text (and its argument) at least once.
+      guard.charge(receiver.length + (typeof args[0] === 'string' ? args[0].length : 0));
+  }
   switch (name) {
     case 'length':
       return receiver.length;
     case 'isEmpty':
       return receiver.length === 0;
     case 'toUpperCase':
+      // One character can become three ('ΐ'): the result is checked, not assumed.
       return receiver.toUpperCase();
     case 'toLowerCase':
       return receiver.toLowerCase();
@@ -191,12 +264,29 @@ function stringMethod(receiver: string, name: string, args: readonly unknown[]):
     }
     // Java's replace is literal and replaces every occurrence; regular expressions are not
     // offered (replaceAll, split by regex) so no template can stall a worker on backtracking.
-    case 'replace':
-      return receiver.split(requireString(args[0], 'replace')).join(requireString(args[1], 'replace'));
-    case 'split':
-      return receiver.split(requireString(args[0], 'split'));
-    case 'concat':
-      return receiver + requireString(args[0], 'concat');
+    case 'replace': {
+      const target = requireString(args[0], 'replace');
+      const replacement = requireString(args[1], 'replace');
+      const growth = replacement.length - target.length;
+      const count = occurrences(receiver, target, growth > 0 ? Math.ceil(guard.maxTextLength / growth) : 0);
+      // Sized before it is built: one replace on a long text can ask for gigabytes.
+      guard.text(receiver.length + count * growth);
+      guard.charge(receiver.length + count * Math.max(growth, 0));
+      if (count === 0) return receiver;
+      // Java inserts the replacement before every character and at the end for an empty target.
+      if (target === '') return replacement + Array.from(receiver, (char) => char).join(replacement) + replacement;
+      return receiver.split(target).join(replacement);
+    }
+    case 'split': {
+      const separator = requireString(args[0], 'split');
+      guard.items(separator === '' ? receiver.length : occurrences(receiver, separator, guard.maxItems) + 1);
+      return receiver.split(separator);
+    }
+    case 'concat': {
+      const tail = requireString(args[0], 'concat');
+      guard.text(receiver.length + tail.length);
+      return receiver + tail;
+    }
     default:
       return NO_SUCH_METHOD;
   }
@@ -217,11 +307,15 @@ function scalarMethod(receiver: number | boolean, name: string, args: readonly u
   }
 }
 
-/** Calls `name(args)` on a JSON value the way Java Velocity would on the Java equivalent. */
-export function callJavaMethod(receiver: unknown, name: string, args: readonly unknown[]): unknown {
-  if (Array.isArray(receiver)) return listMethod(receiver, name, args);
-  if (typeof receiver === 'string') return stringMethod(receiver, name, args);
+/**
+ * Calls `name(args)` on a JSON value the way Java Velocity would on the Java equivalent,
+ * within what `guard` allows.
+ */
+export function callJavaMethod(receiver: unknown, name: string, args: readonly unknown[], guard: MethodGuard): unknown {
+  guard.charge(1);
+  if (Array.isArray(receiver)) return listMethod(receiver, name, args, guard);
+  if (typeof receiver === 'string') return stringMethod(receiver, name, args, guard);
   if (typeof receiver === 'number' || typeof receiver === 'boolean') return scalarMethod(receiver, name, args);
-  if (isMap(receiver)) return mapMethod(receiver, name, args);
+  if (isMap(receiver)) return mapMethod(receiver, name, args, guard);
   return NO_SUCH_METHOD;
 }

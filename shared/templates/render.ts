@@ -1,11 +1,16 @@
-import { parse } from 'velocityjs';
-import { defaultSandboxLimits, SandboxedCompile, SandboxError, type Position, type SandboxLimits } from './sandbox';
+import { performance } from 'node:perf_hooks';
+import { defaultSandboxLimits, MAX_TEMPLATE_CHARS, type SandboxLimits } from './limits';
+import { parseStrict, TemplateSyntaxError } from './parse';
+import { SandboxedCompile, SandboxError, type Position } from './sandbox';
 
 /**
- * Renders Apache Velocity templates (velocityjs, sandboxed). A failure never throws: it is
- * answered as a `TemplateError` with a code, a message and, when known, a line and column.
+ * Renders Apache Velocity templates (velocityjs, sandboxed) on the calling thread. A failure
+ * never throws: it is answered as a `TemplateError` with a code, a message and, when known,
+ * a line and column. Request and send paths do not call this directly: they go through
+ * `render-pool.ts`, whose threads call it with a deadline, so that no template can stall
+ * or crash the process that serves them.
  */
-export type TemplateErrorCode = 'TEMPLATE_SYNTAX' | 'TEMPLATE_METHOD_FAILED' | 'TEMPLATE_LIMIT_EXCEEDED' | 'TEMPLATE_RENDER_FAILED';
+export type TemplateErrorCode = 'TEMPLATE_SYNTAX' | 'TEMPLATE_METHOD_FAILED' | 'TEMPLATE_LIMIT_EXCEEDED' | 'TEMPLATE_DATA_READ_ONLY' | 'TEMPLATE_RENDER_FAILED';
 
 export interface TemplateError {
   readonly code: TemplateErrorCode;
@@ -27,41 +32,29 @@ const CACHE_SIZE = 200;
  */
 const parsedTemplates = new Map<string, Parsed>();
 
-interface JisonError {
-  readonly message: string;
-  readonly hash?: { readonly loc?: { readonly first_line?: number; readonly first_column?: number }; readonly expected?: readonly string[]; readonly text?: string };
-}
-
 function parseTemplate(source: string): Parsed {
+  if (source.length > MAX_TEMPLATE_CHARS) {
+    return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: `a template may hold at most ${MAX_TEMPLATE_CHARS} characters` } };
+  }
   try {
-    return { ok: true, ast: parse(source) as Ast };
+    return { ok: true, ast: parseStrict(source) as unknown as Ast };
   } catch (error) {
-    const jison = error as JisonError;
-    const loc = jison.hash?.loc;
-    const found = jison.hash?.text ? `'${jison.hash.text}'` : 'the end of the template';
-    const expected = (jison.hash?.expected ?? []).slice(0, 6).map((token) => token.replace(/'/g, '')).join(', ');
-    return {
-      ok: false,
-      error: {
-        code: 'TEMPLATE_SYNTAX',
-        message: `unexpected ${found}${expected ? `; expected one of ${expected}` : ''}`,
-        ...(loc?.first_line !== undefined ? { line: loc.first_line, column: (loc.first_column ?? 0) + 1 } : {}),
-      },
-    };
+    if (error instanceof TemplateSyntaxError) return { ok: false, error: { code: 'TEMPLATE_SYNTAX', ...error.failure } };
+    if (error instanceof RangeError) return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: 'the template nests too deeply to parse' } };
+    throw error;
   }
 }
 
 /** Parses once per distinct template text and keeps the most recent ones. */
 export function parsedTemplate(source: string): Parsed {
-  const key = source;
-  const cached = parsedTemplates.get(key);
+  const cached = parsedTemplates.get(source);
   if (cached) {
-    parsedTemplates.delete(key);
-    parsedTemplates.set(key, cached);
+    parsedTemplates.delete(source);
+    parsedTemplates.set(source, cached);
     return cached;
   }
   const parsed = parseTemplate(source);
-  parsedTemplates.set(key, parsed);
+  parsedTemplates.set(source, parsed);
   if (parsedTemplates.size > CACHE_SIZE) {
     const oldest = parsedTemplates.keys().next().value;
     if (oldest !== undefined) parsedTemplates.delete(oldest);
@@ -79,22 +72,32 @@ function located(code: TemplateErrorCode, message: string, position: Position | 
   return { code, message, ...(position ? { line: position.line, column: position.column } : {}) };
 }
 
+export interface RenderBounds {
+  readonly limits?: SandboxLimits;
+  /** `performance.now()` past which the render stops with TEMPLATE_LIMIT_EXCEEDED. */
+  readonly deadline?: number;
+}
+
 /**
  * Renders `source` with `variables` as its top-level references (`$data`, `$contact`).
  * The variables are read only; a template's `#set` writes to a context of its own.
  */
-export function renderTemplate(source: string, variables: Readonly<Record<string, unknown>>, limits: SandboxLimits = defaultSandboxLimits): RenderResult {
+export function renderTemplate(source: string, variables: Readonly<Record<string, unknown>>, bounds: RenderBounds = {}): RenderResult {
+  const { limits = defaultSandboxLimits, deadline = Number.POSITIVE_INFINITY } = bounds;
   const parsed = parsedTemplate(source);
   if (!parsed.ok) return parsed;
+  if (performance.now() > deadline) return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: 'the render ran out of time' } };
   // No prototype: `$constructor`, `$toString` and the like are not variables.
   const context = Object.assign(Object.create(null) as Record<string, unknown>, variables);
-  const compile = new SandboxedCompile(parsed.ast, limits);
+  const compile = new SandboxedCompile(parsed.ast, limits, deadline);
   try {
     return { ok: true, output: compile.render(context) };
   } catch (error) {
     if (error instanceof SandboxError) return { ok: false, error: located(error.code, error.message, error.position) };
-    // velocityjs itself failing on odd input, or a stack overflow from deep nesting: the
-    // message may quote engine internals, so the caller gets a plain one and the place.
+    // Blocks, macros or `#define`s nested past the thread's stack.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) return { ok: false, error: located('TEMPLATE_LIMIT_EXCEEDED', 'the template nests too deeply', compile.lastPosition) };
+    // velocityjs itself failing on odd input: the message may quote engine internals, so
+    // the caller gets a plain one and the place.
     return { ok: false, error: located('TEMPLATE_RENDER_FAILED', 'the template could not be rendered here', compile.lastPosition) };
   }
 }

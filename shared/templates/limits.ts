@@ -1,0 +1,58 @@
+/**
+ * Every bound a Velocity template works within, declared once: the API's schemas, the
+ * sandbox, the render workers and the docs' table (docs/messaging.md) all read these.
+ * The render time is configuration (`TEMPLATE_RENDER_MS`), read from `PlatformConfig`.
+ */
+
+/**
+ * Characters of one template field (subject, body, translation, preview). Real HTML emails
+ * are 20–150 KB with their inline CSS (Gmail clips a message at 102 KB); this leaves room
+ * for Velocity logic around such a body.
+ */
+export const MAX_TEMPLATE_CHARS = 262_144;
+
+export interface SandboxLimits {
+  /** Items one `#foreach` (or one `[a..b]` range) may walk. */
+  readonly maxLoopIterations: number;
+  /** `#foreach` items across the whole render. */
+  readonly maxTotalIterations: number;
+  /** Template nodes evaluated across the whole render. */
+  readonly maxSteps: number;
+  /** Characters of any one value (a method's result, a `#set` value, a string) or of the output. */
+  readonly maxValueChars: number;
+  /** Items of any one list or map a template builds (`add`, `put`, `split`, `keySet` …). */
+  readonly maxCollectionItems: number;
+  /**
+   * Work units across the whole render: each method call is charged the characters or
+   * items it touches (its receiver, arguments and result), each piece of output its length,
+   * so a few calls on large values end the render long before its time runs out.
+   */
+  readonly maxWork: number;
+  readonly maxMacroDepth: number;
+}
+
+export const defaultSandboxLimits: SandboxLimits = {
+  maxLoopIterations: 10_000,
+  maxTotalIterations: 100_000,
+  maxSteps: 2_000_000,
+  maxValueChars: 2_000_000,
+  maxCollectionItems: 100_000,
+  maxWork: 50_000_000,
+  maxMacroDepth: 32,
+};
+
+/** The render threads' own bounds (Node `resourceLimits`): a template that exhausts them ends its thread, not the process. */
+export const renderWorkerLimits = {
+  maxOldGenerationSizeMb: 128,
+  maxYoungGenerationSizeMb: 16,
+  stackSizeMb: 4,
+} as const;
+
+/** Default of `TEMPLATE_RENDER_MS`: the time one render (parse included) may take. */
+export const DEFAULT_TEMPLATE_RENDER_MS = 1_000;
+
+/**
+ * A render that does not stop itself at its time (one long step inside the engine) has its
+ * thread terminated this much later, and a new thread takes its place.
+ */
+export const RENDER_KILL_GRACE_MS = 250;
