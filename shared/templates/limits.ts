@@ -11,6 +11,9 @@
  */
 export const MAX_TEMPLATE_CHARS = 262_144;
 
+/** `#if`/`#foreach`/`#macro`… blocks inside one another (real templates nest a handful). */
+export const MAX_BLOCK_DEPTH = 64;
+
 export interface SandboxLimits {
   /** Items one `#foreach` (or one `[a..b]` range) may walk. */
   readonly maxLoopIterations: number;

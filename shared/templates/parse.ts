@@ -1,4 +1,5 @@
-import { parseVelocityStatements } from './velocity-grammar';
+import { MAX_BLOCK_DEPTH } from './limits';
+import { parseVelocityStatements, ParseOutOfTime } from './velocity-grammar';
 
 /**
  * Parses a Velocity template strictly: velocityjs nests blocks leniently (an unclosed `#if`
@@ -12,8 +13,12 @@ export interface TemplateSyntaxFailure {
   readonly column?: number;
 }
 
-export class TemplateSyntaxError extends Error {
-  constructor(readonly failure: TemplateSyntaxFailure) {
+/** A template that does not parse (`TEMPLATE_SYNTAX`), or that is past what parsing allows (`TEMPLATE_LIMIT_EXCEEDED`). */
+export class TemplateParseError extends Error {
+  constructor(
+    readonly failure: TemplateSyntaxFailure,
+    readonly code: 'TEMPLATE_SYNTAX' | 'TEMPLATE_LIMIT_EXCEEDED' = 'TEMPLATE_SYNTAX',
+  ) {
     super(failure.message);
   }
 }
@@ -31,6 +36,8 @@ type Flat = string | Statement;
 /** velocityjs's nested AST: a block is an array headed by its opening statement. */
 export type NestedAst = (string | Statement | NestedAst)[];
 
+export const OUT_OF_TIME = 'the template took too long to parse';
+
 const BLOCK_OPENERS = new Set(['if', 'foreach', 'macro', 'noescape', 'define', 'macro_body']);
 /** After these, a newline that starts the next text is dropped (velocityjs's `ignoreSpace`). */
 const TRIM_AFTER_DIRECTIVE = /^[ \t]*\n/;
@@ -40,7 +47,7 @@ function place(pos: Pos | undefined): Pick<TemplateSyntaxFailure, 'line' | 'colu
 }
 
 function fail(message: string, pos: Pos | undefined): never {
-  throw new TemplateSyntaxError({ message, ...place(pos) });
+  throw new TemplateParseError({ message, ...place(pos) });
 }
 
 function directive(statement: Statement): string {
@@ -91,6 +98,7 @@ function nest(flat: readonly Flat[]): NestedAst {
           const block: NestedAst = [item];
           current.push(block);
           open.push({ block, opener: item, sawElse: false });
+          if (open.length > MAX_BLOCK_DEPTH) throw new TemplateParseError({ message: `blocks may nest at most ${MAX_BLOCK_DEPTH} deep`, ...place(item.pos) }, 'TEMPLATE_LIMIT_EXCEEDED');
           current = block;
         } else {
           current.push(item);
@@ -105,14 +113,18 @@ function nest(flat: readonly Flat[]): NestedAst {
 /**
  * The strict parse of a template (as velocityjs's `parse` with its default whitespace
  * handling would answer it, for a template that velocityjs and Java Velocity agree on).
- * Throws `TemplateSyntaxError`.
+ * Throws `TemplateParseError`.
+ * @param deadline `performance.now()` past which parsing stops (TEMPLATE_LIMIT_EXCEEDED).
  */
-export function parseStrict(source: string): NestedAst {
+export function parseStrict(source: string, deadline?: number): NestedAst {
   let flat: Flat[];
   try {
-    flat = parseVelocityStatements(source) as Flat[];
+    flat = parseVelocityStatements(source, deadline) as Flat[];
   } catch (error) {
-    throw new TemplateSyntaxError(grammarFailure(error));
+    if (error instanceof ParseOutOfTime) throw new TemplateParseError({ message: OUT_OF_TIME }, 'TEMPLATE_LIMIT_EXCEEDED');
+    // Nesting (of parentheses, lists, maps) past the thread's stack.
+    if (error instanceof RangeError) throw new TemplateParseError({ message: 'the template nests too deeply to parse' }, 'TEMPLATE_LIMIT_EXCEEDED');
+    throw new TemplateParseError(grammarFailure(error));
   }
   flat.forEach((item, index) => {
     if (typeof item === 'string' || item.type === 'references' || item.type === 'raw') return;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { defaultSandboxLimits, MAX_TEMPLATE_CHARS, type SandboxLimits } from './limits';
-import { parseStrict, TemplateSyntaxError } from './parse';
+import { OUT_OF_TIME, parseStrict, TemplateParseError } from './parse';
 import { SandboxedCompile, SandboxError, type Position } from './sandbox';
 
 /**
@@ -32,28 +32,32 @@ const CACHE_SIZE = 200;
  */
 const parsedTemplates = new Map<string, Parsed>();
 
-function parseTemplate(source: string): Parsed {
+function parseTemplate(source: string, deadline: number): Parsed {
   if (source.length > MAX_TEMPLATE_CHARS) {
     return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: `a template may hold at most ${MAX_TEMPLATE_CHARS} characters` } };
   }
   try {
-    return { ok: true, ast: parseStrict(source) as unknown as Ast };
+    return { ok: true, ast: parseStrict(source, deadline) as unknown as Ast };
   } catch (error) {
-    if (error instanceof TemplateSyntaxError) return { ok: false, error: { code: 'TEMPLATE_SYNTAX', ...error.failure } };
-    if (error instanceof RangeError) return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: 'the template nests too deeply to parse' } };
+    if (error instanceof TemplateParseError) return { ok: false, error: { code: error.code, ...error.failure } };
     throw error;
   }
 }
 
-/** Parses once per distinct template text and keeps the most recent ones. */
-export function parsedTemplate(source: string): Parsed {
+/**
+ * Parses once per distinct template text and keeps the most recent ones (a parse that ran
+ * out of time is not kept: on a less busy moment it may finish).
+ * @param deadline `performance.now()` past which parsing stops.
+ */
+export function parsedTemplate(source: string, deadline: number = Number.POSITIVE_INFINITY): Parsed {
   const cached = parsedTemplates.get(source);
   if (cached) {
     parsedTemplates.delete(source);
     parsedTemplates.set(source, cached);
     return cached;
   }
-  const parsed = parseTemplate(source);
+  const parsed = parseTemplate(source, deadline);
+  if (!parsed.ok && parsed.error.message === OUT_OF_TIME) return parsed;
   parsedTemplates.set(source, parsed);
   if (parsedTemplates.size > CACHE_SIZE) {
     const oldest = parsedTemplates.keys().next().value;
@@ -63,8 +67,8 @@ export function parsedTemplate(source: string): Parsed {
 }
 
 /** Checks a template's syntax; the error says where, or undefined when it parses. */
-export function templateSyntaxError(source: string): TemplateError | undefined {
-  const parsed = parsedTemplate(source);
+export function templateSyntaxError(source: string, deadline?: number): TemplateError | undefined {
+  const parsed = parsedTemplate(source, deadline);
   return parsed.ok ? undefined : parsed.error;
 }
 
@@ -84,7 +88,7 @@ export interface RenderBounds {
  */
 export function renderTemplate(source: string, variables: Readonly<Record<string, unknown>>, bounds: RenderBounds = {}): RenderResult {
   const { limits = defaultSandboxLimits, deadline = Number.POSITIVE_INFINITY } = bounds;
-  const parsed = parsedTemplate(source);
+  const parsed = parsedTemplate(source, deadline);
   if (!parsed.ok) return parsed;
   if (performance.now() > deadline) return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: 'the render ran out of time' } };
   // No prototype: `$constructor`, `$toString` and the like are not variables.

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Compile } from 'velocityjs';
 import { callJavaMethod, ExternalDataReadOnly, isMap, MethodFailed, NO_SUCH_METHOD, ownProperty, type MethodGuard } from './java-methods';
 import { defaultSandboxLimits, type SandboxLimits } from './limits';
-import { parseStrict, TemplateSyntaxError, type NestedAst } from './parse';
+import { parseStrict, TemplateParseError, type NestedAst } from './parse';
 
 /**
  * velocityjs's compiler with the holes a customer-written template could use closed:
@@ -243,9 +243,9 @@ export class SandboxedCompile extends Compile {
     let asts = parsedFragments.get(source);
     if (!asts) {
       try {
-        asts = parseStrict(source);
+        asts = parseStrict(source, this.deadline);
       } catch (error) {
-        if (error instanceof TemplateSyntaxError) throw new SandboxError('TEMPLATE_SYNTAX', `in a quoted or evaluated text: ${error.failure.message}`, this.lastPosition);
+        if (error instanceof TemplateParseError) throw new SandboxError(error.code, `in a quoted or evaluated text: ${error.failure.message}`, this.lastPosition);
         throw error;
       }
       parsedFragments.set(source, asts);
