@@ -1,0 +1,196 @@
+import { availableParallelism } from 'node:os';
+import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import { AppError } from '../errors';
+import { logger } from '../logger';
+import { RENDER_KILL_GRACE_MS, renderWorkerLimits } from './limits';
+import type { RenderResult, TemplateError } from './render';
+import { PROGRESS_JOB, PROGRESS_STARTED, serveRenders, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
+
+/**
+ * Every template a request or a send renders is rendered here, on a small pool of threads,
+ * never on the thread that serves requests and consumes queues:
+ * - the sandbox stops almost every runaway itself (sizes, work, time) and answers an error;
+ * - a thread whose heap passes its `resourceLimits` is ended by V8, and a job still running
+ *   `RENDER_KILL_GRACE_MS` after its time (one long step the sandbox cannot interrupt) has
+ *   its thread terminated. Either way that job answers TEMPLATE_LIMIT_EXCEEDED, the others of
+ *   its batch are rendered again on a fresh thread, and the process carries on serving.
+ * A bulk send hands a whole page of recipients over in one call: the thread hop is paid per
+ * batch, and each parsed template stays cached in the thread that parsed it.
+ */
+const WORKER_FLAG = 'satelliteTemplateRenderThread';
+const THREADS = Math.max(1, Math.min(4, availableParallelism()));
+
+interface ThreadData {
+  readonly [WORKER_FLAG]: true;
+  readonly progress: SharedArrayBuffer;
+  readonly epoch: number;
+}
+
+function isThreadData(value: unknown): value is ThreadData {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[WORKER_FLAG] === true;
+}
+
+// This module is also the thread's entry (in a bundle, the bundle is): see `spawn`.
+if (!isMainThread && isThreadData(workerData)) serveRenders(new Int32Array(workerData.progress), workerData.epoch);
+
+export interface RenderOptions {
+  /** Time one render (its parse included) may take: `PlatformConfig.templateRenderMs`. */
+  readonly renderMs: number;
+}
+
+interface Task {
+  readonly templates: readonly string[];
+  readonly jobs: readonly RenderJob[];
+  readonly renderMs: number;
+  readonly results: (RenderResult | undefined)[];
+  /** Indexes into `jobs` still to render (all of them, until a thread is lost mid-batch). */
+  pending: number[];
+  readonly resolve: (results: RenderResult[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  readonly progress: Int32Array;
+  ready: boolean;
+  task?: Task;
+  watchdog?: NodeJS.Timeout;
+  /** Why V8 ended the thread, when it did (its heap limit). */
+  failure?: string;
+  gone: boolean;
+}
+
+const epoch = Math.round(wallClockMs());
+const threads: Thread[] = [];
+const queue: Task[] = [];
+let requestIds = 0;
+
+function spawn(): Thread {
+  const progress = new Int32Array(new SharedArrayBuffer(8));
+  progress[PROGRESS_STARTED] = -1;
+  const options = {
+    workerData: { [WORKER_FLAG]: true, progress: progress.buffer, epoch } satisfies ThreadData,
+    resourceLimits: renderWorkerLimits,
+    stdout: false,
+    stderr: false,
+  };
+  // From TypeScript sources (tests, `npm start`), the thread compiles them as the process does.
+  const worker = __filename.endsWith('.ts')
+    ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(__filename)});`, { ...options, eval: true })
+    : new Worker(__filename, options);
+  const thread: Thread = { worker, progress, ready: false, gone: false };
+  worker.on('message', (message: RenderResponse | 'ready') => {
+    if (message === 'ready') {
+      thread.ready = true;
+      return;
+    }
+    finish(thread, message);
+  });
+  worker.on('error', (error: Error & { code?: string }) => {
+    thread.failure = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the render used more than the ${renderWorkerLimits.maxOldGenerationSizeMb} MB a render thread may hold` : undefined;
+    if (!thread.failure) logger.error('template render thread failed', { error: error.message });
+  });
+  worker.on('exit', () => lost(thread));
+  // After the listeners (adding one refs the thread again): an idle pool never keeps a process up.
+  worker.unref();
+  threads.push(thread);
+  return thread;
+}
+
+function idleThread(): Thread | undefined {
+  const idle = threads.find((thread) => !thread.gone && !thread.task);
+  if (idle) return idle;
+  return threads.filter((thread) => !thread.gone).length < THREADS ? spawn() : undefined;
+}
+
+function dispatch(): void {
+  for (let task = queue[0]; task; task = queue[0]) {
+    const thread = idleThread();
+    if (!thread) return;
+    queue.shift();
+    thread.task = task;
+    const request: RenderRequest = { id: (requestIds += 1), templates: task.templates, jobs: task.pending.map((index) => task.jobs[index] as RenderJob), renderMs: task.renderMs };
+    thread.worker.postMessage(request);
+    // Ref'd while a batch is out, so a process awaiting it stays up; checked a few times per render time.
+    thread.watchdog = setInterval(() => watch(thread), Math.max(20, Math.round(task.renderMs / 4)));
+  }
+}
+
+function watch(thread: Thread): void {
+  const started = Atomics.load(thread.progress, PROGRESS_STARTED);
+  const task = thread.task;
+  if (!task || started < 0) return;
+  if (wallClockMs() - epoch - started <= task.renderMs + RENDER_KILL_GRACE_MS) return;
+  thread.failure = `the render did not stop within its ${task.renderMs} ms and was ended`;
+  void thread.worker.terminate();
+}
+
+function release(thread: Thread): Task | undefined {
+  const task = thread.task;
+  thread.task = undefined;
+  if (thread.watchdog) clearInterval(thread.watchdog);
+  thread.watchdog = undefined;
+  return task;
+}
+
+function settle(task: Task): void {
+  task.resolve(task.results.map((result) => result ?? { ok: false, error: { code: 'TEMPLATE_RENDER_FAILED', message: 'the template could not be rendered here' } }));
+}
+
+function finish(thread: Thread, response: RenderResponse): void {
+  const task = release(thread);
+  if (task) {
+    task.pending.forEach((jobIndex, position) => {
+      task.results[jobIndex] = response.results[position];
+    });
+    settle(task);
+  }
+  dispatch();
+}
+
+/** A thread ended (terminated, out of memory, or crashed): its current job fails, the rest of its batch goes back in front. */
+function lost(thread: Thread): void {
+  thread.gone = true;
+  threads.splice(threads.indexOf(thread), 1);
+  const task = release(thread);
+  if (task) {
+    if (!thread.ready) {
+      task.reject(new AppError('unavailable', 'TEMPLATE_RENDERER_UNAVAILABLE', 'the template renderer could not start'));
+    } else {
+      const position = Atomics.load(thread.progress, PROGRESS_JOB);
+      const jobIndex = task.pending[position];
+      if (jobIndex !== undefined) {
+        const error: TemplateError = { code: 'TEMPLATE_LIMIT_EXCEEDED', message: thread.failure ?? 'the render thread ended during this render' };
+        task.results[jobIndex] = { ok: false, error };
+        task.pending = task.pending.filter((index) => index !== jobIndex);
+      }
+      if (task.pending.length === 0) settle(task);
+      else queue.unshift(task);
+    }
+  }
+  dispatch();
+}
+
+/**
+ * Renders each job (`variables` as the template's references) within `renderMs`, on the
+ * render threads. Template failures are results, never rejections; the promise rejects only
+ * when no render thread can run at all.
+ */
+export function renderTemplates(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
+  if (jobs.length === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    queue.push({ templates, jobs, renderMs: options.renderMs, results: [], pending: jobs.map((_, index) => index), resolve, reject });
+    dispatch();
+  });
+}
+
+export async function renderOne(source: string, variables: Readonly<Record<string, unknown>>, options: RenderOptions): Promise<RenderResult> {
+  const [result] = await renderTemplates([source], [{ template: 0, variables }], options);
+  return result as RenderResult;
+}
+
+/** Parses each template on the render threads (parse time bounded like a render); undefined where it parses. */
+export async function templateErrors(sources: readonly string[], options: RenderOptions): Promise<(TemplateError | undefined)[]> {
+  const results = await renderTemplates(sources, sources.map((_, template) => ({ template })), options);
+  return results.map((result) => (result.ok ? undefined : result.error));
+}

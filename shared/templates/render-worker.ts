@@ -1,0 +1,59 @@
+import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import { freezeData, renderTemplate, templateSyntaxError, type RenderResult } from './render';
+
+/**
+ * The render thread's side of render-pool.ts: it parses (and keeps parsed) and renders the
+ * jobs it is sent, each within its time, and says in shared memory which job it is on and
+ * since when, so the pool can end the thread if one job does not stop by itself.
+ */
+export interface RenderJob {
+  /** Index into the request's `templates`. */
+  readonly template: number;
+  /** Absent: only check that the template parses. */
+  readonly variables?: Readonly<Record<string, unknown>>;
+}
+
+export interface RenderRequest {
+  readonly id: number;
+  readonly templates: readonly string[];
+  readonly jobs: readonly RenderJob[];
+  readonly renderMs: number;
+}
+
+export interface RenderResponse {
+  readonly id: number;
+  readonly results: readonly RenderResult[];
+}
+
+/** Slots of the thread's shared progress array. */
+export const PROGRESS_JOB = 0;
+/** Milliseconds since the pool's epoch at which the current job started; -1 when idle. */
+export const PROGRESS_STARTED = 1;
+
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function serveRenders(progress: Int32Array, epoch: number): void {
+  const port = parentPort;
+  if (!port) return;
+  port.on('message', (request: RenderRequest) => {
+    const results = request.jobs.map((job, index): RenderResult => {
+      Atomics.store(progress, PROGRESS_JOB, index);
+      Atomics.store(progress, PROGRESS_STARTED, Math.round(wallClockMs() - epoch));
+      const source = request.templates[job.template] ?? '';
+      const deadline = performance.now() + request.renderMs;
+      if (!job.variables) {
+        const error = templateSyntaxError(source, deadline);
+        return error ? { ok: false, error } : { ok: true, output: '' };
+      }
+      // Cloned into this thread, so frozen here: a template cannot change what it was given.
+      return renderTemplate(source, freezeData({ ...job.variables }), { deadline });
+    });
+    Atomics.store(progress, PROGRESS_STARTED, -1);
+    const response: RenderResponse = { id: request.id, results };
+    port.postMessage(response);
+  });
+  port.postMessage('ready');
+}
