@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { AppError } from './errors';
+import { DEFAULT_TEMPLATE_RENDER_MS } from './templates/limits';
 
 /**
  * Every setting the platform reads from the environment, read once when a function starts.
@@ -55,6 +56,8 @@ export interface PlatformConfig {
   readonly exportMaxAttempts: number;
   /** A broadcast job stops taking pages when less than this much of its time is left, and re-enqueues its continuation. */
   readonly broadcastTimeReserveMs: number;
+  /** Time one template render (its parse included) may take before it fails TEMPLATE_LIMIT_EXCEEDED. */
+  readonly templateRenderMs: number;
   readonly version: string;
   /** Overrides the BigQuery REST endpoint (tests point it at a local wire double). */
   readonly bigQueryApiEndpoint?: string;
@@ -140,6 +143,7 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     exportRetryBaseSeconds: integer(env, 'EXPORT_RETRY_BASE_SECONDS', 60),
     exportMaxAttempts: Math.max(1, integer(env, 'EXPORT_MAX_ATTEMPTS', 5)),
     broadcastTimeReserveMs: integer(env, 'BROADCAST_TIME_RESERVE_MS', 60_000),
+    templateRenderMs: Math.max(1, integer(env, 'TEMPLATE_RENDER_MS', DEFAULT_TEMPLATE_RENDER_MS)),
     version: env.SATELLITE_VERSION ?? '1.0.0',
     bigQueryApiEndpoint: env.BIGQUERY_API_ENDPOINT || undefined,
     bigQueryMaximumBytesBilled: integer(env, 'BIGQUERY_MAXIMUM_BYTES_BILLED', 10 * 1024 ** 3),

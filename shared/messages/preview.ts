@@ -1,7 +1,7 @@
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
-import { freezeData, renderTemplate } from '../templates/render';
+import { renderOne } from '../templates/render-pool';
 import { dataFromJsonParam } from '../trigger-events/json-param';
 import { TemplateInvalid } from './errors';
 import { templateContact, type TemplateContact } from './render-message';
@@ -32,7 +32,7 @@ export async function previewTemplate(platform: Platform, accountId: number, req
   }
   const data = dataFromJsonParam(request.jsonParam);
   if (!data) throw new AppError('invalid', 'INVALID_JSON_PARAM', 'jsonParam must be the JSON text of an object');
-  const result = renderTemplate(request.template, { data: freezeData(data), ...(contact ? { contact: freezeData({ ...contact }) } : {}) });
+  const result = await renderOne(request.template, { data, ...(contact ? { contact } : {}) }, platform.config);
   if (!result.ok) throw new TemplateInvalid([{ path: 'body.template', error: result.error }], 'unprocessable');
   return { output: result.output, ...(contact ? { contactId: contact.id } : {}) };
 }

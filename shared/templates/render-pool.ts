@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import type { PlatformConfig } from '../config';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import { RENDER_KILL_GRACE_MS, renderWorkerLimits } from './limits';
@@ -33,10 +34,8 @@ function isThreadData(value: unknown): value is ThreadData {
 // This module is also the thread's entry (in a bundle, the bundle is): see `spawn`.
 if (!isMainThread && isThreadData(workerData)) serveRenders(new Int32Array(workerData.progress), workerData.epoch);
 
-export interface RenderOptions {
-  /** Time one render (its parse included) may take: `PlatformConfig.templateRenderMs`. */
-  readonly renderMs: number;
-}
+/** The platform's configuration is one (`TEMPLATE_RENDER_MS`). */
+export type RenderOptions = Pick<PlatformConfig, 'templateRenderMs'>;
 
 interface Task {
   readonly templates: readonly string[];
@@ -172,14 +171,14 @@ function lost(thread: Thread): void {
 }
 
 /**
- * Renders each job (`variables` as the template's references) within `renderMs`, on the
+ * Renders each job (`variables` as the template's references) within `templateRenderMs`, on the
  * render threads. Template failures are results, never rejections; the promise rejects only
  * when no render thread can run at all.
  */
 export function renderTemplates(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
   if (jobs.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
-    queue.push({ templates, jobs, renderMs: options.renderMs, results: [], pending: jobs.map((_, index) => index), resolve, reject });
+    queue.push({ templates, jobs, renderMs: options.templateRenderMs, results: [], pending: jobs.map((_, index) => index), resolve, reject });
     dispatch();
   });
 }

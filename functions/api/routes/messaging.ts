@@ -12,6 +12,7 @@ import {
 import { cancelBroadcast, getBroadcast, listBroadcasts, startBroadcast } from '../../../shared/messages/broadcasts';
 import { previewTemplate } from '../../../shared/messages/preview';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
+import { MAX_TEMPLATE_CHARS } from '../../../shared/templates/limits';
 import { runWorkflowNow } from '../../../shared/trigger-events/assemble';
 import {
   createRegularWorkflow,
@@ -29,8 +30,8 @@ const translationSchema = z
   .object({
     languageCode: z.string().trim().min(2).max(20),
     subject: template(1000).min(1),
-    htmlText: template(1_000_000),
-    plainText: template(1_000_000).nullish(),
+    htmlText: template(MAX_TEMPLATE_CHARS),
+    plainText: template(MAX_TEMPLATE_CHARS).nullish(),
   })
   .strict();
 
@@ -40,8 +41,8 @@ const emailMessageSchema = z
     from: z.string().max(200).nullish(),
     replyTo: z.string().max(200).nullish(),
     subject: template(1000).min(1),
-    htmlText: template(1_000_000),
-    plainText: template(1_000_000).nullish(),
+    htmlText: template(MAX_TEMPLATE_CHARS),
+    plainText: template(MAX_TEMPLATE_CHARS).nullish(),
     tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
     languageCode: z.string().trim().min(2).max(20).nullish(),
     jsonParamField: z.string().trim().min(1).max(100).nullish(),
@@ -70,7 +71,7 @@ export const messagingRoutes: readonly Route[] = [
     path: '/api/v1/messages/email',
     access: 'general',
     body: emailMessageSchema,
-    handle: async ({ principal, platform, body }) => created(await createEmailMessage(platform.db, principal.accountId, body)),
+    handle: async ({ principal, platform, body }) => created(await createEmailMessage(platform.db, principal.accountId, body, platform.config)),
   }),
   route({
     method: 'GET',
@@ -95,7 +96,7 @@ export const messagingRoutes: readonly Route[] = [
     access: 'general',
     params: idPath,
     body: emailMessageSchema,
-    handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body)),
+    handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body, platform.config)),
   }),
   route({
     method: 'DELETE',
@@ -121,7 +122,7 @@ export const messagingRoutes: readonly Route[] = [
     access: 'messages',
     body: z
       .object({
-        template: template(1_000_000),
+        template: template(MAX_TEMPLATE_CHARS),
         contactId: bodyId.optional(),
         externalCustomerId: externalCustomerIdSchema.optional(),
         locator: z.string().min(1).max(254).optional(),
