@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { AppError } from './errors';
-import { DEFAULT_TEMPLATE_RENDER_MS } from './templates/limits';
+import { DEFAULT_RENDER_HEAP_MB, DEFAULT_TEMPLATE_RENDER_MS } from './templates/limits';
 
 /**
  * Every setting the platform reads from the environment, read once when a function starts.
@@ -58,6 +58,8 @@ export interface PlatformConfig {
   readonly broadcastTimeReserveMs: number;
   /** Time one template render (its parse included) may take before it fails TEMPLATE_LIMIT_EXCEEDED. */
   readonly templateRenderMs: number;
+  /** Heap of one template render thread; a render that needs more fails TEMPLATE_LIMIT_EXCEEDED (read when the process starts its first render thread). */
+  readonly templateRenderHeapMb: number;
   readonly version: string;
   /** Overrides the BigQuery REST endpoint (tests point it at a local wire double). */
   readonly bigQueryApiEndpoint?: string;
@@ -144,6 +146,7 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     exportMaxAttempts: Math.max(1, integer(env, 'EXPORT_MAX_ATTEMPTS', 5)),
     broadcastTimeReserveMs: integer(env, 'BROADCAST_TIME_RESERVE_MS', 60_000),
     templateRenderMs: Math.max(1, integer(env, 'TEMPLATE_RENDER_MS', DEFAULT_TEMPLATE_RENDER_MS)),
+    templateRenderHeapMb: Math.max(8, integer(env, 'TEMPLATE_RENDER_HEAP_MB', DEFAULT_RENDER_HEAP_MB)),
     version: env.SATELLITE_VERSION ?? '1.0.0',
     bigQueryApiEndpoint: env.BIGQUERY_API_ENDPOINT || undefined,
     bigQueryMaximumBytesBilled: integer(env, 'BIGQUERY_MAXIMUM_BYTES_BILLED', 10 * 1024 ** 3),

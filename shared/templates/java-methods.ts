@@ -28,6 +28,14 @@ export interface MethodGuard {
   readonly maxItems: number;
 }
 
+/**
+ * Work units per item a call touches, beside one per character: a list item costs what
+ * comparing or copying it does, a map key what V8 spends listing keys (about 1 µs each on
+ * a large map), so that a unit stays roughly a nanosecond of work whatever the call.
+ */
+export const LIST_ITEM_UNITS = 10;
+export const MAP_KEY_UNITS = 100;
+
 /** A method this allowlist does not know: the template shows the reference as written. */
 export const NO_SUCH_METHOD: unique symbol = Symbol('no such method');
 
@@ -76,12 +84,12 @@ export function javaEquals(left: unknown, right: unknown, guard: MethodGuard): b
     return false;
   }
   if (Array.isArray(left) && Array.isArray(right)) {
-    guard.charge(1);
+    guard.charge(LIST_ITEM_UNITS);
     return left.length === right.length && left.every((item, index) => javaEquals(item, right[index], guard));
   }
   if (isMap(left) && isMap(right)) {
     const keys = Object.keys(left);
-    guard.charge(keys.length + 1);
+    guard.charge((keys.length + 1) * MAP_KEY_UNITS);
     return keys.length === Object.keys(right).length && keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && javaEquals(left[key], right[key], guard));
   }
   return false;
@@ -115,21 +123,21 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[], gu
       return Object.prototype.hasOwnProperty.call(receiver, String(args[0]));
     case 'containsValue': {
       const values = Object.values(receiver);
-      guard.charge(values.length);
+      guard.charge(values.length * MAP_KEY_UNITS);
       return values.some((value) => javaEquals(value, args[0], guard));
     }
     case 'isEmpty':
       return Object.keys(receiver).length === 0;
     case 'size': {
       const size = Object.keys(receiver).length;
-      guard.charge(size);
+      guard.charge(size * MAP_KEY_UNITS);
       return size;
     }
     case 'keySet':
     case 'values':
     case 'entrySet': {
       const keys = Object.keys(receiver);
-      guard.charge(keys.length);
+      guard.charge(keys.length * MAP_KEY_UNITS);
       if (name === 'keySet') return keys;
       return name === 'values' ? keys.map((key) => receiver[key]) : keys.map((key) => ({ key, value: receiver[key] }));
     }
@@ -139,7 +147,7 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[], gu
       const previous = ownProperty(receiver, key);
       if (previous === undefined) {
         const size = Object.keys(receiver).length;
-        guard.charge(size);
+        guard.charge(size * MAP_KEY_UNITS);
         guard.items(size + 1);
       }
       Object.defineProperty(writable(receiver, 'put'), key, { value: args[1], enumerable: true, writable: true, configurable: true });
@@ -175,16 +183,16 @@ function listMethod(receiver: unknown[], name: string, args: readonly unknown[],
     case 'isEmpty':
       return receiver.length === 0;
     case 'contains':
-      guard.charge(receiver.length);
+      guard.charge(receiver.length * LIST_ITEM_UNITS);
       return receiver.some((item) => javaEquals(item, args[0], guard));
     case 'indexOf':
-      guard.charge(receiver.length);
+      guard.charge(receiver.length * LIST_ITEM_UNITS);
       return receiver.findIndex((item) => javaEquals(item, args[0], guard));
     case 'subList': {
       const from = requireInteger(args[0], 'subList');
       const to = requireInteger(args[1], 'subList');
       if (from < 0 || to > receiver.length || from > to) throw new MethodFailed(`subList(${from}, ${to}) is out of range for a list of ${receiver.length}`);
-      guard.charge(to - from);
+      guard.charge((to - from) * LIST_ITEM_UNITS);
       return receiver.slice(from, to);
     }
     case 'add':
@@ -192,7 +200,7 @@ function listMethod(receiver: unknown[], name: string, args: readonly unknown[],
       writable(receiver, 'add').push(args[0]);
       return true;
     case 'remove': {
-      guard.charge(receiver.length);
+      guard.charge(receiver.length * LIST_ITEM_UNITS);
       // Java's two removes: remove(int) takes the item at an index and answers it;
       // remove(Object) takes the first item equal to its argument and answers whether one was.
       if (typeof args[0] === 'number' && Number.isInteger(args[0])) {
@@ -279,7 +287,9 @@ function stringMethod(receiver: string, name: string, args: readonly unknown[], 
     }
     case 'split': {
       const separator = requireString(args[0], 'split');
-      guard.items(separator === '' ? receiver.length : occurrences(receiver, separator, guard.maxItems) + 1);
+      const pieces = separator === '' ? receiver.length : occurrences(receiver, separator, guard.maxItems) + 1;
+      guard.items(pieces);
+      guard.charge(pieces * LIST_ITEM_UNITS);
       return receiver.split(separator);
     }
     case 'concat': {

@@ -44,12 +44,17 @@ export const defaultSandboxLimits: SandboxLimits = {
   maxMacroDepth: 32,
 };
 
-/** The render threads' own bounds (Node `resourceLimits`): a template that exhausts them ends its thread, not the process. */
-export const renderWorkerLimits = {
-  maxOldGenerationSizeMb: 128,
+/**
+ * The render threads' own bounds (Node `resourceLimits`; the heap is `TEMPLATE_RENDER_HEAP_MB`):
+ * a template that exhausts them ends its thread, not the process.
+ */
+export const renderThreadLimits = {
   maxYoungGenerationSizeMb: 16,
   stackSizeMb: 4,
 } as const;
+
+/** Default of `TEMPLATE_RENDER_HEAP_MB`: the old-generation heap of one render thread. */
+export const DEFAULT_RENDER_HEAP_MB = 128;
 
 /** Default of `TEMPLATE_RENDER_MS`: the time one render (parse included) may take. */
 export const DEFAULT_TEMPLATE_RENDER_MS = 1_000;
@@ -59,3 +64,10 @@ export const DEFAULT_TEMPLATE_RENDER_MS = 1_000;
  * thread terminated this much later, and a new thread takes its place.
  */
 export const RENDER_KILL_GRACE_MS = 250;
+
+/**
+ * A template that exceeded its limits for this many recipients of one batch (a page of a
+ * bulk send) is not rendered for the rest of that batch: they fail with the same error at
+ * once, so a runaway template costs a page seconds, not a second per recipient.
+ */
+export const LIMIT_FAILURES_PER_BATCH = 3;

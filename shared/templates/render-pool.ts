@@ -3,9 +3,9 @@ import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '../config';
 import { AppError } from '../errors';
 import { logger } from '../logger';
-import { RENDER_KILL_GRACE_MS, renderWorkerLimits } from './limits';
+import { LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
 import type { RenderResult, TemplateError } from './render';
-import { PROGRESS_JOB, PROGRESS_STARTED, serveRenders, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
+import { PROGRESS_JOB, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
 
 /**
  * Every template a request or a send renders is rendered here, on a small pool of threads,
@@ -34,16 +34,19 @@ function isThreadData(value: unknown): value is ThreadData {
 // This module is also the thread's entry (in a bundle, the bundle is): see `spawn`.
 if (!isMainThread && isThreadData(workerData)) serveRenders(new Int32Array(workerData.progress), workerData.epoch);
 
-/** The platform's configuration is one (`TEMPLATE_RENDER_MS`). */
-export type RenderOptions = Pick<PlatformConfig, 'templateRenderMs'>;
+/** The platform's configuration is one (`TEMPLATE_RENDER_MS`, `TEMPLATE_RENDER_HEAP_MB`). */
+export type RenderOptions = Pick<PlatformConfig, 'templateRenderMs' | 'templateRenderHeapMb'>;
 
 interface Task {
   readonly templates: readonly string[];
   readonly jobs: readonly RenderJob[];
   readonly renderMs: number;
+  readonly heapMb: number;
   readonly results: (RenderResult | undefined)[];
   /** Indexes into `jobs` still to render (all of them, until a thread is lost mid-batch). */
   pending: number[];
+  /** Jobs per template that ended a thread (a batch gives up on a template after `LIMIT_FAILURES_PER_BATCH`). */
+  readonly threadsEnded: Map<number, number>;
   readonly resolve: (results: RenderResult[]) => void;
   readonly reject: (error: Error) => void;
 }
@@ -64,12 +67,12 @@ const threads: Thread[] = [];
 const queue: Task[] = [];
 let requestIds = 0;
 
-function spawn(): Thread {
+function spawn(heapMb: number): Thread {
   const progress = new Int32Array(new SharedArrayBuffer(8));
   progress[PROGRESS_STARTED] = -1;
   const options = {
     workerData: { [WORKER_FLAG]: true, progress: progress.buffer, epoch } satisfies ThreadData,
-    resourceLimits: renderWorkerLimits,
+    resourceLimits: { ...renderThreadLimits, maxOldGenerationSizeMb: heapMb },
     stdout: false,
     stderr: false,
   };
@@ -86,7 +89,7 @@ function spawn(): Thread {
     finish(thread, message);
   });
   worker.on('error', (error: Error & { code?: string }) => {
-    thread.failure = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the render used more than the ${renderWorkerLimits.maxOldGenerationSizeMb} MB a render thread may hold` : undefined;
+    thread.failure = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the render needed more than the ${heapMb} MB a render thread may hold` : undefined;
     if (!thread.failure) logger.error('template render thread failed', { error: error.message });
   });
   worker.on('exit', () => lost(thread));
@@ -96,15 +99,15 @@ function spawn(): Thread {
   return thread;
 }
 
-function idleThread(): Thread | undefined {
+function idleThread(heapMb: number): Thread | undefined {
   const idle = threads.find((thread) => !thread.gone && !thread.task);
   if (idle) return idle;
-  return threads.filter((thread) => !thread.gone).length < THREADS ? spawn() : undefined;
+  return threads.filter((thread) => !thread.gone).length < THREADS ? spawn(heapMb) : undefined;
 }
 
 function dispatch(): void {
   for (let task = queue[0]; task; task = queue[0]) {
-    const thread = idleThread();
+    const thread = idleThread(task.heapMb);
     if (!thread) return;
     queue.shift();
     thread.task = task;
@@ -158,10 +161,18 @@ function lost(thread: Thread): void {
     } else {
       const position = Atomics.load(thread.progress, PROGRESS_JOB);
       const jobIndex = task.pending[position];
-      if (jobIndex !== undefined) {
+      const job = jobIndex === undefined ? undefined : task.jobs[jobIndex];
+      if (jobIndex !== undefined && job) {
         const error: TemplateError = { code: 'TEMPLATE_LIMIT_EXCEEDED', message: thread.failure ?? 'the render thread ended during this render' };
         task.results[jobIndex] = { ok: false, error };
-        task.pending = task.pending.filter((index) => index !== jobIndex);
+        const ended = (task.threadsEnded.get(job.template) ?? 0) + 1;
+        task.threadsEnded.set(job.template, ended);
+        task.pending = task.pending.filter((index) => {
+          if (index === jobIndex) return false;
+          if (ended < LIMIT_FAILURES_PER_BATCH || task.jobs[index]?.template !== job.template) return true;
+          task.results[index] = { ok: false, error: skipped(error) };
+          return false;
+        });
       }
       if (task.pending.length === 0) settle(task);
       else queue.unshift(task);
@@ -178,7 +189,7 @@ function lost(thread: Thread): void {
 export function renderTemplates(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
   if (jobs.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
-    queue.push({ templates, jobs, renderMs: options.templateRenderMs, results: [], pending: jobs.map((_, index) => index), resolve, reject });
+    queue.push({ templates, jobs, renderMs: options.templateRenderMs, heapMb: options.templateRenderHeapMb, results: [], pending: jobs.map((_, index) => index), threadsEnded: new Map(), resolve, reject });
     dispatch();
   });
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
-import { freezeData, renderTemplate, templateSyntaxError, type RenderResult } from './render';
+import { LIMIT_FAILURES_PER_BATCH } from './limits';
+import { freezeData, renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
 
 /**
  * The render thread's side of render-pool.ts: it parses (and keeps parsed) and renders the
@@ -38,22 +39,35 @@ export function wallClockMs(): number {
 export function serveRenders(progress: Int32Array, epoch: number): void {
   const port = parentPort;
   if (!port) return;
+  const renderJob = (request: RenderRequest, job: RenderJob, index: number): RenderResult => {
+    Atomics.store(progress, PROGRESS_JOB, index);
+    Atomics.store(progress, PROGRESS_STARTED, Math.round(wallClockMs() - epoch));
+    const source = request.templates[job.template] ?? '';
+    const deadline = performance.now() + request.renderMs;
+    if (!job.variables) {
+      const error = templateSyntaxError(source, deadline);
+      return error ? { ok: false, error } : { ok: true, output: '' };
+    }
+    // Cloned into this thread, so frozen here: a template cannot change what it was given.
+    return renderTemplate(source, freezeData({ ...job.variables }), { deadline });
+  };
   port.on('message', (request: RenderRequest) => {
+    const overLimit = new Map<number, { count: number; error: TemplateError }>();
     const results = request.jobs.map((job, index): RenderResult => {
-      Atomics.store(progress, PROGRESS_JOB, index);
-      Atomics.store(progress, PROGRESS_STARTED, Math.round(wallClockMs() - epoch));
-      const source = request.templates[job.template] ?? '';
-      const deadline = performance.now() + request.renderMs;
-      if (!job.variables) {
-        const error = templateSyntaxError(source, deadline);
-        return error ? { ok: false, error } : { ok: true, output: '' };
-      }
-      // Cloned into this thread, so frozen here: a template cannot change what it was given.
-      return renderTemplate(source, freezeData({ ...job.variables }), { deadline });
+      const failures = overLimit.get(job.template);
+      if (failures && failures.count >= LIMIT_FAILURES_PER_BATCH) return { ok: false, error: skipped(failures.error) };
+      const result = renderJob(request, job, index);
+      if (!result.ok && result.error.code === 'TEMPLATE_LIMIT_EXCEEDED') overLimit.set(job.template, { count: (failures?.count ?? 0) + 1, error: result.error });
+      return result;
     });
     Atomics.store(progress, PROGRESS_STARTED, -1);
     const response: RenderResponse = { id: request.id, results };
     port.postMessage(response);
   });
   port.postMessage('ready');
+}
+
+/** The answer for the rest of a batch once a template has failed its limits often enough in it. */
+export function skipped(error: TemplateError): TemplateError {
+  return { ...error, message: `not rendered: this template exceeded its limits for ${LIMIT_FAILURES_PER_BATCH} recipients of the same batch (${error.message})` };
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Compile } from 'velocityjs';
-import { callJavaMethod, ExternalDataReadOnly, isMap, MethodFailed, NO_SUCH_METHOD, ownProperty, type MethodGuard } from './java-methods';
+import { callJavaMethod, ExternalDataReadOnly, isMap, LIST_ITEM_UNITS, MAP_KEY_UNITS, MethodFailed, NO_SUCH_METHOD, ownProperty, type MethodGuard } from './java-methods';
 import { defaultSandboxLimits, type SandboxLimits } from './limits';
 import { parseStrict, TemplateParseError, type NestedAst } from './parse';
 
@@ -158,7 +158,7 @@ export class SandboxedCompile extends Compile {
       if (value.length > this.limits.maxCollectionItems) this.limit(`a list grew past ${this.limits.maxCollectionItems} items`, node);
     } else if (maps && isMap(value)) {
       const size = Object.keys(value).length;
-      this.charge(size);
+      this.charge(size * MAP_KEY_UNITS);
       if (size > this.limits.maxCollectionItems) this.limit(`a map grew past ${this.limits.maxCollectionItems} items`, node);
     }
   }
@@ -182,7 +182,7 @@ export class SandboxedCompile extends Compile {
       else if (typeof item === 'string') budget -= item.length / 4;
     };
     walk(value, 0);
-    this.charge(visited);
+    this.charge(visited * LIST_ITEM_UNITS);
   }
 
   private append(output: string, piece: string): string {
@@ -413,7 +413,7 @@ export class SandboxedCompile extends Compile {
     const result: number[] = [];
     const step = begin <= end ? 1 : -1;
     for (let value = begin; value !== end + step; value += step) result.push(value);
-    this.charge(result.length);
+    this.charge(result.length * LIST_ITEM_UNITS);
     return result;
   }
 
@@ -423,6 +423,7 @@ export class SandboxedCompile extends Compile {
     const from = this.getLiteral({ ...(ast.from as object), pos: ast.pos } as Literal) as unknown;
     if (!Array.isArray(from) && !isMap(from)) return '';
     const items: unknown[] = Array.isArray(from) ? from : Object.values(from);
+    if (!Array.isArray(from)) this.charge(items.length * MAP_KEY_UNITS);
     if (items.length > this.limits.maxLoopIterations) this.limit(`#foreach may walk at most ${this.limits.maxLoopIterations} items`, ast);
     const body = block.slice(1) as unknown as AstList;
     const contextId = `foreach:sandbox:${(loopIds += 1)}`;
