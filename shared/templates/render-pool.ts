@@ -204,3 +204,8 @@ export async function templateErrors(sources: readonly string[], options: Render
   const results = await renderTemplates(sources, sources.map((_, template) => ({ template })), options);
   return results.map((result) => (result.ok ? undefined : result.error));
 }
+
+/** Render threads working on a batch right now (for operators' metrics and tests that watch a render run). */
+export function busyRenderThreads(): number {
+  return threads.filter((thread) => thread.task !== undefined).length;
+}
