@@ -1,4 +1,6 @@
+import { parse } from 'velocityjs';
 import { defaultSandboxLimits } from '../../shared/templates/limits';
+import { parseStrict } from '../../shared/templates/parse';
 import { freezeData, renderTemplate, type RenderResult } from '../../shared/templates/render';
 
 // The seed's row of kozak@example.com, as a bulk send and as a triggered send see it.
@@ -119,5 +121,35 @@ describe('the sandbox', () => {
     expect(renderTemplate('#foreach($i in [1,2,3])$i#end', {}, { limits })).toEqual({ ok: true, output: '123' });
     expect(renderTemplate('#foreach($i in [1,2,3,4])$i#end', {}, { limits }).ok).toBe(false);
     expect(renderTemplate('#foreach($i in [1,2,3])#foreach($j in [1,2])#end#end', {}, { limits }).ok).toBe(false);
+  });
+});
+
+describe('the strict parser', () => {
+  it.each([
+    "<p>Hello, $!data.get('promo_codes').get(0).get('name')!</p>\n#foreach($pc in $!data.get('promo_codes'))\n<li>$!pc.get('name') — $!pc.get('promo_code')</li>\n#end",
+    '#if($a)x#elseif($b)y#else z#end',
+    '#macro(m $a $b)$a-$b#end#m(1, "two")',
+    '#set($m = {"a": 1, "b": [1, 2, 3]})$m.get("b").get(2) ## a comment\n#* a block comment *#',
+    '#foreach($i in [1..3])\n  #if($foreach.hasNext)$i,#end\n#end\n#[[raw $x]]#',
+    '#define($d)defined#end$d #@m()body#end',
+  ])('nests a well-formed template exactly as velocityjs does: %s', (template) => {
+    expect(parseStrict(template)).toEqual(parse(template));
+  });
+});
+
+describe('Java semantics the sandbox keeps', () => {
+  it('removes by value with remove(Object) and by index with remove(int), as java.util.List does', () => {
+    expect(output(renderTemplate("#set($l = ['foo', 'bar', 'foo'])$l.remove('foo') $l $l.remove('baz') $l.remove(1) $l", {}))).toBe('true [bar, foo] false foo [bar]');
+  });
+
+  it("replaces an empty target around every character, as Java's String.replace does", () => {
+    expect(output(renderTemplate('#set($s = "abc")$s.replace("", "-")', {}))).toBe('-a-b-c-');
+  });
+
+  it('names a change to external data with its own code, wherever the data is reached from', () => {
+    for (const template of ["#foreach($row in $data.get('promo_codes'))#set($row.name = 'x')#end", "#set($row = $data.get('promo_codes').get(0))$row.put('name', 'x')", "#set($data.promo_codes = [])"]) {
+      expect(renderTemplate(template, { data: bulkData })).toEqual({ ok: false, error: expect.objectContaining({ code: 'TEMPLATE_DATA_READ_ONLY' }) });
+    }
+    expect(bulkData.promo_codes[0]?.name).toBe('Dina Kozak');
   });
 });
