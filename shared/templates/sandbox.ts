@@ -78,7 +78,16 @@ function printed(value: unknown): unknown {
   return value;
 }
 
-export class SandboxedCompile extends Compile {
+interface SandboxConfig {
+  sandbox?: SandboxedCompile;
+}
+
+function checkedSetValue(this: SandboxConfig, value: unknown): unknown {
+  this.sandbox?.checkShallow(value, undefined, true);
+  return value;
+}
+
+export class SandboxedCompile extends Compile implements MethodGuard {
   private steps = 0;
   private iterations = 0;
   private work = 0;
@@ -86,7 +95,6 @@ export class SandboxedCompile extends Compile {
   private macroDepth = 0;
   /** Where evaluation last was, so an unexpected failure can still name a place. */
   private lastPos: Pos | undefined;
-  readonly guard: MethodGuard;
 
   /** @param deadline `performance.now()` past which the render stops. */
   constructor(
@@ -94,24 +102,32 @@ export class SandboxedCompile extends Compile {
     private readonly limits: SandboxLimits = defaultSandboxLimits,
     private readonly deadline: number = Number.POSITIVE_INFINITY,
   ) {
-    super(asts, { escape: false });
-    // Every `#set` value passes here (velocityjs's hook), so none is stored oversized.
-    (this.config as { valueMapper?: (value: unknown) => unknown }).valueMapper = (value) => {
-      this.checkShallow(value, undefined, true);
-      return value;
-    };
-    const sandbox = this;
-    this.guard = {
-      charge: (units) => sandbox.charge(units),
-      text: (length) => {
-        if (length > limits.maxValueChars) sandbox.limit(`a value would grow past ${limits.maxValueChars} characters`);
-      },
-      items: (count) => {
-        if (count > limits.maxCollectionItems) sandbox.limit(`a list or map would grow past ${limits.maxCollectionItems} items`);
-      },
-      maxTextLength: limits.maxValueChars,
-      maxItems: limits.maxCollectionItems,
-    };
+    // Every `#set` value passes velocityjs's `valueMapper`, so none is stored oversized. The
+    // hook is one shared function finding its sandbox on the config (no closure per render:
+    // this constructor runs once per recipient).
+    super(asts, { escape: false, valueMapper: checkedSetValue, sandbox: undefined } as ConstructorParameters<typeof Compile>[1]);
+    (this.config as unknown as SandboxConfig).sandbox = this;
+  }
+
+  /** The sandbox is its methods' guard (`MethodGuard`). */
+  get guard(): MethodGuard {
+    return this;
+  }
+
+  get maxTextLength(): number {
+    return this.limits.maxValueChars;
+  }
+
+  get maxItems(): number {
+    return this.limits.maxCollectionItems;
+  }
+
+  text(length: number): void {
+    if (length > this.limits.maxValueChars) this.limit(`a value would grow past ${this.limits.maxValueChars} characters`);
+  }
+
+  items(count: number): void {
+    if (count > this.limits.maxCollectionItems) this.limit(`a list or map would grow past ${this.limits.maxCollectionItems} items`);
   }
 
   get lastPosition(): Position | undefined {
@@ -135,7 +151,7 @@ export class SandboxedCompile extends Compile {
     if (performance.now() > this.deadline) this.limit('the render ran out of time');
   }
 
-  private charge(units: number): void {
+  charge(units: number): void {
     this.work += units;
     if (this.work > this.limits.maxWork) this.limit(`the template did more than ${this.limits.maxWork} units of work (characters and items its methods and output touched)`);
     this.tick(units);
@@ -151,7 +167,7 @@ export class SandboxedCompile extends Compile {
    * A value's own size: characters of a text, items of a list (and of a map when `maps`:
    * counting keys costs their number, so only where a map is stored, not on every read).
    */
-  private checkShallow(value: unknown, node?: Node, maps = false): void {
+  checkShallow(value: unknown, node?: Node, maps = false): void {
     if (typeof value === 'string') {
       if (value.length > this.limits.maxValueChars) this.limit(`a value grew past ${this.limits.maxValueChars} characters`, node);
     } else if (Array.isArray(value)) {
