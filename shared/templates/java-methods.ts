@@ -9,8 +9,8 @@
 export class MethodFailed extends Error {}
 
 /**
- * Thrown when a template changes data it was given (`$data`, `$contact`): those are shared
- * by every recipient of a send, so they are read-only.
+ * Thrown when a template changes data it was given (`$data`, `$contact`, and anything read
+ * from them): only lists and maps the template built itself may change.
  */
 export class ExternalDataReadOnly extends Error {}
 
@@ -24,6 +24,10 @@ export interface MethodGuard {
   charge(units: number): void;
   text(length: number): void;
   items(count: number): void;
+  /** Whether the template built this list or map (only those may change: everything given to it is read-only). */
+  owns(value: object): boolean;
+  /** Marks a list or map the template built, answering it. */
+  own<T extends object>(value: T): T;
   readonly maxTextLength: number;
   readonly maxItems: number;
 }
@@ -71,8 +75,8 @@ function requireString(value: unknown, method: string): string {
   throw new MethodFailed(`${method} needs a text argument`);
 }
 
-function writable<T extends object>(value: T, method: string): T {
-  if (Object.isFrozen(value)) throw new ExternalDataReadOnly(`${method}: $data and $contact are read-only; build a copy to change (see "Changing data" in the docs)`);
+function writable<T extends object>(value: T, method: string, guard: MethodGuard): T {
+  if (!guard.owns(value)) throw new ExternalDataReadOnly(`${method}: data given to the template ($data, $contact) is read-only; build a copy to change it (see "Changing data" in the docs)`);
   return value;
 }
 
@@ -138,8 +142,8 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[], gu
     case 'entrySet': {
       const keys = Object.keys(receiver);
       guard.charge(keys.length * MAP_KEY_UNITS);
-      if (name === 'keySet') return keys;
-      return name === 'values' ? keys.map((key) => receiver[key]) : keys.map((key) => ({ key, value: receiver[key] }));
+      if (name === 'keySet') return guard.own(keys);
+      return guard.own(name === 'values' ? keys.map((key) => receiver[key]) : keys.map((key) => ({ key, value: receiver[key] })));
     }
     case 'put': {
       const key = requireString(args[0], 'put');
@@ -150,13 +154,13 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[], gu
         guard.charge(size * MAP_KEY_UNITS);
         guard.items(size + 1);
       }
-      Object.defineProperty(writable(receiver, 'put'), key, { value: args[1], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(writable(receiver, 'put', guard), key, { value: args[1], enumerable: true, writable: true, configurable: true });
       return previous ?? null;
     }
     case 'remove': {
       const key = String(args[0]);
       const previous = ownProperty(receiver, key);
-      if (previous !== undefined) delete writable(receiver, 'remove')[key];
+      if (previous !== undefined) delete writable(receiver, 'remove', guard)[key];
       return previous ?? null;
     }
     case 'equals':
@@ -193,11 +197,11 @@ function listMethod(receiver: unknown[], name: string, args: readonly unknown[],
       const to = requireInteger(args[1], 'subList');
       if (from < 0 || to > receiver.length || from > to) throw new MethodFailed(`subList(${from}, ${to}) is out of range for a list of ${receiver.length}`);
       guard.charge((to - from) * LIST_ITEM_UNITS);
-      return receiver.slice(from, to);
+      return guard.own(receiver.slice(from, to));
     }
     case 'add':
       guard.items(receiver.length + 1);
-      writable(receiver, 'add').push(args[0]);
+      writable(receiver, 'add', guard).push(args[0]);
       return true;
     case 'remove': {
       guard.charge(receiver.length * LIST_ITEM_UNITS);
@@ -206,11 +210,11 @@ function listMethod(receiver: unknown[], name: string, args: readonly unknown[],
       if (typeof args[0] === 'number' && Number.isInteger(args[0])) {
         const index = args[0];
         if (index < 0 || index >= receiver.length) return null;
-        return writable(receiver, 'remove').splice(index, 1)[0] ?? null;
+        return writable(receiver, 'remove', guard).splice(index, 1)[0] ?? null;
       }
       const found = receiver.findIndex((item) => javaEquals(item, args[0], guard));
       if (found === -1) return false;
-      writable(receiver, 'remove').splice(found, 1);
+      writable(receiver, 'remove', guard).splice(found, 1);
       return true;
     }
     case 'equals':
@@ -290,7 +294,7 @@ function stringMethod(receiver: string, name: string, args: readonly unknown[], 
       const pieces = separator === '' ? receiver.length : occurrences(receiver, separator, guard.maxItems) + 1;
       guard.items(pieces);
       guard.charge(pieces * LIST_ITEM_UNITS);
-      return receiver.split(separator);
+      return guard.own(receiver.split(separator));
     }
     case 'concat': {
       const tail = requireString(args[0], 'concat');

@@ -20,6 +20,8 @@ import { PROGRESS_JOB, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, typ
  */
 const WORKER_FLAG = 'satelliteTemplateRenderThread';
 const THREADS = Math.max(1, Math.min(4, availableParallelism()));
+/** Below this many jobs per thread, sharing a batch costs more hops than it saves. */
+const MIN_SHARE = 50;
 
 interface ThreadData {
   readonly [WORKER_FLAG]: true;
@@ -186,7 +188,16 @@ function lost(thread: Thread): void {
  * render threads. Template failures are results, never rejections; the promise rejects only
  * when no render thread can run at all.
  */
-export function renderTemplates(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
+export async function renderTemplates(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
+  if (jobs.length < 2 * MIN_SHARE) return renderBatch(templates, jobs, options);
+  // A large batch is shared among the threads: each renders its part while the next part is still being handed over.
+  const share = Math.max(MIN_SHARE, Math.ceil(jobs.length / THREADS));
+  const parts: Promise<RenderResult[]>[] = [];
+  for (let start = 0; start < jobs.length; start += share) parts.push(renderBatch(templates, jobs.slice(start, start + share), options));
+  return (await Promise.all(parts)).flat();
+}
+
+function renderBatch(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
   if (jobs.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
     queue.push({ templates, jobs, renderMs: options.templateRenderMs, heapMb: options.templateRenderHeapMb, results: [], pending: jobs.map((_, index) => index), threadsEnded: new Map(), resolve, reject });

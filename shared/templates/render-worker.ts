@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { LIMIT_FAILURES_PER_BATCH } from './limits';
-import { freezeData, renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
+import { renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
 
 /**
  * The render thread's side of render-pool.ts: it parses (and keeps parsed) and renders the
@@ -48,8 +48,8 @@ export function serveRenders(progress: Int32Array, epoch: number): void {
       const error = templateSyntaxError(source, deadline);
       return error ? { ok: false, error } : { ok: true, output: '' };
     }
-    // Cloned into this thread, so frozen here: a template cannot change what it was given.
-    return renderTemplate(source, freezeData({ ...job.variables }), { deadline });
+    // Read-only without freezing: the sandbox lets a template change only what it built.
+    return renderTemplate(source, job.variables, { deadline });
   };
   port.on('message', (request: RenderRequest) => {
     const overLimit = new Map<number, { count: number; error: TemplateError }>();

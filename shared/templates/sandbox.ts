@@ -67,6 +67,7 @@ const base = Compile.prototype as unknown as {
   getReferences(this: SandboxedCompile, ast: Node, isVal?: boolean): unknown;
   setValue(this: SandboxedCompile, ast: Node): void;
   getContext(this: SandboxedCompile, id: string): Record<string, unknown>;
+  getPathKeys(this: SandboxedCompile, reference: Node): string[];
 };
 
 /** velocityjs's printing of a value (`[a, b]`, `{k=v}`), which its own `format` does but does not export. */
@@ -128,6 +129,28 @@ export class SandboxedCompile extends Compile implements MethodGuard {
 
   items(count: number): void {
     if (count > this.limits.maxCollectionItems) this.limit(`a list or map would grow past ${this.limits.maxCollectionItems} items`);
+  }
+
+  /**
+   * Lists and maps this render built (literals, ranges, method results): the only ones a
+   * template may change. Everything it was given is read-only without being frozen, so the
+   * data of a whole batch need not be walked before rendering.
+   */
+  private owned: WeakSet<object> | undefined;
+
+  owns(value: object): boolean {
+    return this.owned?.has(value) ?? false;
+  }
+
+  own<T extends object>(value: T): T {
+    (this.owned ??= new WeakSet()).add(value);
+    return value;
+  }
+
+  override getLiteral(literal: Literal): string {
+    const value = super.getLiteral(literal) as unknown;
+    if ((literal as Node).type === 'map' && typeof value === 'object' && value !== null) this.own(value);
+    return value as string;
   }
 
   get lastPosition(): Position | undefined {
@@ -358,32 +381,32 @@ export class SandboxedCompile extends Compile implements MethodGuard {
   }
 
   /**
-   * `#set($x.key = …)` on `$data` or `$contact` (frozen: shared by every recipient of a send)
-   * is refused with its own code, before velocityjs would fail on the frozen object.
+   * `#set($x.key = …)` on data the template was given (`$data`, `$contact`, a row read from
+   * them) is refused with its own code: only what the template built may change.
    */
   protected override setValue(ast: Parameters<Compile['setValue']>[0]): void {
     const node = ast as unknown as Node;
     const reference = node.equal?.[0];
-    if (reference && Array.isArray(reference.path) && reference.path.length > 0) {
-      const id = String(reference.id);
-      let target: unknown = ownProperty(base.getContext.call(this, id), id);
-      for (const property of reference.path.slice(0, -1)) {
-        if (property.type !== 'property') break;
-        target = ownProperty(target, String(property.id));
-      }
-      if (typeof target === 'object' && target !== null && Object.isFrozen(target)) {
-        throw new SandboxError('TEMPLATE_DATA_READ_ONLY', `$${id} is read-only: it is shared by every recipient; build a copy to change (see "Changing data" in the docs)`, this.at(node));
-      }
-    }
-    try {
+    if (!reference || !Array.isArray(reference.path) || reference.path.length === 0) {
       base.setValue.call(this, node);
-    } catch (error) {
-      // A path the walk above could not follow (an index) that still reached frozen data.
-      if (error instanceof TypeError && /read only|not extensible/.test(error.message)) {
-        throw new SandboxError('TEMPLATE_DATA_READ_ONLY', '$data and $contact are read-only: build a copy to change (see "Changing data" in the docs)', this.at(node));
-      }
-      throw error;
+      return;
     }
+    const id = String(reference.id);
+    const context = base.getContext.call(this, id);
+    const root = ownProperty(context, id);
+    // The object the last key would be set on, reached as velocityjs will reach it (indexes included).
+    let target: unknown = root;
+    for (const key of base.getPathKeys.call(this, reference).slice(0, -1)) {
+      target = ownProperty(target, key);
+      if (target === undefined) break;
+    }
+    if (typeof target === 'object' && target !== null && !this.owns(target)) {
+      throw new SandboxError('TEMPLATE_DATA_READ_ONLY', `$${id} is data given to the template: read-only; build a copy to change it (see "Changing data" in the docs)`, this.at(node));
+    }
+    base.setValue.call(this, node);
+    // `#set($new.key = …)` on an unset `$new`: velocityjs built the map, so the template owns it.
+    const created = ownProperty(context, id);
+    if (created !== root && typeof created === 'object' && created !== null) this.own(created);
   }
 
   /** `$a.b`, `$a[0]`, `$a.b()`: own data only, methods from the allowlist only. */
@@ -418,7 +441,7 @@ export class SandboxedCompile extends Compile implements MethodGuard {
   /** `[a..b]` ranges are bounded before the array is built. */
   getArray(literal: Node): unknown[] {
     const values = literal.value as unknown[];
-    if (literal.isRange !== true) return values.map((item) => this.getLiteral(item as Literal) as unknown);
+    if (literal.isRange !== true) return this.own(values.map((item) => this.getLiteral(item as Literal) as unknown));
     const [begin, end] = values.map((item) => {
       if (typeof item === 'string') return parseInt(item, 10);
       if (typeof item === 'number') return item;
@@ -430,7 +453,7 @@ export class SandboxedCompile extends Compile implements MethodGuard {
     const step = begin <= end ? 1 : -1;
     for (let value = begin; value !== end + step; value += step) result.push(value);
     this.charge(result.length * LIST_ITEM_UNITS);
-    return result;
+    return this.own(result);
   }
 
   /** velocityjs's `#foreach`, with the per-loop and per-render iteration bounds. */

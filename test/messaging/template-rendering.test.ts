@@ -147,9 +147,22 @@ describe('Java semantics the sandbox keeps', () => {
   });
 
   it('names a change to external data with its own code, wherever the data is reached from', () => {
-    for (const template of ["#foreach($row in $data.get('promo_codes'))#set($row.name = 'x')#end", "#set($row = $data.get('promo_codes').get(0))$row.put('name', 'x')", "#set($data.promo_codes = [])"]) {
-      expect(renderTemplate(template, { data: bulkData })).toEqual({ ok: false, error: expect.objectContaining({ code: 'TEMPLATE_DATA_READ_ONLY' }) });
+    // Not frozen (render threads do not freeze what they are given): read-only all the same.
+    const data = { promo_codes: [{ ...row }], list: [1, 2] };
+    const changes = [
+      "#foreach($row in $data.get('promo_codes'))#set($row.name = 'x')#end",
+      "#set($row = $data.get('promo_codes').get(0))$row.put('name', 'x')",
+      '#set($data.promo_codes = [])',
+      "#set($data.promo_codes[0].name = 'x')",
+      '#set($i = 0)#set($data.promo_codes[$i].name = "x")',
+      '$data.list.add(3)',
+      '$data.list.remove(0)',
+    ];
+    for (const template of changes) {
+      expect(renderTemplate(template, { data })).toEqual({ ok: false, error: expect.objectContaining({ code: 'TEMPLATE_DATA_READ_ONLY' }) });
     }
-    expect(bulkData.promo_codes[0]?.name).toBe('Dina Kozak');
+    expect(data).toEqual({ promo_codes: [row], list: [1, 2] });
+    // What the template builds, it may change.
+    expect(output(renderTemplate('#set($m = {})#set($m.a = 1)#set($n.b = 2)#set($ok = $n.put("c", 3))#set($l = [1])#set($ok = $l.add(2))$m $n $l', {}))).toBe('{a=1} {b=2, c=3} [1, 2]');
   });
 });
