@@ -64,6 +64,7 @@ interface Thread {
   gone: boolean;
 }
 
+const TYPESCRIPT_LOADER = ['tsx', 'cjs', 'api'].join('/');
 const epoch = Math.round(wallClockMs());
 const threads: Thread[] = [];
 const queue: Task[] = [];
@@ -78,9 +79,11 @@ function spawn(heapMb: number): Thread {
     stdout: false,
     stderr: false,
   };
-  // From TypeScript sources (tests, `npm start`), the thread compiles them as the process does.
+  // From TypeScript sources (tests, `npm start`), the thread compiles them as the process
+  // does; a bundle (a Lambda) is plain JavaScript and never takes this branch, so tsx (a dev
+  // dependency) is named through a variable that bundlers leave alone.
   const worker = __filename.endsWith('.ts')
-    ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(__filename)});`, { ...options, eval: true })
+    ? new Worker(`require(${JSON.stringify(require.resolve(TYPESCRIPT_LOADER))}).register(); require(${JSON.stringify(__filename)});`, { ...options, eval: true })
     : new Worker(__filename, options);
   const thread: Thread = { worker, progress, ready: false, gone: false };
   worker.on('message', (message: RenderResponse | 'ready') => {
