@@ -105,12 +105,3 @@ export function renderTemplate(source: string, variables: Readonly<Record<string
     return { ok: false, error: located('TEMPLATE_RENDER_FAILED', 'the template could not be rendered here', compile.lastPosition) };
   }
 }
-
-/** Deep-freezes JSON data so templates cannot change rows shared between recipients. */
-export function freezeData<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const item of Object.values(value)) freezeData(item);
-    Object.freeze(value);
-  }
-  return value;
-}

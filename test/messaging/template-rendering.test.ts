@@ -1,7 +1,16 @@
 import { parse } from 'velocityjs';
 import { defaultSandboxLimits } from '../../shared/templates/limits';
 import { parseStrict } from '../../shared/templates/parse';
-import { freezeData, renderTemplate, type RenderResult } from '../../shared/templates/render';
+import { renderTemplate, type RenderResult } from '../../shared/templates/render';
+
+/** Deep-frozen, as data held across renders might be: the sandbox must work with it either way. */
+function freezeData<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) freezeData(item);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 // The seed's row of kozak@example.com, as a bulk send and as a triggered send see it.
 const row = { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' };
