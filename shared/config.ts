@@ -56,7 +56,7 @@ export interface PlatformConfig {
   readonly exportMaxAttempts: number;
   /** A broadcast job stops taking pages when less than this much of its time is left, and re-enqueues its continuation. */
   readonly broadcastTimeReserveMs: number;
-  /** Time one template render (its parse included) may take before it fails TEMPLATE_LIMIT_EXCEEDED. */
+  /** CPU time one template render (its parse included) may take before it fails TEMPLATE_LIMIT_EXCEEDED (render-clock.ts). */
   readonly templateRenderMs: number;
   /** Heap of one template render thread; a render that needs more fails TEMPLATE_LIMIT_EXCEEDED (read when the process starts its first render thread). */
   readonly templateRenderHeapMb: number;

@@ -56,7 +56,7 @@ export const renderThreadLimits = {
 /** Default of `TEMPLATE_RENDER_HEAP_MB`: the old-generation heap of one render thread. */
 export const DEFAULT_RENDER_HEAP_MB = 128;
 
-/** Default of `TEMPLATE_RENDER_MS`: the time one render (parse included) may take. */
+/** Default of `TEMPLATE_RENDER_MS`: the CPU time one render (parse included) may take (render-clock.ts). */
 export const DEFAULT_TEMPLATE_RENDER_MS = 1_000;
 
 /**

@@ -1,4 +1,5 @@
 import { MAX_BLOCK_DEPTH } from './limits';
+import type { RenderClock } from './render-clock';
 import { parseVelocityStatements, ParseOutOfTime } from './velocity-grammar';
 
 /**
@@ -114,12 +115,12 @@ function nest(flat: readonly Flat[]): NestedAst {
  * The strict parse of a template (as velocityjs's `parse` with its default whitespace
  * handling would answer it, for a template that velocityjs and Java Velocity agree on).
  * Throws `TemplateParseError`.
- * @param deadline `performance.now()` past which parsing stops (TEMPLATE_LIMIT_EXCEEDED).
+ * @param clock when it says so, parsing stops (TEMPLATE_LIMIT_EXCEEDED).
  */
-export function parseStrict(source: string, deadline?: number): NestedAst {
+export function parseStrict(source: string, clock?: RenderClock): NestedAst {
   let flat: Flat[];
   try {
-    flat = parseVelocityStatements(source, deadline) as Flat[];
+    flat = parseVelocityStatements(source, clock) as Flat[];
   } catch (error) {
     if (error instanceof ParseOutOfTime) throw new TemplateParseError({ message: OUT_OF_TIME }, 'TEMPLATE_LIMIT_EXCEEDED');
     // Nesting (of parentheses, lists, maps) past the thread's stack.

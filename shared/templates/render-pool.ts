@@ -5,7 +5,8 @@ import { AppError } from '../errors';
 import { logger } from '../logger';
 import { LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
 import type { RenderResult, TemplateError } from './render';
-import { PROGRESS_JOB, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
+import { processCpuMs, WALL_CAP_FACTOR } from './render-clock';
+import { PROGRESS_CPU_STARTED, PROGRESS_JOB, PROGRESS_SLOTS, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
 
 /**
  * Every template a request or a send renders is rendered here, on a small pool of threads,
@@ -71,7 +72,7 @@ const queue: Task[] = [];
 let requestIds = 0;
 
 function spawn(heapMb: number): Thread {
-  const progress = new Int32Array(new SharedArrayBuffer(8));
+  const progress = new Int32Array(new SharedArrayBuffer(PROGRESS_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   progress[PROGRESS_STARTED] = -1;
   const options = {
     workerData: { [WORKER_FLAG]: true, progress: progress.buffer, epoch } satisfies ThreadData,
@@ -127,7 +128,10 @@ function watch(thread: Thread): void {
   const started = Atomics.load(thread.progress, PROGRESS_STARTED);
   const task = thread.task;
   if (!task || started < 0) return;
-  if (wallClockMs() - epoch - started <= task.renderMs + RENDER_KILL_GRACE_MS) return;
+  // As the render's own clock (render-clock.ts): its CPU budget, the process's CPU standing in for the thread's, capped in wall time.
+  const wall = wallClockMs() - epoch - started;
+  const cpu = processCpuMs() - Atomics.load(thread.progress, PROGRESS_CPU_STARTED);
+  if (wall <= task.renderMs * WALL_CAP_FACTOR + RENDER_KILL_GRACE_MS && (wall <= task.renderMs + RENDER_KILL_GRACE_MS || cpu <= task.renderMs + RENDER_KILL_GRACE_MS)) return;
   thread.failure = `the render did not stop within its ${task.renderMs} ms and was ended`;
   void thread.worker.terminate();
 }

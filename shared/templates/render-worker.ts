@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { LIMIT_FAILURES_PER_BATCH } from './limits';
+import { CpuBudget, processCpuMs } from './render-clock';
 import { renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
 
 /**
@@ -31,6 +32,9 @@ export interface RenderResponse {
 export const PROGRESS_JOB = 0;
 /** Milliseconds since the pool's epoch at which the current job started; -1 when idle. */
 export const PROGRESS_STARTED = 1;
+/** The process's CPU milliseconds when the current job started. */
+export const PROGRESS_CPU_STARTED = 2;
+export const PROGRESS_SLOTS = 3;
 
 export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
@@ -40,16 +44,17 @@ export function serveRenders(progress: Int32Array, epoch: number): void {
   const port = parentPort;
   if (!port) return;
   const renderJob = (request: RenderRequest, job: RenderJob, index: number): RenderResult => {
+    const clock = new CpuBudget(request.renderMs);
     Atomics.store(progress, PROGRESS_JOB, index);
+    Atomics.store(progress, PROGRESS_CPU_STARTED, Math.round(processCpuMs()));
     Atomics.store(progress, PROGRESS_STARTED, Math.round(wallClockMs() - epoch));
     const source = request.templates[job.template] ?? '';
-    const deadline = performance.now() + request.renderMs;
     if (!job.variables) {
-      const error = templateSyntaxError(source, deadline);
+      const error = templateSyntaxError(source, clock);
       return error ? { ok: false, error } : { ok: true, output: '' };
     }
     // Read-only without freezing: the sandbox lets a template change only what it built.
-    return renderTemplate(source, job.variables, { deadline });
+    return renderTemplate(source, job.variables, { clock });
   };
   port.on('message', (request: RenderRequest) => {
     const overLimit = new Map<number, { count: number; error: TemplateError }>();

@@ -1,6 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import { defaultSandboxLimits, MAX_TEMPLATE_CHARS, type SandboxLimits } from './limits';
 import { OUT_OF_TIME, parseStrict, TemplateParseError } from './parse';
+import { NO_LIMIT, type RenderClock } from './render-clock';
 import { SandboxedCompile, SandboxError, type Position } from './sandbox';
 
 /**
@@ -32,12 +32,12 @@ const CACHE_SIZE = 200;
  */
 const parsedTemplates = new Map<string, Parsed>();
 
-function parseTemplate(source: string, deadline: number): Parsed {
+function parseTemplate(source: string, clock: RenderClock): Parsed {
   if (source.length > MAX_TEMPLATE_CHARS) {
     return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: `a template may hold at most ${MAX_TEMPLATE_CHARS} characters` } };
   }
   try {
-    return { ok: true, ast: parseStrict(source, deadline) as unknown as Ast };
+    return { ok: true, ast: parseStrict(source, clock) as unknown as Ast };
   } catch (error) {
     if (error instanceof TemplateParseError) return { ok: false, error: { code: error.code, ...error.failure } };
     throw error;
@@ -47,16 +47,16 @@ function parseTemplate(source: string, deadline: number): Parsed {
 /**
  * Parses once per distinct template text and keeps the most recent ones (a parse that ran
  * out of time is not kept: on a less busy moment it may finish).
- * @param deadline `performance.now()` past which parsing stops.
+ * @param clock when it says so, parsing stops.
  */
-export function parsedTemplate(source: string, deadline: number = Number.POSITIVE_INFINITY): Parsed {
+export function parsedTemplate(source: string, clock: RenderClock = NO_LIMIT): Parsed {
   const cached = parsedTemplates.get(source);
   if (cached) {
     parsedTemplates.delete(source);
     parsedTemplates.set(source, cached);
     return cached;
   }
-  const parsed = parseTemplate(source, deadline);
+  const parsed = parseTemplate(source, clock);
   if (!parsed.ok && parsed.error.message === OUT_OF_TIME) return parsed;
   parsedTemplates.set(source, parsed);
   if (parsedTemplates.size > CACHE_SIZE) {
@@ -67,8 +67,8 @@ export function parsedTemplate(source: string, deadline: number = Number.POSITIV
 }
 
 /** Checks a template's syntax; the error says where, or undefined when it parses. */
-export function templateSyntaxError(source: string, deadline?: number): TemplateError | undefined {
-  const parsed = parsedTemplate(source, deadline);
+export function templateSyntaxError(source: string, clock?: RenderClock): TemplateError | undefined {
+  const parsed = parsedTemplate(source, clock);
   return parsed.ok ? undefined : parsed.error;
 }
 
@@ -78,8 +78,8 @@ function located(code: TemplateErrorCode, message: string, position: Position | 
 
 export interface RenderBounds {
   readonly limits?: SandboxLimits;
-  /** `performance.now()` past which the render stops with TEMPLATE_LIMIT_EXCEEDED. */
-  readonly deadline?: number;
+  /** When it says so, the render stops with TEMPLATE_LIMIT_EXCEEDED. */
+  readonly clock?: RenderClock;
 }
 
 /**
@@ -87,13 +87,12 @@ export interface RenderBounds {
  * The variables are read only; a template's `#set` writes to a context of its own.
  */
 export function renderTemplate(source: string, variables: Readonly<Record<string, unknown>>, bounds: RenderBounds = {}): RenderResult {
-  const { limits = defaultSandboxLimits, deadline = Number.POSITIVE_INFINITY } = bounds;
-  const parsed = parsedTemplate(source, deadline);
+  const { limits = defaultSandboxLimits, clock = NO_LIMIT } = bounds;
+  const parsed = parsedTemplate(source, clock);
   if (!parsed.ok) return parsed;
-  if (performance.now() > deadline) return { ok: false, error: { code: 'TEMPLATE_LIMIT_EXCEEDED', message: 'the render ran out of time' } };
   // No prototype: `$constructor`, `$toString` and the like are not variables.
   const context = Object.assign(Object.create(null) as Record<string, unknown>, variables);
-  const compile = new SandboxedCompile(parsed.ast, limits, deadline);
+  const compile = new SandboxedCompile(parsed.ast, limits, clock);
   try {
     return { ok: true, output: compile.render(context) };
   } catch (error) {

@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { Compile } from 'velocityjs';
 import { callJavaMethod, ExternalDataReadOnly, isMap, LIST_ITEM_UNITS, MAP_KEY_UNITS, MethodFailed, NO_SUCH_METHOD, ownProperty, type MethodGuard } from './java-methods';
 import { defaultSandboxLimits, type SandboxLimits } from './limits';
 import { parseStrict, TemplateParseError, type NestedAst } from './parse';
+import { NO_LIMIT, type RenderClock } from './render-clock';
 
 /**
  * velocityjs's compiler with the holes a customer-written template could use closed:
@@ -97,11 +97,11 @@ export class SandboxedCompile extends Compile implements MethodGuard {
   /** Where evaluation last was, so an unexpected failure can still name a place. */
   private lastPos: Pos | undefined;
 
-  /** @param deadline `performance.now()` past which the render stops. */
+  /** @param clock when it says so, the render stops. */
   constructor(
     asts: AstList,
     private readonly limits: SandboxLimits = defaultSandboxLimits,
-    private readonly deadline: number = Number.POSITIVE_INFINITY,
+    private readonly clock: RenderClock = NO_LIMIT,
   ) {
     // Every `#set` value passes velocityjs's `valueMapper`, so none is stored oversized. The
     // hook is one shared function finding its sandbox on the config (no closure per render:
@@ -171,7 +171,7 @@ export class SandboxedCompile extends Compile implements MethodGuard {
     this.untimed += units;
     if (this.untimed < CLOCK_EVERY_UNITS) return;
     this.untimed = 0;
-    if (performance.now() > this.deadline) this.limit('the render ran out of time');
+    if (this.clock.expired()) this.limit('the render ran out of time');
   }
 
   charge(units: number): void {
@@ -282,7 +282,7 @@ export class SandboxedCompile extends Compile implements MethodGuard {
     let asts = parsedFragments.get(source);
     if (!asts) {
       try {
-        asts = parseStrict(source, this.deadline);
+        asts = parseStrict(source, this.clock);
       } catch (error) {
         if (error instanceof TemplateParseError) throw new SandboxError(error.code, `in a quoted or evaluated text: ${error.failure.message}`, this.lastPosition);
         throw error;
