@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { LIMIT_FAILURES_PER_BATCH } from './limits';
-import { CpuBudget, processCpuMs } from './render-clock';
+import { CpuBudget, recentProcessCpuMs } from './render-clock';
 import { renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
 
 /**
@@ -46,7 +46,7 @@ export function serveRenders(progress: Int32Array, epoch: number): void {
   const renderJob = (request: RenderRequest, job: RenderJob, index: number): RenderResult => {
     const clock = new CpuBudget(request.renderMs);
     Atomics.store(progress, PROGRESS_JOB, index);
-    Atomics.store(progress, PROGRESS_CPU_STARTED, Math.round(processCpuMs()));
+    Atomics.store(progress, PROGRESS_CPU_STARTED, Math.floor(recentProcessCpuMs()));
     Atomics.store(progress, PROGRESS_STARTED, Math.round(wallClockMs() - epoch));
     const source = request.templates[job.template] ?? '';
     if (!job.variables) {
