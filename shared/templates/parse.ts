@@ -39,6 +39,11 @@ export type NestedAst = (string | Statement | NestedAst)[];
 
 export const OUT_OF_TIME = 'the template took too long to parse';
 
+const UNCLOSED_IN_TEXT: readonly (readonly [string, string, string])[] = [
+  ['#*', '*#', 'the comment #*'],
+  ['#[[', ']]#', 'the unparsed block #[['],
+];
+
 const BLOCK_OPENERS = new Set(['if', 'foreach', 'macro', 'noescape', 'define', 'macro_body']);
 /** After these, a newline that starts the next text is dropped (velocityjs's `ignoreSpace`). */
 const TRIM_AFTER_DIRECTIVE = /^[ \t]*\n/;
@@ -126,6 +131,14 @@ export function parseStrict(source: string, clock?: RenderClock): NestedAst {
     // Nesting (of parentheses, lists, maps) past the thread's stack.
     if (error instanceof RangeError) throw new TemplateParseError({ message: 'the template nests too deeply to parse' }, 'TEMPLATE_LIMIT_EXCEEDED');
     throw new TemplateParseError(grammarFailure(error));
+  }
+  for (const [opener, closer, what] of UNCLOSED_IN_TEXT) {
+    // The lexer takes a closed `#* … *#` or `#[[ … ]]#` whole; an opener left in the text was never closed.
+    if (flat.some((item) => typeof item === 'string' && item.includes(opener))) {
+      const at = source.lastIndexOf(opener);
+      const before = source.slice(0, at).split('\n');
+      fail(`${what} is not closed by ${closer}`, { first_line: before.length, first_column: (before[before.length - 1] ?? '').length });
+    }
   }
   flat.forEach((item, index) => {
     if (typeof item === 'string' || item.type === 'references' || item.type === 'raw') return;

@@ -162,7 +162,8 @@ function finish(thread: Thread, response: RenderResponse): void {
 /** A thread ended (terminated, out of memory, or crashed): its current job fails, the rest of its batch goes back in front. */
 function lost(thread: Thread): void {
   thread.gone = true;
-  threads.splice(threads.indexOf(thread), 1);
+  const index = threads.indexOf(thread);
+  if (index !== -1) threads.splice(index, 1);
   const task = release(thread);
   if (task) {
     if (!thread.ready) {

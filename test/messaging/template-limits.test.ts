@@ -48,6 +48,8 @@ const malformed: readonly (readonly [string, string, number, number])[] = [
   ['an unclosed #macro', 'x\n  #macro(m)body', 2, 3],
   ['an #else outside #if', 'a #else b', 1, 3],
   ['an #elseif after #else', '#if(true)a#else b#elseif(false)c#end', 1, 18],
+  ['an unclosed comment', '#* a closed one *# text\n  #* never closed', 2, 3],
+  ['an unclosed unparsed block', 'a #[[ raw', 1, 3],
 ];
 
 async function createContact(email: string): Promise<number> {
