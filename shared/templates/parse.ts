@@ -133,9 +133,11 @@ export function parseStrict(source: string, clock?: RenderClock): NestedAst {
     throw new TemplateParseError(grammarFailure(error));
   }
   for (const [opener, closer, what] of UNCLOSED_IN_TEXT) {
-    // The lexer takes a closed `#* … *#` or `#[[ … ]]#` whole; an opener left in the text was never closed.
-    if (flat.some((item) => typeof item === 'string' && item.includes(opener))) {
-      const at = source.lastIndexOf(opener);
+    // The lexer takes a closed `#* … *#` or `#[[ … ]]#` whole; one left open comes out as
+    // text ('#', then '*…'), as an escaped `\#*` does: the source tells them apart.
+    const leftInText = flat.some((item, index) => item === '#' && typeof flat[index + 1] === 'string' && (flat[index + 1] as string).startsWith(opener.slice(1)));
+    const at = leftInText ? source.lastIndexOf(opener) : -1;
+    if (at !== -1 && source.charAt(at - 1) !== '\\' && source.indexOf(closer, at + opener.length) === -1) {
       const before = source.slice(0, at).split('\n');
       fail(`${what} is not closed by ${closer}`, { first_line: before.length, first_column: (before[before.length - 1] ?? '').length });
     }
