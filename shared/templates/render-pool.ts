@@ -161,13 +161,14 @@ function finish(thread: Thread, response: RenderResponse): void {
 
 /** A thread ended (terminated, out of memory, or crashed): its current job fails, the rest of its batch goes back in front. */
 function lost(thread: Thread): void {
+  if (thread.gone) return;
   thread.gone = true;
   const index = threads.indexOf(thread);
   if (index !== -1) threads.splice(index, 1);
   const task = release(thread);
   if (task) {
     if (!thread.ready) {
-      task.reject(new AppError('unavailable', 'TEMPLATE_RENDERER_UNAVAILABLE', 'the template renderer could not start'));
+      task.reject(unavailable());
     } else {
       const position = Atomics.load(thread.progress, PROGRESS_JOB);
       const jobIndex = task.pending[position];
@@ -222,6 +223,27 @@ export async function renderOne(source: string, variables: Readonly<Record<strin
 export async function templateErrors(sources: readonly string[], options: RenderOptions): Promise<(TemplateError | undefined)[]> {
   const results = await renderTemplates(sources, sources.map((_, template) => ({ template })), options);
   return results.map((result) => (result.ok ? undefined : result.error));
+}
+
+/**
+ * Ends every render thread (a local stack stopping, a test file done); batches still out
+ * fail with TEMPLATE_RENDERER_UNAVAILABLE. The next render starts threads again.
+ */
+export async function stopRenderThreads(): Promise<void> {
+  const stopping = threads.splice(0, threads.length);
+  for (const task of queue.splice(0, queue.length)) task.reject(unavailable());
+  await Promise.all(
+    stopping.map((thread) => {
+      thread.gone = true;
+      const task = release(thread);
+      task?.reject(unavailable());
+      return thread.worker.terminate();
+    }),
+  );
+}
+
+function unavailable(): AppError {
+  return new AppError('unavailable', 'TEMPLATE_RENDERER_UNAVAILABLE', 'the template renderer is not running');
 }
 
 /** Render threads working on a batch right now (for operators' metrics and tests that watch a render run). */

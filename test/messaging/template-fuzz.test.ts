@@ -1,4 +1,4 @@
-import { renderTemplates, templateErrors, type RenderOptions } from '../../shared/templates/render-pool';
+import { renderTemplates, stopRenderThreads, templateErrors, type RenderOptions } from '../../shared/templates/render-pool';
 
 /**
  * A few hundred generated templates built to run away (nested loops, growing strings and
@@ -6,6 +6,8 @@ import { renderTemplates, templateErrors, type RenderOptions } from '../../share
  * render threads: every one must end, with its output or with TEMPLATE_LIMIT_EXCEEDED or
  * TEMPLATE_SYNTAX, never with anything else and never without an answer.
  */
+afterAll(stopRenderThreads);
+
 const options: RenderOptions = { templateRenderMs: 200, templateRenderHeapMb: 128 };
 
 /** A small deterministic generator (mulberry32), so a failure names a template that can be replayed. */

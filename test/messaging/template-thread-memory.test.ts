@@ -1,4 +1,4 @@
-import { busyRenderThreads, renderTemplates } from '../../shared/templates/render-pool';
+import { busyRenderThreads, renderTemplates, stopRenderThreads } from '../../shared/templates/render-pool';
 
 /**
  * The last bound: a render whose values outgrow its thread's heap (here 16 MB, so that a
@@ -6,6 +6,8 @@ import { busyRenderThreads, renderTemplates } from '../../shared/templates/rende
  * job answers TEMPLATE_LIMIT_EXCEEDED, the rest of its batch is rendered on a fresh thread.
  * (Its own test file: the pool's threads keep the heap of the process's first render.)
  */
+afterAll(stopRenderThreads);
+
 const options = { templateRenderMs: 10_000, templateRenderHeapMb: 16 };
 
 it('ends a render that outgrows its thread heap, and renders the rest of the batch', async () => {
