@@ -71,3 +71,16 @@ export const RENDER_KILL_GRACE_MS = 250;
  * once, so a runaway template costs a page seconds, not a second per recipient.
  */
 export const LIMIT_FAILURES_PER_BATCH = 3;
+
+/**
+ * The fast path: a render first runs on the calling thread within these much smaller bounds
+ * (a few milliseconds, a few megabytes: less than a routine database query holds a thread),
+ * which the seed's templates stay far inside. One that reaches any of them is rendered again
+ * on the render threads with the full limits. No value the fast path can build comes near
+ * what V8 cannot hold (every character built is charged to its work).
+ */
+export const fastPathLimits: SandboxLimits = { ...defaultSandboxLimits, maxWork: 1_000_000, maxSteps: 20_000, maxTotalIterations: 5_000 };
+/** Wall time one fast-path render (its parse included) may take. */
+export const FAST_PATH_RENDER_MS = 5;
+/** Wall time one call may spend on fast-path renders in all; the rest of its batch goes to the threads. */
+export const FAST_PATH_CALL_MS = 20;

@@ -49,3 +49,16 @@ export class CpuBudget implements RenderClock {
     return processCpuMs() - this.cpuStarted > this.budgetMs;
   }
 }
+
+/** Wall time, for work on a thread that others wait on (the fast path): any stall counts. */
+export class WallBudget implements RenderClock {
+  private readonly deadline: number;
+
+  constructor(budgetMs: number) {
+    this.deadline = performance.now() + budgetMs;
+  }
+
+  expired(): boolean {
+    return performance.now() > this.deadline;
+  }
+}

@@ -1,16 +1,20 @@
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '../config';
 import { AppError } from '../errors';
 import { logger } from '../logger';
-import { LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
-import type { RenderResult, TemplateError } from './render';
-import { processCpuMs, WALL_CAP_FACTOR } from './render-clock';
+import { FAST_PATH_CALL_MS, FAST_PATH_RENDER_MS, fastPathLimits, LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
+import { renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
+import { processCpuMs, WALL_CAP_FACTOR, WallBudget } from './render-clock';
 import { PROGRESS_CPU_STARTED, PROGRESS_JOB, PROGRESS_SLOTS, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
 
 /**
- * Every template a request or a send renders is rendered here, on a small pool of threads,
- * never on the thread that serves requests and consumes queues:
+ * Every template a request or a send renders is rendered here. A render first runs on the
+ * calling thread within the fast path's small bounds (`fastPathLimits`: 5 ms, 1 M units of
+ * work), where ordinary templates finish in microseconds without a thread hop; one that
+ * reaches them is rendered again, with the full limits, on a small pool of threads, never on
+ * the thread that serves requests and consumes queues:
  * - the sandbox stops almost every runaway itself (sizes, work, time) and answers an error;
  * - a thread whose heap passes its `resourceLimits` is ended by V8, and a job still running
  *   `RENDER_KILL_GRACE_MS` after its time (one long step the sandbox cannot interrupt) has
@@ -198,6 +202,50 @@ function lost(thread: Thread): void {
  * when no render thread can run at all.
  */
 export async function renderTemplates(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
+  const results: (RenderResult | undefined)[] = new Array<RenderResult | undefined>(jobs.length);
+  const heavy = renderFast(templates, jobs, results);
+  if (heavy.length > 0) {
+    const rendered = await renderOnThreads(templates, heavy.map((index) => jobs[index] as RenderJob), options);
+    heavy.forEach((jobIndex, position) => {
+      results[jobIndex] = rendered[position];
+    });
+  }
+  return results as RenderResult[];
+}
+
+/** Templates the fast path gave up on lately: they go straight to the threads. */
+const heavyTemplates = new Set<string>();
+const HEAVY_TEMPLATES_KEPT = 100;
+
+/**
+ * Renders what it can on this thread within `fastPathLimits`, filling `results`; answers the
+ * indexes of the jobs left for the threads (a template that reached a fast-path bound, and
+ * every job after the call's fast-path time is spent).
+ */
+function renderFast(templates: readonly string[], jobs: readonly RenderJob[], results: (RenderResult | undefined)[]): number[] {
+  const heavy: number[] = [];
+  const started = performance.now();
+  jobs.forEach((job, index) => {
+    const source = templates[job.template] ?? '';
+    if (heavyTemplates.has(source) || performance.now() - started > FAST_PATH_CALL_MS) {
+      heavy.push(index);
+      return;
+    }
+    const clock = new WallBudget(FAST_PATH_RENDER_MS);
+    const error = job.variables ? undefined : templateSyntaxError(source, clock);
+    const result: RenderResult = job.variables ? renderTemplate(source, job.variables, { limits: fastPathLimits, clock }) : error ? { ok: false, error } : { ok: true, output: '' };
+    if (result.ok || result.error.code !== 'TEMPLATE_LIMIT_EXCEEDED') {
+      results[index] = result;
+      return;
+    }
+    heavy.push(index);
+    heavyTemplates.add(source);
+    if (heavyTemplates.size > HEAVY_TEMPLATES_KEPT) heavyTemplates.delete(heavyTemplates.values().next().value as string);
+  });
+  return heavy;
+}
+
+async function renderOnThreads(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
   if (jobs.length < 2 * MIN_SHARE) return renderBatch(templates, jobs, options);
   // A large batch is shared among the threads: each renders its part while the next part is still being handed over.
   const share = Math.max(MIN_SHARE, Math.ceil(jobs.length / THREADS));

@@ -310,9 +310,11 @@ export class SandboxedCompile extends Compile implements MethodGuard {
       return value as string;
     }
     const operands = node.expression ?? [];
+    const compared: unknown[] = [];
     const operand = (index: number): unknown => {
       const value = this.getExpression(operands[index] as Parameters<Compile['getExpression']>[0]) as unknown;
       if (typeof value === 'object' && value !== null) this.checkPrintable(value, node);
+      compared[index] = value;
       return value;
     };
     /* eslint-disable eqeqeq -- Velocity's comparisons are velocityjs's: JavaScript's loose ones. */
@@ -376,6 +378,8 @@ export class SandboxedCompile extends Compile implements MethodGuard {
         return undefined as unknown as string;
     }
     if (typeof result === 'string') this.charge(result.length);
+    // Comparing two texts reads them: charged like a method that does.
+    else if (typeof result === 'boolean' && node.operator !== 'not' && typeof compared[0] === 'string' && typeof compared[1] === 'string') this.charge(Math.min(compared[0].length, compared[1].length));
     this.checkShallow(result, node);
     return result as string;
   }
