@@ -84,3 +84,6 @@ export const fastPathLimits: SandboxLimits = { ...defaultSandboxLimits, maxWork:
 export const FAST_PATH_RENDER_MS = 5;
 /** Wall time one call may spend on fast-path renders in all; the rest of its batch goes to the threads. */
 export const FAST_PATH_CALL_MS = 20;
+/** At most this much of the calling thread's time per window goes to fast-path renders that end up on the threads anyway. */
+export const FAST_PATH_WASTE_MS = 100;
+export const FAST_PATH_WINDOW_MS = 1_000;

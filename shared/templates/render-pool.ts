@@ -4,7 +4,7 @@ import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '../config';
 import { AppError } from '../errors';
 import { logger } from '../logger';
-import { FAST_PATH_CALL_MS, FAST_PATH_RENDER_MS, fastPathLimits, LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
+import { FAST_PATH_CALL_MS, FAST_PATH_RENDER_MS, FAST_PATH_WASTE_MS, FAST_PATH_WINDOW_MS, fastPathLimits, LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
 import { renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
 import { processCpuMs, WALL_CAP_FACTOR, WallBudget } from './render-clock';
 import { PROGRESS_CPU_STARTED, PROGRESS_JOB, PROGRESS_SLOTS, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
@@ -213,6 +213,23 @@ export async function renderTemplates(templates: readonly string[], jobs: readon
   return results as RenderResult[];
 }
 
+/**
+ * Time the fast path spent on renders it then gave up on, per window: past
+ * `FAST_PATH_WASTE_MS` in a window, every render goes to the threads until the next one, so
+ * templates made to fail late on the fast path (all different, to dodge `heavyTemplates`)
+ * can never take more than that share of the calling thread.
+ */
+let windowStarted = 0;
+let wasted = 0;
+
+function fastPathOpen(now: number): boolean {
+  if (now - windowStarted > FAST_PATH_WINDOW_MS) {
+    windowStarted = now;
+    wasted = 0;
+  }
+  return wasted < FAST_PATH_WASTE_MS;
+}
+
 /** Templates the fast path gave up on lately: they go straight to the threads. */
 const heavyTemplates = new Set<string>();
 const HEAVY_TEMPLATES_KEPT = 100;
@@ -227,7 +244,8 @@ function renderFast(templates: readonly string[], jobs: readonly RenderJob[], re
   const started = performance.now();
   jobs.forEach((job, index) => {
     const source = templates[job.template] ?? '';
-    if (heavyTemplates.has(source) || performance.now() - started > FAST_PATH_CALL_MS) {
+    const now = performance.now();
+    if (heavyTemplates.has(source) || now - started > FAST_PATH_CALL_MS || !fastPathOpen(now)) {
       heavy.push(index);
       return;
     }
@@ -239,6 +257,7 @@ function renderFast(templates: readonly string[], jobs: readonly RenderJob[], re
       return;
     }
     heavy.push(index);
+    wasted += performance.now() - now;
     heavyTemplates.add(source);
     if (heavyTemplates.size > HEAVY_TEMPLATES_KEPT) heavyTemplates.delete(heavyTemplates.values().next().value as string);
   });

@@ -69,6 +69,13 @@ describe('generated runaway templates', () => {
     expect(await renderTemplates(['Hi $name'], [{ template: 0, variables: { name: 'Dina' } }], options)).toEqual([{ ok: true, output: 'Hi Dina' }]);
   });
 
+  it('renders on the threads what the fast path may not: its bounds are never an answer', async () => {
+    // 8,000 iterations and 1,500,000 characters of output: past the calling thread's fast-path bounds, within the full limits.
+    const template = `#foreach($i in [1..8000])${'x'.repeat(180)}#end`;
+    const [result] = await renderTemplates([template], [{ template: 0, variables: {} }], options);
+    expect(result).toEqual({ ok: true, output: 'x'.repeat(180 * 8000) });
+  });
+
   it('stops a parse that would take longer than a render may', async () => {
     const [error] = await templateErrors(['$ '.repeat(131_072)], { ...options, templateRenderMs: 20 });
     expect(error).toEqual({ code: 'TEMPLATE_LIMIT_EXCEEDED', message: 'the template took too long to parse' });
