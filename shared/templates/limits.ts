@@ -82,8 +82,8 @@ export const LIMIT_FAILURES_PER_BATCH = 3;
 export const fastPathLimits: SandboxLimits = { ...defaultSandboxLimits, maxWork: 1_000_000, maxSteps: 20_000, maxTotalIterations: 5_000 };
 /** Wall time one fast-path render (its parse included) may take. */
 export const FAST_PATH_RENDER_MS = 5;
-/** Wall time one call may spend on fast-path renders in all; the rest of its batch goes to the threads. */
-export const FAST_PATH_CALL_MS = 20;
+/** The calling thread renders a batch in slices of this much wall time, letting its other work (requests) run in between. */
+export const FAST_PATH_SLICE_MS = 20;
 /** At most this much of the calling thread's time per window goes to fast-path renders that end up on the threads anyway. */
 export const FAST_PATH_WASTE_MS = 100;
 export const FAST_PATH_WINDOW_MS = 1_000;

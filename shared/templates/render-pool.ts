@@ -4,7 +4,7 @@ import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '../config';
 import { AppError } from '../errors';
 import { logger } from '../logger';
-import { FAST_PATH_CALL_MS, FAST_PATH_RENDER_MS, FAST_PATH_WASTE_MS, FAST_PATH_WINDOW_MS, fastPathLimits, LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
+import { FAST_PATH_RENDER_MS, FAST_PATH_SLICE_MS, FAST_PATH_WASTE_MS, FAST_PATH_WINDOW_MS, fastPathLimits, LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
 import { renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
 import { processCpuMs, WALL_CAP_FACTOR, WallBudget } from './render-clock';
 import { PROGRESS_CPU_STARTED, PROGRESS_JOB, PROGRESS_SLOTS, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
@@ -12,7 +12,7 @@ import { PROGRESS_CPU_STARTED, PROGRESS_JOB, PROGRESS_SLOTS, PROGRESS_STARTED, s
 /**
  * Every template a request or a send renders is rendered here. A render first runs on the
  * calling thread within the fast path's small bounds (`fastPathLimits`: 5 ms, 1 M units of
- * work), where ordinary templates finish in microseconds without a thread hop; one that
+ * work; the thread's other work runs every 20 ms of them), where ordinary templates finish in microseconds without a thread hop; one that
  * reaches them is rendered again, with the full limits, on a small pool of threads, never on
  * the thread that serves requests and consumes queues:
  * - the sandbox stops almost every runaway itself (sizes, work, time) and answers an error;
@@ -203,7 +203,7 @@ function lost(thread: Thread): void {
  */
 export async function renderTemplates(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
   const results: (RenderResult | undefined)[] = new Array<RenderResult | undefined>(jobs.length);
-  const heavy = renderFast(templates, jobs, results);
+  const heavy = await renderFast(templates, jobs, results);
   if (heavy.length > 0) {
     const rendered = await renderOnThreads(templates, heavy.map((index) => jobs[index] as RenderJob), options);
     heavy.forEach((jobIndex, position) => {
@@ -235,32 +235,37 @@ const heavyTemplates = new Set<string>();
 const HEAVY_TEMPLATES_KEPT = 100;
 
 /**
- * Renders what it can on this thread within `fastPathLimits`, filling `results`; answers the
- * indexes of the jobs left for the threads (a template that reached a fast-path bound, and
- * every job after the call's fast-path time is spent).
+ * Renders what it can on this thread within `fastPathLimits`, filling `results`, and lets
+ * the thread's other work run every `FAST_PATH_SLICE_MS`; answers the indexes of the jobs
+ * left for the threads (those of a template that reached a fast-path bound).
  */
-function renderFast(templates: readonly string[], jobs: readonly RenderJob[], results: (RenderResult | undefined)[]): number[] {
+async function renderFast(templates: readonly string[], jobs: readonly RenderJob[], results: (RenderResult | undefined)[]): Promise<number[]> {
   const heavy: number[] = [];
-  const started = performance.now();
-  jobs.forEach((job, index) => {
+  let sliceStarted = performance.now();
+  for (let index = 0; index < jobs.length; index += 1) {
+    const job = jobs[index] as RenderJob;
     const source = templates[job.template] ?? '';
-    const now = performance.now();
-    if (heavyTemplates.has(source) || now - started > FAST_PATH_CALL_MS || !fastPathOpen(now)) {
+    let now = performance.now();
+    if (now - sliceStarted > FAST_PATH_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      now = sliceStarted = performance.now();
+    }
+    if (heavyTemplates.has(source) || !fastPathOpen(now)) {
       heavy.push(index);
-      return;
+      continue;
     }
     const clock = new WallBudget(FAST_PATH_RENDER_MS);
     const error = job.variables ? undefined : templateSyntaxError(source, clock);
     const result: RenderResult = job.variables ? renderTemplate(source, job.variables, { limits: fastPathLimits, clock }) : error ? { ok: false, error } : { ok: true, output: '' };
     if (result.ok || result.error.code !== 'TEMPLATE_LIMIT_EXCEEDED') {
       results[index] = result;
-      return;
+      continue;
     }
     heavy.push(index);
     wasted += performance.now() - now;
     heavyTemplates.add(source);
     if (heavyTemplates.size > HEAVY_TEMPLATES_KEPT) heavyTemplates.delete(heavyTemplates.values().next().value as string);
-  });
+  }
   return heavy;
 }
 
