@@ -232,7 +232,8 @@ function fastPathOpen(now: number): boolean {
 
 /** Templates the fast path gave up on lately: they go straight to the threads. */
 const heavyTemplates = new Set<string>();
-const HEAVY_TEMPLATES_KEPT = 100;
+// Few: each holds a template text (up to 256 K characters) alive.
+const HEAVY_TEMPLATES_KEPT = 32;
 
 /**
  * Renders what it can on this thread within `fastPathLimits`, filling `results`, and lets
