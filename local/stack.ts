@@ -11,6 +11,7 @@ import { requeueActiveBroadcasts } from '../shared/messages/broadcasts';
 import { createPlatform, type Platform } from '../shared/platform';
 import type { Clock } from '../shared/ports/clock';
 import { migrate } from '../shared/store/migrate';
+import { stopRenderThreads } from '../shared/templates/render-pool';
 import { requeueTriggerEventPages } from '../shared/trigger-events/assemble';
 import { requeueWebhookOutboxes } from '../shared/webhooks/outbox';
 import { migrations } from '../shared/store/migrations';
@@ -162,6 +163,7 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
       await closeServer(gateway.server);
       await platform.db.end();
       sqs.destroy();
+      await stopRenderThreads();
     },
   };
 }

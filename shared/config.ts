@@ -57,6 +57,10 @@ export interface PlatformConfig {
   readonly exportMaxAttempts: number;
   /** A broadcast job stops taking pages when less than this much of its time is left, and re-enqueues its continuation. */
   readonly broadcastTimeReserveMs: number;
+  /** CPU time one template render (its parse included) may take before it fails TEMPLATE_LIMIT_EXCEEDED (render-clock.ts). */
+  readonly templateRenderMs: number;
+  /** Heap of one template render thread; a render that needs more fails TEMPLATE_LIMIT_EXCEEDED (read when the process starts its first render thread). */
+  readonly templateRenderHeapMb: number;
   readonly version: string;
   /** Overrides the BigQuery REST endpoint (tests point it at a local wire double). */
   readonly bigQueryApiEndpoint?: string;
@@ -89,6 +93,12 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const required = z.string({ error: 'is not set' });
 const optional = z.string().optional();
+/** Default of `TEMPLATE_RENDER_HEAP_MB`: the old-generation heap of one render thread (templates/limits.ts). */
+export const DEFAULT_RENDER_HEAP_MB = 128;
+
+/** Default of `TEMPLATE_RENDER_MS`: the CPU time one render (parse included) may take (templates/render-clock.ts). */
+export const DEFAULT_TEMPLATE_RENDER_MS = 1_000;
+
 /** A whole number of at least `min`, `fallback` when unset. */
 const wholeNumber = (fallback: number, min = 0) =>
   z
@@ -122,6 +132,8 @@ const common = {
   EXPORT_RETRY_BASE_SECONDS: wholeNumber(60),
   EXPORT_MAX_ATTEMPTS: wholeNumber(5, 1),
   BROADCAST_TIME_RESERVE_MS: wholeNumber(60_000),
+  TEMPLATE_RENDER_MS: wholeNumber(DEFAULT_TEMPLATE_RENDER_MS, 1),
+  TEMPLATE_RENDER_HEAP_MB: wholeNumber(DEFAULT_RENDER_HEAP_MB, 8),
   SATELLITE_VERSION: z.string().default('1.0.0'),
   BIGQUERY_API_ENDPOINT: optional,
   BIGQUERY_MAXIMUM_BYTES_BILLED: wholeNumber(10 * 1024 ** 3),
@@ -217,6 +229,8 @@ export function readConfig(rawEnv: Env = process.env): PlatformConfig {
     exportRetryBaseSeconds: settings.EXPORT_RETRY_BASE_SECONDS,
     exportMaxAttempts: settings.EXPORT_MAX_ATTEMPTS,
     broadcastTimeReserveMs: settings.BROADCAST_TIME_RESERVE_MS,
+    templateRenderMs: settings.TEMPLATE_RENDER_MS,
+    templateRenderHeapMb: settings.TEMPLATE_RENDER_HEAP_MB,
     version: settings.SATELLITE_VERSION,
     bigQueryApiEndpoint: settings.BIGQUERY_API_ENDPOINT,
     bigQueryMaximumBytesBilled: settings.BIGQUERY_MAXIMUM_BYTES_BILLED,

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { resolveRecipients } from '../contacts/resolve-recipients';
+import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';
@@ -12,7 +12,7 @@ import { bulkDataOf, bulkSourcesReadBy, type BulkSources } from './bulk-data';
 import { MAX_KEPT_FAILURES, type BroadcastFailure, type BroadcastJob, type BroadcastStatus } from './broadcasts';
 import { getEmailMessage, type EmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
-import { renderMessage, templateContact } from './render-message';
+import { renderMessages, templateContact } from './render-message';
 import { templateFailure } from './smartsend';
 
 /** Members rendered and recorded together: one lookup per source per page, one commit of progress. */
@@ -183,7 +183,7 @@ async function sendPage(
 
   const dataByContact = await bulkDataOf(platform, accountId, sources, batch);
   const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
-  const sends: SendToRecord[] = [];
+  const recipients: (RecipientContact & { readonly email: string })[] = [];
   for (const row of resolved) {
     const contact = row.contact;
     if (!contact) {
@@ -195,13 +195,19 @@ async function sendPage(
       failures.push({ contactId: contact.id, error: { code: 'NO_EMAIL', message: 'the contact has no email address' } });
       continue;
     }
-    const rendered = renderMessage(message, templateContact(contact), dataByContact.get(contact.id) ?? {});
-    if (!rendered.ok) {
-      failures.push({ contactId: contact.id, error: templateFailure(rendered.part, rendered.error) });
-      continue;
-    }
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText, broadcastId });
+    recipients.push({ ...contact, email: contact.email });
   }
+  // The whole page in one call to the render threads; a template failure fails its recipient only.
+  const rendered = await renderMessages(message, recipients.map((contact) => ({ contact: templateContact(contact), data: dataByContact.get(contact.id) ?? {} })), platform.config);
+  const sends: SendToRecord[] = [];
+  recipients.forEach((contact, index) => {
+    const result = rendered[index];
+    if (!result?.ok) {
+      if (result) failures.push({ contactId: contact.id, error: templateFailure(result.part, result.error) });
+      return;
+    }
+    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText, broadcastId });
+  });
   const recorded = await recordSends(platform, accountId, message, sends);
   return { sent: alreadySent.size + recorded.length, failed: failures.length, failures };
 }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '../store/transaction';
-import { templateSyntaxError, type TemplateError } from '../templates/render';
+import { templateErrors, type RenderOptions } from '../templates/render-pool';
 import { MessageNotFound, TemplateInvalid } from './errors';
 
 /** An email message of an account: Velocity templates for subject and body, per language. */
@@ -63,19 +63,24 @@ export function jsonParamFieldName(value: string | null | undefined): string | n
   return bare ? (bare[1] ?? bare[2] ?? null) : value.trim() || null;
 }
 
-function checkTemplates(input: EmailMessageInput): void {
-  const failures: { path: string; error: TemplateError }[] = [];
-  const check = (path: string, source: string | null | undefined): void => {
-    const error = source ? templateSyntaxError(source) : undefined;
-    if (error) failures.push({ path, error });
+/** Every template of the message must parse (strictly, on the render threads, its time bounded). */
+async function checkTemplates(input: EmailMessageInput, render: RenderOptions): Promise<void> {
+  const fields: { path: string; source: string }[] = [];
+  const field = (path: string, source: string | null | undefined): void => {
+    if (source) fields.push({ path, source });
   };
-  check('body.subject', input.subject);
-  check('body.htmlText', input.htmlText);
-  check('body.plainText', input.plainText);
+  field('body.subject', input.subject);
+  field('body.htmlText', input.htmlText);
+  field('body.plainText', input.plainText);
   (input.translations ?? []).forEach((translation, index) => {
-    check(`body.translations.${index}.subject`, translation.subject);
-    check(`body.translations.${index}.htmlText`, translation.htmlText);
-    check(`body.translations.${index}.plainText`, translation.plainText);
+    field(`body.translations.${index}.subject`, translation.subject);
+    field(`body.translations.${index}.htmlText`, translation.htmlText);
+    field(`body.translations.${index}.plainText`, translation.plainText);
+  });
+  const errors = await templateErrors(fields.map(({ source }) => source), render);
+  const failures = fields.flatMap(({ path }, index) => {
+    const error = errors[index];
+    return error ? [{ path, error }] : [];
   });
   if (failures.length > 0) throw new TemplateInvalid(failures);
 }
@@ -138,8 +143,8 @@ function values(input: EmailMessageInput): unknown[] {
   ];
 }
 
-export async function createEmailMessage(db: Pool, accountId: number, input: EmailMessageInput): Promise<EmailMessage> {
-  checkTemplates(input);
+export async function createEmailMessage(db: Pool, accountId: number, input: EmailMessageInput, render: RenderOptions): Promise<EmailMessage> {
+  await checkTemplates(input, render);
   const id = await withTransaction(db, async (client) => {
     const { rows } = await client.query<{ id: number }>(
       `INSERT INTO messages (account_id, media_type, name, sender, reply_to, subject, html_text, plain_text, tags, language, json_param_field)
@@ -154,8 +159,8 @@ export async function createEmailMessage(db: Pool, accountId: number, input: Ema
 }
 
 /** Replaces the message (and its language versions) whole. */
-export async function updateEmailMessage(db: Pool, accountId: number, id: number, input: EmailMessageInput): Promise<EmailMessage> {
-  checkTemplates(input);
+export async function updateEmailMessage(db: Pool, accountId: number, id: number, input: EmailMessageInput, render: RenderOptions): Promise<EmailMessage> {
+  await checkTemplates(input, render);
   await withTransaction(db, async (client) => {
     const { rowCount } = await client.query(
       `UPDATE messages SET name = $3, sender = $4, reply_to = $5, subject = $6, html_text = $7, plain_text = $8, tags = $9,

@@ -2,7 +2,7 @@ import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { listSources, withSourceAliases } from '../sources/sources';
-import { freezeData, renderTemplate } from '../templates/render';
+import { renderOne } from '../templates/render-pool';
 import { dataFromJsonParam } from './triggered-data';
 import { bulkDataOf, bulkSourcesReadBy } from './bulk-data';
 import { TemplateInvalid } from './errors';
@@ -54,7 +54,7 @@ export async function previewTemplate(platform: Platform, accountId: number, req
     if (!given) throw new AppError('invalid', 'INVALID_JSON_PARAM', 'jsonParam must be the JSON text of an object');
     data = withSourceAliases(given, await listSources(platform.db, accountId));
   }
-  const result = renderTemplate(request.template, { data: freezeData(data), ...(contact ? { contact: freezeData({ ...contact }) } : {}) });
+  const result = await renderOne(request.template, { data, ...(contact ? { contact } : {}) }, platform.config);
   if (!result.ok) throw new TemplateInvalid([{ path: 'body.template', error: result.error }], 'unprocessable');
   return { output: result.output, ...(contact ? { contactId: contact.id } : {}) };
 }

@@ -1,11 +1,11 @@
-import { resolveRecipients, type Recipient } from '../contacts/resolve-recipients';
+import { resolveRecipients, type Recipient, type RecipientContact } from '../contacts/resolve-recipients';
 import type { Platform } from '../platform';
 import { listSources, withSourceAliases } from '../sources/sources';
 import type { TemplateError } from '../templates/render';
 import { dataFromJsonParam } from './triggered-data';
 import { getEmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
-import { renderMessage, templateContact } from './render-message';
+import { renderMessages, templateContact } from './render-message';
 
 export interface SmartsendRecipient extends Recipient {
   /** JSON text whose object becomes `$data` for this recipient. */
@@ -34,8 +34,7 @@ export async function smartsend(platform: Platform, accountId: number, messageId
   const resolved = await resolveRecipients(platform.db, accountId, recipients);
   const sources = await listSources(platform.db, accountId);
   const results: SmartsendResult[] = [];
-  const sends: SendToRecord[] = [];
-  const sendIndexes: number[] = [];
+  const toRender: { readonly resultIndex: number; readonly contact: RecipientContact & { readonly email: string }; readonly data: Record<string, unknown> }[] = [];
   for (const row of resolved) {
     const recipient = recipients[row.index];
     const base = { index: row.index, ...(recipient?.locator !== undefined ? { locator: recipient.locator } : {}) };
@@ -56,15 +55,24 @@ export async function smartsend(platform: Platform, accountId: number, messageId
       failed({ code: 'INVALID_JSON_PARAM', message: 'jsonParam must be the JSON text of an object' });
       continue;
     }
-    const rendered = renderMessage(message, templateContact(contact), withSourceAliases(data, sources));
-    if (!rendered.ok) {
-      failed(templateFailure(rendered.part, rendered.error));
-      continue;
-    }
     results.push({ ...base, contactId: contact.id, status: 'OK' });
-    sendIndexes.push(results.length - 1);
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText });
+    toRender.push({ resultIndex: results.length - 1, contact: { ...contact, email: contact.email }, data: withSourceAliases(data, sources) });
   }
+  // Every recipient in one call to the render threads; a template failure fails its recipient only.
+  const rendered = await renderMessages(message, toRender.map(({ contact, data }) => ({ contact: templateContact(contact), data })), platform.config);
+  const sends: SendToRecord[] = [];
+  const sendIndexes: number[] = [];
+  toRender.forEach(({ resultIndex, contact }, index) => {
+    const result = rendered[index];
+    const entry = results[resultIndex];
+    if (!result || !entry) return;
+    if (!result.ok) {
+      results[resultIndex] = { ...entry, status: 'ERROR', error: templateFailure(result.part, result.error) };
+      return;
+    }
+    sendIndexes.push(resultIndex);
+    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText });
+  });
   const sendIds = await recordSends(platform, accountId, message, sends);
   sendIndexes.forEach((resultIndex, sendIndex) => {
     const result = results[resultIndex];

@@ -6,7 +6,7 @@ import { logger } from '../logger';
 import { getEmailMessage, type EmailMessage } from '../messages/messages';
 import { MessageNotFound } from '../messages/errors';
 import { recordSends, type SendToRecord } from '../messages/record-sends';
-import { renderMessage, templateContact } from '../messages/render-message';
+import { renderMessages, templateContact, type TemplateContact } from '../messages/render-message';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { evaluateSegment, keysOfContacts } from '../segments/evaluate-segment';
@@ -198,22 +198,28 @@ async function sendWorkflowMessage(platform: Platform, accountId: number, workfl
   const field = message.jsonParamField ?? 'jsonParam';
   const resolved = await resolveRecipients(platform.db, accountId, emitted.map((event) => ({ contactId: event.contact_id })));
   const sources = await listSources(platform.db, accountId);
-  const sends: SendToRecord[] = [];
+  const toRender: { readonly event: EmittedEvent; readonly email: string; readonly contact: TemplateContact; readonly data: Readonly<Record<string, unknown>> }[] = [];
   emitted.forEach((event, index) => {
     const contact = resolved[index]?.contact;
     if (!contact?.email) return;
     const data = withSourceAliases(dataFromJsonParam(events.get(event.contact_id)?.params.find((param) => param.name === field)?.value) ?? {}, sources);
-    const rendered = renderMessage(message, templateContact(contact), data);
-    if (!rendered.ok) {
-      logger.warn('workflow message did not render', { workflowId: workflow.id, contactId: contact.id, code: rendered.error.code, line: rendered.error.line, column: rendered.error.column });
+    toRender.push({ event, email: contact.email, contact: templateContact(contact), data });
+  });
+  // The page's recipients in one call to the render threads; a template failure skips its recipient only.
+  const rendered = await renderMessages(message, toRender, platform.config);
+  const sends: SendToRecord[] = [];
+  toRender.forEach(({ event, email, contact }, index) => {
+    const result = rendered[index];
+    if (!result?.ok) {
+      if (result) logger.warn('workflow message did not render', { workflowId: workflow.id, contactId: contact.id, code: result.error.code, line: result.error.line, column: result.error.column });
       return;
     }
     sends.push({
       contactId: contact.id,
-      recipient: contact.email,
-      languageCode: rendered.languageCode,
-      subject: rendered.subject,
-      htmlText: rendered.htmlText,
+      recipient: email,
+      languageCode: result.languageCode,
+      subject: result.subject,
+      htmlText: result.htmlText,
       workflowId: workflow.id,
       sourceEventId: event.id,
       sourceEventKey: event.event_key,

@@ -27,6 +27,8 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['messages'],
   // Capabilities built on messages and segments, or on connectors alone.
   ['trigger-events', 'exports', 'oauth'],
+  // The web console's sign-in session (a credential beside API keys and OAuth tokens).
+  ['console'],
   // The HTTP edge: the router, request validation, the error model's mapping.
   ['http'],
 ];
@@ -35,11 +37,14 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
 const AREAS: Readonly<Record<string, readonly string[]>> = {
   shared: [],
   functions: ['shared'],
-  local: ['functions', 'shared'],
-  // The CDK app reads declarations only, never domain code (it would end up in `cdk synth`).
-  infra: ['shared/config.ts', 'shared/topology.ts'],
+  // The browser console's sources and their build; the page talks to the API over HTTP only.
+  console: [],
+  local: ['functions', 'shared', 'console/build.ts'],
+  // The CDK app reads declarations only, never domain code (it would end up in `cdk synth`),
+  // and the files it deploys as they are (the console's build, the reference page's assets).
+  infra: ['shared/config.ts', 'shared/topology.ts', 'console/build.ts', 'functions/api/reference/assets.ts'],
   bench: ['local', 'functions', 'shared', 'test/support'],
-  test: ['infra', 'local', 'functions', 'shared', 'bench'],
+  test: ['infra', 'local', 'functions', 'shared', 'bench', 'console'],
 };
 
 /** Only adapters (and the platform that wires them) may talk to AWS. */

@@ -1,4 +1,16 @@
-import { freezeData, renderTemplate, type RenderResult } from '../../shared/templates/render';
+import { parse } from 'velocityjs';
+import { defaultSandboxLimits } from '../../shared/templates/limits';
+import { parseStrict } from '../../shared/templates/parse';
+import { renderTemplate, type RenderResult } from '../../shared/templates/render';
+
+/** Deep-frozen, as data held across renders might be: the sandbox must work with it either way. */
+function freezeData<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) freezeData(item);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 // The seed's row of kozak@example.com, as a bulk send and as a triggered send see it.
 const row = { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' };
@@ -81,7 +93,7 @@ describe('the sandbox', () => {
 
   it('does not let a template change the data other recipients see', () => {
     const result = renderTemplate("$data.get('promo_codes').add('x')", { data: bulkData });
-    expect(result).toEqual({ ok: false, error: expect.objectContaining({ code: 'TEMPLATE_METHOD_FAILED', line: 1, column: 1 }) });
+    expect(result).toEqual({ ok: false, error: expect.objectContaining({ code: 'TEMPLATE_DATA_READ_ONLY', line: 1, column: 1 }) });
     renderTemplate("#set($data.promo_codes = [])", { data: bulkData });
     expect(bulkData.promo_codes).toHaveLength(1);
   });
@@ -114,9 +126,52 @@ describe('the sandbox', () => {
   });
 
   it('keeps its loop bounds configurable', () => {
-    const limits = { maxLoopIterations: 3, maxTotalIterations: 5, maxSteps: 1000, maxOutputChars: 1000, maxMacroDepth: 2 };
-    expect(renderTemplate('#foreach($i in [1,2,3])$i#end', {}, limits)).toEqual({ ok: true, output: '123' });
-    expect(renderTemplate('#foreach($i in [1,2,3,4])$i#end', {}, limits).ok).toBe(false);
-    expect(renderTemplate('#foreach($i in [1,2,3])#foreach($j in [1,2])#end#end', {}, limits).ok).toBe(false);
+    const limits = { ...defaultSandboxLimits, maxLoopIterations: 3, maxTotalIterations: 5, maxSteps: 1000, maxValueChars: 1000, maxMacroDepth: 2 };
+    expect(renderTemplate('#foreach($i in [1,2,3])$i#end', {}, { limits })).toEqual({ ok: true, output: '123' });
+    expect(renderTemplate('#foreach($i in [1,2,3,4])$i#end', {}, { limits }).ok).toBe(false);
+    expect(renderTemplate('#foreach($i in [1,2,3])#foreach($j in [1,2])#end#end', {}, { limits }).ok).toBe(false);
+  });
+});
+
+describe('the strict parser', () => {
+  it.each([
+    "<p>Hello, $!data.get('promo_codes').get(0).get('name')!</p>\n#foreach($pc in $!data.get('promo_codes'))\n<li>$!pc.get('name') — $!pc.get('promo_code')</li>\n#end",
+    '#if($a)x#elseif($b)y#else z#end',
+    '#macro(m $a $b)$a-$b#end#m(1, "two")',
+    '#set($m = {"a": 1, "b": [1, 2, 3]})$m.get("b").get(2) ## a comment\n#* a block comment *#',
+    '#foreach($i in [1..3])\n  #if($foreach.hasNext)$i,#end\n#end\n#[[raw $x]]#',
+    '#define($d)defined#end$d #@m()body#end',
+  ])('nests a well-formed template exactly as velocityjs does: %s', (template) => {
+    expect(parseStrict(template)).toEqual(parse(template));
+  });
+});
+
+describe('Java semantics the sandbox keeps', () => {
+  it('removes by value with remove(Object) and by index with remove(int), as java.util.List does', () => {
+    expect(output(renderTemplate("#set($l = ['foo', 'bar', 'foo'])$l.remove('foo') $l $l.remove('baz') $l.remove(1) $l", {}))).toBe('true [bar, foo] false foo [bar]');
+  });
+
+  it("replaces an empty target around every character, as Java's String.replace does", () => {
+    expect(output(renderTemplate('#set($s = "abc")$s.replace("", "-")', {}))).toBe('-a-b-c-');
+  });
+
+  it('names a change to external data with its own code, wherever the data is reached from', () => {
+    // Not frozen (render threads do not freeze what they are given): read-only all the same.
+    const data = { promo_codes: [{ ...row }], list: [1, 2] };
+    const changes = [
+      "#foreach($row in $data.get('promo_codes'))#set($row.name = 'x')#end",
+      "#set($row = $data.get('promo_codes').get(0))$row.put('name', 'x')",
+      '#set($data.promo_codes = [])',
+      "#set($data.promo_codes[0].name = 'x')",
+      '#set($i = 0)#set($data.promo_codes[$i].name = "x")',
+      '$data.list.add(3)',
+      '$data.list.remove(0)',
+    ];
+    for (const template of changes) {
+      expect(renderTemplate(template, { data })).toEqual({ ok: false, error: expect.objectContaining({ code: 'TEMPLATE_DATA_READ_ONLY' }) });
+    }
+    expect(data).toEqual({ promo_codes: [row], list: [1, 2] });
+    // What the template builds, it may change.
+    expect(output(renderTemplate('#set($m = {})#set($m.a = 1)#set($n.b = 2)#set($ok = $n.put("c", 3))#set($l = [1])#set($ok = $l.add(2))$m $n $l', {}))).toBe('{a=1} {b=2, c=3} [1, 2]');
   });
 });

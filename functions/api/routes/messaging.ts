@@ -12,6 +12,7 @@ import {
 import { cancelBroadcast, getBroadcast, listBroadcasts, startBroadcast } from '../../../shared/messages/broadcasts';
 import { previewDataKinds, previewTemplate } from '../../../shared/messages/preview';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
+import { MAX_TEMPLATE_CHARS } from '../../../shared/templates/limits';
 import { runWorkflowNow } from '../../../shared/trigger-events/assemble';
 import {
   createRegularWorkflow,
@@ -30,8 +31,8 @@ const translationSchema = z
   .object({
     languageCode: z.string().trim().min(2).max(20),
     subject: template(1000).min(1),
-    htmlText: template(1_000_000),
-    plainText: template(1_000_000).nullish(),
+    htmlText: template(MAX_TEMPLATE_CHARS),
+    plainText: template(MAX_TEMPLATE_CHARS).nullish(),
   })
   .strict();
 
@@ -41,8 +42,8 @@ const emailMessageSchema = z
     from: z.string().max(200).nullish(),
     replyTo: z.string().max(200).nullish(),
     subject: template(1000).min(1),
-    htmlText: template(1_000_000),
-    plainText: template(1_000_000).nullish(),
+    htmlText: template(MAX_TEMPLATE_CHARS),
+    plainText: template(MAX_TEMPLATE_CHARS).nullish(),
     tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
     languageCode: z.string().trim().min(2).max(20).nullish(),
     jsonParamField: z.string().trim().min(1).max(100).nullish(),
@@ -139,7 +140,7 @@ export const messagingRoutes: readonly Route[] = [
       errors: { 400: ['TEMPLATE_SYNTAX'] },
     },
     body: emailMessageSchema,
-    handle: async ({ principal, platform, body }) => created(await createEmailMessage(platform.db, principal.accountId, body)),
+    handle: async ({ principal, platform, body }) => created(await createEmailMessage(platform.db, principal.accountId, body, platform.config)),
   }),
   route({
     method: 'GET',
@@ -178,7 +179,7 @@ export const messagingRoutes: readonly Route[] = [
     },
     params: idPath,
     body: emailMessageSchema,
-    handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body)),
+    handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body, platform.config)),
   }),
   route({
     method: 'DELETE',
@@ -222,7 +223,7 @@ export const messagingRoutes: readonly Route[] = [
     },
     body: z
       .object({
-        template: template(1_000_000),
+        template: template(MAX_TEMPLATE_CHARS),
         contactId: bodyId.optional(),
         externalCustomerId: externalCustomerIdSchema.optional(),
         locator: z.string().min(1).max(254).optional(),
