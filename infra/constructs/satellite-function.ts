@@ -33,6 +33,8 @@ const ROOT = path.join(__dirname, '..', '..');
 export class SatelliteFunction extends NodejsFunction {
   /** Folder under `functions/` holding its handler (what `shared/topology.ts` calls a worker). */
   readonly functionDir: string;
+  /** Reads the platform store: created or updated only after the deploy's migrations succeeded. */
+  readsSchema = false;
 
   constructor(scope: Construct, id: string, props: SatelliteFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -71,7 +73,7 @@ export class SatelliteFunction extends NodejsFunction {
     Validations.of(this).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The AWS-managed basic execution policy only allows writing this function\'s logs.',
+        reason: 'The AWS-managed basic execution policy allows logs:CreateLogGroup/CreateLogStream/PutLogEvents on any log group; accepted because the function logs to its own group (logGroup) and CloudWatch Logs holds nothing a function could read with it.',
       },
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
@@ -85,12 +87,27 @@ export class SatelliteFunction extends NodejsFunction {
     );
   }
 
-  /** Platform database through RDS Proxy: host, name, credentials secret, network path. */
+  /** Platform database through RDS Proxy as the application user (DML only): host, name, its secret. */
   bindDatabase(database: SatelliteDatabase): this {
     this.addEnvironment('DB_HOST', database.proxy.endpoint);
     this.addEnvironment('DB_NAME', database.databaseName);
-    this.addEnvironment('DB_SECRET_ARN', database.secret.secretArn);
-    database.secret.grantRead(this);
+    this.addEnvironment('DB_SECRET_ARN', database.appSecret.secretArn);
+    database.appSecret.grantRead(this);
+    this.readsSchema = true;
+    return this;
+  }
+
+  /**
+   * The migrate function alone: the master secret (DDL, and it creates the application user)
+   * and the application user's secret, whose password it sets on the role.
+   */
+  bindDatabaseAsMigrator(database: SatelliteDatabase): this {
+    this.addEnvironment('DB_HOST', database.proxy.endpoint);
+    this.addEnvironment('DB_NAME', database.databaseName);
+    this.addEnvironment('DB_SECRET_ARN', database.masterSecret.secretArn);
+    this.addEnvironment('DB_APP_SECRET_ARN', database.appSecret.secretArn);
+    database.masterSecret.grantRead(this);
+    database.appSecret.grantRead(this);
     return this;
   }
 

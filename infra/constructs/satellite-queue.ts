@@ -36,6 +36,7 @@ export class SatelliteQueue extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    if (props.maxMessageAgeSeconds === undefined) return;
     new Alarm(this, 'OldestMessageAlarm', {
       alarmDescription: `The oldest ${id} message is waiting too long`,
       metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.seconds(queueAlarms.periodSeconds) }),

@@ -12,7 +12,6 @@ export interface QueueWorkerProps {
   readonly topology: QueueTopology;
   readonly description: string;
   readonly memorySize?: number;
-  readonly maxConcurrency?: number;
 }
 
 /** A queue, its dead-letter queue and the Lambda consuming it with partial batch responses. */
@@ -30,7 +29,8 @@ export function queueWorker(scope: Construct, id: string, props: QueueWorkerProp
     new SqsEventSource(queue.queue, {
       batchSize: props.topology.batchSize,
       reportBatchItemFailures: true,
-      ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
+      // Workers together stay within their share of the proxy's connections (`connectionBudget`).
+      maxConcurrency: props.topology.maxConcurrency,
     }),
   );
   return { queue, worker };

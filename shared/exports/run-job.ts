@@ -3,7 +3,9 @@ import { getConnector, withPostgresConnection } from '../connectors/connections'
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';
+import { withJobLease } from '../jobs/job-lease';
 import type { Platform } from '../platform';
+import { queues } from '../topology';
 import { exportToBigQuery } from './bigquery-writer';
 import { datasets } from './datasets';
 import type { ExportProgress, WriterStep } from './export-pass';
@@ -44,24 +46,11 @@ export async function exportDatasetJob(platform: Platform, job: ExportJob, budge
   const run = rows[0];
   if (!run || run.status === 'succeeded' || run.status === 'failed') return 'skipped';
 
-  // Session lock on a connection of its own: a duplicate delivery of this run's message
-  // finds it taken and leaves the work to the holder.
-  let result: LockedOutcome;
-  const lock = await platform.db.connect();
-  try {
-    const { rows: locked } = await lock.query<{ locked: boolean }>(
-      `SELECT pg_try_advisory_lock(hashtextextended('export:' || $1::text || ':' || $2::text, 0)) AS locked`,
-      [run.export_id, run.dataset],
-    );
-    if (!locked[0]?.locked) return 'skipped';
-    try {
-      result = await runLocked(platform, run, budget, observers);
-    } finally {
-      await lock.query(`SELECT pg_advisory_unlock(hashtextextended('export:' || $1::text || ':' || $2::text, 0))`, [run.export_id, run.dataset]);
-    }
-  } finally {
-    lock.release();
-  }
+  // A lease row, not a session lock: a duplicate delivery of this run's message finds it
+  // taken and leaves the work to the holder, and no proxy connection stays pinned meanwhile.
+  const leased = await withJobLease(platform.db, `export:${run.export_id}:${run.dataset}`, queues.exports.workerTimeoutSeconds, () => runLocked(platform, run, budget, observers));
+  if (leased.taken) return 'skipped';
+  const result = leased.result;
   // Only once the lock is free: a message sent while it was held could reach another
   // invocation at once, which would take it for a duplicate and drop it, and the run would
   // wait for the next schedule.

@@ -5,6 +5,7 @@ import { exportsMigrations } from './exports';
 import { foundationMigrations } from './foundation';
 import { messagingMigrations } from './messaging';
 import { oauthMigrations } from './oauth';
+import { operationsMigrations } from './operations';
 import { webhooksMigrations } from './webhooks';
 
 /**
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   ...exportsMigrations,
   ...webhooksMigrations,
   ...oauthMigrations,
+  ...operationsMigrations,
 ].sort((a, b) => a.version - b.version);
