@@ -4,6 +4,7 @@ import { HttpApi, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { connectionBudget } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
 import { SatelliteFunction } from './satellite-function';
 
@@ -26,6 +27,8 @@ export class SatelliteApi extends Construct {
       vpc: props.database.vpc,
       securityGroup: props.database.functionSecurityGroup,
       environment: { RATE_LIMIT_PER_SECOND: String(props.rateLimitPerSecond) },
+      // Kept for the API alone: a burst of jobs or of any other function can never starve it.
+      reservedConcurrentExecutions: connectionBudget.apiReservedConcurrency,
     }).bindDatabase(props.database);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {

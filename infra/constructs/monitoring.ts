@@ -179,8 +179,10 @@ export class SatelliteMonitoring extends Construct {
 
   /** The sum over the values of a metric's dimension (alarms cannot SEARCH; at most ten values). */
   private perDimension(name: MetricName, statistic: string, values: readonly string[] = datasetNames): MathExpression {
-    const usingMetrics = Object.fromEntries(values.map((value, index) => [`m${index}`, this.custom(name, statistic, value)]));
-    return new MathExpression({ expression: values.map((_, index) => `FILL(m${index}, 0)`).join(' + '), usingMetrics, period: this.period, label: name });
+    // Ids unique per metric: a graph may hold several of these sums.
+    const id = (index: number) => `${name.toLowerCase()}${index}`;
+    const usingMetrics = Object.fromEntries(values.map((value, index) => [id(index), this.custom(name, statistic, value)]));
+    return new MathExpression({ expression: values.map((_, index) => `FILL(${id(index)}, 0)`).join(' + '), usingMetrics, period: this.period, label: name });
   }
 }
 

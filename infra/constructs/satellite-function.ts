@@ -21,6 +21,7 @@ export interface SatelliteFunctionProps {
   readonly vpc: IVpc;
   readonly securityGroup: ISecurityGroup;
   readonly environment?: Readonly<Record<string, string>>;
+  readonly reservedConcurrentExecutions?: number;
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -46,6 +47,7 @@ export class SatelliteFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize ?? 1024,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       logGroup,
       vpc: props.vpc,
