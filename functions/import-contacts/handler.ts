@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { countFinishedImport } from '../../shared/contacts/import-metrics';
 import { markContactImportFailed, runContactImport } from '../../shared/contacts/bulk-import';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
@@ -16,7 +17,10 @@ export function createHandler(platform: Platform): JobHandler {
   return consumeJobs({
     name: 'contact import',
     schema: importJob,
-    run: (job) => runContactImport(platform.db, job.jobId),
+    run: async (job) => {
+      await runContactImport(platform.db, job.jobId);
+      await countFinishedImport(platform, job.jobId);
+    },
     lastReceive: queues.imports.maxReceiveCount,
     onLastFailure: (job) => markContactImportFailed(platform.db, job.jobId),
   });

@@ -68,6 +68,7 @@ async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, obs
   );
   // Also the run's heartbeat: a run that stops touching its row counts as abandoned.
   const onChunkCommitted = async (rowsWritten: number) => {
+    platform.metrics.add('ExportRows', rowsWritten, run.dataset);
     await platform.db
       .query('UPDATE export_runs SET rows_written = rows_written + $2, updated_at = now() WHERE id = $1', [run.id, rowsWritten])
       .catch((error: unknown) => logger.warn('could not record export progress', { runId: run.id, error: String(error) }));
@@ -105,6 +106,8 @@ async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, obs
       `UPDATE export_runs SET status = 'succeeded', finished_at = now(), updated_at = now(), error_code = NULL, error_message = NULL WHERE id = $1`,
       [run.id],
     );
+    platform.metrics.add('ExportRuns', 1, run.dataset);
+    platform.metrics.add('ExportRunSeconds', (platform.clock.now().getTime() - run.queued_at.getTime()) / 1000, run.dataset);
     return { outcome: 'succeeded' };
   }
   return { outcome: 'continued', nextInSeconds: 0 };
@@ -121,7 +124,10 @@ async function recordFailure(platform: Platform, run: JobRow, error: unknown): P
       WHERE id = $1`,
     [run.id, final ? 'failed' : 'retrying', attempts, code, message],
   );
-  if (final) return { outcome: 'failed' };
+  if (final) {
+    platform.metrics.add('ExportRunFailures', 1, run.dataset);
+    return { outcome: 'failed' };
+  }
   return { outcome: 'retrying', nextInSeconds: retryDelaySeconds(platform.config.exportRetryBaseSeconds, attempts) };
 }
 

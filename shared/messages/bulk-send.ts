@@ -16,6 +16,7 @@ import { getEmailMessage, type EmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessage, templateContact } from './render-message';
 import { templateFailure } from './smartsend';
+import { countRender } from './count-render';
 
 /** Members rendered and recorded together: one lookup per source per page, one commit of progress. */
 export const BULK_PAGE_SIZE = 1000;
@@ -196,7 +197,7 @@ async function sendPage(
       failures.push({ contactId: contact.id, error: { code: 'NO_EMAIL', message: 'the contact has no email address' } });
       continue;
     }
-    const rendered = renderMessage(message, templateContact(contact), dataByContact.get(contact.id) ?? {});
+    const rendered = countRender(platform.metrics, renderMessage(message, templateContact(contact), dataByContact.get(contact.id) ?? {}));
     if (!rendered.ok) {
       failures.push({ contactId: contact.id, error: templateFailure(rendered.part, rendered.error) });
       continue;

@@ -5,6 +5,7 @@ import { dataFromJsonParam } from '../trigger-events/json-param';
 import { getEmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessage, templateContact } from './render-message';
+import { countRender } from './count-render';
 
 export interface SmartsendRecipient extends Recipient {
   /** JSON text whose object becomes `$data` for this recipient. */
@@ -54,7 +55,7 @@ export async function smartsend(platform: Platform, accountId: number, messageId
       failed({ code: 'INVALID_JSON_PARAM', message: 'jsonParam must be the JSON text of an object' });
       continue;
     }
-    const rendered = renderMessage(message, templateContact(contact), data);
+    const rendered = countRender(platform.metrics, renderMessage(message, templateContact(contact), data));
     if (!rendered.ok) {
       failed(templateFailure(rendered.part, rendered.error));
       continue;

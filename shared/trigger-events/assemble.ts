@@ -16,6 +16,7 @@ import { withTransaction } from '../store/transaction';
 import { QUEUE_RETENTION_DAYS } from '../topology';
 import { dataFromJsonParam, triggerEventParams, type EventParam, type ExternalRow } from './json-param';
 import { getRegularWorkflow, WorkflowNotFound, type RegularWorkflow } from './workflows';
+import { countRender } from '../messages/count-render';
 
 /** Members per queue message: one page is one batched lookup per source and one insert. */
 export const PAGE_SIZE = 1000;
@@ -189,7 +190,7 @@ async function sendWorkflowMessage(platform: Platform, accountId: number, workfl
     const contact = resolved[index]?.contact;
     if (!contact?.email) return;
     const data = dataFromJsonParam(events.get(event.contact_id)?.params.find((param) => param.name === field)?.value) ?? {};
-    const rendered = renderMessage(message, templateContact(contact), data);
+    const rendered = countRender(platform.metrics, renderMessage(message, templateContact(contact), data));
     if (!rendered.ok) {
       logger.warn('workflow message did not render', { workflowId: workflow.id, contactId: contact.id, code: rendered.error.code, line: rendered.error.line, column: rendered.error.column });
       return;

@@ -132,7 +132,7 @@ describe('the deployed and the local stack', () => {
 
     // Alarms exist only on AWS: they hold the declared thresholds.
     const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    const onQueue = (id: string) => alarms.filter((alarm) => JSON.stringify(alarm.Dimensions).includes(`"${id}"`));
+    const onQueue = (id: string) => alarms.filter((alarm) => JSON.stringify(alarm.Dimensions ?? []).includes(`"${id}"`));
     // The webhooks queue declares no age (its messages wait in backoff by design).
     const maxAge = queueList.find((queue) => queue.name === name)!.maxMessageAgeSeconds;
     expect(onQueue(queueId).map((alarm) => [alarm.MetricName, alarm.Threshold, alarm.EvaluationPeriods, alarm.Period])).toEqual(
@@ -143,7 +143,8 @@ describe('the deployed and the local stack', () => {
   });
 
   it('fire the same fixed schedules at the same functions', async () => {
-    const deployed: ScheduleFacts[] = resourcesOf('AWS::Events::Rule').map(([, rule]) => {
+    // Event-pattern rules (the rotation-failure alert) are not schedules.
+    const deployed: ScheduleFacts[] = resourcesOf('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression !== undefined).map(([, rule]) => {
       const [ruleTarget] = rule.Properties.Targets as { Arn: unknown }[];
       const fn = deployedFunction(target(ruleTarget!.Arn));
       return { expression: rule.Properties.ScheduleExpression as string, worker: fn.worker, timeoutSeconds: fn.timeoutSeconds };
