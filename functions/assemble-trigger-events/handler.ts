@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { consumeJobs } from '../../shared/jobs/consume-jobs';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduleEvent } from '../../shared/schedules/event';
 import { assemblePage, pageSchema, startWorkflowRun } from '../../shared/trigger-events/assemble';
@@ -40,5 +40,5 @@ export function createHandler(platform: Platform) {
     'Records' in event ? onPages(event, context) : onSchedule(event);
 }
 
-export const handler = async (event: SQSEvent | ScheduleEvent, context: Context): Promise<SQSBatchResponse | void> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent | ScheduleEvent, context: Context): Promise<SQSBatchResponse | void> =>
+  createHandler(await platformFromEnvironment())(event, context));

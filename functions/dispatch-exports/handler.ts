@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ExportNotFound } from '../../shared/exports/exports';
 import { countOverdueDatasets } from '../../shared/exports/freshness';
 import { startExportRuns } from '../../shared/exports/runs';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduleEvent, ScheduledFunction } from '../../shared/schedules/event';
 
@@ -27,5 +27,5 @@ export function createHandler(platform: Platform): ScheduledFunction {
   };
 }
 
-export const handler = async (event: ScheduleEvent, context: Context): Promise<void> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: ScheduleEvent, context: Context): Promise<void> =>
+  createHandler(await platformFromEnvironment())(event, context));

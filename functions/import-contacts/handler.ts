@@ -5,6 +5,7 @@ import { markContactImportFailed, runContactImport } from '../../shared/contacts
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import { queues } from '../../shared/topology';
+import { withLambdaContext } from '../../shared/logger';
 
 const importJob = z.object({ jobId: z.uuid() }).strict();
 
@@ -26,4 +27,4 @@ export function createHandler(platform: Platform): JobHandler {
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context));

@@ -1,4 +1,4 @@
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment } from '../../shared/platform';
 import { ensureApplicationLogin } from '../../shared/store/database-roles';
 import { migrate } from '../../shared/store/migrate';
@@ -10,7 +10,7 @@ import type { DatabaseSecret } from '../../shared/store/pool';
  * updated: applies the migrations not yet applied, then makes the application user's role
  * match its secret.
  */
-export const handler = async (): Promise<{ applied: number[] }> => {
+export const handler = withLambdaContext(async (): Promise<{ applied: number[] }> => {
   const platform = await platformFromEnvironment();
   const applied = await migrate(platform.db, migrations);
   logger.info('migrations applied', { applied });
@@ -20,4 +20,4 @@ export const handler = async (): Promise<{ applied: number[] }> => {
     logger.info('application login ready', { username: secret.username });
   }
   return { applied };
-};
+});
