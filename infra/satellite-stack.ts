@@ -48,7 +48,7 @@ export class SatelliteStack extends Stack {
       securityGroup: database.functionSecurityGroup,
     }).bindDatabase(database);
 
-    const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200 });
+    const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200, customDomain: stage.customDomain });
     api.handler.bindConnectorSecrets(secretsPrefix);
     new ConnectorValidation(this, 'ConnectorValidation', { database, secretsPrefix, httpApi: api.httpApi });
 
@@ -86,7 +86,7 @@ export class SatelliteStack extends Stack {
       burstableDatabase: stage.databaseInstanceType.toString().startsWith('t'),
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'ApiUrl', { value: api.publicBaseUrl });
     new CfnOutput(this, 'ProvisionAccountFunction', { value: provisioning.functionName });
   }
 }

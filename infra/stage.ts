@@ -16,6 +16,12 @@ export interface StageSettings {
   readonly databaseInstanceType: InstanceType;
   /** Who the alarms reach: e-mail addresses subscribed to the alarm topic (`-c alarmEmail=a@x,b@y`). */
   readonly alarmEmails: readonly string[];
+  /**
+   * The API's own domain (`-c domainName=api.example.com -c certificateArn=arn:aws:acm:…`, the
+   * certificate in the stack's region): PUBLIC_BASE_URL and the OAuth issuer become
+   * `https://<domainName>`. Without it they are the API Gateway endpoint.
+   */
+  readonly customDomain?: { readonly name: string; readonly certificateArn: string };
 }
 
 const STAGE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -31,8 +37,12 @@ export function stageFromContext(node: Node): StageSettings {
     .split(',')
     .map((address) => address.trim())
     .filter(Boolean);
+  const domainName = node.tryGetContext('domainName') as string | undefined;
+  const certificateArn = node.tryGetContext('certificateArn') as string | undefined;
+  if (Boolean(domainName) !== Boolean(certificateArn)) throw new Error('a custom domain needs both domainName and certificateArn');
   return {
     name,
+    ...(domainName && certificateArn ? { customDomain: { name: domainName, certificateArn } } : {}),
     production,
     natGateways: singleNat ? 1 : AZS,
     // Production: a non-burstable class, so a busy month never runs out of CPU credits (or

@@ -22,6 +22,25 @@ export interface SatelliteFunctionProps {
   readonly securityGroup: ISecurityGroup;
   readonly environment?: Readonly<Record<string, string>>;
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Heavy packages the function really calls; the others are replaced by a stub that throws
+   * (`infra/bundling/`), so they cost neither zip size nor module load. Default: neither.
+   */
+  readonly uses?: { readonly bigQuery?: boolean; readonly scheduler?: boolean };
+}
+
+/** Packages left out of a function's bundle unless it declares it uses them. */
+const optionalPackages = {
+  bigQuery: ['@google-cloud/bigquery', 'absent-bigquery.ts'],
+  scheduler: ['@aws-sdk/client-scheduler', 'absent-client-scheduler.ts'],
+} as const;
+
+function absentPackages(uses: SatelliteFunctionProps['uses'] = {}): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  for (const [use, [name, stub]] of Object.entries(optionalPackages) as [keyof typeof optionalPackages, readonly [string, string]][]) {
+    if (!uses[use]) aliases[`--alias:${name}`] = path.join(ROOT, 'infra', 'bundling', stub);
+  }
+  return aliases;
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -59,7 +78,11 @@ export class SatelliteFunction extends NodejsFunction {
         format: OutputFormat.CJS,
         target: 'node22',
         minify: true,
+        // Stack traces keep file and line; the sources themselves are not shipped (30-50 % of
+        // the load time went into parsing them, with --enable-source-maps).
         sourceMap: true,
+        sourcesContent: false,
+        esbuildArgs: absentPackages(props.uses),
         // The runtime ships AWS SDK v3, but pinning our own keeps behaviour equal to the tests.
         externalModules: [],
         forceDockerBundling: false,
