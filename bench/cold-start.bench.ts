@@ -59,9 +59,14 @@ export function run(): Promise<Record<string, number | string>> {
   const app = new App({ outdir, context: { ...context, 'aws:cdk:enable-asset-metadata': true } });
   const stack = new SatelliteStack(app, 'SatelliteBench', { env: { account: '123456789012', region: 'eu-west-1' } });
   app.synth();
-  const template = JSON.parse(readFileSync(path.join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as { Resources: Record<string, LambdaResource> };
+  const template = JSON.parse(readFileSync(path.join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as {
+    Resources: Record<string, LambdaResource>;
+  };
 
-  const figures: Record<string, number | string> = { machine: `${cpus()[0]?.model ?? 'unknown'} ×${cpus().length}, load ${loadavg()[0]!.toFixed(1)}`, node: process.version };
+  const figures: Record<string, number | string> = {
+    machine: `${cpus()[0]?.model ?? 'unknown'} ×${cpus().length}, load ${loadavg()[0]!.toFixed(1)}`,
+    node: process.version,
+  };
   let slowest = 0;
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function' || !resource.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME) continue;

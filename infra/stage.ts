@@ -47,7 +47,9 @@ export function stageFromContext(node: Node): StageSettings {
     natGateways: singleNat ? 1 : AZS,
     // Production: a non-burstable class, so a busy month never runs out of CPU credits (or
     // bills surplus ones); other stages stay on the burstable class and alarm on credits.
-    databaseInstanceType: production ? InstanceType.of(InstanceClass.M7G, InstanceSize.LARGE) : InstanceType.of(InstanceClass.T4G, InstanceSize.MEDIUM),
+    databaseInstanceType: production
+      ? InstanceType.of(InstanceClass.M7G, InstanceSize.LARGE)
+      : InstanceType.of(InstanceClass.T4G, InstanceSize.MEDIUM),
     alarmEmails,
   };
 }

@@ -75,12 +75,18 @@ export async function runSmoke(apiUrl: string, apiKey: string, report: (check: S
       return issuer;
     });
     await check('the API key authenticates (a wrong one is refused)', async () => {
-      const refused = await fetch(`${base}/api/v1/contacts?maxrows=1`, { headers: { authorization: `Basic ${Buffer.from('smoke:not-a-key').toString('base64')}` } });
+      const refused = await fetch(`${base}/api/v1/contacts?maxrows=1`, {
+        headers: { authorization: `Basic ${Buffer.from('smoke:not-a-key').toString('base64')}` },
+      });
       if (refused.status !== 401) throw new Error(`a wrong key got HTTP ${refused.status}`);
       return undefined;
     });
     await check('POST /api/v1/contact adds a contact by externalCustomerId', async () => {
-      const answer = await call('POST', '/api/v1/contact', { externalCustomerId, firstName: 'Smoke', channels: [{ type: 'email', value: `${externalCustomerId}@example.com` }] });
+      const answer = await call('POST', '/api/v1/contact', {
+        externalCustomerId,
+        firstName: 'Smoke',
+        channels: [{ type: 'email', value: `${externalCustomerId}@example.com` }],
+      });
       expectStatus(answer, [200, 201], 'add');
       contactId = Number(field(answer.json, 'id'));
       if (!(contactId > 0)) throw new Error('no contact id');
@@ -105,7 +111,11 @@ export async function runSmoke(apiUrl: string, apiKey: string, report: (check: S
       return undefined;
     });
     await check('POST /api/v1/event records an event', async () => {
-      const answer = await call('POST', '/api/v1/event', { eventTypeKey: 'smokeTest', keyValue: externalCustomerId, params: [{ name: 'source', value: 'smoke' }] });
+      const answer = await call('POST', '/api/v1/event', {
+        eventTypeKey: 'smokeTest',
+        keyValue: externalCustomerId,
+        params: [{ name: 'source', value: 'smoke' }],
+      });
       expectStatus(answer, [200, 201, 202, 204], 'event');
       return undefined;
     });
@@ -128,7 +138,11 @@ export async function runSmoke(apiUrl: string, apiKey: string, report: (check: S
   } finally {
     if (contactId > 0) {
       const deleted = await call('DELETE', `/api/v1/contact/${contactId}`).catch(() => ({ status: 0, json: undefined }));
-      checks.push({ name: 'DELETE /api/v1/contact/{id} removes the smoke contact', ok: deleted.status >= 200 && deleted.status < 300, detail: `HTTP ${deleted.status}` });
+      checks.push({
+        name: 'DELETE /api/v1/contact/{id} removes the smoke contact',
+        ok: deleted.status >= 200 && deleted.status < 300,
+        detail: `HTTP ${deleted.status}`,
+      });
       report(checks[checks.length - 1]!);
     }
   }
@@ -141,7 +155,9 @@ async function main(): Promise<void> {
     process.stderr.write('usage: npm run smoke -- <api-url> <api-key>\n');
     process.exit(2);
   }
-  const checks = await runSmoke(apiUrl, apiKey, (check) => process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? ` (${check.detail})` : ''}\n`));
+  const checks = await runSmoke(apiUrl, apiKey, (check) =>
+    process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}${check.detail ? ` (${check.detail})` : ''}\n`),
+  );
   const failed = checks.filter((check) => !check.ok).length;
   process.stdout.write(failed === 0 ? `smoke: all ${checks.length} checks passed\n` : `smoke: ${failed} of ${checks.length} checks failed\n`);
   process.exit(failed === 0 ? 0 : 1);

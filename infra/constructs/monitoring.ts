@@ -73,7 +73,8 @@ export class SatelliteMonitoring extends Construct {
     // Alarm notifications are encrypted with a key CloudWatch and EventBridge may use: the
     // AWS-managed SNS key refuses them, and alarms would then fail to notify silently.
     const key = new Key(this, 'TopicKey', { enableKeyRotation: true, description: `${stack.stackName} alarm notifications` });
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) key.grant(new ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com'])
+      key.grant(new ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'AlarmTopic', { displayName: `${stack.stackName} alarms`, masterKey: key, enforceSSL: true });
     for (const address of props.alarmEmails) this.topic.addSubscription(new EmailSubscription(address));
     new CfnOutput(stack, 'AlarmTopicArn', { value: this.topic.topicArn, description: 'Subscribe on-call (e-mail, chat, paging) here' });
@@ -84,8 +85,18 @@ export class SatelliteMonitoring extends Construct {
 
     for (const fn of functions) {
       const name = fn.node.path.replace(`${stack.node.id}/`, '');
-      this.alarm(`${name}/Errors`, `${name}: unhandled errors`, fn.metricErrors({ period: this.period, statistic: 'Sum' }), platformAlarms.functionErrorsAbove);
-      this.alarm(`${name}/Throttles`, `${name}: throttled invocations`, fn.metricThrottles({ period: this.period, statistic: 'Sum' }), platformAlarms.functionThrottlesAbove);
+      this.alarm(
+        `${name}/Errors`,
+        `${name}: unhandled errors`,
+        fn.metricErrors({ period: this.period, statistic: 'Sum' }),
+        platformAlarms.functionErrorsAbove,
+      );
+      this.alarm(
+        `${name}/Throttles`,
+        `${name}: throttled invocations`,
+        fn.metricThrottles({ period: this.period, statistic: 'Sum' }),
+        platformAlarms.functionThrottlesAbove,
+      );
     }
 
     const api5xx = props.httpApi.metricServerError({ period: this.period, statistic: 'Sum' });
@@ -98,7 +109,14 @@ export class SatelliteMonitoring extends Construct {
     const storage = instance.metricFreeStorageSpace({ period: this.period, statistic: 'Minimum' });
     const connections = instance.metricDatabaseConnections({ period: this.period, statistic: 'Maximum' });
     this.alarm('DatabaseCpu', 'Database CPU is high', cpu, platformAlarms.databaseCpuPercent, 3);
-    this.alarm('DatabaseFreeStorage', 'Database free storage is low (autoscaling may be at its maximum)', storage, platformAlarms.databaseFreeStorageBytesBelow, 1, 'below');
+    this.alarm(
+      'DatabaseFreeStorage',
+      'Database free storage is low (autoscaling may be at its maximum)',
+      storage,
+      platformAlarms.databaseFreeStorageBytesBelow,
+      1,
+      'below',
+    );
     this.alarm('DatabaseConnections', 'Database connections are near max_connections', connections, platformAlarms.databaseConnectionsAbove, 2);
     if (props.burstableDatabase) {
       const credits = instance.metric('CPUCreditBalance', { period: this.period, statistic: 'Minimum' });
@@ -108,7 +126,13 @@ export class SatelliteMonitoring extends Construct {
       new Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: proxy.dbProxyName }, period: this.period, statistic });
     const borrowLatency = proxyMetric('DatabaseConnectionsBorrowLatency', 'p99');
     const pinned = proxyMetric('DatabaseConnectionsCurrentlySessionPinned', 'Maximum');
-    this.alarm('ProxyBorrowLatency', 'Functions wait for a database connection from RDS Proxy', borrowLatency, platformAlarms.proxyBorrowLatencyMicros, 3);
+    this.alarm(
+      'ProxyBorrowLatency',
+      'Functions wait for a database connection from RDS Proxy',
+      borrowLatency,
+      platformAlarms.proxyBorrowLatencyMicros,
+      3,
+    );
     this.alarm('ProxyPinnedConnections', 'RDS Proxy holds many session-pinned connections', pinned, platformAlarms.proxyPinnedConnectionsAbove, 3);
 
     // Account-wide: the stack's schedules are the only ones the platform expects in the account.
@@ -127,37 +151,86 @@ export class SatelliteMonitoring extends Construct {
     const suspended = this.custom('WebhookEndpointsSuspended', 'Sum');
     const exportFailures = this.perDimension('ExportRunFailures', 'Sum');
     const overdue = this.custom('ExportDatasetsOverdue', 'Sum');
-    this.alarm('WebhookDeliveryLag', 'Webhook delivery lag (commit → 200, lanes not in backoff) is high', lag, promiseAlarms.webhookLagSeconds, promiseAlarms.webhookLagEvaluationPeriods);
-    this.alarm('WebhookEndpointsSuspended', 'A webhook endpoint was suspended after failing for 13 days', suspended, promiseAlarms.webhookSuspensionsAbove);
+    this.alarm(
+      'WebhookDeliveryLag',
+      'Webhook delivery lag (commit → 200, lanes not in backoff) is high',
+      lag,
+      promiseAlarms.webhookLagSeconds,
+      promiseAlarms.webhookLagEvaluationPeriods,
+    );
+    this.alarm(
+      'WebhookEndpointsSuspended',
+      'A webhook endpoint was suspended after failing for 13 days',
+      suspended,
+      promiseAlarms.webhookSuspensionsAbove,
+    );
     this.alarm('ExportRunsFailed', 'An export run failed after its last attempt', exportFailures, promiseAlarms.exportFailuresAbove);
-    this.alarm('ExportDatasetsOverdue', 'An export dataset was still not exported when its next interval fired', overdue, promiseAlarms.exportOverdueAbove);
+    this.alarm(
+      'ExportDatasetsOverdue',
+      'An export dataset was still not exported when its next interval fired',
+      overdue,
+      promiseAlarms.exportOverdueAbove,
+    );
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${stack.stackName}-operations` });
     const graph = (title: string, left: IMetric[], right: IMetric[] = []) => new GraphWidget({ title, left, right, width: 8 });
-    this.dashboard.addWidgets(new TextWidget({ markdown: `# ${stack.stackName}\nAlarms notify the alarm topic. Custom metrics: namespace \`${METRIC_NAMESPACE}\`.`, width: 24, height: 2 }));
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# ${stack.stackName}\nAlarms notify the alarm topic. Custom metrics: namespace \`${METRIC_NAMESPACE}\`.`,
+        width: 24,
+        height: 2,
+      }),
+    );
     this.dashboard.addWidgets(
       graph('API calls per method group', [this.perDimension('ApiCalls', 'Sum', [...methodGroups, 'public'])]),
       graph('API 5xx and p99 latency', [api5xx], [apiLatency]),
-      graph('Webhooks: deliveries, failures, lag p99', [this.custom('WebhookDeliveries', 'Sum'), this.custom('WebhookDeliveryFailures', 'Sum')], [lag]),
+      graph(
+        'Webhooks: deliveries, failures, lag p99',
+        [this.custom('WebhookDeliveries', 'Sum'), this.custom('WebhookDeliveryFailures', 'Sum')],
+        [lag],
+      ),
     );
     this.dashboard.addWidgets(
       graph('Exports: rows', [this.perDimension('ExportRows', 'Sum')]),
       graph('Exports: runs, failures, overdue', [this.perDimension('ExportRuns', 'Sum'), exportFailures, overdue]),
-      graph('Imports, renders, template limits', [this.custom('ContactsImported', 'Sum'), this.custom('TemplateRenders', 'Sum')], [this.custom('TemplateLimitHits', 'Sum')]),
+      graph(
+        'Imports, renders, template limits',
+        [this.custom('ContactsImported', 'Sum'), this.custom('TemplateRenders', 'Sum')],
+        [this.custom('TemplateLimitHits', 'Sum')],
+      ),
     );
     this.dashboard.addWidgets(
-      graph('Queues: waiting', queues.map((queue) => queue.queue.metricApproximateNumberOfMessagesVisible({ period: this.period, label: queue.node.id }))),
-      graph('Dead-letter queues', queues.map((queue) => queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: this.period, label: queue.node.id }))),
+      graph(
+        'Queues: waiting',
+        queues.map((queue) => queue.queue.metricApproximateNumberOfMessagesVisible({ period: this.period, label: queue.node.id })),
+      ),
+      graph(
+        'Dead-letter queues',
+        queues.map((queue) => queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: this.period, label: queue.node.id })),
+      ),
       graph('Database CPU, connections', [cpu], [connections]),
     );
     this.dashboard.addWidgets(
       graph('Proxy borrow latency p99 (µs), pinned', [borrowLatency], [pinned]),
-      graph('Function errors', functions.map((fn) => fn.metricErrors({ period: this.period, statistic: 'Sum', label: fn.node.id }))),
-      graph('Function throttles', functions.map((fn) => fn.metricThrottles({ period: this.period, statistic: 'Sum', label: fn.node.id }))),
+      graph(
+        'Function errors',
+        functions.map((fn) => fn.metricErrors({ period: this.period, statistic: 'Sum', label: fn.node.id })),
+      ),
+      graph(
+        'Function throttles',
+        functions.map((fn) => fn.metricThrottles({ period: this.period, statistic: 'Sum', label: fn.node.id })),
+      ),
     );
   }
 
-  private alarm(id: string, description: string, metric: IMetric, threshold: number, evaluationPeriods = 1, direction: 'above' | 'below' = 'above'): Alarm {
+  private alarm(
+    id: string,
+    description: string,
+    metric: IMetric,
+    threshold: number,
+    evaluationPeriods = 1,
+    direction: 'above' | 'below' = 'above',
+  ): Alarm {
     return new Alarm(this, id.replace(/\//g, '') + 'Alarm', {
       alarmDescription: description,
       metric,
@@ -174,7 +247,14 @@ export class SatelliteMonitoring extends Construct {
     const definition = metricDefinition(name);
     const dimensionsMap: Record<string, string> = { service: METRIC_SERVICE };
     if (definition.dimension && dimensionValue !== undefined) dimensionsMap[definition.dimension] = dimensionValue;
-    return new Metric({ namespace: METRIC_NAMESPACE, metricName: name, dimensionsMap, period: this.period, statistic, label: dimensionValue ?? name });
+    return new Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap,
+      period: this.period,
+      statistic,
+      label: dimensionValue ?? name,
+    });
   }
 
   /** The sum over the values of a metric's dimension (alarms cannot SEARCH; at most ten values). */
@@ -182,7 +262,12 @@ export class SatelliteMonitoring extends Construct {
     // Ids unique per metric: a graph may hold several of these sums.
     const id = (index: number) => `${name.toLowerCase()}${index}`;
     const usingMetrics = Object.fromEntries(values.map((value, index) => [id(index), this.custom(name, statistic, value)]));
-    return new MathExpression({ expression: values.map((_, index) => `FILL(${id(index)}, 0)`).join(' + '), usingMetrics, period: this.period, label: name });
+    return new MathExpression({
+      expression: values.map((_, index) => `FILL(${id(index)}, 0)`).join(' + '),
+      usingMetrics,
+      period: this.period,
+      label: name,
+    });
   }
 }
 

@@ -9,7 +9,12 @@ import type { Pool } from 'pg';
  * back. `ttlSeconds` must outlast the holder's invocation (its Lambda timeout): a holder that
  * died without releasing frees the job when its lease expires.
  */
-export async function withJobLease<T>(db: Pool, jobKey: string, ttlSeconds: number, work: () => Promise<T>): Promise<{ taken: true } | { taken: false; result: T }> {
+export async function withJobLease<T>(
+  db: Pool,
+  jobKey: string,
+  ttlSeconds: number,
+  work: () => Promise<T>,
+): Promise<{ taken: true } | { taken: false; result: T }> {
   const holder = randomUUID();
   const { rowCount } = await db.query(
     `INSERT INTO job_leases (job_key, holder, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))

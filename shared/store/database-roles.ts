@@ -31,6 +31,9 @@ export async function ensureApplicationLogin(db: Pool, username: string, passwor
   );
   await db.query(rows[0]!.statement);
   // An existing login (say, created by the rotation) may lack the membership.
-  const { rows: grant } = await db.query<{ statement: string }>(`SELECT format('GRANT %I TO %I', $2::text, $1::text) AS statement`, [username, APP_DATABASE_ROLE]);
+  const { rows: grant } = await db.query<{ statement: string }>(`SELECT format('GRANT %I TO %I', $2::text, $1::text) AS statement`, [
+    username,
+    APP_DATABASE_ROLE,
+  ]);
   await db.query(grant[0]!.statement);
 }

@@ -27,7 +27,10 @@ const usedAcknowledgements = new Set<string>();
 
 beforeAll(() => {
   const { context } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'satellite-ops-')), context: { ...context, stage: 'qa', alarmEmail: 'oncall@example.com' } });
+  app = new App({
+    outdir: mkdtempSync(path.join(tmpdir(), 'satellite-ops-')),
+    context: { ...context, stage: 'qa', alarmEmail: 'oncall@example.com' },
+  });
   stack = new SatelliteStack(app, 'Satellite-qa', { env: { account: '123456789012', region: 'eu-west-1' } });
   const checks = new AwsSolutionsChecks(app, { verbose: true });
   // cdk-nag applies acknowledgements itself and reports none it applied: record each use.
@@ -68,7 +71,11 @@ describe('alarms', () => {
 
   it('watch every function for errors and throttles', () => {
     const functionIds = ofType('AWS::Lambda::Function')
-      .filter(([, fn]) => String(fn.Properties.Description).length > 0 && (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME)
+      .filter(
+        ([, fn]) =>
+          String(fn.Properties.Description).length > 0 &&
+          (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME,
+      )
       .map(([id]) => id);
     expect(functionIds.length).toBeGreaterThanOrEqual(12);
     for (const metric of ['Errors', 'Throttles']) {
@@ -80,7 +87,9 @@ describe('alarms', () => {
   });
 
   it('watch the API, the database, the proxy and the schedulers', () => {
-    const metrics = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => `${String(alarm.Properties.Namespace)}/${String(alarm.Properties.MetricName)}`);
+    const metrics = ofType('AWS::CloudWatch::Alarm').map(
+      ([, alarm]) => `${String(alarm.Properties.Namespace)}/${String(alarm.Properties.MetricName)}`,
+    );
     expect(metrics).toEqual(
       expect.arrayContaining([
         'AWS/ApiGateway/5xx',
@@ -95,8 +104,14 @@ describe('alarms', () => {
         'AWS/Scheduler/InvocationDroppedCount',
       ]),
     );
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Latency', ExtendedStatistic: 'p99', Threshold: platformAlarms.apiP99LatencyMs });
-    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['aws.secretsmanager'], detail: { eventName: ['RotationFailed'] } } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Threshold: platformAlarms.apiP99LatencyMs,
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.secretsmanager'], detail: { eventName: ['RotationFailed'] } },
+    });
   });
 
   it("alarm on the seeds' promises from the platform's own metrics, not on the age of webhook messages in backoff", () => {
@@ -105,10 +120,15 @@ describe('alarms', () => {
     const [lag] = named('WebhookDeliveryLagSeconds');
     expect(JSON.stringify(lag)).toEqual(expect.stringMatching(/"Namespace":"Satellite".*"Stat":"p99"|"Stat":"p99".*"Namespace":"Satellite"/));
     expect(JSON.stringify(lag)).toContain('{"Name":"service","Value":"satellite"}');
-    for (const name of ['WebhookEndpointsSuspended', 'ExportRunFailures', 'ExportDatasetsOverdue']) expect([name, named(name).length]).toEqual([name, 1]);
+    for (const name of ['WebhookEndpointsSuspended', 'ExportRunFailures', 'ExportDatasetsOverdue'])
+      expect([name, named(name).length]).toEqual([name, 1]);
     // The webhooks queue has no oldest-message alarm; its dead-letter queue keeps one on depth.
-    const [[webhooksQueue]] = ofType('AWS::SQS::Queue').filter(([, queue]) => queue.Properties.FifoQueue === true && queue.Properties.RedrivePolicy) as [[string, Resource]];
-    expect(custom.filter((alarm) => alarm.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(alarm.Dimensions).includes(webhooksQueue))).toEqual([]);
+    const [[webhooksQueue]] = ofType('AWS::SQS::Queue').filter(
+      ([, queue]) => queue.Properties.FifoQueue === true && queue.Properties.RedrivePolicy,
+    ) as [[string, Resource]];
+    expect(
+      custom.filter((alarm) => alarm.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(alarm.Dimensions).includes(webhooksQueue)),
+    ).toEqual([]);
     expect(custom.filter((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(queueList.length);
   });
 
@@ -120,7 +140,9 @@ describe('alarms', () => {
 describe('deploys', () => {
   it('update no function that reads the schema before the migrations succeeded', () => {
     const [[triggerId]] = ofType('Custom::Trigger') as [[string, Resource]];
-    const readers = ofType('AWS::Lambda::Function').filter(([, fn]) => (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.DB_HOST);
+    const readers = ofType('AWS::Lambda::Function').filter(
+      ([, fn]) => (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.DB_HOST,
+    );
     expect(readers.length).toBeGreaterThanOrEqual(12);
     for (const [id, fn] of readers) {
       const isMigrator = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.DB_APP_SECRET_ARN !== undefined;
@@ -132,7 +154,9 @@ describe('deploys', () => {
 
 describe('load', () => {
   it('caps each queue worker so that together they stay within their database connections', () => {
-    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties.ScalingConfig as { MaximumConcurrency: number });
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(
+      ([, mapping]) => mapping.Properties.ScalingConfig as { MaximumConcurrency: number },
+    );
     expect(mappings).toHaveLength(queueList.length);
     const total = mappings.reduce((sum, scaling) => sum + scaling.MaximumConcurrency, 0);
     expect(total * connectionBudget.poolSize).toBeLessThanOrEqual(connectionBudget.workers);
@@ -149,7 +173,8 @@ describe('the network', () => {
     template.resourceCountIs('AWS::EC2::NatGateway', 2);
     expect(Object.keys(template.findOutputs('*')).filter((name) => name.startsWith('EgressIp'))).toEqual(['EgressIp1', 'EgressIp2']);
     const services = ofType('AWS::EC2::VPCEndpoint').map(([, endpoint]) => JSON.stringify(endpoint.Properties.ServiceName));
-    for (const service of ['sqs', 'secretsmanager', 'scheduler']) expect(services.some((name) => name.includes(`.${service}"`) || name.includes(`.${service}`))).toBe(true);
+    for (const service of ['sqs', 'secretsmanager', 'scheduler'])
+      expect(services.some((name) => name.includes(`.${service}"`) || name.includes(`.${service}`))).toBe(true);
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
   });
 
@@ -163,7 +188,9 @@ describe('the network', () => {
 describe('the database', () => {
   it('lets only the migrate function read the master secret; every other function logs in as the application user', () => {
     const [[instanceId]] = ofType('AWS::RDS::DBInstance') as [[string, Resource]];
-    const attachments = ofType('AWS::SecretsManager::SecretTargetAttachment').map(([id, attachment]) => [id, ref(attachment.Properties.SecretId)] as const);
+    const attachments = ofType('AWS::SecretsManager::SecretTargetAttachment').map(
+      ([id, attachment]) => [id, ref(attachment.Properties.SecretId)] as const,
+    );
     const masterAttachment = attachments.find(([, secret]) => JSON.stringify(resources[instanceId]!.Properties).includes(secret!))![0];
     const readers = ofType('AWS::Lambda::Function')
       .map(([id, fn]) => [id, (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.DB_SECRET_ARN] as const)
@@ -189,7 +216,9 @@ describe('stages', () => {
         if (/(^|[a-z])Name$/.test(key) && typeof value === 'string' && !['EngineFamily'].includes(key)) named.push([id, `${key}=${value}`]);
       }
     }
-    const physical = named.filter(([, entry]) => /^(DBProxyName|Name|DashboardName|SecretName|TopicName|QueueName|FunctionName|RoleName|LogGroupName|ScheduleGroupName)=/.test(entry));
+    const physical = named.filter(([, entry]) =>
+      /^(DBProxyName|Name|DashboardName|SecretName|TopicName|QueueName|FunctionName|RoleName|LogGroupName|ScheduleGroupName)=/.test(entry),
+    );
     expect(physical.length).toBeGreaterThan(0);
     for (const [id, entry] of physical) expect([id, entry]).toEqual([id, expect.stringMatching(/satellite-qa/i)]);
   });

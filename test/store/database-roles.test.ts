@@ -18,10 +18,10 @@ beforeAll(async () => {
   owner = new Pool({ connectionString: database.url, max: 2 });
   await ensureApplicationLogin(owner, username, 'first-password');
   // Run twice, as every deploy does, with the rotated password.
-  await ensureApplicationLogin(owner, username, 'rotated password with a \' quote');
+  await ensureApplicationLogin(owner, username, "rotated password with a ' quote");
   const url = new URL(database.url);
   url.username = username;
-  url.password = 'rotated password with a \' quote';
+  url.password = "rotated password with a ' quote";
   app = new Pool({ connectionString: url.toString(), max: 1 });
 });
 afterAll(async () => {

@@ -51,7 +51,11 @@ describe('webhook metrics', () => {
   it('count each failed POST, and no lag for the delivery that ends a backoff', async () => {
     const account = await accountWithWebhook();
     receiver.failNext(2, { status: 500 });
-    const before = { deliveries: metrics.total('WebhookDeliveries'), failures: metrics.total('WebhookDeliveryFailures'), lags: count('WebhookDeliveryLagSeconds') };
+    const before = {
+      deliveries: metrics.total('WebhookDeliveries'),
+      failures: metrics.total('WebhookDeliveryFailures'),
+      lags: count('WebhookDeliveryLagSeconds'),
+    };
     await recordActivities(stack, account.accountId, [numberedActivity(2)]);
     await receiver.waitFor(() => receiver.accepted().length === 1);
     await waitUntil(() => Promise.resolve(metrics.total('WebhookDeliveries') > before.deliveries), 'the delivery is counted');

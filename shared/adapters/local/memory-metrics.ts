@@ -17,6 +17,8 @@ export class MemoryMetrics implements Metrics {
   }
 
   total(name: MetricName, dimension?: string): number {
-    return this.recorded.filter((metric) => metric.name === name && (dimension === undefined || metric.dimension === dimension)).reduce((sum, metric) => sum + metric.value, 0);
+    return this.recorded
+      .filter((metric) => metric.name === name && (dimension === undefined || metric.dimension === dimension))
+      .reduce((sum, metric) => sum + metric.value, 0);
   }
 }
