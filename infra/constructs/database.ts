@@ -133,7 +133,14 @@ export class SatelliteDatabase extends Construct {
     // the role at every deploy (the role itself comes from a migration).
     const appSecret = new DatabaseSecret(this, 'AppSecret', { username: APP_DATABASE_USER, secretName: `${stack.stackName}-db-app`, masterSecret: instance.secret });
     this.appSecret = appSecret.attach(instance);
-    instance.addRotationMultiUser('AppRotation', { secret: this.appSecret, automaticallyAfter: Duration.days(30), vpcSubnets: rotationSubnets });
+    instance.addRotationMultiUser('AppRotation', {
+      secret: this.appSecret,
+      automaticallyAfter: Duration.days(30),
+      vpcSubnets: rotationSubnets,
+      // The first rotation clones the application user, which the migrate function creates
+      // after the database exists: rotating at creation would run before it and fail.
+      rotateImmediatelyOnUpdate: false,
+    });
 
     this.proxy = new DatabaseProxy(this, 'Proxy', {
       proxyTarget: ProxyTarget.fromInstance(instance),

@@ -8,18 +8,27 @@ export const operationsMigrations: readonly Migration[] = [
     name: 'application role with DML only',
     sql: `
       -- Roles belong to the cluster, not the database: another database may have created it.
-      DO $$ BEGIN
-        CREATE ROLE ${APP_DATABASE_ROLE} NOLOGIN;
-      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+      -- A local DATABASE_URL user without CREATEROLE skips the role (locally every part
+      -- connects as that user anyway; docs/deploy.md, "Database users").
+      DO $$
+      BEGIN
+        BEGIN
+          CREATE ROLE ${APP_DATABASE_ROLE} NOLOGIN;
+        EXCEPTION
+          WHEN duplicate_object OR unique_violation THEN NULL;
+          WHEN insufficient_privilege THEN
+            RAISE NOTICE 'no CREATEROLE: the application role is left out';
+            RETURN;
+        END;
+        GRANT USAGE ON SCHEMA public TO ${APP_DATABASE_ROLE};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${APP_DATABASE_ROLE};
+        GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${APP_DATABASE_ROLE};
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${APP_DATABASE_ROLE};
+        -- Tables, sequences and functions later migrations create (as the migrating user) too.
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${APP_DATABASE_ROLE};
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${APP_DATABASE_ROLE};
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${APP_DATABASE_ROLE};
       END $$;
-      GRANT USAGE ON SCHEMA public TO ${APP_DATABASE_ROLE};
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${APP_DATABASE_ROLE};
-      GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${APP_DATABASE_ROLE};
-      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${APP_DATABASE_ROLE};
-      -- Tables, sequences and functions later migrations create (as the migrating user) too.
-      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${APP_DATABASE_ROLE};
-      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${APP_DATABASE_ROLE};
-      ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${APP_DATABASE_ROLE};
     `,
   },
   {
