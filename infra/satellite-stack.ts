@@ -11,15 +11,23 @@ import { DataExports } from './constructs/exports';
 import { SatelliteFunction } from './constructs/satellite-function';
 import { SatelliteSchedules } from './constructs/schedules';
 import { TriggerEvents } from './constructs/trigger-events';
+import { SatelliteMonitoring } from './constructs/monitoring';
 import { ActivityWebhooks } from './constructs/webhooks';
+import { stageFromContext, type StageSettings } from './stage';
+
+export interface SatelliteStackProps extends StackProps {
+  /** Defaults to the stage the CDK context names (`-c stage=prod`). */
+  readonly stage?: StageSettings;
+}
 
 /** Satellite: wires the capability constructs together, nothing else. */
 export class SatelliteStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: SatelliteStackProps = {}) {
     super(scope, id, props);
+    const stage = props.stage ?? stageFromContext(this.node);
     const secretsPrefix = `${this.stackName}/`;
 
-    const database = new SatelliteDatabase(this, 'Database');
+    const database = new SatelliteDatabase(this, 'Database', { stage });
 
     const migrations = new SatelliteFunction(this, 'Migrate', {
       functionDir: 'migrate',
@@ -27,10 +35,10 @@ export class SatelliteStack extends Stack {
       timeout: Duration.minutes(5),
       vpc: database.vpc,
       securityGroup: database.functionSecurityGroup,
-    }).bindDatabase(database);
+    }).bindDatabaseAsMigrator(database);
     // The deploy waits as long as the function may run, or a slow migration would be called
     // failed (and the deploy rolled back) after it committed.
-    new Trigger(this, 'MigrateOnDeploy', { handler: migrations, executeAfter: [database], executeOnHandlerChange: true, timeout: Duration.minutes(5) });
+    const migrateOnDeploy = new Trigger(this, 'MigrateOnDeploy', { handler: migrations, executeAfter: [database], executeOnHandlerChange: true, timeout: Duration.minutes(5) });
 
     // Operators invoke it once per customer (aws lambda invoke); nothing routes to it.
     const provisioning = new SatelliteFunction(this, 'ProvisionAccount', {
@@ -41,7 +49,7 @@ export class SatelliteStack extends Stack {
       securityGroup: database.functionSecurityGroup,
     }).bindDatabase(database);
 
-    const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200 });
+    const api = new SatelliteApi(this, 'Api', { database, rateLimitPerSecond: 200, customDomain: stage.customDomain });
     api.handler.bindConnectorSecrets(secretsPrefix);
     new ConnectorValidation(this, 'ConnectorValidation', { database, secretsPrefix, httpApi: api.httpApi });
 
@@ -65,9 +73,23 @@ export class SatelliteStack extends Stack {
     const broadcasts = new Broadcasts(this, 'Broadcasts', { database, secretsPrefix, webhooksQueue: webhooks.queue.queue });
     api.handler.bindQueue('broadcasts', broadcasts.queue.queue);
 
+    // Migrations before code: every function that reads the schema is created or updated only
+    // after the migrate trigger succeeded; a failed migration fails the deploy before any new
+    // code goes live (docs/deploy.md, "Upgrade and rollback": expand, deploy, contract).
+    for (const fn of this.node.findAll()) {
+      if (fn instanceof SatelliteFunction && fn !== migrations && fn.readsSchema) migrateOnDeploy.executeBefore(fn);
+    }
+
+    new SatelliteMonitoring(this, 'Monitoring', {
+      database,
+      httpApi: api.httpApi,
+      alarmEmails: stage.alarmEmails,
+      burstableDatabase: stage.databaseInstanceType.toString().startsWith('t'),
+    });
+
     const webConsole = new WebConsole(this, 'Console', { httpApi: api.httpApi });
 
-    new CfnOutput(this, 'ApiUrl', { value: api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'ApiUrl', { value: api.publicBaseUrl });
     new CfnOutput(this, 'ConsoleUrl', { value: `https://${webConsole.distribution.distributionDomainName}/` });
     new CfnOutput(this, 'ProvisionAccountFunction', { value: provisioning.functionName });
   }

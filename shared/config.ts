@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError } from './errors';
-import type { QueueName } from './topology';
+import { connectionBudget, type QueueName } from './topology';
 
 /**
  * Every setting the platform reads from the environment, read once when a function starts.
@@ -26,6 +26,8 @@ export interface PlatformConfig {
   readonly region: string;
   readonly database: DatabaseSettings;
   readonly databasePoolSize: number;
+  /** The migrate function only: the application user's secret, whose password it sets on the role. */
+  readonly appDatabaseSecretId?: string;
   readonly sqsEndpoint?: string;
   /** Only the queues this function may send to (each comes with its IAM grant in the stack). */
   readonly queueUrls: Readonly<Partial<Record<QueueName, string>>>;
@@ -114,6 +116,7 @@ const common = {
   SATELLITE_ALLOW_PRIVATE_HOSTS: optional,
   SATELLITE_PRODUCTION: optional,
   DATABASE_URL: optional,
+  DB_APP_SECRET_ARN: optional,
   DB_PORT: wholeNumber(5432, 1),
   DB_POOL_SIZE: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')).optional(),
   SQS_ENDPOINT: optional,
@@ -208,7 +211,8 @@ export function readConfig(rawEnv: Env = process.env): PlatformConfig {
     production: runtime === 'aws' ? settings.SATELLITE_ALLOW_PRIVATE_HOSTS !== 'true' : settings.SATELLITE_PRODUCTION === 'true',
     region: settings.AWS_REGION,
     database,
-    databasePoolSize: settings.DB_POOL_SIZE ?? (runtime === 'aws' ? 2 : 10),
+    appDatabaseSecretId: settings.DB_APP_SECRET_ARN,
+    databasePoolSize: settings.DB_POOL_SIZE ?? (runtime === 'aws' ? connectionBudget.poolSize : 10),
     sqsEndpoint: settings.SQS_ENDPOINT,
     queueUrls,
     secretsPrefix: settings.SECRETS_PREFIX,

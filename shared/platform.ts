@@ -4,12 +4,15 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { readConfig, type PlatformConfig } from './config';
 import { AppError } from './errors';
+import { EmfMetrics } from './adapters/aws/emf-metrics';
 import { EventBridgeScheduler } from './adapters/aws/eventbridge-scheduler';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
+import { MemoryMetrics } from './adapters/local/memory-metrics';
 import { TableScheduler } from './adapters/local/table-scheduler';
 import { systemClock, type Clock } from './ports/clock';
+import type { Metrics } from './ports/metrics';
 import type { Queue } from './ports/queue';
 import type { Scheduler } from './ports/scheduler';
 import type { Secrets } from './ports/secrets';
@@ -23,10 +26,12 @@ export interface Platform {
   readonly secrets: Secrets;
   readonly scheduler: Scheduler;
   readonly clock: Clock;
+  readonly metrics: Metrics;
 }
 
 export interface PlatformOverrides {
   readonly clock?: Clock;
+  readonly metrics?: Metrics;
 }
 
 const unboundScheduler: Scheduler = {
@@ -57,6 +62,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
       secrets: new EncryptedTableSecrets(db, config.localSecretsKey ?? ''),
       scheduler: new TableScheduler(db, clock),
       clock,
+      metrics: overrides.metrics ?? new MemoryMetrics(),
     };
   }
 
@@ -66,7 +72,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     config.schedulerGroup && config.schedulerRoleArn
       ? new EventBridgeScheduler(new SchedulerClient({ region: config.region }), config.schedulerGroup, config.schedulerRoleArn, config.schedulerTargets)
       : unboundScheduler;
-  return { config, db, queue, secrets, scheduler, clock };
+  return { config, db, queue, secrets, scheduler, clock, metrics: overrides.metrics ?? new EmfMetrics() };
 }
 
 const rejectSecretLookup: Secrets = {

@@ -19,8 +19,17 @@ export interface QueueTopology {
   readonly batchSize: number;
   /** Receives before a message moves to the queue's dead-letter queue. */
   readonly maxReceiveCount: number;
-  /** The oldest-message alarm fires when a message has waited longer than this. */
-  readonly maxMessageAgeSeconds: number;
+  /**
+   * The oldest-message alarm fires when a message has waited longer than this. None on the
+   * webhooks queue: a customer's failing endpoint keeps its messages there in backoff by design,
+   * so its age says nothing about the platform; delivery lag (`promiseAlarms`) watches it instead.
+   */
+  readonly maxMessageAgeSeconds?: number;
+  /**
+   * Most invocations of the worker at once (the event source's maximum concurrency), so that
+   * workers together stay within the database connections set aside for them (`connectionBudget`).
+   */
+  readonly maxConcurrency: number;
 }
 
 const MINUTE = 60;
@@ -34,6 +43,7 @@ export const queues: { readonly [N in QueueName]: QueueTopology & { readonly nam
     fifo: false,
     batchSize: 1,
     maxReceiveCount: 5,
+    maxConcurrency: 4,
     maxMessageAgeSeconds: 30 * MINUTE,
   },
   exports: {
@@ -43,6 +53,7 @@ export const queues: { readonly [N in QueueName]: QueueTopology & { readonly nam
     fifo: false,
     batchSize: 1,
     maxReceiveCount: 6,
+    maxConcurrency: 5,
     maxMessageAgeSeconds: 6 * HOUR,
   },
   webhooks: {
@@ -56,7 +67,7 @@ export const queues: { readonly [N in QueueName]: QueueTopology & { readonly nam
     // Retries are visibility changes on the message itself; the dead-letter queue only
     // catches what the dispatcher could never handle.
     maxReceiveCount: 1000,
-    maxMessageAgeSeconds: 2 * HOUR,
+    maxConcurrency: 10,
   },
   triggerEvents: {
     name: 'triggerEvents',
@@ -65,6 +76,7 @@ export const queues: { readonly [N in QueueName]: QueueTopology & { readonly nam
     fifo: false,
     batchSize: 1,
     maxReceiveCount: 5,
+    maxConcurrency: 3,
     maxMessageAgeSeconds: HOUR,
   },
   broadcasts: {
@@ -74,6 +86,7 @@ export const queues: { readonly [N in QueueName]: QueueTopology & { readonly nam
     fifo: false,
     batchSize: 1,
     maxReceiveCount: 5,
+    maxConcurrency: 3,
     maxMessageAgeSeconds: 30 * MINUTE,
   },
 };
@@ -96,6 +109,39 @@ export const queueAlarms = {
   periodSeconds: 5 * MINUTE,
   deadLettersAbove: 0,
   oldestMessageEvaluationPeriods: 3,
+} as const;
+
+/**
+ * Alarms on the seeds' promises, fed by the platform's own metrics (`shared/ports/metrics.ts`).
+ * Webhook lag is measured on lanes not in backoff, so one customer's dead endpoint does not page anyone.
+ */
+export const promiseAlarms = {
+  periodSeconds: 5 * MINUTE,
+  /** Seed 001 promises near-real-time delivery: p99 commit → 200 above this for three periods. */
+  webhookLagSeconds: 10 * MINUTE,
+  webhookLagEvaluationPeriods: 3,
+  /** Any endpoint parked (it failed for 13 days): someone should tell the customer. */
+  webhookSuspensionsAbove: 0,
+  /** Any export run that failed for good, or any dataset still not exported when its next interval fired. */
+  exportFailuresAbove: 0,
+  exportOverdueAbove: 0,
+} as const;
+
+/**
+ * Database connections through RDS Proxy, shared out so that queue workers can never take the
+ * API's. Each function instance holds at most `poolSize` connections (`DB_POOL_SIZE`); the
+ * proxy lends at most its `maxConnectionsPercent` of PostgreSQL's `max_connections`.
+ * `test/infra/capacity.test.ts` checks the workers' `maxConcurrency` fits `workers`.
+ */
+export const connectionBudget = {
+  /** Connections per function instance (the pg pool size on AWS). */
+  poolSize: 2,
+  /** Connections the workers together may hold: sum of maxConcurrency × poolSize. */
+  workers: 60,
+  /** Connections kept for the API and the small scheduled functions. */
+  api: 100,
+  /** Reserved concurrency of the API function: the account's other functions can never starve it. */
+  apiReservedConcurrency: 50,
 } as const;
 
 /**

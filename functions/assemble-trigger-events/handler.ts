@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { consumeJobs } from '../../shared/jobs/consume-jobs';
 import type { AppError } from '../../shared/errors';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduleEvent } from '../../shared/schedules/event';
 import { isPermanentSourceFailure } from '../../shared/sources/query-failure';
@@ -48,5 +48,5 @@ export function createHandler(platform: Platform) {
     'Records' in event ? onPages(event, context) : onSchedule(event);
 }
 
-export const handler = async (event: SQSEvent | ScheduleEvent, context: Context): Promise<SQSBatchResponse | void> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent | ScheduleEvent, context: Context): Promise<SQSBatchResponse | void> =>
+  createHandler(await platformFromEnvironment())(event, context));

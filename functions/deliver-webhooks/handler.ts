@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import { deliverLaneRecords } from '../../shared/webhooks/deliver';
+import { withLambdaContext } from '../../shared/logger';
 
 /** The webhooks FIFO queue's consumer: POSTs each account's activities in order. */
 export function createHandler(platform: Platform) {
@@ -16,5 +17,5 @@ export function createHandler(platform: Platform) {
   };
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context));

@@ -1,8 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { ExportNotFound } from '../../shared/exports/exports';
+import { countOverdueDatasets } from '../../shared/exports/freshness';
 import { startExportRuns } from '../../shared/exports/runs';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduleEvent, ScheduledFunction } from '../../shared/schedules/event';
 
@@ -13,6 +14,7 @@ export function createHandler(platform: Platform): ScheduledFunction {
   return async (event: ScheduleEvent) => {
     const detail = detailSchema.parse(event.detail);
     try {
+      await countOverdueDatasets(platform, detail.exportId);
       await startExportRuns(platform, detail.accountId, detail.exportId, 'schedule');
     } catch (error) {
       // A schedule that outlived its export (deleted between firing and now) has nothing to do.
@@ -25,5 +27,5 @@ export function createHandler(platform: Platform): ScheduledFunction {
   };
 }
 
-export const handler = async (event: ScheduleEvent, context: Context): Promise<void> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: ScheduleEvent, context: Context): Promise<void> =>
+  createHandler(await platformFromEnvironment())(event, context));

@@ -3,6 +3,7 @@ import { exportDatasetJob } from '../../shared/exports/run-job';
 import { exportJobSchema } from '../../shared/exports/runs';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
+import { withLambdaContext } from '../../shared/logger';
 
 /**
  * The exports queue's consumer: one run of one dataset per message (batch size 1). The run's
@@ -16,5 +17,5 @@ export function createHandler(platform: Platform): JobHandler {
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context));

@@ -1,9 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { countFinishedImport } from '../../shared/contacts/import-metrics';
 import { markContactImportFailed, runContactImport } from '../../shared/contacts/bulk-import';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import { queues } from '../../shared/topology';
+import { withLambdaContext } from '../../shared/logger';
 
 const importJob = z.object({ jobId: z.uuid() }).strict();
 
@@ -16,10 +18,13 @@ export function createHandler(platform: Platform): JobHandler {
   return consumeJobs({
     name: 'contact import',
     schema: importJob,
-    run: (job) => runContactImport(platform.db, job.jobId),
+    run: async (job) => {
+      await runContactImport(platform.db, job.jobId);
+      await countFinishedImport(platform, job.jobId);
+    },
     lastReceive: queues.imports.maxReceiveCount,
     onLastFailure: (job) => markContactImportFailed(platform.db, job.jobId),
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context));

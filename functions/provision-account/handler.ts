@@ -1,6 +1,6 @@
 import { provisionAccount, provisionRequestSchema, type ProvisionedAccount } from '../../shared/accounts/provision';
 import { ValidationFailed } from '../../shared/errors';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
 /**
@@ -25,4 +25,4 @@ export function createHandler(platform: Platform) {
   };
 }
 
-export const handler = async (event: unknown): Promise<ProvisionedAccount> => createHandler(await platformFromEnvironment())(event);
+export const handler = withLambdaContext(async (event: unknown): Promise<ProvisionedAccount> => createHandler(await platformFromEnvironment())(event));

@@ -1,4 +1,4 @@
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduledFunction } from '../../shared/schedules/event';
 import { relayPendingOutboxes } from '../../shared/webhooks/outbox';
@@ -11,4 +11,4 @@ export function createHandler(platform: Platform): ScheduledFunction {
   };
 }
 
-export const handler: ScheduledFunction = async (event, context) => createHandler(await platformFromEnvironment())(event, context);
+export const handler: ScheduledFunction = withLambdaContext(async (event, context) => createHandler(await platformFromEnvironment())(event, context));

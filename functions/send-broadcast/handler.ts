@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AppError } from '../../shared/errors';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { broadcastJobSchema } from '../../shared/messages/broadcasts';
 import { runBroadcastJob, stopBroadcast } from '../../shared/messages/bulk-send';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
@@ -31,4 +31,4 @@ export function createHandler(platform: Platform): JobHandler {
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context));

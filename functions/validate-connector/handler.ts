@@ -2,6 +2,7 @@ import { createApiHandler, type ApiHandler } from '../../shared/http/api-handler
 import { resolveAccessToken } from '../../shared/oauth/access-tokens';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import { connectorValidationRoutes } from '../api/routes/connectors';
+import { withLambdaContext } from '../../shared/logger';
 
 /**
  * "Check connection" as its own Lambda: the HTTP API routes `POST /api/v1/connectors/validate`
@@ -12,4 +13,4 @@ export function createHandler(platform: () => Promise<Platform>): ApiHandler {
   return createApiHandler({ platform, routes: connectorValidationRoutes, resolveBearer: resolveAccessToken });
 }
 
-export const handler = createHandler(platformFromEnvironment);
+export const handler = withLambdaContext(createHandler(platformFromEnvironment));

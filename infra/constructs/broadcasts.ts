@@ -20,6 +20,8 @@ export class Broadcasts extends Construct {
       database: props.database,
       topology: queues.broadcasts,
       description: 'Sends broadcasts (POST /api/v1/broadcast) page by page',
+      // Reads rows of the customer's BigQuery sources into messages.
+      uses: { bigQuery: true },
     }));
     this.worker
       // Messages print rows of the customer's sources: it connects, never saves connectors.

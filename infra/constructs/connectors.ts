@@ -20,6 +20,7 @@ export class ConnectorValidation extends Construct {
       description: 'Checks a connector: connects, runs a test query, reports SSL and rights',
       timeout: Duration.seconds(30),
       memorySize: 512,
+      uses: { bigQuery: true },
       vpc: props.database.vpc,
       securityGroup: props.database.functionSecurityGroup,
     })

@@ -47,7 +47,6 @@ export class WebConsole extends Construct {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(logs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This is the access-log bucket itself.' });
     const files = new Bucket(this, 'Files', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -107,22 +106,20 @@ export class WebConsole extends Construct {
     const stack = Stack.of(this);
     const copier = stack.node.children.find((child) => child.node.id.startsWith('Custom::CDKBucketDeployment'));
     // cdk-nag names the CDK asset bucket by account and region (placeholders when the environment
-    // is left to deploy time), its partition written out or not depending on the feature flags.
+    // is left to deploy time); the partition is written out, as the feature flags in cdk.json make it.
     const where = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? '<AWS::AccountId>-<AWS::Region>' : `${stack.account}-${stack.region}`;
-    const assetObjects = ['aws', '<AWS::Partition>'].map((partition) => `arn:${partition}:s3:::cdk-hnb659fds-assets-${where}/*`);
-    for (const scope of [deployment.handlerRole, ...(copier ? [copier] : [])]) {
-      Validations.of(scope).acknowledge(
-        { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK\'s deployment function: the AWS-managed basic execution policy only lets it write its logs.' },
-        { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'CDK\'s deployment function reads the CDK asset bucket and writes the console bucket only; these are CDK\'s own grants.' },
-        { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'As above: read the uploaded console files from the CDK asset bucket.' },
-        { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'As above: list the source and destination buckets to sync them.' },
-        { id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason: 'As above: abort an interrupted upload to the console bucket.' },
-        { id: 'AwsSolutions-IAM5[Action::s3:DeleteObject*]', reason: 'As above: remove console files a new build no longer has (prune).' },
-        ...assetObjects.map((objects) => ({ id: `AwsSolutions-IAM5[Resource::${objects}]`, reason: 'The objects of the CDK asset bucket, where the deployment\'s asset is uploaded.' })),
-        { id: 'AwsSolutions-IAM5[Resource::<ConsoleFiles2D43986C.Arn>/*]', reason: 'Every object of the console bucket, which holds nothing but the console.' },
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudFront CreateInvalidation has no resource-level permission.' },
-        { id: 'AwsSolutions-L1', reason: 'CDK picks the runtime of its deployment function.' },
-      );
-    }
+    // The findings on the function's grants land on its role; the one on its runtime on the function.
+    Validations.of(deployment.handlerRole).acknowledge(
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK\'s deployment function: the AWS-managed basic execution policy only lets it write its logs.' },
+      { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'CDK\'s deployment function reads the CDK asset bucket and writes the console bucket only; these are CDK\'s own grants.' },
+      { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'As above: read the uploaded console files from the CDK asset bucket.' },
+      { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'As above: list the source and destination buckets to sync them.' },
+      { id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason: 'As above: abort an interrupted upload to the console bucket.' },
+      { id: 'AwsSolutions-IAM5[Action::s3:DeleteObject*]', reason: 'As above: remove console files a new build no longer has (prune).' },
+      { id: `AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-${where}/*]`, reason: 'The objects of the CDK asset bucket, where the deployment\'s asset is uploaded.' },
+      { id: 'AwsSolutions-IAM5[Resource::<ConsoleFiles2D43986C.Arn>/*]', reason: 'Every object of the console bucket, which holds nothing but the console.' },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudFront CreateInvalidation has no resource-level permission.' },
+    );
+    if (copier) Validations.of(copier).acknowledge({ id: 'AwsSolutions-L1', reason: 'CDK picks the runtime of its deployment function.' });
   }
 }

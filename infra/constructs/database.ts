@@ -1,33 +1,57 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { FlowLogDestination, InstanceClass, InstanceSize, InstanceType, Port, SecurityGroup, SubnetType, Vpc, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  FlowLogDestination,
+  InterfaceVpcEndpointAwsService,
+  IpAddresses,
+  Peer,
+  Port,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
+  type CfnEIP,
+  type IVpc,
+} from 'aws-cdk-lib/aws-ec2';
 import {
   Credentials,
   DatabaseInstance,
   DatabaseInstanceEngine,
   DatabaseProxy,
+  DatabaseSecret,
   PostgresEngineVersion,
   ProxyTarget,
+  StorageType,
 } from 'aws-cdk-lib/aws-rds';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { APP_DATABASE_USER } from '../../shared/store/database-roles';
+import type { StageSettings } from '../stage';
+
+const VPC_CIDR = '10.0.0.0/16';
 
 /**
- * The network and the platform store: a VPC (private subnets with one NAT for outbound calls
- * to customers' databases and webhook URLs), RDS PostgreSQL, and RDS Proxy in front of it so
- * any number of Lambdas share a bounded set of database connections.
+ * The network and the platform store: a VPC (private subnets with a NAT per AZ for outbound
+ * calls to customers' databases and webhook URLs, interface endpoints for the AWS APIs the
+ * functions call), RDS PostgreSQL, and RDS Proxy in front of it so any number of Lambdas
+ * share a bounded set of database connections.
  */
 export class SatelliteDatabase extends Construct {
   readonly vpc: IVpc;
   readonly functionSecurityGroup: SecurityGroup;
+  readonly instance: DatabaseInstance;
   readonly proxy: DatabaseProxy;
-  readonly secret: ISecret;
+  /** The master user's secret: the migrate function's alone. */
+  readonly masterSecret: ISecret;
+  /** The application user's secret (DML only, `shared/store/database-roles.ts`): every other function's. */
+  readonly appSecret: ISecret;
   readonly databaseName = 'satellite';
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { stage: StageSettings }) {
     super(scope, id);
+    const stack = Stack.of(this);
     this.vpc = new Vpc(this, 'Vpc', {
+      ipAddresses: IpAddresses.cidr(VPC_CIDR),
       maxAzs: 2,
-      natGateways: 1,
+      natGateways: props.stage.natGateways,
       subnetConfiguration: [
         { name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'functions', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
@@ -35,6 +59,31 @@ export class SatelliteDatabase extends Construct {
       ],
       flowLogs: { all: { destination: FlowLogDestination.toCloudWatchLogs() } },
     });
+    // AWS API calls stay inside the VPC: they keep working when a NAT's AZ fails (a new database
+    // connection needs GetSecretValue first) and cost no NAT processing.
+    // HTTPS from inside the VPC only (the Lambdas and the rotation functions).
+    const endpointSecurityGroup = new SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'VPC interface endpoints: HTTPS from inside the VPC',
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.addIngressRule(Peer.ipv4(VPC_CIDR), Port.tcp(443), 'AWS API calls from the VPC');
+    for (const [endpointId, service] of [
+      ['SqsEndpoint', InterfaceVpcEndpointAwsService.SQS],
+      ['SecretsManagerEndpoint', InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+      ['SchedulerEndpoint', new InterfaceVpcEndpointAwsService('scheduler')],
+    ] as const) {
+      this.vpc.addInterfaceEndpoint(endpointId, {
+        service,
+        subnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+        privateDnsEnabled: true,
+        open: false,
+        securityGroups: [endpointSecurityGroup],
+      });
+    }
+    // Customers allowlist these addresses on their databases and webhook receivers.
+    const egressIps = this.vpc.publicSubnets.flatMap((subnet) => subnet.node.children.filter((child): child is CfnEIP => child.node.id === 'EIP'));
+    egressIps.forEach((eip, index) => new CfnOutput(stack, `EgressIp${index + 1}`, { value: eip.attrPublicIp, description: 'Outbound address customers allowlist' }));
 
     this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
       vpc: this.vpc,
@@ -54,7 +103,7 @@ export class SatelliteDatabase extends Construct {
 
     const instance = new DatabaseInstance(this, 'Instance', {
       engine: DatabaseInstanceEngine.postgres({ version: PostgresEngineVersion.VER_17 }),
-      instanceType: InstanceType.of(InstanceClass.T4G, InstanceSize.MEDIUM),
+      instanceType: props.stage.databaseInstanceType,
       vpc: this.vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED },
       securityGroups: [databaseSecurityGroup],
@@ -63,6 +112,8 @@ export class SatelliteDatabase extends Construct {
       port: 5433,
       multiAz: true,
       storageEncrypted: true,
+      // gp3: the price of gp2 with a 3,000 IOPS baseline instead of 150 at this size.
+      storageType: StorageType.GP3,
       allocatedStorage: 50,
       maxAllocatedStorage: 500,
       backupRetention: Duration.days(14),
@@ -73,13 +124,29 @@ export class SatelliteDatabase extends Construct {
       parameters: { 'rds.force_ssl': '1' },
     });
     if (!instance.secret) throw new Error('database credentials secret missing');
-    this.secret = instance.secret;
-    // The rotation function must reach Secrets Manager: the isolated subnets have no way out.
-    instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } });
+    this.instance = instance;
+    this.masterSecret = instance.secret;
+    // The rotation functions run beside the Lambdas: they reach Secrets Manager through its endpoint.
+    const rotationSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+    instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: rotationSubnets });
+    // The application user's own password, rotated on its own; the migrate function sets it on
+    // the role at every deploy (the role itself comes from a migration).
+    const appSecret = new DatabaseSecret(this, 'AppSecret', { username: APP_DATABASE_USER, secretName: `${stack.stackName}-db-app`, masterSecret: instance.secret });
+    this.appSecret = appSecret.attach(instance);
+    instance.addRotationMultiUser('AppRotation', {
+      secret: this.appSecret,
+      automaticallyAfter: Duration.days(30),
+      vpcSubnets: rotationSubnets,
+      // The first rotation clones the application user, which the migrate function creates
+      // after the database exists: rotating at creation would run before it and fail.
+      rotateImmediatelyOnUpdate: false,
+    });
 
     this.proxy = new DatabaseProxy(this, 'Proxy', {
       proxyTarget: ProxyTarget.fromInstance(instance),
-      secrets: [instance.secret],
+      // Named after the stack, so stages deploy side by side in one account.
+      dbProxyName: `${stack.stackName}-proxy`.toLowerCase(),
+      secrets: [instance.secret, this.appSecret],
       vpc: this.vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED },
       securityGroups: [proxySecurityGroup],
@@ -92,7 +159,5 @@ export class SatelliteDatabase extends Construct {
     proxySecurityGroup.addEgressRule(databaseSecurityGroup, Port.tcp(5433), 'RDS Proxy to PostgreSQL');
     databaseSecurityGroup.addIngressRule(proxySecurityGroup, Port.tcp(5433), 'RDS Proxy to PostgreSQL');
 
-    Validations.of(instance).acknowledge({ id: 'AwsSolutions-RDS6', reason: 'Clients authenticate through RDS Proxy with the rotated Secrets Manager credentials; IAM database auth would add a token call per connection for no gain.' });
-    Validations.of(this.functionSecurityGroup).acknowledge({ id: 'AwsSolutions-EC23', reason: 'No ingress rules; outbound is open because connectors and webhooks reach customer-given hosts (checked against private ranges in code).' });
   }
 }

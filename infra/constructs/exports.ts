@@ -24,6 +24,7 @@ export class DataExports extends Construct {
       topology: queues.exports,
       description: 'Exports one dataset of one export to the customer warehouse',
       memorySize: 2048,
+      uses: { bigQuery: true },
     }));
     this.worker.bindConnectorSecretsReadOnly(props.secretsPrefix).bindQueue('exports', this.queue.queue);
 

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -26,7 +26,6 @@ export class SatelliteQueue extends Construct {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
-    Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This is the dead-letter queue; its messages are inspected and redriven by operators.' },);
 
     new Alarm(this, 'DeadLettersAlarm', {
       alarmDescription: `Messages in the ${id} dead-letter queue`,
@@ -36,6 +35,7 @@ export class SatelliteQueue extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    if (props.maxMessageAgeSeconds === undefined) return;
     new Alarm(this, 'OldestMessageAlarm', {
       alarmDescription: `The oldest ${id} message is waiting too long`,
       metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.seconds(queueAlarms.periodSeconds) }),

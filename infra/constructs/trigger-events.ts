@@ -21,6 +21,8 @@ export class TriggerEvents extends Construct {
       database: props.database,
       topology: queues.triggerEvents,
       description: 'Assembles trigger events with jsonParam for regular workflows',
+      // Reads rows of the customer's BigQuery sources into messages.
+      uses: { bigQuery: true },
     }));
     this.assembler.bindConnectorSecretsReadOnly(props.secretsPrefix).bindQueue('triggerEvents', this.queue.queue);
     props.schedules.addTarget('triggerEvents', this.assembler);

@@ -3,7 +3,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import type { QueueTopology } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
-import { SatelliteFunction } from './satellite-function';
+import { SatelliteFunction, type SatelliteFunctionProps } from './satellite-function';
 import { SatelliteQueue } from './satellite-queue';
 
 export interface QueueWorkerProps {
@@ -12,7 +12,7 @@ export interface QueueWorkerProps {
   readonly topology: QueueTopology;
   readonly description: string;
   readonly memorySize?: number;
-  readonly maxConcurrency?: number;
+  readonly uses?: SatelliteFunctionProps['uses'];
 }
 
 /** A queue, its dead-letter queue and the Lambda consuming it with partial batch responses. */
@@ -23,6 +23,7 @@ export function queueWorker(scope: Construct, id: string, props: QueueWorkerProp
     description: props.description,
     timeout: Duration.seconds(props.topology.workerTimeoutSeconds),
     memorySize: props.memorySize,
+    uses: props.uses,
     vpc: props.database.vpc,
     securityGroup: props.database.functionSecurityGroup,
   }).bindDatabase(props.database);
@@ -30,7 +31,8 @@ export function queueWorker(scope: Construct, id: string, props: QueueWorkerProp
     new SqsEventSource(queue.queue, {
       batchSize: props.topology.batchSize,
       reportBatchItemFailures: true,
-      ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
+      // Workers together stay within their share of the proxy's connections (`connectionBudget`).
+      maxConcurrency: props.topology.maxConcurrency,
     }),
   );
   return { queue, worker };

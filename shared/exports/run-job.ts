@@ -4,7 +4,9 @@ import { withPostgresConnection } from '../connectors/postgres-pools';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';
+import { withJobLease } from '../jobs/job-lease';
 import type { Platform } from '../platform';
+import { queues } from '../topology';
 import { exportToBigQuery } from './bigquery-writer';
 import { datasets } from './datasets';
 import type { ExportProgress, WriterStep } from './export-pass';
@@ -45,24 +47,11 @@ export async function exportDatasetJob(platform: Platform, job: ExportJob, budge
   const run = rows[0];
   if (!run || run.status === 'succeeded' || run.status === 'failed') return 'skipped';
 
-  // Session lock on a connection of its own: a duplicate delivery of this run's message
-  // finds it taken and leaves the work to the holder.
-  let result: LockedOutcome;
-  const lock = await platform.db.connect();
-  try {
-    const { rows: locked } = await lock.query<{ locked: boolean }>(
-      `SELECT pg_try_advisory_lock(hashtextextended('export:' || $1::text || ':' || $2::text, 0)) AS locked`,
-      [run.export_id, run.dataset],
-    );
-    if (!locked[0]?.locked) return 'skipped';
-    try {
-      result = await runLocked(platform, run, budget, observers);
-    } finally {
-      await lock.query(`SELECT pg_advisory_unlock(hashtextextended('export:' || $1::text || ':' || $2::text, 0))`, [run.export_id, run.dataset]);
-    }
-  } finally {
-    lock.release();
-  }
+  // A lease row, not a session lock: a duplicate delivery of this run's message finds it
+  // taken and leaves the work to the holder, and no proxy connection stays pinned meanwhile.
+  const leased = await withJobLease(platform.db, `export:${run.export_id}:${run.dataset}`, queues.exports.workerTimeoutSeconds, () => runLocked(platform, run, budget, observers));
+  if (leased.taken) return 'skipped';
+  const result = leased.result;
   // Only once the lock is free: a message sent while it was held could reach another
   // invocation at once, which would take it for a duplicate and drop it, and the run would
   // wait for the next schedule.
@@ -80,6 +69,7 @@ async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, obs
   );
   // Also the run's heartbeat: a run that stops touching its row counts as abandoned.
   const onChunkCommitted = async (rowsWritten: number) => {
+    platform.metrics.add('ExportRows', rowsWritten, run.dataset);
     await platform.db
       .query('UPDATE export_runs SET rows_written = rows_written + $2, updated_at = now() WHERE id = $1', [run.id, rowsWritten])
       .catch((error: unknown) => logger.warn('could not record export progress', { runId: run.id, error: String(error) }));
@@ -117,6 +107,8 @@ async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, obs
       `UPDATE export_runs SET status = 'succeeded', finished_at = now(), updated_at = now(), error_code = NULL, error_message = NULL WHERE id = $1`,
       [run.id],
     );
+    platform.metrics.add('ExportRuns', 1, run.dataset);
+    platform.metrics.add('ExportRunSeconds', (platform.clock.now().getTime() - run.queued_at.getTime()) / 1000, run.dataset);
     return { outcome: 'succeeded' };
   }
   return { outcome: 'continued', nextInSeconds: 0 };
@@ -133,7 +125,10 @@ async function recordFailure(platform: Platform, run: JobRow, error: unknown): P
       WHERE id = $1`,
     [run.id, final ? 'failed' : 'retrying', attempts, code, message],
   );
-  if (final) return { outcome: 'failed' };
+  if (final) {
+    platform.metrics.add('ExportRunFailures', 1, run.dataset);
+    return { outcome: 'failed' };
+  }
   return { outcome: 'retrying', nextInSeconds: retryDelaySeconds(platform.config.exportRetryBaseSeconds, attempts) };
 }
 

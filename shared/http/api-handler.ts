@@ -41,6 +41,7 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
     let requestLog: Logger | undefined;
     const headers = lowerCaseHeaders(event.headers);
     const { route, params } = router.match(event.requestContext.http.method, event.rawPath);
+    platform.metrics.add('ApiCalls', 1, route.access);
     const rawBody = decodeBody(event, platform.config.maxBodyBytes);
 
     let principal: Principal | undefined;

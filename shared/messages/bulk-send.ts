@@ -1,19 +1,21 @@
-import type { PoolClient } from 'pg';
 import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';
+import { withJobLease } from '../jobs/job-lease';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
 import { evaluateSegment } from '../segments/evaluate-segment';
 import { isPermanentSourceFailure } from '../sources/query-failure';
 import { withTransaction } from '../store/transaction';
 import { bulkDataOf, bulkSourcesReadBy, type BulkSources } from './bulk-data';
+import { queues } from '../topology';
 import { MAX_KEPT_FAILURES, type BroadcastFailure, type BroadcastJob, type BroadcastStatus } from './broadcasts';
 import { getEmailMessage, type EmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessages, templateContact } from './render-message';
 import { templateFailure } from './smartsend';
+import { countRender } from './count-render';
 
 /** Members rendered and recorded together: one lookup per source per page, one commit of progress. */
 export const BULK_PAGE_SIZE = 1000;
@@ -54,29 +56,15 @@ interface PageOutcome {
  * per broadcast and contact means a page repeated after a crash sends nobody twice.
  */
 export async function runBroadcastJob(platform: Platform, job: BroadcastJob, budget: JobBudget): Promise<BroadcastJobOutcome> {
-  // Session lock on a connection of its own: a duplicate delivery finds it taken and leaves
-  // the work to the holder.
-  const lock = await platform.db.connect();
-  let outcome: BroadcastJobOutcome;
-  try {
-    const { rows } = await lock.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('broadcast:' || $1::text, 0)) AS locked`, [job.broadcastId]);
-    if (!rows[0]?.locked) return 'skipped';
-    try {
-      outcome = await runLocked(platform, job.broadcastId, budget);
-    } finally {
-      await unlock(lock, job.broadcastId);
-    }
-  } finally {
-    lock.release();
-  }
+  // A lease row, not a session lock: a duplicate delivery finds it taken and leaves the work
+  // to the holder, and no proxy connection stays pinned meanwhile.
+  const leased = await withJobLease(platform.db, `broadcast:${job.broadcastId}`, queues.broadcasts.workerTimeoutSeconds, () => runLocked(platform, job.broadcastId, budget));
+  if (leased.taken) return 'skipped';
+  const outcome = leased.result;
   // Queued only after the lock is released, or the continuation could arrive, find the
   // broadcast held and be dropped.
   if (outcome === 'continued') await platform.queue.send('broadcasts', [{ body: JSON.stringify(job satisfies BroadcastJob) }]);
   return outcome;
-}
-
-async function unlock(lock: PoolClient, broadcastId: number): Promise<void> {
-  await lock.query(`SELECT pg_advisory_unlock(hashtextextended('broadcast:' || $1::text, 0))`, [broadcastId]);
 }
 
 async function runLocked(platform: Platform, broadcastId: number, budget: JobBudget): Promise<BroadcastJobOutcome> {
@@ -198,7 +186,7 @@ async function sendPage(
     recipients.push({ ...contact, email: contact.email });
   }
   // The whole page in one call to the render threads; a template failure fails its recipient only.
-  const rendered = await renderMessages(message, recipients.map((contact) => ({ contact: templateContact(contact), data: dataByContact.get(contact.id) ?? {} })), platform.config);
+  const rendered = (await renderMessages(message, recipients.map((contact) => ({ contact: templateContact(contact), data: dataByContact.get(contact.id) ?? {} })), platform.config)).map((result) => countRender(platform.metrics, result));
   const sends: SendToRecord[] = [];
   recipients.forEach((contact, index) => {
     const result = rendered[index];

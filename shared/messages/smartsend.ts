@@ -6,6 +6,7 @@ import { dataFromJsonParam } from './triggered-data';
 import { getEmailMessage } from './messages';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessages, templateContact } from './render-message';
+import { countRender } from './count-render';
 
 export interface SmartsendRecipient extends Recipient {
   /** JSON text whose object becomes `$data` for this recipient. */
@@ -59,7 +60,7 @@ export async function smartsend(platform: Platform, accountId: number, messageId
     toRender.push({ resultIndex: results.length - 1, contact: { ...contact, email: contact.email }, data: withSourceAliases(data, sources) });
   }
   // Every recipient in one call to the render threads; a template failure fails its recipient only.
-  const rendered = await renderMessages(message, toRender.map(({ contact, data }) => ({ contact: templateContact(contact), data })), platform.config);
+  const rendered = (await renderMessages(message, toRender.map(({ contact, data }) => ({ contact: templateContact(contact), data })), platform.config)).map((result) => countRender(platform.metrics, result));
   const sends: SendToRecord[] = [];
   const sendIndexes: number[] = [];
   toRender.forEach(({ resultIndex, contact }, index) => {

@@ -18,6 +18,7 @@ import { QUEUE_RETENTION_DAYS } from '../topology';
 import { dataFromJsonParam } from '../messages/triggered-data';
 import { triggerEventParams, type EventParam, type ExternalRow } from './json-param';
 import { getRegularWorkflow, recordWorkflowRun, WorkflowNotFound, type RegularWorkflow } from './workflows';
+import { countRender } from '../messages/count-render';
 
 /** Members per queue message: one page is one batched lookup per source and one insert. */
 export const PAGE_SIZE = 1000;
@@ -206,7 +207,7 @@ async function sendWorkflowMessage(platform: Platform, accountId: number, workfl
     toRender.push({ event, email: contact.email, contact: templateContact(contact), data });
   });
   // The page's recipients in one call to the render threads; a template failure skips its recipient only.
-  const rendered = await renderMessages(message, toRender, platform.config);
+  const rendered = (await renderMessages(message, toRender, platform.config)).map((result) => countRender(platform.metrics, result));
   const sends: SendToRecord[] = [];
   toRender.forEach(({ event, email, contact }, index) => {
     const result = rendered[index];

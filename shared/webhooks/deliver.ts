@@ -44,6 +44,8 @@ interface EndpointRow {
 
 interface PendingRow extends ActivityRow {
   outbox_id: number;
+  /** Written in the transaction that recorded the activity: its commit, near enough. */
+  queued_at: Date;
 }
 
 /** The endpoint, with one pending activity per row (or a single row with none). */
@@ -93,7 +95,7 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
             e.retry_first_outbox_id, e.retry_last_outbox_id, pending.*
        FROM webhook_endpoints e
        LEFT JOIN LATERAL (
-         SELECT o.id AS outbox_id, ${activityColumns}
+         SELECT o.id AS outbox_id, o.created_at AS queued_at, ${activityColumns}
            FROM webhook_outbox o JOIN contact_activities a ON a.id = o.activity_id
           WHERE e.state = 'active' AND o.account_id = e.account_id AND o.id = ANY($2::bigint[])
        ) pending ON true
@@ -111,6 +113,8 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
   live.forEach((entry, index) => entry.outbox.forEach((id) => recordOf.has(id) || recordOf.set(id, index)));
   const received = rows.filter((row): row is EndpointRow & PendingRow => row.outbox_id !== null && recordOf.has(row.outbox_id));
   const { pending, retriedThrough } = await withRetriedRows(platform, accountId, endpoint, live, received);
+  // A lane in backoff waits by design: its lag is the customer's failing endpoint, not the platform's.
+  const inBackoff = endpoint.retry_first_outbox_id !== null;
 
   const now = platform.clock.now();
   const secrets = [endpoint.secret];
@@ -144,8 +148,14 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
     const attempt = { accountId, at: sentAt, webhookId, activityIds: chunk.rows.map((row) => row.id), outcome, delivered };
     if (delivered) {
       await recordDelivery(platform.db, attempt, outboxIds);
+      platform.metrics.add('WebhookDeliveries', 1);
+      if (!inBackoff) {
+        const oldest = Math.min(...chunk.rows.map((row) => row.queued_at.getTime()));
+        platform.metrics.add('WebhookDeliveryLagSeconds', Math.max(0, (platform.clock.now().getTime() - oldest) / 1000));
+      }
       continue;
     }
+    platform.metrics.add('WebhookDeliveryFailures', 1);
     const failures = await recordFailure(platform.db, attempt, endpoint.lane, outboxIds);
     return failLane(platform, accountId, endpoint.lane, failures, waiting);
   }
@@ -170,6 +180,7 @@ async function failLane(platform: Platform, accountId: number, lane: number, fai
       [accountId, lane, now],
     );
     logger.warn('webhook lane parked', { accountId, failures });
+    platform.metrics.add('WebhookEndpointsSuspended', 1);
     return [];
   }
   await platform.queue.delayRedelivery('webhooks', waiting.map((record) => record.receiptHandle), delay);
@@ -198,7 +209,7 @@ async function withRetriedRows(
   if (batchEnd >= last) return { pending: received, retriedThrough: last };
   const { rows: missing } = await platform.db.query<PendingRow>({
     name: 'webhook-lane-retried',
-    text: `SELECT o.id AS outbox_id, ${activityColumns}
+    text: `SELECT o.id AS outbox_id, o.created_at AS queued_at, ${activityColumns}
        FROM webhook_outbox o JOIN contact_activities a ON a.id = o.activity_id
       WHERE o.account_id = $1 AND o.id > $2 AND o.id <= $3
       ORDER BY o.id`,

@@ -40,11 +40,24 @@ const AREAS: Readonly<Record<string, readonly string[]>> = {
   // The browser console's sources and their build; the page talks to the API over HTTP only.
   console: [],
   local: ['functions', 'shared', 'console/build.ts'],
-  // The CDK app reads declarations only, never domain code (it would end up in `cdk synth`),
-  // and the files it deploys as they are (the console's build, the reference page's assets).
-  infra: ['shared/config.ts', 'shared/topology.ts', 'console/build.ts', 'functions/api/reference/assets.ts'],
-  bench: ['local', 'functions', 'shared', 'test/support'],
-  test: ['infra', 'local', 'functions', 'shared', 'bench', 'console'],
+  // The CDK app reads declarations only, never domain code (it would end up in `cdk synth`):
+  // the topology, the config, the names its alarms and dashboard watch (metrics, method groups,
+  // datasets, database roles), and the files it deploys as they are (the console's build, the
+  // reference page's assets).
+  infra: [
+    'shared/config.ts',
+    'shared/topology.ts',
+    'shared/ports/metrics.ts',
+    'shared/accounts/rights.ts',
+    'shared/exports/datasets.ts',
+    'shared/store/database-roles.ts',
+    'console/build.ts',
+    'functions/api/reference/assets.ts',
+  ],
+  // The post-deploy smoke test: a client of the API over HTTP, nothing of ours.
+  ops: [],
+  bench: ['infra', 'local', 'functions', 'shared', 'test/support'],
+  test: ['infra', 'local', 'functions', 'shared', 'bench', 'console', 'ops'],
 };
 
 /** Only adapters (and the platform that wires them) may talk to AWS. */

@@ -3,8 +3,8 @@
  * lock is free: sent while it is held, it can reach another invocation at once, which takes
  * it for a duplicate delivery and drops it, and the run waits for the next schedule.
  * The stack reaches the SQS server through a proxy here, which, whenever a message is sent
- * to the exports queue, asks PostgreSQL whether an advisory lock is held on the stack's
- * database at that moment.
+ * to the exports queue, asks PostgreSQL whether a job lease (or an advisory lock) is held on
+ * the stack's database at that moment.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,8 +53,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   locksHeld = async () => {
     const { rows } = await locks.query<{ held: number }>(
-      `SELECT count(*)::int AS held FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-        WHERE l.locktype = 'advisory' AND l.granted AND d.datname = $1`,
+      // Job leases are rows now (shared/jobs/job-lease.ts); session advisory locks would count too.
+      `SELECT (SELECT count(*)::int FROM job_leases WHERE expires_at > now())
+            + (SELECT count(*)::int FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                WHERE l.locktype = 'advisory' AND l.granted AND d.datname = $1) AS held`,
       [stackDatabase],
     );
     return rows[0]!.held;

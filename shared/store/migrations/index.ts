@@ -6,6 +6,7 @@ import { exportsMigrations } from './exports';
 import { foundationMigrations } from './foundation';
 import { messagingMigrations } from './messaging';
 import { oauthMigrations } from './oauth';
+import { operationsMigrations } from './operations';
 import { webhooksMigrations } from './webhooks';
 
 /**
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   ...webhooksMigrations,
   ...oauthMigrations,
   ...consoleMigrations,
+  ...operationsMigrations,
 ].sort((a, b) => a.version - b.version);
