@@ -6,6 +6,8 @@ import { createHandler as createImportContactsHandler } from '../functions/impor
 import { createHandler as createPruneWebhookAttemptsHandler } from '../functions/prune-webhook-attempts/handler';
 import { createHandler as createRelayWebhookOutboxHandler } from '../functions/relay-webhook-outbox/handler';
 import { createHandler as createSendBroadcastHandler } from '../functions/send-broadcast/handler';
+import { createHandler as createSendEmailHandler } from '../functions/send-email/handler';
+import { createHandler as createSweepEmailSendsHandler } from '../functions/sweep-email-sends/handler';
 import type { QueueName } from '../shared/config';
 import type { Platform } from '../shared/platform';
 import type { ScheduleDefinition } from '../shared/ports/scheduler';
@@ -85,6 +87,17 @@ export const localQueues: readonly LocalQueue[] = [
     concurrency: 2,
     consumer: (platform) => createSendBroadcastHandler(platform),
   },
+  {
+    name: 'emails',
+    fifo: false,
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+    functionName: 'send-email',
+    timeoutMs: 60_000,
+    batchSize: 1,
+    concurrency: 4,
+    consumer: (platform) => createSendEmailHandler(platform),
+  },
 ];
 
 /** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */
@@ -93,10 +106,12 @@ export const localScheduleTargets: Readonly<Record<string, (platform: Platform) 
   triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform) as ScheduledFunction,
   webhookOutbox: (platform) => createRelayWebhookOutboxHandler(platform),
   webhookAttempts: (platform) => createPruneWebhookAttemptsHandler(platform),
+  emailSweep: (platform) => createSweepEmailSendsHandler(platform),
 };
 
 /** Schedules that exist for the life of the stack (EventBridge rules in `infra/`). */
 export const localFixedSchedules: readonly ScheduleDefinition[] = [
   { name: 'webhook-outbox-sweep', expression: 'rate(1 minute)', target: 'webhookOutbox', detail: {}, enabled: true },
   { name: 'webhook-attempts-prune', expression: 'rate(1 hour)', target: 'webhookAttempts', detail: {}, enabled: true },
+  { name: 'email-send-sweep', expression: 'rate(1 minute)', target: 'emailSweep', detail: {}, enabled: true },
 ];

@@ -5,7 +5,7 @@ import { AppError } from './errors';
  * Every setting the platform reads from the environment, read once when a function starts.
  * A missing required variable stops the function at start instead of failing later.
  */
-export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts';
+export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts' | 'emails' | 'emailEvents';
 
 export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
   imports: 'IMPORT_QUEUE_URL',
@@ -13,6 +13,8 @@ export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
   webhooks: 'WEBHOOK_QUEUE_URL',
   triggerEvents: 'TRIGGER_EVENT_QUEUE_URL',
   broadcasts: 'BROADCAST_QUEUE_URL',
+  emails: 'EMAIL_QUEUE_URL',
+  emailEvents: 'EMAIL_EVENT_QUEUE_URL',
 };
 
 export type DatabaseSettings =
@@ -69,6 +71,29 @@ export interface PlatformConfig {
   readonly connectorDnsRecheckSeconds: number;
   /** DNS servers that resolve user-given hosts instead of the system resolver (tests point it at a local DNS double). */
   readonly dnsServers?: readonly string[];
+  readonly email: EmailConfig;
+}
+
+/** How the platform's own email channel works (an account may bring its own SMTP relay instead). */
+export interface EmailConfig {
+  /** The platform channel: Amazon SES in the stack, SMTP (the local sink) under `npm start`. */
+  readonly channel: 'ses' | 'smtp';
+  /** The platform SMTP channel's server, `smtp://host:port` (the local sink). */
+  readonly smtpUrl?: string;
+  /** Overrides the SES API endpoint (tests point it at a local wire double). */
+  readonly sesEndpoint?: string;
+  /** The configuration set whose event destination feeds the email events queue. */
+  readonly sesConfigurationSet?: string;
+  /** Sender of accounts that set none (the local runtime sets one; the stack leaves it to each account). */
+  readonly defaultFrom?: string;
+  /** Emails handed to the channel per second and account, unless the account sets its own. */
+  readonly sendRatePerSecond: number;
+  /** Tries of a send the channel refused for now; then it is UNDELIVERED (soft). */
+  readonly maxAttempts: number;
+  /** First retry delay, doubled per try (at most SQS's 15 minutes). */
+  readonly retryBaseSeconds: number;
+  /** Local runtime only: the SMTP sink's mailbox, behind GET /local/mailbox. */
+  readonly localMailboxUrl?: string;
 }
 
 export class ConfigMissing extends AppError {
@@ -147,6 +172,17 @@ export function readConfig(env: Env = process.env): PlatformConfig {
     connectorStatementTimeoutMs: integer(env, 'CONNECTOR_STATEMENT_TIMEOUT_MS', 30_000),
     connectorDnsRecheckSeconds: integer(env, 'CONNECTOR_DNS_RECHECK_SECONDS', 30),
     dnsServers: dnsServers(env.DNS_SERVERS),
+    email: {
+      channel: (env.EMAIL_CHANNEL ?? (runtime === 'local' ? 'smtp' : 'ses')) === 'smtp' ? 'smtp' : 'ses',
+      smtpUrl: env.SMTP_URL || undefined,
+      sesEndpoint: env.SES_ENDPOINT || undefined,
+      sesConfigurationSet: env.SES_CONFIGURATION_SET || undefined,
+      defaultFrom: env.EMAIL_DEFAULT_FROM || undefined,
+      sendRatePerSecond: Math.max(1, integer(env, 'EMAIL_SEND_RATE_PER_SECOND', 14)),
+      maxAttempts: Math.max(1, integer(env, 'EMAIL_MAX_ATTEMPTS', 5)),
+      retryBaseSeconds: integer(env, 'EMAIL_RETRY_BASE_SECONDS', 60),
+      localMailboxUrl: runtime === 'local' ? env.LOCAL_MAILBOX_URL || undefined : undefined,
+    },
   };
 }
 

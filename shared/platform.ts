@@ -2,13 +2,17 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { readConfig, type PlatformConfig } from './config';
 import { AppError } from './errors';
 import { EventBridgeScheduler } from './adapters/aws/eventbridge-scheduler';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager';
+import { SesChannel } from './adapters/aws/ses-channel';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
 import { TableScheduler } from './adapters/local/table-scheduler';
+import { SmtpChannels } from './adapters/smtp/smtp-channel';
+import type { ChannelRoute, EmailChannel, EmailChannels } from './ports/email-channel';
 import { systemClock, type Clock } from './ports/clock';
 import type { Queue } from './ports/queue';
 import type { Scheduler } from './ports/scheduler';
@@ -23,6 +27,7 @@ export interface Platform {
   readonly secrets: Secrets;
   readonly scheduler: Scheduler;
   readonly clock: Clock;
+  readonly emailChannels: EmailChannels;
 }
 
 export interface PlatformOverrides {
@@ -57,6 +62,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
       secrets: new EncryptedTableSecrets(db, config.localSecretsKey ?? ''),
       scheduler: new TableScheduler(db, clock),
       clock,
+      emailChannels: emailChannelsFor(config),
     };
   }
 
@@ -66,7 +72,27 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     config.schedulerGroup && config.schedulerRoleArn
       ? new EventBridgeScheduler(new SchedulerClient({ region: config.region }), config.schedulerGroup, config.schedulerRoleArn, config.schedulerTargets)
       : unboundScheduler;
-  return { config, db, queue, secrets, scheduler, clock };
+  return { config, db, queue, secrets, scheduler, clock, emailChannels: emailChannelsFor(config) };
+}
+
+/** SES through one client (created on first use), SMTP through pooled transports per relay. */
+function emailChannelsFor(config: PlatformConfig): EmailChannels {
+  const smtp = new SmtpChannels();
+  let ses: EmailChannel | undefined;
+  return {
+    open: (route: ChannelRoute) => {
+      if (route.kind === 'smtp') return smtp.open(route);
+      ses ??= new SesChannel(
+        new SESv2Client({
+          region: config.region,
+          ...(config.email.sesEndpoint ? { endpoint: config.email.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+        }),
+        config.email.sesConfigurationSet,
+      );
+      return ses;
+    },
+    close: () => smtp.close(),
+  };
 }
 
 const rejectSecretLookup: Secrets = {

@@ -10,7 +10,7 @@ export type BodyFormat = 'json' | 'form' | 'raw';
 
 export interface Reply {
   readonly status: number;
-  /** Serialised as JSON unless it is a string (then sent as is, with `headers` naming its type). */
+  /** Serialised as JSON unless it is a string or a Buffer (then sent as is, with `headers` naming its type). */
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly cookies?: readonly string[];

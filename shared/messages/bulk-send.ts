@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { getConnector, type Connector } from '../connectors/connections';
 import { resolveRecipients } from '../contacts/resolve-recipients';
+import { normalizeAddress, suppressedAmong, suppressedReasonMessage } from '../email/suppressions';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';
@@ -197,6 +198,7 @@ async function sendPage(
     }
   }
   const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
+  const suppressed = await suppressedAmong(platform.db, accountId, resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])));
   const sends: SendToRecord[] = [];
   for (const row of resolved) {
     const contact = row.contact;
@@ -209,12 +211,17 @@ async function sendPage(
       failures.push({ contactId: contact.id, error: { code: 'NO_EMAIL', message: 'the contact has no email address' } });
       continue;
     }
+    const suppression = suppressed.get(normalizeAddress(contact.email));
+    if (suppression) {
+      failures.push({ contactId: contact.id, error: { code: 'EMAIL_SUPPRESSED', message: suppressedReasonMessage[suppression] } });
+      continue;
+    }
     const rendered = renderMessage(message, templateContact(contact), dataByContact.get(contact.id) ?? {});
     if (!rendered.ok) {
       failures.push({ contactId: contact.id, error: templateFailure(rendered.part, rendered.error) });
       continue;
     }
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText, broadcastId });
+    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText, ...(rendered.plainText !== undefined ? { plainText: rendered.plainText } : {}), broadcastId });
   }
   const recorded = await recordSends(platform, accountId, message, sends);
   return { sent: alreadySent.size + recorded.length, failed: failures.length, failures };

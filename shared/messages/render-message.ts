@@ -26,8 +26,8 @@ export function templateContact(contact: RecipientContact): TemplateContact {
 }
 
 export type RenderedMessage =
-  | { readonly ok: true; readonly languageCode: string | null; readonly subject: string; readonly htmlText: string }
-  | { readonly ok: false; readonly part: 'subject' | 'htmlText'; readonly error: TemplateError };
+  | { readonly ok: true; readonly languageCode: string | null; readonly subject: string; readonly htmlText: string; readonly plainText?: string }
+  | { readonly ok: false; readonly part: 'subject' | 'htmlText' | 'plainText'; readonly error: TemplateError };
 
 /**
  * Renders the contact's language version of a message with `$data` (external rows: by
@@ -40,5 +40,9 @@ export function renderMessage(message: EmailMessage, contact: TemplateContact, d
   if (!subject.ok) return { ok: false, part: 'subject', error: subject.error };
   const htmlText = renderTemplate(version.htmlText, variables);
   if (!htmlText.ok) return { ok: false, part: 'htmlText', error: htmlText.error };
-  return { ok: true, languageCode: version.languageCode, subject: subject.output, htmlText: htmlText.output };
+  // The text part the email carries beside the HTML; without a template, delivery derives one from the HTML.
+  if (!version.plainText) return { ok: true, languageCode: version.languageCode, subject: subject.output, htmlText: htmlText.output };
+  const plainText = renderTemplate(version.plainText, variables);
+  if (!plainText.ok) return { ok: false, part: 'plainText', error: plainText.error };
+  return { ok: true, languageCode: version.languageCode, subject: subject.output, htmlText: htmlText.output, plainText: plainText.output };
 }

@@ -1,4 +1,5 @@
 import { resolveRecipients, type Recipient } from '../contacts/resolve-recipients';
+import { normalizeAddress, suppressedAmong, suppressedReasonMessage } from '../email/suppressions';
 import type { Platform } from '../platform';
 import type { TemplateError } from '../templates/render';
 import { dataFromJsonParam } from '../trigger-events/json-param';
@@ -31,6 +32,7 @@ export const MAX_SMARTSEND_RECIPIENTS = 1000;
 export async function smartsend(platform: Platform, accountId: number, messageId: number, recipients: readonly SmartsendRecipient[]): Promise<SmartsendResult[]> {
   const message = await getEmailMessage(platform.db, accountId, messageId);
   const resolved = await resolveRecipients(platform.db, accountId, recipients);
+  const suppressed = await suppressedAmong(platform.db, accountId, resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])));
   const results: SmartsendResult[] = [];
   const sends: SendToRecord[] = [];
   const sendIndexes: number[] = [];
@@ -49,6 +51,11 @@ export async function smartsend(platform: Platform, accountId: number, messageId
       failed({ code: 'NO_EMAIL', message: 'the contact has no email address' });
       continue;
     }
+    const suppression = suppressed.get(normalizeAddress(contact.email));
+    if (suppression) {
+      failed({ code: 'EMAIL_SUPPRESSED', message: suppressedReasonMessage[suppression] });
+      continue;
+    }
     const data = dataFromJsonParam(recipient?.jsonParam);
     if (!data) {
       failed({ code: 'INVALID_JSON_PARAM', message: 'jsonParam must be the JSON text of an object' });
@@ -61,7 +68,7 @@ export async function smartsend(platform: Platform, accountId: number, messageId
     }
     results.push({ ...base, contactId: contact.id, status: 'OK' });
     sendIndexes.push(results.length - 1);
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText });
+    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText, ...(rendered.plainText !== undefined ? { plainText: rendered.plainText } : {}) });
   }
   const sendIds = await recordSends(platform, accountId, message, sends);
   sendIndexes.forEach((resultIndex, sendIndex) => {

@@ -198,7 +198,7 @@ async function sendWorkflowMessage(platform: Platform, accountId: number, workfl
       recipient: contact.email,
       languageCode: rendered.languageCode,
       subject: rendered.subject,
-      htmlText: rendered.htmlText,
+      htmlText: rendered.htmlText, ...(rendered.plainText !== undefined ? { plainText: rendered.plainText } : {}),
       workflowId: workflow.id,
       sourceEventId: event.id,
       sourceEventKey: event.event_key,

@@ -2,6 +2,7 @@ import type { Route } from '../../../shared/http/route';
 import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
 import { contactsRoutes } from './contacts';
+import { emailRoutes } from './email';
 import { exportsRoutes } from './exports';
 import { messagingRoutes } from './messaging';
 import { oauthRoutes } from './oauth';
@@ -18,4 +19,5 @@ export const apiRoutes: readonly Route[] = [
   ...exportsRoutes,
   ...webhooksRoutes,
   ...oauthRoutes,
+  ...emailRoutes,
 ];

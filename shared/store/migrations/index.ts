@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate';
 import { connectorsMigrations } from './connectors';
 import { contactsMigrations } from './contacts';
+import { deliveryMigrations } from './delivery';
 import { exportsMigrations } from './exports';
 import { foundationMigrations } from './foundation';
 import { messagingMigrations } from './messaging';
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   ...exportsMigrations,
   ...webhooksMigrations,
   ...oauthMigrations,
+  ...deliveryMigrations,
 ].sort((a, b) => a.version - b.version);

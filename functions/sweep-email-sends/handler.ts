@@ -1,0 +1,14 @@
+import { requeueStalledSends } from '../../shared/email/deliver-sends';
+import { logger } from '../../shared/logger';
+import { platformFromEnvironment, type Platform } from '../../shared/platform';
+import type { ScheduledFunction } from '../../shared/schedules/event';
+
+/** Every minute: queue again sends whose queue message was lost (see `requeueStalledSends`). */
+export function createHandler(platform: Platform): ScheduledFunction {
+  return async () => {
+    const queued = await requeueStalledSends(platform);
+    if (queued > 0) logger.info('email send sweep queued stalled sends', { queued });
+  };
+}
+
+export const handler: ScheduledFunction = async (event, context) => createHandler(await platformFromEnvironment())(event, context);
