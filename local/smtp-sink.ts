@@ -81,6 +81,11 @@ export async function startSmtpSinkServer(options: SmtpSinkOptions = {}): Promis
     },
     onData: (stream, session, callback) => {
       const chunks: Buffer[] = [];
+      // Read now: the session's envelope is reset once the message is answered.
+      const envelope = {
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+      };
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         received += 1;
@@ -88,13 +93,9 @@ export async function startSmtpSinkServer(options: SmtpSinkOptions = {}): Promis
         callback();
         if (options.countOnly) return;
         const raw = Buffer.concat(chunks);
-        const envelope = {
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-        };
         void simpleParser(raw).then((parsed) => {
           const headers: Record<string, string> = {};
-          for (const line of parsed.headerLines) headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).trim();
+          for (const line of parsed.headerLines) headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
           messages.push({
             id,
             receivedAt: new Date().toISOString(),
