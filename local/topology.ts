@@ -6,6 +6,7 @@ import { createHandler as createImportContactsHandler } from '../functions/impor
 import { createHandler as createPruneWebhookAttemptsHandler } from '../functions/prune-webhook-attempts/handler';
 import { createHandler as createRelayWebhookOutboxHandler } from '../functions/relay-webhook-outbox/handler';
 import { createHandler as createSendBroadcastHandler } from '../functions/send-broadcast/handler';
+import { createHandler as createEmailEventsHandler } from '../functions/email-events/handler';
 import { createHandler as createSendEmailHandler } from '../functions/send-email/handler';
 import { createHandler as createSweepEmailSendsHandler } from '../functions/sweep-email-sends/handler';
 import type { QueueName } from '../shared/config';
@@ -97,6 +98,18 @@ export const localQueues: readonly LocalQueue[] = [
     batchSize: 1,
     concurrency: 4,
     consumer: (platform) => createSendEmailHandler(platform),
+  },
+  {
+    // Fed by SES through SNS in the stack; locally only tests put events on it.
+    name: 'emailEvents',
+    fifo: false,
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    functionName: 'email-events',
+    timeoutMs: 30_000,
+    batchSize: 10,
+    concurrency: 1,
+    consumer: (platform) => createEmailEventsHandler(platform),
   },
 ];
 

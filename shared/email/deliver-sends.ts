@@ -16,7 +16,7 @@ export const SENDS_PER_JOB = 100;
 const IN_FLIGHT = 16;
 /** SQS delays a message at most 15 minutes. */
 const MAX_DELAY_SECONDS = 900;
-/** A provider that asks us to slow down is asked again after this long; throttling never counts as a try. */
+/** A provider that asks us to slow down is asked again after this long (or the retry base, if shorter); throttling never counts as a try. */
 const THROTTLE_DELAY_SECONDS = 5;
 
 /** What the emails queue carries. */
@@ -112,7 +112,7 @@ export async function deliverSends(platform: Platform, job: SendJob): Promise<De
     const outcome = outcomes[index]!;
     if (outcome.kind === 'accepted') accepted.push({ row, outcome });
     else if (outcome.permanent) failed.push({ row, description: outcome.description, hardBounce: profile.route.kind === 'smtp' });
-    else if (outcome.throttled) retry.push({ row, description: outcome.description, delaySeconds: THROTTLE_DELAY_SECONDS, countsAsTry: false });
+    else if (outcome.throttled) retry.push({ row, description: outcome.description, delaySeconds: Math.max(1, Math.min(THROTTLE_DELAY_SECONDS, platform.config.email.retryBaseSeconds)), countsAsTry: false });
     else if (row.attempts >= platform.config.email.maxAttempts) failed.push({ row, description: `${outcome.description} (gave up after ${row.attempts} tries)`, hardBounce: false });
     else retry.push({ row, description: outcome.description, delaySeconds: retryDelaySeconds(platform, row.attempts), countsAsTry: true });
   });

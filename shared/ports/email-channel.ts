@@ -32,6 +32,13 @@ export interface EmailChannel {
   send(email: OutgoingEmail): Promise<SendOutcome>;
 }
 
+/**
+ * Message tags a provider that reports events later (SES) carries back in every event:
+ * how an event finds its send.
+ */
+export const SEND_ID_TAG = 'satellite-send';
+export const ACCOUNT_TAG = 'satellite-account';
+
 /** How an account's email leaves, as its settings say. */
 export type ChannelRoute =
   | { readonly kind: 'ses' }

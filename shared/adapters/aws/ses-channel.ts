@@ -1,10 +1,6 @@
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
-import type { EmailChannel, OutgoingEmail, SendOutcome } from '../../ports/email-channel';
+import { ACCOUNT_TAG, SEND_ID_TAG, type EmailChannel, type OutgoingEmail, type SendOutcome } from '../../ports/email-channel';
 import { composeMime } from '../mime/compose-mime';
-
-/** The message tags SES carries back in every event of the configuration set: how an event finds its send. */
-export const SEND_ID_TAG = 'satellite-send';
-export const ACCOUNT_TAG = 'satellite-account';
 
 /** SES errors that retrying cannot fix. */
 const PERMANENT_ERRORS = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'BadRequestException', 'NotFoundException']);
