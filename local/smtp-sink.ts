@@ -57,6 +57,8 @@ export interface RunningSmtpSink {
   readonly mailboxUrl: string;
   /** In-process sinks only: the messages themselves. */
   readonly messages: CaughtEmail[];
+  /** In-process sinks only: the recipients of every message received, in order (kept even when counting only). */
+  readonly recipients: string[];
   received(): number;
   stop(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export interface RunningSmtpSink {
 /** A real SMTP server on 127.0.0.1 that accepts every message (but those `reject` refuses) and keeps it, parsed. */
 export async function startSmtpSinkServer(options: SmtpSinkOptions = {}): Promise<RunningSmtpSink> {
   const messages: CaughtEmail[] = [];
+  const recipients: string[] = [];
   const keep = options.keep ?? 2000;
   const reject = options.reject ?? defaultRejection;
   let received = 0;
@@ -90,6 +93,7 @@ export async function startSmtpSinkServer(options: SmtpSinkOptions = {}): Promis
       stream.on('end', () => {
         received += 1;
         const id = received;
+        recipients.push(...envelope.to);
         callback();
         if (options.countOnly) return;
         const raw = Buffer.concat(chunks);
@@ -125,6 +129,7 @@ export async function startSmtpSinkServer(options: SmtpSinkOptions = {}): Promis
     smtpPort,
     mailboxUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
     messages,
+    recipients,
     received: () => received,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
