@@ -167,6 +167,7 @@ async function startMailboxHttp(messages: CaughtEmail[], received: () => number,
 }
 
 export interface SmtpSinkProcess {
+  readonly pid: number;
   readonly smtpUrl: string;
   readonly mailboxUrl: string;
   stop(): Promise<void>;
@@ -179,5 +180,5 @@ export interface SmtpSinkProcess {
 export async function startSmtpSink(options: { smtpPort?: number; countOnly?: boolean } = {}): Promise<SmtpSinkProcess> {
   const service = await startServiceProcess(path.join(__dirname, 'smtp-sink-process.ts'), [String(options.smtpPort ?? 0), options.countOnly ? 'count-only' : 'parse']);
   const { smtpPort, mailboxUrl } = JSON.parse(service.readyLine) as { smtpPort: number; mailboxUrl: string };
-  return { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailboxUrl, stop: () => service.stop() };
+  return { pid: service.pid, smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailboxUrl, stop: () => service.stop() };
 }
