@@ -70,8 +70,10 @@ export async function run(): Promise<Record<string, number | string>> {
     }, 600_000);
     const recorded = monotonicMs();
     const cpuAfter = stackCpuMs(excluded);
-    const { rows: states } = await platform.db.query<{ sent: number; distinct_recipients: number }>(
-      "SELECT count(*) FILTER (WHERE state = 'sent')::int AS sent, count(DISTINCT recipient)::int AS distinct_recipients FROM message_sends WHERE account_id = $1",
+    const { rows: states } = await platform.db.query<{ sent: number; distinct_recipients: number; recording_s: number }>(
+      `SELECT count(*) FILTER (WHERE state = 'sent')::int AS sent, count(DISTINCT recipient)::int AS distinct_recipients,
+              extract(epoch FROM max(created_at) - min(created_at))::float8 AS recording_s
+         FROM message_sends WHERE account_id = $1`,
       [accountId],
     );
     const stackRate = RECIPIENTS / ((handedOver - started) / 1000);
@@ -101,6 +103,8 @@ export async function run(): Promise<Record<string, number | string>> {
       'stack: CPU ms per email (to hand-over)': cpuPerEmail(cpuBefore, cpuAtHandOver),
       'stack: CPU ms per email (with activities)': cpuPerEmail(cpuBefore, cpuAfter),
       'sends recorded sent / distinct recipients': `${states[0]!.sent} / ${states[0]!.distinct_recipients}`,
+      'broadcast: s from first to last send recorded': Math.round(states[0]!.recording_s * 10) / 10,
+      'stack: s from broadcast request to last hand-over': Math.round((handedOver - started) / 100) / 10,
       'bare nodemailer loop: emails per s': Math.round(bareRate),
       'stack / bare': Math.round((stackRate / bareRate) * 100) / 100,
       target: '>= 1000 emails/s or >= 0.5x the bare loop',

@@ -110,7 +110,7 @@ describe('email through Amazon SES', () => {
         { Name: 'satellite-account', Value: String(account.accountId) },
       ],
     });
-    expect(call.mime).toMatch(/^From: Shop <news@shop\.example\.com>\r$/m);
+    expect(call.mime).toMatch(/^From: "Shop" <news@shop\.example\.com>\r$/m);
     expect(call.mime).toContain(`Message-ID: <send-${sendId}.${account.accountId}@shop.example.com>`);
     expect(call.mime).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
     expect(call.mime).toContain('AAAA-BBBB-DDDD');
