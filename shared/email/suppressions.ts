@@ -93,3 +93,19 @@ async function markContacts(db: Pool | PoolClient, accountId: number, normalized
     [accountId, normalized, reason],
   );
 }
+
+/**
+ * Seed 004's "add to / delete from unsubscribed" methods: suppress addresses by hand
+ * (UNSUBSCRIBED), or lift whatever suppression they have. Addresses without one are no error.
+ */
+export async function suppressAddresses(db: Pool, accountId: number, addresses: readonly string[]): Promise<void> {
+  for (const address of new Set(addresses.map(normalizeAddress))) await suppressAddress(db, accountId, address, 'UNSUBSCRIBED', { detail: 'added through the API' });
+}
+
+export async function liftSuppressions(db: Pool, accountId: number, addresses: readonly string[]): Promise<void> {
+  const { rows } = await db.query<{ address: string }>('DELETE FROM email_suppressions WHERE account_id = $1 AND address = ANY($2::text[]) RETURNING address', [
+    accountId,
+    [...new Set(addresses.map(normalizeAddress))],
+  ]);
+  for (const row of rows) await markContacts(db, accountId, row.address, null);
+}

@@ -62,8 +62,9 @@ async function smartsend(messageId: number, contactId: number): Promise<{ status
 }
 
 async function caughtFor(address: string): Promise<CaughtEmail> {
-  await waitUntil(async () => sink.messages.some((message) => message.envelope.to.includes(address)), `an email to ${address}`, 15_000);
-  return sink.messages.find((message) => message.envelope.to.includes(address))!;
+  const to = (message: CaughtEmail) => message.envelope.to.some((recipient) => recipient.toLowerCase() === address.toLowerCase());
+  await waitUntil(async () => sink.messages.some(to), `an email to ${address}`, 15_000);
+  return sink.messages.find(to)!;
 }
 
 interface ActivityRow {
@@ -207,5 +208,16 @@ describe('email over SMTP', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_FAILED');
     expect((await stack.request(other, 'GET', '/api/v1/settings/email')).body.fromAddress).toBe('news@example.org');
+  });
+
+  it('keeps seed 004’s unsubscribed list through /api/v1/emails/unsubscribed/add and /delete, the same suppressions sends honour', async () => {
+    const contactId = await createContact('Listed@Example.com');
+    const messageId = await promoMessage();
+    expect((await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/add', { emails: ['listed@example.com'] })).status).toBe(200);
+    expect((await smartsend(messageId, contactId)).error?.code).toBe('EMAIL_SUPPRESSED');
+    expect((await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/add', { emails: ['not an address'] })).status).toBe(400);
+    expect((await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/delete', { emails: ['LISTED@example.com'] })).status).toBe(200);
+    expect((await smartsend(messageId, contactId)).status).toBe('OK');
+    await caughtFor('Listed@Example.com');
   });
 });

@@ -89,10 +89,10 @@ describe('every API method sits in its seed-004 group', () => {
     expect(declared.get(shape(method))).toBe(group);
   });
 
-  it('gives every route a method group; only the OAuth protocol endpoints are public', () => {
+  it('gives every route a method group; only the OAuth protocol endpoints, the signed email links and the local mailbox are public', () => {
     for (const r of apiRoutes) {
       expect([...methodGroups, 'public']).toContain(r.access);
-      if (r.access === 'public') expect(r.path).toMatch(/^\/(oauth\/|\.well-known\/oauth-authorization-server$)/);
+      if (r.access === 'public') expect(r.path).toMatch(/^\/(oauth\/|\.well-known\/oauth-authorization-server$|t\/(open|click|unsubscribe)\/\{token\}$|local\/mailbox$)/);
     }
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFound } from '../../../shared/errors';
 import { checkUnsubscribeLink, recordClick, recordOpen, unsubscribe } from '../../../shared/email/engagement';
 import { emailSettingsSchema, getEmailSettings, putEmailSettings } from '../../../shared/email/settings';
-import { deleteSuppression, listSuppressions } from '../../../shared/email/suppressions';
+import { deleteSuppression, liftSuppressions, listSuppressions, suppressAddresses } from '../../../shared/email/suppressions';
 import { TRACKING_PATHS } from '../../../shared/email/tracking';
 import { wholeNumberParameter } from '../../../shared/http/paging';
 import { noContent, ok, route, type Reply, type Route } from '../../../shared/http/route';
@@ -20,6 +20,7 @@ const suppressionsQuery = z
   })
   .strict();
 const addressParameter = z.object({ address: z.string().min(3).max(254) }).strict();
+const emailList = z.object({ emails: z.array(z.email().max(254)).min(1).max(1000) }).strict();
 const mailboxQuery = z.object({ to: z.string().min(1).max(254).optional() }).strict();
 
 function page(title: string, body: string): Reply {
@@ -71,6 +72,27 @@ export const emailRoutes: readonly Route[] = [
     handle: async ({ platform, principal, params }) => {
       await deleteSuppression(platform.db, principal.accountId, params.address);
       return noContent();
+    },
+  }),
+  // Seed 004's methods for the unsubscribed list (group 2, contactsWrite): the same suppressions.
+  route({
+    method: 'POST',
+    path: '/api/v1/emails/unsubscribed/add',
+    access: 'contactsWrite',
+    body: emailList,
+    handle: async ({ platform, principal, body }) => {
+      await suppressAddresses(platform.db, principal.accountId, body.emails);
+      return ok({ emails: body.emails.length });
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/emails/unsubscribed/delete',
+    access: 'contactsWrite',
+    body: emailList,
+    handle: async ({ platform, principal, body }) => {
+      await liftSuppressions(platform.db, principal.accountId, body.emails);
+      return ok({ emails: body.emails.length });
     },
   }),
   route({
