@@ -100,6 +100,10 @@ it(`sends a broadcast of ${RECIPIENTS} at ${RATE} emails a second, every recipie
     [account.accountId],
   );
   expect(rows).toEqual([{ state: 'sent', attempts: 1, n: RECIPIENTS }]);
-  const delivered = await stack.platform.db.query<{ n: number }>("SELECT count(*)::int AS n FROM contact_activities WHERE account_id = $1 AND activity_status = 'DELIVERED'", [account.accountId]);
-  expect(delivered.rows[0]!.n).toBe(RECIPIENTS);
+  // Each DELIVERED names the broadcast and message, as the send's SENT does.
+  const delivered = await stack.platform.db.query<{ n: number; contacts: number }>(
+    "SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS contacts FROM contact_activities WHERE account_id = $1 AND activity_status = 'DELIVERED' AND broadcast_id = $2 AND message_id = $3 AND campaign_type = 'Group'",
+    [account.accountId, broadcast.body.id, message.body.id],
+  );
+  expect(delivered.rows[0]).toEqual({ n: RECIPIENTS, contacts: RECIPIENTS });
 });
