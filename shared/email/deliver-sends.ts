@@ -111,7 +111,7 @@ export async function deliverSends(platform: Platform, job: SendJob): Promise<De
   toSend.forEach((row, index) => {
     const outcome = outcomes[index]!;
     if (outcome.kind === 'accepted') accepted.push({ row, outcome });
-    else if (outcome.permanent) failed.push({ row, description: outcome.description, hardBounce: profile.route.kind === 'smtp' });
+    else if (outcome.permanent) failed.push({ row, description: outcome.description, hardBounce: outcome.recipientRejected });
     else if (outcome.throttled) retry.push({ row, description: outcome.description, delaySeconds: Math.max(1, Math.min(THROTTLE_DELAY_SECONDS, platform.config.email.retryBaseSeconds)), countsAsTry: false });
     else if (row.attempts >= platform.config.email.maxAttempts) failed.push({ row, description: `${outcome.description} (gave up after ${row.attempts} tries)`, hardBounce: false });
     else retry.push({ row, description: outcome.description, delaySeconds: retryDelaySeconds(platform, row.attempts), countsAsTry: true });

@@ -23,10 +23,17 @@ export type SendOutcome =
   /** The provider took the message; SMTP: the receiving server said 250. */
   | { readonly kind: 'accepted'; readonly providerMessageId: string; readonly response: string }
   /**
-   * It did not. `permanent`: retrying cannot help (5xx, an address SES refuses); else a
+   * It did not. `permanent`: retrying cannot help (a 5xx, a message SES refuses); else a
    * temporary failure worth retrying. `throttled`: the provider asks us to slow down.
    */
-  | { readonly kind: 'rejected'; readonly permanent: boolean; readonly throttled: boolean; readonly description: string };
+  | {
+      readonly kind: 'rejected';
+      readonly permanent: boolean;
+      readonly throttled: boolean;
+      /** The receiving side refused this recipient for good (a hard bounce): the address gets suppressed. */
+      readonly recipientRejected: boolean;
+      readonly description: string;
+    };
 
 export interface EmailChannel {
   send(email: OutgoingEmail): Promise<SendOutcome>;

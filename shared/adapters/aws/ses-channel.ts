@@ -46,5 +46,6 @@ export function classifySesFailure(error: unknown): SendOutcome {
   const description = `${name}: ${failure.message ?? 'Amazon SES did not accept the message'}`.slice(0, 1000);
   const throttled = THROTTLING_ERRORS.has(name) || failure.$metadata?.httpStatusCode === 429;
   const permanent = !throttled && PERMANENT_ERRORS.has(name);
-  return { kind: 'rejected', permanent, throttled, description };
+  // SES reports a recipient's hard bounce later, as an event; a refused call is never the recipient's fault.
+  return { kind: 'rejected', permanent, throttled, recipientRejected: false, description };
 }

@@ -29,15 +29,21 @@ export class SmtpChannel implements EmailChannel {
 
 /**
  * 5xx is a permanent answer (RFC 5321 §4.2.1); 4xx and connection failures are transient.
- * 421 and 454 (and 451 with "rate" in it, as several relays say it) ask the sender to slow down.
+ * 421 and 454 (and 451 with "rate" in it, as several relays say it) ask the sender to slow
+ * down. Only a 5xx to the recipient or the message (RCPT TO, DATA) is a hard bounce: one to
+ * MAIL FROM is the sender's problem, and a refused login or connection is a settings
+ * problem worth retrying once fixed, neither a reason to suppress the recipient.
  */
 export function classifySmtpFailure(error: unknown): SendOutcome {
-  const failure = (error ?? {}) as { responseCode?: number; response?: string; message?: string; code?: string };
+  const failure = (error ?? {}) as { responseCode?: number; response?: string; message?: string; command?: string };
   const code = typeof failure.responseCode === 'number' ? failure.responseCode : undefined;
   const description = (failure.response ?? failure.message ?? 'the SMTP server did not accept the message').slice(0, 1000);
-  const permanent = code !== undefined && code >= 500 && code < 600;
+  const command = (failure.command ?? '').toUpperCase();
+  const settingsProblem = /^(AUTH|CONN|EHLO|HELO|LHLO|STARTTLS|GREETING)/.test(command);
+  const permanent = code !== undefined && code >= 500 && code < 600 && !settingsProblem;
   const throttled = code === 421 || code === 454 || (code === 451 && /rate|too many|throttl/i.test(description));
-  return { kind: 'rejected', permanent, throttled, description };
+  const recipientRejected = permanent && !command.startsWith('MAIL');
+  return { kind: 'rejected', permanent, throttled, recipientRejected, description };
 }
 
 /** One pooled transport per relay (host, port, user), reused by every send of the process. */
