@@ -1,13 +1,17 @@
-import { requeueStalledSends } from '../../shared/email/deliver-sends';
+import { closeAbandonedClaims, requeueStalledSends } from '../../shared/email/deliver-sends';
 import { logger } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduledFunction } from '../../shared/schedules/event';
 
-/** Every minute: queue again sends whose queue message was lost (see `requeueStalledSends`). */
+/**
+ * Every minute: queue again sends whose queue message was lost (`requeueStalledSends`), and
+ * close the claims of workers that died mid-send (`closeAbandonedClaims`).
+ */
 export function createHandler(platform: Platform): ScheduledFunction {
   return async () => {
     const queued = await requeueStalledSends(platform);
-    if (queued > 0) logger.info('email send sweep queued stalled sends', { queued });
+    const abandoned = await closeAbandonedClaims(platform);
+    if (queued > 0 || abandoned > 0) logger.info('email send sweep', { queued, abandoned });
   };
 }
 

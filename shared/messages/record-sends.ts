@@ -34,8 +34,8 @@ export async function recordSends(platform: Platform, accountId: number, message
   const campaignType = sends[0]?.broadcastId !== undefined ? 'Group' : 'IM';
   const sendIds = await withTransaction(platform.db, async (client) => {
     const { rows } = await client.query<{ id: number }>(
-      `INSERT INTO message_sends (account_id, message_id, contact_id, campaign_type, recipient, language_code, subject, html_text, source_event_id, broadcast_id, plain_text)
-       SELECT $1, $2, s.contact_id, $3, s.recipient, s.language_code, s.subject, s.html_text, s.source_event_id, s.broadcast_id, s.plain_text
+      `INSERT INTO message_sends (account_id, message_id, contact_id, campaign_type, recipient, language_code, subject, html_text, source_event_id, broadcast_id, plain_text, due_at)
+       SELECT $1, $2, s.contact_id, $3, s.recipient, s.language_code, s.subject, s.html_text, s.source_event_id, s.broadcast_id, s.plain_text, $12
          FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[]) WITH ORDINALITY
               AS s(contact_id, recipient, language_code, subject, html_text, source_event_id, broadcast_id, plain_text, ordinality)
         ORDER BY s.ordinality
@@ -52,6 +52,7 @@ export async function recordSends(platform: Platform, accountId: number, message
         sends.map((send) => send.sourceEventId ?? null),
         sends.map((send) => send.broadcastId ?? null),
         sends.map((send) => send.plainText ?? null),
+        platform.clock.now(),
       ],
     );
     return rows.map((row) => row.id).sort((a, b) => a - b);

@@ -45,6 +45,7 @@ export const deliveryMigrations: readonly Migration[] = [
       -- Rows written before delivery existed were never meant to leave.
       UPDATE message_sends SET state = 'sent' WHERE state = 'pending';
       CREATE INDEX message_sends_due ON message_sends(due_at) WHERE state = 'pending';
+      CREATE INDEX message_sends_claimed ON message_sends(claimed_at) WHERE state = 'sending';
       CREATE INDEX message_sends_provider_message ON message_sends(provider_message_id) WHERE provider_message_id IS NOT NULL;
 
       -- Addresses no email goes to any more, per account: unsubscribed, hard-bounced or
