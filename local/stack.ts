@@ -5,7 +5,7 @@ import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig, type QueueName } from '../shared/config';
 import { logger } from '../shared/logger';
 import { requeueUnfinishedImports } from '../shared/contacts/bulk-import';
-import { requeueStalledSends } from '../shared/email/deliver-sends';
+import { requeueStalledSends } from '../shared/email/send-sweep';
 import { requeueActiveRuns } from '../shared/exports/runs';
 import { requeueActiveBroadcasts } from '../shared/messages/broadcasts';
 import { createPlatform, type Platform } from '../shared/platform';

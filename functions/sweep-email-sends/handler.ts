@@ -1,4 +1,4 @@
-import { closeAbandonedClaims, requeueStalledSends } from '../../shared/email/deliver-sends';
+import { closeAbandonedClaims, requeueStalledSends } from '../../shared/email/send-sweep';
 import { logger } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduledFunction } from '../../shared/schedules/event';
