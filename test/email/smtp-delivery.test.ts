@@ -22,7 +22,7 @@ const jsonParam = JSON.stringify({ 1043: [{ id: '2', email: 'kozak@example.com',
 beforeAll(async () => {
   sink = await startSmtpSinkServer();
   const port = await freePort();
-  stack = await startTestStack({ port, env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, EMAIL_RETRY_BASE_SECONDS: '1', EMAIL_MAX_ATTEMPTS: '2' } });
+  stack = await startTestStack({ port, env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, EMAIL_RETRY_BASE_SECONDS: '1', EMAIL_MAX_ATTEMPTS: '2', LOCAL_MAILBOX_URL: sink.mailboxUrl } });
   account = await stack.createAccount();
   const settings = await stack.request(account, 'PUT', '/api/v1/settings/email', {
     fromAddress: 'shop@example.com',
@@ -110,6 +110,13 @@ describe('email over SMTP', () => {
     expect(email.html).toMatch(/<img src="[^"]*\/t\/open\//);
     expect(email.text).toContain('Dina Kozak: AAAA-BBBB-DDDD');
     expect(email.text).toContain(`Unsubscribe: ${stack.url}/t/unsubscribe/`);
+
+    // What a developer sees on the local-only mailbox route.
+    const mailbox = await stack.request(undefined, 'GET', '/local/mailbox?to=kozak@example.com');
+    expect(mailbox.status).toBe(200);
+    expect(mailbox.body.messages).toEqual([
+      expect.objectContaining({ subject: 'A code for Dina', messageId: email.messageId, html: email.html, text: email.text, headers: expect.objectContaining({ 'list-unsubscribe-post': 'List-Unsubscribe=One-Click' }) }),
+    ]);
 
     const delivered = await waitForActivity(contactId, 'DELIVERED');
     const sent = (await activitiesOf(contactId)).find((row) => row.activity_status === 'SENT')!;
