@@ -60,6 +60,7 @@ interface SettingsRow {
   smtp_username: string | null;
   secret_ref: string | null;
   send_rate_per_second: number | null;
+  updated_at: Date;
 }
 
 export class EmailSettingsNotFound extends AppError {
@@ -164,6 +165,25 @@ export function platformRoute(platform: Platform): ChannelRoute {
   };
 }
 
+/** How long a worker keeps a relay password before reading the secret store again. */
+const PASSWORD_CACHE_MS = 5 * 60_000;
+const passwords = new Map<string, { value: string; readAt: number }>();
+
+/**
+ * The relay password, read from the secret store once per settings version (a PUT changes
+ * `updated_at`, so a new password is used at once) and at most every five minutes: every
+ * send job of an account needs it, and Secrets Manager is a network call.
+ */
+async function relayPassword(platform: Platform, row: SettingsRow): Promise<string> {
+  const key = `${row.secret_ref}@${row.updated_at.toISOString()}`;
+  const cached = passwords.get(key);
+  if (cached && Date.now() - cached.readAt < PASSWORD_CACHE_MS) return cached.value;
+  const value = await platform.secrets.get(row.secret_ref ?? '');
+  for (const earlier of passwords.keys()) if (earlier.startsWith(`${row.secret_ref}@`)) passwords.delete(earlier);
+  passwords.set(key, { value, readAt: Date.now() });
+  return value;
+}
+
 /** The account's profile, or the platform default's; undefined when no sender is known at all. */
 export async function sendingProfile(platform: Platform, accountId: number): Promise<SendingProfile | undefined> {
   const row = await readRow(platform.db, accountId);
@@ -179,7 +199,7 @@ export async function sendingProfile(platform: Platform, accountId: number): Pro
       host: row.smtp_host ?? '',
       port: row.smtp_port ?? 587,
       security: row.smtp_security ?? 'starttls',
-      ...(row.smtp_username ? { username: row.smtp_username, password: row.secret_ref ? await platform.secrets.get(row.secret_ref) : '' } : {}),
+      ...(row.smtp_username ? { username: row.smtp_username, password: row.secret_ref ? await relayPassword(platform, row) : '' } : {}),
     };
   } else route = row.channel === 'ses' ? { kind: 'ses' } : platformRoute(platform);
   return {
