@@ -7,6 +7,7 @@ import { ConnectorValidation } from './constructs/connectors';
 import { WebConsole } from './constructs/console';
 import { ContactImports } from './constructs/contacts';
 import { SatelliteDatabase } from './constructs/database';
+import { EmailDelivery } from './constructs/email';
 import { DataExports } from './constructs/exports';
 import { SatelliteFunction } from './constructs/satellite-function';
 import { SatelliteSchedules } from './constructs/schedules';
@@ -72,6 +73,24 @@ export class SatelliteStack extends Stack {
 
     const broadcasts = new Broadcasts(this, 'Broadcasts', { database, secretsPrefix, webhooksQueue: webhooks.queue.queue });
     api.handler.bindQueue('broadcasts', broadcasts.queue.queue);
+
+    const email = new EmailDelivery(this, 'Email', {
+      database,
+      secretsPrefix,
+      webhooksQueue: webhooks.queue.queue,
+      publicBaseUrl: api.publicBaseUrl,
+      sendingIdentities: String(this.node.tryGetContext('emailIdentities') ?? '')
+        .split(',')
+        .map((identity) => identity.trim())
+        .filter((identity) => identity !== ''),
+      sendRatePerSecond: Number(this.node.tryGetContext('emailSendRatePerSecond') ?? 14),
+    });
+    // Whatever records sends queues them for delivery: smartsend (API), broadcasts, workflows.
+    api.handler.bindQueue('emails', email.sendQueue.queue);
+    broadcasts.worker.bindQueue('emails', email.sendQueue.queue);
+    triggerEvents.assembler.bindQueue('emails', email.sendQueue.queue);
+    new CfnOutput(this, 'SesConfigurationSet', { value: email.configurationSet.configurationSetName });
+
 
     // Migrations before code: every function that reads the schema is created or updated only
     // after the migrate trigger succeeded; a failed migration fails the deploy before any new

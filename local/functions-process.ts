@@ -19,6 +19,7 @@ async function main(): Promise<void> {
 
   serveUntilParentLeaves(async () => {
     await functions.stop();
+    await platform.emailChannels.close();
     await platform.db.end();
   });
 }

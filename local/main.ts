@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seedDemo } from './demo';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
+import { startSmtpSink } from './smtp-sink';
 import { startSqsServer } from './sqs-server';
 import { startLocalRuntime } from './stack';
 
@@ -25,14 +26,22 @@ async function main(): Promise<void> {
     databaseUrl = postgres.socketUrlFor('postgres');
   }
   const sqs = await startSqsServer(Number(process.env.SQS_PORT ?? 0));
+  // Every email the local stack sends lands here (GET /local/mailbox shows them).
+  const sink = await startSmtpSink({ smtpPort: Number(process.env.SMTP_SINK_PORT ?? 0) });
   const stack = await startLocalRuntime({
     databaseUrl,
     sqsEndpoint: sqs.endpoint,
     queuePrefix: 'satellite-',
     port: Number(process.env.PORT ?? 3000),
     secretsKey: process.env.SATELLITE_SECRETS_KEY ?? persistentValue('secrets.key', () => randomBytes(32).toString('base64url')),
-    // PUBLIC_BASE_URL defaults to the address the API listens on (behind a proxy, set it).
-    env: process.env.PUBLIC_BASE_URL ? { PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL } : {},
+    env: {
+      // PUBLIC_BASE_URL defaults to the address the API listens on (behind a proxy, set it).
+      ...(process.env.PUBLIC_BASE_URL ? { PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL } : {}),
+      SMTP_URL: process.env.SMTP_URL ?? sink.smtpUrl,
+      LOCAL_MAILBOX_URL: sink.mailboxUrl,
+      EMAIL_DEFAULT_FROM: process.env.EMAIL_DEFAULT_FROM ?? 'demo@satellite.localhost',
+      EMAIL_SEND_RATE_PER_SECOND: process.env.EMAIL_SEND_RATE_PER_SECOND ?? '1000',
+    },
   });
   const demo = await seedDemo(stack.platform, {
     apiKey: process.env.SATELLITE_API_KEY ?? persistentValue('demo-api-key', () => `sk_demo_${randomBytes(18).toString('base64url')}`),
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
     `  The story      npm run demo   (in another terminal: the seeds' story, step by step, against this stack)`,
     `  Database       ${postgres ? `embedded PostgreSQL on 127.0.0.1:${postgres.port} (data in ${path.relative(process.cwd(), stateDir)}/postgres)` : 'DATABASE_URL'}`,
     `  SQS            ${sqs.endpoint}`,
+    `  SMTP sink      ${sink.smtpUrl}   (what was sent: ${stack.url}/local/mailbox)`,
     'Ctrl-C stops everything.',
     '',
   ];
@@ -67,6 +77,7 @@ async function main(): Promise<void> {
     process.stdout.write('\nStopping…\n');
     await stack.stop();
     await sqs.stop();
+    await sink.stop();
     await postgres?.stop();
     process.exit(0);
   };

@@ -22,6 +22,7 @@ export function serveUntilParentLeaves(stop: () => Promise<void>): void {
 }
 
 export interface ServiceProcess {
+  readonly pid: number;
   /** The first line the process printed: what it tells its parent once it is ready. */
   readonly readyLine: string;
   /** Every later line of its stdout. */
@@ -53,6 +54,7 @@ export async function startServiceProcess(
     void exited.then(() => reject(new Error(`${script} exited before it was ready`)));
   });
   return {
+    pid: child.pid ?? 0,
     readyLine,
     lines,
     exited,

@@ -6,6 +6,7 @@ import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig } from '../shared/config';
 import { logger } from '../shared/logger';
 import { requeueUnfinishedImports } from '../shared/contacts/bulk-import';
+import { requeueStalledSends } from '../shared/email/send-sweep';
 import { requeueActiveRuns } from '../shared/exports/runs';
 import { requeueActiveBroadcasts } from '../shared/messages/broadcasts';
 import { createPlatform, type Platform } from '../shared/platform';
@@ -161,6 +162,7 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
     environment,
     stop: async () => {
       await closeServer(gateway.server);
+      await platform.emailChannels.close();
       await platform.db.end();
       sqs.destroy();
       await stopRenderThreads();
@@ -180,6 +182,7 @@ async function requeueWhatTheQueuesLost(platform: Platform): Promise<void> {
     exportRuns: await requeueActiveRuns(platform),
     broadcasts: await requeueActiveBroadcasts(platform),
     triggerEventPages: await requeueTriggerEventPages(platform),
+    emailSends: await requeueStalledSends(platform, { everyDue: true }),
   };
   if (Object.values(requeued).some((count) => count > 0)) logger.info('queued again what the last run left in its queues', requeued);
 }

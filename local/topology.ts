@@ -6,6 +6,9 @@ import { createHandler as createImportContactsHandler } from '../functions/impor
 import { createHandler as createPruneWebhookAttemptsHandler } from '../functions/prune-webhook-attempts/handler';
 import { createHandler as createRelayWebhookOutboxHandler } from '../functions/relay-webhook-outbox/handler';
 import { createHandler as createSendBroadcastHandler } from '../functions/send-broadcast/handler';
+import { createHandler as createEmailEventsHandler } from '../functions/email-events/handler';
+import { createHandler as createSendEmailHandler } from '../functions/send-email/handler';
+import { createHandler as createSweepEmailSendsHandler } from '../functions/sweep-email-sends/handler';
 import type { Platform } from '../shared/platform';
 import type { ScheduleDefinition } from '../shared/ports/scheduler';
 import type { ScheduledFunction } from '../shared/schedules/event';
@@ -33,6 +36,8 @@ const queueConsumers: { readonly [N in QueueName]: (platform: Platform) => SqsCo
   webhooks: (platform) => createDeliverWebhooksHandler(platform),
   triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform),
   broadcasts: (platform) => createSendBroadcastHandler(platform),
+  emails: (platform) => createSendEmailHandler(platform),
+  emailEvents: (platform) => createEmailEventsHandler(platform),
 };
 
 export const localQueues: readonly LocalQueue[] = queueList.map((queue) => ({
@@ -51,6 +56,7 @@ const scheduledHandlers: { readonly [T in ScheduleTargetName]: (platform: Platfo
   triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform) as ScheduledFunction,
   webhookOutbox: (platform) => createRelayWebhookOutboxHandler(platform),
   webhookAttempts: (platform) => createPruneWebhookAttemptsHandler(platform),
+  emailSweep: (platform) => createSweepEmailSendsHandler(platform),
 };
 
 /** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */

@@ -13,6 +13,8 @@ export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
   webhooks: 'WEBHOOK_QUEUE_URL',
   triggerEvents: 'TRIGGER_EVENT_QUEUE_URL',
   broadcasts: 'BROADCAST_QUEUE_URL',
+  emails: 'EMAIL_QUEUE_URL',
+  emailEvents: 'EMAIL_EVENT_QUEUE_URL',
 };
 
 export type DatabaseSettings =
@@ -77,6 +79,29 @@ export interface PlatformConfig {
   readonly connectorDnsRecheckSeconds: number;
   /** DNS servers that resolve user-given hosts instead of the system resolver (tests point it at a local DNS double). */
   readonly dnsServers?: readonly string[];
+  readonly email: EmailConfig;
+}
+
+/** How the platform's own email channel works (an account may bring its own SMTP relay instead). */
+export interface EmailConfig {
+  /** The platform channel: Amazon SES in the stack, SMTP (the local sink) under `npm start`. */
+  readonly channel: 'ses' | 'smtp';
+  /** The platform SMTP channel's server, `smtp://host:port` (the local sink). */
+  readonly smtpUrl?: string;
+  /** Overrides the SES API endpoint (tests point it at a local wire double). */
+  readonly sesEndpoint?: string;
+  /** The configuration set whose event destination feeds the email events queue. */
+  readonly sesConfigurationSet?: string;
+  /** Sender of accounts that set none (the local runtime sets one; the stack leaves it to each account). */
+  readonly defaultFrom?: string;
+  /** Emails handed to the channel per second and account, unless the account sets its own. */
+  readonly sendRatePerSecond: number;
+  /** Tries of a send the channel refused for now; then it is UNDELIVERED (soft). */
+  readonly maxAttempts: number;
+  /** First retry delay, doubled per try (at most SQS's 15 minutes). */
+  readonly retryBaseSeconds: number;
+  /** Local runtime only: the SMTP sink's mailbox, behind GET /local/mailbox. */
+  readonly localMailboxUrl?: string;
 }
 
 export class ConfigMissing extends AppError {
@@ -144,6 +169,15 @@ const common = {
   CONNECTOR_STATEMENT_TIMEOUT_MS: wholeNumber(30_000),
   CONNECTOR_DNS_RECHECK_SECONDS: wholeNumber(30),
   DNS_SERVERS: optional,
+  EMAIL_CHANNEL: z.enum(['smtp', 'ses']).optional(),
+  SMTP_URL: optional,
+  SES_ENDPOINT: optional,
+  SES_CONFIGURATION_SET: optional,
+  EMAIL_DEFAULT_FROM: optional,
+  EMAIL_SEND_RATE_PER_SECOND: wholeNumber(14, 1),
+  EMAIL_MAX_ATTEMPTS: wholeNumber(5, 1),
+  EMAIL_RETRY_BASE_SECONDS: wholeNumber(60),
+  LOCAL_MAILBOX_URL: optional,
 };
 
 /**
@@ -242,6 +276,17 @@ export function readConfig(rawEnv: Env = process.env): PlatformConfig {
     connectorStatementTimeoutMs: settings.CONNECTOR_STATEMENT_TIMEOUT_MS,
     connectorDnsRecheckSeconds: settings.CONNECTOR_DNS_RECHECK_SECONDS,
     dnsServers: dnsServers(settings.DNS_SERVERS),
+    email: {
+      channel: (settings.EMAIL_CHANNEL ?? (runtime === 'local' ? 'smtp' : 'ses')) === 'smtp' ? 'smtp' : 'ses',
+      smtpUrl: settings.SMTP_URL,
+      sesEndpoint: settings.SES_ENDPOINT,
+      sesConfigurationSet: settings.SES_CONFIGURATION_SET,
+      defaultFrom: settings.EMAIL_DEFAULT_FROM,
+      sendRatePerSecond: settings.EMAIL_SEND_RATE_PER_SECOND,
+      maxAttempts: settings.EMAIL_MAX_ATTEMPTS,
+      retryBaseSeconds: settings.EMAIL_RETRY_BASE_SECONDS,
+      localMailboxUrl: runtime === 'local' ? settings.LOCAL_MAILBOX_URL : undefined,
+    },
   };
 }
 

@@ -2,15 +2,19 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { readConfig, type PlatformConfig } from './config';
 import { AppError } from './errors';
 import { EmfMetrics } from './adapters/aws/emf-metrics';
 import { EventBridgeScheduler } from './adapters/aws/eventbridge-scheduler';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager';
+import { SesChannel } from './adapters/aws/ses-channel';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
 import { MemoryMetrics } from './adapters/local/memory-metrics';
 import { TableScheduler } from './adapters/local/table-scheduler';
+import { SmtpChannels } from './adapters/smtp/smtp-channel';
+import type { ChannelRoute, EmailChannel, EmailChannels } from './ports/email-channel';
 import { systemClock, type Clock } from './ports/clock';
 import type { Metrics } from './ports/metrics';
 import type { Queue } from './ports/queue';
@@ -27,6 +31,7 @@ export interface Platform {
   readonly scheduler: Scheduler;
   readonly clock: Clock;
   readonly metrics: Metrics;
+  readonly emailChannels: EmailChannels;
 }
 
 export interface PlatformOverrides {
@@ -63,6 +68,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
       scheduler: new TableScheduler(db, clock),
       clock,
       metrics: overrides.metrics ?? new MemoryMetrics(),
+      emailChannels: emailChannelsFor(config),
     };
   }
 
@@ -72,7 +78,27 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     config.schedulerGroup && config.schedulerRoleArn
       ? new EventBridgeScheduler(new SchedulerClient({ region: config.region }), config.schedulerGroup, config.schedulerRoleArn, config.schedulerTargets)
       : unboundScheduler;
-  return { config, db, queue, secrets, scheduler, clock, metrics: overrides.metrics ?? new EmfMetrics() };
+  return { config, db, queue, secrets, scheduler, clock, metrics: overrides.metrics ?? new EmfMetrics(), emailChannels: emailChannelsFor(config) };
+}
+
+/** SES through one client (created on first use), SMTP through pooled transports per relay. */
+function emailChannelsFor(config: PlatformConfig): EmailChannels {
+  const smtp = new SmtpChannels();
+  let ses: EmailChannel | undefined;
+  return {
+    open: (route: ChannelRoute) => {
+      if (route.kind === 'smtp') return smtp.open(route);
+      ses ??= new SesChannel(
+        new SESv2Client({
+          region: config.region,
+          ...(config.email.sesEndpoint ? { endpoint: config.email.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+        }),
+        config.email.sesConfigurationSet,
+      );
+      return ses;
+    },
+    close: () => smtp.close(),
+  };
 }
 
 const rejectSecretLookup: Secrets = {

@@ -6,7 +6,7 @@
  * the stack and starts the local runtime and checks they agree.
  */
 
-export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts';
+export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts' | 'emails' | 'emailEvents';
 
 export interface QueueTopology {
   readonly name: QueueName;
@@ -89,6 +89,29 @@ export const queues: { readonly [N in QueueName]: QueueTopology & { readonly nam
     maxConcurrency: 3,
     maxMessageAgeSeconds: 30 * MINUTE,
   },
+  emails: {
+    name: 'emails',
+    worker: 'send-email',
+    // Up to 100 sends handed to SES or an SMTP relay, at the account's rate.
+    workerTimeoutSeconds: MINUTE,
+    fifo: false,
+    batchSize: 1,
+    maxReceiveCount: 5,
+    maxConcurrency: 3,
+    maxMessageAgeSeconds: 30 * MINUTE,
+  },
+  emailEvents: {
+    name: 'emailEvents',
+    worker: 'email-events',
+    // Fed by SES through SNS in the stack; locally only tests put events on it.
+    workerTimeoutSeconds: 30,
+    fifo: false,
+    batchSize: 10,
+    maxReceiveCount: 5,
+    // Lambda's smallest maximum concurrency for an SQS event source.
+    maxConcurrency: 2,
+    maxMessageAgeSeconds: 30 * MINUTE,
+  },
 };
 
 export const queueList: readonly QueueTopology[] = Object.values(queues);
@@ -149,7 +172,7 @@ export const connectionBudget = {
  * `triggerEvents` get a schedule per export or workflow at run time (the scheduler port),
  * the others are fired by `fixedSchedules`.
  */
-export type ScheduleTargetName = 'exports' | 'triggerEvents' | 'webhookOutbox' | 'webhookAttempts';
+export type ScheduleTargetName = 'exports' | 'triggerEvents' | 'webhookOutbox' | 'webhookAttempts' | 'emailSweep';
 
 export interface ScheduleTargetTopology {
   /** Folder under `functions/`. */
@@ -162,6 +185,7 @@ export const scheduleTargets: { readonly [T in ScheduleTargetName]: ScheduleTarg
   triggerEvents: { worker: queues.triggerEvents.worker, timeoutSeconds: queues.triggerEvents.workerTimeoutSeconds },
   webhookOutbox: { worker: 'relay-webhook-outbox', timeoutSeconds: MINUTE },
   webhookAttempts: { worker: 'prune-webhook-attempts', timeoutSeconds: 5 * MINUTE },
+  emailSweep: { worker: 'sweep-email-sends', timeoutSeconds: MINUTE },
 };
 
 export interface FixedSchedule {
@@ -177,6 +201,8 @@ export const fixedSchedules: readonly FixedSchedule[] = [
   { name: 'webhook-outbox-sweep', expression: 'rate(1 minute)', target: 'webhookOutbox' },
   // Delivery attempts are kept for WEBHOOK_ATTEMPT_RETENTION_DAYS.
   { name: 'webhook-attempts-prune', expression: 'rate(1 hour)', target: 'webhookAttempts' },
+  // Queues again sends whose queue message was lost, and closes claims a crashed worker left.
+  { name: 'email-send-sweep', expression: 'rate(1 minute)', target: 'emailSweep' },
 ];
 
 /**

@@ -26,7 +26,8 @@ export interface WebConsoleProps {
  * The paths the HTTP API answers; everything else is the console's files. A test holds every
  * route of the API to one of these, so a new public path cannot fall through to the bucket.
  */
-export const API_PATH_PATTERNS = ['/api/*', '/oauth/*', '/uaa/*', '/.well-known/*', '/docs', '/docs/*'] as const;
+// `/t/*` are the signed open, click and unsubscribe links in sent email; `/local/*` answers 404 here.
+export const API_PATH_PATTERNS = ['/api/*', '/oauth/*', '/uaa/*', '/.well-known/*', '/docs', '/docs/*', '/t/*', '/local/*'] as const;
 
 /**
  * The web console (docs/console.md) on the same origin as the API: CloudFront serves the

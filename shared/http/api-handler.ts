@@ -125,6 +125,10 @@ function errorModel(): MiddlewareObj<ApiEvent, ApiResult> {
 
 function toResult(reply: Reply, requestId: string): ApiResult {
   const isText = typeof reply.body === 'string';
+  // Bytes (an image) travel base64-encoded, as API Gateway expects them; `headers` names their type.
+  if (Buffer.isBuffer(reply.body)) {
+    return { statusCode: reply.status, headers: { ...SECURITY_HEADERS, 'x-request-id': requestId, ...reply.headers }, body: reply.body.toString('base64'), isBase64Encoded: true };
+  }
   const headers: Record<string, string> = {
     ...SECURITY_HEADERS,
     'x-request-id': requestId,

@@ -1,4 +1,5 @@
 import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
+import { normalizeAddress, suppressedAmong, suppressedReasonMessage } from '../email/suppressions';
 import { AppError } from '../errors';
 import { logger } from '../logger';
 import type { JobBudget } from '../jobs/consume-jobs';
@@ -171,6 +172,7 @@ async function sendPage(
 
   const dataByContact = await bulkDataOf(platform, accountId, sources, batch);
   const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
+  const suppressed = await suppressedAmong(platform.db, accountId, resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])));
   const recipients: (RecipientContact & { readonly email: string })[] = [];
   for (const row of resolved) {
     const contact = row.contact;
@@ -181,6 +183,11 @@ async function sendPage(
     }
     if (!contact.email) {
       failures.push({ contactId: contact.id, error: { code: 'NO_EMAIL', message: 'the contact has no email address' } });
+      continue;
+    }
+    const suppression = suppressed.get(normalizeAddress(contact.email));
+    if (suppression) {
+      failures.push({ contactId: contact.id, error: { code: 'EMAIL_SUPPRESSED', message: suppressedReasonMessage[suppression] } });
       continue;
     }
     recipients.push({ ...contact, email: contact.email });
@@ -194,7 +201,7 @@ async function sendPage(
       if (result) failures.push({ contactId: contact.id, error: templateFailure(result.part, result.error) });
       return;
     }
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText, broadcastId });
+    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText, ...(result.plainText !== undefined ? { plainText: result.plainText } : {}), broadcastId });
   });
   const recorded = await recordSends(platform, accountId, message, sends);
   return { sent: alreadySent.size + recorded.length, failed: failures.length, failures };

@@ -214,9 +214,12 @@ export async function deleteEmailMessage(db: Pool, accountId: number, id: number
 }
 
 /** The version of a message for a contact's language: the translation, else the main one. */
-export function versionFor(message: EmailMessage, languageCode: string | null | undefined): { languageCode: string | null; subject: string; htmlText: string } {
+export function versionFor(
+  message: EmailMessage,
+  languageCode: string | null | undefined,
+): { languageCode: string | null; subject: string; htmlText: string; plainText: string | null } {
   const wanted = languageCode?.toLowerCase();
   const translation = wanted ? message.translations.find((candidate) => candidate.languageCode.toLowerCase() === wanted) : undefined;
-  if (translation) return { languageCode: translation.languageCode, subject: translation.subject, htmlText: translation.htmlText };
-  return { languageCode: message.languageCode, subject: message.subject, htmlText: message.htmlText };
+  if (translation) return { languageCode: translation.languageCode, subject: translation.subject, htmlText: translation.htmlText, plainText: translation.plainText ?? null };
+  return { languageCode: message.languageCode, subject: message.subject, htmlText: message.htmlText, plainText: message.plainText ?? null };
 }

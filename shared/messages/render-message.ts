@@ -27,8 +27,8 @@ export function templateContact(contact: RecipientContact): TemplateContact {
 }
 
 export type RenderedMessage =
-  | { readonly ok: true; readonly languageCode: string | null; readonly subject: string; readonly htmlText: string }
-  | { readonly ok: false; readonly part: 'subject' | 'htmlText'; readonly error: TemplateError };
+  | { readonly ok: true; readonly languageCode: string | null; readonly subject: string; readonly htmlText: string; readonly plainText?: string }
+  | { readonly ok: false; readonly part: 'subject' | 'htmlText' | 'plainText'; readonly error: TemplateError };
 
 export interface MessageRecipient {
   readonly contact: TemplateContact;
@@ -37,9 +37,11 @@ export interface MessageRecipient {
 }
 
 /**
- * Renders each recipient's language version of a message with `$data` and `$contact`, all
- * in one call to the render threads (a page of a bulk send pays the thread hop once).
- * A template failure is that recipient's result, never an exception.
+ * Renders each recipient's language version of a message (subject, HTML and, when the
+ * message has one, the text part the email carries beside the HTML; without it delivery
+ * derives one from the HTML) with `$data` and `$contact`, all in one call to the render
+ * threads (a page of a bulk send pays the thread hop once). A template failure is that
+ * recipient's result, never an exception.
  */
 export async function renderMessages(message: EmailMessage, recipients: readonly MessageRecipient[], render: RenderOptions): Promise<RenderedMessage[]> {
   const templates: string[] = [];
@@ -53,20 +55,25 @@ export async function renderMessages(message: EmailMessage, recipients: readonly
     return index;
   };
   const versions = recipients.map(({ contact }) => versionFor(message, contact.languageCode));
-  const jobs = recipients.flatMap(({ contact, data }, index) => {
+  const firstJob: number[] = [];
+  const jobs: { template: number; variables: Readonly<Record<string, unknown>> }[] = [];
+  recipients.forEach(({ contact, data }, index) => {
     const version = versions[index] as (typeof versions)[number];
     const variables = { data, contact: { ...contact } };
-    return [
-      { template: templateIndex(version.subject), variables },
-      { template: templateIndex(version.htmlText), variables },
-    ];
+    firstJob.push(jobs.length);
+    jobs.push({ template: templateIndex(version.subject), variables }, { template: templateIndex(version.htmlText), variables });
+    if (version.plainText) jobs.push({ template: templateIndex(version.plainText), variables });
   });
   const results = await renderTemplates(templates, jobs, render);
   return versions.map((version, index): RenderedMessage => {
-    const subject = results[2 * index] as RenderResult;
-    const htmlText = results[2 * index + 1] as RenderResult;
+    const at = firstJob[index] as number;
+    const subject = results[at] as RenderResult;
+    const htmlText = results[at + 1] as RenderResult;
     if (!subject.ok) return { ok: false, part: 'subject', error: subject.error };
     if (!htmlText.ok) return { ok: false, part: 'htmlText', error: htmlText.error };
-    return { ok: true, languageCode: version.languageCode, subject: subject.output, htmlText: htmlText.output };
+    if (!version.plainText) return { ok: true, languageCode: version.languageCode, subject: subject.output, htmlText: htmlText.output };
+    const plainText = results[at + 2] as RenderResult;
+    if (!plainText.ok) return { ok: false, part: 'plainText', error: plainText.error };
+    return { ok: true, languageCode: version.languageCode, subject: subject.output, htmlText: htmlText.output, plainText: plainText.output };
   });
 }

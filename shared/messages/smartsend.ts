@@ -1,4 +1,5 @@
 import { resolveRecipients, type Recipient, type RecipientContact } from '../contacts/resolve-recipients';
+import { normalizeAddress, suppressedAmong, suppressedReasonMessage } from '../email/suppressions';
 import type { Platform } from '../platform';
 import { listSources, withSourceAliases } from '../sources/sources';
 import type { TemplateError } from '../templates/render';
@@ -34,6 +35,7 @@ export async function smartsend(platform: Platform, accountId: number, messageId
   const message = await getEmailMessage(platform.db, accountId, messageId);
   const resolved = await resolveRecipients(platform.db, accountId, recipients);
   const sources = await listSources(platform.db, accountId);
+  const suppressed = await suppressedAmong(platform.db, accountId, resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])));
   const results: SmartsendResult[] = [];
   const toRender: { readonly resultIndex: number; readonly contact: RecipientContact & { readonly email: string }; readonly data: Record<string, unknown> }[] = [];
   for (const row of resolved) {
@@ -49,6 +51,11 @@ export async function smartsend(platform: Platform, accountId: number, messageId
     };
     if (!contact.email) {
       failed({ code: 'NO_EMAIL', message: 'the contact has no email address' });
+      continue;
+    }
+    const suppression = suppressed.get(normalizeAddress(contact.email));
+    if (suppression) {
+      failed({ code: 'EMAIL_SUPPRESSED', message: suppressedReasonMessage[suppression] });
       continue;
     }
     const data = dataFromJsonParam(recipient?.jsonParam);
@@ -72,7 +79,7 @@ export async function smartsend(platform: Platform, accountId: number, messageId
       return;
     }
     sendIndexes.push(resultIndex);
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText });
+    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText, ...(result.plainText !== undefined ? { plainText: result.plainText } : {}) });
   });
   const sendIds = await recordSends(platform, accountId, message, sends);
   sendIndexes.forEach((resultIndex, sendIndex) => {

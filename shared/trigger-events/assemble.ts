@@ -221,6 +221,7 @@ async function sendWorkflowMessage(platform: Platform, accountId: number, workfl
       languageCode: result.languageCode,
       subject: result.subject,
       htmlText: result.htmlText,
+      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
       workflowId: workflow.id,
       sourceEventId: event.id,
       sourceEventKey: event.event_key,

@@ -23,6 +23,8 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['users', 'accounts', 'contacts', 'connectors', 'webhooks', 'templates'],
   // Facts about contacts, and external rows.
   ['activities', 'events', 'orders', 'sources'],
+  // Email out (channels, suppressions, tracking) and its outcomes back as activities.
+  ['email'],
   ['segments'],
   ['messages'],
   // Capabilities built on messages and segments, or on connectors alone.

@@ -61,7 +61,8 @@ const functionsNamed = (pattern: RegExp) => ofType('AWS::Lambda::Function').filt
 
 describe('alarms', () => {
   it('every alarm notifies the alarm topic, which the stage subscribes its on-call address to', () => {
-    const [[topicId]] = ofType('AWS::SNS::Topic') as [[string, Resource]];
+    // The alarm topic (the other carries SES's delivery events to their queue).
+    const [topicId] = ofType('AWS::SNS::Topic').find(([id]) => id.startsWith('MonitoringAlarmTopic'))!;
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(40);
     for (const [id, alarm] of alarms) expect([id, (alarm.Properties.AlarmActions as unknown[] | undefined)?.map(ref)]).toEqual([id, [topicId]]);

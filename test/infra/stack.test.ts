@@ -18,7 +18,8 @@ let template: Template;
 beforeAll(() => {
   // The same feature flags as `cdk synth` (cdk.json), so the test sees the deployed template.
   const { context } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'satellite-cdk-')), context });
+  // One SES identity, as `cdk deploy -c emailIdentities=example.com` gives it.
+  app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'satellite-cdk-')), context: { ...context, emailIdentities: 'example.com' } });
   stack = new SatelliteStack(app, 'SatelliteTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   template = Template.fromStack(stack);
@@ -213,5 +214,25 @@ describe('the console\'s CloudFront distribution', () => {
     const concrete = (routePath: string) => routePath.replace(/\{[^}]+\}/g, 'x');
     const unrouted = apiRoutes.map((route) => route.path).filter((routePath) => !matchers.some((matcher) => matcher.test(concrete(routePath))));
     expect(unrouted).toEqual([]);
+
+  });
+});
+
+describe('email delivery in the stack', () => {
+  it('publishes SES delivery, bounce and complaint events through an encrypted topic to the email events queue, and may send only as the configured identities', () => {
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: Match.objectLike({ Enabled: true, MatchingEventTypes: ['delivery', 'bounce', 'complaint'], SnsDestination: Match.anyValue() }),
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('SES delivery, bounce and complaint'), Runtime: 'nodejs22.x' });
+    const sesStatements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    ).filter((statement) => [statement.Action].flat().includes('ses:SendEmail'));
+    expect(sesStatements).toHaveLength(1);
+    const resources = JSON.stringify(sesStatements[0]!.Resource);
+    expect(resources).toContain(':identity/example.com');
+    expect(resources).toContain(':configuration-set/');
+    expect(resources).not.toContain('"*"');
   });
 });

@@ -1,4 +1,5 @@
 import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
+import { startSmtpSinkServer, type RunningSmtpSink } from '../../local/smtp-sink';
 import { assemblePage } from '../../shared/trigger-events/assemble';
 import { startBigQueryDouble, type BigQueryDouble, type BigQueryRow, type QueryRequest } from '../support/bigquery-double';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
@@ -14,6 +15,8 @@ let now = new Date('2026-09-02T08:00:00Z');
 let stack: TestStack;
 let customer: CustomerDatabase;
 let bigQuery: BigQueryDouble;
+/** Where the stack's email goes (issue #25): the triggered message must arrive, not only be recorded. */
+let sink: RunningSmtpSink;
 
 /** The customer's Google Cloud project: the key's project_id, where their dataset lives. */
 const WAREHOUSE_PROJECT = 'acme-marketing';
@@ -21,7 +24,11 @@ const seedRow = { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birth
 
 beforeAll(async () => {
   bigQuery = await startBigQueryDouble();
-  stack = await startTestStack({ clock: { now: () => now }, env: { BIGQUERY_API_ENDPOINT: bigQuery.url } });
+  sink = await startSmtpSinkServer();
+  stack = await startTestStack({
+    clock: { now: () => now },
+    env: { BIGQUERY_API_ENDPOINT: bigQuery.url, SMTP_URL: `smtp://127.0.0.1:${sink.smtpPort}`, EMAIL_DEFAULT_FROM: 'promo@shop.example.com' },
+  });
   customer = await createCustomerDatabase(stack, { readOnly: true });
   await customer.admin.query(`
     CREATE TABLE promo_codes (id integer, email text, name text, birthday timestamptz, promo_code text);
@@ -56,6 +63,7 @@ afterAll(async () => {
   await stack.stop();
   await customer.drop();
   await bigQuery.stop();
+  await sink.stop();
 });
 
 /**
@@ -211,6 +219,18 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
         html_text: '<p>Dina Kozak / AAAA-BBBB-DDDD</p>\n<li>Dina Kozak AAAA-BBBB-DDDD</li>',
         source_event_id: event.id,
       });
+
+      // It leaves: Dina receives it over SMTP, and DELIVERED names the workflow and the event.
+      const delivered = await waitFor(async () => {
+        const { rows } = await stack.platform.db.query(
+          "SELECT contact_id, message_id, workflow_id, source_event_id FROM contact_activities WHERE account_id = $1 AND activity_status = 'DELIVERED' AND workflow_id = $2",
+          [account.accountId, workflow.body.id],
+        );
+        return rows[0];
+      }, 'the triggered message delivered');
+      expect(delivered).toEqual({ contact_id: dina, message_id: message.body.id, workflow_id: workflow.body.id, source_event_id: event.id });
+      const email = await waitFor(async () => sink.messages.find((caught) => caught.subject === 'Happy birthday, Dina Kozak' && caught.to === 'kozak@example.com'), 'the email in the sink');
+      expect(email.html).toContain('Dina Kozak / AAAA-BBBB-DDDD');
 
       // The same page again (a redelivery): nothing is emitted or sent twice that day.
       const again = await assemblePage(stack.platform, { accountId: account.accountId, workflowId: workflow.body.id, day: '2026-09-02', contactIds: [dina] });

@@ -5,6 +5,7 @@ import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
 import { consoleRoutes } from './console';
 import { contactsRoutes } from './contacts';
+import { emailRoutes } from './email';
 import { exportsRoutes } from './exports';
 import { messagingRoutes } from './messaging';
 import { oauthRoutes } from './oauth';
@@ -22,6 +23,7 @@ const capabilities: RouteGroup[] = [
   { name: 'Webhooks', description: 'The account\'s activity webhook (seed 001); what it receives is under `webhooks`.', routes: webhooksRoutes },
   { name: 'OAuth', description: 'OAuth 2.0 for partner apps: the protocol endpoints, app registration, connected apps (seed 004).', routes: oauthRoutes },
   { name: 'Console', description: 'The web console\'s sign-in: a cookie session for a person, beside API keys and OAuth tokens.', routes: consoleRoutes },
+  { name: 'Email', description: 'The account\'s email sender settings and suppressions; the tracking, click and unsubscribe links in sent email.', routes: emailRoutes },
 ];
 
 /** Every route of the HTTP API by capability: the router's routes and the document's operations, from one list. */

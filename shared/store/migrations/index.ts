@@ -2,6 +2,7 @@ import type { Migration } from '../migrate';
 import { connectorsMigrations } from './connectors';
 import { consoleMigrations } from './console';
 import { contactsMigrations } from './contacts';
+import { deliveryMigrations } from './delivery';
 import { exportsMigrations } from './exports';
 import { foundationMigrations } from './foundation';
 import { messagingMigrations } from './messaging';
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   ...oauthMigrations,
   ...consoleMigrations,
   ...operationsMigrations,
+  ...deliveryMigrations,
 ].sort((a, b) => a.version - b.version);

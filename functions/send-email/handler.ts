@@ -1,0 +1,26 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
+import { logger } from '../../shared/logger';
+import { deliverSends, queueSends, sendJobSchema } from '../../shared/email/deliver-sends';
+import { platformFromEnvironment, type Platform } from '../../shared/platform';
+
+/**
+ * The emails queue's consumer: each job is up to 100 sends of one account. What the rate
+ * or the provider holds back is queued again with its delay; a job that fails outright is
+ * retried by SQS, and the sends it already claimed are never sent again.
+ */
+export function createHandler(platform: Platform): JobHandler {
+  return consumeJobs({
+    name: 'send job',
+    schema: sendJobSchema,
+    run: async (job) => {
+      const outcome = await deliverSends(platform, job);
+      for (const deferred of outcome.deferred) await queueSends(platform, job.accountId, deferred.sendIds, deferred.delaySeconds);
+      if (outcome.failed > 0 || outcome.deferred.length > 0) {
+        logger.info('send job done', { accountId: job.accountId, accepted: outcome.accepted, failed: outcome.failed, suppressed: outcome.suppressed, deferred: outcome.deferred.reduce((n, d) => n + d.sendIds.length, 0) });
+      }
+    },
+  });
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context);

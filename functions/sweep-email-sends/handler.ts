@@ -1,0 +1,18 @@
+import { closeAbandonedClaims, requeueStalledSends } from '../../shared/email/send-sweep';
+import { logger } from '../../shared/logger';
+import { platformFromEnvironment, type Platform } from '../../shared/platform';
+import type { ScheduledFunction } from '../../shared/schedules/event';
+
+/**
+ * Every minute: queue again sends whose queue message was lost (`requeueStalledSends`), and
+ * close the claims of workers that died mid-send (`closeAbandonedClaims`).
+ */
+export function createHandler(platform: Platform): ScheduledFunction {
+  return async () => {
+    const queued = await requeueStalledSends(platform);
+    const abandoned = await closeAbandonedClaims(platform);
+    if (queued > 0 || abandoned > 0) logger.info('email send sweep', { queued, abandoned });
+  };
+}
+
+export const handler: ScheduledFunction = async (event, context) => createHandler(await platformFromEnvironment())(event, context);
