@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { markContactImportFailed, runContactImport } from '../../shared/contacts/bulk-import';
+import { readUploadedFile } from '../../shared/contacts/file-import';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
@@ -15,7 +16,11 @@ export function createHandler(platform: Platform): JobHandler {
   return consumeJobs({
     name: 'contact import',
     schema: importJob,
-    run: (job) => runContactImport(platform.db, job.jobId),
+    run: async (job) => {
+      // contacts/upload jobs hold a file to read first; then every job imports alike.
+      await readUploadedFile(platform, job.jobId);
+      await runContactImport(platform.db, job.jobId);
+    },
     // The queue's maxReceiveCount (infra/constructs/contacts.ts).
     lastReceive: 5,
     onLastFailure: (job) => markContactImportFailed(platform.db, job.jobId),

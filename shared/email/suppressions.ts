@@ -93,3 +93,16 @@ async function markContacts(db: Pool | PoolClient, accountId: number, normalized
     [accountId, normalized, reason],
   );
 }
+
+/**
+ * Lifts the UNSUBSCRIBED suppressions of these addresses (eSputnik's "remove emails from
+ * unsubscribed list"); hard bounces and complaints stay. Answers the addresses lifted.
+ */
+export async function liftUnsubscribes(db: Pool, accountId: number, addresses: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ address: string }>(
+    `DELETE FROM email_suppressions WHERE account_id = $1 AND address = ANY($2::text[]) AND reason = 'UNSUBSCRIBED' RETURNING address`,
+    [accountId, [...new Set(addresses.map(normalizeAddress))]],
+  );
+  for (const row of rows) await markContacts(db, accountId, row.address, null);
+  return rows.map((row) => row.address);
+}

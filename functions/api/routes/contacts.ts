@@ -8,6 +8,7 @@ import { contactSchema, externalCustomerIdSchema } from '../../../shared/contact
 import { getContact } from '../../../shared/contacts/read-contact';
 import { addOrUpdateContact, deleteContact, subscribeContact, updateContact } from '../../../shared/contacts/save-contact';
 import { searchContacts } from '../../../shared/contacts/search-contacts';
+import { listStaticGroups } from '../../../shared/contacts/static-groups';
 import { eventSchema, eventTypeKeySchema, generateEvent, listEvents } from '../../../shared/events/generate-event';
 import { noContent, ok, route, type Route } from '../../../shared/http/route';
 import { MAX_ORDERS_PER_CALL, orderSchema, upsertOrders } from '../../../shared/orders/upsert-orders';
@@ -196,7 +197,8 @@ export const contactsRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/groups',
     access: 'contactsRead',
-    handle: async ({ principal, platform }) => ok(await listConditionalGroups(platform.db, principal.accountId)),
+    // Dynamic groups, then the static ones (names contacts were subscribed to, with ids of their own).
+    handle: async ({ principal, platform }) => ok([...(await listConditionalGroups(platform.db, principal.accountId)), ...(await listStaticGroups(platform.db, principal.accountId))]),
   }),
   route({
     method: 'GET',

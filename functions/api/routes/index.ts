@@ -1,6 +1,7 @@
 import type { Route } from '../../../shared/http/route';
 import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
+import { contactListsRoutes } from './contact-lists';
 import { contactsRoutes } from './contacts';
 import { emailRoutes } from './email';
 import { exportsRoutes } from './exports';
@@ -14,6 +15,7 @@ export const apiRoutes: readonly Route[] = [
   ...systemRoutes,
   ...accountsRoutes,
   ...contactsRoutes,
+  ...contactListsRoutes,
   ...connectorsRoutes,
   ...messagingRoutes,
   ...exportsRoutes,

@@ -2,6 +2,7 @@ import type { Migration } from '../migrate';
 import { connectorsMigrations } from './connectors';
 import { contactsMigrations } from './contacts';
 import { deliveryMigrations } from './delivery';
+import { esputnikApiMigrations } from './esputnik-api';
 import { exportsMigrations } from './exports';
 import { foundationMigrations } from './foundation';
 import { messagingMigrations } from './messaging';
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   ...webhooksMigrations,
   ...oauthMigrations,
   ...deliveryMigrations,
+  ...esputnikApiMigrations,
 ].sort((a, b) => a.version - b.version);
