@@ -7,6 +7,7 @@ import { emailRoutes } from './email';
 import { exportsRoutes } from './exports';
 import { messagingRoutes } from './messaging';
 import { oauthRoutes } from './oauth';
+import { pastEventsRoutes } from './past-events';
 import { systemRoutes } from './system';
 import { webhooksRoutes } from './webhooks';
 
@@ -16,6 +17,7 @@ export const apiRoutes: readonly Route[] = [
   ...accountsRoutes,
   ...contactsRoutes,
   ...contactListsRoutes,
+  ...pastEventsRoutes,
   ...connectorsRoutes,
   ...messagingRoutes,
   ...exportsRoutes,

@@ -1,0 +1,23 @@
+import { deletePastEvents, deletePastEventsQuery, pastEventsSchema, recordPastEvents } from '../../../shared/events/past-events';
+import { ok, route, type Route } from '../../../shared/http/route';
+
+/** Seed 004's event methods beside POST event: history with its own timestamps. */
+export const pastEventsRoutes: readonly Route[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/past_events',
+    access: 'events',
+    body: pastEventsSchema,
+    handle: async ({ principal, platform, body }) => {
+      const events = await recordPastEvents(platform, principal.accountId, body);
+      return ok({ events: events.map((event) => ({ id: event.id, eventKey: event.eventKey, contactId: event.contactId })) });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/past_events',
+    access: 'events',
+    query: deletePastEventsQuery,
+    handle: async ({ principal, platform, query }) => ok({ deleted: await deletePastEvents(platform.db, principal.accountId, query) }),
+  }),
+];
