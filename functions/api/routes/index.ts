@@ -1,4 +1,5 @@
 import type { Route } from '../../../shared/http/route';
+import { accountInfoRoutes } from './account-info';
 import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
 import { contactListsRoutes } from './contact-lists';
@@ -15,6 +16,7 @@ import { webhooksRoutes } from './webhooks';
 export const apiRoutes: readonly Route[] = [
   ...systemRoutes,
   ...accountsRoutes,
+  ...accountInfoRoutes,
   ...contactsRoutes,
   ...contactListsRoutes,
   ...pastEventsRoutes,
