@@ -6,6 +6,7 @@ import { contactListsRoutes } from './contact-lists';
 import { contactsRoutes } from './contacts';
 import { emailRoutes } from './email';
 import { exportsRoutes } from './exports';
+import { instantMessagesRoutes } from './instant-messages';
 import { messagingRoutes } from './messaging';
 import { oauthRoutes } from './oauth';
 import { pastEventsRoutes } from './past-events';
@@ -22,6 +23,7 @@ export const apiRoutes: readonly Route[] = [
   ...pastEventsRoutes,
   ...connectorsRoutes,
   ...messagingRoutes,
+  ...instantMessagesRoutes,
   ...exportsRoutes,
   ...webhooksRoutes,
   ...oauthRoutes,
