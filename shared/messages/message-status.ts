@@ -58,7 +58,8 @@ function statusOfActivity(activityStatus: string, hardBounce: boolean | null): D
 
 /**
  * The status of each send named by its requestId (the iid its SENT activity carries),
- * optionally of one channel only (the per-channel status methods). Unknown ids are left out.
+ * optionally of one channel only (the per-channel status methods). Email sends and SMS/Viber
+ * sends (text_sends) alike; unknown ids are left out.
  */
 export async function sendStatuses(db: Pool, accountId: number, requestIds: readonly string[], mediaType?: string): Promise<SendStatus[]> {
   const { rows } = await db.query<{
@@ -76,9 +77,12 @@ export async function sendStatuses(db: Pool, accountId: number, requestIds: read
             (SELECT coalesce(json_agg(json_build_object('status', o.activity_status, 'hardBounce', o.hard_bounce, 'description', o.status_description, 'at', o.occurred_at)
                                       ORDER BY o.occurred_at, o.id), '[]'::json)
                FROM contact_activities o WHERE o.account_id = s.account_id AND o.iid = a.iid) AS activities
-       FROM contact_activities a JOIN message_sends s ON s.activity_id = a.id
+       FROM contact_activities a
+       JOIN (SELECT id, account_id, activity_id, message_id, contact_id, recipient, state, last_error, created_at FROM message_sends
+             UNION ALL
+             SELECT id, account_id, activity_id, message_id, contact_id, recipient, state, last_error, created_at FROM text_sends) s ON s.activity_id = a.id
       WHERE a.account_id = $1 AND a.activity_status = 'SENT' AND a.iid::text = ANY($2::text[]) AND ($3::text IS NULL OR a.media_type = $3)
-      ORDER BY s.id`,
+      ORDER BY s.created_at, s.id`,
     [accountId, requestIds.map((id) => id.toLowerCase()), mediaType ?? null],
   );
   return rows.map((row) => {

@@ -11,6 +11,7 @@ import { messagingRoutes } from './messaging';
 import { oauthRoutes } from './oauth';
 import { pastEventsRoutes } from './past-events';
 import { systemRoutes } from './system';
+import { textMessagesRoutes } from './text-messages';
 import { webhooksRoutes } from './webhooks';
 
 /** Every route of the HTTP API, by capability. */
@@ -24,6 +25,7 @@ export const apiRoutes: readonly Route[] = [
   ...connectorsRoutes,
   ...messagingRoutes,
   ...instantMessagesRoutes,
+  ...textMessagesRoutes,
   ...exportsRoutes,
   ...webhooksRoutes,
   ...oauthRoutes,

@@ -45,4 +45,32 @@ export const esputnikApiMigrations: readonly Migration[] = [
       CREATE INDEX contact_activities_iid ON contact_activities(iid);
     `,
   },
+  {
+    version: 2601,
+    name: 'SMS and Viber sends',
+    sql: `
+      -- One row per text message (SMS or Viber) handed to its channel. Apart from email's
+      -- message_sends: the email queue and its sweep must never pick one up.
+      CREATE TABLE text_sends (
+        id                  bigint GENERATED ALWAYS AS IDENTITY (START WITH 1000) PRIMARY KEY,
+        account_id          bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        message_id          bigint NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        contact_id          bigint REFERENCES contacts(id) ON DELETE SET NULL,
+        activity_id         bigint REFERENCES contact_activities(id) ON DELETE SET NULL,
+        media_type          text NOT NULL CHECK (media_type IN ('SMS', 'Viber')),
+        sender              text NOT NULL,
+        recipient           text NOT NULL,
+        text                text NOT NULL,
+        -- pending → sent (the provider took it) | failed (it did not)
+        state               text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+        provider_message_id text,
+        last_error          text,
+        created_at          timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX text_sends_account ON text_sends(account_id, media_type, created_at);
+      -- message/status goes from a SENT activity to its send.
+      CREATE INDEX text_sends_activity ON text_sends(activity_id);
+      CREATE INDEX message_sends_activity ON message_sends(activity_id);
+    `,
+  },
 ];
