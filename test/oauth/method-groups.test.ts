@@ -89,10 +89,15 @@ describe('every API method sits in its seed-004 group', () => {
     expect(declared.get(shape(method))).toBe(group);
   });
 
-  it('gives every route a method group; only the OAuth protocol endpoints are public', () => {
+  it('serves every method seed 004 lists (issue 26: none answers 404)', () => {
+    expect(seedMethodGroups.filter(([method]) => !declared.has(shape(method))).map(([method]) => method)).toEqual([]);
+  });
+
+  it('gives every route a method group; only the OAuth protocol endpoints, signed links and the local mailbox are public', () => {
     for (const r of apiRoutes) {
       expect([...methodGroups, 'public']).toContain(r.access);
-      if (r.access === 'public') expect(r.path).toMatch(/^\/(oauth\/|\.well-known\/oauth-authorization-server$)/);
+      // Signed links: email tracking (/t/…, issue 25) and a message's web view (/view/…, issue 26).
+      if (r.access === 'public') expect(r.path).toMatch(/^\/(oauth\/|\.well-known\/oauth-authorization-server$|t\/|view\/|local\/mailbox$)/);
     }
   });
 });
