@@ -154,3 +154,20 @@ describe('POST contacts/upload', () => {
     expect((await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: 'http://no-such-host.invalid/x.csv' })).body.error.code).toBe('DNS_NOT_FOUND');
   });
 });
+
+describe('POST contacts/upload under production rules', () => {
+  it('refuses a link to a loopback or private host, as connectors and webhooks do', async () => {
+    const production = await startTestStack({ env: { SATELLITE_PRODUCTION: 'true' } });
+    try {
+      const owner = await production.createAccount();
+      for (const link of ['http://127.0.0.1:9/contacts.csv', 'http://169.254.169.254/latest/meta-data', 'http://localhost/contacts.csv']) {
+        const refused = await production.request(owner, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link });
+        expect([link, refused.status, refused.body.error.code]).toEqual([link, 422, 'DESTINATION_NOT_ALLOWED']);
+      }
+      const jobs = await production.platform.db.query('SELECT count(*)::int AS n FROM contact_import_jobs WHERE account_id = $1', [owner.accountId]);
+      expect(jobs.rows[0].n).toBe(0);
+    } finally {
+      await production.stop();
+    }
+  });
+});
