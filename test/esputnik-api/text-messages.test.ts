@@ -77,6 +77,10 @@ describe('POST message/sms and message/viber', () => {
       { activity_status: 'DELIVERED', media_type: 'SMS', iid: taras.requestId },
     ]);
 
+    // The recipient's device reports a click on the SMS's link: the same send's activity.
+    expect((await stack.request(account, 'PUT', `/api/v1/interactions/${taras.requestId}/status`, { status: 'CLICKED' })).status).toBe(200);
+    expect(await statusOf(taras.requestId)).toMatchObject({ status: 'CLICKED', mediaType: 'SMS' });
+
     const today = new Date().toISOString().slice(0, 10);
     const callouts = await stack.request(account, 'GET', `/api/v1/callouts/sms?dateFrom=${today}&dateTo=${today}T23:59:59Z`);
     expect(callouts.body).toEqual([{ date: today, sent: 3, delivered: 2, undelivered: 1 }]);
