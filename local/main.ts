@@ -4,6 +4,7 @@ import path from 'node:path';
 import { seedDemo } from './demo';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
 import { startSmtpSink } from './smtp-sink';
+import { startTextSink } from './text-sink';
 import { startSqsServer } from './sqs-server';
 import { startLocalRuntime } from './stack';
 
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
   const sqs = await startSqsServer(Number(process.env.SQS_PORT ?? 0));
   // Every email the local stack sends lands here (GET /local/mailbox shows them).
   const sink = await startSmtpSink({ smtpPort: Number(process.env.SMTP_SINK_PORT ?? 0) });
+  // Every SMS (in AWS End User Messaging's wire format) and Viber message lands here.
+  const texts = await startTextSink(Number(process.env.TEXT_SINK_PORT ?? 0));
   const stack = await startLocalRuntime({
     databaseUrl,
     sqsEndpoint: sqs.endpoint,
@@ -41,6 +44,9 @@ async function main(): Promise<void> {
       LOCAL_MAILBOX_URL: sink.mailboxUrl,
       EMAIL_DEFAULT_FROM: process.env.EMAIL_DEFAULT_FROM ?? 'demo@satellite.localhost',
       EMAIL_SEND_RATE_PER_SECOND: process.env.EMAIL_SEND_RATE_PER_SECOND ?? '1000',
+      SMS_API_ENDPOINT: process.env.SMS_API_ENDPOINT ?? texts.url,
+      VIBER_API_ENDPOINT: process.env.VIBER_API_ENDPOINT ?? texts.url,
+      SMS_SENDER_IDS: process.env.SMS_SENDER_IDS ?? 'Satellite',
     },
   });
   const demo = await seedDemo(stack.platform, {
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
     `  Database       ${postgres ? `embedded PostgreSQL on 127.0.0.1:${postgres.port} (data in ${path.relative(process.cwd(), stateDir)}/postgres)` : 'DATABASE_URL'}`,
     `  SQS            ${sqs.endpoint}`,
     `  SMTP sink      ${sink.smtpUrl}   (what was sent: ${stack.url}/local/mailbox)`,
+    `  SMS/Viber sink ${texts.url}   (what was sent: ${texts.url}/messages)`,
     'Ctrl-C stops everything.',
     '',
   ];
@@ -78,6 +85,7 @@ async function main(): Promise<void> {
     await stack.stop();
     await sqs.stop();
     await sink.stop();
+    await texts.stop();
     await postgres?.stop();
     process.exit(0);
   };

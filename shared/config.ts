@@ -80,6 +80,19 @@ export interface PlatformConfig {
   /** DNS servers that resolve user-given hosts instead of the system resolver (tests point it at a local DNS double). */
   readonly dnsServers?: readonly string[];
   readonly email: EmailConfig;
+  readonly text: TextConfig;
+}
+
+/** How SMS and Viber leave: AWS End User Messaging SMS in the stack, the local text sink under `npm start`. */
+export interface TextConfig {
+  /** Overrides the End User Messaging SMS endpoint (the local sink, or a test's wire double). */
+  readonly smsEndpoint?: string;
+  /** The Viber provider's endpoint (the local sink's); none: Viber sends fail, saying so. */
+  readonly viberEndpoint?: string;
+  /** The sender IDs (origination identities) accounts may send from, the first the default (GET interfaces/sms). */
+  readonly senders: readonly string[];
+  /** The End User Messaging configuration set whose event destinations get delivery events. */
+  readonly smsConfigurationSet?: string;
 }
 
 /** How the platform's own email channel works (an account may bring its own SMTP relay instead). */
@@ -286,6 +299,12 @@ export function readConfig(rawEnv: Env = process.env): PlatformConfig {
       maxAttempts: settings.EMAIL_MAX_ATTEMPTS,
       retryBaseSeconds: settings.EMAIL_RETRY_BASE_SECONDS,
       localMailboxUrl: runtime === 'local' ? settings.LOCAL_MAILBOX_URL : undefined,
+    },
+    text: {
+      smsEndpoint: env.SMS_API_ENDPOINT || undefined,
+      viberEndpoint: env.VIBER_API_ENDPOINT || undefined,
+      senders: (env.SMS_SENDER_IDS ?? (runtime === 'local' ? 'Satellite' : '')).split(',').map((sender) => sender.trim()).filter((sender) => sender !== ''),
+      smsConfigurationSet: env.SMS_CONFIGURATION_SET || undefined,
     },
   };
 }

@@ -3,15 +3,18 @@ import type { Pool } from 'pg';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { readConfig, type PlatformConfig } from './config';
 import { AppError } from './errors';
 import { EmfMetrics } from './adapters/aws/emf-metrics';
 import { EventBridgeScheduler } from './adapters/aws/eventbridge-scheduler';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager';
+import { EndUserMessagingSmsChannel, noViberProvider } from './adapters/aws/end-user-messaging-sms-channel';
 import { SesChannel } from './adapters/aws/ses-channel';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
 import { MemoryMetrics } from './adapters/local/memory-metrics';
+import { HttpViberChannel } from './adapters/local/http-viber-channel';
 import { TableScheduler } from './adapters/local/table-scheduler';
 import { SmtpChannels } from './adapters/smtp/smtp-channel';
 import type { ChannelRoute, EmailChannel, EmailChannels } from './ports/email-channel';
@@ -20,6 +23,7 @@ import type { Metrics } from './ports/metrics';
 import type { Queue } from './ports/queue';
 import type { Scheduler } from './ports/scheduler';
 import type { Secrets } from './ports/secrets';
+import type { TextChannels } from './ports/text-channel';
 import { createPool } from './store/pool';
 
 /** Everything domain code may use, behind ports. Built once per function instance. */
@@ -32,6 +36,7 @@ export interface Platform {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly emailChannels: EmailChannels;
+  readonly textChannels: TextChannels;
 }
 
 export interface PlatformOverrides {
@@ -69,6 +74,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
       clock,
       metrics: overrides.metrics ?? new MemoryMetrics(),
       emailChannels: emailChannelsFor(config),
+      textChannels: textChannelsFor(config),
     };
   }
 
@@ -78,7 +84,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     config.schedulerGroup && config.schedulerRoleArn
       ? new EventBridgeScheduler(new SchedulerClient({ region: config.region }), config.schedulerGroup, config.schedulerRoleArn, config.schedulerTargets)
       : unboundScheduler;
-  return { config, db, queue, secrets, scheduler, clock, metrics: overrides.metrics ?? new EmfMetrics(), emailChannels: emailChannelsFor(config) };
+  return { config, db, queue, secrets, scheduler, clock, metrics: overrides.metrics ?? new EmfMetrics(), emailChannels: emailChannelsFor(config), textChannels: textChannelsFor(config) };
 }
 
 /** SES through one client (created on first use), SMTP through pooled transports per relay. */
@@ -98,6 +104,18 @@ function emailChannelsFor(config: PlatformConfig): EmailChannels {
       return ses;
     },
     close: () => smtp.close(),
+  };
+}
+
+/** SMS through AWS End User Messaging (the local sink speaks its wire format); Viber through the configured endpoint, if any. */
+function textChannelsFor(config: PlatformConfig): TextChannels {
+  const client = new PinpointSMSVoiceV2Client({
+    region: config.region,
+    ...(config.text.smsEndpoint ? { endpoint: config.text.smsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  return {
+    sms: new EndUserMessagingSmsChannel(client, config.text.smsConfigurationSet),
+    viber: config.text.viberEndpoint ? new HttpViberChannel(config.text.viberEndpoint) : noViberProvider,
   };
 }
 

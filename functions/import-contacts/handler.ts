@@ -2,6 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { countFinishedImport } from '../../shared/contacts/import-metrics';
 import { markContactImportFailed, runContactImport } from '../../shared/contacts/bulk-import';
+import { readUploadedFile } from '../../shared/contacts/file-import';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import { queues } from '../../shared/topology';
@@ -19,6 +20,8 @@ export function createHandler(platform: Platform): JobHandler {
     name: 'contact import',
     schema: importJob,
     run: async (job) => {
+      // contacts/upload jobs hold a file to read first; then every job imports alike.
+      await readUploadedFile(platform, job.jobId);
       await runContactImport(platform.db, job.jobId);
       await countFinishedImport(platform, job.jobId);
     },

@@ -26,8 +26,9 @@ export interface WebConsoleProps {
  * The paths the HTTP API answers; everything else is the console's files. A test holds every
  * route of the API to one of these, so a new public path cannot fall through to the bucket.
  */
-// `/t/*` are the signed open, click and unsubscribe links in sent email; `/local/*` answers 404 here.
-export const API_PATH_PATTERNS = ['/api/*', '/oauth/*', '/uaa/*', '/.well-known/*', '/docs', '/docs/*', '/t/*', '/local/*'] as const;
+// `/t/*` are the signed open, click and unsubscribe links in sent email, `/view/*` a message's
+// signed web view; `/local/*` answers 404 here.
+export const API_PATH_PATTERNS = ['/api/*', '/oauth/*', '/uaa/*', '/.well-known/*', '/docs', '/docs/*', '/t/*', '/view/*', '/local/*'] as const;
 
 /**
  * The web console (docs/console.md) on the same origin as the API: CloudFront serves the

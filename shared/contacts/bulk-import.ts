@@ -22,9 +22,13 @@ export type DedupeKey = (typeof dedupeKeys)[number];
 export const updatableFields = ['firstName', 'lastName', 'externalCustomerId', 'languageCode', 'timeZone', 'address', ...channelTypes] as const;
 type UpdatableField = (typeof updatableFields)[number];
 
-export const bulkImportSchema = z
+/** Rows a contacts/upload file may hold; its rows are stored as one import request (see file-import.ts). */
+export const MAX_UPLOAD_ROWS = 100_000;
+
+const importRequestSchema = (maxContacts: number) =>
+  z
   .object({
-    contacts: z.array(bulkContactSchema).min(1).max(MAX_CONTACTS_PER_IMPORT),
+    contacts: z.array(bulkContactSchema).min(1).max(maxContacts),
     dedupeOn: z.enum(dedupeKeys),
     fieldId: z.number().int().positive().optional(),
     contactFields: z.array(z.enum(updatableFields)).max(updatableFields.length).optional(),
@@ -36,6 +40,9 @@ export const bulkImportSchema = z
     message: 'dedupeOn "fieldId" needs fieldId',
     path: ['fieldId'],
   });
+export const bulkImportSchema = importRequestSchema(MAX_CONTACTS_PER_IMPORT);
+/** What the import worker accepts from the store: a POST /contacts body, or the rows of an uploaded file. */
+const storedImportSchema = importRequestSchema(MAX_UPLOAD_ROWS);
 export type BulkImportRequest = z.output<typeof bulkImportSchema>;
 
 export interface ImportRowError {
@@ -122,7 +129,7 @@ export async function runContactImport(db: Pool, jobId: string): Promise<void> {
   );
   const job = rows[0];
   if (!job) return; // finished already, or gone
-  const parsed = bulkImportSchema.safeParse(job.request);
+  const parsed = storedImportSchema.safeParse(job.request);
   if (!parsed.success) {
     await markContactImportFailed(db, jobId);
     return;

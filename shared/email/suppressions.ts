@@ -95,17 +95,14 @@ async function markContacts(db: Pool | PoolClient, accountId: number, normalized
 }
 
 /**
- * Seed 004's "add to / delete from unsubscribed" methods: suppress addresses by hand
- * (UNSUBSCRIBED), or lift whatever suppression they have. Addresses without one are no error.
+ * Lifts the UNSUBSCRIBED suppressions of these addresses (eSputnik's "remove emails from
+ * unsubscribed list"); hard bounces and complaints stay. Answers the addresses lifted.
  */
-export async function suppressAddresses(db: Pool, accountId: number, addresses: readonly string[]): Promise<void> {
-  for (const address of new Set(addresses.map(normalizeAddress))) await suppressAddress(db, accountId, address, 'UNSUBSCRIBED', { detail: 'added through the API' });
-}
-
-export async function liftSuppressions(db: Pool, accountId: number, addresses: readonly string[]): Promise<void> {
-  const { rows } = await db.query<{ address: string }>('DELETE FROM email_suppressions WHERE account_id = $1 AND address = ANY($2::text[]) RETURNING address', [
-    accountId,
-    [...new Set(addresses.map(normalizeAddress))],
-  ]);
+export async function liftUnsubscribes(db: Pool, accountId: number, addresses: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ address: string }>(
+    `DELETE FROM email_suppressions WHERE account_id = $1 AND address = ANY($2::text[]) AND reason = 'UNSUBSCRIBED' RETURNING address`,
+    [accountId, [...new Set(addresses.map(normalizeAddress))]],
+  );
   for (const row of rows) await markContacts(db, accountId, row.address, null);
+  return rows.map((row) => row.address);
 }

@@ -56,7 +56,14 @@ const CONTACT_PARAMETERS: Readonly<Record<string, keyof Recipient>> = {
  * the contact its parameters name (contactId > externalCustomerId > email/phone, else the
  * keyValue when it is an email or phone). An event naming no known contact is kept unlinked.
  */
-export async function generateEvent(db: Pool, clock: Clock, accountId: number, input: EventInput): Promise<GeneratedEvent> {
+export async function generateEvent(
+  db: Pool,
+  clock: Clock,
+  accountId: number,
+  input: EventInput,
+  /** past_events: the event's own time, and the mark that keeps it from launching workflows. */
+  past?: { readonly occurredAt: Date },
+): Promise<GeneratedEvent> {
   const recipient: { contactId?: number; externalCustomerId?: string; locator?: string } = {};
   for (const param of input.params) {
     const role = CONTACT_PARAMETERS[param.name.toLowerCase()];
@@ -78,10 +85,10 @@ export async function generateEvent(db: Pool, clock: Clock, accountId: number, i
        ON CONFLICT (account_id, key) DO UPDATE SET key = EXCLUDED.key
        RETURNING id
      )
-     INSERT INTO events (account_id, event_type_id, key_value, contact_id, params, occurred_at)
-     SELECT $1, id, $3, $4, $5::jsonb, $6 FROM (SELECT id FROM existing UNION ALL SELECT id FROM created) t LIMIT 1
+     INSERT INTO events (account_id, event_type_id, key_value, contact_id, params, occurred_at, imported)
+     SELECT $1, id, $3, $4, $5::jsonb, $6, $7 FROM (SELECT id FROM existing UNION ALL SELECT id FROM created) t LIMIT 1
      RETURNING id, event_key`,
-    [accountId, input.eventTypeKey, input.keyValue, contactId, JSON.stringify(input.params), clock.now()],
+    [accountId, input.eventTypeKey, input.keyValue, contactId, JSON.stringify(input.params), past?.occurredAt ?? clock.now(), past !== undefined],
   );
   const row = rows[0];
   if (!row) throw new Error('event was not stored');

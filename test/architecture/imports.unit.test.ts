@@ -28,7 +28,7 @@ const SHARED_LAYERS: readonly (readonly string[])[] = [
   ['segments'],
   ['messages'],
   // Capabilities built on messages and segments, or on connectors alone.
-  ['trigger-events', 'exports', 'oauth'],
+  ['trigger-events', 'exports', 'oauth', 'account-info'],
   // The web console's sign-in session (a credential beside API keys and OAuth tokens).
   ['console'],
   // The HTTP edge: the router, request validation, the error model's mapping.

@@ -8,6 +8,7 @@ import { contactSchema, externalCustomerIdSchema } from '../../../shared/contact
 import { getContact } from '../../../shared/contacts/read-contact';
 import { addOrUpdateContact, deleteContact, subscribeContact, updateContact } from '../../../shared/contacts/save-contact';
 import { searchContacts } from '../../../shared/contacts/search-contacts';
+import { listStaticGroups } from '../../../shared/contacts/static-groups';
 import { eventSchema, eventTypeKeySchema, generateEvent, listEvents } from '../../../shared/events/generate-event';
 import { noContent, ok, route, type Route } from '../../../shared/http/route';
 import { MAX_ORDERS_PER_CALL, orderSchema, upsertOrders } from '../../../shared/orders/upsert-orders';
@@ -326,10 +327,12 @@ export const contactsRoutes: readonly Route[] = [
     path: '/api/v1/groups',
     access: 'contactsRead',
     docs: {
-      summary: 'List conditional groups',
-      responses: { 200: json('The groups.', z.array(groupView)) },
+      summary: 'List groups',
+      description: 'The conditional (dynamic) groups, then the static ones (names contacts were subscribed to, with ids of their own).',
+      responses: { 200: json('The groups.', z.array(z.union([groupView, z.object({ id: numericId, name: z.string(), type: z.literal('static') })]))) },
     },
-    handle: async ({ principal, platform }) => ok(await listConditionalGroups(platform.db, principal.accountId)),
+    // Dynamic groups, then the static ones (names contacts were subscribed to, with ids of their own).
+    handle: async ({ principal, platform }) => ok([...(await listConditionalGroups(platform.db, principal.accountId)), ...(await listStaticGroups(platform.db, principal.accountId))]),
   }),
   route({
     method: 'GET',

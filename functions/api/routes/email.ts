@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFound } from '../../../shared/errors';
 import { checkUnsubscribeLink, recordClick, recordOpen, unsubscribe } from '../../../shared/email/engagement';
 import { emailSettingsSchema, getEmailSettings, putEmailSettings } from '../../../shared/email/settings';
-import { deleteSuppression, liftSuppressions, listSuppressions, suppressAddresses } from '../../../shared/email/suppressions';
+import { deleteSuppression, listSuppressions } from '../../../shared/email/suppressions';
 import { TRACKING_PATHS } from '../../../shared/email/tracking';
 import { json, nothing, totalCountHeader } from '../../../shared/http/answers';
 import { wholeNumberParameter } from '../../../shared/http/paging';
@@ -21,7 +21,6 @@ const suppressionsQuery = z
   })
   .strict();
 const addressParameter = z.object({ address: z.string().min(3).max(254) }).strict();
-const emailList = z.object({ emails: z.array(z.email().max(254)).min(1).max(1000) }).strict();
 const mailboxQuery = z.object({ to: z.string().min(1).max(254).optional() }).strict();
 
 function page(title: string, body: string): Reply {
@@ -96,35 +95,6 @@ export const emailRoutes: readonly Route[] = [
     },
   }),
   // Seed 004's methods for the unsubscribed list (group 2, contactsWrite): the same suppressions.
-  route({
-    method: 'POST',
-    path: '/api/v1/emails/unsubscribed/add',
-    access: 'contactsWrite',
-    docs: {
-      summary: 'Add addresses to the unsubscribed list (seed 004)',
-      responses: { 200: json('How many addresses were given.', z.object({ emails: z.number().int().nonnegative() })) },
-    },
-    body: emailList,
-    handle: async ({ platform, principal, body }) => {
-      await suppressAddresses(platform.db, principal.accountId, body.emails);
-      return ok({ emails: body.emails.length });
-    },
-  }),
-  route({
-    method: 'POST',
-    path: '/api/v1/emails/unsubscribed/delete',
-    access: 'contactsWrite',
-    docs: {
-      summary: 'Remove addresses from the unsubscribed list (seed 004)',
-      description: 'Lifts unsubscribes only; hard bounces and complaints stay suppressed.',
-      responses: { 200: json('How many addresses were given.', z.object({ emails: z.number().int().nonnegative() })) },
-    },
-    body: emailList,
-    handle: async ({ platform, principal, body }) => {
-      await liftSuppressions(platform.db, principal.accountId, body.emails);
-      return ok({ emails: body.emails.length });
-    },
-  }),
   route({
     method: 'GET',
     path: TRACKING_PATHS.open,

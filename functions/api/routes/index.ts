@@ -4,13 +4,18 @@ import { openApiDocumentFor } from '../openapi-document';
 import { accountsRoutes } from './accounts';
 import { connectorsRoutes } from './connectors';
 import { consoleRoutes } from './console';
+import { accountInfoRoutes } from './account-info';
+import { contactListsRoutes } from './contact-lists';
 import { contactsRoutes } from './contacts';
 import { emailRoutes } from './email';
 import { exportsRoutes } from './exports';
+import { instantMessagesRoutes } from './instant-messages';
 import { messagingRoutes } from './messaging';
 import { oauthRoutes } from './oauth';
 import { referenceRoutes } from './reference';
+import { pastEventsRoutes } from './past-events';
 import { systemRoutes } from './system';
+import { textMessagesRoutes } from './text-messages';
 import { webhooksRoutes } from './webhooks';
 
 const capabilities: RouteGroup[] = [
@@ -24,6 +29,11 @@ const capabilities: RouteGroup[] = [
   { name: 'OAuth', description: 'OAuth 2.0 for partner apps: the protocol endpoints, app registration, connected apps (seed 004).', routes: oauthRoutes },
   { name: 'Console', description: 'The web console\'s sign-in: a cookie session for a person, beside API keys and OAuth tokens.', routes: consoleRoutes },
   { name: 'Email', description: 'The account\'s email sender settings and suppressions; the tracking, click and unsubscribe links in sent email.', routes: emailRoutes },
+  { name: 'Account', description: 'The account\'s info, balance, address books, subscription categories, interfaces and interactions (seed 004\'s general methods).', routes: accountInfoRoutes },
+  { name: 'Contact lists', description: 'Lookup by email, subscriptions, the unsubscribed list, static group detach, file uploads (seed 004).', routes: contactListsRoutes },
+  { name: 'Past events', description: 'Events recorded at their own times, without launching workflows (seed 004).', routes: pastEventsRoutes },
+  { name: 'Instant messages', description: 'Instant email, the older prepared send, message status and language versions, web-view links (seed 004).', routes: instantMessagesRoutes },
+  { name: 'SMS and Viber', description: 'SMS and Viber messages, sender interfaces, instant sends and their status (seed 004).', routes: textMessagesRoutes },
 ];
 
 /** Every route of the HTTP API by capability: the router's routes and the document's operations, from one list. */

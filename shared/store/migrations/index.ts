@@ -3,6 +3,7 @@ import { connectorsMigrations } from './connectors';
 import { consoleMigrations } from './console';
 import { contactsMigrations } from './contacts';
 import { deliveryMigrations } from './delivery';
+import { esputnikApiMigrations } from './esputnik-api';
 import { exportsMigrations } from './exports';
 import { foundationMigrations } from './foundation';
 import { messagingMigrations } from './messaging';
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   ...consoleMigrations,
   ...operationsMigrations,
   ...deliveryMigrations,
+  ...esputnikApiMigrations,
 ].sort((a, b) => a.version - b.version);

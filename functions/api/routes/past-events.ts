@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { json } from '../../../shared/http/answers';
+import { deletePastEvents, deletePastEventsQuery, pastEventsSchema, recordPastEvents } from '../../../shared/events/past-events';
+import { ok, route, type Route } from '../../../shared/http/route';
+
+/** Seed 004's event methods beside POST event: history with its own timestamps. */
+export const pastEventsRoutes: readonly Route[] = [
+  route({
+    method: 'POST',
+    path: '/api/v1/past_events',
+    access: 'events',
+    docs: {
+      summary: 'Record: Past events (recorded at their own times, no workflows launched)',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    body: pastEventsSchema,
+    handle: async ({ principal, platform, body }) => {
+      const events = await recordPastEvents(platform, principal.accountId, body);
+      return ok({ events: events.map((event) => ({ id: event.id, eventKey: event.eventKey, contactId: event.contactId })) });
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/past_events',
+    access: 'events',
+    docs: {
+      summary: 'Delete: Past events (recorded at their own times, no workflows launched)',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    query: deletePastEventsQuery,
+    handle: async ({ principal, platform, query }) => ok({ deleted: await deletePastEvents(platform.db, principal.accountId, query) }),
+  }),
+];

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { json } from '../../../shared/http/answers';
+import { timestampSchema } from '../../../shared/activities/activity-schema';
+import { ValidationFailed } from '../../../shared/errors';
+import { idPath, pagingQuery } from '../../../shared/http/paging';
+import { created, ok, route, type Route } from '../../../shared/http/route';
+import {
+  createSmsMessage,
+  getSmsMessage,
+  instantSmsSchema,
+  instantViberSchema,
+  listSmsMessages,
+  sendTexts,
+  smsCallouts,
+  smsMessageSchema,
+  textInterfaces,
+} from '../../../shared/messages/text-messages';
+
+/** callouts/sms reads at most this period, as contacts/activity does. */
+const MAX_CALLOUT_DAYS = 93;
+
+/** Seed 004's SMS and Viber methods: SMS messages, sender IDs, instant sends and their statistics. */
+export const textMessagesRoutes: readonly Route[] = [
+  route({
+    method: 'GET',
+    path: '/api/v1/messages/sms',
+    access: 'general',
+    docs: {
+      summary: 'SMS messages',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    query: pagingQuery(500),
+    handle: async ({ principal, platform, query }) => {
+      const page = await listSmsMessages(platform.db, principal.accountId, { startIndex: query.startindex, maxRows: query.maxrows });
+      return ok(page.messages, { TotalCount: String(page.total) });
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/messages/sms/{id}',
+    access: 'general',
+    docs: {
+      summary: 'An SMS message',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    params: idPath,
+    handle: async ({ principal, platform, params }) => ok(await getSmsMessage(platform.db, principal.accountId, params.id)),
+  }),
+  route({
+    // Not among seed 004's methods, but GET messages/sms needs a way for messages to exist (as POST messages/email does for email).
+    method: 'POST',
+    path: '/api/v1/messages/sms',
+    access: 'general',
+    docs: {
+      summary: 'Create an SMS message',
+      description: 'Not among seed 004\'s methods: GET messages/sms needs a way for messages to exist, as POST messages/email does for email.',
+      responses: { 201: json('The message.', z.unknown()) },
+    },
+    body: smsMessageSchema,
+    handle: async ({ principal, platform, body }) => created(await createSmsMessage(platform, principal.accountId, body)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/interfaces/sms',
+    access: 'general',
+    docs: {
+      summary: 'SMS sender interfaces',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    handle: async ({ platform }) => ok(textInterfaces(platform)),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/callouts/sms',
+    access: 'general',
+    docs: {
+      summary: 'SMS callouts',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    query: z.object({ dateFrom: timestampSchema, dateTo: timestampSchema }).strict(),
+    handle: async ({ principal, platform, query }) => {
+      if (query.dateTo < query.dateFrom || query.dateTo.getTime() - query.dateFrom.getTime() > MAX_CALLOUT_DAYS * 86_400_000) {
+        throw new ValidationFailed(`dateFrom must come before dateTo, at most ${MAX_CALLOUT_DAYS} days apart`);
+      }
+      return ok(await smsCallouts(platform.db, principal.accountId, query));
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/message/sms',
+    access: 'messages',
+    docs: {
+      summary: 'Send an instant SMS',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    body: instantSmsSchema,
+    handle: async ({ principal, platform, body }) => ok({ results: await sendTexts(platform, principal.accountId, 'SMS', body) }),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/message/viber',
+    access: 'messages',
+    docs: {
+      summary: 'Send an instant Viber message',
+      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+    },
+    body: instantViberSchema,
+    handle: async ({ principal, platform, body }) => ok({ results: await sendTexts(platform, principal.accountId, 'Viber', body) }),
+  }),
+];

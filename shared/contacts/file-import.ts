@@ -1,0 +1,265 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { z } from 'zod';
+import { AppError, ValidationFailed } from '../errors';
+import { destinationPolicy, resolveDestination } from '../net/destination-guard';
+import type { Platform } from '../platform';
+import { bulkContactSchema, type BulkContactInput } from './contact-schema';
+import { MAX_UPLOAD_ROWS, type ImportRowError } from './bulk-import';
+
+/** A file fetched by link is read up to this size (eSputnik's limit is 100 MB; Satellite's import holds the rows in one job). */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 30_000;
+
+/** What dedupeOn may be for a file: the file has no custom-field ids to match on. */
+const fileDedupeKeys = ['email', 'sms', 'email_or_sms', 'id', 'externalCustomerId'] as const;
+
+/**
+ * contacts/upload (eSputnik's "add/update contacts from external file"): a CSV named by
+ * `link` (fetched by the import worker through the destination guard) or given inline as
+ * `csv` (Satellite's own: a file in the request, no server needed).
+ */
+export const contactUploadSchema = z
+  .object({
+    dedupeOn: z.enum(fileDedupeKeys),
+    link: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    csv: z.string().min(1).max(MAX_UPLOAD_BYTES).optional(),
+    restoreDeleted: z.boolean().default(false),
+  })
+  .strict()
+  .refine((request) => (request.link === undefined) !== (request.csv === undefined), { message: 'give either link or csv' });
+export type ContactUpload = z.output<typeof contactUploadSchema>;
+
+/** The stored form of an upload job before the worker has read its file. */
+export const storedUploadSchema = z.object({ upload: contactUploadSchema }).strict();
+
+export class UploadFileUnreadable extends AppError {
+  constructor(message: string) {
+    super('unprocessable', 'UPLOAD_FILE_UNREADABLE', message);
+  }
+}
+
+/** Columns of eSputnik's file format (case, spaces and underscores aside) and what they fill. */
+const COLUMNS: Readonly<Record<string, (contact: Draft, value: string) => void>> = {
+  firstname: (c, v) => (c.firstName = v),
+  lastname: (c, v) => (c.lastName = v),
+  email: (c, v) => c.channels.push({ type: 'email', value: v }),
+  sms: (c, v) => c.channels.push({ type: 'sms', value: v }),
+  phone: (c, v) => c.channels.push({ type: 'sms', value: v }),
+  viber: (c, v) => c.channels.push({ type: 'viber', value: v }),
+  languagecode: (c, v) => (c.languageCode = v),
+  timezone: (c, v) => (c.timeZone = v),
+  contactid: (c, v) => (c.id = /^\d{1,15}$/.test(v) ? Number(v) : Number.NaN),
+  externalcustomerid: (c, v) => (c.externalCustomerId = v),
+  address: (c, v) => (c.address.address = v),
+  city: (c, v) => (c.address.town = v),
+  town: (c, v) => (c.address.town = v),
+  region: (c, v) => (c.address.region = v),
+  postcode: (c, v) => (c.address.postcode = v),
+};
+
+interface Draft {
+  firstName?: string;
+  lastName?: string;
+  languageCode?: string;
+  timeZone?: string;
+  externalCustomerId?: string;
+  id?: number;
+  channels: { type: 'email' | 'sms' | 'viber'; value: string }[];
+  address: { address?: string; town?: string; region?: string; postcode?: string };
+  fields: { id: number; value: string }[];
+}
+
+/**
+ * The contacts of a CSV file: a header row, then one contact per row; comma or semicolon
+ * separated (whichever the header uses), RFC 4180 quoting. A numeric header is an additional
+ * field's id; columns the platform does not know are skipped, as eSputnik skips them. Empty
+ * cells leave the contact's value as it is. Rows that are not a valid contact are reported
+ * with their row number (1 = first row after the header) and left out.
+ */
+export function contactsFromCsv(text: string): { contacts: BulkContactInput[]; errors: ImportRowError[] } {
+  const rows = parseCsv(text.replace(/^\uFEFF/, ''));
+  const header = rows.shift();
+  if (!header) throw new UploadFileUnreadable('the file is empty');
+  const setters = header.map((name) => {
+    const key = name.trim().toLowerCase().replace(/[\s_-]/g, '');
+    if (/^\d{1,9}$/.test(key)) return (contact: Draft, value: string) => contact.fields.push({ id: Number(key), value });
+    return COLUMNS[key];
+  });
+  if (!setters.some((setter) => setter !== undefined)) throw new UploadFileUnreadable('no column of the header names a contact field (e.g. Email, Sms, First name)');
+  if (rows.length > MAX_UPLOAD_ROWS) throw new UploadFileUnreadable(`the file has more than ${MAX_UPLOAD_ROWS} rows`);
+  const contacts: BulkContactInput[] = [];
+  const errors: ImportRowError[] = [];
+  rows.forEach((cells, index) => {
+    if (cells.every((cell) => cell.trim() === '')) return;
+    const draft: Draft = { channels: [], address: {}, fields: [] };
+    cells.forEach((cell, column) => {
+      const value = cell.trim();
+      if (value !== '') setters[column]?.(draft, value);
+    });
+    const parsed = bulkContactSchema.safeParse({
+      ...(draft.firstName !== undefined ? { firstName: draft.firstName } : {}),
+      ...(draft.lastName !== undefined ? { lastName: draft.lastName } : {}),
+      ...(draft.languageCode !== undefined ? { languageCode: draft.languageCode } : {}),
+      ...(draft.timeZone !== undefined ? { timeZone: draft.timeZone } : {}),
+      ...(draft.externalCustomerId !== undefined ? { externalCustomerId: draft.externalCustomerId } : {}),
+      ...(draft.id !== undefined ? { id: draft.id } : {}),
+      ...(draft.channels.length > 0 ? { channels: draft.channels } : {}),
+      ...(Object.keys(draft.address).length > 0 ? { address: draft.address } : {}),
+      ...(draft.fields.length > 0 ? { fields: draft.fields } : {}),
+    });
+    if (parsed.success) contacts.push(parsed.data);
+    else errors.push({ index: index + 1, code: 'INVALID_ROW', message: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'row'}: ${issue.message}`).join('; ').slice(0, 500) });
+  });
+  return { contacts, errors };
+}
+
+/** RFC 4180 rows; the delimiter is the header's (a semicolon before any comma means semicolons). */
+export function parseCsv(text: string): string[][] {
+  const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
+  const semicolon = firstLine.indexOf(';');
+  const comma = firstLine.indexOf(',');
+  const delimiter = semicolon !== -1 && (comma === -1 || semicolon < comma) ? ';' : ',';
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const character = text[index]!;
+    if (quoted) {
+      if (character === '"' && text[index + 1] === '"') {
+        cell += '"';
+        index += 1;
+      } else if (character === '"') quoted = false;
+      else cell += character;
+    } else if (character === '"' && cell === '') quoted = true;
+    else if (character === delimiter) {
+      row.push(cell);
+      cell = '';
+    } else if (character === '\n' || character === '\r') {
+      if (character === '\r' && text[index + 1] === '\n') index += 1;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += character;
+  }
+  if (cell !== '' || row.length > 0) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * Fetches the file a link names. The host is resolved once and checked by the destination
+ * guard (connectors' and webhooks' rule: no private or loopback address in production) and
+ * the connection goes to that address. Redirects are not followed: the next host would skip
+ * the check. XLSX is refused (Satellite reads CSV only).
+ */
+export async function fetchUploadFile(platform: Platform, link: string): Promise<string> {
+  const url = new URL(link);
+  const destination = await resolveDestination(url.hostname, destinationPolicy(platform.config));
+  const lookup: LookupFunction = (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address: destination.address, family: destination.family }]);
+    else callback(null, destination.address, destination.family);
+  };
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise<string>((resolve, reject) => {
+    const request = transport.get(url, { lookup, timeout: FETCH_TIMEOUT_MS }, (response) => {
+      const status = response.statusCode ?? 0;
+      if (status !== 200) {
+        response.resume();
+        reject(new UploadFileUnreadable(`the link answered HTTP ${status}`));
+        return;
+      }
+      const type = String(response.headers['content-type'] ?? '');
+      if (/spreadsheetml|ms-excel/i.test(type) || /\.xlsx?$/i.test(url.pathname)) {
+        response.resume();
+        reject(new UploadFileUnreadable('Excel files are not read; save the sheet as CSV'));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_UPLOAD_BYTES) {
+          request.destroy();
+          reject(new UploadFileUnreadable(`the file is larger than ${MAX_UPLOAD_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      response.on('error', (error) => reject(new UploadFileUnreadable(`the file could not be read: ${error.message}`)));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${FETCH_TIMEOUT_MS} ms`)));
+    request.on('error', (error) => reject(error instanceof AppError ? error : new UploadFileUnreadable(`the link could not be fetched: ${error.message}`)));
+  });
+}
+
+/** Checks an upload request at the edge: a link's host must pass the destination guard now, not only in the worker. */
+export async function checkUploadLink(platform: Platform, upload: ContactUpload): Promise<void> {
+  if (upload.link === undefined) return;
+  const host = new URL(upload.link).hostname;
+  if (!host) throw new ValidationFailed('link has no host');
+  await resolveDestination(host, destinationPolicy(platform.config));
+}
+
+/** Stores an upload as an import job (its file is read by the worker) and queues it, as POST /contacts does. */
+export async function startContactUpload(platform: Platform, accountId: number, upload: ContactUpload): Promise<string> {
+  await checkUploadLink(platform, upload);
+  const { rows } = await platform.db.query<{ id: string }>(
+    'INSERT INTO contact_import_jobs (account_id, request, total) VALUES ($1, $2::jsonb, 0) RETURNING id',
+    [accountId, JSON.stringify({ upload })],
+  );
+  const id = rows[0]?.id ?? '';
+  try {
+    await platform.queue.send('imports', [{ body: JSON.stringify({ jobId: id }) }]);
+  } catch (error) {
+    await platform.db.query('DELETE FROM contact_import_jobs WHERE id = $1', [id]);
+    throw error;
+  }
+  return id;
+}
+
+/**
+ * The import worker's first step for an upload job: reads the file and stores its rows as
+ * the job's request, which the import then applies exactly as a POST /contacts body (same
+ * dedupe, restore and per-chunk progress). Rows that are not contacts count as failed at
+ * once. A file that cannot be read ends the job FAILED with the reason; a network failure
+ * is thrown, so the queue tries again. Jobs that are not uploads are left alone.
+ */
+export async function readUploadedFile(platform: Platform, jobId: string): Promise<void> {
+  const { rows } = await platform.db.query<{ request: unknown }>(`SELECT request FROM contact_import_jobs WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`, [jobId]);
+  const stored = storedUploadSchema.safeParse(rows[0]?.request);
+  if (!stored.success) return;
+  const upload = stored.data.upload;
+  let read: { contacts: BulkContactInput[]; errors: ImportRowError[] };
+  try {
+    read = contactsFromCsv(upload.csv ?? (await fetchUploadFile(platform, upload.link ?? '')));
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    await platform.db.query(
+      `UPDATE contact_import_jobs SET status = 'FAILED', request = NULL, errors = $2::jsonb, finished_at = now(), updated_at = now() WHERE id = $1`,
+      [jobId, JSON.stringify([{ index: 0, code: error.code, message: error.message }])],
+    );
+    return;
+  }
+  const errors = read.errors.slice(0, 1000);
+  if (read.contacts.length === 0) {
+    await platform.db.query(
+      `UPDATE contact_import_jobs SET status = 'FINISHED', request = NULL, failed = $2, errors = $3::jsonb, finished_at = now(), updated_at = now() WHERE id = $1`,
+      [jobId, read.errors.length, JSON.stringify(errors)],
+    );
+    return;
+  }
+  await platform.db.query(`UPDATE contact_import_jobs SET request = $2::jsonb, total = $3, failed = $4, errors = $5::jsonb, updated_at = now() WHERE id = $1`, [
+    jobId,
+    JSON.stringify({ contacts: read.contacts, dedupeOn: upload.dedupeOn, restoreDeleted: upload.restoreDeleted }),
+    read.contacts.length,
+    read.errors.length,
+    JSON.stringify(errors),
+  ]);
+}

@@ -1,0 +1,301 @@
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { recordActivities, type RecordedActivity } from '../activities/record';
+import { normalizePhone } from '../contacts/channels';
+import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
+import { addOrUpdateContact } from '../contacts/save-contact';
+import { AppError } from '../errors';
+import type { Platform } from '../platform';
+import type { SendOutcome } from '../ports/email-channel';
+import type { OutgoingText } from '../ports/text-channel';
+import { renderTemplate, templateSyntaxError } from '../templates/render';
+import { MessageNotFound, TemplateInvalid } from './errors';
+import type { InstantSendResult } from './instant-email';
+import { templateContact } from './render-message';
+
+export type TextMediaType = 'SMS' | 'Viber';
+export const MAX_TEXT_RECIPIENTS = 1000;
+/** A long SMS is split by the provider; past this many characters it is refused here, not billed as a dozen parts. */
+const MAX_TEXT_CHARS = 1600;
+
+const phone = z
+  .string()
+  .max(50)
+  .refine((value) => normalizePhone(value) !== undefined, 'not a valid phone number');
+
+/** An SMS message of the account (GET messages/sms): a Velocity text from a sender ID. */
+export const smsMessageSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    from: z.string().trim().min(1).max(20).optional(),
+    text: z.string().min(1).max(MAX_TEXT_CHARS),
+    tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
+  })
+  .strict();
+export type SmsMessageInput = z.output<typeof smsMessageSchema>;
+
+export interface SmsMessage {
+  readonly id: number;
+  readonly name: string;
+  readonly from: string | null;
+  readonly text: string;
+  readonly tags: readonly string[];
+  readonly createdDate: string;
+  readonly updatedDate: string;
+}
+
+interface SmsRow {
+  id: number;
+  name: string;
+  sender: string | null;
+  html_text: string;
+  tags: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toSmsMessage = (row: SmsRow): SmsMessage => ({
+  id: Number(row.id),
+  name: row.name,
+  from: row.sender,
+  text: row.html_text,
+  tags: row.tags,
+  createdDate: row.created_at.toISOString(),
+  updatedDate: row.updated_at.toISOString(),
+});
+
+export async function createSmsMessage(platform: Platform, accountId: number, input: SmsMessageInput): Promise<SmsMessage> {
+  const error = templateSyntaxError(input.text);
+  if (error) throw new TemplateInvalid([{ path: 'body.text', error }]);
+  if (input.from !== undefined) senderFor(platform, input.from);
+  const { rows } = await platform.db.query<SmsRow>(
+    `INSERT INTO messages (account_id, media_type, name, sender, html_text, tags) VALUES ($1, 'SMS', $2, $3, $4, $5)
+     RETURNING id, name, sender, html_text, tags, created_at, updated_at`,
+    [accountId, input.name, input.from ?? null, input.text, [...(input.tags ?? [])]],
+  );
+  return toSmsMessage(rows[0]!);
+}
+
+export async function listSmsMessages(db: Pool, accountId: number, page: { startIndex: number; maxRows: number }): Promise<{ messages: SmsMessage[]; total: number }> {
+  const [list, counted] = await Promise.all([
+    db.query<SmsRow>(
+      `SELECT id, name, sender, html_text, tags, created_at, updated_at FROM messages
+        WHERE account_id = $1 AND media_type = 'SMS' AND deleted_at IS NULL ORDER BY id OFFSET $2 LIMIT $3`,
+      [accountId, page.startIndex - 1, page.maxRows],
+    ),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND media_type = 'SMS' AND deleted_at IS NULL`, [accountId]),
+  ]);
+  return { messages: list.rows.map(toSmsMessage), total: counted.rows[0]?.n ?? 0 };
+}
+
+export async function getSmsMessage(db: Pool, accountId: number, id: number): Promise<SmsMessage> {
+  const { rows } = await db.query<SmsRow>(
+    `SELECT id, name, sender, html_text, tags, created_at, updated_at FROM messages WHERE account_id = $1 AND id = $2 AND media_type = 'SMS' AND deleted_at IS NULL`,
+    [accountId, id],
+  );
+  if (!rows[0]) throw new MessageNotFound();
+  return toSmsMessage(rows[0]);
+}
+
+const instantTextShape = {
+  /** A sender ID of GET interfaces/sms; the first one when left out. */
+  from: z.string().trim().min(1).max(20).optional(),
+  text: z.string().min(1).max(MAX_TEXT_CHARS),
+  phoneNumbers: z.array(phone).min(1).max(MAX_TEXT_RECIPIENTS),
+  tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
+  externalRequestId: z.string().max(100).optional(),
+  skipPersonalisation: z.boolean().default(false),
+};
+
+/** eSputnik's "send SMS" (POST message/sms). */
+export const instantSmsSchema = z.object(instantTextShape).strict();
+/** eSputnik's "send Viber message" (POST message/viber): a text, optionally with a picture and a button. */
+export const instantViberSchema = z
+  .object({
+    ...instantTextShape,
+    imageUrl: z.url({ protocol: /^https$/ }).max(2000).optional(),
+    buttonText: z.string().trim().min(1).max(30).optional(),
+    buttonUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  })
+  .strict()
+  .refine((request) => (request.buttonText === undefined) === (request.buttonUrl === undefined), { message: 'give buttonText and buttonUrl together' });
+export type InstantText = z.output<typeof instantSmsSchema> & { imageUrl?: string; buttonText?: string; buttonUrl?: string };
+
+export class SenderNotAllowed extends AppError {
+  constructor(sender: string, senders: readonly string[]) {
+    super('invalid', 'SENDER_NOT_ALLOWED', `"${sender}" is not a sender ID of this stack; use one of GET /api/v1/interfaces/sms (${senders.join(', ') || 'none configured'})`);
+  }
+}
+
+export class NoTextSender extends AppError {
+  constructor() {
+    super('unprocessable', 'NO_SMS_SENDER', 'this stack has no SMS sender ID (SMS_SENDER_IDS)');
+  }
+}
+
+function senderFor(platform: Platform, requested: string | undefined): string {
+  const senders = platform.config.text.senders;
+  if (requested === undefined) {
+    if (!senders[0]) throw new NoTextSender();
+    return senders[0];
+  }
+  if (!senders.includes(requested)) throw new SenderNotAllowed(requested, senders);
+  return requested;
+}
+
+/** GET interfaces/sms: the sender IDs this stack sends SMS and Viber from. */
+export function textInterfaces(platform: Platform): { type: 'sms'; name: string; default: boolean }[] {
+  return platform.config.text.senders.map((name, index) => ({ type: 'sms' as const, name, default: index === 0 }));
+}
+
+/**
+ * Instant SMS or Viber: each number's contact (made when none has it, as eSputnik does)
+ * gets the text rendered for it, recorded as a send with its SENT activity, handed to the
+ * channel at once, and what the channel said becomes DELIVERED (the provider took it) or
+ * UNDELIVERED, with the same iid: the requestId message/status and webhooks follow.
+ */
+export async function sendTexts(platform: Platform, accountId: number, mediaType: TextMediaType, request: InstantText): Promise<InstantSendResult[]> {
+  const sender = senderFor(platform, request.from);
+  if (!request.skipPersonalisation) {
+    const error = templateSyntaxError(request.text);
+    if (error) throw new TemplateInvalid([{ path: 'body.text', error }]);
+  }
+  const { rows: created } = await platform.db.query<{ id: number }>(
+    `INSERT INTO messages (account_id, media_type, name, sender, html_text, tags, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING id`,
+    [accountId, mediaType, `Instant ${mediaType}`.slice(0, 200), sender, request.text, [...(request.tags ?? [])]],
+  );
+  const messageId = Number(created[0]!.id);
+  const numbers = [...new Set(request.phoneNumbers.map((value) => normalizePhone(value)!))];
+  const contacts = await contactsForNumbers(platform, accountId, numbers, mediaType);
+  const extra = request.externalRequestId !== undefined ? { externalRequestId: request.externalRequestId } : {};
+
+  const results: InstantSendResult[] = [];
+  const sends: { resultIndex: number; contact: RecipientContact; to: string; text: string }[] = [];
+  numbers.forEach((to, index) => {
+    const contact = contacts[index];
+    if (!contact) {
+      results.push({ locator: to, status: 'ERROR', errorCode: 'CONTACT_NOT_FOUND', message: 'the contact could not be created', ...extra });
+      return;
+    }
+    let text = request.text;
+    if (!request.skipPersonalisation) {
+      const rendered = renderTemplate(request.text, { contact: templateContact(contact), data: {} });
+      if (!rendered.ok) {
+        results.push({ locator: to, contactId: contact.id, status: 'ERROR', errorCode: rendered.error.code, message: rendered.error.message, ...extra });
+        return;
+      }
+      text = rendered.output;
+    }
+    sends.push({ resultIndex: results.length, contact, to, text });
+    results.push({ locator: to, contactId: contact.id, status: 'OK', ...extra });
+  });
+  if (sends.length === 0) return results;
+
+  const { rows: inserted } = await platform.db.query<{ id: number }>(
+    `INSERT INTO text_sends (account_id, message_id, contact_id, media_type, sender, recipient, text)
+     SELECT $1, $2, s.contact_id, $3, $4, s.recipient, s.text FROM unnest($5::bigint[], $6::text[], $7::text[]) WITH ORDINALITY AS s(contact_id, recipient, text, n)
+     ORDER BY s.n RETURNING id`,
+    [accountId, messageId, mediaType, sender, sends.map((send) => send.contact.id), sends.map((send) => send.to), sends.map((send) => send.text)],
+  );
+  const sendIds = inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
+  const base = (index: number): Omit<RecordedActivity, 'activityStatus' | 'activityDateTime'> =>
+    ({
+      mediaType,
+      campaignType: 'IM',
+      contactId: sends[index]!.contact.id,
+      messageId,
+      messageInstanceId: sendIds[index],
+      messageName: `Instant ${mediaType}`,
+      ...(request.tags && request.tags.length > 0 ? { messageTag: request.tags.join(',').slice(0, 200) } : {}),
+    });
+  const activityIds = await recordActivities(
+    platform,
+    accountId,
+    sends.map((_, index) => ({ ...base(index), activityStatus: 'SENT', activityDateTime: platform.clock.now() })),
+  );
+  await platform.db.query('UPDATE text_sends t SET activity_id = x.activity_id FROM unnest($1::bigint[], $2::bigint[]) AS x(id, activity_id) WHERE t.id = x.id', [sendIds, activityIds]);
+  const { rows: iids } = await platform.db.query<{ id: number; iid: string }>('SELECT id, iid::text AS iid FROM contact_activities WHERE id = ANY($1::bigint[])', [activityIds]);
+  const iidOf = new Map(iids.map((row) => [Number(row.id), row.iid]));
+
+  // Handed over now, one by one: the channel's answer is what the caller's results report.
+  const channel = mediaType === 'SMS' ? platform.textChannels.sms : platform.textChannels.viber;
+  const outcomes: SendOutcome[] = [];
+  for (const [index, send] of sends.entries()) {
+    const message: OutgoingText = {
+      sendId: sendIds[index]!,
+      accountId,
+      mediaType,
+      from: sender,
+      to: send.to,
+      text: send.text,
+      ...(request.imageUrl !== undefined ? { imageUrl: request.imageUrl } : {}),
+      ...(request.buttonText !== undefined && request.buttonUrl !== undefined ? { button: { text: request.buttonText, url: request.buttonUrl } } : {}),
+    };
+    outcomes.push(await channel.send(message));
+  }
+  await platform.db.query(
+    `UPDATE text_sends t SET state = u.state, provider_message_id = u.provider, last_error = u.error
+       FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, state text, provider text, error text) WHERE t.id = u.id`,
+    [
+      JSON.stringify(
+        outcomes.map((outcome, index) =>
+          outcome.kind === 'accepted'
+            ? { id: sendIds[index], state: 'sent', provider: outcome.providerMessageId, error: null }
+            : { id: sendIds[index], state: 'failed', provider: null, error: outcome.description },
+        ),
+      ),
+    ],
+  );
+  const now = platform.clock.now();
+  await recordActivities(
+    platform,
+    accountId,
+    outcomes.map(
+      (outcome, index) =>
+        ({
+          ...base(index),
+          iid: iidOf.get(activityIds[index]!),
+          activityDateTime: now,
+          ...(outcome.kind === 'accepted' ? { activityStatus: 'DELIVERED' } : { activityStatus: 'UNDELIVERED', statusDescription: outcome.description }),
+        }),
+    ),
+  );
+  sends.forEach((send, index) => {
+    const outcome = outcomes[index]!;
+    const requestId = iidOf.get(activityIds[index]!);
+    results[send.resultIndex] = {
+      ...results[send.resultIndex]!,
+      ...(requestId ? { requestId } : {}),
+      ...(outcome.kind === 'rejected' ? { status: 'ERROR' as const, errorCode: outcome.throttled ? 'PROVIDER_THROTTLED' : 'PROVIDER_REJECTED', message: outcome.description } : {}),
+    };
+  });
+  return results;
+}
+
+/** Each number's live contact, made (with the number as its SMS channel, and Viber's for Viber) when none has it. */
+async function contactsForNumbers(platform: Platform, accountId: number, numbers: readonly string[], mediaType: TextMediaType): Promise<(RecipientContact | undefined)[]> {
+  const resolved = await resolveRecipients(platform.db, accountId, numbers.map((to) => ({ locator: `+${to}` })));
+  return Promise.all(
+    resolved.map(async (row, index) => {
+      if (row.contact) return row.contact;
+      const value = `+${numbers[index]!}`;
+      const saved = await addOrUpdateContact(platform.db, accountId, {
+        channels: mediaType === 'Viber' ? [{ type: 'sms', value }, { type: 'viber', value }] : [{ type: 'sms', value }],
+      });
+      const [made] = await resolveRecipients(platform.db, accountId, [{ contactId: saved.id }]);
+      return made?.contact;
+    }),
+  );
+}
+
+/** GET callouts/sms: the account's SMS sends per day, by outcome, over a period (at most 93 days). */
+export async function smsCallouts(db: Pool, accountId: number, period: { dateFrom: Date; dateTo: Date }): Promise<{ date: string; sent: number; delivered: number; undelivered: number }[]> {
+  const { rows } = await db.query<{ day: string; sent: number; delivered: number; undelivered: number }>(
+    `SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*)::int AS sent,
+            count(*) FILTER (WHERE state = 'sent')::int AS delivered, count(*) FILTER (WHERE state = 'failed')::int AS undelivered
+       FROM text_sends WHERE account_id = $1 AND media_type = 'SMS' AND created_at >= $2 AND created_at <= $3
+      GROUP BY 1 ORDER BY 1`,
+    [accountId, period.dateFrom, period.dateTo],
+  );
+  return rows.map((row) => ({ date: row.day, sent: row.sent, delivered: row.delivered, undelivered: row.undelivered }));
+}

@@ -1,0 +1,111 @@
+import { startTextSink, type RunningTextSink } from '../../local/text-sink';
+import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+
+/**
+ * SMS and Viber through the whole local stack: SMS leaves by the stack's AWS End User
+ * Messaging adapter (the real SDK) onto the local text sink, which speaks that API's wire
+ * format; Viber by its HTTP adapter onto the sink's /viber. Outcomes come back as the send's
+ * activities and through message/status.
+ */
+let stack: TestStack;
+let sink: RunningTextSink;
+let account: TestAccount;
+
+beforeAll(async () => {
+  sink = await startTextSink();
+  stack = await startTestStack({ env: { SMS_API_ENDPOINT: sink.url, VIBER_API_ENDPOINT: sink.url, SMS_SENDER_IDS: 'Kvitka,Promo' } });
+  account = await stack.createAccount();
+});
+afterAll(async () => {
+  await stack.stop();
+  await sink.stop();
+});
+
+async function statusOf(requestId: string, path = '/api/v1/message/status') {
+  return (await stack.request(account, 'GET', `${path}?ids=${requestId}`)).body.results[0];
+}
+
+describe('SMS messages and sender IDs', () => {
+  it('lists the stack’s sender IDs and the account’s SMS messages', async () => {
+    expect((await stack.request(account, 'GET', '/api/v1/interfaces/sms')).body).toEqual([
+      { type: 'sms', name: 'Kvitka', default: true },
+      { type: 'sms', name: 'Promo', default: false },
+    ]);
+    const made = await stack.request(account, 'POST', '/api/v1/messages/sms', { name: 'Code', from: 'Kvitka', text: 'Your code: $!data.get("code")', tags: ['otp'] });
+    expect(made.status).toBe(201);
+    const listed = await stack.request(account, 'GET', '/api/v1/messages/sms');
+    expect(listed.headers.get('totalcount')).toBe('1');
+    expect(listed.body).toEqual([expect.objectContaining({ id: made.body.id, name: 'Code', from: 'Kvitka', text: 'Your code: $!data.get("code")', tags: ['otp'] })]);
+    expect((await stack.request(account, 'GET', `/api/v1/messages/sms/${made.body.id}`)).body).toMatchObject({ name: 'Code' });
+    expect((await stack.request(account, 'GET', '/api/v1/messages/sms/99999999')).status).toBe(404);
+    expect((await stack.request(account, 'POST', '/api/v1/messages/sms', { name: 'x', from: 'Unknown', text: 'x' })).body.error.code).toBe('SENDER_NOT_ALLOWED');
+    // Any right opens the general methods.
+    expect((await stack.request(await stack.createAccount({ rights: 'events' }), 'GET', '/api/v1/interfaces/sms')).status).toBe(200);
+  });
+});
+
+describe('POST message/sms and message/viber', () => {
+  it('sends each number its rendered text through the AWS End User Messaging adapter, and records SENT then DELIVERED or UNDELIVERED', async () => {
+    const known = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Taras', channels: [{ type: 'sms', value: '+380 95 649 09 55' }] });
+    const sent = await stack.request(account, 'POST', '/api/v1/message/sms', {
+      from: 'Promo',
+      text: 'Hi $!contact.firstName, -20% today',
+      phoneNumbers: ['+380956490955', '+48 600 700 800', '+999 1234 5678'],
+      externalRequestId: 'crm-7',
+    });
+    expect(sent.status).toBe(200);
+    const [taras, stranger, invalid] = sent.body.results;
+    expect(taras).toMatchObject({ locator: '380956490955', contactId: known.body.id, status: 'OK', externalRequestId: 'crm-7', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(stranger).toMatchObject({ locator: '48600700800', status: 'OK' });
+    expect(invalid).toMatchObject({ status: 'ERROR', errorCode: 'PROVIDER_REJECTED', message: expect.stringContaining('ValidationException') });
+
+    const caught = sink.messages.find((message) => message.to === '+380956490955')!;
+    expect(caught).toMatchObject({ mediaType: 'SMS', from: 'Promo', text: 'Hi Taras, -20% today' });
+    expect(caught.context).toEqual({ 'satellite-send': expect.stringMatching(/^\d+$/), 'satellite-account': String(account.accountId) });
+    expect(sink.messages.find((message) => message.to === '+48600700800')!.text).toBe('Hi , -20% today');
+
+    expect(await statusOf(taras.requestId)).toMatchObject({ status: 'DELIVERED', mediaType: 'SMS', locator: '380956490955', events: [{ status: 'SENT' }, { status: 'DELIVERED' }] });
+    expect(await statusOf(invalid.requestId, '/api/v1/message/sms/status')).toMatchObject({ status: 'UNDELIVERED', statusDescription: expect.stringContaining('is not a valid destination') });
+    expect((await stack.request(account, 'GET', `/api/v1/message/email/status?ids=${taras.requestId}`)).body.results).toEqual([]);
+
+    const { rows } = await stack.platform.db.query(
+      `SELECT activity_status, media_type, iid::text AS iid FROM contact_activities WHERE contact_id = $1 ORDER BY id`,
+      [known.body.id],
+    );
+    expect(rows).toEqual([
+      { activity_status: 'SENT', media_type: 'SMS', iid: taras.requestId },
+      { activity_status: 'DELIVERED', media_type: 'SMS', iid: taras.requestId },
+    ]);
+
+    // The recipient's device reports a click on the SMS's link: the same send's activity.
+    expect((await stack.request(account, 'PUT', `/api/v1/interactions/${taras.requestId}/status`, { status: 'CLICKED' })).status).toBe(200);
+    expect(await statusOf(taras.requestId)).toMatchObject({ status: 'CLICKED', mediaType: 'SMS' });
+
+    const today = new Date().toISOString().slice(0, 10);
+    const callouts = await stack.request(account, 'GET', `/api/v1/callouts/sms?dateFrom=${today}&dateTo=${today}T23:59:59Z`);
+    expect(callouts.body).toEqual([{ date: today, sent: 3, delivered: 2, undelivered: 1 }]);
+  });
+
+  it('sends Viber with its button, refuses unknown senders, and sits under the messages right', async () => {
+    const sent = await stack.request(account, 'POST', '/api/v1/message/viber', {
+      text: 'New arrivals',
+      phoneNumbers: ['+380671112233'],
+      buttonText: 'Open',
+      buttonUrl: 'https://shop.example.com/new',
+    });
+    expect(sent.body.results[0]).toMatchObject({ status: 'OK' });
+    expect(sink.messages.find((message) => message.mediaType === 'Viber')).toMatchObject({ from: 'Kvitka', to: '380671112233', text: 'New arrivals' });
+    expect(await statusOf(sent.body.results[0].requestId, '/api/v1/message/viber/status')).toMatchObject({ status: 'DELIVERED', mediaType: 'Viber' });
+    const contact = await stack.request(account, 'GET', `/api/v1/contact/${sent.body.results[0].contactId}`);
+    expect(contact.body.channels).toEqual([
+      { type: 'sms', value: '380671112233' },
+      { type: 'viber', value: '380671112233' },
+    ]);
+
+    expect((await stack.request(account, 'POST', '/api/v1/message/sms', { from: 'Other', text: 'x', phoneNumbers: ['+380671112233'] })).body.error.code).toBe('SENDER_NOT_ALLOWED');
+    expect((await stack.request(account, 'POST', '/api/v1/message/sms', { text: 'x', phoneNumbers: ['not a phone'] })).status).toBe(400);
+    expect((await stack.request(account, 'POST', '/api/v1/message/viber', { text: 'x', phoneNumbers: ['+380671112233'], buttonText: 'Open' })).status).toBe(400);
+    const contactsOnly = await stack.createAccount({ rights: 'eventsAndContacts' });
+    expect((await stack.request(contactsOnly, 'POST', '/api/v1/message/sms', { text: 'x', phoneNumbers: ['+380671112233'] })).status).toBe(403);
+  });
+});
