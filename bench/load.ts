@@ -27,6 +27,34 @@ export async function load(plan: LoadPlan): Promise<LoadFigures> {
   return { ...result, stackCpuUsPerCall: Math.round(((cpuAfter - cpuBefore) * 1000) / plan.requests) };
 }
 
+/**
+ * CPU the stack spends while `work` runs, in µs per operation, the given processes (load
+ * generators, receivers) left out. Undefined where /proc is missing.
+ */
+export async function stackCpuUsPer(operations: number, excluded: ReadonlySet<number>, work: () => Promise<void>): Promise<number | undefined> {
+  const before = stackCpuMs(excluded);
+  await work();
+  const after = stackCpuMs(excluded);
+  return before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / operations);
+}
+
+/**
+ * Rounds of one figure as a bench reports them: the median, and every round's value beside
+ * it (the spread says how far this machine wandered during the run).
+ */
+export function acrossRounds(name: string, values: readonly (number | undefined)[]): Record<string, number | string> {
+  const known = values.filter((value): value is number => value !== undefined);
+  if (known.length < values.length || known.length === 0) return { [name]: 'n/a' };
+  const middle = median(known);
+  const spread = middle === 0 ? 0 : Math.round(((Math.max(...known) - Math.min(...known)) / middle) * 100);
+  return { [name]: middle, [`${name} by round`]: known.join(' / '), [`${name} spread %`]: spread };
+}
+
+/** a / b to two decimals, 'n/a' when either is unknown. */
+export function ratio(a: number | undefined, b: number | undefined): number | string {
+  return a === undefined || b === undefined || b === 0 ? 'n/a' : Math.round((a / b) * 100) / 100;
+}
+
 /** The middle value (the upper one of the two middle ones for an even count). */
 export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

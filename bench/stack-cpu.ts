@@ -56,6 +56,11 @@ export function stackCpuMs(excluded: ReadonlySet<number>): number | undefined {
   return total;
 }
 
+/** CPU time (user + system, ms) used so far by one process (a receiver, a load generator); undefined once it is gone. */
+export function processCpuMs(pid: number): number | undefined {
+  return readTimes(String(pid))?.cpuMs;
+}
+
 function readTimes(pid: string): ProcessTimes | undefined {
   let stat: string;
   try {

@@ -28,6 +28,8 @@ export interface ServiceProcess {
   readonly lines: Interface;
   /** Settles when the process has exited, whatever the reason. */
   readonly exited: Promise<void>;
+  /** Its process id (a bench leaves its CPU out of the stack's). */
+  readonly pid: number | undefined;
   /** Closes its stdin (it stops itself, see `serveUntilParentLeaves`) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function startServiceProcess(
     readyLine,
     lines,
     exited,
+    pid: child.pid,
     stop: async () => {
       child.stdin.end();
       await exited;
