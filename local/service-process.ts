@@ -44,7 +44,9 @@ export async function startServiceProcess(
   args: readonly string[] = [],
   environment: Readonly<Record<string, string>> = {},
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  // Benches profile the stack's own processes too (NODE_OPTIONS may not carry --cpu-prof).
+  const profile = process.env.SATELLITE_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SATELLITE_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...environment },
   });
