@@ -6,25 +6,33 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { LoadPlan, LoadResult } from './http-load';
-import { stackCpuMs } from './stack-cpu';
+import { stackCpuMs, stackCpuMsByCommand } from './stack-cpu';
 
 const run$ = promisify(execFile);
 
 export interface LoadFigures extends LoadResult {
   /** CPU time the stack spent per call, the load generator's own left out (Linux only). */
   readonly stackCpuUsPerCall?: number;
+  /** The part of it PostgreSQL's processes spent (the server and its backends). */
+  readonly postgresCpuUsPerCall?: number;
 }
 
 export async function load(plan: LoadPlan): Promise<LoadFigures> {
   const script = path.join(__dirname, 'http-load.ts');
   const running = run$(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], { maxBuffer: 1 << 20 });
   const generator = new Set(running.child.pid === undefined ? [] : [running.child.pid]);
-  const cpuBefore = stackCpuMs(generator);
+  const cpuBefore = stackCpuMsByCommand(generator);
   const { stdout } = await running;
-  const cpuAfter = stackCpuMs(generator);
+  const cpuAfter = stackCpuMsByCommand(generator);
   const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as LoadResult;
   if (cpuBefore === undefined || cpuAfter === undefined) return result;
-  return { ...result, stackCpuUsPerCall: Math.round(((cpuAfter - cpuBefore) * 1000) / plan.requests) };
+  const total = (byCommand: Map<string, number>) => [...byCommand.values()].reduce((sum, ms) => sum + ms, 0);
+  const perCall = (ms: number) => Math.round((ms * 1000) / plan.requests);
+  return {
+    ...result,
+    stackCpuUsPerCall: perCall(total(cpuAfter) - total(cpuBefore)),
+    postgresCpuUsPerCall: perCall((cpuAfter.get('postgres') ?? 0) - (cpuBefore.get('postgres') ?? 0)),
+  };
 }
 
 /**
