@@ -152,7 +152,7 @@ export const messagingMigrations: readonly Migration[] = [
         DROP CONSTRAINT events_account_id_fkey,
         DROP CONSTRAINT events_event_type_id_fkey,
         ADD CONSTRAINT events_account_event_type_fkey FOREIGN KEY (account_id, event_type_id)
-          REFERENCES event_types(account_id, id) ON DELETE CASCADE;
+          REFERENCES event_types(account_id, id) ON DELETE CASCADE NOT VALID;
 
       -- The ledger's rows go with their account through one statement-level trigger rather
       -- than a check per inserted row; they are only ever written in the statement that stores
@@ -165,6 +165,16 @@ export const messagingMigrations: readonly Migration[] = [
       END $$;
       CREATE TRIGGER accounts_forget_trigger_event_emissions AFTER DELETE ON accounts
         REFERENCING OLD TABLE AS deleted_accounts FOR EACH STATEMENT EXECUTE FUNCTION forget_trigger_event_emissions();
+    `,
+  },
+  {
+    version: 506,
+    name: "events' composite key checked against the rows already stored",
+    sql: `
+      -- Apart from 505 (its own transaction): the scan of every stored event holds only a lock
+      -- that lets events be written meanwhile, where 505's ALTER TABLE holds one that does not.
+      -- New rows have been checked since 505.
+      ALTER TABLE events VALIDATE CONSTRAINT events_account_event_type_fkey;
     `,
   },
 ];
