@@ -14,9 +14,19 @@ afterAll(() => stack.stop());
 /** An account with a workflow (events only) over a segment of `members` new contacts. */
 async function accountWithWorkflow(members: number): Promise<{ account: TestAccount; workflowId: number; contactIds: number[] }> {
   const account = await stack.createAccount();
-  const { rows } = await stack.platform.db.query<{ id: number }>('INSERT INTO contacts (account_id) SELECT $1 FROM generate_series(1, $2) RETURNING id', [account.accountId, members]);
-  const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'All', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
-  const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'w', segmentId: segment.body.id, schedule: 'rate(1 day)' });
+  const { rows } = await stack.platform.db.query<{ id: number }>(
+    'INSERT INTO contacts (account_id) SELECT $1 FROM generate_series(1, $2) RETURNING id',
+    [account.accountId, members],
+  );
+  const segment = await stack.request(account, 'POST', '/api/v1/groups', {
+    name: 'All',
+    conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+  });
+  const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+    name: 'w',
+    segmentId: segment.body.id,
+    schedule: 'rate(1 day)',
+  });
   expect(workflow.status).toBe(201);
   return { account, workflowId: workflow.body.id, contactIds: rows.map((row) => row.id) };
 }
@@ -43,7 +53,8 @@ describe('the trigger-event store', () => {
   it("takes an account's events and ledger with it when the account is deleted, and leaves other accounts' alone", async () => {
     const gone = await accountWithWorkflow(3);
     const kept = await accountWithWorkflow(2);
-    for (const { account, workflowId, contactIds } of [gone, kept]) await assemblePage(stack.platform, { accountId: account.accountId, workflowId, day: '2026-03-10', contactIds });
+    for (const { account, workflowId, contactIds } of [gone, kept])
+      await assemblePage(stack.platform, { accountId: account.accountId, workflowId, day: '2026-03-10', contactIds });
     expect(await emissionsOf(gone.account.accountId)).toBe(3);
 
     await stack.platform.db.query('DELETE FROM accounts WHERE id = $1', [gone.account.accountId]);
@@ -56,7 +67,11 @@ describe('the trigger-event store', () => {
   it("refuses an event filed under another account's event type", async () => {
     const owner = await stack.createAccount();
     const other = await stack.createAccount();
-    const { rows } = await stack.platform.db.query<{ id: number }>(`INSERT INTO event_types (account_id, key) VALUES ($1, 'theirs') RETURNING id`, [owner.accountId]);
-    await expect(stack.platform.db.query('INSERT INTO events (account_id, event_type_id) VALUES ($1, $2)', [other.accountId, rows[0]!.id])).rejects.toMatchObject({ code: '23503' });
+    const { rows } = await stack.platform.db.query<{ id: number }>(`INSERT INTO event_types (account_id, key) VALUES ($1, 'theirs') RETURNING id`, [
+      owner.accountId,
+    ]);
+    await expect(
+      stack.platform.db.query('INSERT INTO events (account_id, event_type_id) VALUES ($1, $2)', [other.accountId, rows[0]!.id]),
+    ).rejects.toMatchObject({ code: '23503' });
   });
 });
