@@ -95,10 +95,22 @@ export async function run(): Promise<Record<string, number | string>> {
       single_upserts: SINGLE_UPSERTS,
       rounds: ROUNDS,
       clients: CLIENTS,
-      ...acrossRounds('baseline_version_requests_per_second', baselines.map((figures) => figures.requestsPerSecond)),
-      ...acrossRounds('baseline_version_stack_cpu_us_per_call', baselines.map((figures) => figures.stackCpuUsPerCall)),
-      ...acrossRounds('baseline_version_postgres_cpu_us_per_call', baselines.map((figures) => figures.postgresCpuUsPerCall)),
-      ...acrossRounds('baseline_version_generator_cpu_us_per_call', baselines.map((figures) => figures.generatorCpuUsPerCall)),
+      ...acrossRounds(
+        'baseline_version_requests_per_second',
+        baselines.map((figures) => figures.requestsPerSecond),
+      ),
+      ...acrossRounds(
+        'baseline_version_stack_cpu_us_per_call',
+        baselines.map((figures) => figures.stackCpuUsPerCall),
+      ),
+      ...acrossRounds(
+        'baseline_version_postgres_cpu_us_per_call',
+        baselines.map((figures) => figures.postgresCpuUsPerCall),
+      ),
+      ...acrossRounds(
+        'baseline_version_generator_cpu_us_per_call',
+        baselines.map((figures) => figures.generatorCpuUsPerCall),
+      ),
       ...roundFigures('single', creates, baselines),
       ...roundFigures('update', updates, baselines),
       target_stack_cpu_us_per_call: TARGET_STACK_CPU_US_PER_CALL,
@@ -123,16 +135,28 @@ function roundFigures(kind: 'single' | 'update', rounds: readonly LoadFigures[],
   const cpu = rounds.map((round) => round.stackCpuUsPerCall);
   const cpuPerCall = cpu.every((value) => value !== undefined) ? median(cpu) : undefined;
   return {
-    ...acrossRounds(`${kind}_upserts_per_second`, rounds.map((round) => round.requestsPerSecond)),
+    ...acrossRounds(
+      `${kind}_upserts_per_second`,
+      rounds.map((round) => round.requestsPerSecond),
+    ),
     [`${kind}_p50_ms`]: median(rounds.map((round) => round.p50Ms)),
     [`${kind}_p99_ms`]: median(rounds.map((round) => round.p99Ms)),
     [`${kind}_p99_ms_worst_round`]: Math.max(...rounds.map((round) => round.p99Ms)),
     [`${kind}_failures`]: rounds.reduce((total, round) => total + round.failures, 0),
     ...acrossRounds(`${kind}_stack_cpu_us_per_call`, cpu),
-    ...acrossRounds(`${kind}_postgres_cpu_us_per_call`, rounds.map((round) => round.postgresCpuUsPerCall)),
-    ...acrossRounds(`${kind}_generator_cpu_us_per_call`, rounds.map((round) => round.generatorCpuUsPerCall)),
+    ...acrossRounds(
+      `${kind}_postgres_cpu_us_per_call`,
+      rounds.map((round) => round.postgresCpuUsPerCall),
+    ),
+    ...acrossRounds(
+      `${kind}_generator_cpu_us_per_call`,
+      rounds.map((round) => round.generatorCpuUsPerCall),
+    ),
     // Against the same round's GET /version: what the call costs beyond HTTP and auth, in a unit the machine's load scales alike.
-    ...acrossRounds(`${kind}_stack_cpu_ratio_to_baseline`, rounds.map((round, index) => numberOrUndefined(ratio(round.stackCpuUsPerCall, baselines[index]?.stackCpuUsPerCall)))),
+    ...acrossRounds(
+      `${kind}_stack_cpu_ratio_to_baseline`,
+      rounds.map((round, index) => numberOrUndefined(ratio(round.stackCpuUsPerCall, baselines[index]?.stackCpuUsPerCall))),
+    ),
     [`${kind}_stack_cpu_bound_per_second`]: cpuBound(cpuPerCall),
     [`${kind}_meets_cpu_target`]: cpuPerCall === undefined ? 'n/a' : cpuPerCall <= TARGET_STACK_CPU_US_PER_CALL ? 'yes' : 'no',
   };

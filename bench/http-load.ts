@@ -147,7 +147,13 @@ async function main(plan: LoadPlan): Promise<LoadResult> {
   latencies.sort((a, b) => a - b);
   const at = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0) * 100) / 100;
   const seconds = (lastAnswer - started) / 1000;
-  return { requestsPerSecond: Math.round(latencies.length / seconds), p50Ms: at(0.5), p99Ms: at(0.99), failures, generatorCpuUsPerCall: Math.round((cpu.user + cpu.system) / plan.requests) };
+  return {
+    requestsPerSecond: Math.round(latencies.length / seconds),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    failures,
+    generatorCpuUsPerCall: Math.round((cpu.user + cpu.system) / plan.requests),
+  };
 }
 
 if (require.main === module) {
