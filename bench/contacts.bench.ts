@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import { addOrUpdateContact } from '../shared/contacts/save-contact';
-import { load, median, type LoadFigures } from './load';
+import { acrossRounds, load, median, ratio, type LoadFigures } from './load';
 import { startBenchStack } from './services';
 
 const WARMUP = 2000;
@@ -21,6 +21,9 @@ const ROUNDS = 3;
  */
 const POOL_SIZE = '4';
 const BULK_CONTACTS = 3000;
+const BASELINE_REQUESTS = 5000;
+/** Issue 27's target for one add/update call: the stack's CPU (API process and PostgreSQL together). */
+const TARGET_STACK_CPU_US_PER_CALL = 400;
 
 export async function run(): Promise<Record<string, number | string>> {
   const stack = await startBenchStack({ RATE_LIMIT_PER_SECOND: '1000000', DB_POOL_SIZE: POOL_SIZE });
@@ -47,15 +50,17 @@ export async function run(): Promise<Record<string, number | string>> {
       load({ url: `${stack.url}/api/v1/contact`, method: 'POST', authorization, requests, clients: CLIENTS, bodyTemplate: template, firstIndex });
     await upserts(WARMUP, 1_000_000);
 
-    // The same clients on GET /api/v1/version: what HTTP, auth and the machine cost alone.
-    const baseline = await load({ url: `${stack.url}/api/v1/version`, method: 'GET', authorization, requests: 10000, clients: CLIENTS });
-    // Rounds of new contacts, each followed by the same contacts sent again with a new first
-    // name: each of those calls finds its contact by external ID and updates it, its email
-    // kept as it is. This machine's speed wanders from one run to the next; the figures are
-    // the rounds' median, with every round's rate beside it.
+    // Rounds, each of: the same clients on GET /api/v1/version (what HTTP, auth and the
+    // machine cost alone, the yardstick measured in the same round), then new contacts, then
+    // the same contacts sent again with a new first name: each of those calls finds its contact
+    // by external ID and updates it, its email kept as it is. The machine's speed wanders from
+    // one round to the next; every figure is the rounds' median with each round's beside it,
+    // and the CPU figures are also given as a ratio to the same round's baseline.
+    const baselines: LoadFigures[] = [];
     const creates: LoadFigures[] = [];
     const updates: LoadFigures[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
+      baselines.push(await load({ url: `${stack.url}/api/v1/version`, method: 'GET', authorization, requests: BASELINE_REQUESTS, clients: CLIENTS }));
       creates.push(await upserts(SINGLE_UPSERTS, round * SINGLE_UPSERTS));
       updates.push(await upserts(SINGLE_UPSERTS, round * SINGLE_UPSERTS, JSON.stringify({ ...contact('{i}'), firstName: 'Renamed {i}' })));
     }
@@ -87,12 +92,28 @@ export async function run(): Promise<Record<string, number | string>> {
     const bulkSeconds = (performance.now() - bulkStarted) / 1000;
 
     return {
-      baseline_version_requests_per_second: baseline.requestsPerSecond,
       single_upserts: SINGLE_UPSERTS,
       rounds: ROUNDS,
       clients: CLIENTS,
-      ...roundFigures('single', creates),
-      ...roundFigures('update', updates),
+      ...acrossRounds(
+        'baseline_version_requests_per_second',
+        baselines.map((figures) => figures.requestsPerSecond),
+      ),
+      ...acrossRounds(
+        'baseline_version_stack_cpu_us_per_call',
+        baselines.map((figures) => figures.stackCpuUsPerCall),
+      ),
+      ...acrossRounds(
+        'baseline_version_postgres_cpu_us_per_call',
+        baselines.map((figures) => figures.postgresCpuUsPerCall),
+      ),
+      ...acrossRounds(
+        'baseline_version_generator_cpu_us_per_call',
+        baselines.map((figures) => figures.generatorCpuUsPerCall),
+      ),
+      ...roundFigures('single', creates, baselines),
+      ...roundFigures('update', updates, baselines),
+      target_stack_cpu_us_per_call: TARGET_STACK_CPU_US_PER_CALL,
       domain_only_upserts_per_second: directPerSecond,
       bulk_contacts: BULK_CONTACTS,
       bulk_status: status,
@@ -109,20 +130,40 @@ function cpuBound(stackCpuUsPerCall: number | undefined): number | string {
   return stackCpuUsPerCall === undefined ? 'n/a' : Math.round((availableParallelism() * 1_000_000) / stackCpuUsPerCall);
 }
 
-/** One kind of call's figures: each the median over the rounds (on its own, so no single round need hold them all), with every round's rate and the worst p99 beside them. */
-function roundFigures(kind: 'single' | 'update', rounds: readonly LoadFigures[]): Record<string, number | string> {
-  const cpu = rounds.map((round) => round.stackCpuUsPerCall).filter((value): value is number => value !== undefined);
-  const cpuPerCall = cpu.length === rounds.length ? median(cpu) : undefined;
+/** One kind of call's figures: each the median over the rounds (on its own, so no single round need hold them all), with every round's value and the worst p99 beside them. */
+function roundFigures(kind: 'single' | 'update', rounds: readonly LoadFigures[], baselines: readonly LoadFigures[]): Record<string, number | string> {
+  const cpu = rounds.map((round) => round.stackCpuUsPerCall);
+  const cpuPerCall = cpu.every((value) => value !== undefined) ? median(cpu) : undefined;
   return {
-    [`${kind}_upserts_per_second`]: median(rounds.map((round) => round.requestsPerSecond)),
-    [`${kind}_upserts_per_second_by_round`]: rounds.map((round) => round.requestsPerSecond).join(' / '),
+    ...acrossRounds(
+      `${kind}_upserts_per_second`,
+      rounds.map((round) => round.requestsPerSecond),
+    ),
     [`${kind}_p50_ms`]: median(rounds.map((round) => round.p50Ms)),
     [`${kind}_p99_ms`]: median(rounds.map((round) => round.p99Ms)),
     [`${kind}_p99_ms_worst_round`]: Math.max(...rounds.map((round) => round.p99Ms)),
     [`${kind}_failures`]: rounds.reduce((total, round) => total + round.failures, 0),
-    [`${kind}_stack_cpu_us_per_call`]: cpuPerCall ?? 'n/a',
+    ...acrossRounds(`${kind}_stack_cpu_us_per_call`, cpu),
+    ...acrossRounds(
+      `${kind}_postgres_cpu_us_per_call`,
+      rounds.map((round) => round.postgresCpuUsPerCall),
+    ),
+    ...acrossRounds(
+      `${kind}_generator_cpu_us_per_call`,
+      rounds.map((round) => round.generatorCpuUsPerCall),
+    ),
+    // Against the same round's GET /version: what the call costs beyond HTTP and auth, in a unit the machine's load scales alike.
+    ...acrossRounds(
+      `${kind}_stack_cpu_ratio_to_baseline`,
+      rounds.map((round, index) => numberOrUndefined(ratio(round.stackCpuUsPerCall, baselines[index]?.stackCpuUsPerCall))),
+    ),
     [`${kind}_stack_cpu_bound_per_second`]: cpuBound(cpuPerCall),
+    [`${kind}_meets_cpu_target`]: cpuPerCall === undefined ? 'n/a' : cpuPerCall <= TARGET_STACK_CPU_US_PER_CALL ? 'yes' : 'no',
   };
+}
+
+function numberOrUndefined(value: number | string): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }
 
 function round(value: number): number {

@@ -57,7 +57,7 @@ export async function run(): Promise<Record<string, number | string>> {
     const message = await call('POST', '/api/v1/messages/email', { name: 'Bench', subject: 'News for $!contact.firstName', htmlText: html });
 
     // The stack: broadcast request → every message in the sink → every DELIVERED recorded.
-    const excluded = new Set([sink.pid]);
+    const excluded = new Set(sink.pid === undefined ? [] : [sink.pid]);
     const cpuBefore = stackCpuMs(excluded);
     const started = monotonicMs();
     await call('POST', '/api/v1/broadcasts', { messageId: message.id, groupId: group.id });

@@ -11,6 +11,8 @@ const ticksPerSecond = (() => {
 })();
 
 interface ProcessTimes {
+  /** The command name (`postgres` for the server and its backends, `node` for the rest). */
+  readonly command: string;
   readonly parent: number;
   readonly cpuMs: number;
   /** Of its children that exited and were waited for (PostgreSQL's autovacuum workers, say). */
@@ -24,6 +26,12 @@ interface ProcessTimes {
  * Linux only (/proc); undefined elsewhere.
  */
 export function stackCpuMs(excluded: ReadonlySet<number>): number | undefined {
+  const byCommand = stackCpuMsByCommand(excluded);
+  return byCommand && [...byCommand.values()].reduce((total, ms) => total + ms, 0);
+}
+
+/** `stackCpuMs` split by command name: how much of the stack's CPU PostgreSQL spent, how much Node. */
+export function stackCpuMsByCommand(excluded: ReadonlySet<number>): Map<string, number> | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -47,13 +55,20 @@ export function stackCpuMs(excluded: ReadonlySet<number>): number | undefined {
       }
     }
   }
-  let total = 0;
+  const byCommand = new Map<string, number>();
   for (const pid of counted) {
     const times = processes.get(pid);
+    if (!times) continue;
     // Our own exited children are the load generators, left out by design.
-    total += (times?.cpuMs ?? 0) + (pid === process.pid ? 0 : (times?.exitedChildrenCpuMs ?? 0));
+    const ms = times.cpuMs + (pid === process.pid ? 0 : times.exitedChildrenCpuMs);
+    byCommand.set(times.command, (byCommand.get(times.command) ?? 0) + ms);
   }
-  return total;
+  return byCommand;
+}
+
+/** CPU time (user + system, ms) used so far by one process (a receiver, a load generator); undefined once it is gone. */
+export function processCpuMs(pid: number): number | undefined {
+  return readTimes(String(pid))?.cpuMs;
 }
 
 function readTimes(pid: string): ProcessTimes | undefined {
@@ -64,8 +79,9 @@ function readTimes(pid: string): ProcessTimes | undefined {
     return undefined; // it exited meanwhile
   }
   // The command name is in parentheses and may hold spaces: the fields start after the last one.
+  const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const parent = Number(fields[1]);
   const ms = (ticks: number) => (ticks * 1000) / ticksPerSecond;
-  return { parent, cpuMs: ms(Number(fields[11]) + Number(fields[12])), exitedChildrenCpuMs: ms(Number(fields[13]) + Number(fields[14])) };
+  return { command, parent, cpuMs: ms(Number(fields[11]) + Number(fields[12])), exitedChildrenCpuMs: ms(Number(fields[13]) + Number(fields[14])) };
 }

@@ -22,13 +22,14 @@ export function serveUntilParentLeaves(stop: () => Promise<void>): void {
 }
 
 export interface ServiceProcess {
-  readonly pid: number;
   /** The first line the process printed: what it tells its parent once it is ready. */
   readonly readyLine: string;
   /** Every later line of its stdout. */
   readonly lines: Interface;
   /** Settles when the process has exited, whatever the reason. */
   readonly exited: Promise<void>;
+  /** Its process id (a bench leaves its CPU out of the stack's). */
+  readonly pid: number | undefined;
   /** Closes its stdin (it stops itself, see `serveUntilParentLeaves`) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -43,7 +44,9 @@ export async function startServiceProcess(
   args: readonly string[] = [],
   environment: Readonly<Record<string, string>> = {},
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  // Benches profile the stack's own processes too (NODE_OPTIONS may not carry --cpu-prof).
+  const profile = process.env.SATELLITE_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SATELLITE_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...environment },
   });
@@ -54,10 +57,10 @@ export async function startServiceProcess(
     void exited.then(() => reject(new Error(`${script} exited before it was ready`)));
   });
   return {
-    pid: child.pid ?? 0,
     readyLine,
     lines,
     exited,
+    pid: child.pid,
     stop: async () => {
       child.stdin.end();
       await exited;

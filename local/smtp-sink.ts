@@ -167,7 +167,7 @@ async function startMailboxHttp(messages: CaughtEmail[], received: () => number,
 }
 
 export interface SmtpSinkProcess {
-  readonly pid: number;
+  readonly pid: number | undefined;
   readonly smtpUrl: string;
   readonly mailboxUrl: string;
   stop(): Promise<void>;

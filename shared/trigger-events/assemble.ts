@@ -154,6 +154,7 @@ interface EmittedEvent {
 /**
  * Stores the events of members not yet served today, in one statement: the ledger row and
  * the event commit together, so a re-run page (redelivery, a second firing) emits nothing twice.
+ * The events' sequence is looked up once per statement (an InitPlan), not once per row.
  */
 async function emitEvents(platform: Platform, accountId: number, workflow: RegularWorkflow, day: string, events: readonly AssembledEvent[]): Promise<EmittedEvent[]> {
   if (events.length === 0) return [];
@@ -169,7 +170,7 @@ async function emitEvents(platform: Platform, accountId: number, workflow: Regul
          SELECT * FROM unnest($5::bigint[], $6::text[], $7::text[]) AS i(contact_id, email, params)
        ), claimed AS (
          INSERT INTO trigger_event_emissions (account_id, segment_id, contact_id, day, workflow_id, event_id)
-         SELECT $1, $2, i.contact_id, $3::date, $4, nextval(pg_get_serial_sequence('events', 'id')) FROM input i
+         SELECT $1, $2, i.contact_id, $3::date, $4, nextval((SELECT pg_get_serial_sequence('events', 'id')::regclass)) FROM input i
          ON CONFLICT DO NOTHING
          RETURNING contact_id, event_id
        )

@@ -37,6 +37,21 @@ describe('activityPayload presence rules', () => {
     expect(activityPayload(row({ activity_status: 'UNDELIVERED', hard_bounce: null, status_description: null }))).toMatchObject({ hardBounce: false });
     expect(activityPayload(row({ activity_status: 'UNDELIVERED', status_description: null }))).not.toHaveProperty('statusDescription');
   });
+  it('writes every key in the order of the seed’s examples, whatever is absent', () => {
+    const full = row({
+      activity_status: 'UNDELIVERED', media_type: 'Web Push', external_customer_id: 'x', sms: '1', viber: '2', mobilepush: '3', webpush: '4',
+      message_instance_id: 7, message_name: 'n', message_tags: 't', message_url: 'u', broadcast_id: 8, source_event_id: 10,
+      source_event_key: 'k', source_event_type_id: 11, source_event_type_key: 'tk', workflow_id: 12, workflow_block_id: 'b',
+      workflow_instance_id: 'wi', subscriptions: ['s'], status_data: { a: 1 },
+    });
+    expect(Object.keys(activityPayload(full))).toEqual([
+      'broadcastId', 'messageName', 'workflowId', 'workflowBlockId', 'sourceEventId', 'sourceEventKey', 'sourceEventTypeId', 'sourceEventTypeKey',
+      'workflowInstanceId', 'hardBounce', 'iid', 'contactId', 'externalCustomerId', 'email', 'sms', 'viber', 'mobilepush', 'webpush', 'mediaType',
+      'activityStatus', 'messageId', 'messageInstanceId', 'messageTag', 'activityDateTime', 'statusDescription', 'viewMessageLink', 'subscriptons', 'statusData',
+    ]);
+    expect(activityPayload(full).mediaType).toBe('webpush');
+    expect(Object.keys(activityPayload(row({ activity_status: 'CLICKED' })))).toEqual(['iid', 'contactId', 'email', 'mediaType', 'activityStatus', 'messageId', 'activityDateTime', 'clickEventLink', 'statusData']);
+  });
   it('sends subscription category keys under the seed’s name', () => {
     expect(activityPayload(row({ activity_status: 'SUBSCRIPTION_CHANGED', subscriptions: ['news', 'sale'] })).subscriptons).toEqual(['news', 'sale']);
   });
