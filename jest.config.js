@@ -13,7 +13,9 @@ const common = {
   },
   // middy ships ESM only; let ts-jest turn it into CommonJS like our own code.
   // teeny-request (used by @google-cloud/bigquery) imports node-fetch 3, ESM only, dynamically.
-  transformIgnorePatterns: ['/node_modules/(?!(@middy|oauth4webapi|teeny-request|node-fetch|fetch-blob|data-uri-to-buffer|formdata-polyfill|node-domexception)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@middy|oauth4webapi|teeny-request|node-fetch|fetch-blob|data-uri-to-buffer|formdata-polyfill|node-domexception)/)',
+  ],
 };
 
 /** @type {import('jest').Config} */

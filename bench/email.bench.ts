@@ -42,7 +42,11 @@ export async function run(): Promise<Record<string, number | string>> {
     const { key } = await issueApiKey(platform.db, accountId, { name: 'bench' });
     const authorization = `Basic ${Buffer.from(`bench:${key}`).toString('base64')}`;
     const call = async (method: string, path: string, body: unknown) => {
-      const response = await fetch(`${stack.url}${path}`, { method, headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
       return (await response.json()) as { id: number };
     };
@@ -53,7 +57,10 @@ export async function run(): Promise<Record<string, number | string>> {
       [accountId],
     );
     await platform.db.query('ANALYZE contacts, contact_channels');
-    const group = await call('POST', '/api/v1/groups', { name: 'Everyone', conditions: [{ field: 'email', operator: 'contains', value: '@bench.example' }] });
+    const group = await call('POST', '/api/v1/groups', {
+      name: 'Everyone',
+      conditions: [{ field: 'email', operator: 'contains', value: '@bench.example' }],
+    });
     const message = await call('POST', '/api/v1/messages/email', { name: 'Bench', subject: 'News for $!contact.firstName', htmlText: html });
 
     // The stack: broadcast request → every message in the sink → every DELIVERED recorded.
@@ -65,7 +72,10 @@ export async function run(): Promise<Record<string, number | string>> {
     const handedOver = monotonicMs();
     const cpuAtHandOver = stackCpuMs(excluded);
     await waitFor(async () => {
-      const { rows } = await platform.db.query<{ n: number }>("SELECT count(*)::int AS n FROM contact_activities WHERE account_id = $1 AND activity_status = 'DELIVERED'", [accountId]);
+      const { rows } = await platform.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM contact_activities WHERE account_id = $1 AND activity_status = 'DELIVERED'",
+        [accountId],
+      );
       return rows[0]!.n >= RECIPIENTS;
     }, 600_000);
     const recorded = monotonicMs();
@@ -80,14 +90,28 @@ export async function run(): Promise<Record<string, number | string>> {
 
     // The bare loop: nodemailer's pooled transport into the same sink, the same HTML, nothing else.
     const before = await receivedBy(sink);
-    const transport = createTransport({ pool: true, maxConnections: 8, maxMessages: Infinity, host: '127.0.0.1', port: Number(new URL(sink.smtpUrl).port), secure: false, ignoreTLS: true });
+    const transport = createTransport({
+      pool: true,
+      maxConnections: 8,
+      maxMessages: Infinity,
+      host: '127.0.0.1',
+      port: Number(new URL(sink.smtpUrl).port),
+      secure: false,
+      ignoreTLS: true,
+    });
     const bareStarted = monotonicMs();
     let next = 0;
     await Promise.all(
       Array.from({ length: BARE_IN_FLIGHT }, async () => {
         while (next < RECIPIENTS) {
           const index = next++;
-          await transport.sendMail({ from: 'news@bench.example', to: `contact${index}@bare.example`, subject: `News for Contact ${index}`, html: html.replace(/\$!contact\.\w+/g, String(index)), text: 'News' });
+          await transport.sendMail({
+            from: 'news@bench.example',
+            to: `contact${index}@bare.example`,
+            subject: `News for Contact ${index}`,
+            html: html.replace(/\$!contact\.\w+/g, String(index)),
+            text: 'News',
+          });
         }
       }),
     );
@@ -95,7 +119,8 @@ export async function run(): Promise<Record<string, number | string>> {
     const bareRate = RECIPIENTS / ((monotonicMs() - bareStarted) / 1000);
     transport.close();
 
-    const cpuPerEmail = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined ? Math.round(((to - from) / RECIPIENTS) * 1000) / 1000 : 'n/a');
+    const cpuPerEmail = (from: number | undefined, to: number | undefined) =>
+      from !== undefined && to !== undefined ? Math.round(((to - from) / RECIPIENTS) * 1000) / 1000 : 'n/a';
     return {
       recipients: RECIPIENTS,
       'stack: emails handed to SMTP per s': Math.round(stackRate),

@@ -46,7 +46,7 @@ export function stackCpuMsByCommand(excluded: ReadonlySet<number>): Map<string, 
   }
   const counted = new Set<number>([process.pid]);
   // Children come after their parents in no guaranteed order: repeat until nothing is added.
-  for (let added = true; added; ) {
+  for (let added = true; added;) {
     added = false;
     for (const [pid, { parent }] of processes) {
       if (!counted.has(pid) && !excluded.has(pid) && counted.has(parent)) {

@@ -43,8 +43,15 @@ export async function run(): Promise<Record<string, number | string>> {
   const data = { promo_codes: [row] };
   const ast = parse(seedTemplate);
   const expected = new Compile(ast, { escape: false }).render({ data });
-  const pageData = Array.from({ length: PAGE }, (_, index) => ({ data: { promo_codes: [{ ...row, id: String(index) }] }, contact: { id: index, firstName: 'Dina' } }));
-  const page = await renderTemplates([seedTemplate], pageData.map((variables) => ({ template: 0, variables })), options);
+  const pageData = Array.from({ length: PAGE }, (_, index) => ({
+    data: { promo_codes: [{ ...row, id: String(index) }] },
+    contact: { id: index, firstName: 'Dina' },
+  }));
+  const page = await renderTemplates(
+    [seedTemplate],
+    pageData.map((variables) => ({ template: 0, variables })),
+    options,
+  );
   if (!page.every((result) => result.ok) || !(page[2]?.ok && page[2].output === expected)) throw new Error('sandboxed and raw renders differ');
   const inThread = renderTemplate(seedTemplate, { data }, { clock: new CpuBudget(DEFAULT_TEMPLATE_RENDER_MS) });
   if (!inThread.ok || inThread.output !== expected) throw new Error('sandboxed and raw renders differ');
@@ -56,8 +63,21 @@ export async function run(): Promise<Record<string, number | string>> {
   for (let round = 0; round < rounds; round += 1) {
     // Each way renders the same page of recipients, each with its own data.
     raw += await rate(() => times(PAGE, (index) => new Compile(ast, { escape: false }).render({ ...pageData[index] })), 1_000);
-    sandboxOnThisThread += await rate(() => times(PAGE, (index) => renderTemplate(seedTemplate, pageData[index] ?? {}, { clock: new CpuBudget(DEFAULT_TEMPLATE_RENDER_MS) })), 1_000);
-    sandboxedSends += await rate(async () => (await renderTemplates([seedTemplate], pageData.map((variables) => ({ template: 0, variables })), options)).length, 1_000);
+    sandboxOnThisThread += await rate(
+      () => times(PAGE, (index) => renderTemplate(seedTemplate, pageData[index] ?? {}, { clock: new CpuBudget(DEFAULT_TEMPLATE_RENDER_MS) })),
+      1_000,
+    );
+    sandboxedSends += await rate(
+      async () =>
+        (
+          await renderTemplates(
+            [seedTemplate],
+            pageData.map((variables) => ({ template: 0, variables })),
+            options,
+          )
+        ).length,
+      1_000,
+    );
   }
   raw /= rounds;
   sandboxOnThisThread /= rounds;

@@ -64,12 +64,23 @@ export async function run(): Promise<Record<string, number | string>> {
       sslMode: 'disable',
       uniqueKey: { column: 'email', contactField: 'email' },
     });
-    const source = await createSource(platform, accountId, { connectorId: connector.id, dataset: 'public', table: 'promo_codes', name: 'promo_codes' });
+    const source = await createSource(platform, accountId, {
+      connectorId: connector.id,
+      dataset: 'public',
+      table: 'promo_codes',
+      name: 'promo_codes',
+    });
     const { rows: segments } = await platform.db.query<{ id: number }>(
       `INSERT INTO segments (account_id, name, conditions) VALUES ($1, 'Everyone', $2::jsonb) RETURNING id`,
       [accountId, JSON.stringify([{ source: source.id, column: 'promo_code', operator: 'isNotEmpty' }])],
     );
-    const workflow = await createRegularWorkflow(platform, accountId, { name: 'Bench', segmentId: segments[0]!.id, sourceIds: [source.id], schedule: 'rate(1 day)', enabled: true });
+    const workflow = await createRegularWorkflow(platform, accountId, {
+      name: 'Bench',
+      segmentId: segments[0]!.id,
+      sourceIds: [source.id],
+      schedule: 'rate(1 day)',
+      enabled: true,
+    });
 
     const assemblyRates: number[] = [];
     const pageRates: number[] = [];
@@ -98,7 +109,12 @@ export async function run(): Promise<Record<string, number | string>> {
       pageCpu.push(
         await stackCpuUsPer(slice.length, new Set(), async () => {
           for (let start = 0; start < slice.length; start += PAGE_SIZE) {
-            const outcome = await assemblePage(platform, { accountId, workflowId: workflow.id, day: `2026-09-0${turn + 1}`, contactIds: slice.slice(start, start + PAGE_SIZE) });
+            const outcome = await assemblePage(platform, {
+              accountId,
+              workflowId: workflow.id,
+              day: `2026-09-0${turn + 1}`,
+              contactIds: slice.slice(start, start + PAGE_SIZE),
+            });
             emitted += outcome.emitted;
           }
         }),
@@ -116,13 +132,22 @@ export async function run(): Promise<Record<string, number | string>> {
       emitted_events: emitted,
       ...acrossRounds('assembly_contacts_per_s', assemblyRates),
       ...pageRate,
-      ...acrossRounds('pages_to_assembly_rate_ratio', pageRates.map((rate, index) => numberOr(ratio(rate, assemblyRates[index])))),
+      ...acrossRounds(
+        'pages_to_assembly_rate_ratio',
+        pageRates.map((rate, index) => numberOr(ratio(rate, assemblyRates[index]))),
+      ),
       ...acrossRounds('assembly_stack_cpu_us_per_contact', assemblyCpu),
       ...acrossRounds('pages_with_storage_stack_cpu_us_per_contact', pageCpu),
-      ...acrossRounds('pages_to_assembly_cpu_ratio', pageCpu.map((cpu, index) => numberOr(ratio(cpu, assemblyCpu[index])))),
+      ...acrossRounds(
+        'pages_to_assembly_cpu_ratio',
+        pageCpu.map((cpu, index) => numberOr(ratio(cpu, assemblyCpu[index]))),
+      ),
       sample_json_param_chars: sampleJson.length,
       target: `assembly and whole pages >= ${TARGET_CONTACTS_PER_SECOND} contacts/s`,
-      meets_target: typeof pageRate.pages_with_storage_contacts_per_s === 'number' && pageRate.pages_with_storage_contacts_per_s >= TARGET_CONTACTS_PER_SECOND ? 'yes' : 'no',
+      meets_target:
+        typeof pageRate.pages_with_storage_contacts_per_s === 'number' && pageRate.pages_with_storage_contacts_per_s >= TARGET_CONTACTS_PER_SECOND
+          ? 'yes'
+          : 'no',
     };
   } finally {
     await stack.close();

@@ -83,7 +83,9 @@ export async function run(): Promise<Record<string, number | string>> {
       );
       const throughput = await receiver.drained();
       const receiverAfter = receiver.cpuMs();
-      receiverCpu.push(receiverBefore === undefined || receiverAfter === undefined ? undefined : Math.round(((receiverAfter - receiverBefore) * 1000) / burst));
+      receiverCpu.push(
+        receiverBefore === undefined || receiverAfter === undefined ? undefined : Math.round(((receiverAfter - receiverBefore) * 1000) / burst),
+      );
       rates.push(Math.round(burst / ((throughput.lastArrival - started) / 1000)));
       burstP99s.push(round(throughput.p99));
     }
@@ -102,15 +104,25 @@ export async function run(): Promise<Record<string, number | string>> {
       accounts: ACCOUNTS,
       'activities per transaction': ACTIVITIES_PER_TRANSACTION,
       'burst activities per round': burst,
-      ...acrossRounds('baseline GET /version requests/s (machine speed)', baselines.map((figures) => (figures.failures === 0 ? figures.requestsPerSecond : undefined))),
-      ...acrossRounds('baseline GET /version stack CPU µs per call', baselines.map((figures) => figures.stackCpuUsPerCall)),
+      ...acrossRounds(
+        'baseline GET /version requests/s (machine speed)',
+        baselines.map((figures) => (figures.failures === 0 ? figures.requestsPerSecond : undefined)),
+      ),
+      ...acrossRounds(
+        'baseline GET /version stack CPU µs per call',
+        baselines.map((figures) => figures.stackCpuUsPerCall),
+      ),
       ...acrossRounds('delivered activities/s', rates),
       ...acrossRounds('burst latency p99 ms (queueing included)', burstP99s),
       ...acrossRounds('stack CPU µs per delivered activity', stackCpu),
       ...acrossRounds('receiver CPU µs per delivered activity', receiverCpu),
-      ...acrossRounds('stack CPU per activity / baseline CPU per call', stackCpu.map((cpu, index) => numberOrUndefined(ratio(cpu, baselines[index]?.stackCpuUsPerCall)))),
+      ...acrossRounds(
+        'stack CPU per activity / baseline CPU per call',
+        stackCpu.map((cpu, index) => numberOrUndefined(ratio(cpu, baselines[index]?.stackCpuUsPerCall))),
+      ),
       'target stack CPU µs per delivered activity': TARGET_STACK_CPU_US_PER_ACTIVITY,
-      'meets CPU target': knownStackCpu.length === stackCpu.length ? (median(knownStackCpu) <= TARGET_STACK_CPU_US_PER_ACTIVITY ? 'yes' : 'no') : 'n/a',
+      'meets CPU target':
+        knownStackCpu.length === stackCpu.length ? (median(knownStackCpu) <= TARGET_STACK_CPU_US_PER_ACTIVITY ? 'yes' : 'no') : 'n/a',
       ...latencyFigures,
     };
   } finally {
@@ -120,7 +132,12 @@ export async function run(): Promise<Record<string, number | string>> {
 }
 
 /** One transaction every `interval` ms for a few seconds, the accounts taking turns; then waits for every POST. */
-async function offerSteadily(rate: number, accounts: readonly number[], record: (accountId: number) => Promise<void>, receiver: Receiver): Promise<Drained> {
+async function offerSteadily(
+  rate: number,
+  accounts: readonly number[],
+  record: (accountId: number) => Promise<void>,
+  receiver: Receiver,
+): Promise<Drained> {
   receiver.resetLatencies();
   const interval = 1000 / (rate / ACTIVITIES_PER_TRANSACTION);
   const transactions = Math.round((STEADY_SECONDS * 1000) / interval);
@@ -149,7 +166,11 @@ async function recordTransaction(platform: Platform, accountId: number, receiver
        RETURNING id`,
       [accountId, iids],
     );
-    await publishRecordedActivities(client, accountId, rows.map((row) => row.id));
+    await publishRecordedActivities(
+      client,
+      accountId,
+      rows.map((row) => row.id),
+    );
   });
   receiver.expect(iids, monotonicMs());
   await relayWebhookOutbox(platform, accountId);

@@ -39,7 +39,12 @@ export class SatelliteStack extends Stack {
     }).bindDatabaseAsMigrator(database);
     // The deploy waits as long as the function may run, or a slow migration would be called
     // failed (and the deploy rolled back) after it committed.
-    const migrateOnDeploy = new Trigger(this, 'MigrateOnDeploy', { handler: migrations, executeAfter: [database], executeOnHandlerChange: true, timeout: Duration.minutes(5) });
+    const migrateOnDeploy = new Trigger(this, 'MigrateOnDeploy', {
+      handler: migrations,
+      executeAfter: [database],
+      executeOnHandlerChange: true,
+      timeout: Duration.minutes(5),
+    });
 
     // Operators invoke it once per customer (aws lambda invoke); nothing routes to it.
     const provisioning = new SatelliteFunction(this, 'ProvisionAccount', {
@@ -90,7 +95,6 @@ export class SatelliteStack extends Stack {
     broadcasts.worker.bindQueue('emails', email.sendQueue.queue);
     triggerEvents.assembler.bindQueue('emails', email.sendQueue.queue);
     new CfnOutput(this, 'SesConfigurationSet', { value: email.configurationSet.configurationSetName });
-
 
     // Migrations before code: every function that reads the schema is created or updated only
     // after the migrate trigger succeeded; a failed migration fails the deploy before any new

@@ -49,7 +49,13 @@ function shorten(value: unknown, max = 400): string {
 
 /** Secrets the reader should not copy from a terminal into a ticket: shown as `…`. */
 function masked(body: unknown): unknown {
-  return JSON.parse(JSON.stringify(body ?? null, (key, value: unknown) => (['password', 'key', 'client_secret', 'clientSecret', 'secret', 'access_token', 'refresh_token'].includes(key) && typeof value === 'string' ? '…' : value)));
+  return JSON.parse(
+    JSON.stringify(body ?? null, (key, value: unknown) =>
+      ['password', 'key', 'client_secret', 'clientSecret', 'secret', 'access_token', 'refresh_token'].includes(key) && typeof value === 'string'
+        ? '…'
+        : value,
+    ),
+  );
 }
 
 class Api {
@@ -112,15 +118,20 @@ async function startSatellite(): Promise<{ child: ChildProcess; credentials: Cre
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await until('npm start to print its banner', async () => {
-    if (child.exitCode !== null) throw new StepFailed(`npm start exited with ${child.exitCode}:\n${output.slice(-2000)}`);
-    return output.includes('Satellite is running locally.') ? true : undefined;
-  }, 180_000);
+  await until(
+    'npm start to print its banner',
+    async () => {
+      if (child.exitCode !== null) throw new StepFailed(`npm start exited with ${child.exitCode}:\n${output.slice(-2000)}`);
+      return output.includes('Satellite is running locally.') ? true : undefined;
+    },
+    180_000,
+  );
   return { child, credentials: credentialsIn(ownState, false), stateDir: ownState, output: () => output };
 }
 
 function credentialsIn(folder: string, environmentFirst = true): Credentials {
-  const read = (file: string, variable: string) => (environmentFirst && process.env[variable]) || readFileSync(path.join(folder, file), 'utf8').trim();
+  const read = (file: string, variable: string) =>
+    (environmentFirst && process.env[variable]) || readFileSync(path.join(folder, file), 'utf8').trim();
   return {
     apiKey: read('demo-api-key', 'SATELLITE_API_KEY'),
     email: process.env.SATELLITE_DEMO_EMAIL ?? 'demo@example.com',
@@ -129,7 +140,14 @@ function credentialsIn(folder: string, environmentFirst = true): Credentials {
 }
 
 /** The customer's own PostgreSQL: a `shop` database with the seed's table (read-only role) and a `warehouse` for exports. */
-async function startCustomerPostgres(): Promise<{ postgres: RunningPostgres; dataDir: string; reader: string; writer: string; password: string; warehouse: Pool }> {
+async function startCustomerPostgres(): Promise<{
+  postgres: RunningPostgres;
+  dataDir: string;
+  reader: string;
+  writer: string;
+  password: string;
+  warehouse: Pool;
+}> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'satellite-demo-customer-'));
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'data'), persistent: false });
   const password = randomBytes(12).toString('hex');
@@ -165,7 +183,13 @@ async function startCustomerPostgres(): Promise<{ postgres: RunningPostgres; dat
 }
 
 /** A webhook receiver of the customer's: answers the verification GET, checks each POST's signature, keeps the activities. */
-async function startReceiver(): Promise<{ url: string; server: Server; received: Record<string, unknown>[]; useSecret(secret: string): void; rejected: string[] }> {
+async function startReceiver(): Promise<{
+  url: string;
+  server: Server;
+  received: Record<string, unknown>[];
+  useSecret(secret: string): void;
+  rejected: string[];
+}> {
   const received: Record<string, unknown>[] = [];
   const rejected: string[] = [];
   let verifier: Webhook | undefined;
@@ -205,7 +229,10 @@ async function authorizeInBrowser(authorizeUrl: string, credentials: Credentials
     const response = await fetch(new URL(url, baseUrl), {
       method,
       redirect: 'manual',
-      headers: { ...(cookies.size ? { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') } : {}), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: {
+        ...(cookies.size ? { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') } : {}),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
       body: form ? new URLSearchParams(form).toString() : undefined,
     });
     for (const cookie of response.headers.getSetCookie()) {
@@ -217,7 +244,9 @@ async function authorizeInBrowser(authorizeUrl: string, credentials: Credentials
   const submit = (page: { html: string }, fields: Record<string, string>) => {
     const action = /<form method="post" action="([^"]+)"/.exec(page.html)?.[1];
     if (!action) throw new StepFailed(`no form on the page: ${page.html.slice(0, 300)}`);
-    const hidden = Object.fromEntries([...page.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHtml(match[2]!)]));
+    const hidden = Object.fromEntries(
+      [...page.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHtml(match[2]!)]),
+    );
     return send('POST', unescapeHtml(action), { ...hidden, ...fields });
   };
 
@@ -240,16 +269,30 @@ function unescapeHtml(value: string): string {
   return value.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))).replace(/&amp;/g, '&');
 }
 
-async function story(credentials: Credentials, customer: Awaited<ReturnType<typeof startCustomerPostgres>>, receiver: Awaited<ReturnType<typeof startReceiver>>): Promise<void> {
+async function story(
+  credentials: Credentials,
+  customer: Awaited<ReturnType<typeof startCustomerPostgres>>,
+  receiver: Awaited<ReturnType<typeof startReceiver>>,
+): Promise<void> {
   const api = new Api(`Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}`, '-u demo:$KEY');
   const run = randomBytes(3).toString('hex');
   const connection = { kind: 'postgres', host: '127.0.0.1', port: customer.postgres.port, sslMode: 'disable' };
 
-  step('Connect your PostgreSQL', `Your database (here an embedded PostgreSQL on 127.0.0.1:${customer.postgres.port}) holds seed 000's table promo_codes(id, email, name, birthday, promo_code). A read-only role is enough.`);
+  step(
+    'Connect your PostgreSQL',
+    `Your database (here an embedded PostgreSQL on 127.0.0.1:${customer.postgres.port}) holds seed 000's table promo_codes(id, email, name, birthday, promo_code). A read-only role is enough.`,
+  );
   const readerSettings = { ...connection, database: 'shop', user: customer.reader, password: customer.password };
   const check = await api.call('POST', '/api/v1/connectors/validate', readerSettings, 200);
-  out(`   Check connection: PostgreSQL ${check.serverVersion}, ${check.privileges.readableTables} readable table(s), SSL ${check.ssl ? 'on' : 'off'}${check.warnings.length ? ` — warning ${check.warnings.map((warning: { code: string }) => warning.code).join(', ')}` : ''}`);
-  const shop = await api.call('POST', '/api/v1/connectors', { ...readerSettings, name: `Demo shop ${run}`, uniqueKey: { column: 'email', contactField: 'email' } }, 201);
+  out(
+    `   Check connection: PostgreSQL ${check.serverVersion}, ${check.privileges.readableTables} readable table(s), SSL ${check.ssl ? 'on' : 'off'}${check.warnings.length ? ` — warning ${check.warnings.map((warning: { code: string }) => warning.code).join(', ')}` : ''}`,
+  );
+  const shop = await api.call(
+    'POST',
+    '/api/v1/connectors',
+    { ...readerSettings, name: `Demo shop ${run}`, uniqueKey: { column: 'email', contactField: 'email' } },
+    201,
+  );
   out(`   Saved as connector #${shop.id}; the password went to the secrets store and is never shown again.`);
   await api.call('POST', `/api/v1/connectors/${shop.id}/validate`, undefined, 200);
 
@@ -261,44 +304,91 @@ async function story(credentials: Credentials, customer: Awaited<ReturnType<type
     out('   (an earlier demo run left a source of this name: it goes first)');
     await api.call('DELETE', `/api/v1/datasources/${old.id}?force=true`, undefined, 204);
   }
-  const source = await api.call('POST', '/api/v1/datasources', { connectorId: shop.id, dataset: 'public', table: 'promo_codes', name: 'promo_codes' }, 201);
+  const source = await api.call(
+    'POST',
+    '/api/v1/datasources',
+    { connectorId: shop.id, dataset: 'public', table: 'promo_codes', name: 'promo_codes' },
+    201,
+  );
 
   step('Add the contacts', 'Dina and Ivan are in your table and in the account; the stranger is only in your table.');
-  const dina = await api.call('POST', '/api/v1/contact', { firstName: 'Dina', lastName: 'Kozak', channels: [{ type: 'email', value: 'kozak@example.com' }] }, 200);
-  await api.call('POST', '/api/v1/contact', { firstName: 'Ivan', lastName: 'Petrenko', channels: [{ type: 'email', value: 'ivan@example.com' }] }, 200);
+  const dina = await api.call(
+    'POST',
+    '/api/v1/contact',
+    { firstName: 'Dina', lastName: 'Kozak', channels: [{ type: 'email', value: 'kozak@example.com' }] },
+    200,
+  );
+  await api.call(
+    'POST',
+    '/api/v1/contact',
+    { firstName: 'Ivan', lastName: 'Petrenko', channels: [{ type: 'email', value: 'ivan@example.com' }] },
+    200,
+  );
 
-  step('Segment on the external birthday column', 'Contacts whose birthday (in your table) is today; only contacts in both the account and the table qualify.');
-  const segment = await api.call('POST', '/api/v1/groups', { name: `Birthday today ${run}`, conditions: [{ source: source.id, column: 'birthday', operator: 'dayAndMonthIsToday' }] }, 200);
+  step(
+    'Segment on the external birthday column',
+    'Contacts whose birthday (in your table) is today; only contacts in both the account and the table qualify.',
+  );
+  const segment = await api.call(
+    'POST',
+    '/api/v1/groups',
+    { name: `Birthday today ${run}`, conditions: [{ source: source.id, column: 'birthday', operator: 'dayAndMonthIsToday' }] },
+    200,
+  );
   const members = await api.call<{ id: number; channels: { value: string }[] }[]>('GET', `/api/v1/group/${segment.id}/contacts`, undefined, 200);
   out(`   Members: ${members.map((member) => member.channels[0]?.value).join(', ')}`);
   if (members.length !== 1 || members[0]?.id !== dina.id) throw new StepFailed('the segment should hold Dina alone');
 
   step('A message that uses $data.promo_codes', "Velocity, as the seed writes it: the contact's rows of the source, by its name.");
-  const promoTemplate = "<p>Happy birthday, $!data.get('promo_codes').get(0).get('name')! Your code: $!data.get('promo_codes').get(0).get('promo_code')</p>";
-  const promo = await api.call('POST', '/api/v1/messages/email', { name: `Birthday promo ${run}`, subject: 'A gift for you', htmlText: promoTemplate }, 201);
+  const promoTemplate =
+    "<p>Happy birthday, $!data.get('promo_codes').get(0).get('name')! Your code: $!data.get('promo_codes').get(0).get('promo_code')</p>";
+  const promo = await api.call(
+    'POST',
+    '/api/v1/messages/email',
+    { name: `Birthday promo ${run}`, subject: 'A gift for you', htmlText: promoTemplate },
+    201,
+  );
 
-  step('Preview it for a contact', 'The template rendered with Dina\'s row, before anything is sent.');
+  step('Preview it for a contact', "The template rendered with Dina's row, before anything is sent.");
   const preview = await api.call('POST', '/api/v1/templates/render', { template: promoTemplate, contactId: dina.id, data: 'bulk' }, 200);
   out(`   Dina would read: ${preview.output}`);
-  if (!String(preview.output).includes('AAAA-BBBB-DDDD')) throw new StepFailed('the preview should print Dina\'s promo code');
+  if (!String(preview.output).includes('AAAA-BBBB-DDDD')) throw new StepFailed("the preview should print Dina's promo code");
 
-  step('Register a webhook receiver', 'Your endpoint (here a small server in this process) answers a verification GET; activities then arrive as signed JSON arrays.');
+  step(
+    'Register a webhook receiver',
+    'Your endpoint (here a small server in this process) answers a verification GET; activities then arrive as signed JSON arrays.',
+  );
   const webhook = await api.call('PUT', '/api/v1/webhook', { url: receiver.url }, 200);
   receiver.useSecret(webhook.secret);
   out('   Each POST carries webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks); the receiver checks them with the secret.');
 
-  step('Run the regular workflow', 'Every day on its schedule (here: now), each member of the segment gets the event regularEventType-<segmentId>, its rows as jsonParam, and the triggered message.');
-  const triggered = await api.call('POST', '/api/v1/messages/email', {
-    name: `Birthday trigger ${run}`,
-    subject: 'A gift for you',
-    htmlText: `<p>Your code: $!data.get('${source.id}').get(0).get('promo_code')</p>`,
-    jsonParamField: '${jsonParam}',
-  }, 201);
-  const workflow = await api.call('POST', '/api/v1/workflows/regular', { name: `Birthday promo ${run}`, segmentId: segment.id, sourceIds: [source.id], messageId: triggered.id }, 201);
+  step(
+    'Run the regular workflow',
+    'Every day on its schedule (here: now), each member of the segment gets the event regularEventType-<segmentId>, its rows as jsonParam, and the triggered message.',
+  );
+  const triggered = await api.call(
+    'POST',
+    '/api/v1/messages/email',
+    {
+      name: `Birthday trigger ${run}`,
+      subject: 'A gift for you',
+      htmlText: `<p>Your code: $!data.get('${source.id}').get(0).get('promo_code')</p>`,
+      jsonParamField: '${jsonParam}',
+    },
+    201,
+  );
+  const workflow = await api.call(
+    'POST',
+    '/api/v1/workflows/regular',
+    { name: `Birthday promo ${run}`, segmentId: segment.id, sourceIds: [source.id], messageId: triggered.id },
+    201,
+  );
   await api.call('POST', `/api/v1/workflows/regular/${workflow.id}/run`, undefined, 202);
   out('   Waiting for the trigger event …');
   const event = await until('the trigger event', async () => {
-    const response = await fetch(`${baseUrl}/api/v1/events?eventTypeKey=${encodeURIComponent(workflow.eventTypeKey)}&contactId=${dina.id}`, { headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` } });
+    const response = await fetch(`${baseUrl}/api/v1/events?eventTypeKey=${encodeURIComponent(workflow.eventTypeKey)}&contactId=${dina.id}`, {
+      headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` },
+    });
     const events = (await response.json()) as { eventTypeKey: string; params: { name: string; value: string }[] }[];
     return events[0];
   });
@@ -306,33 +396,78 @@ async function story(credentials: Credentials, customer: Awaited<ReturnType<type
   out(`   → ${event.eventTypeKey}`);
   for (const param of event.params) out(`       ${param.name} = ${param.value}`);
   const jsonParam = JSON.parse(event.params.find((param) => param.name === 'jsonParam')?.value ?? '{}') as Record<string, { promo_code?: string }[]>;
-  if (jsonParam[String(source.id)]?.[0]?.promo_code !== 'AAAA-BBBB-DDDD') throw new StepFailed('jsonParam should carry Dina\'s row under the source id');
+  if (jsonParam[String(source.id)]?.[0]?.promo_code !== 'AAAA-BBBB-DDDD')
+    throw new StepFailed("jsonParam should carry Dina's row under the source id");
 
-  step('The activities reach your webhook', 'A delivery channel reports what happened to the message (DELIVERED, then CLICKED); Satellite POSTs them to your URL in order.');
+  step(
+    'The activities reach your webhook',
+    'A delivery channel reports what happened to the message (DELIVERED, then CLICKED); Satellite POSTs them to your URL in order.',
+  );
   const now = new Date().toISOString();
-  await api.call('POST', '/api/v1/activities', [
-    { activityStatus: 'DELIVERED', mediaType: 'Email', activityDateTime: now, contactId: dina.id, messageId: promo.id },
-    { activityStatus: 'CLICKED', mediaType: 'Email', activityDateTime: now, contactId: dina.id, messageId: promo.id, clickEventLink: 'https://shop.example.com/gift' },
-  ], 200);
+  await api.call(
+    'POST',
+    '/api/v1/activities',
+    [
+      { activityStatus: 'DELIVERED', mediaType: 'Email', activityDateTime: now, contactId: dina.id, messageId: promo.id },
+      {
+        activityStatus: 'CLICKED',
+        mediaType: 'Email',
+        activityDateTime: now,
+        contactId: dina.id,
+        messageId: promo.id,
+        clickEventLink: 'https://shop.example.com/gift',
+      },
+    ],
+    200,
+  );
   await until('the webhook POSTs', async () => (receiver.received.some((activity) => activity.activityStatus === 'CLICKED') ? true : undefined));
   if (receiver.rejected.length > 0) throw new StepFailed(`a webhook POST failed its signature check: ${receiver.rejected[0]}`);
-  for (const activity of receiver.received) out(`   received: ${String(activity.activityStatus)} ${String(activity.mediaType)} for ${String(activity.email ?? activity.contactId)} at ${String(activity.activityDateTime)}`);
+  for (const activity of receiver.received)
+    out(
+      `   received: ${String(activity.activityStatus)} ${String(activity.mediaType)} for ${String(activity.email ?? activity.contactId)} at ${String(activity.activityDateTime)}`,
+    );
 
-  step('Export to your warehouse', 'Contacts and their activities, into a schema of your PostgreSQL (a writable role this time); tables are created on the first run.');
-  const warehouse = await api.call('POST', '/api/v1/connectors', { ...connection, database: 'warehouse', user: customer.writer, password: customer.password, name: `Demo warehouse ${run}`, uniqueKey: { column: 'email', contactField: 'email' } }, 201);
-  const dataExport = await api.call('POST', '/api/v1/exports', { connectorId: warehouse.id, datasets: ['contacts', 'contactActivities'], interval: 'daily', schema: 'satellite' }, 201);
+  step(
+    'Export to your warehouse',
+    'Contacts and their activities, into a schema of your PostgreSQL (a writable role this time); tables are created on the first run.',
+  );
+  const warehouse = await api.call(
+    'POST',
+    '/api/v1/connectors',
+    {
+      ...connection,
+      database: 'warehouse',
+      user: customer.writer,
+      password: customer.password,
+      name: `Demo warehouse ${run}`,
+      uniqueKey: { column: 'email', contactField: 'email' },
+    },
+    201,
+  );
+  const dataExport = await api.call(
+    'POST',
+    '/api/v1/exports',
+    { connectorId: warehouse.id, datasets: ['contacts', 'contactActivities'], interval: 'daily', schema: 'satellite' },
+    201,
+  );
   await api.call('POST', `/api/v1/exports/${dataExport.id}/run`, undefined, 202);
   out('   Waiting for the runs …');
   let latest: unknown;
-  const runs = await until(() => `the export runs (last seen: ${JSON.stringify(latest)})`, async () => {
-    const response = await fetch(`${baseUrl}/api/v1/exports/${dataExport.id}/runs`, { headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` } });
-    const list = (await response.json()) as { dataset: string; status: string; rowsWritten: number; error: unknown }[];
-    latest = list;
-    // A retry means something is wrong with the destination: say so now rather than wait out the backoff.
-    const failed = list.find((entry) => entry.status === 'failed' || entry.status === 'retrying');
-    if (failed) throw new StepFailed(`the ${failed.dataset} export failed: ${JSON.stringify(failed.error)}`);
-    return list.length >= 2 && list.every((entry) => entry.status === 'succeeded') ? list : undefined;
-  }, 120_000);
+  const runs = await until(
+    () => `the export runs (last seen: ${JSON.stringify(latest)})`,
+    async () => {
+      const response = await fetch(`${baseUrl}/api/v1/exports/${dataExport.id}/runs`, {
+        headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` },
+      });
+      const list = (await response.json()) as { dataset: string; status: string; rowsWritten: number; error: unknown }[];
+      latest = list;
+      // A retry means something is wrong with the destination: say so now rather than wait out the backoff.
+      const failed = list.find((entry) => entry.status === 'failed' || entry.status === 'retrying');
+      if (failed) throw new StepFailed(`the ${failed.dataset} export failed: ${JSON.stringify(failed.error)}`);
+      return list.length >= 2 && list.every((entry) => entry.status === 'succeeded') ? list : undefined;
+    },
+    120_000,
+  );
   for (const entry of runs) out(`   ${entry.dataset}: ${entry.status}, ${entry.rowsWritten} row(s)`);
   const { rows } = await customer.warehouse.query<{ contactId: string; email: string; firstName: string }>(
     'SELECT "contactId", email, "firstName" FROM satellite.contacts ORDER BY "contactId"',
@@ -343,7 +478,10 @@ async function story(credentials: Credentials, customer: Awaited<ReturnType<type
   const activityCount = await customer.warehouse.query<{ count: string }>('SELECT count(*) FROM satellite."contactActivities"');
   out(`   satellite."contactActivities": ${activityCount.rows[0]?.count} row(s)`);
 
-  step('A partner app, through OAuth 2.0', 'A CRM registers an app, the account owner approves it in the browser, and the app acts within its scope.');
+  step(
+    'A partner app, through OAuth 2.0',
+    'A CRM registers an app, the account owner approves it in the browser, and the app acts within its scope.',
+  );
   const callback = 'http://127.0.0.1:9/callback';
   const app = await api.call('POST', '/api/v1/oauth/apps', { name: `Acme CRM ${run}`, redirectUris: [callback], scopes: ['eventsAndContacts'] }, 201);
   const verifier = randomBytes(32).toString('base64url');
@@ -353,10 +491,15 @@ async function story(credentials: Credentials, customer: Awaited<ReturnType<type
   const back = await authorizeInBrowser(authorizeUrl, credentials);
   const code = back.searchParams.get('code');
   if (!code || back.searchParams.get('state') !== state) throw new StepFailed('the callback should carry the code and our state');
-  out(`   $ curl -u $CLIENT_ID:$CLIENT_SECRET -X POST ${baseUrl}/oauth/token -d grant_type=authorization_code -d code=… -d redirect_uri=${callback} -d code_verifier=…`);
+  out(
+    `   $ curl -u $CLIENT_ID:$CLIENT_SECRET -X POST ${baseUrl}/oauth/token -d grant_type=authorization_code -d code=… -d redirect_uri=${callback} -d code_verifier=…`,
+  );
   const tokenResponse = await fetch(`${baseUrl}/oauth/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callback, code_verifier: verifier }).toString(),
   });
   const tokens = (await tokenResponse.json()) as { access_token: string; scope: string; expires_in: number };
@@ -382,13 +525,15 @@ async function main(): Promise<void> {
   try {
     let credentials: Credentials;
     if (await answering()) {
-      out(`Satellite answers at ${baseUrl}; the demo account's key and login come from ${path.relative(process.cwd(), stateDir) || '.'} (or SATELLITE_API_KEY, SATELLITE_DEMO_PASSWORD).`);
+      out(
+        `Satellite answers at ${baseUrl}; the demo account's key and login come from ${path.relative(process.cwd(), stateDir) || '.'} (or SATELLITE_API_KEY, SATELLITE_DEMO_PASSWORD).`,
+      );
       credentials = credentialsIn(stateDir);
     } else {
       started = await startSatellite();
       credentials = started.credentials;
     }
-    out('Starting the customer\'s PostgreSQL (embedded) and a webhook receiver …');
+    out("Starting the customer's PostgreSQL (embedded) and a webhook receiver …");
     customer = await startCustomerPostgres();
     receiver = await startReceiver();
     await story(credentials, customer, receiver);

@@ -40,7 +40,12 @@ export async function startHttpGateway(
     }
     const refusal = error.code === 'HPE_HEADER_OVERFLOW' ? headTooLarge('headers') : refused(400, 'BAD_REQUEST', 'the request is not valid HTTP');
     const body = JSON.stringify(refusal.body);
-    const head = [`HTTP/1.1 ${refusal.status} ${refusal.reason}`, ...Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}`), `content-length: ${Buffer.byteLength(body)}`, 'connection: close'];
+    const head = [
+      `HTTP/1.1 ${refusal.status} ${refusal.reason}`,
+      ...Object.entries(refusal.headers).map(([name, value]) => `${name}: ${value}`),
+      `content-length: ${Buffer.byteLength(body)}`,
+      'connection: close',
+    ];
     socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   });
   server.keepAliveTimeout = 5_000;
@@ -65,7 +70,12 @@ function refused(status: number, code: string, message: string): GatewayRefusal 
   return {
     status,
     reason: reasons[status] ?? 'Error',
-    headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomUUID(), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'x-request-id': randomUUID(),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
     body: { error: { code, message } },
   };
 }

@@ -103,6 +103,6 @@ function persistentValue(file: string, generate: () => string): string {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Satellite could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`Satellite could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

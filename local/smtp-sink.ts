@@ -99,7 +99,11 @@ export async function startSmtpSinkServer(options: SmtpSinkOptions = {}): Promis
         const raw = Buffer.concat(chunks);
         void simpleParser(raw).then((parsed) => {
           const headers: Record<string, string> = {};
-          for (const line of parsed.headerLines) headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+          for (const line of parsed.headerLines)
+            headers[line.key] = line.line
+              .slice(line.line.indexOf(':') + 1)
+              .replace(/\r?\n[ \t]+/g, ' ')
+              .trim();
           messages.push({
             id,
             receivedAt: new Date().toISOString(),
@@ -178,7 +182,10 @@ export interface SmtpSinkProcess {
  * parsing mail never competes with the stack's event loop. It stops when we close its stdin.
  */
 export async function startSmtpSink(options: { smtpPort?: number; countOnly?: boolean } = {}): Promise<SmtpSinkProcess> {
-  const service = await startServiceProcess(path.join(__dirname, 'smtp-sink-process.ts'), [String(options.smtpPort ?? 0), options.countOnly ? 'count-only' : 'parse']);
+  const service = await startServiceProcess(path.join(__dirname, 'smtp-sink-process.ts'), [
+    String(options.smtpPort ?? 0),
+    options.countOnly ? 'count-only' : 'parse',
+  ]);
   const { smtpPort, mailboxUrl } = JSON.parse(service.readyLine) as { smtpPort: number; mailboxUrl: string };
   return { pid: service.pid, smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailboxUrl, stop: () => service.stop() };
 }

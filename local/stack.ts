@@ -125,7 +125,12 @@ async function startLocalApi(options: LocalRuntimeOptions, clock?: Clock): Promi
   // address it really got; requests wait for the platform, which is ready once migrated.
   let platformReady: (platform: Platform) => void = () => undefined;
   const ready = new Promise<Platform>((resolve) => (platformReady = resolve));
-  const gateway = await startHttpGateway(createApiHandler(() => ready), options.port, undefined, await consoleFiles());
+  const gateway = await startHttpGateway(
+    createApiHandler(() => ready),
+    options.port,
+    undefined,
+    await consoleFiles(),
+  );
   const environment: Record<string, string> = {
     SATELLITE_RUNTIME: 'local',
     DATABASE_URL: options.databaseUrl,

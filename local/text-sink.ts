@@ -52,17 +52,36 @@ export async function startTextSink(port = 0): Promise<RunningTextSink> {
       if (request.method === 'POST' && target === 'PinpointSMSVoiceV2.SendTextMessage') {
         const to = String(body.DestinationPhoneNumber ?? '');
         if (to.startsWith('+999')) {
-          return answer(400, { __type: 'ValidationException', message: `${to} is not a valid destination`, Reason: 'INVALID_PARAMETER' }, { 'x-amzn-errortype': 'ValidationException' });
+          return answer(
+            400,
+            { __type: 'ValidationException', message: `${to} is not a valid destination`, Reason: 'INVALID_PARAMETER' },
+            { 'x-amzn-errortype': 'ValidationException' },
+          );
         }
         const messageId = randomUUID();
-        keep({ mediaType: 'SMS', from: String(body.OriginationIdentity ?? ''), to, text: String(body.MessageBody ?? ''), context: body.Context as Record<string, string> | undefined, messageId, receivedAt: new Date().toISOString() });
+        keep({
+          mediaType: 'SMS',
+          from: String(body.OriginationIdentity ?? ''),
+          to,
+          text: String(body.MessageBody ?? ''),
+          context: body.Context as Record<string, string> | undefined,
+          messageId,
+          receivedAt: new Date().toISOString(),
+        });
         return answer(200, { MessageId: messageId });
       }
       if (request.method === 'POST' && request.url === '/viber') {
         const to = String(body.to ?? '');
         if (to.startsWith('999')) return answer(400, { message: `${to} is not a Viber user` });
         const messageId = randomUUID();
-        keep({ mediaType: 'Viber', from: String(body.from ?? ''), to, text: String(body.text ?? ''), messageId, receivedAt: new Date().toISOString() });
+        keep({
+          mediaType: 'Viber',
+          from: String(body.from ?? ''),
+          to,
+          text: String(body.text ?? ''),
+          messageId,
+          receivedAt: new Date().toISOString(),
+        });
         return answer(200, { messageId });
       }
       return answer(404, { __type: 'UnknownOperationException', message: `unknown operation ${target || request.url}` });

@@ -12,7 +12,16 @@ import { createHandler as createSweepEmailSendsHandler } from '../functions/swee
 import type { Platform } from '../shared/platform';
 import type { ScheduleDefinition } from '../shared/ports/scheduler';
 import type { ScheduledFunction } from '../shared/schedules/event';
-import { fixedSchedules, queueList, scheduleTargets, visibilityTimeoutSeconds, type QueueName, type QueueTopology, type ScheduleTargetName, type ScheduleTargetTopology } from '../shared/topology';
+import {
+  fixedSchedules,
+  queueList,
+  scheduleTargets,
+  visibilityTimeoutSeconds,
+  type QueueName,
+  type QueueTopology,
+  type ScheduleTargetName,
+  type ScheduleTargetTopology,
+} from '../shared/topology';
 import type { SqsConsumer } from './sqs-poller';
 
 /**

@@ -303,7 +303,10 @@ export function readConfig(rawEnv: Env = process.env): PlatformConfig {
     text: {
       smsEndpoint: env.SMS_API_ENDPOINT || undefined,
       viberEndpoint: env.VIBER_API_ENDPOINT || undefined,
-      senders: (env.SMS_SENDER_IDS ?? (runtime === 'local' ? 'Satellite' : '')).split(',').map((sender) => sender.trim()).filter((sender) => sender !== ''),
+      senders: (env.SMS_SENDER_IDS ?? (runtime === 'local' ? 'Satellite' : ''))
+        .split(',')
+        .map((sender) => sender.trim())
+        .filter((sender) => sender !== ''),
       smsConfigurationSet: env.SMS_CONFIGURATION_SET || undefined,
     },
   };
@@ -337,12 +340,19 @@ function scheduleTargetName(suffix: string): string {
  * would fail every lookup later, or end the process, on a bad one.
  */
 function dnsServers(raw: string | undefined): readonly string[] | undefined {
-  const servers = (raw ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const servers = (raw ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   if (servers.length === 0) return undefined;
   for (const server of servers) {
     const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(server);
     const withPort = /^([\d.]+):(\d{1,5})$/.exec(server);
-    const [host, port, family] = bracketed ? [bracketed[1], bracketed[2], 6] : withPort ? [withPort[1], withPort[2], 4] : [server, undefined, isIP(server)];
+    const [host, port, family] = bracketed
+      ? [bracketed[1], bracketed[2], 6]
+      : withPort
+        ? [withPort[1], withPort[2], 4]
+        : [server, undefined, isIP(server)];
     const portValid = port === undefined || (Number(port) >= 1 && Number(port) <= 65_535);
     if (family === 0 || isIP(host ?? '') !== family || !portValid) {
       throw new ConfigInvalid('DNS_SERVERS', `holds ${JSON.stringify(server)}, not an IP address with an optional port (1–65535)`);

@@ -56,9 +56,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     // Resolves each command's middleware once instead of on every call (about a quarter of
     // the client's CPU per call); nothing here changes the middleware stack after creation.
     cacheMiddleware: true,
-    ...(config.sqsEndpoint
-      ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
   const queue = new SqsQueue(sqs, config.queueUrls);
 
@@ -82,9 +80,24 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
   const db = await createPool(config.database, secrets, config.databasePoolSize);
   const scheduler =
     config.schedulerGroup && config.schedulerRoleArn
-      ? new EventBridgeScheduler(new SchedulerClient({ region: config.region }), config.schedulerGroup, config.schedulerRoleArn, config.schedulerTargets)
+      ? new EventBridgeScheduler(
+          new SchedulerClient({ region: config.region }),
+          config.schedulerGroup,
+          config.schedulerRoleArn,
+          config.schedulerTargets,
+        )
       : unboundScheduler;
-  return { config, db, queue, secrets, scheduler, clock, metrics: overrides.metrics ?? new EmfMetrics(), emailChannels: emailChannelsFor(config), textChannels: textChannelsFor(config) };
+  return {
+    config,
+    db,
+    queue,
+    secrets,
+    scheduler,
+    clock,
+    metrics: overrides.metrics ?? new EmfMetrics(),
+    emailChannels: emailChannelsFor(config),
+    textChannels: textChannelsFor(config),
+  };
 }
 
 /** SES through one client (created on first use), SMTP through pooled transports per relay. */
@@ -97,7 +110,9 @@ function emailChannelsFor(config: PlatformConfig): EmailChannels {
       ses ??= new SesChannel(
         new SESv2Client({
           region: config.region,
-          ...(config.email.sesEndpoint ? { endpoint: config.email.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+          ...(config.email.sesEndpoint
+            ? { endpoint: config.email.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+            : {}),
         }),
         config.email.sesConfigurationSet,
       );

@@ -54,7 +54,12 @@ export async function callWithHeaders<T>(method: string, path: string, body?: un
   if (body !== undefined) headers['content-type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
+    });
   } catch {
     throw new ApiError(0, 'NETWORK', 'Satellite cannot be reached. Check your connection and try again.');
   }
@@ -62,7 +67,12 @@ export async function callWithHeaders<T>(method: string, path: string, body?: un
   const parsed: unknown = text ? safeJson(text) : undefined;
   if (response.ok) return { body: parsed as T, headers: response.headers };
   const error = (parsed as { error?: { code?: string; message?: string; details?: FieldError[] } } | undefined)?.error;
-  const failure = new ApiError(response.status, error?.code ?? 'HTTP_' + response.status, error?.message ?? `request failed (${response.status})`, error?.details ?? []);
+  const failure = new ApiError(
+    response.status,
+    error?.code ?? 'HTTP_' + response.status,
+    error?.message ?? `request failed (${response.status})`,
+    error?.details ?? [],
+  );
   if (response.status === 401 && csrfToken && !path.startsWith('/api/v1/console/session')) onSessionEnded();
   throw failure;
 }

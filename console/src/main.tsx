@@ -37,7 +37,9 @@ function App() {
   });
 
   useEffect(() => {
-    currentSession().then(setSession, () => undefined).finally(() => setChecked(true));
+    currentSession()
+      .then(setSession, () => undefined)
+      .finally(() => setChecked(true));
     const onHash = () => setPath(currentPath());
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
@@ -63,14 +65,18 @@ function App() {
   const Screen = screen.Screen;
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       <header class="top">
         <span class="brand">Satellite</span>
         <nav aria-label="Account settings">
           <ul>
             {screens.map((candidate) => (
               <li key={candidate.path}>
-                <a href={`#/${candidate.path}`} aria-current={candidate.path === screen.path ? 'page' : undefined}>{candidate.title}</a>
+                <a href={`#/${candidate.path}`} aria-current={candidate.path === screen.path ? 'page' : undefined}>
+                  {candidate.title}
+                </a>
               </li>
             ))}
           </ul>

@@ -30,8 +30,16 @@ export function Field(props: FieldProps) {
         aria-describedby={described || undefined}
         onInput={(event) => props.onInput((event.currentTarget as HTMLInputElement).value)}
       />
-      {props.hint && <p class="hint" id={`${id}-hint`}>{props.hint}</p>}
-      {props.error && <p class="field-error" id={`${id}-error`}>{props.error}</p>}
+      {props.hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {props.hint}
+        </p>
+      )}
+      {props.error && (
+        <p class="field-error" id={`${id}-error`}>
+          {props.error}
+        </p>
+      )}
     </div>
   );
 }
@@ -57,10 +65,16 @@ export function Select(props: SelectProps) {
         onChange={(event) => props.onChange((event.currentTarget as HTMLSelectElement).value)}
       >
         {props.options.map(([value, label]) => (
-          <option key={value} value={value}>{label}</option>
+          <option key={value} value={value}>
+            {label}
+          </option>
         ))}
       </select>
-      {props.error && <p class="field-error" id={`${id}-error`}>{props.error}</p>}
+      {props.error && (
+        <p class="field-error" id={`${id}-error`}>
+          {props.error}
+        </p>
+      )}
     </div>
   );
 }
@@ -76,7 +90,8 @@ export function Notice(props: { kind: 'success' | 'warning' | 'error' | 'info'; 
 
 /** What the user should read about a failed call; field errors are shown next to their fields instead. */
 export function problemOf(error: unknown): string {
-  if (error instanceof ApiError) return error.details.length && error.code === 'VALIDATION_FAILED' ? 'Some fields need your attention.' : sentence(error.message);
+  if (error instanceof ApiError)
+    return error.details.length && error.code === 'VALIDATION_FAILED' ? 'Some fields need your attention.' : sentence(error.message);
   return 'Something went wrong. Try again.';
 }
 
@@ -118,8 +133,13 @@ export function useLoad<T>(load: () => Promise<T>, dependencies: readonly unknow
     };
   }, [round, ...dependencies]);
   const reload = useCallback(() => setRound((value) => value + 1), []);
-  const fresh = state.loadedFor !== undefined && state.loadedFor.length === dependencies.length && state.loadedFor.every((value, index) => value === dependencies[index]);
-  return fresh ? { data: state.data, error: state.error, loading: state.loading, reload } : { data: undefined, error: undefined, loading: true, reload };
+  const fresh =
+    state.loadedFor !== undefined &&
+    state.loadedFor.length === dependencies.length &&
+    state.loadedFor.every((value, index) => value === dependencies[index]);
+  return fresh
+    ? { data: state.data, error: state.error, loading: state.loading, reload }
+    : { data: undefined, error: undefined, loading: true, reload };
 }
 
 export function LoadState<T>(props: { loaded: Loaded<T>; what: string; children: (data: T) => ComponentChildren }) {

@@ -19,7 +19,8 @@ const standardWebhookHeaders = {
   'webhook-id': { description: 'Same on every retry of this request: receivers deduplicate on it.', schema: z.string() },
   'webhook-timestamp': { description: 'Unix seconds when this attempt was signed.', schema: z.string().regex(/^\d+$/) },
   'webhook-signature': {
-    description: 'Standard Webhooks: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` with the secret (its `whsec_` prefix removed, base64-decoded); space-separated while a rotated secret is still valid.',
+    description:
+      'Standard Webhooks: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` with the secret (its `whsec_` prefix removed, base64-decoded); space-separated while a rotated secret is still valid.',
     schema: z.string(),
   },
 };

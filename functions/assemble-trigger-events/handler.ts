@@ -25,7 +25,12 @@ export function createHandler(platform: Platform) {
     // The scheduled time, not the arrival time, names the day: a late firing still counts for its day.
     const at = event.time ? new Date(event.time) : platform.clock.now();
     try {
-      const queued = await startWorkflowRun(platform, detail.data.accountId, detail.data.workflowId, Number.isNaN(at.getTime()) ? platform.clock.now() : at);
+      const queued = await startWorkflowRun(
+        platform,
+        detail.data.accountId,
+        detail.data.workflowId,
+        Number.isNaN(at.getTime()) ? platform.clock.now() : at,
+      );
       logger.info('regular workflow run queued', { workflowId: detail.data.workflowId, members: queued });
     } catch (error) {
       // Kept on the workflow (lastRun); a retry of this firing would meet the same refusal.
@@ -49,4 +54,5 @@ export function createHandler(platform: Platform) {
 }
 
 export const handler = withLambdaContext(async (event: SQSEvent | ScheduleEvent, context: Context): Promise<SQSBatchResponse | void> =>
-  createHandler(await platformFromEnvironment())(event, context));
+  createHandler(await platformFromEnvironment())(event, context),
+);

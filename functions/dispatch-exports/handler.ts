@@ -28,4 +28,5 @@ export function createHandler(platform: Platform): ScheduledFunction {
 }
 
 export const handler = withLambdaContext(async (event: ScheduleEvent, context: Context): Promise<void> =>
-  createHandler(await platformFromEnvironment())(event, context));
+  createHandler(await platformFromEnvironment())(event, context),
+);

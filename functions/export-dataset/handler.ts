@@ -18,4 +18,5 @@ export function createHandler(platform: Platform): JobHandler {
 }
 
 export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  createHandler(await platformFromEnvironment())(event, context));
+  createHandler(await platformFromEnvironment())(event, context),
+);

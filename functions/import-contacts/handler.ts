@@ -30,4 +30,6 @@ export function createHandler(platform: Platform): JobHandler {
   });
 }
 
-export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context));
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context),
+);

@@ -25,4 +25,6 @@ export function createHandler(platform: Platform) {
   };
 }
 
-export const handler = withLambdaContext(async (event: unknown): Promise<ProvisionedAccount> => createHandler(await platformFromEnvironment())(event));
+export const handler = withLambdaContext(async (event: unknown): Promise<ProvisionedAccount> =>
+  createHandler(await platformFromEnvironment())(event),
+);

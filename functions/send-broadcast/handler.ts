@@ -26,9 +26,13 @@ export function createHandler(platform: Platform): JobHandler {
       stopBroadcast(
         platform,
         job.broadcastId,
-        error instanceof AppError ? { code: error.code, message: error.message } : { code: 'BROADCAST_FAILED', message: 'sending failed repeatedly; the broadcast was stopped' },
+        error instanceof AppError
+          ? { code: error.code, message: error.message }
+          : { code: 'BROADCAST_FAILED', message: 'sending failed repeatedly; the broadcast was stopped' },
       ),
   });
 }
 
-export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context));
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context),
+);

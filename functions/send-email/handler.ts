@@ -17,10 +17,17 @@ export function createHandler(platform: Platform): JobHandler {
       const outcome = await deliverSends(platform, job);
       for (const deferred of outcome.deferred) await queueSends(platform, job.accountId, deferred.sendIds, deferred.delaySeconds);
       if (outcome.failed > 0 || outcome.deferred.length > 0) {
-        logger.info('send job done', { accountId: job.accountId, accepted: outcome.accepted, failed: outcome.failed, suppressed: outcome.suppressed, deferred: outcome.deferred.reduce((n, d) => n + d.sendIds.length, 0) });
+        logger.info('send job done', {
+          accountId: job.accountId,
+          accepted: outcome.accepted,
+          failed: outcome.failed,
+          suppressed: outcome.suppressed,
+          deferred: outcome.deferred.reduce((n, d) => n + d.sendIds.length, 0),
+        });
       }
     },
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => createHandler(await platformFromEnvironment())(event, context);
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context);

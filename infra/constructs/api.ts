@@ -68,7 +68,15 @@ export class SatelliteApi extends Construct {
     // Links in answers, OAuth redirects and the issuer all name this one address.
     this.publicBaseUrl = props.customDomain ? `https://${props.customDomain.name}` : this.httpApi.apiEndpoint;
     this.handler.addEnvironment('PUBLIC_BASE_URL', this.publicBaseUrl);
-    if (domainName) new CfnOutput(Stack.of(this), 'CustomDomainTarget', { value: domainName.regionalDomainName, description: 'CNAME (or alias) the custom domain to this' });
-    Validations.of(this.httpApi).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'Authentication (API keys over HTTP Basic, OAuth bearer tokens) and per-method-group authorisation happen in the API function; OAuth endpoints must be public.' });
+    if (domainName)
+      new CfnOutput(Stack.of(this), 'CustomDomainTarget', {
+        value: domainName.regionalDomainName,
+        description: 'CNAME (or alias) the custom domain to this',
+      });
+    Validations.of(this.httpApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Authentication (API keys over HTTP Basic, OAuth bearer tokens) and per-method-group authorisation happen in the API function; OAuth endpoints must be public.',
+    });
   }
 }

@@ -93,8 +93,15 @@ export class WebConsole extends Construct {
     });
     Validations.of(this.distribution).acknowledge(
       { id: 'AwsSolutions-CFR1', reason: 'The console and API serve customers worldwide; no geo restriction applies.' },
-      { id: 'AwsSolutions-CFR2', reason: 'Abuse is limited in the API (per-account rate limit, login throttling per account and IP); a WAF web ACL can be attached by the operator.' },
-      { id: 'AwsSolutions-CFR4', reason: 'The default CloudFront certificate is used until an operator adds a custom domain; with it the minimum protocol is TLS 1.2 (2021).' },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'Abuse is limited in the API (per-account rate limit, login throttling per account and IP); a WAF web ACL can be attached by the operator.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason: 'The default CloudFront certificate is used until an operator adds a custom domain; with it the minimum protocol is TLS 1.2 (2021).',
+      },
     );
 
     const built = buildConsoleSync();
@@ -109,17 +116,30 @@ export class WebConsole extends Construct {
     const copier = stack.node.children.find((child) => child.node.id.startsWith('Custom::CDKBucketDeployment'));
     // cdk-nag names the CDK asset bucket by account and region (placeholders when the environment
     // is left to deploy time); the partition is written out, as the feature flags in cdk.json make it.
-    const where = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? '<AWS::AccountId>-<AWS::Region>' : `${stack.account}-${stack.region}`;
+    const where =
+      Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? '<AWS::AccountId>-<AWS::Region>' : `${stack.account}-${stack.region}`;
     // The findings on the function's grants land on its role; the one on its runtime on the function.
     Validations.of(deployment.handlerRole).acknowledge(
-      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK\'s deployment function: the AWS-managed basic execution policy only lets it write its logs.' },
-      { id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]', reason: 'CDK\'s deployment function reads the CDK asset bucket and writes the console bucket only; these are CDK\'s own grants.' },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "CDK's deployment function: the AWS-managed basic execution policy only lets it write its logs.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+        reason: "CDK's deployment function reads the CDK asset bucket and writes the console bucket only; these are CDK's own grants.",
+      },
       { id: 'AwsSolutions-IAM5[Action::s3:GetObject*]', reason: 'As above: read the uploaded console files from the CDK asset bucket.' },
       { id: 'AwsSolutions-IAM5[Action::s3:List*]', reason: 'As above: list the source and destination buckets to sync them.' },
       { id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason: 'As above: abort an interrupted upload to the console bucket.' },
       { id: 'AwsSolutions-IAM5[Action::s3:DeleteObject*]', reason: 'As above: remove console files a new build no longer has (prune).' },
-      { id: `AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-${where}/*]`, reason: 'The objects of the CDK asset bucket, where the deployment\'s asset is uploaded.' },
-      { id: 'AwsSolutions-IAM5[Resource::<ConsoleFiles2D43986C.Arn>/*]', reason: 'Every object of the console bucket, which holds nothing but the console.' },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-${where}/*]`,
+        reason: "The objects of the CDK asset bucket, where the deployment's asset is uploaded.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::<ConsoleFiles2D43986C.Arn>/*]',
+        reason: 'Every object of the console bucket, which holds nothing but the console.',
+      },
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudFront CreateInvalidation has no resource-level permission.' },
     );
     if (copier) Validations.of(copier).acknowledge({ id: 'AwsSolutions-L1', reason: 'CDK picks the runtime of its deployment function.' });

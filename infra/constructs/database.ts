@@ -83,7 +83,9 @@ export class SatelliteDatabase extends Construct {
     }
     // Customers allowlist these addresses on their databases and webhook receivers.
     const egressIps = this.vpc.publicSubnets.flatMap((subnet) => subnet.node.children.filter((child): child is CfnEIP => child.node.id === 'EIP'));
-    egressIps.forEach((eip, index) => new CfnOutput(stack, `EgressIp${index + 1}`, { value: eip.attrPublicIp, description: 'Outbound address customers allowlist' }));
+    egressIps.forEach(
+      (eip, index) => new CfnOutput(stack, `EgressIp${index + 1}`, { value: eip.attrPublicIp, description: 'Outbound address customers allowlist' }),
+    );
 
     this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
       vpc: this.vpc,
@@ -131,7 +133,11 @@ export class SatelliteDatabase extends Construct {
     instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: rotationSubnets });
     // The application user's own password, rotated on its own; the migrate function sets it on
     // the role at every deploy (the role itself comes from a migration).
-    const appSecret = new DatabaseSecret(this, 'AppSecret', { username: APP_DATABASE_USER, secretName: `${stack.stackName}-db-app`, masterSecret: instance.secret });
+    const appSecret = new DatabaseSecret(this, 'AppSecret', {
+      username: APP_DATABASE_USER,
+      secretName: `${stack.stackName}-db-app`,
+      masterSecret: instance.secret,
+    });
     this.appSecret = appSecret.attach(instance);
     instance.addRotationMultiUser('AppRotation', {
       secret: this.appSecret,
@@ -158,6 +164,5 @@ export class SatelliteDatabase extends Construct {
     proxySecurityGroup.addIngressRule(this.functionSecurityGroup, Port.tcp(5432), 'Lambdas to RDS Proxy');
     proxySecurityGroup.addEgressRule(databaseSecurityGroup, Port.tcp(5433), 'RDS Proxy to PostgreSQL');
     databaseSecurityGroup.addIngressRule(proxySecurityGroup, Port.tcp(5433), 'RDS Proxy to PostgreSQL');
-
   }
 }

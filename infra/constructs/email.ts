@@ -87,8 +87,15 @@ export class EmailDelivery extends Construct {
           effect: Effect.ALLOW,
           actions: ['ses:SendEmail', 'ses:SendRawEmail'],
           resources: [
-            ...props.sendingIdentities.map((identity) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })),
-            stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+            ...props.sendingIdentities.map((identity) =>
+              stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+            ),
+            stack.formatArn({
+              service: 'ses',
+              resource: 'configuration-set',
+              resourceName: this.configurationSet.configurationSetName,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
           ],
         }),
       );
@@ -107,6 +114,9 @@ export class EmailDelivery extends Construct {
     })
       .bindDatabase(props.database)
       .bindQueue('emails', this.sendQueue.queue);
-    new Rule(this, 'SweepEveryMinute', { schedule: Schedule.expression(sweepSchedule.expression), targets: [new LambdaFunction(this.sweep, { retryAttempts: 0 })] });
+    new Rule(this, 'SweepEveryMinute', {
+      schedule: Schedule.expression(sweepSchedule.expression),
+      targets: [new LambdaFunction(this.sweep, { retryAttempts: 0 })],
+    });
   }
 }

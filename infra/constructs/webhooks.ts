@@ -32,16 +32,30 @@ export class ActivityWebhooks extends Construct {
     // Backoff is a visibility change on the messages it received (the event source's consume grant covers it).
     this.dispatcher.addEnvironment(queueUrlVariables.webhooks, this.queue.queue.queueUrl);
 
-    this.outboxSweep = this.scheduledFunction(props.database, 'OutboxSweep', 'OutboxSweepEveryMinute', fixedSchedule('webhookOutbox'),
+    this.outboxSweep = this.scheduledFunction(
+      props.database,
+      'OutboxSweep',
+      'OutboxSweepEveryMinute',
+      fixedSchedule('webhookOutbox'),
       'Queues webhook outbox rows that were not relayed right after commit',
     ).bindQueue('webhooks', this.queue.queue);
-    this.attemptsPrune = this.scheduledFunction(props.database, 'AttemptsPrune', 'AttemptsPruneEveryHour', fixedSchedule('webhookAttempts'),
+    this.attemptsPrune = this.scheduledFunction(
+      props.database,
+      'AttemptsPrune',
+      'AttemptsPruneEveryHour',
+      fixedSchedule('webhookAttempts'),
       'Deletes webhook delivery attempts older than the retention period',
     );
   }
 
   /** A function on the database that an EventBridge rule invokes on a fixed schedule (no retry: the next run catches up). */
-  private scheduledFunction(database: SatelliteDatabase, functionId: string, ruleId: string, schedule: FixedSchedule, description: string): SatelliteFunction {
+  private scheduledFunction(
+    database: SatelliteDatabase,
+    functionId: string,
+    ruleId: string,
+    schedule: FixedSchedule,
+    description: string,
+  ): SatelliteFunction {
     const target = scheduleTargets[schedule.target];
     const fn = new SatelliteFunction(this, functionId, {
       functionDir: target.worker,

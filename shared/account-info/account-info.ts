@@ -62,6 +62,9 @@ export async function addressBooks(db: Pool, accountId: number, name: string): P
       WHERE c.account_id = $1 AND c.fields <> '{}'::jsonb ORDER BY 1`,
     [accountId],
   );
-  const fields = rows.map((row) => Number(row.id)).sort((a, b) => a - b).map((id) => ({ id, name: String(id) }));
+  const fields = rows
+    .map((row) => Number(row.id))
+    .sort((a, b) => a - b)
+    .map((id) => ({ id, name: String(id) }));
   return { addressBook: [{ addressBookId: accountId, name, fieldGroups: [{ name: 'Additional fields', fields }] }] };
 }

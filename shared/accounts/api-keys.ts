@@ -70,7 +70,10 @@ export async function listApiKeys(db: Pool, accountId: number): Promise<ApiKeySu
 
 /** Revokes a key of the account at once; revoking twice is not an error. */
 export async function revokeApiKey(db: Pool, accountId: number, keyId: number): Promise<void> {
-  const { rowCount } = await db.query('UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND account_id = $2', [keyId, accountId]);
+  const { rowCount } = await db.query('UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND account_id = $2', [
+    keyId,
+    accountId,
+  ]);
   if (rowCount === 0) throw new ApiKeyNotFound();
   verifiedKeys.forgetAll();
 }

@@ -20,12 +20,7 @@ export type BearerResolver = (db: Pool, token: string, now: Date) => Promise<Pri
  * HTTP Basic with any user name and an API key as the password, or a bearer token.
  * Every failure answers the same 401, so a caller learns nothing about which accounts exist.
  */
-export async function authenticate(
-  db: Pool,
-  authorization: string | undefined,
-  resolveBearer: BearerResolver,
-  now: Date,
-): Promise<Principal> {
+export async function authenticate(db: Pool, authorization: string | undefined, resolveBearer: BearerResolver, now: Date): Promise<Principal> {
   if (!authorization) throw new Unauthorized();
   const [scheme, credentials] = splitOnce(authorization.trim(), ' ');
   if (!credentials) throw new Unauthorized();

@@ -32,7 +32,9 @@ export const activityPayloadSchema = z
     messageId: integer.optional(),
     messageInstanceId: integer.optional(),
     messageTag: z.string().optional(),
-    activityDateTime: z.iso.datetime({ local: true }).meta({ description: 'UTC, to the second, without a zone (seed 001).', examples: ['2023-09-14T08:30:03'] }),
+    activityDateTime: z.iso
+      .datetime({ local: true })
+      .meta({ description: 'UTC, to the second, without a zone (seed 001).', examples: ['2023-09-14T08:30:03'] }),
     clickEventLink: z.string().optional().meta({ description: 'Only for CLICKED.' }),
     statusDescription: z.string().optional().meta({ description: 'Only for UNDELIVERED.' }),
     viewMessageLink: z.string().optional(),

@@ -30,7 +30,14 @@ function writtenFieldsExist(value: string): boolean {
   const calendar = new Date(0);
   calendar.setUTCFullYear(year, month - 1, day);
   calendar.setUTCHours(hour, minute, second);
-  const read = [calendar.getUTCFullYear(), calendar.getUTCMonth() + 1, calendar.getUTCDate(), calendar.getUTCHours(), calendar.getUTCMinutes(), calendar.getUTCSeconds()];
+  const read = [
+    calendar.getUTCFullYear(),
+    calendar.getUTCMonth() + 1,
+    calendar.getUTCDate(),
+    calendar.getUTCHours(),
+    calendar.getUTCMinutes(),
+    calendar.getUTCSeconds(),
+  ];
   return read.every((field, index) => field === fields[index]);
 }
 
@@ -112,9 +119,15 @@ export const activityInputSchema = z
     subscriptions: z.array(text(200)).max(100).optional(),
   })
   .strict()
-  .refine((activity) => activity.contactId !== undefined || activity.externalCustomerId !== undefined || activityAddressFields.some((field) => activity[field] !== undefined), {
-    message: 'name the contact: contactId, externalCustomerId, email, sms, viber, mobilepush or webpush',
-  })
+  .refine(
+    (activity) =>
+      activity.contactId !== undefined ||
+      activity.externalCustomerId !== undefined ||
+      activityAddressFields.some((field) => activity[field] !== undefined),
+    {
+      message: 'name the contact: contactId, externalCustomerId, email, sms, viber, mobilepush or webpush',
+    },
+  )
   .refine((activity) => activity.subscriptons === undefined || activity.subscriptions === undefined, {
     message: 'give subscriptons (or subscriptions), not both',
     path: ['subscriptons'],

@@ -19,4 +19,3 @@ const byFolded = new Map<string, MediaType>(mediaTypes.map((type) => [folded(typ
 export function canonicalMediaType(value: string): MediaType | undefined {
   return byFolded.get(folded(value));
 }
-

@@ -53,14 +53,17 @@ export function bigQueryFailure(error: unknown, projectId: string): unknown {
   if (status === 401 || reason === 'authError' || /invalid_grant|invalid JWT|unauthenticated/i.test(message)) {
     return new ConnectorFailed('BIGQUERY_KEY_REVOKED', 'Google refused the service-account key (deleted, disabled or revoked)');
   }
-  if (status === 403) return new ConnectorFailed('BIGQUERY_PERMISSION_DENIED', `the service account lacks a BigQuery permission on project ${projectId}`);
+  if (status === 403)
+    return new ConnectorFailed('BIGQUERY_PERMISSION_DENIED', `the service account lacks a BigQuery permission on project ${projectId}`);
   if (status === 404 && /dataset/i.test(message) && !/project/i.test(message)) {
     return new ConnectorFailed('BIGQUERY_DATASET_NOT_FOUND', 'the dataset does not exist in this project');
   }
   if (status === 404 && /table/i.test(message)) return error;
-  if (status === 404) return new ConnectorFailed('BIGQUERY_PROJECT_NOT_FOUND', `the project ${projectId} does not exist or is not visible to this key`);
+  if (status === 404)
+    return new ConnectorFailed('BIGQUERY_PROJECT_NOT_FOUND', `the project ${projectId} does not exist or is not visible to this key`);
   if (status === 400) return new ConnectorFailed('BIGQUERY_QUERY_FAILED', 'BigQuery rejected the query');
   if (typeof status === 'number' && status >= 500) return new ConnectorFailed('BIGQUERY_UNAVAILABLE', 'BigQuery is unavailable; try again later');
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|fetch failed/i.test(message)) return new ConnectorFailed('BIGQUERY_UNAVAILABLE', 'BigQuery could not be reached');
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|fetch failed/i.test(message))
+    return new ConnectorFailed('BIGQUERY_UNAVAILABLE', 'BigQuery could not be reached');
   return error;
 }

@@ -54,15 +54,24 @@ export async function listDatasets(platform: Platform, connector: Connector, pag
   }
   return onBigQuery(connector, async () => {
     const client = await bigQueryFor(platform, connector);
-    const [datasets, next] = await client.getDatasets({ maxResults: page.limit, autoPaginate: false, ...(page.pageToken ? { pageToken: page.pageToken } : {}) });
+    const [datasets, next] = await client.getDatasets({
+      maxResults: page.limit,
+      autoPaginate: false,
+      ...(page.pageToken ? { pageToken: page.pageToken } : {}),
+    });
     return { items: datasets.map((dataset) => ({ name: dataset.id ?? '' })), ...nextToken(next) };
   });
 }
 
-export async function listTables(platform: Platform, connector: Connector, dataset: string, page: Page): Promise<Paged<{ name: string; type: string }>> {
+export async function listTables(
+  platform: Platform,
+  connector: Connector,
+  dataset: string,
+  page: Page,
+): Promise<Paged<{ name: string; type: string }>> {
   if (connector.postgres) {
     return withPostgresConnection(platform, connector, async (client) => {
-      const schema = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1 AND has_schema_privilege(oid, \'USAGE\')', [dataset]);
+      const schema = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1 AND has_schema_privilege(oid, 'USAGE')", [dataset]);
       if (!schema.rows.length) throw new CatalogObjectNotFound('dataset', dataset);
       const { rows } = await client.query<{ name: string; type: string }>(
         `SELECT c.relname AS name,
@@ -83,7 +92,10 @@ export async function listTables(platform: Platform, connector: Connector, datas
       .catch((error: unknown) => {
         throw notFoundAs(error, 'dataset', dataset);
       });
-    return { items: tables.map((table: Table) => ({ name: table.id ?? '', type: String((table.metadata as { type?: string }).type ?? 'TABLE') })), ...nextToken(next) };
+    return {
+      items: tables.map((table: Table) => ({ name: table.id ?? '', type: String((table.metadata as { type?: string }).type ?? 'TABLE') })),
+      ...nextToken(next),
+    };
   });
 }
 
@@ -113,11 +125,22 @@ export async function listColumns(platform: Platform, connector: Connector, data
       .table(table)
       .getMetadata()
       .catch((error: unknown) => {
-        throw notFoundAs(error, /Dataset/.test(String((error as Error).message)) ? 'dataset' : 'table', /Dataset/.test(String((error as Error).message)) ? dataset : `${dataset}.${table}`);
+        throw notFoundAs(
+          error,
+          /Dataset/.test(String((error as Error).message)) ? 'dataset' : 'table',
+          /Dataset/.test(String((error as Error).message)) ? dataset : `${dataset}.${table}`,
+        );
       });
     const metadata: unknown = answer[0];
-    const fields = ((metadata as { schema?: { fields?: { name: string; type: string; mode?: string }[] } }).schema?.fields ?? []).slice(0, MAX_PAGE_SIZE);
-    return fields.map((field) => ({ name: field.name, type: field.mode === 'REPEATED' ? `ARRAY<${field.type}>` : field.type, nullable: field.mode !== 'REQUIRED' }));
+    const fields = ((metadata as { schema?: { fields?: { name: string; type: string; mode?: string }[] } }).schema?.fields ?? []).slice(
+      0,
+      MAX_PAGE_SIZE,
+    );
+    return fields.map((field) => ({
+      name: field.name,
+      type: field.mode === 'REPEATED' ? `ARRAY<${field.type}>` : field.type,
+      nullable: field.mode !== 'REQUIRED',
+    }));
   });
 }
 
@@ -137,4 +160,3 @@ function nextToken(next: unknown): { nextPageToken?: string } {
   const token = (next as { pageToken?: string } | null | undefined)?.pageToken;
   return token ? { nextPageToken: token } : {};
 }
-

@@ -43,7 +43,11 @@ function prepare(input: ConnectorInput | ConnectorUpdate, previous?: Connector):
     if (input.password === undefined && previous?.postgres && !sameServer(previous.postgres, settings)) {
       // The stored password must never go to a server it was not given for: a caller who
       // points the connector elsewhere could receive it there in clear.
-      throw new AppError('invalid', 'PASSWORD_REQUIRED', 'send the password again when the host, port, database, user, SSL mode or CA certificate changes');
+      throw new AppError(
+        'invalid',
+        'PASSWORD_REQUIRED',
+        'send the password again when the host, port, database, user, SSL mode or CA certificate changes',
+      );
     }
     return { settings, secret: input.password === undefined ? undefined : JSON.stringify({ password: input.password }) };
   }
@@ -52,12 +56,23 @@ function prepare(input: ConnectorInput | ConnectorUpdate, previous?: Connector):
     return { settings: { ...previous.bigquery, location: input.location } };
   }
   const key = parseServiceAccountKey(input.key);
-  const settings: BigQuerySettings = { projectId: key.project_id, clientEmail: key.client_email, ...(input.location ? { location: input.location } : {}) };
+  const settings: BigQuerySettings = {
+    projectId: key.project_id,
+    clientEmail: key.client_email,
+    ...(input.location ? { location: input.location } : {}),
+  };
   return { settings, secret: JSON.stringify(key) };
 }
 
 function sameServer(a: PostgresSettings, b: PostgresSettings): boolean {
-  return a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user && a.sslMode === b.sslMode && a.caCertificate === b.caCertificate;
+  return (
+    a.host === b.host &&
+    a.port === b.port &&
+    a.database === b.database &&
+    a.user === b.user &&
+    a.sslMode === b.sslMode &&
+    a.caCertificate === b.caCertificate
+  );
 }
 
 function secretName(accountId: number, connectorId: number): string {
@@ -90,11 +105,14 @@ export async function listConnectors(platform: Platform, accountId: number): Pro
 
 export async function updateConnector(platform: Platform, accountId: number, connectorId: number, input: ConnectorUpdate): Promise<ConnectorView> {
   if (input.id !== undefined && input.id !== connectorId) {
-    throw new ValidationFailed(`the body is connector ${input.id}'s, the path names connector ${connectorId}`, [{ path: 'body.id', message: 'must be the id in the path' }]);
+    throw new ValidationFailed(`the body is connector ${input.id}'s, the path names connector ${connectorId}`, [
+      { path: 'body.id', message: 'must be the id in the path' },
+    ]);
   }
   const connector = await withTransaction(platform.db, async (client) => {
     const previous = await getConnector(client, accountId, connectorId);
-    if (previous.kind !== input.kind) throw new AppError('invalid', 'CONNECTOR_KIND_IMMUTABLE', 'a connector cannot change its kind; create another connector');
+    if (previous.kind !== input.kind)
+      throw new AppError('invalid', 'CONNECTOR_KIND_IMMUTABLE', 'a connector cannot change its kind; create another connector');
     if (previous.uniqueKey.column !== input.uniqueKey.column || previous.uniqueKey.contactField !== input.uniqueKey.contactField) {
       await refuseWhileSourcesExist(client, connectorId, 'the unique key of a connector with data sources cannot change');
     }

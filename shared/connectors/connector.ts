@@ -41,7 +41,9 @@ export function connectorFromRow(row: ConnectorRow): Connector {
     kind: row.kind,
     name: row.name,
     uniqueKey,
-    ...(row.kind === 'postgres' ? { postgres: row.settings as unknown as PostgresSettings } : { bigquery: row.settings as unknown as BigQuerySettings }),
+    ...(row.kind === 'postgres'
+      ? { postgres: row.settings as unknown as PostgresSettings }
+      : { bigquery: row.settings as unknown as BigQuerySettings }),
     secretRef: row.secret_ref,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -42,7 +42,13 @@ export async function withPostgresTarget<T>(
 ): Promise<T> {
   const destination = await resolveHost(platform, target.settings.host);
   const { client, session } = await openClient(platform, target, destination);
-  return runWork(platform, client, (connected) => work(connected, session), options, () => void client.end().catch(() => undefined));
+  return runWork(
+    platform,
+    client,
+    (connected) => work(connected, session),
+    options,
+    () => void client.end().catch(() => undefined),
+  );
 }
 
 export interface PostgresSession {
@@ -86,7 +92,11 @@ export async function resolveHost(platform: Platform, host: string): Promise<Res
   return resolveDestination(host, destinationPolicy(platform.config));
 }
 
-export async function openClient(platform: Platform, target: PostgresTarget, destination: ResolvedDestination): Promise<{ client: Client; session: PostgresSession }> {
+export async function openClient(
+  platform: Platform,
+  target: PostgresTarget,
+  destination: ResolvedDestination,
+): Promise<{ client: Client; session: PostgresSession }> {
   const wantsSsl = target.settings.sslMode !== 'disable';
   try {
     return await connectOnce(platform, target, destination, wantsSsl);
@@ -103,7 +113,12 @@ export async function openClient(platform: Platform, target: PostgresTarget, des
   }
 }
 
-async function connectOnce(platform: Platform, target: PostgresTarget, destination: ResolvedDestination, ssl: boolean): Promise<{ client: Client; session: PostgresSession }> {
+async function connectOnce(
+  platform: Platform,
+  target: PostgresTarget,
+  destination: ResolvedDestination,
+  ssl: boolean,
+): Promise<{ client: Client; session: PostgresSession }> {
   const client = new Client(clientConfig(platform, target, destination, ssl));
   client.on('error', () => undefined);
   try {
@@ -161,9 +176,13 @@ const certificateErrors = new Set([
 ]);
 
 /** Maps a connect failure to one connector error code (and a message of our own). */
-export function postgresFailure(error: unknown, settings: Pick<PostgresSettings, 'host' | 'port' | 'database' | 'user' | 'sslMode'>): ConnectorFailed {
+export function postgresFailure(
+  error: unknown,
+  settings: Pick<PostgresSettings, 'host' | 'port' | 'database' | 'user' | 'sslMode'>,
+): ConnectorFailed {
   if (error instanceof ConnectorFailed) return error;
-  if (error instanceof AppError) return new ConnectorFailed(error.code === 'DNS_NOT_FOUND' ? 'DNS_NOT_FOUND' : 'DESTINATION_NOT_ALLOWED', error.message);
+  if (error instanceof AppError)
+    return new ConnectorFailed(error.code === 'DNS_NOT_FOUND' ? 'DNS_NOT_FOUND' : 'DESTINATION_NOT_ALLOWED', error.message);
   const { code = '', message = '' } = (error ?? {}) as DriverError;
   const where = `${settings.host}:${settings.port}`;
   // The server's own answers first: their messages quote names (a database called
@@ -181,7 +200,10 @@ export function postgresFailure(error: unknown, settings: Pick<PostgresSettings,
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new ConnectorFailed('HOST_UNREACHABLE', `no route to ${where}`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConnectorFailed('DNS_NOT_FOUND', `the host ${settings.host} could not be resolved`);
   if (certificateErrors.has(code) || /certificate|self.signed/i.test(message)) {
-    return new ConnectorFailed('CERTIFICATE_REJECTED', `the server's certificate was not accepted for ${settings.host} (check the CA certificate and the host name)`);
+    return new ConnectorFailed(
+      'CERTIFICATE_REJECTED',
+      `the server's certificate was not accepted for ${settings.host} (check the CA certificate and the host name)`,
+    );
   }
   if (message === 'The server does not support SSL connections') {
     return new ConnectorFailed('SSL_NOT_SUPPORTED', `${where} does not support SSL; use sslMode disable (or prefer) to connect without it`);
@@ -200,7 +222,8 @@ function isConnectionLoss(error: unknown): boolean {
 /** Query-time failures that a user can act on keep a connector code; others pass through. */
 function mapQueryError(error: unknown): unknown {
   const { code = '', message = '' } = (error ?? {}) as DriverError;
-  if (code === '57014' || /Query read timeout/.test(message)) return new ConnectorFailed('QUERY_TIMEOUT', 'the query took longer than the statement timeout');
+  if (code === '57014' || /Query read timeout/.test(message))
+    return new ConnectorFailed('QUERY_TIMEOUT', 'the query took longer than the statement timeout');
   if (code === '25006') return new ConnectorFailed('READ_ONLY_DESTINATION', 'the database accepts no writes for this role or session');
   if (code === '42501') return new ConnectorFailed('PERMISSION_DENIED', 'the role lacks a privilege this operation needs');
   return error;

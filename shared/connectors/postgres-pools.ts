@@ -60,7 +60,12 @@ export async function withPostgresConnection<T>(
 }
 
 /** One call on a pool of its own, closed after it. */
-async function withOwnPool<T>(platform: Platform, connector: Connector, work: (client: PoolClient) => Promise<T>, options: PostgresWorkOptions): Promise<T> {
+async function withOwnPool<T>(
+  platform: Platform,
+  connector: Connector,
+  work: (client: PoolClient) => Promise<T>,
+  options: PostgresWorkOptions,
+): Promise<T> {
   let own: ConnectorPool;
   let client: PoolClient;
   try {
@@ -119,7 +124,11 @@ function entryFor(platform: Platform, connector: Connector): PoolEntry {
   const { current } = pools;
   const existing = current.get(connector.id);
   if (existing?.version === connector.updatedAt) return existing;
-  if (existing) void existing.pool.then((old) => retire(pools, old.pool), () => undefined);
+  if (existing)
+    void existing.pool.then(
+      (old) => retire(pools, old.pool),
+      () => undefined,
+    );
   const entry: PoolEntry = { version: connector.updatedAt, pool: createPool(platform, connector) };
   current.set(connector.id, entry);
   entry.pool.catch(() => {

@@ -44,7 +44,11 @@ const postgresFields = {
   user: z.string().min(1).max(63),
   sslMode: z.enum(sslModes).default('prefer'),
   /** PEM of the CA that signed the server's certificate (verify-full only). */
-  caCertificate: z.string().max(64 * 1024).includes('-----BEGIN CERTIFICATE-----').optional(),
+  caCertificate: z
+    .string()
+    .max(64 * 1024)
+    .includes('-----BEGIN CERTIFICATE-----')
+    .optional(),
 };
 
 function caOnlyWithVerifyFull(value: { sslMode: SslMode; caCertificate?: string | undefined }, context: z.core.$RefinementCtx): void {
@@ -127,14 +131,16 @@ function liftedView(value: unknown, context: z.core.$RefinementCtx): unknown {
 }
 
 /** Updates keep the stored credential when none is sent, and take GET's shape as well as the flat one. */
-const connectorUpdateSchema = z.preprocess(
-  liftedView,
-  z.discriminatedUnion('kind', [
-    postgresSchema({ name: true, password: false, uniqueKey: true, id: true }),
-    bigQuerySchema({ name: true, key: false, uniqueKey: true, id: true }),
-  ]),
-  // JSON Schema shows the flat shape (what the preprocess yields); this says the other is taken too.
-).describe('The flat shape below, or the connector as GET answers it: settings nested under `postgres`/`bigquery`, read-only fields ignored.');
+const connectorUpdateSchema = z
+  .preprocess(
+    liftedView,
+    z.discriminatedUnion('kind', [
+      postgresSchema({ name: true, password: false, uniqueKey: true, id: true }),
+      bigQuerySchema({ name: true, key: false, uniqueKey: true, id: true }),
+    ]),
+    // JSON Schema shows the flat shape (what the preprocess yields); this says the other is taken too.
+  )
+  .describe('The flat shape below, or the connector as GET answers it: settings nested under `postgres`/`bigquery`, read-only fields ignored.');
 export type ConnectorUpdate = z.output<typeof connectorUpdateSchema> & { readonly name: string; readonly uniqueKey: UniqueKey; readonly id?: number };
 export const connectorUpdate = connectorUpdateSchema as unknown as z.ZodType<ConnectorUpdate>;
 
@@ -201,7 +207,11 @@ export function parseServiceAccountKey(input: string | Record<string, unknown>):
 }
 
 function keyMalformed(details: { path?: string; message: string }[]): ValidationFailed {
-  return new ValidationFailed('the service-account key must be a JSON key with type, project_id, client_email and private_key', details, 'BIGQUERY_KEY_MALFORMED');
+  return new ValidationFailed(
+    'the service-account key must be a JSON key with type, project_id, client_email and private_key',
+    details,
+    'BIGQUERY_KEY_MALFORMED',
+  );
 }
 
 /** The connection settings of a PostgreSQL connector, as stored: everything but the password. */

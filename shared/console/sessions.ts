@@ -56,10 +56,9 @@ export async function signIn(
   const csrfToken = randomBytes(24).toString('base64url');
   // A session id planted before sign-in is dropped, and a few expired ones are swept on the way.
   if (input.replacing) await platform.db.query('DELETE FROM console_sessions WHERE id_hash = $1', [hashOpaqueToken(input.replacing)]);
-  await platform.db.query(
-    'DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash FROM console_sessions WHERE expires_at < $1 LIMIT 100)',
-    [now],
-  );
+  await platform.db.query('DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash FROM console_sessions WHERE expires_at < $1 LIMIT 100)', [
+    now,
+  ]);
   const { rows } = await platform.db.query<{ expires_at: Date }>(
     `INSERT INTO console_sessions (id_hash, user_id, csrf_token, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $4::timestamptz + make_interval(secs => $5)) RETURNING expires_at`,
@@ -86,7 +85,9 @@ export async function touchSession(db: Pool, id: string | undefined, now: Date):
     [hashOpaqueToken(id), now, consoleSessionLimits.idleSeconds, consoleSessionLimits.absoluteSeconds],
   );
   const row = rows[0];
-  return row ? { email: row.email, accountId: Number(row.account_id), csrfToken: row.csrf_token, expiresAt: row.expires_at.toISOString() } : undefined;
+  return row
+    ? { email: row.email, accountId: Number(row.account_id), csrfToken: row.csrf_token, expiresAt: row.expires_at.toISOString() }
+    : undefined;
 }
 
 /** The caller of an API route who came through the console: the cookie's session and its CSRF header must both match. */

@@ -27,19 +27,19 @@ export const MAX_UPLOAD_ROWS = 100_000;
 
 const importRequestSchema = (maxContacts: number) =>
   z
-  .object({
-    contacts: z.array(bulkContactSchema).min(1).max(maxContacts),
-    dedupeOn: z.enum(dedupeKeys),
-    fieldId: z.number().int().positive().optional(),
-    contactFields: z.array(z.enum(updatableFields)).max(updatableFields.length).optional(),
-    customFieldsIDs: z.array(z.number().int().positive()).max(500).optional(),
-    restoreDeleted: z.boolean().default(false),
-  })
-  .strict()
-  .refine((request) => request.dedupeOn !== 'fieldId' || request.fieldId !== undefined, {
-    message: 'dedupeOn "fieldId" needs fieldId',
-    path: ['fieldId'],
-  });
+    .object({
+      contacts: z.array(bulkContactSchema).min(1).max(maxContacts),
+      dedupeOn: z.enum(dedupeKeys),
+      fieldId: z.number().int().positive().optional(),
+      contactFields: z.array(z.enum(updatableFields)).max(updatableFields.length).optional(),
+      customFieldsIDs: z.array(z.number().int().positive()).max(500).optional(),
+      restoreDeleted: z.boolean().default(false),
+    })
+    .strict()
+    .refine((request) => request.dedupeOn !== 'fieldId' || request.fieldId !== undefined, {
+      message: 'dedupeOn "fieldId" needs fieldId',
+      path: ['fieldId'],
+    });
 export const bulkImportSchema = importRequestSchema(MAX_CONTACTS_PER_IMPORT);
 /** What the import worker accepts from the store: a POST /contacts body, or the rows of an uploaded file. */
 const storedImportSchema = importRequestSchema(MAX_UPLOAD_ROWS);
@@ -83,8 +83,13 @@ export async function startContactImport(platform: Platform, accountId: number, 
  * runtime's SQS server keeps messages in memory only). An import resumes where it stopped.
  */
 export async function requeueUnfinishedImports(platform: Platform): Promise<number> {
-  const { rows } = await platform.db.query<{ id: string }>("SELECT id FROM contact_import_jobs WHERE status IN ('QUEUED', 'RUNNING') ORDER BY created_at");
-  await platform.queue.send('imports', rows.map(({ id }) => ({ body: JSON.stringify({ jobId: id }) })));
+  const { rows } = await platform.db.query<{ id: string }>(
+    "SELECT id FROM contact_import_jobs WHERE status IN ('QUEUED', 'RUNNING') ORDER BY created_at",
+  );
+  await platform.queue.send(
+    'imports',
+    rows.map(({ id }) => ({ body: JSON.stringify({ jobId: id }) })),
+  );
   return rows.length;
 }
 
@@ -140,10 +145,19 @@ export async function runContactImport(db: Pool, jobId: string): Promise<void> {
     await applyChunkWithRetry(db, job.account_id, jobId, request, start, end);
   }
   // The request has served its purpose: the session keeps its counts and per-row errors only.
-  await db.query(`UPDATE contact_import_jobs SET status = 'FINISHED', request = NULL, finished_at = now(), updated_at = now() WHERE id = $1`, [jobId]);
+  await db.query(`UPDATE contact_import_jobs SET status = 'FINISHED', request = NULL, finished_at = now(), updated_at = now() WHERE id = $1`, [
+    jobId,
+  ]);
 }
 
-async function applyChunkWithRetry(db: Pool, accountId: number, jobId: string, request: BulkImportRequest, start: number, end: number): Promise<void> {
+async function applyChunkWithRetry(
+  db: Pool,
+  accountId: number,
+  jobId: string,
+  request: BulkImportRequest,
+  start: number,
+  end: number,
+): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     const last = attempt === CHUNK_ATTEMPTS;
     try {
@@ -156,7 +170,15 @@ async function applyChunkWithRetry(db: Pool, accountId: number, jobId: string, r
                                 ELSE (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(errors || $6::jsonb) WITH ORDINALITY AS kept(e, n) WHERE n <= $7) END,
                   updated_at = now()
             WHERE id = $1`,
-          [jobId, end, outcome.created, outcome.updated, outcome.errors.length, JSON.stringify(outcome.errors.slice(0, MAX_KEPT_ERRORS)), MAX_KEPT_ERRORS],
+          [
+            jobId,
+            end,
+            outcome.created,
+            outcome.updated,
+            outcome.errors.length,
+            JSON.stringify(outcome.errors.slice(0, MAX_KEPT_ERRORS)),
+            MAX_KEPT_ERRORS,
+          ],
         );
       });
       return;
@@ -267,7 +289,12 @@ function planChunk(request: BulkImportRequest, rows: readonly PreparedRow[], mat
         // Rows of this chunk that would create the same contact become one. A row without an
         // external ID joins a contact an earlier row creates when it holds one of the row's
         // dedupe values (email before phone), as the row would match it in a later chunk.
-        const joined = externalId === undefined ? dedupeValues(row).map((value) => newContactOfValue.get(value)).find((key) => key !== undefined) : undefined;
+        const joined =
+          externalId === undefined
+            ? dedupeValues(row)
+                .map((value) => newContactOfValue.get(value))
+                .find((key) => key !== undefined)
+            : undefined;
         target = { newContact: joined ?? newContactKey(row, request) };
       }
       if (externalId !== undefined && ('newContact' in target || updateWritesExternalId)) contactOfExternalId.set(externalId, target);
@@ -294,7 +321,12 @@ function dedupeValues(row: PreparedRow): string[] {
 }
 
 /** The whole chunk in a few set-based statements. */
-async function writeContacts(client: PoolClient, accountId: number, request: BulkImportRequest, write: ChunkWrite): Promise<{ created: number; updated: number }> {
+async function writeContacts(
+  client: PoolClient,
+  accountId: number,
+  request: BulkImportRequest,
+  write: ChunkWrite,
+): Promise<{ created: number; updated: number }> {
   const updated = await updateContacts(client, accountId, request, write.updates);
   const created = await insertContacts(client, accountId, write.inserts);
   await replaceChannels(client, accountId, [

@@ -25,7 +25,10 @@ export class ContactHasOtherExternalId extends AppError {
       'conflict',
       'CONTACT_HAS_OTHER_EXTERNAL_ID',
       `the contact found by ${foundBy} (id ${contactId}) already has another externalCustomerId; nothing was saved`,
-      [{ path: 'contactId', message: String(contactId) }, { path: 'foundBy', message: foundBy }],
+      [
+        { path: 'contactId', message: String(contactId) },
+        { path: 'foundBy', message: foundBy },
+      ],
     );
   }
 }

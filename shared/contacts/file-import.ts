@@ -23,7 +23,10 @@ const fileDedupeKeys = ['email', 'sms', 'email_or_sms', 'id', 'externalCustomerI
 export const contactUploadSchema = z
   .object({
     dedupeOn: z.enum(fileDedupeKeys),
-    link: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    link: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional(),
     csv: z.string().min(1).max(MAX_UPLOAD_BYTES).optional(),
     restoreDeleted: z.boolean().default(false),
   })
@@ -83,11 +86,15 @@ export function contactsFromCsv(text: string): { contacts: BulkContactInput[]; e
   const header = rows.shift();
   if (!header) throw new UploadFileUnreadable('the file is empty');
   const setters = header.map((name) => {
-    const key = name.trim().toLowerCase().replace(/[\s_-]/g, '');
+    const key = name
+      .trim()
+      .toLowerCase()
+      .replace(/[\s_-]/g, '');
     if (/^\d{1,9}$/.test(key)) return (contact: Draft, value: string) => contact.fields.push({ id: Number(key), value });
     return COLUMNS[key];
   });
-  if (!setters.some((setter) => setter !== undefined)) throw new UploadFileUnreadable('no column of the header names a contact field (e.g. Email, Sms, First name)');
+  if (!setters.some((setter) => setter !== undefined))
+    throw new UploadFileUnreadable('no column of the header names a contact field (e.g. Email, Sms, First name)');
   if (rows.length > MAX_UPLOAD_ROWS) throw new UploadFileUnreadable(`the file has more than ${MAX_UPLOAD_ROWS} rows`);
   const contacts: BulkContactInput[] = [];
   const errors: ImportRowError[] = [];
@@ -110,7 +117,15 @@ export function contactsFromCsv(text: string): { contacts: BulkContactInput[]; e
       ...(draft.fields.length > 0 ? { fields: draft.fields } : {}),
     });
     if (parsed.success) contacts.push(parsed.data);
-    else errors.push({ index: index + 1, code: 'INVALID_ROW', message: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'row'}: ${issue.message}`).join('; ').slice(0, 500) });
+    else
+      errors.push({
+        index: index + 1,
+        code: 'INVALID_ROW',
+        message: parsed.error.issues
+          .map((issue) => `${issue.path.join('.') || 'row'}: ${issue.message}`)
+          .join('; ')
+          .slice(0, 500),
+      });
   });
   return { contacts, errors };
 }
@@ -195,7 +210,9 @@ export async function fetchUploadFile(platform: Platform, link: string): Promise
       response.on('error', (error) => reject(new UploadFileUnreadable(`the file could not be read: ${error.message}`)));
     });
     request.on('timeout', () => request.destroy(new Error(`no answer within ${FETCH_TIMEOUT_MS} ms`)));
-    request.on('error', (error) => reject(error instanceof AppError ? error : new UploadFileUnreadable(`the link could not be fetched: ${error.message}`)));
+    request.on('error', (error) =>
+      reject(error instanceof AppError ? error : new UploadFileUnreadable(`the link could not be fetched: ${error.message}`)),
+    );
   });
 }
 
@@ -232,7 +249,10 @@ export async function startContactUpload(platform: Platform, accountId: number, 
  * is thrown, so the queue tries again. Jobs that are not uploads are left alone.
  */
 export async function readUploadedFile(platform: Platform, jobId: string): Promise<void> {
-  const { rows } = await platform.db.query<{ request: unknown }>(`SELECT request FROM contact_import_jobs WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`, [jobId]);
+  const { rows } = await platform.db.query<{ request: unknown }>(
+    `SELECT request FROM contact_import_jobs WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`,
+    [jobId],
+  );
   const stored = storedUploadSchema.safeParse(rows[0]?.request);
   if (!stored.success) return;
   const upload = stored.data.upload;
@@ -255,11 +275,14 @@ export async function readUploadedFile(platform: Platform, jobId: string): Promi
     );
     return;
   }
-  await platform.db.query(`UPDATE contact_import_jobs SET request = $2::jsonb, total = $3, failed = $4, errors = $5::jsonb, updated_at = now() WHERE id = $1`, [
-    jobId,
-    JSON.stringify({ contacts: read.contacts, dedupeOn: upload.dedupeOn, restoreDeleted: upload.restoreDeleted }),
-    read.contacts.length,
-    read.errors.length,
-    JSON.stringify(errors),
-  ]);
+  await platform.db.query(
+    `UPDATE contact_import_jobs SET request = $2::jsonb, total = $3, failed = $4, errors = $5::jsonb, updated_at = now() WHERE id = $1`,
+    [
+      jobId,
+      JSON.stringify({ contacts: read.contacts, dedupeOn: upload.dedupeOn, restoreDeleted: upload.restoreDeleted }),
+      read.contacts.length,
+      read.errors.length,
+      JSON.stringify(errors),
+    ],
+  );
 }

@@ -29,7 +29,13 @@ export async function getTokenActivation(db: Pool, accountId: number, appUuid: s
  * contact/token/activated (PUT): marks an app's push token activated (or not), keeping it as
  * one of the account's devices (seed 000's devices dataset) the first time it is seen.
  */
-export async function setTokenActivation(db: Pool, accountId: number, appUuid: string, tokenId: string, activated: boolean): Promise<PushTokenActivation> {
+export async function setTokenActivation(
+  db: Pool,
+  accountId: number,
+  appUuid: string,
+  tokenId: string,
+  activated: boolean,
+): Promise<PushTokenActivation> {
   const { rows } = await db.query<{ contact_id: number | null }>(
     `INSERT INTO devices (account_id, device_id, app_uuid, push_token, activated)
      VALUES ($1, $2 || ':' || $3, $2::uuid, $3, $4)

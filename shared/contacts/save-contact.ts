@@ -139,9 +139,9 @@ export async function updateContact(db: Pool, accountId: number, id: number, inp
 
 /** Soft delete: the row stays (with its external ID) so a later add/update restores it. */
 export async function deleteContact(db: Pool, accountId: number, id: number): Promise<void> {
-  const deleted = await db.query('UPDATE contacts SET deleted_at = now(), updated_at = now() WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL', [
-    accountId,
-    id,
-  ]);
+  const deleted = await db.query(
+    'UPDATE contacts SET deleted_at = now(), updated_at = now() WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL',
+    [accountId, id],
+  );
   if (deleted.rowCount === 0) throw new ContactNotFound();
 }

@@ -88,11 +88,20 @@ export async function deliverSends(platform: Platform, job: SendJob): Promise<De
   const deferred: DeferredSends[] = [];
   const later = pending.slice(tokens.granted).map((row) => row.id);
   if (later.length > 0) deferred.push({ sendIds: later, delaySeconds: tokens.waitSeconds });
-  const claimed = await claim(platform, accountId, pending.slice(0, tokens.granted).map((row) => row.id), now);
+  const claimed = await claim(
+    platform,
+    accountId,
+    pending.slice(0, tokens.granted).map((row) => row.id),
+    now,
+  );
   if (claimed.length === 0) return { accepted: 0, failed: 0, suppressed: 0, deferred };
 
   // An address suppressed after the send was recorded (an unsubscribe meanwhile) gets nothing.
-  const suppressed = await suppressedAmong(platform.db, accountId, claimed.map((row) => row.recipient));
+  const suppressed = await suppressedAmong(
+    platform.db,
+    accountId,
+    claimed.map((row) => row.recipient),
+  );
   const toSend = claimed.filter((row) => !suppressed.has(normalizeAddress(row.recipient)));
   const skipped = claimed.filter((row) => suppressed.has(normalizeAddress(row.recipient)));
   if (skipped.length > 0) {
@@ -113,8 +122,15 @@ export async function deliverSends(platform: Platform, job: SendJob): Promise<De
     const outcome = outcomes[index]!;
     if (outcome.kind === 'accepted') accepted.push({ row, outcome });
     else if (outcome.permanent) failed.push({ row, description: outcome.description, hardBounce: outcome.recipientRejected });
-    else if (outcome.throttled) retry.push({ row, description: outcome.description, delaySeconds: Math.max(1, Math.min(THROTTLE_DELAY_SECONDS, platform.config.email.retryBaseSeconds)), countsAsTry: false });
-    else if (row.attempts >= platform.config.email.maxAttempts) failed.push({ row, description: `${outcome.description} (gave up after ${row.attempts} tries)`, hardBounce: false });
+    else if (outcome.throttled)
+      retry.push({
+        row,
+        description: outcome.description,
+        delaySeconds: Math.max(1, Math.min(THROTTLE_DELAY_SECONDS, platform.config.email.retryBaseSeconds)),
+        countsAsTry: false,
+      });
+    else if (row.attempts >= platform.config.email.maxAttempts)
+      failed.push({ row, description: `${outcome.description} (gave up after ${row.attempts} tries)`, hardBounce: false });
     else retry.push({ row, description: outcome.description, delaySeconds: retryDelaySeconds(platform, row.attempts), countsAsTry: true });
   });
   await settle(platform, accountId, accepted, failed, retry, profile.route.kind);
@@ -190,7 +206,14 @@ async function settle(
 ): Promise<void> {
   const now = platform.clock.now();
   const updates = [
-    ...accepted.map((entry) => ({ id: entry.row.send_id, state: 'sent', provider: entry.outcome.providerMessageId, error: null, due: null, undo: 0 })),
+    ...accepted.map((entry) => ({
+      id: entry.row.send_id,
+      state: 'sent',
+      provider: entry.outcome.providerMessageId,
+      error: null,
+      due: null,
+      undo: 0,
+    })),
     ...failed.map((entry) => ({ id: entry.row.send_id, state: 'failed', provider: null, error: entry.description, due: null, undo: 0 })),
     ...retry.map((entry) => ({
       id: entry.row.send_id,
@@ -211,17 +234,29 @@ async function settle(
     );
   }
   for (const entry of failed) {
-    if (entry.hardBounce) await suppressAddress(platform.db, accountId, entry.row.recipient, 'HARD_BOUNCE', { sendId: entry.row.send_id, detail: entry.description });
+    if (entry.hardBounce)
+      await suppressAddress(platform.db, accountId, entry.row.recipient, 'HARD_BOUNCE', { sendId: entry.row.send_id, detail: entry.description });
   }
   const activities: RecordedActivity[] = [];
-  const living = new Set((await withLivingContacts(platform.db, [...accepted.map((e) => sendOriginOf(e.row)), ...failed.map((e) => sendOriginOf(e.row))])).map((origin: SendOrigin) => origin.sendId));
+  const living = new Set(
+    (await withLivingContacts(platform.db, [...accepted.map((e) => sendOriginOf(e.row)), ...failed.map((e) => sendOriginOf(e.row))])).map(
+      (origin: SendOrigin) => origin.sendId,
+    ),
+  );
   if (channel === 'smtp') {
-    for (const entry of accepted) if (living.has(entry.row.send_id)) activities.push(sendActivity(sendOriginOf(entry.row), { activityStatus: 'DELIVERED', activityDateTime: now }));
+    for (const entry of accepted)
+      if (living.has(entry.row.send_id))
+        activities.push(sendActivity(sendOriginOf(entry.row), { activityStatus: 'DELIVERED', activityDateTime: now }));
   }
   for (const entry of failed) {
     if (!living.has(entry.row.send_id)) continue;
     activities.push(
-      sendActivity(sendOriginOf(entry.row), { activityStatus: 'UNDELIVERED', activityDateTime: now, hardBounce: entry.hardBounce, statusDescription: entry.description.slice(0, 1000) }),
+      sendActivity(sendOriginOf(entry.row), {
+        activityStatus: 'UNDELIVERED',
+        activityDateTime: now,
+        hardBounce: entry.hardBounce,
+        statusDescription: entry.description.slice(0, 1000),
+      }),
     );
   }
   await recordActivities(platform, accountId, activities);
@@ -240,4 +275,3 @@ async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: 
   await Promise.all(lanes);
   return results;
 }
-

@@ -45,7 +45,11 @@ export async function recordOpen(platform: Platform, token: string): Promise<voi
 export async function recordClick(platform: Platform, token: string, target: string): Promise<string> {
   if (!/^https?:\/\//i.test(target)) throw new TrackingLinkInvalid();
   const origin = await verifiedSend(platform, token, 'click', target);
-  await recordFor(platform, origin, { activityStatus: 'CLICKED', activityDateTime: platform.clock.now(), clickEventLink: target.slice(0, MAX_LINK_CHARS) });
+  await recordFor(platform, origin, {
+    activityStatus: 'CLICKED',
+    activityDateTime: platform.clock.now(),
+    clickEventLink: target.slice(0, MAX_LINK_CHARS),
+  });
   return target;
 }
 

@@ -89,7 +89,8 @@ export async function findSendOrigins(db: Pool | PoolClient, where: { accountId:
 /** An activity of this send, with everything its SENT activity said about where it came from. */
 export function sendActivity(
   origin: SendOrigin,
-  activity: Pick<RecordedActivity, 'activityStatus' | 'activityDateTime'> & Partial<Pick<RecordedActivity, 'hardBounce' | 'statusDescription' | 'clickEventLink'>>,
+  activity: Pick<RecordedActivity, 'activityStatus' | 'activityDateTime'> &
+    Partial<Pick<RecordedActivity, 'hardBounce' | 'statusDescription' | 'clickEventLink'>>,
 ): RecordedActivity {
   // 32-bit ids (seed 000's int columns): larger ones are left out rather than failing the export.
   const int = (value: number | null) => (value !== null && value <= 2_147_483_647 ? value : undefined);

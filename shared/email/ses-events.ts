@@ -28,7 +28,9 @@ const bounceEvent = z.looseObject({
   bounce: z.looseObject({
     bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']),
     bounceSubType: z.string().default('General'),
-    bouncedRecipients: z.array(z.looseObject({ emailAddress: z.string(), status: z.string().optional(), diagnosticCode: z.string().optional() })).default([]),
+    bouncedRecipients: z
+      .array(z.looseObject({ emailAddress: z.string(), status: z.string().optional(), diagnosticCode: z.string().optional() }))
+      .default([]),
     timestamp,
   }),
 });
@@ -57,7 +59,8 @@ export const sesEventMessageSchema = z.preprocess((body) => {
   let event: unknown = body;
   if (isRecord(event) && event.Type === 'Notification' && typeof event.Message === 'string') event = safeJson(event.Message);
   if (isRecord(event) && isRecord(event.detail) && typeof event['detail-type'] === 'string') event = event.detail;
-  if (isRecord(event) && event.eventType === undefined && typeof event.notificationType === 'string') event = { ...event, eventType: event.notificationType };
+  if (isRecord(event) && event.eventType === undefined && typeof event.notificationType === 'string')
+    event = { ...event, eventType: event.notificationType };
   return event;
 }, sesEventSchema);
 
@@ -108,12 +111,22 @@ export async function applySesEvent(platform: Platform, event: SesEvent): Promis
     const bounce = (event as z.output<typeof bounceEvent>).bounce;
     const recipient = bounce.bouncedRecipients[0];
     const hard = bounce.bounceType === 'Permanent';
-    const description = (recipient?.diagnosticCode ?? [recipient?.status, `${bounce.bounceType} bounce (${bounce.bounceSubType})`].filter(Boolean).join(' ')).slice(0, 1000);
+    const description = (
+      recipient?.diagnosticCode ?? [recipient?.status, `${bounce.bounceType} bounce (${bounce.bounceSubType})`].filter(Boolean).join(' ')
+    ).slice(0, 1000);
     if (hard) await suppressAddress(platform.db, origin.accountId, origin.recipient, 'HARD_BOUNCE', { sendId: origin.sendId, detail: description });
-    activity = sendActivity(origin, { activityStatus: 'UNDELIVERED', activityDateTime: new Date(bounce.timestamp), hardBounce: hard, statusDescription: description });
+    activity = sendActivity(origin, {
+      activityStatus: 'UNDELIVERED',
+      activityDateTime: new Date(bounce.timestamp),
+      hardBounce: hard,
+      statusDescription: description,
+    });
   } else {
     const complaint = (event as z.output<typeof complaintEvent>).complaint;
-    await suppressAddress(platform.db, origin.accountId, origin.recipient, 'SPAM', { sendId: origin.sendId, detail: complaint.complaintFeedbackType ?? 'complaint' });
+    await suppressAddress(platform.db, origin.accountId, origin.recipient, 'SPAM', {
+      sendId: origin.sendId,
+      detail: complaint.complaintFeedbackType ?? 'complaint',
+    });
     activity = sendActivity(origin, { activityStatus: 'SPAM', activityDateTime: new Date(complaint.timestamp) });
   }
   if ((await withLivingContacts(platform.db, [origin])).length === 0) return 'ignored';

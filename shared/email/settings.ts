@@ -46,7 +46,14 @@ export interface EmailSettingsView {
   readonly sendRateIsDefault: boolean;
   readonly channel:
     | { readonly type: 'platform' | 'ses' }
-    | { readonly type: 'smtp'; readonly host: string; readonly port: number; readonly security: string; readonly username: string | null; readonly passwordSet: boolean };
+    | {
+        readonly type: 'smtp';
+        readonly host: string;
+        readonly port: number;
+        readonly security: string;
+        readonly username: string | null;
+        readonly passwordSet: boolean;
+      };
 }
 
 interface SettingsRow {
@@ -87,7 +94,14 @@ function viewOf(platform: Platform, row: SettingsRow): EmailSettingsView {
     sendRateIsDefault: row.send_rate_per_second === null,
     channel:
       row.channel === 'smtp'
-        ? { type: 'smtp', host: row.smtp_host ?? '', port: row.smtp_port ?? 587, security: row.smtp_security ?? 'starttls', username: row.smtp_username, passwordSet: row.secret_ref !== null }
+        ? {
+            type: 'smtp',
+            host: row.smtp_host ?? '',
+            port: row.smtp_port ?? 587,
+            security: row.smtp_security ?? 'starttls',
+            username: row.smtp_username,
+            passwordSet: row.secret_ref !== null,
+          }
         : { type: row.channel },
   };
 }

@@ -45,7 +45,11 @@ export async function suppressAddress(
 }
 
 /** The suppressed addresses among these, with their reasons. */
-export async function suppressedAmong(db: Pool | PoolClient, accountId: number, addresses: readonly string[]): Promise<Map<string, SuppressionReason>> {
+export async function suppressedAmong(
+  db: Pool | PoolClient,
+  accountId: number,
+  addresses: readonly string[],
+): Promise<Map<string, SuppressionReason>> {
   if (addresses.length === 0) return new Map();
   const { rows } = await db.query<{ address: string; reason: SuppressionReason }>(
     'SELECT address, reason FROM email_suppressions WHERE account_id = $1 AND address = ANY($2::text[])',
@@ -54,7 +58,11 @@ export async function suppressedAmong(db: Pool | PoolClient, accountId: number, 
   return new Map(rows.map((row) => [row.address, row.reason]));
 }
 
-export async function listSuppressions(db: Pool, accountId: number, page: { startIndex: number; maxRows: number; address?: string }): Promise<{ suppressions: Suppression[]; total: number }> {
+export async function listSuppressions(
+  db: Pool,
+  accountId: number,
+  page: { startIndex: number; maxRows: number; address?: string },
+): Promise<{ suppressions: Suppression[]; total: number }> {
   const filter = page.address !== undefined ? normalizeAddress(page.address) : null;
   const [list, counted] = await Promise.all([
     db.query<{ address: string; reason: SuppressionReason; send_id: number | null; detail: string | null; created_at: Date }>(
@@ -62,10 +70,19 @@ export async function listSuppressions(db: Pool, accountId: number, page: { star
         WHERE account_id = $1 AND ($2::text IS NULL OR address = $2) ORDER BY created_at DESC, address OFFSET $3 LIMIT $4`,
       [accountId, filter, page.startIndex - 1, page.maxRows],
     ),
-    db.query<{ n: number }>('SELECT count(*)::int AS n FROM email_suppressions WHERE account_id = $1 AND ($2::text IS NULL OR address = $2)', [accountId, filter]),
+    db.query<{ n: number }>('SELECT count(*)::int AS n FROM email_suppressions WHERE account_id = $1 AND ($2::text IS NULL OR address = $2)', [
+      accountId,
+      filter,
+    ]),
   ]);
   return {
-    suppressions: list.rows.map((row) => ({ address: row.address, reason: row.reason, sendId: row.send_id, detail: row.detail, createdDate: row.created_at })),
+    suppressions: list.rows.map((row) => ({
+      address: row.address,
+      reason: row.reason,
+      sendId: row.send_id,
+      detail: row.detail,
+      createdDate: row.created_at,
+    })),
     total: counted.rows[0]?.n ?? 0,
   };
 }

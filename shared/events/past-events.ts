@@ -38,7 +38,13 @@ export async function recordPastEvents(platform: Platform, accountId: number, in
   const recorded: GeneratedEvent[] = [];
   for (const event of input.events) {
     recorded.push(
-      await generateEvent(platform.db, platform.clock, accountId, { eventTypeKey: event.eventTypeKey, keyValue: event.keyValue, params: event.params }, { occurredAt: event.occurred }),
+      await generateEvent(
+        platform.db,
+        platform.clock,
+        accountId,
+        { eventTypeKey: event.eventTypeKey, keyValue: event.keyValue, params: event.params },
+        { occurredAt: event.occurred },
+      ),
     );
   }
   return recorded;

@@ -123,7 +123,9 @@ async function exportPass(platform: Platform, connector: Connector, options: Exp
   let rowsWritten = 0;
   if (staged) {
     const merge = await completeJob(destination, `${jobBase}_merge_${cursor.low}_${high}`, (id) =>
-      destination.bigQuery.createQueryJob({ query: mergeSql(destination, dataset), jobId: id, ...(location ? { location } : {}) }).then(() => undefined),
+      destination.bigQuery
+        .createQueryJob({ query: mergeSql(destination, dataset), jobId: id, ...(location ? { location } : {}) })
+        .then(() => undefined),
     );
     rowsWritten = Number(merge.statistics?.query?.numDmlAffectedRows ?? 0);
     await options.onStep?.('upserted');
@@ -172,7 +174,12 @@ async function abandonPassesElsewhere(platform: Platform, connector: Connector, 
  * or delete them (the export deleted, or pointed elsewhere): they cost the customer storage.
  * Best effort: a revoked key or an unreachable project leaves them.
  */
-export async function dropUnfinishedStaging(platform: Platform, connector: Connector, exportId: number, passes: readonly UnfinishedPass[]): Promise<void> {
+export async function dropUnfinishedStaging(
+  platform: Platform,
+  connector: Connector,
+  exportId: number,
+  passes: readonly UnfinishedPass[],
+): Promise<void> {
   if (passes.length === 0) return;
   try {
     const bigQuery = await bigQueryFor(platform, connector);
@@ -204,7 +211,13 @@ export function tableFields(dataset: Dataset): TableField[] {
  * as a failed job after the pass is staged. Columns a later version documents are added;
  * none is ever dropped or retyped.
  */
-async function ensureTable(bigQuery: BigQuery, datasetId: string, dataset: Dataset, fields: TableField[], location: string | undefined): Promise<TableMetadata> {
+async function ensureTable(
+  bigQuery: BigQuery,
+  datasetId: string,
+  dataset: Dataset,
+  fields: TableField[],
+  location: string | undefined,
+): Promise<TableMetadata> {
   const tableId = dataset.name;
   const bigQueryDataset = bigQuery.dataset(datasetId, location ? { location } : {});
   const table = bigQueryDataset.table(tableId, location ? { location } : {});
@@ -333,7 +346,10 @@ export function mergeSql(destination: Pick<Destination, 'projectId' | 'target' |
     `USING ${table(destination.staging.id!)} AS S`,
     `ON ${keys.map((key) => `T.${key} = S.${key}`).join(' AND ')}`,
     `WHEN MATCHED AND (T.${version} IS NULL OR S.${version} > T.${version}) THEN`,
-    `  UPDATE SET ${columns.filter((column) => !keys.includes(column)).map((column) => `${column} = S.${column}`).join(', ')}`,
+    `  UPDATE SET ${columns
+      .filter((column) => !keys.includes(column))
+      .map((column) => `${column} = S.${column}`)
+      .join(', ')}`,
     `WHEN NOT MATCHED THEN`,
     `  INSERT (${columns.join(', ')}) VALUES (${columns.map((column) => `S.${column}`).join(', ')})`,
   ].join('\n');
@@ -379,16 +395,24 @@ async function completeJob(destination: Destination, baseId: string, insert: (jo
     found = await waitForJob(destination, jobId);
     const failure = found.status?.errorResult;
     if (failure) {
-      throw new ConnectorFailed('BIGQUERY_QUERY_FAILED', `BigQuery job ${jobId} failed (${failure.reason ?? 'unknown reason'}); it is retried under a new id`);
+      throw new ConnectorFailed(
+        'BIGQUERY_QUERY_FAILED',
+        `BigQuery job ${jobId} failed (${failure.reason ?? 'unknown reason'}); it is retried under a new id`,
+      );
     }
     return found;
   }
-  throw new ConnectorFailed('BIGQUERY_QUERY_FAILED', `BigQuery jobs ${baseId}… failed ${MAX_JOB_IDS} times; check the table's columns and the job history`);
+  throw new ConnectorFailed(
+    'BIGQUERY_QUERY_FAILED',
+    `BigQuery jobs ${baseId}… failed ${MAX_JOB_IDS} times; check the table's columns and the job history`,
+  );
 }
 
 async function findJob(destination: Destination, jobId: string): Promise<JobMetadata | undefined> {
   try {
-    const metadata: unknown = (await destination.bigQuery.job(jobId, destination.location ? { location: destination.location } : {}).getMetadata())[0];
+    const metadata: unknown = (
+      await destination.bigQuery.job(jobId, destination.location ? { location: destination.location } : {}).getMetadata()
+    )[0];
     return metadata as JobMetadata;
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
@@ -493,7 +517,13 @@ async function hasChanges(platform: Platform, dataset: Dataset, accountId: numbe
 }
 
 /** The last change of the pass after `after`, or undefined when none is left. */
-async function lastChange(platform: Platform, dataset: Dataset, accountId: number, after: ChangePosition, high: string): Promise<ChangePosition | undefined> {
+async function lastChange(
+  platform: Platform,
+  dataset: Dataset,
+  accountId: number,
+  after: ChangePosition,
+  high: string,
+): Promise<ChangePosition | undefined> {
   const { rows } = await platform.db.query<{ xid: string; id: string }>(
     `SELECT change_xid::text AS xid, id::text AS id FROM ${dataset.drivingTable}
       WHERE account_id = $1 AND (change_xid, id) > ($2::xid8, $3::bigint) AND change_xid < $4::xid8
@@ -503,4 +533,3 @@ async function lastChange(platform: Platform, dataset: Dataset, accountId: numbe
   const row = rows[0];
   return row ? { xid: row.xid, id: Number(row.id) } : undefined;
 }
-

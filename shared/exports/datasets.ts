@@ -3,16 +3,7 @@
  * (BigQuery types), where each value comes from in the platform tables, and the key that
  * makes each row addressable. Column and table names are the seeds' names, case kept.
  */
-export const datasetNames = [
-  'broadcasts',
-  'contactActivities',
-  'contacts',
-  'devices',
-  'messages',
-  'orderItems',
-  'orders',
-  'revenue',
-] as const;
+export const datasetNames = ['broadcasts', 'contactActivities', 'contacts', 'devices', 'messages', 'orderItems', 'orders', 'revenue'] as const;
 export type DatasetName = (typeof datasetNames)[number];
 
 export type BigQueryType = 'TIMESTAMP' | 'INT64' | 'STRING' | 'FLOAT64';
@@ -295,9 +286,10 @@ const datasetList: readonly Dataset[] = [
   },
 ];
 
-export const datasets: Readonly<Record<DatasetName, Dataset>> = Object.fromEntries(
-  datasetList.map((dataset) => [dataset.name, dataset]),
-) as Record<DatasetName, Dataset>;
+export const datasets: Readonly<Record<DatasetName, Dataset>> = Object.fromEntries(datasetList.map((dataset) => [dataset.name, dataset])) as Record<
+  DatasetName,
+  Dataset
+>;
 
 /** Every column of the destination table, Satellite's own last: the deletion time where rows can be deleted, the version. */
 export function destinationColumns(dataset: Dataset): readonly DatasetColumn[] {

@@ -113,7 +113,10 @@ export async function getExport(db: Platform['db'] | PoolClient, accountId: numb
 
 export async function updateExport(platform: Platform, accountId: number, exportId: number, changes: ExportChanges): Promise<DataExport> {
   return withTransaction(platform.db, async (client) => {
-    const { rows: locked } = await client.query<ExportRow>('SELECT * FROM exports WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, exportId]);
+    const { rows: locked } = await client.query<ExportRow>('SELECT * FROM exports WHERE account_id = $1 AND id = $2 FOR UPDATE', [
+      accountId,
+      exportId,
+    ]);
     if (!locked[0]) throw new ExportNotFound();
     const current = fromRow(locked[0]);
     const interval = changes.interval ?? current.interval;
@@ -165,21 +168,33 @@ async function upsertSchedule(platform: Platform, dataExport: DataExport): Promi
 
 function checkInterval(destination: 'postgres' | 'bigquery', interval: ExportInterval): void {
   if (destination === 'bigquery' && interval !== 'daily') {
-    throw new ValidationFailed('BigQuery exports run daily', [{ path: 'body.interval', message: 'must be daily for a BigQuery connector' }], 'INTERVAL_NOT_SUPPORTED');
+    throw new ValidationFailed(
+      'BigQuery exports run daily',
+      [{ path: 'body.interval', message: 'must be daily for a BigQuery connector' }],
+      'INTERVAL_NOT_SUPPORTED',
+    );
   }
 }
 
 /** BigQuery dataset ids are letters, digits and underscores; checked here rather than failing every run. */
 function checkTarget(destination: 'postgres' | 'bigquery', schema: string): string {
   if (destination === 'bigquery' && !/^[A-Za-z0-9_]+$/.test(schema)) {
-    throw new ValidationFailed('a BigQuery dataset id has only letters, digits and underscores', [{ path: 'body.dataset', message: 'not a BigQuery dataset id' }], 'DATASET_NAME_INVALID');
+    throw new ValidationFailed(
+      'a BigQuery dataset id has only letters, digits and underscores',
+      [{ path: 'body.dataset', message: 'not a BigQuery dataset id' }],
+      'DATASET_NAME_INVALID',
+    );
   }
   return schema;
 }
 
 function defaultSchema(destination: 'postgres' | 'bigquery'): string {
   if (destination === 'postgres') return 'public';
-  throw new ValidationFailed('a BigQuery export needs the dataset to write to', [{ path: 'body.dataset', message: 'required for a BigQuery connector' }], 'DATASET_REQUIRED');
+  throw new ValidationFailed(
+    'a BigQuery export needs the dataset to write to',
+    [{ path: 'body.dataset', message: 'required for a BigQuery connector' }],
+    'DATASET_REQUIRED',
+  );
 }
 
 function uniqueDatasets(names: readonly DatasetName[]): DatasetName[] {

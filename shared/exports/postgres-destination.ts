@@ -18,7 +18,8 @@ export async function prepareDestination(destination: ClientBase, schema: string
   try {
     await destination.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`satellite-export-ddl:${schema}`]);
     const exists = await destination.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-    if (exists.rowCount === 0) throw new AppError('unprocessable', 'SCHEMA_NOT_FOUND', `schema ${JSON.stringify(schema)} does not exist in the destination database`);
+    if (exists.rowCount === 0)
+      throw new AppError('unprocessable', 'SCHEMA_NOT_FOUND', `schema ${JSON.stringify(schema)} does not exist in the destination database`);
     await ensureCursorTable(destination, schema);
     await ensureDatasetTable(destination, schema, dataset);
     await destination.query('COMMIT');
@@ -98,7 +99,8 @@ async function ensureDatasetTable(destination: ClientBase, schema: string, datas
       else missing.push(column);
       continue;
     }
-    if (!acceptsValuesOf(found.type, column.postgresType)) problems.push(`column ${column.name} is ${found.type}; Satellite writes ${column.postgresType}`);
+    if (!acceptsValuesOf(found.type, column.postgresType))
+      problems.push(`column ${column.name} is ${found.type}; Satellite writes ${column.postgresType}`);
     const writesEmpty = !dataset.key.includes(column.name) && column.name !== VERSION_COLUMN;
     if (writesEmpty && found.not_null) problems.push(`column ${column.name} is NOT NULL; Satellite leaves it empty where the platform has no value`);
   }
@@ -116,7 +118,14 @@ async function ensureDatasetTable(destination: ClientBase, schema: string, datas
   await ensureKey(destination, relation.oid, target, shown, dataset);
 }
 
-const relationKinds: Readonly<Record<string, string>> = { v: 'view', m: 'materialized view', f: 'foreign table', S: 'sequence', c: 'composite type', i: 'index' };
+const relationKinds: Readonly<Record<string, string>> = {
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+  S: 'sequence',
+  c: 'composite type',
+  i: 'index',
+};
 
 /**
  * `INSERT … ON CONFLICT (key)` needs a unique, immediate, whole-table index on exactly the key
@@ -142,7 +151,10 @@ async function ensureKey(destination: ClientBase, oid: number, target: string, s
   );
   const emptyRows = Number(empty.rows[0]!.n);
   if (emptyRows > 0) {
-    throw new DestinationTableKeyInvalid(shown, `${emptyRows} row${emptyRows === 1 ? ' has' : 's have'} no ${named}; fill or delete them, or export into another schema`);
+    throw new DestinationTableKeyInvalid(
+      shown,
+      `${emptyRows} row${emptyRows === 1 ? ' has' : 's have'} no ${named}; fill or delete them, or export into another schema`,
+    );
   }
   const repeated = await destination.query<{ n: string; example: string }>(
     `SELECT count(*) OVER ()::text AS n, concat_ws(', ', ${dataset.key.map(quote).join(', ')}) AS example

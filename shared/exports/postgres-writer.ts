@@ -56,7 +56,13 @@ export async function exportToPostgres(options: PostgresExportOptions): Promise<
   }
 }
 
-async function writeChunk(options: PostgresExportOptions, target: string, cursorTable: string, selectSql: string, next: ChangeCursor): Promise<number> {
+async function writeChunk(
+  options: PostgresExportOptions,
+  target: string,
+  cursorTable: string,
+  selectSql: string,
+  next: ChangeCursor,
+): Promise<number> {
   const { destination, dataset } = options;
   const columns = destinationColumns(dataset).map((column) => destination.escapeIdentifier(column.name));
   const keys = dataset.key.map((name) => destination.escapeIdentifier(name));
@@ -96,7 +102,13 @@ async function writeChunk(options: PostgresExportOptions, target: string, cursor
  * One chunk of a first pass: COPY into the table itself and move the cursor, in one
  * transaction. Answers undefined, having written nothing, when a row is already there.
  */
-async function copyChunk(options: PostgresExportOptions, target: string, cursorTable: string, selectSql: string, next: ChangeCursor): Promise<number | undefined> {
+async function copyChunk(
+  options: PostgresExportOptions,
+  target: string,
+  cursorTable: string,
+  selectSql: string,
+  next: ChangeCursor,
+): Promise<number | undefined> {
   const { destination, dataset } = options;
   const columns = destinationColumns(dataset).map((column) => destination.escapeIdentifier(column.name));
   await destination.query('BEGIN');

@@ -49,7 +49,9 @@ export async function exportDatasetJob(platform: Platform, job: ExportJob, budge
 
   // A lease row, not a session lock: a duplicate delivery of this run's message finds it
   // taken and leaves the work to the holder, and no proxy connection stays pinned meanwhile.
-  const leased = await withJobLease(platform.db, `export:${run.export_id}:${run.dataset}`, queues.exports.workerTimeoutSeconds, () => runLocked(platform, run, budget, observers));
+  const leased = await withJobLease(platform.db, `export:${run.export_id}:${run.dataset}`, queues.exports.workerTimeoutSeconds, () =>
+    runLocked(platform, run, budget, observers),
+  );
   if (leased.taken) return 'skipped';
   const result = leased.result;
   // Only once the lock is free: a message sent while it was held could reach another
@@ -63,10 +65,9 @@ export async function exportDatasetJob(platform: Platform, job: ExportJob, budge
 
 async function runLocked(platform: Platform, run: JobRow, budget: JobBudget, observers: JobObservers): Promise<LockedOutcome> {
   const { config } = platform;
-  await platform.db.query(
-    `UPDATE export_runs SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now() WHERE id = $1`,
-    [run.id],
-  );
+  await platform.db.query(`UPDATE export_runs SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now() WHERE id = $1`, [
+    run.id,
+  ]);
   // Also the run's heartbeat: a run that stops touching its row counts as abandoned.
   const onChunkCommitted = async (rowsWritten: number) => {
     platform.metrics.add('ExportRows', rowsWritten, run.dataset);

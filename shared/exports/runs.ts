@@ -96,7 +96,10 @@ export async function startExportRuns(platform: Platform, accountId: number, exp
   // After commit, so a worker always finds its run. A lost send leaves the run queued until
   // it counts as abandoned and the next schedule replaces it.
   if (created.length > 0) {
-    await platform.queue.send('exports', created.map((runId) => ({ body: JSON.stringify({ runId } satisfies ExportJob) })));
+    await platform.queue.send(
+      'exports',
+      created.map((runId) => ({ body: JSON.stringify({ runId } satisfies ExportJob) })),
+    );
     logger.info('export runs queued', { exportId, trigger, runs: created });
   }
   return runs;
@@ -113,7 +116,10 @@ export async function requeueActiveRuns(platform: Platform): Promise<number> {
     "SELECT id FROM export_runs WHERE status IN ('queued', 'running', 'retrying') AND updated_at >= now() - $1::interval ORDER BY id",
     [ABANDONED_AFTER],
   );
-  await platform.queue.send('exports', rows.map(({ id }) => ({ body: JSON.stringify({ runId: id } satisfies ExportJob) })));
+  await platform.queue.send(
+    'exports',
+    rows.map(({ id }) => ({ body: JSON.stringify({ runId: id } satisfies ExportJob) })),
+  );
   return rows.length;
 }
 

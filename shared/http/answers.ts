@@ -10,10 +10,16 @@ export const nullableTimestamp = timestamp.nullable();
 export const numericId = z.number().int().positive();
 
 /** `TotalCount`: how many match in all, beside the page the body holds. */
-export const totalCountHeader = { TotalCount: { description: 'How many match in all; the body holds one page of them.', schema: z.string().regex(/^\d+$/) } };
+export const totalCountHeader = {
+  TotalCount: { description: 'How many match in all; the body holds one page of them.', schema: z.string().regex(/^\d+$/) },
+};
 
 /** A JSON answer. */
-export const json = (description: string, schema: z.ZodType, example?: unknown): ResponseSpec => ({ description, schema, ...(example !== undefined ? { example } : {}) });
+export const json = (description: string, schema: z.ZodType, example?: unknown): ResponseSpec => ({
+  description,
+  schema,
+  ...(example !== undefined ? { example } : {}),
+});
 
 /** A 204: done, nothing to say. */
 export const nothing = (description: string): ResponseSpec => ({ description });

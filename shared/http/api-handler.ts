@@ -53,7 +53,11 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
       limiter.take(`account:${principal.accountId}`, platform.config.rateLimitPerSecond, platform.clock.now().getTime());
       // First: no scope would open these to a partner app, so asking for one would not help.
       if (principal.via === 'oauth' && !openToApps(route.access)) {
-        throw new AppError('forbidden', 'API_KEY_REQUIRED', "partner apps cannot manage the account's API keys, OAuth apps or connections; use an API key");
+        throw new AppError(
+          'forbidden',
+          'API_KEY_REQUIRED',
+          "partner apps cannot manage the account's API keys, OAuth apps or connections; use an API key",
+        );
       }
       if (!rightsOpen(principal.rights, route.access)) {
         throw new InsufficientScope(rightFor(route.access), principal.via);
@@ -127,7 +131,12 @@ function toResult(reply: Reply, requestId: string): ApiResult {
   const isText = typeof reply.body === 'string';
   // Bytes (an image) travel base64-encoded, as API Gateway expects them; `headers` names their type.
   if (Buffer.isBuffer(reply.body)) {
-    return { statusCode: reply.status, headers: { ...SECURITY_HEADERS, 'x-request-id': requestId, ...reply.headers }, body: reply.body.toString('base64'), isBase64Encoded: true };
+    return {
+      statusCode: reply.status,
+      headers: { ...SECURITY_HEADERS, 'x-request-id': requestId, ...reply.headers },
+      body: reply.body.toString('base64'),
+      isBase64Encoded: true,
+    };
   }
   const headers: Record<string, string> = {
     ...SECURITY_HEADERS,

@@ -37,7 +37,8 @@ function walk(schema: SchemaInternals | undefined, path: string, found: Map<stri
   const inner = (key: string) => def[key] as SchemaInternals | undefined;
   switch (def.type) {
     case 'object':
-      for (const [name, field] of Object.entries(def.shape as Record<string, SchemaInternals>)) walk(field, path ? `${path}.${name}` : name, found, seen);
+      for (const [name, field] of Object.entries(def.shape as Record<string, SchemaInternals>))
+        walk(field, path ? `${path}.${name}` : name, found, seen);
       return;
     case 'optional':
     case 'nullable':
@@ -78,14 +79,22 @@ export function inputLimitsTable(routes: readonly Route[]): string {
     const limits = textLimitsOf(route.body).filter((limit) => !limit.path.includes('{}'));
     if (limits.length === 0) continue;
     const cells = limits
-      .map((limit) => `\`${limit.path || '(the body)'}\` ${limit.maxLength === undefined ? 'by format' : `≤ ${limit.maxLength}`}${limit.trimmed ? ', trimmed' : ''}`)
+      .map(
+        (limit) =>
+          `\`${limit.path || '(the body)'}\` ${limit.maxLength === undefined ? 'by format' : `≤ ${limit.maxLength}`}${limit.trimmed ? ', trimmed' : ''}`,
+      )
       .join(' · ');
     rows.set(cells, [...(rows.get(cells) ?? []), `\`${route.method} ${route.path}\``]);
   }
-  return ['| method | text fields: longest value, and whether it is trimmed |', '|---|---|', ...[...rows].map(([cells, methods]) => `| ${methods.join('<br>')} | ${cells} |`)].join('\n');
+  return [
+    '| method | text fields: longest value, and whether it is trimmed |',
+    '|---|---|',
+    ...[...rows].map(([cells, methods]) => `| ${methods.join('<br>')} | ${cells} |`),
+  ].join('\n');
 }
 
-export const INPUT_LIMITS_BEGIN = '<!-- input-limits:begin (generated from the routes\' zod schemas by `npm run docs:limits`; test/http/documented-limits.test.ts checks it) -->';
+export const INPUT_LIMITS_BEGIN =
+  "<!-- input-limits:begin (generated from the routes' zod schemas by `npm run docs:limits`; test/http/documented-limits.test.ts checks it) -->";
 export const INPUT_LIMITS_END = '<!-- input-limits:end -->';
 
 /** `document` with its limits section replaced by the table the routes' schemas give. */

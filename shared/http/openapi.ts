@@ -76,7 +76,9 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSch
     names[key] = io === 'input' ? `${base}Input` : base;
   }
   const relink = (value: unknown): JsonSchema =>
-    JSON.parse(JSON.stringify(value).replace(/"#\/\$defs\/([^"]+)"/g, (_match, key: string) => JSON.stringify(`#/components/schemas/${names[key] ?? key}`))) as JsonSchema;
+    JSON.parse(
+      JSON.stringify(value).replace(/"#\/\$defs\/([^"]+)"/g, (_match, key: string) => JSON.stringify(`#/components/schemas/${names[key] ?? key}`)),
+    ) as JsonSchema;
   for (const [key, definition] of Object.entries($defs as Record<string, JsonSchema>)) {
     const name = names[key]!;
     const linked = relink(definition);
@@ -119,7 +121,7 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   415: 'The body is not in the media type this route reads.',
   422: 'Understood but cannot be done as asked.',
   429: 'Past the per-account rate; retry after the seconds in `Retry-After`.',
-  502: 'A system Satellite called on the account\'s behalf failed.',
+  502: "A system Satellite called on the account's behalf failed.",
   503: 'Temporarily unavailable; retry later.',
 };
 
@@ -143,7 +145,12 @@ function exampleMessage(code: string): string {
 function successResponse(spec: ResponseSpec): Operation['responses'][string] {
   const contentType = spec.contentType ?? 'application/json';
   const headers = spec.headers
-    ? Object.fromEntries(Object.entries(spec.headers).map(([name, header]) => [name, { description: header.description, schema: jsonSchemaOf(header.schema, 'output') }]))
+    ? Object.fromEntries(
+        Object.entries(spec.headers).map(([name, header]) => [
+          name,
+          { description: header.description, schema: jsonSchemaOf(header.schema, 'output') },
+        ]),
+      )
     : undefined;
   const hasContent = spec.schema !== undefined || spec.contentType !== undefined;
   return {
@@ -176,7 +183,9 @@ function securityOf(access: Access): Record<string, string[]>[] {
 
 function accessNote(access: Access): string {
   if (access === 'public') return 'No authentication.';
-  const opening = rightsOpening(access).map((right) => `\`${right}\``).join(', ');
+  const opening = rightsOpening(access)
+    .map((right) => `\`${right}\``)
+    .join(', ');
   const appNote = openToApps(access) ? '' : ' Only an API key: partner apps acting through OAuth never reach it.';
   return `Method group \`${access}\`: opened by the right (API key) or scope (OAuth) ${opening}.${appNote}`;
 }
@@ -207,7 +216,9 @@ function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query')
     // A default lives on the parsed side (a number once read); a URL carries it as text.
     const parsedDefault = field?.safeParse(undefined);
     const withDefault =
-      location === 'query' && parsedDefault?.success && parsedDefault.data !== undefined ? { ...property, default: String(parsedDefault.data) } : property;
+      location === 'query' && parsedDefault?.success && parsedDefault.data !== undefined
+        ? { ...property, default: String(parsedDefault.data) }
+        : property;
     const range = field ? rangeOf(jsonSchemaOf(field, 'output')) : undefined;
     return { name, in: location, required: location === 'path' || required.has(name), ...(range ? { description: range } : {}), schema: withDefault };
   });
@@ -229,7 +240,10 @@ function requestBodyOf(route: Route): unknown {
   if (route.docs?.rawBody) {
     const { contentTypes, schema, description } = route.docs.rawBody;
     const content = Object.fromEntries(
-      contentTypes.map((type) => [type, schema ? { schema: jsonSchemaOf(schema, 'input') } : { schema: { type: 'string', contentEncoding: 'binary' } }]),
+      contentTypes.map((type) => [
+        type,
+        schema ? { schema: jsonSchemaOf(schema, 'input') } : { schema: { type: 'string', contentEncoding: 'binary' } },
+      ]),
     );
     return { required: true, description, content };
   }
@@ -251,7 +265,10 @@ function operationOf(route: Route, tag: string): Operation {
   const responses: Operation['responses'] = {};
   for (const [status, spec] of Object.entries(route.docs.responses)) if (spec) responses[status] = successResponse(spec);
   for (const [status, codes] of Object.entries(sharedErrors(route))) responses[status] ??= errorResponse(Number(status), codes);
-  responses.default = { description: 'Any other failure, in the same error shape (500 `INTERNAL` carries no internals).', content: { 'application/json': { schema: ERROR_REF } } };
+  responses.default = {
+    description: 'Any other failure, in the same error shape (500 `INTERNAL` carries no internals).',
+    content: { 'application/json': { schema: ERROR_REF } },
+  };
   const parameters = [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query'), ...parametersOf(route.docs.query, 'query')];
   const requestBody = requestBodyOf(route);
   return {
@@ -282,7 +299,14 @@ function webhookOf(name: string, spec: WebhookSpec): Record<string, unknown> {
       description: spec.description,
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(spec.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchemaOf(spec.body, 'output'), ...(spec.example !== undefined ? { example: spec.example } : {}) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': { schema: jsonSchemaOf(spec.body, 'output'), ...(spec.example !== undefined ? { example: spec.example } : {}) },
+              },
+            },
+          }
         : {}),
       responses: Object.fromEntries(Object.entries(spec.responses).map(([status, response]) => [status, successResponse(response)])),
     },
@@ -318,18 +342,22 @@ function documentOf(settings: DocumentSettings, definitions: Record<string, Json
     servers: [{ url: base }],
     tags: settings.groups.map((group) => ({ name: group.name, description: group.description })),
     paths,
-    ...(settings.webhooks ? { webhooks: Object.fromEntries(Object.entries(settings.webhooks).map(([name, spec]) => [name, webhookOf(name, spec)])) } : {}),
+    ...(settings.webhooks
+      ? { webhooks: Object.fromEntries(Object.entries(settings.webhooks).map(([name, spec]) => [name, webhookOf(name, spec)])) }
+      : {}),
     components: {
       schemas: { Error: jsonSchemaOf(errorBodySchema, 'output'), ...definitions },
       securitySchemes: {
         apiKey: {
           type: 'http',
           scheme: 'basic',
-          description: 'HTTP Basic: any user name, an account API key as the password. A key carries one right, which opens the method groups listed on each operation.',
+          description:
+            'HTTP Basic: any user name, an account API key as the password. A key carries one right, which opens the method groups listed on each operation.',
         },
         oauth2: {
           type: 'oauth2',
-          description: 'A partner app acting on an account (authorization code flow, PKCE S256 supported). Access tokens live 172,800 s, refresh tokens 2,592,000 s.',
+          description:
+            'A partner app acting on an account (authorization code flow, PKCE S256 supported). Access tokens live 172,800 s, refresh tokens 2,592,000 s.',
           flows: {
             authorizationCode: {
               authorizationUrl: `${base}/oauth/authorize`,

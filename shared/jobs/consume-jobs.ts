@@ -33,7 +33,10 @@ export function consumeJobs<J>(consumer: JobConsumer<J>): JobHandler {
     for (const record of event.Records) {
       const job = parseJob(consumer.schema, record.body);
       if (job === undefined) {
-        logger.error(`poisoned message: not a ${consumer.name}`, { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount });
+        logger.error(`poisoned message: not a ${consumer.name}`, {
+          messageId: record.messageId,
+          receiveCount: record.attributes.ApproximateReceiveCount,
+        });
         failures.push({ itemIdentifier: record.messageId });
         continue;
       }
@@ -41,10 +44,16 @@ export function consumeJobs<J>(consumer: JobConsumer<J>): JobHandler {
         await consumer.run(job, { remainingMs: () => context.getRemainingTimeInMillis() });
       } catch (error) {
         logger.error(`${consumer.name} failed`, { messageId: record.messageId, job: JSON.stringify(job).slice(0, 200), error: String(error) });
-        if (consumer.onLastFailure && consumer.lastReceive !== undefined && Number(record.attributes.ApproximateReceiveCount) >= consumer.lastReceive) {
-          await consumer.onLastFailure(job, error).catch((failure: unknown) =>
-            logger.error(`could not record the ${consumer.name}'s last failure`, { messageId: record.messageId, error: String(failure) }),
-          );
+        if (
+          consumer.onLastFailure &&
+          consumer.lastReceive !== undefined &&
+          Number(record.attributes.ApproximateReceiveCount) >= consumer.lastReceive
+        ) {
+          await consumer
+            .onLastFailure(job, error)
+            .catch((failure: unknown) =>
+              logger.error(`could not record the ${consumer.name}'s last failure`, { messageId: record.messageId, error: String(failure) }),
+            );
         }
         failures.push({ itemIdentifier: record.messageId });
       }

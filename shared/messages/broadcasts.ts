@@ -101,7 +101,11 @@ function toBroadcast(row: BroadcastRow): Broadcast {
  * SCHEDULED and enqueues its job. The group is evaluated by the worker, not here, so the
  * request answers at once whatever the group's size.
  */
-export async function startBroadcast(platform: Platform, accountId: number, input: { messageId: number; groupId: number; name?: string }): Promise<{ id: number; status: BroadcastStatus }> {
+export async function startBroadcast(
+  platform: Platform,
+  accountId: number,
+  input: { messageId: number; groupId: number; name?: string },
+): Promise<{ id: number; status: BroadcastStatus }> {
   const message = await getEmailMessage(platform.db, accountId, input.messageId);
   const group = await getConditionalGroup(platform.db, accountId, input.groupId);
   const { rows } = await platform.db.query<{ id: number }>(
@@ -126,7 +130,10 @@ export async function startBroadcast(platform: Platform, accountId: number, inpu
  */
 export async function requeueActiveBroadcasts(platform: Platform): Promise<number> {
   const { rows } = await platform.db.query<{ id: number }>("SELECT id FROM broadcasts WHERE status IN ('SCHEDULED', 'RUNNING') ORDER BY id");
-  await platform.queue.send('broadcasts', rows.map(({ id }) => ({ body: JSON.stringify({ broadcastId: id } satisfies BroadcastJob) })));
+  await platform.queue.send(
+    'broadcasts',
+    rows.map(({ id }) => ({ body: JSON.stringify({ broadcastId: id } satisfies BroadcastJob) })),
+  );
   return rows.length;
 }
 
@@ -138,9 +145,17 @@ export async function getBroadcast(db: Pool, accountId: number, id: number): Pro
 }
 
 /** The account's broadcasts, newest first. */
-export async function listBroadcasts(db: Pool, accountId: number, page: { startIndex: number; maxRows: number }): Promise<{ broadcasts: Broadcast[]; total: number }> {
+export async function listBroadcasts(
+  db: Pool,
+  accountId: number,
+  page: { startIndex: number; maxRows: number },
+): Promise<{ broadcasts: Broadcast[]; total: number }> {
   const [list, counted] = await Promise.all([
-    db.query<BroadcastRow>(`SELECT ${COLUMNS} FROM broadcasts WHERE account_id = $1 ORDER BY id DESC OFFSET $2 LIMIT $3`, [accountId, page.startIndex - 1, page.maxRows]),
+    db.query<BroadcastRow>(`SELECT ${COLUMNS} FROM broadcasts WHERE account_id = $1 ORDER BY id DESC OFFSET $2 LIMIT $3`, [
+      accountId,
+      page.startIndex - 1,
+      page.maxRows,
+    ]),
     db.query<{ n: number }>('SELECT count(*)::int AS n FROM broadcasts WHERE account_id = $1', [accountId]),
   ]);
   return { broadcasts: list.rows.map(toBroadcast), total: counted.rows[0]?.n ?? 0 };

@@ -19,12 +19,19 @@ export interface BulkSources {
 export async function bulkSourcesReadBy(platform: Platform, accountId: number, templates: readonly string[]): Promise<BulkSources> {
   const text = templates.join('\n');
   const sources = (await listSources(platform.db, accountId)).filter((source) => text.includes(source.name));
-  const connectors = new Map(await Promise.all(sources.map(async (source) => [source.id, await getConnector(platform.db, accountId, source.connectorId)] as const)));
+  const connectors = new Map(
+    await Promise.all(sources.map(async (source) => [source.id, await getConnector(platform.db, accountId, source.connectorId)] as const)),
+  );
   return { sources, connectors };
 }
 
 /** Each contact's `$data`, with one lookup per source for all of them, never one query per contact. */
-export async function bulkDataOf(platform: Platform, accountId: number, { sources, connectors }: BulkSources, contactIds: readonly number[]): Promise<Map<number, Record<string, Row[]>>> {
+export async function bulkDataOf(
+  platform: Platform,
+  accountId: number,
+  { sources, connectors }: BulkSources,
+  contactIds: readonly number[],
+): Promise<Map<number, Record<string, Row[]>>> {
   const dataByContact = new Map<number, Record<string, Row[]>>(contactIds.map((id) => [id, {}]));
   for (const source of sources) {
     const connector = connectors.get(source.id);

@@ -59,7 +59,9 @@ interface PageOutcome {
 export async function runBroadcastJob(platform: Platform, job: BroadcastJob, budget: JobBudget): Promise<BroadcastJobOutcome> {
   // A lease row, not a session lock: a duplicate delivery finds it taken and leaves the work
   // to the holder, and no proxy connection stays pinned meanwhile.
-  const leased = await withJobLease(platform.db, `broadcast:${job.broadcastId}`, queues.broadcasts.workerTimeoutSeconds, () => runLocked(platform, job.broadcastId, budget));
+  const leased = await withJobLease(platform.db, `broadcast:${job.broadcastId}`, queues.broadcasts.workerTimeoutSeconds, () =>
+    runLocked(platform, job.broadcastId, budget),
+  );
   if (leased.taken) return 'skipped';
   const outcome = leased.result;
   // Queued only after the lock is released, or the continuation could arrive, find the
@@ -171,14 +173,25 @@ async function sendPage(
   if (batch.length === 0) return { sent: alreadySent.size, failed: 0, failures };
 
   const dataByContact = await bulkDataOf(platform, accountId, sources, batch);
-  const resolved = await resolveRecipients(platform.db, accountId, batch.map((contactId) => ({ contactId })));
-  const suppressed = await suppressedAmong(platform.db, accountId, resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])));
+  const resolved = await resolveRecipients(
+    platform.db,
+    accountId,
+    batch.map((contactId) => ({ contactId })),
+  );
+  const suppressed = await suppressedAmong(
+    platform.db,
+    accountId,
+    resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])),
+  );
   const recipients: (RecipientContact & { readonly email: string })[] = [];
   for (const row of resolved) {
     const contact = row.contact;
     if (!contact) {
       // Deleted since the group was evaluated.
-      failures.push({ contactId: batch[row.index] ?? 0, error: { code: 'CONTACT_NOT_FOUND', message: 'the contact was deleted before its message was sent' } });
+      failures.push({
+        contactId: batch[row.index] ?? 0,
+        error: { code: 'CONTACT_NOT_FOUND', message: 'the contact was deleted before its message was sent' },
+      });
       continue;
     }
     if (!contact.email) {
@@ -193,7 +206,13 @@ async function sendPage(
     recipients.push({ ...contact, email: contact.email });
   }
   // The whole page in one call to the render threads; a template failure fails its recipient only.
-  const rendered = (await renderMessages(message, recipients.map((contact) => ({ contact: templateContact(contact), data: dataByContact.get(contact.id) ?? {} })), platform.config)).map((result) => countRender(platform.metrics, result));
+  const rendered = (
+    await renderMessages(
+      message,
+      recipients.map((contact) => ({ contact: templateContact(contact), data: dataByContact.get(contact.id) ?? {} })),
+      platform.config,
+    )
+  ).map((result) => countRender(platform.metrics, result));
   const sends: SendToRecord[] = [];
   recipients.forEach((contact, index) => {
     const result = rendered[index];
@@ -201,7 +220,15 @@ async function sendPage(
       if (result) failures.push({ contactId: contact.id, error: templateFailure(result.part, result.error) });
       return;
     }
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText, ...(result.plainText !== undefined ? { plainText: result.plainText } : {}), broadcastId });
+    sends.push({
+      contactId: contact.id,
+      recipient: contact.email,
+      languageCode: result.languageCode,
+      subject: result.subject,
+      htmlText: result.htmlText,
+      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
+      broadcastId,
+    });
   });
   const recorded = await recordSends(platform, accountId, message, sends);
   return { sent: alreadySent.size + recorded.length, failed: failures.length, failures };

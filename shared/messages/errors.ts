@@ -16,6 +16,11 @@ export class TemplateInvalid extends AppError {
   constructor(failures: readonly { readonly path: string; readonly error: TemplateError }[], kind: 'invalid' | 'unprocessable' = 'invalid') {
     const first = failures[0]?.error;
     const details: ErrorDetail[] = failures.map(({ path, error }) => ({ path, message: describe(error) }));
-    super(kind, first?.code ?? 'TEMPLATE_SYNTAX', first ? `the template does not ${kind === 'invalid' ? 'parse' : 'render'}: ${describe(first)}` : 'invalid template', details);
+    super(
+      kind,
+      first?.code ?? 'TEMPLATE_SYNTAX',
+      first ? `the template does not ${kind === 'invalid' ? 'parse' : 'render'}: ${describe(first)}` : 'invalid template',
+      details,
+    );
   }
 }

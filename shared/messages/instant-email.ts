@@ -59,18 +59,27 @@ function literal(text: string): string {
  */
 export async function sendInstantEmail(platform: Platform, accountId: number, request: InstantEmail): Promise<InstantSendResult[]> {
   const template = (text: string) => (request.skipPersonalisation ? literal(text) : text);
-  const message: EmailMessage = await createEmailMessage(platform.db, accountId, {
-    name: `Instant email: ${request.subject}`.slice(0, 200),
-    from: request.from ?? null,
-    subject: template(request.subject),
-    htmlText: template(request.htmlText),
-    plainText: request.plainText === undefined ? null : template(request.plainText),
-    tags: request.tags ?? [],
-  }, platform.config);
+  const message: EmailMessage = await createEmailMessage(
+    platform.db,
+    accountId,
+    {
+      name: `Instant email: ${request.subject}`.slice(0, 200),
+      from: request.from ?? null,
+      subject: template(request.subject),
+      htmlText: template(request.htmlText),
+      plainText: request.plainText === undefined ? null : template(request.plainText),
+      tags: request.tags ?? [],
+    },
+    platform.config,
+  );
   await deleteEmailMessage(platform.db, accountId, message.id);
 
   const locators = [...new Map(request.emails.map((address) => [normalizeEmail(address) ?? address, address])).values()];
-  const resolved = await resolveRecipients(platform.db, accountId, locators.map((locator) => ({ locator })));
+  const resolved = await resolveRecipients(
+    platform.db,
+    accountId,
+    locators.map((locator) => ({ locator })),
+  );
   const contacts = await Promise.all(
     resolved.map(async (row, index) => {
       if (row.contact) return row.contact;
@@ -92,18 +101,34 @@ export async function sendInstantEmail(platform: Platform, accountId: number, re
     }
     const reason = suppressed.get(normalizeAddress(locator));
     if (reason) {
-      results.push({ locator, contactId: contact.id, status: 'ERROR', errorCode: 'EMAIL_SUPPRESSED', message: suppressedReasonMessage[reason], ...extra });
+      results.push({
+        locator,
+        contactId: contact.id,
+        status: 'ERROR',
+        errorCode: 'EMAIL_SUPPRESSED',
+        message: suppressedReasonMessage[reason],
+        ...extra,
+      });
       continue;
     }
     const [rendered] = await renderMessages(message, [{ contact: templateContact(contact), data: {} }], platform.config);
     if (!rendered?.ok) {
-      const failure = rendered ? templateFailure(rendered.part, rendered.error) : { code: 'TEMPLATE_RENDER_FAILED', message: 'the message did not render' };
+      const failure = rendered
+        ? templateFailure(rendered.part, rendered.error)
+        : { code: 'TEMPLATE_RENDER_FAILED', message: 'the message did not render' };
       results.push({ locator, contactId: contact.id, status: 'ERROR', errorCode: failure.code, message: failure.message, ...extra });
       continue;
     }
     sendResults.push(results.length);
     results.push({ locator, contactId: contact.id, status: 'OK', ...extra });
-    sends.push({ contactId: contact.id, recipient: locator, languageCode: rendered.languageCode, subject: rendered.subject, htmlText: rendered.htmlText, ...(rendered.plainText !== undefined ? { plainText: rendered.plainText } : {}) });
+    sends.push({
+      contactId: contact.id,
+      recipient: locator,
+      languageCode: rendered.languageCode,
+      subject: rendered.subject,
+      htmlText: rendered.htmlText,
+      ...(rendered.plainText !== undefined ? { plainText: rendered.plainText } : {}),
+    });
   }
   const sendIds = await recordSends(platform, accountId, message, sends);
   const requestIds = await requestIdsOf(platform.db, sendIds);

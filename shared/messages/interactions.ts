@@ -5,7 +5,13 @@ import { NotFound } from '../errors';
 import type { Platform } from '../platform';
 
 /** What a device reports about a message it got, and the activity it becomes (seed 001's statuses). */
-export const interactionStatuses = { DELIVERED: 'DELIVERED', OPENED: 'RECEIVED', READ: 'RECEIVED', CLICKED: 'CLICKED', UNDELIVERED: 'UNDELIVERED' } as const satisfies Record<string, ActivityStatus>;
+export const interactionStatuses = {
+  DELIVERED: 'DELIVERED',
+  OPENED: 'RECEIVED',
+  READ: 'RECEIVED',
+  CLICKED: 'CLICKED',
+  UNDELIVERED: 'UNDELIVERED',
+} as const satisfies Record<string, ActivityStatus>;
 export type InteractionStatus = keyof typeof interactionStatuses;
 
 export class InteractionNotFound extends NotFound {
@@ -19,7 +25,13 @@ export class InteractionNotFound extends NotFound {
  * iid its SENT activity gave it (the requestId instant sends answer). The status becomes that send's activity, with
  * everything the SENT one said about its origin, so webhooks and exports see it like any other.
  */
-export async function recordInteractionStatus(platform: Platform, accountId: number, interactionId: string, status: InteractionStatus, at?: Date): Promise<void> {
+export async function recordInteractionStatus(
+  platform: Platform,
+  accountId: number,
+  interactionId: string,
+  status: InteractionStatus,
+  at?: Date,
+): Promise<void> {
   const { rows } = await platform.db.query<SendOriginRow>(
     `SELECT ${SEND_ORIGIN_COLUMNS} FROM contact_activities a JOIN message_sends s ON s.activity_id = a.id
       WHERE a.account_id = $1 AND a.iid = $2::uuid AND a.activity_status = 'SENT' LIMIT 1`,
@@ -29,11 +41,19 @@ export async function recordInteractionStatus(platform: Platform, accountId: num
   if (!row) return recordTextInteraction(platform, accountId, interactionId, interactionStatuses[status], at ?? platform.clock.now());
   const living = await withLivingContacts(platform.db, [sendOriginOf(row)]);
   if (living.length === 0) return;
-  await recordActivities(platform, accountId, [sendActivity(living[0]!, { activityStatus: interactionStatuses[status], activityDateTime: at ?? platform.clock.now() })]);
+  await recordActivities(platform, accountId, [
+    sendActivity(living[0]!, { activityStatus: interactionStatuses[status], activityDateTime: at ?? platform.clock.now() }),
+  ]);
 }
 
 /** An SMS or Viber send's interaction: the new activity repeats what its SENT activity said. */
-async function recordTextInteraction(platform: Platform, accountId: number, interactionId: string, activityStatus: ActivityStatus, at: Date): Promise<void> {
+async function recordTextInteraction(
+  platform: Platform,
+  accountId: number,
+  interactionId: string,
+  activityStatus: ActivityStatus,
+  at: Date,
+): Promise<void> {
   const { rows } = await platform.db.query<{
     contact_id: number | null;
     media_type: string;

@@ -25,7 +25,13 @@ export class LanguageVersionNotFound extends NotFound {
 }
 
 /** PUT messages/email/{id}/{language}: adds or replaces one language version of a message. */
-export async function putLanguageVersion(db: Pool, accountId: number, messageId: number, languageCode: string, input: LanguageVersionInput): Promise<EmailMessage> {
+export async function putLanguageVersion(
+  db: Pool,
+  accountId: number,
+  messageId: number,
+  languageCode: string,
+  input: LanguageVersionInput,
+): Promise<EmailMessage> {
   const failures = (
     [
       ['body.subject', input.subject],
@@ -39,10 +45,7 @@ export async function putLanguageVersion(db: Pool, accountId: number, messageId:
   if (failures.length > 0) throw new TemplateInvalid(failures);
   await withTransaction(db, async (client) => {
     await lockMessage(client, accountId, messageId);
-    await client.query(
-      `DELETE FROM message_translations WHERE message_id = $1 AND lower(language_code) = lower($2)`,
-      [messageId, languageCode],
-    );
+    await client.query(`DELETE FROM message_translations WHERE message_id = $1 AND lower(language_code) = lower($2)`, [messageId, languageCode]);
     await client.query(
       `INSERT INTO message_translations (message_id, account_id, language_code, subject, html_text, plain_text) VALUES ($1, $2, $3, $4, $5, $6)`,
       [messageId, accountId, languageCode, input.subject, input.htmlText, input.plainText ?? null],
@@ -55,7 +58,10 @@ export async function putLanguageVersion(db: Pool, accountId: number, messageId:
 export async function deleteLanguageVersion(db: Pool, accountId: number, messageId: number, languageCode: string): Promise<void> {
   await withTransaction(db, async (client) => {
     await lockMessage(client, accountId, messageId);
-    const { rowCount } = await client.query(`DELETE FROM message_translations WHERE message_id = $1 AND lower(language_code) = lower($2)`, [messageId, languageCode]);
+    const { rowCount } = await client.query(`DELETE FROM message_translations WHERE message_id = $1 AND lower(language_code) = lower($2)`, [
+      messageId,
+      languageCode,
+    ]);
     if (!rowCount) throw new LanguageVersionNotFound();
   });
 }

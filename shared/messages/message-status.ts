@@ -4,7 +4,18 @@ import type { Pool } from 'pg';
  * What became of one send, as eSputnik's message status methods answer it, read from the
  * send and the activities recorded for it (one iid per send, seed 001).
  */
-export const deliveryStatuses = ['PENDING', 'SUPPRESSED', 'SENT', 'UNDELIVERED', 'BOUNCED', 'DELIVERED', 'READ', 'CLICKED', 'SPAM', 'UNSUBSCRIBED'] as const;
+export const deliveryStatuses = [
+  'PENDING',
+  'SUPPRESSED',
+  'SENT',
+  'UNDELIVERED',
+  'BOUNCED',
+  'DELIVERED',
+  'READ',
+  'CLICKED',
+  'SPAM',
+  'UNSUBSCRIBED',
+] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export interface SendStatus {
@@ -94,8 +105,12 @@ export async function sendStatuses(db: Pool, accountId: number, requestIds: read
     // The SENT activity is written when the send is recorded; until the channel has it, it is pending.
     const sentEvent = events.find((event) => event.status === 'SENT');
     if (sentEvent && (row.state === 'pending' || row.state === 'sending')) sentEvent.status = 'PENDING';
-    if (row.state === 'suppressed') events.push({ status: 'SUPPRESSED', date: (sentEvent?.date ?? row.created_at.toISOString()), description: row.last_error });
-    const furthest = events.reduce<(typeof events)[number] | undefined>((best, event) => (!best || RANK[event.status] >= RANK[best.status] ? event : best), undefined);
+    if (row.state === 'suppressed')
+      events.push({ status: 'SUPPRESSED', date: sentEvent?.date ?? row.created_at.toISOString(), description: row.last_error });
+    const furthest = events.reduce<(typeof events)[number] | undefined>(
+      (best, event) => (!best || RANK[event.status] >= RANK[best.status] ? event : best),
+      undefined,
+    );
     return {
       requestId: row.iid,
       messageId: Number(row.message_id),

@@ -77,7 +77,10 @@ async function checkTemplates(input: EmailMessageInput, render: RenderOptions): 
     field(`body.translations.${index}.htmlText`, translation.htmlText);
     field(`body.translations.${index}.plainText`, translation.plainText);
   });
-  const errors = await templateErrors(fields.map(({ source }) => source), render);
+  const errors = await templateErrors(
+    fields.map(({ source }) => source),
+    render,
+  );
   const failures = fields.flatMap(({ path }, index) => {
     const error = errors[index];
     return error ? [{ path, error }] : [];
@@ -112,7 +115,12 @@ function toMessage(row: MessageRow, translations: readonly TranslationRow[]): Em
 
 const COLUMNS = 'id, name, sender, reply_to, subject, html_text, plain_text, tags, language, json_param_field, created_at, updated_at';
 
-async function writeTranslations(client: PoolClient, accountId: number, messageId: number, translations: readonly MessageTranslation[]): Promise<void> {
+async function writeTranslations(
+  client: PoolClient,
+  accountId: number,
+  messageId: number,
+  translations: readonly MessageTranslation[],
+): Promise<void> {
   await client.query('DELETE FROM message_translations WHERE message_id = $1', [messageId]);
   if (translations.length === 0) return;
   await client.query(
@@ -159,7 +167,13 @@ export async function createEmailMessage(db: Pool, accountId: number, input: Ema
 }
 
 /** Replaces the message (and its language versions) whole. */
-export async function updateEmailMessage(db: Pool, accountId: number, id: number, input: EmailMessageInput, render: RenderOptions): Promise<EmailMessage> {
+export async function updateEmailMessage(
+  db: Pool,
+  accountId: number,
+  id: number,
+  input: EmailMessageInput,
+  render: RenderOptions,
+): Promise<EmailMessage> {
   await checkTemplates(input, render);
   await withTransaction(db, async (client) => {
     const { rowCount } = await client.query(
@@ -185,7 +199,11 @@ export async function getEmailMessage(db: Pool | PoolClient, accountId: number, 
   return toMessage(row, translations.rows);
 }
 
-export async function listEmailMessages(db: Pool, accountId: number, page: { startIndex: number; maxRows: number }): Promise<{ messages: EmailMessage[]; total: number }> {
+export async function listEmailMessages(
+  db: Pool,
+  accountId: number,
+  page: { startIndex: number; maxRows: number },
+): Promise<{ messages: EmailMessage[]; total: number }> {
   const { rows } = await db.query<MessageRow & { total: number }>(
     `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM messages
       WHERE account_id = $1 AND media_type = 'Email' AND deleted_at IS NULL
@@ -198,7 +216,10 @@ export async function listEmailMessages(db: Pool, accountId: number, page: { sta
   );
   let total = rows[0]?.total;
   if (total === undefined) {
-    const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND media_type = 'Email' AND deleted_at IS NULL`, [accountId]);
+    const counted = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND media_type = 'Email' AND deleted_at IS NULL`,
+      [accountId],
+    );
     total = counted.rows[0]?.n ?? 0;
   }
   return { messages: rows.map((row) => toMessage(row, translations.rows)), total };
@@ -220,6 +241,12 @@ export function versionFor(
 ): { languageCode: string | null; subject: string; htmlText: string; plainText: string | null } {
   const wanted = languageCode?.toLowerCase();
   const translation = wanted ? message.translations.find((candidate) => candidate.languageCode.toLowerCase() === wanted) : undefined;
-  if (translation) return { languageCode: translation.languageCode, subject: translation.subject, htmlText: translation.htmlText, plainText: translation.plainText ?? null };
+  if (translation)
+    return {
+      languageCode: translation.languageCode,
+      subject: translation.subject,
+      htmlText: translation.htmlText,
+      plainText: translation.plainText ?? null,
+    };
   return { languageCode: message.languageCode, subject: message.subject, htmlText: message.htmlText, plainText: message.plainText ?? null };
 }

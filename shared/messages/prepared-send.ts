@@ -15,7 +15,11 @@ export const preparedSendSchema = z
     /** true: email (the default); false: SMS, which this message (an email) cannot go by. */
     email: z.boolean().default(true),
     params: z
-      .array(z.object({ key: z.string().trim().min(1).max(100), value: z.union([z.string().max(100_000), z.number(), z.boolean()]).transform(String) }).strict())
+      .array(
+        z
+          .object({ key: z.string().trim().min(1).max(100), value: z.union([z.string().max(100_000), z.number(), z.boolean()]).transform(String) })
+          .strict(),
+      )
       .max(500)
       .default([]),
     externalRequestId: z.string().max(100).optional(),
@@ -32,8 +36,16 @@ export class PreparedSendNotEmail extends AppError {
 export async function sendPreparedMessage(platform: Platform, accountId: number, messageId: number, request: PreparedSend) {
   if (!request.email) throw new PreparedSendNotEmail();
   const jsonParam = JSON.stringify(Object.fromEntries(request.params.map((param) => [param.key, param.value])));
-  const results = await smartsend(platform, accountId, messageId, request.recipients.map((locator) => ({ locator, jsonParam })));
-  const requestIds = await requestIdsOf(platform.db, results.flatMap((result) => (result.sendId !== undefined ? [result.sendId] : [])));
+  const results = await smartsend(
+    platform,
+    accountId,
+    messageId,
+    request.recipients.map((locator) => ({ locator, jsonParam })),
+  );
+  const requestIds = await requestIdsOf(
+    platform.db,
+    results.flatMap((result) => (result.sendId !== undefined ? [result.sendId] : [])),
+  );
   const extra = request.externalRequestId !== undefined ? { externalRequestId: request.externalRequestId } : {};
   return results.map((result) => ({
     locator: request.recipients[result.index] ?? '',

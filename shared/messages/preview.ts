@@ -30,10 +30,16 @@ export interface PreviewRequest {
  * that match the contact, looked up by the broadcast worker's own code (`bulkDataOf`).
  * A template that does not render answers 422 with its line and column.
  */
-export async function previewTemplate(platform: Platform, accountId: number, request: PreviewRequest): Promise<{ output: string; contactId?: number }> {
+export async function previewTemplate(
+  platform: Platform,
+  accountId: number,
+  request: PreviewRequest,
+): Promise<{ output: string; contactId?: number }> {
   const bulk = request.data === 'bulk';
   if (bulk && request.jsonParam !== undefined) {
-    throw new ValidationFailed('data "bulk" reads the sources the template names; leave jsonParam out', [{ path: 'body.jsonParam', message: 'not with data "bulk"' }]);
+    throw new ValidationFailed('data "bulk" reads the sources the template names; leave jsonParam out', [
+      { path: 'body.jsonParam', message: 'not with data "bulk"' },
+    ]);
   }
   let contact: TemplateContact | undefined;
   if (request.contactId !== undefined || request.externalCustomerId !== undefined || request.locator !== undefined) {
@@ -46,7 +52,10 @@ export async function previewTemplate(platform: Platform, accountId: number, req
   }
   let data: Record<string, unknown>;
   if (bulk) {
-    if (!contact) throw new ValidationFailed('data "bulk" renders for a contact: give contactId, externalCustomerId or locator', [{ path: 'body.contactId', message: 'required with data "bulk"' }]);
+    if (!contact)
+      throw new ValidationFailed('data "bulk" renders for a contact: give contactId, externalCustomerId or locator', [
+        { path: 'body.contactId', message: 'required with data "bulk"' },
+      ]);
     const sources = await bulkSourcesReadBy(platform, accountId, [request.template]);
     data = (await bulkDataOf(platform, accountId, sources, [contact.id])).get(contact.id) ?? {};
   } else {

@@ -43,7 +43,11 @@ export interface MessageRecipient {
  * threads (a page of a bulk send pays the thread hop once). A template failure is that
  * recipient's result, never an exception.
  */
-export async function renderMessages(message: EmailMessage, recipients: readonly MessageRecipient[], render: RenderOptions): Promise<RenderedMessage[]> {
+export async function renderMessages(
+  message: EmailMessage,
+  recipients: readonly MessageRecipient[],
+  render: RenderOptions,
+): Promise<RenderedMessage[]> {
   const templates: string[] = [];
   const templateIndexes = new Map<string, number>();
   const templateIndex = (source: string): number => {

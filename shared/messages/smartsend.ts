@@ -31,13 +31,26 @@ export const MAX_SMARTSEND_RECIPIENTS = 1000;
  * Each recipient succeeds or fails on its own row; the sends that succeed are recorded
  * together (an outbox row and a SENT activity each).
  */
-export async function smartsend(platform: Platform, accountId: number, messageId: number, recipients: readonly SmartsendRecipient[]): Promise<SmartsendResult[]> {
+export async function smartsend(
+  platform: Platform,
+  accountId: number,
+  messageId: number,
+  recipients: readonly SmartsendRecipient[],
+): Promise<SmartsendResult[]> {
   const message = await getEmailMessage(platform.db, accountId, messageId);
   const resolved = await resolveRecipients(platform.db, accountId, recipients);
   const sources = await listSources(platform.db, accountId);
-  const suppressed = await suppressedAmong(platform.db, accountId, resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])));
+  const suppressed = await suppressedAmong(
+    platform.db,
+    accountId,
+    resolved.flatMap((row) => (row.contact?.email ? [row.contact.email] : [])),
+  );
   const results: SmartsendResult[] = [];
-  const toRender: { readonly resultIndex: number; readonly contact: RecipientContact & { readonly email: string }; readonly data: Record<string, unknown> }[] = [];
+  const toRender: {
+    readonly resultIndex: number;
+    readonly contact: RecipientContact & { readonly email: string };
+    readonly data: Record<string, unknown>;
+  }[] = [];
   for (const row of resolved) {
     const recipient = recipients[row.index];
     const base = { index: row.index, ...(recipient?.locator !== undefined ? { locator: recipient.locator } : {}) };
@@ -67,7 +80,13 @@ export async function smartsend(platform: Platform, accountId: number, messageId
     toRender.push({ resultIndex: results.length - 1, contact: { ...contact, email: contact.email }, data: withSourceAliases(data, sources) });
   }
   // Every recipient in one call to the render threads; a template failure fails its recipient only.
-  const rendered = (await renderMessages(message, toRender.map(({ contact, data }) => ({ contact: templateContact(contact), data })), platform.config)).map((result) => countRender(platform.metrics, result));
+  const rendered = (
+    await renderMessages(
+      message,
+      toRender.map(({ contact, data }) => ({ contact: templateContact(contact), data })),
+      platform.config,
+    )
+  ).map((result) => countRender(platform.metrics, result));
   const sends: SendToRecord[] = [];
   const sendIndexes: number[] = [];
   toRender.forEach(({ resultIndex, contact }, index) => {
@@ -79,7 +98,14 @@ export async function smartsend(platform: Platform, accountId: number, messageId
       return;
     }
     sendIndexes.push(resultIndex);
-    sends.push({ contactId: contact.id, recipient: contact.email, languageCode: result.languageCode, subject: result.subject, htmlText: result.htmlText, ...(result.plainText !== undefined ? { plainText: result.plainText } : {}) });
+    sends.push({
+      contactId: contact.id,
+      recipient: contact.email,
+      languageCode: result.languageCode,
+      subject: result.subject,
+      htmlText: result.htmlText,
+      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
+    });
   });
   const sendIds = await recordSends(platform, accountId, message, sends);
   sendIndexes.forEach((resultIndex, sendIndex) => {

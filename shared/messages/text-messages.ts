@@ -76,14 +76,20 @@ export async function createSmsMessage(platform: Platform, accountId: number, in
   return toSmsMessage(rows[0]!);
 }
 
-export async function listSmsMessages(db: Pool, accountId: number, page: { startIndex: number; maxRows: number }): Promise<{ messages: SmsMessage[]; total: number }> {
+export async function listSmsMessages(
+  db: Pool,
+  accountId: number,
+  page: { startIndex: number; maxRows: number },
+): Promise<{ messages: SmsMessage[]; total: number }> {
   const [list, counted] = await Promise.all([
     db.query<SmsRow>(
       `SELECT id, name, sender, html_text, tags, created_at, updated_at FROM messages
         WHERE account_id = $1 AND media_type = 'SMS' AND deleted_at IS NULL ORDER BY id OFFSET $2 LIMIT $3`,
       [accountId, page.startIndex - 1, page.maxRows],
     ),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND media_type = 'SMS' AND deleted_at IS NULL`, [accountId]),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE account_id = $1 AND media_type = 'SMS' AND deleted_at IS NULL`, [
+      accountId,
+    ]),
   ]);
   return { messages: list.rows.map(toSmsMessage), total: counted.rows[0]?.n ?? 0 };
 }
@@ -113,17 +119,29 @@ export const instantSmsSchema = z.object(instantTextShape).strict();
 export const instantViberSchema = z
   .object({
     ...instantTextShape,
-    imageUrl: z.url({ protocol: /^https$/ }).max(2000).optional(),
+    imageUrl: z
+      .url({ protocol: /^https$/ })
+      .max(2000)
+      .optional(),
     buttonText: z.string().trim().min(1).max(30).optional(),
-    buttonUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+    buttonUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional(),
   })
   .strict()
-  .refine((request) => (request.buttonText === undefined) === (request.buttonUrl === undefined), { message: 'give buttonText and buttonUrl together' });
+  .refine((request) => (request.buttonText === undefined) === (request.buttonUrl === undefined), {
+    message: 'give buttonText and buttonUrl together',
+  });
 export type InstantText = z.output<typeof instantSmsSchema> & { imageUrl?: string; buttonText?: string; buttonUrl?: string };
 
 export class SenderNotAllowed extends AppError {
   constructor(sender: string, senders: readonly string[]) {
-    super('invalid', 'SENDER_NOT_ALLOWED', `"${sender}" is not a sender ID of this stack; use one of GET /api/v1/interfaces/sms (${senders.join(', ') || 'none configured'})`);
+    super(
+      'invalid',
+      'SENDER_NOT_ALLOWED',
+      `"${sender}" is not a sender ID of this stack; use one of GET /api/v1/interfaces/sms (${senders.join(', ') || 'none configured'})`,
+    );
   }
 }
 
@@ -181,7 +199,14 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
     if (!request.skipPersonalisation) {
       const rendered = renderTemplate(request.text, { contact: templateContact(contact), data: {} });
       if (!rendered.ok) {
-        results.push({ locator: to, contactId: contact.id, status: 'ERROR', errorCode: rendered.error.code, message: rendered.error.message, ...extra });
+        results.push({
+          locator: to,
+          contactId: contact.id,
+          status: 'ERROR',
+          errorCode: rendered.error.code,
+          message: rendered.error.message,
+          ...extra,
+        });
         return;
       }
       text = rendered.output;
@@ -198,23 +223,28 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
     [accountId, messageId, mediaType, sender, sends.map((send) => send.contact.id), sends.map((send) => send.to), sends.map((send) => send.text)],
   );
   const sendIds = inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
-  const base = (index: number): Omit<RecordedActivity, 'activityStatus' | 'activityDateTime'> =>
-    ({
-      mediaType,
-      campaignType: 'IM',
-      contactId: sends[index]!.contact.id,
-      messageId,
-      messageInstanceId: sendIds[index],
-      messageName: `Instant ${mediaType}`,
-      ...(request.tags && request.tags.length > 0 ? { messageTag: request.tags.join(',').slice(0, 200) } : {}),
-    });
+  const base = (index: number): Omit<RecordedActivity, 'activityStatus' | 'activityDateTime'> => ({
+    mediaType,
+    campaignType: 'IM',
+    contactId: sends[index]!.contact.id,
+    messageId,
+    messageInstanceId: sendIds[index],
+    messageName: `Instant ${mediaType}`,
+    ...(request.tags && request.tags.length > 0 ? { messageTag: request.tags.join(',').slice(0, 200) } : {}),
+  });
   const activityIds = await recordActivities(
     platform,
     accountId,
     sends.map((_, index) => ({ ...base(index), activityStatus: 'SENT', activityDateTime: platform.clock.now() })),
   );
-  await platform.db.query('UPDATE text_sends t SET activity_id = x.activity_id FROM unnest($1::bigint[], $2::bigint[]) AS x(id, activity_id) WHERE t.id = x.id', [sendIds, activityIds]);
-  const { rows: iids } = await platform.db.query<{ id: number; iid: string }>('SELECT id, iid::text AS iid FROM contact_activities WHERE id = ANY($1::bigint[])', [activityIds]);
+  await platform.db.query(
+    'UPDATE text_sends t SET activity_id = x.activity_id FROM unnest($1::bigint[], $2::bigint[]) AS x(id, activity_id) WHERE t.id = x.id',
+    [sendIds, activityIds],
+  );
+  const { rows: iids } = await platform.db.query<{ id: number; iid: string }>(
+    'SELECT id, iid::text AS iid FROM contact_activities WHERE id = ANY($1::bigint[])',
+    [activityIds],
+  );
   const iidOf = new Map(iids.map((row) => [Number(row.id), row.iid]));
 
   // Handed over now, one by one: the channel's answer is what the caller's results report.
@@ -229,7 +259,9 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
       to: send.to,
       text: send.text,
       ...(request.imageUrl !== undefined ? { imageUrl: request.imageUrl } : {}),
-      ...(request.buttonText !== undefined && request.buttonUrl !== undefined ? { button: { text: request.buttonText, url: request.buttonUrl } } : {}),
+      ...(request.buttonText !== undefined && request.buttonUrl !== undefined
+        ? { button: { text: request.buttonText, url: request.buttonUrl } }
+        : {}),
     };
     outcomes.push(await channel.send(message));
   }
@@ -250,15 +282,12 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
   await recordActivities(
     platform,
     accountId,
-    outcomes.map(
-      (outcome, index) =>
-        ({
-          ...base(index),
-          iid: iidOf.get(activityIds[index]!),
-          activityDateTime: now,
-          ...(outcome.kind === 'accepted' ? { activityStatus: 'DELIVERED' } : { activityStatus: 'UNDELIVERED', statusDescription: outcome.description }),
-        }),
-    ),
+    outcomes.map((outcome, index) => ({
+      ...base(index),
+      iid: iidOf.get(activityIds[index]!),
+      activityDateTime: now,
+      ...(outcome.kind === 'accepted' ? { activityStatus: 'DELIVERED' } : { activityStatus: 'UNDELIVERED', statusDescription: outcome.description }),
+    })),
   );
   sends.forEach((send, index) => {
     const outcome = outcomes[index]!;
@@ -266,21 +295,38 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
     results[send.resultIndex] = {
       ...results[send.resultIndex]!,
       ...(requestId ? { requestId } : {}),
-      ...(outcome.kind === 'rejected' ? { status: 'ERROR' as const, errorCode: outcome.throttled ? 'PROVIDER_THROTTLED' : 'PROVIDER_REJECTED', message: outcome.description } : {}),
+      ...(outcome.kind === 'rejected'
+        ? { status: 'ERROR' as const, errorCode: outcome.throttled ? 'PROVIDER_THROTTLED' : 'PROVIDER_REJECTED', message: outcome.description }
+        : {}),
     };
   });
   return results;
 }
 
 /** Each number's live contact, made (with the number as its SMS channel, and Viber's for Viber) when none has it. */
-async function contactsForNumbers(platform: Platform, accountId: number, numbers: readonly string[], mediaType: TextMediaType): Promise<(RecipientContact | undefined)[]> {
-  const resolved = await resolveRecipients(platform.db, accountId, numbers.map((to) => ({ locator: `+${to}` })));
+async function contactsForNumbers(
+  platform: Platform,
+  accountId: number,
+  numbers: readonly string[],
+  mediaType: TextMediaType,
+): Promise<(RecipientContact | undefined)[]> {
+  const resolved = await resolveRecipients(
+    platform.db,
+    accountId,
+    numbers.map((to) => ({ locator: `+${to}` })),
+  );
   return Promise.all(
     resolved.map(async (row, index) => {
       if (row.contact) return row.contact;
       const value = `+${numbers[index]!}`;
       const saved = await addOrUpdateContact(platform.db, accountId, {
-        channels: mediaType === 'Viber' ? [{ type: 'sms', value }, { type: 'viber', value }] : [{ type: 'sms', value }],
+        channels:
+          mediaType === 'Viber'
+            ? [
+                { type: 'sms', value },
+                { type: 'viber', value },
+              ]
+            : [{ type: 'sms', value }],
       });
       const [made] = await resolveRecipients(platform.db, accountId, [{ contactId: saved.id }]);
       return made?.contact;
@@ -289,7 +335,11 @@ async function contactsForNumbers(platform: Platform, accountId: number, numbers
 }
 
 /** GET callouts/sms: the account's SMS sends per day, by outcome, over a period (at most 93 days). */
-export async function smsCallouts(db: Pool, accountId: number, period: { dateFrom: Date; dateTo: Date }): Promise<{ date: string; sent: number; delivered: number; undelivered: number }[]> {
+export async function smsCallouts(
+  db: Pool,
+  accountId: number,
+  period: { dateFrom: Date; dateTo: Date },
+): Promise<{ date: string; sent: number; delivered: number; undelivered: number }[]> {
   const { rows } = await db.query<{ day: string; sent: number; delivered: number; undelivered: number }>(
     `SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*)::int AS sent,
             count(*) FILTER (WHERE state = 'sent')::int AS delivered, count(*) FILTER (WHERE state = 'failed')::int AS undelivered

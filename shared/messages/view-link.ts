@@ -26,7 +26,12 @@ function signature(key: Buffer, messageId: number, expires: number, language: st
  * (in a language version, when given). Signed with the account's link key, so it cannot be
  * altered to show another message or live longer.
  */
-export async function viewLink(platform: Platform, accountId: number, messageId: number, language?: string): Promise<{ viewLink: string; expires: string }> {
+export async function viewLink(
+  platform: Platform,
+  accountId: number,
+  messageId: number,
+  language?: string,
+): Promise<{ viewLink: string; expires: string }> {
   await getEmailMessage(platform.db, accountId, messageId);
   const key = await linkKey(platform.db, accountId);
   const expires = Math.floor(platform.clock.now().getTime() / 1000) + VIEW_LINK_TTL_SECONDS;
@@ -53,6 +58,23 @@ export async function renderViewLink(platform: Platform, token: string): Promise
   if (platform.clock.now().getTime() / 1000 > expires) throw new ViewLinkInvalid();
   const found = await getEmailMessage(platform.db, accountId, messageId).catch(() => undefined);
   if (!found) throw new ViewLinkInvalid();
-  const [rendered] = await renderMessages(found, [{ contact: { id: 0, externalCustomerId: null, firstName: null, lastName: null, email: null, sms: null, languageCode: lang === '-' ? null : lang }, data: {} }], platform.config);
+  const [rendered] = await renderMessages(
+    found,
+    [
+      {
+        contact: {
+          id: 0,
+          externalCustomerId: null,
+          firstName: null,
+          lastName: null,
+          email: null,
+          sms: null,
+          languageCode: lang === '-' ? null : lang,
+        },
+        data: {},
+      },
+    ],
+    platform.config,
+  );
   return rendered?.ok ? rendered.htmlText : found.htmlText;
 }

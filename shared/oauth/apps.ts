@@ -8,7 +8,10 @@ import { hashOpaqueToken, newClientId, newOpaqueToken } from './opaque-tokens';
 import { redirectUri } from './redirect-uris';
 
 /** Seed 004's scopes (full API, events, events and contacts, messages) and the write-only events-and-contacts one. */
-const scopeList = z.array(z.enum(rights)).min(1, 'choose at least one scope').transform((scopes) => [...new Set(scopes)]);
+const scopeList = z
+  .array(z.enum(rights))
+  .min(1, 'choose at least one scope')
+  .transform((scopes) => [...new Set(scopes)]);
 const redirectUriList = z
   .array(redirectUri)
   .max(10)

@@ -57,18 +57,22 @@ export async function checkAuthorizationRequest(db: Pool, rawQuery: string): Pro
   let redirectUri: string;
   if (query.redirect_uri !== undefined) {
     // Exact string comparison: no prefix, no normalisation (RFC 9700 §4.1.3).
-    if (!app.redirectUris.includes(query.redirect_uri)) throw new UntrustedAuthorizationRequest('The redirect_uri is not one of the callback URLs registered for this app.');
+    if (!app.redirectUris.includes(query.redirect_uri))
+      throw new UntrustedAuthorizationRequest('The redirect_uri is not one of the callback URLs registered for this app.');
     redirectUri = query.redirect_uri;
   } else if (app.redirectUris.length === 1) {
     redirectUri = app.redirectUris[0]!;
   } else {
     throw new UntrustedAuthorizationRequest(
-      app.redirectUris.length === 0 ? 'This app has no callback URL registered yet.' : 'This app has several callback URLs; the link must name one in redirect_uri.',
+      app.redirectUris.length === 0
+        ? 'This app has no callback URL registered yet.'
+        : 'This app has several callback URLs; the link must name one in redirect_uri.',
     );
   }
 
   const state = query.state;
-  const refuse = (error: OAuthError['error'], description: string) => new AuthorizationRefused(redirectUri, state, new OAuthError(error, description));
+  const refuse = (error: OAuthError['error'], description: string) =>
+    new AuthorizationRefused(redirectUri, state, new OAuthError(error, description));
   if (repeated.length > 0) throw refuse('invalid_request', `${repeated.join(', ')} ${repeated.length === 1 ? 'is' : 'are'} given more than once`);
   if (!query.response_type) throw refuse('invalid_request', 'response_type is required');
   if (query.response_type !== 'code') throw refuse('unsupported_response_type', 'only response_type=code is supported');
@@ -91,7 +95,15 @@ export async function checkAuthorizationRequest(db: Pool, rawQuery: string): Pro
     throw refuse('invalid_request', 'this app has no secret, so PKCE (code_challenge with S256) is required');
   }
 
-  return { app, redirectUri, redirectUriWasSent: query.redirect_uri !== undefined, state, scopes: requested.known, seedScope: requested.seedScope, codeChallenge };
+  return {
+    app,
+    redirectUri,
+    redirectUriWasSent: query.redirect_uri !== undefined,
+    state,
+    scopes: requested.known,
+    seedScope: requested.seedScope,
+    codeChallenge,
+  };
 }
 
 /** The person approved: records the grant and a single-use code bound to client, callback and challenge. */

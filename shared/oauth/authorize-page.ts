@@ -34,7 +34,9 @@ export async function showAuthorizePage(platform: Platform, input: AuthorizePage
   return answering(platform, async () => {
     const request = await checkAuthorizationRequest(platform.db, rawQuery);
     const now = platform.clock.now();
-    const session = (await findSession(platform.db, input.cookies[SESSION_COOKIE], now)) ?? (await startSession(platform.db, { now, secure: secureCookies(platform) }));
+    const session =
+      (await findSession(platform.db, input.cookies[SESSION_COOKIE], now)) ??
+      (await startSession(platform.db, { now, secure: secureCookies(platform) }));
     if (session.userId === undefined) return page(200, loginForm(request, session, rawQuery), session);
     return page(200, await consentForm(platform, request, session, rawQuery), session);
   });
@@ -57,7 +59,8 @@ export async function submitAuthorizeForm(platform: Platform, input: AuthorizeFo
           // Post/redirect/get: reloading the consent page must not resubmit the password.
           return { status: 303, headers: { location: `${OAUTH_PATHS.authorize}?${rawQuery}` }, cookies: [signedIn.cookie!] };
         } catch (error) {
-          if (error instanceof LoginThrottled) return page(429, loginForm(request, session, rawQuery, 'Too many failed logins. Try again in 15 minutes.'), session);
+          if (error instanceof LoginThrottled)
+            return page(429, loginForm(request, session, rawQuery, 'Too many failed logins. Try again in 15 minutes.'), session);
           if (error instanceof LoginFailed) return page(401, loginForm(request, session, rawQuery, 'Wrong email or password.'), session);
           throw error;
         }
@@ -71,7 +74,14 @@ export async function submitAuthorizeForm(platform: Platform, input: AuthorizeFo
         return redirect(callbackWith(request.redirectUri, { code, state: request.state, iss: issuer }));
       }
       case 'deny':
-        return redirect(callbackWith(request.redirectUri, { error: 'access_denied', error_description: 'the user denied access', state: request.state, iss: issuer }));
+        return redirect(
+          callbackWith(request.redirectUri, {
+            error: 'access_denied',
+            error_description: 'the user denied access',
+            state: request.state,
+            iss: issuer,
+          }),
+        );
       default:
         return page(400, message('Unknown action.'));
     }
@@ -87,7 +97,12 @@ async function answering(platform: Platform, work: (issuer: string) => Promise<R
     if (error instanceof UntrustedAuthorizationRequest) return page(400, message(error.message));
     if (error instanceof AuthorizationRefused) {
       return redirect(
-        callbackWith(error.redirectUri, { error: error.oauthError.error, error_description: error.oauthError.description, state: error.state, iss: issuer }),
+        callbackWith(error.redirectUri, {
+          error: error.oauthError.error,
+          error_description: error.oauthError.description,
+          state: error.state,
+          iss: issuer,
+        }),
       );
     }
     throw error;

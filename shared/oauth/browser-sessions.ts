@@ -34,10 +34,9 @@ export async function startSession(db: Pool, options: { userId?: number; now: Da
   const csrfToken = randomBytes(24).toString('base64url');
   if (options.replacing) await db.query('DELETE FROM oauth_browser_sessions WHERE id_hash = $1', [hashOpaqueToken(options.replacing)]);
   // Expired sessions are swept here, a few at a time, instead of by a schedule of their own.
-  await db.query(
-    'DELETE FROM oauth_browser_sessions WHERE id_hash IN (SELECT id_hash FROM oauth_browser_sessions WHERE expires_at < $1 LIMIT 100)',
-    [options.now],
-  );
+  await db.query('DELETE FROM oauth_browser_sessions WHERE id_hash IN (SELECT id_hash FROM oauth_browser_sessions WHERE expires_at < $1 LIMIT 100)', [
+    options.now,
+  ]);
   await db.query(
     `INSERT INTO oauth_browser_sessions (id_hash, csrf_token, user_id, expires_at)
      VALUES ($1, $2, $3, $4::timestamptz + make_interval(secs => $5))`,

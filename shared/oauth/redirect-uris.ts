@@ -21,5 +21,6 @@ export const redirectUri = z
     if (url.hash !== '' || value.includes('#')) context.addIssue({ code: 'custom', message: 'a callback URL may not carry a fragment' });
     if (url.username || url.password) context.addIssue({ code: 'custom', message: 'a callback URL may not carry credentials' });
     const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-    if (url.protocol !== 'https:' && !loopback) context.addIssue({ code: 'custom', message: 'use https (http only for 127.0.0.1, [::1] or localhost)' });
+    if (url.protocol !== 'https:' && !loopback)
+      context.addIssue({ code: 'custom', message: 'use https (http only for 127.0.0.1, [::1] or localhost)' });
   });

@@ -19,7 +19,8 @@ export interface ClientRequest {
 /** Parameters of a token or revocation request, refused in RFC 6749's shape when one repeats or holds what the store cannot keep. */
 function checkedParameters(encoded: string): Record<string, string> {
   const { parameters, repeated, unstorable } = protocolParameters(encoded);
-  if (repeated.length > 0) throw new OAuthError('invalid_request', `${repeated.join(', ')} ${repeated.length === 1 ? 'is' : 'are'} given more than once`);
+  if (repeated.length > 0)
+    throw new OAuthError('invalid_request', `${repeated.join(', ')} ${repeated.length === 1 ? 'is' : 'are'} given more than once`);
   if (unstorable !== undefined) throw new OAuthError('invalid_request', `${unstorable} holds a NUL character or a broken UTF-16 surrogate`);
   return parameters;
 }
@@ -48,7 +49,8 @@ export function formParameters(contentType: string | undefined, raw: Buffer): Re
  */
 export function requestParameters(query: Readonly<Record<string, string>>, form: Readonly<Record<string, string>>): Record<string, string> {
   for (const [name, value] of Object.entries(query)) {
-    if (name in form && form[name] !== value) throw new OAuthError('invalid_request', `${name} is given in the URL and in the body with different values`);
+    if (name in form && form[name] !== value)
+      throw new OAuthError('invalid_request', `${name} is given in the URL and in the body with different values`);
   }
   return { ...query, ...form };
 }
@@ -65,7 +67,8 @@ export async function authenticateClient(db: Pool, request: ClientRequest): Prom
     const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
     try {
       const basicId = formDecode(colon < 0 ? decoded : decoded.slice(0, colon));
-      if (clientId !== undefined && clientId !== basicId) throw new OAuthError('invalid_request', 'client_id differs from the one in the Authorization header');
+      if (clientId !== undefined && clientId !== basicId)
+        throw new OAuthError('invalid_request', 'client_id differs from the one in the Authorization header');
       clientId = basicId;
       secret = colon < 0 ? '' : formDecode(decoded.slice(colon + 1));
     } catch (error) {
@@ -81,7 +84,8 @@ export async function authenticateClient(db: Pool, request: ClientRequest): Prom
     if (secret) throw new OAuthError('invalid_client', 'this app is public and has no secret', usedBasic);
     return app;
   }
-  if (!secret || !sameHash(hashOpaqueToken(secret), app.secretHash)) throw new OAuthError('invalid_client', 'client authentication failed', usedBasic);
+  if (!secret || !sameHash(hashOpaqueToken(secret), app.secretHash))
+    throw new OAuthError('invalid_client', 'client authentication failed', usedBasic);
   return app;
 }
 
@@ -158,7 +162,8 @@ async function redeemCode(platform: Platform, app: ClientApp, form: Readonly<Rec
     const verifier = form.code_verifier;
     if (found.code_challenge) {
       if (!verifier || !CODE_VERIFIER.test(verifier)) return refuse('code_verifier is required');
-      if (createHash('sha256').update(verifier, 'ascii').digest('base64url') !== found.code_challenge) return refuse('code_verifier does not match the code_challenge');
+      if (createHash('sha256').update(verifier, 'ascii').digest('base64url') !== found.code_challenge)
+        return refuse('code_verifier does not match the code_challenge');
     } else if (verifier !== undefined) {
       // RFC 9700 §2.1.1: a verifier without a challenge is a PKCE downgrade attempt.
       return refuse('code_verifier sent, but the authorization request had no code_challenge');

@@ -41,8 +41,16 @@ export const orderSchema = z
       .transform((code) => code.toUpperCase())
       .optional(),
     orderDate: timestampSchema,
-    email: z.string().max(254).refine((value) => normalizeEmail(value) !== undefined, 'not a valid email').optional(),
-    phone: z.string().max(50).refine((value) => normalizePhone(value) !== undefined, 'not a valid phone number').optional(),
+    email: z
+      .string()
+      .max(254)
+      .refine((value) => normalizeEmail(value) !== undefined, 'not a valid email')
+      .optional(),
+    phone: z
+      .string()
+      .max(50)
+      .refine((value) => normalizePhone(value) !== undefined, 'not a valid phone number')
+      .optional(),
     firstName: z.string().max(50).optional(),
     lastName: z.string().max(50).optional(),
     deliveryAddress: z.string().max(100).optional(),
@@ -207,7 +215,13 @@ async function replaceItems(client: PoolClient, accountId: number, orderId: numb
  * trigger (migration 600), which follows seed 000's rule that only orders placed from
  * 2024-03-09 on update their revenue rows; an identical order sent again changes nothing.
  */
-async function attributeRevenue(client: PoolClient, accountId: number, orderId: number, contactId: number | null, orderDate: Date): Promise<number | null> {
+async function attributeRevenue(
+  client: PoolClient,
+  accountId: number,
+  orderId: number,
+  contactId: number | null,
+  orderDate: Date,
+): Promise<number | null> {
   const existing = await client.query<{ activity_id: number }>('SELECT activity_id FROM revenue_attributions WHERE order_id = $1', [orderId]);
   if (existing.rows[0]) return existing.rows[0].activity_id;
   if (contactId === null) return null;

@@ -18,9 +18,7 @@ export { conditionSchema, type Condition } from './conditions';
 
 const groupName = z.string().trim().min(1).max(200);
 
-export const conditionalGroupSchema = z
-  .object({ name: groupName, conditions: conditionsSchema, legacyId: legacyId.optional() })
-  .strict();
+export const conditionalGroupSchema = z.object({ name: groupName, conditions: conditionsSchema, legacyId: legacyId.optional() }).strict();
 
 export const conditionalGroupChangesSchema = z
   .object({ name: groupName.optional(), legacyId: legacyId.nullable().optional() })
@@ -61,12 +59,10 @@ export async function createConditionalGroup(platform: Platform, accountId: numb
   return legacyIdTaken(() =>
     withTransaction(platform.db, async (client) => {
       if (input.legacyId !== undefined) await legacyIdFree(client, accountId, input.legacyId, null);
-      const { rows } = await client.query<GroupRow>(`INSERT INTO segments (account_id, name, conditions, legacy_id) VALUES ($1, $2, $3::jsonb, $4) RETURNING ${GROUP_COLUMNS}`, [
-        accountId,
-        input.name,
-        JSON.stringify(input.conditions),
-        input.legacyId ?? null,
-      ]);
+      const { rows } = await client.query<GroupRow>(
+        `INSERT INTO segments (account_id, name, conditions, legacy_id) VALUES ($1, $2, $3::jsonb, $4) RETURNING ${GROUP_COLUMNS}`,
+        [accountId, input.name, JSON.stringify(input.conditions), input.legacyId ?? null],
+      );
       const created = groupOf(rows[0]!);
       // A source a segment reads cannot be deleted from under it without force.
       for (const sourceId of sourcesOf(input.conditions)) {
@@ -79,7 +75,12 @@ export async function createConditionalGroup(platform: Platform, accountId: numb
 }
 
 /** Renames a group, and sets or removes its legacy id; its conditions stay as saved. */
-export async function updateConditionalGroup(db: Pool, accountId: number, groupId: number, changes: ConditionalGroupChanges): Promise<ConditionalGroup> {
+export async function updateConditionalGroup(
+  db: Pool,
+  accountId: number,
+  groupId: number,
+  changes: ConditionalGroupChanges,
+): Promise<ConditionalGroup> {
   return legacyIdTaken(async () => {
     if (changes.legacyId != null) await legacyIdFree(db, accountId, changes.legacyId, groupId);
     const { rows } = await db.query<GroupRow>(
@@ -94,7 +95,11 @@ export async function updateConditionalGroup(db: Pool, accountId: number, groupI
 
 /** Not another group's own id either: `regularEventType-<n>` would then name two segments. */
 async function legacyIdFree(db: Pick<Pool, 'query'>, accountId: number, legacy: number, groupId: number | null): Promise<void> {
-  const { rows } = await db.query('SELECT 1 FROM segments WHERE account_id = $1 AND id = $2 AND id IS DISTINCT FROM $3::bigint', [accountId, legacy, groupId]);
+  const { rows } = await db.query('SELECT 1 FROM segments WHERE account_id = $1 AND id = $2 AND id IS DISTINCT FROM $3::bigint', [
+    accountId,
+    legacy,
+    groupId,
+  ]);
   if (rows.length > 0) throw new Conflict(`${legacy} is the id of another group of this account`, 'LEGACY_ID_TAKEN');
 }
 
@@ -102,7 +107,8 @@ async function legacyIdTaken<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if ((error as { constraint?: string }).constraint === 'segments_account_legacy_id') throw new Conflict('another group of this account has this legacy id', 'LEGACY_ID_TAKEN');
+    if ((error as { constraint?: string }).constraint === 'segments_account_legacy_id')
+      throw new Conflict('another group of this account has this legacy id', 'LEGACY_ID_TAKEN');
     throw error;
   }
 }
@@ -118,7 +124,10 @@ export async function listConditionalGroups(db: Pool, accountId: number): Promis
  */
 export async function deleteConditionalGroup(db: Pool, accountId: number, groupId: number): Promise<void> {
   await withTransaction(db, async (client) => {
-    const { rows } = await client.query<{ conditions: unknown }>('SELECT conditions FROM segments WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, groupId]);
+    const { rows } = await client.query<{ conditions: unknown }>('SELECT conditions FROM segments WHERE account_id = $1 AND id = $2 FOR UPDATE', [
+      accountId,
+      groupId,
+    ]);
     const row = rows[0];
     if (!row) throw new GroupNotFound();
     const users = await client.query<{ kind: string; id: number }>(
@@ -136,7 +145,8 @@ export async function deleteConditionalGroup(db: Pool, accountId: number, groupI
         users.rows.map((user) => ({ path: `${user.kind}/${user.id}`, message: `used by ${user.kind} ${user.id}` })),
       );
     }
-    for (const sourceId of sourcesOf(conditionsSchema.parse(row.conditions))) await releaseSourceUse(client, sourceId, { kind: 'segment', id: String(groupId) });
+    for (const sourceId of sourcesOf(conditionsSchema.parse(row.conditions)))
+      await releaseSourceUse(client, sourceId, { kind: 'segment', id: String(groupId) });
     await client.query('DELETE FROM segments WHERE id = $1', [groupId]);
   });
 }
@@ -149,7 +159,13 @@ export async function getConditionalGroup(db: Pool, accountId: number, groupId: 
 }
 
 function groupOf(row: GroupRow): ConditionalGroup {
-  return { id: row.id, name: row.name, type: 'dynamic', conditions: conditionsSchema.parse(row.conditions), legacyId: row.legacy_id === null ? null : Number(row.legacy_id) };
+  return {
+    id: row.id,
+    name: row.name,
+    type: 'dynamic',
+    conditions: conditionsSchema.parse(row.conditions),
+    legacyId: row.legacy_id === null ? null : Number(row.legacy_id),
+  };
 }
 
 /**
@@ -167,9 +183,9 @@ export async function listGroupContacts(
   const total = members.length;
   const ids = members.slice(page.startIndex - 1, page.startIndex - 1 + page.maxRows);
   if (ids.length === 0) return { total, contacts: [] };
-  const { rows } = await platform.db.query<ContactRow>(`SELECT ${CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = $1 AND c.id = ANY($2::bigint[]) ORDER BY c.id`, [
-    accountId,
-    ids,
-  ]);
+  const { rows } = await platform.db.query<ContactRow>(
+    `SELECT ${CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = $1 AND c.id = ANY($2::bigint[]) ORDER BY c.id`,
+    [accountId, ids],
+  );
   return { total, contacts: rows.map(toContactView) };
 }

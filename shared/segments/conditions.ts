@@ -42,19 +42,22 @@ const externalCondition = z.intersection(
 export type ExternalIdNotSet = z.output<typeof externalIdNotSet>;
 export type ContactCondition = z.output<typeof contactCondition>;
 export type ExternalCondition = z.output<typeof externalCondition>;
-export type Condition = ExternalIdNotSet | ContactCondition | ExternalCondition | { readonly any: readonly Condition[] } | { readonly all: readonly Condition[] };
+export type Condition =
+  ExternalIdNotSet | ContactCondition | ExternalCondition | { readonly any: readonly Condition[] } | { readonly all: readonly Condition[] };
 
 const MAX_CONDITIONS = 50;
 
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    externalIdNotSet,
-    z.object({ any: z.array(conditionSchema).min(1).max(MAX_CONDITIONS) }).strict(),
-    z.object({ all: z.array(conditionSchema).min(1).max(MAX_CONDITIONS) }).strict(),
-    externalCondition,
-    contactCondition,
-  ]),
-).meta({ id: 'Condition' });
+export const conditionSchema: z.ZodType<Condition> = z
+  .lazy(() =>
+    z.union([
+      externalIdNotSet,
+      z.object({ any: z.array(conditionSchema).min(1).max(MAX_CONDITIONS) }).strict(),
+      z.object({ all: z.array(conditionSchema).min(1).max(MAX_CONDITIONS) }).strict(),
+      externalCondition,
+      contactCondition,
+    ]),
+  )
+  .meta({ id: 'Condition' });
 
 export const conditionsSchema = z.array(conditionSchema).min(1).max(MAX_CONDITIONS);
 

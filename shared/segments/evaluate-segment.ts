@@ -61,7 +61,11 @@ async function evaluateGroup(context: Evaluation, combinator: Combinator, condit
   if (contactLeaves.length > 0) sets.push(await contactsMatching(context, combinator, contactLeaves));
   for (const [sourceId, sourceConditions] of bySource) sets.push(await externalMatching(context, sourceId, sourceConditions, combinator));
   for (const group of groups) {
-    sets.push('any' in group ? await evaluateGroup(context, 'any', group.any) : await evaluateGroup(context, 'all', (group as { all: readonly Condition[] }).all));
+    sets.push(
+      'any' in group
+        ? await evaluateGroup(context, 'any', group.any)
+        : await evaluateGroup(context, 'all', (group as { all: readonly Condition[] }).all),
+    );
   }
   return combine(sets, combinator);
 }
@@ -145,7 +149,11 @@ function resolveSource(context: Evaluation, sourceId: number): Promise<ResolvedS
       const connector = await getConnector(context.platform.db, context.accountId, source.connectorId);
       const catalog = await listColumns(context.platform, connector, source.dataset, source.table);
       const kindOf = connector.postgres ? postgresColumnKind : bigQueryColumnKind;
-      return { source, connector, columns: new Map(catalog.map((column) => [column.name, { name: column.name, kind: kindOf(column.type), type: column.type }])) };
+      return {
+        source,
+        connector,
+        columns: new Map(catalog.map((column) => [column.name, { name: column.name, kind: kindOf(column.type), type: column.type }])),
+      };
     })();
     context.sources.set(sourceId, resolved);
   }
@@ -183,7 +191,12 @@ export async function checkSegmentConditions(platform: Platform, accountId: numb
   }
 }
 
-async function externalMatching(context: Evaluation, sourceId: number, conditions: readonly ExternalCondition[], combinator: Combinator): Promise<Set<number>> {
+async function externalMatching(
+  context: Evaluation,
+  sourceId: number,
+  conditions: readonly ExternalCondition[],
+  combinator: Combinator,
+): Promise<Set<number>> {
   const resolved = await resolveSource(context, sourceId);
   const { connector } = resolved;
   const target = pushDownTarget(resolved);
@@ -203,7 +216,11 @@ async function externalMatching(context: Evaluation, sourceId: number, condition
     const query = bigQueryKeyQuery(target, conditions, combinator, context.now);
     try {
       const client = await bigQueryFor(context.platform, connector);
-      const [rows] = await client.query({ query: query.sql, params: query.params, maximumBytesBilled: String(context.platform.config.bigQueryMaximumBytesBilled) });
+      const [rows] = await client.query({
+        query: query.sql,
+        params: query.params,
+        maximumBytesBilled: String(context.platform.config.bigQueryMaximumBytesBilled),
+      });
       keys = (rows as { key: string | null }[]).flatMap((row) => (row.key === null ? [] : [String(row.key)]));
     } catch (error) {
       throw bigQuerySourceFailure(bigQueryFailure(error, connector.bigquery?.projectId ?? ''));
@@ -234,7 +251,10 @@ export async function contactsByKey(db: Pool | PoolClient, accountId: number, fi
   }
   if (field === 'contactId') {
     const ids = keys.filter((key) => /^\d{1,15}$/.test(key)).map(Number);
-    const { rows } = await db.query<{ id: number }>('SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL AND id = ANY($2::bigint[])', [accountId, ids]);
+    const { rows } = await db.query<{ id: number }>(
+      'SELECT id FROM contacts WHERE account_id = $1 AND deleted_at IS NULL AND id = ANY($2::bigint[])',
+      [accountId, ids],
+    );
     return rows.map((row) => row.id);
   }
   const { rows } = await db.query<{ id: number }>(
@@ -245,7 +265,12 @@ export async function contactsByKey(db: Pool | PoolClient, accountId: number, fi
 }
 
 /** Each contact's unique-key value for a connector (the reverse of `contactsByKey`), in one or two queries. */
-export async function keysOfContacts(db: Pool | PoolClient, accountId: number, field: ContactKeyField, contactIds: readonly number[]): Promise<ContactKey[]> {
+export async function keysOfContacts(
+  db: Pool | PoolClient,
+  accountId: number,
+  field: ContactKeyField,
+  contactIds: readonly number[],
+): Promise<ContactKey[]> {
   if (contactIds.length === 0) return [];
   const firstChannel = async (type: 'email' | 'sms'): Promise<Map<number, string>> => {
     const { rows } = await db.query<{ id: number; value: string }>(

@@ -38,7 +38,11 @@ export type Combinator = 'all' | 'any';
 
 export function postgresColumnKind(dataType: string): ColumnKind {
   // format_type() spells modifiers: character varying(100), numeric(10,2), timestamp(3) with time zone.
-  const type = dataType.toLowerCase().replace(/\([^)]*\)/g, '').replace(/\s+/g, ' ').trim();
+  const type = dataType
+    .toLowerCase()
+    .replace(/\([^)]*\)/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (/^(smallint|integer|bigint|numeric|decimal|real|double precision)$/.test(type)) return 'number';
   if (type === 'boolean') return 'boolean';
   if (type === 'date') return 'date';
@@ -73,7 +77,11 @@ function dateNeeded(column: CatalogColumn, operator: string): void {
   if (column.kind !== 'timestamp' && column.kind !== 'date') {
     throw new ValidationFailed(
       `${operator} needs a date or timestamp column; column ${JSON.stringify(column.name)} is ${column.type ?? column.kind}`,
-      [{ path: 'column', message: column.name }, { path: 'type', message: column.type ?? column.kind }, { path: 'operator', message: operator }],
+      [
+        { path: 'column', message: column.name },
+        { path: 'type', message: column.type ?? column.kind },
+        { path: 'operator', message: operator },
+      ],
       'CONDITION_TYPE_MISMATCH',
     );
   }
@@ -81,7 +89,8 @@ function dateNeeded(column: CatalogColumn, operator: string): void {
 
 function numberValue(value: unknown, column: CatalogColumn): number {
   const number = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(number)) throw new ValidationFailed(`${column.name} is a number column; compare it with a number`, undefined, 'CONDITION_TYPE_MISMATCH');
+  if (!Number.isFinite(number))
+    throw new ValidationFailed(`${column.name} is a number column; compare it with a number`, undefined, 'CONDITION_TYPE_MISMATCH');
   return number;
 }
 
@@ -93,7 +102,8 @@ function booleanValue(value: unknown, column: CatalogColumn): string {
 /** A date or time the customer's database will read: checked here, or its cast would fail there. */
 function timestampValue(value: unknown, column: CatalogColumn): string {
   const parsed = timestampSchema.safeParse(typeof value === 'string' ? value : String(value));
-  if (!parsed.success) throw new ValidationFailed(`${column.name} holds dates; compare it with an ISO-8601 date or time`, undefined, 'CONDITION_TYPE_MISMATCH');
+  if (!parsed.success)
+    throw new ValidationFailed(`${column.name} holds dates; compare it with an ISO-8601 date or time`, undefined, 'CONDITION_TYPE_MISMATCH');
   return parsed.data.toISOString();
 }
 
@@ -160,7 +170,8 @@ export function postgresKeyQuery(target: PushDownTarget, conditions: readonly Ex
 const quoteBigQuery = (name: string): string => {
   // Backticks cannot be escaped inside a BigQuery quoted identifier; the catalog check has
   // already matched the name, so refuse the character rather than guess.
-  if (/[`\\\n]/.test(name)) throw new ValidationFailed(`${JSON.stringify(name)} cannot be used as a BigQuery identifier`, undefined, 'UNSUPPORTED_IDENTIFIER');
+  if (/[`\\\n]/.test(name))
+    throw new ValidationFailed(`${JSON.stringify(name)} cannot be used as a BigQuery identifier`, undefined, 'UNSUPPORTED_IDENTIFIER');
   return `\`${name}\``;
 };
 

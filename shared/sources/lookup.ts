@@ -22,7 +22,9 @@ export async function lookupRows(platform: Platform, source: Source, contacts: r
   if (keyed.length === 0) return result;
   const values = [...new Set(contacts.flatMap((contact) => contact.lookupValues))];
   const connector = await getConnector(platform.db, source.accountId, source.connectorId);
-  const rows = connector.postgres ? await lookupPostgres(platform, connector, source, values) : await lookupBigQuery(platform, connector, source, values);
+  const rows = connector.postgres
+    ? await lookupPostgres(platform, connector, source, values)
+    : await lookupBigQuery(platform, connector, source, values);
   const { column, contactField } = connector.uniqueKey;
   for (const row of rows) {
     const value = row[column];
@@ -54,7 +56,11 @@ async function lookupPostgres(platform: Platform, connector: Connector, source: 
       // A key that is not valid for the column's type (an email against an integer column): compare as text.
       if ((error as { code?: string }).code !== '22P02') throw error;
       await client.query('ROLLBACK TO SAVEPOINT typed_lookup');
-      const { rows } = await client.query<Row>({ text: `SELECT * FROM ${table} WHERE ${column}::text = ANY($1::text[])`, values: [keys], types: postgresRowTypes });
+      const { rows } = await client.query<Row>({
+        text: `SELECT * FROM ${table} WHERE ${column}::text = ANY($1::text[])`,
+        values: [keys],
+        types: postgresRowTypes,
+      });
       return rows;
     }
   }).catch((error: unknown) => {
@@ -75,7 +81,9 @@ async function lookupBigQuery(platform: Platform, connector: Connector, source: 
       wrapIntegers: true,
       maximumBytesBilled: String(platform.config.bigQueryMaximumBytesBilled),
     });
-    return (rows as Record<string, unknown>[]).map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, stringFromBigQuery(value)])));
+    return (rows as Record<string, unknown>[]).map((row) =>
+      Object.fromEntries(Object.entries(row).map(([name, value]) => [name, stringFromBigQuery(value)])),
+    );
   } catch (error) {
     throw bigQuerySourceFailure(bigQueryFailure(error, projectId));
   }

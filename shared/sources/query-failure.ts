@@ -14,9 +14,12 @@ export class SourceQueryRejected extends AppError {
     /** Retrying the same query cannot succeed until someone changes the data, the table or the segment. */
     readonly permanent: boolean,
   ) {
-    super('unprocessable', 'SOURCE_QUERY_REJECTED', `the database behind the data source refused the query (SQLSTATE ${sqlState}: ${describeClass(sqlState)})`, [
-      { path: 'sqlState', message: sqlState },
-    ]);
+    super(
+      'unprocessable',
+      'SOURCE_QUERY_REJECTED',
+      `the database behind the data source refused the query (SQLSTATE ${sqlState}: ${describeClass(sqlState)})`,
+      [{ path: 'sqlState', message: sqlState }],
+    );
   }
 }
 

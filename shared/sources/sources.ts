@@ -146,7 +146,14 @@ export async function updateSource(platform: Platform, accountId: number, source
           SET name = coalesce($3, name), name_key = coalesce($4, name_key),
               legacy_id = CASE WHEN $5 THEN $6::bigint ELSE legacy_id END, updated_at = clock_timestamp()
         WHERE account_id = $1 AND id = $2 RETURNING *`,
-      [accountId, sourceId, changes.name ?? null, changes.name === undefined ? null : sourceNameKey(changes.name), changes.legacyId !== undefined, changes.legacyId ?? null],
+      [
+        accountId,
+        sourceId,
+        changes.name ?? null,
+        changes.name === undefined ? null : sourceNameKey(changes.name),
+        changes.legacyId !== undefined,
+        changes.legacyId ?? null,
+      ],
     ),
   );
   if (!rows[0]) throw new SourceNotFound();
@@ -159,7 +166,10 @@ export async function updateSource(platform: Platform, accountId: number, source
  * identity sequence cannot prevent; there the legacy id wins, see `withSourceAliases`.)
  */
 async function legacyIdFree(db: Queryable, accountId: number, legacy: number, sourceId: number | null): Promise<void> {
-  const { rows } = await db.query<{ id: number }>('SELECT id FROM data_sources WHERE account_id = $1 AND id = $2 AND id IS DISTINCT FROM $3::bigint', [accountId, legacy, sourceId]);
+  const { rows } = await db.query<{ id: number }>(
+    'SELECT id FROM data_sources WHERE account_id = $1 AND id = $2 AND id IS DISTINCT FROM $3::bigint',
+    [accountId, legacy, sourceId],
+  );
   if (rows[0]) throw new Conflict(`${legacy} is the id of another data source of this account`, 'LEGACY_ID_TAKEN');
 }
 
@@ -175,8 +185,10 @@ export function withSourceAliases(data: Readonly<Record<string, unknown>>, sourc
     if (source.legacyId === null) continue;
     const native = String(source.id);
     const legacy = String(source.legacyId);
-    if (Object.hasOwn(data, legacy) && !Object.hasOwn(result, native)) Object.defineProperty(result, native, { value: data[legacy], enumerable: true, writable: true, configurable: true });
-    else if (Object.hasOwn(data, native) && !Object.hasOwn(data, legacy)) Object.defineProperty(result, legacy, { value: data[native], enumerable: true, writable: true, configurable: true });
+    if (Object.hasOwn(data, legacy) && !Object.hasOwn(result, native))
+      Object.defineProperty(result, native, { value: data[legacy], enumerable: true, writable: true, configurable: true });
+    else if (Object.hasOwn(data, native) && !Object.hasOwn(data, legacy))
+      Object.defineProperty(result, legacy, { value: data[native], enumerable: true, writable: true, configurable: true });
   }
   return result;
 }
@@ -223,10 +235,11 @@ export async function sourceUses(db: Queryable, sourceId: number): Promise<Sourc
 
 /** Segments and exports call this (in their own transaction) when they start using a source. */
 export async function registerSourceUse(client: Queryable, sourceId: number, use: SourceUse): Promise<void> {
-  await client.query(
-    'INSERT INTO data_source_uses (data_source_id, user_kind, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-    [sourceId, use.kind, use.id],
-  );
+  await client.query('INSERT INTO data_source_uses (data_source_id, user_kind, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+    sourceId,
+    use.kind,
+    use.id,
+  ]);
 }
 
 export async function releaseSourceUse(client: Queryable, sourceId: number, use: SourceUse): Promise<void> {
@@ -238,7 +251,8 @@ async function uniqueTaken<T>(write: () => Promise<T>): Promise<T> {
     return await write();
   } catch (error) {
     const { code, constraint } = error as { code?: string; constraint?: string };
-    if (code === '23505' && constraint === 'data_sources_account_legacy_id') throw new Conflict('another data source of this account has this legacy id', 'LEGACY_ID_TAKEN');
+    if (code === '23505' && constraint === 'data_sources_account_legacy_id')
+      throw new Conflict('another data source of this account has this legacy id', 'LEGACY_ID_TAKEN');
     if (code === '23505') throw new Conflict('a data source with this name already exists (names are compared ignoring case)', 'SOURCE_NAME_TAKEN');
     throw error;
   }

@@ -17,18 +17,20 @@ export async function createPool(settings: DatabaseSettings, secrets: Secrets, m
   const credentials = rotatingCredentials(secrets, settings.secretId);
   const { username } = await credentials();
   // Lambdas reach RDS through RDS Proxy, which multiplexes these few connections.
-  return survivingIdleErrors(new Pool({
-    Client: UnnamedStatementsClient,
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: username,
-    // Asked for each new connection: a warm function keeps connecting after a rotation.
-    password: async () => (await credentials()).password,
-    ssl: { rejectUnauthorized: true },
-    max,
-    idleTimeoutMillis: 10_000,
-  }));
+  return survivingIdleErrors(
+    new Pool({
+      Client: UnnamedStatementsClient,
+      host: settings.host,
+      port: settings.port,
+      database: settings.database,
+      user: username,
+      // Asked for each new connection: a warm function keeps connecting after a rotation.
+      password: async () => (await credentials()).password,
+      ssl: { rejectUnauthorized: true },
+      max,
+      idleTimeoutMillis: 10_000,
+    }),
+  );
 }
 
 /** How long a read of the database secret is trusted; a rotation is picked up within it. */

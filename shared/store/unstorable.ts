@@ -9,7 +9,8 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
  * than MAX_DEPTH. The API checks every request with it; domain code checks JSON it parses.
  */
 export function unstorableAt(value: unknown, depth = 0): { path: string[]; message: string } | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? { path: [], message: 'holds a NUL character or a broken UTF-16 surrogate' } : undefined;
+  if (typeof value === 'string')
+    return UNSTORABLE.test(value) ? { path: [], message: 'holds a NUL character or a broken UTF-16 surrogate' } : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
   if (depth >= MAX_DEPTH) return { path: [], message: `nests deeper than ${MAX_DEPTH} levels` };
   for (const [key, item] of Object.entries(value)) {

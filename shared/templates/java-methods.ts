@@ -76,7 +76,10 @@ function requireString(value: unknown, method: string): string {
 }
 
 function writable<T extends object>(value: T, method: string, guard: MethodGuard): T {
-  if (!guard.owns(value)) throw new ExternalDataReadOnly(`${method}: data given to the template ($data, $contact) is read-only; build a copy to change it (see "Changing data" in the docs)`);
+  if (!guard.owns(value))
+    throw new ExternalDataReadOnly(
+      `${method}: data given to the template ($data, $contact) is read-only; build a copy to change it (see "Changing data" in the docs)`,
+    );
   return value;
 }
 
@@ -94,7 +97,10 @@ export function javaEquals(left: unknown, right: unknown, guard: MethodGuard): b
   if (isMap(left) && isMap(right)) {
     const keys = Object.keys(left);
     guard.charge((keys.length + 1) * MAP_KEY_UNITS);
-    return keys.length === Object.keys(right).length && keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && javaEquals(left[key], right[key], guard));
+    return (
+      keys.length === Object.keys(right).length &&
+      keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && javaEquals(left[key], right[key], guard))
+    );
   }
   return false;
 }
@@ -118,10 +124,10 @@ function mapMethod(receiver: JsonMap, name: string, args: readonly unknown[], gu
   switch (name) {
     case 'get':
       // `$map.get(0)`: Velocity users index maps by number when keys are numeric ids.
-      return args.length === 1 ? ownProperty(receiver, String(args[0])) ?? null : NO_SUCH_METHOD;
+      return args.length === 1 ? (ownProperty(receiver, String(args[0])) ?? null) : NO_SUCH_METHOD;
     case 'getOrDefault': {
       const value = ownProperty(receiver, String(args[0]));
-      return value === undefined ? args[1] ?? null : value;
+      return value === undefined ? (args[1] ?? null) : value;
     }
     case 'containsKey':
       return Object.prototype.hasOwnProperty.call(receiver, String(args[0]));
@@ -195,7 +201,8 @@ function listMethod(receiver: unknown[], name: string, args: readonly unknown[],
     case 'subList': {
       const from = requireInteger(args[0], 'subList');
       const to = requireInteger(args[1], 'subList');
-      if (from < 0 || to > receiver.length || from > to) throw new MethodFailed(`subList(${from}, ${to}) is out of range for a list of ${receiver.length}`);
+      if (from < 0 || to > receiver.length || from > to)
+        throw new MethodFailed(`subList(${from}, ${to}) is out of range for a list of ${receiver.length}`);
       guard.charge((to - from) * LIST_ITEM_UNITS);
       return guard.own(receiver.slice(from, to));
     }
@@ -271,7 +278,8 @@ function stringMethod(receiver: string, name: string, args: readonly unknown[], 
     case 'substring': {
       const from = requireInteger(args[0], 'substring');
       const to = args.length > 1 ? requireInteger(args[1], 'substring') : receiver.length;
-      if (from < 0 || to > receiver.length || from > to) throw new MethodFailed(`substring(${from}, ${to}) is out of range for a text of ${receiver.length}`);
+      if (from < 0 || to > receiver.length || from > to)
+        throw new MethodFailed(`substring(${from}, ${to}) is out of range for a text of ${receiver.length}`);
       return receiver.substring(from, to);
     }
     // Java's replace is literal and replaces every occurrence; regular expressions are not

@@ -61,14 +61,22 @@ function directive(statement: Statement): string {
 }
 
 interface JisonError {
-  readonly hash?: { readonly loc?: { readonly first_line?: number; readonly first_column?: number }; readonly expected?: readonly string[]; readonly text?: string; readonly line?: number };
+  readonly hash?: {
+    readonly loc?: { readonly first_line?: number; readonly first_column?: number };
+    readonly expected?: readonly string[];
+    readonly text?: string;
+    readonly line?: number;
+  };
 }
 
 function grammarFailure(error: unknown): TemplateSyntaxFailure {
   const hash = (error as JisonError).hash;
   const loc = hash?.loc;
   const found = hash?.text ? `'${hash.text}'` : 'the end of the template';
-  const expected = (hash?.expected ?? []).slice(0, 6).map((token) => token.replace(/'/g, '')).join(', ');
+  const expected = (hash?.expected ?? [])
+    .slice(0, 6)
+    .map((token) => token.replace(/'/g, ''))
+    .join(', ');
   const message = `unexpected ${found}${expected ? `; expected one of ${expected}` : ''}`;
   if (loc?.first_line !== undefined) return { message, line: loc.first_line, column: (loc.first_column ?? 0) + 1 };
   // The lexer's own errors carry a 0-based line only.
@@ -104,7 +112,11 @@ function nest(flat: readonly Flat[]): NestedAst {
           const block: NestedAst = [item];
           current.push(block);
           open.push({ block, opener: item, sawElse: false });
-          if (open.length > MAX_BLOCK_DEPTH) throw new TemplateParseError({ message: `blocks may nest at most ${MAX_BLOCK_DEPTH} deep`, ...place(item.pos) }, 'TEMPLATE_LIMIT_EXCEEDED');
+          if (open.length > MAX_BLOCK_DEPTH)
+            throw new TemplateParseError(
+              { message: `blocks may nest at most ${MAX_BLOCK_DEPTH} deep`, ...place(item.pos) },
+              'TEMPLATE_LIMIT_EXCEEDED',
+            );
           current = block;
         } else {
           current.push(item);
@@ -135,7 +147,9 @@ export function parseStrict(source: string, clock?: RenderClock): NestedAst {
   for (const [opener, closer, what] of UNCLOSED_IN_TEXT) {
     // The lexer takes a closed `#* … *#` or `#[[ … ]]#` whole; one left open comes out as
     // text ('#', then '*…'), as an escaped `\#*` does: the source tells them apart.
-    const leftInText = flat.some((item, index) => item === '#' && typeof flat[index + 1] === 'string' && (flat[index + 1] as string).startsWith(opener.slice(1)));
+    const leftInText = flat.some(
+      (item, index) => item === '#' && typeof flat[index + 1] === 'string' && (flat[index + 1] as string).startsWith(opener.slice(1)),
+    );
     const at = leftInText ? source.lastIndexOf(opener) : -1;
     if (at !== -1 && source.charAt(at - 1) !== '\\' && source.indexOf(closer, at + opener.length) === -1) {
       const before = source.slice(0, at).split('\n');

@@ -4,10 +4,30 @@ import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '../config';
 import { AppError } from '../errors';
 import { logger } from '../logger';
-import { FAST_PATH_RENDER_MS, FAST_PATH_SLICE_MS, FAST_PATH_WASTE_MS, FAST_PATH_WINDOW_MS, fastPathLimits, LIMIT_FAILURES_PER_BATCH, RENDER_KILL_GRACE_MS, renderThreadLimits } from './limits';
+import {
+  FAST_PATH_RENDER_MS,
+  FAST_PATH_SLICE_MS,
+  FAST_PATH_WASTE_MS,
+  FAST_PATH_WINDOW_MS,
+  fastPathLimits,
+  LIMIT_FAILURES_PER_BATCH,
+  RENDER_KILL_GRACE_MS,
+  renderThreadLimits,
+} from './limits';
 import { renderTemplate, templateSyntaxError, type RenderResult, type TemplateError } from './render';
 import { processCpuMs, WALL_CAP_FACTOR, WallBudget } from './render-clock';
-import { PROGRESS_CPU_STARTED, PROGRESS_JOB, PROGRESS_SLOTS, PROGRESS_STARTED, serveRenders, skipped, wallClockMs, type RenderJob, type RenderRequest, type RenderResponse } from './render-worker';
+import {
+  PROGRESS_CPU_STARTED,
+  PROGRESS_JOB,
+  PROGRESS_SLOTS,
+  PROGRESS_STARTED,
+  serveRenders,
+  skipped,
+  wallClockMs,
+  type RenderJob,
+  type RenderRequest,
+  type RenderResponse,
+} from './render-worker';
 
 /**
  * Every template a request or a send renders is rendered here. A render first runs on the
@@ -88,7 +108,10 @@ function spawn(heapMb: number): Thread {
   // does; a bundle (a Lambda) is plain JavaScript and never takes this branch, so tsx (a dev
   // dependency) is named through a variable that bundlers leave alone.
   const worker = __filename.endsWith('.ts')
-    ? new Worker(`require(${JSON.stringify(require.resolve(TYPESCRIPT_LOADER))}).register(); require(${JSON.stringify(__filename)});`, { ...options, eval: true })
+    ? new Worker(`require(${JSON.stringify(require.resolve(TYPESCRIPT_LOADER))}).register(); require(${JSON.stringify(__filename)});`, {
+        ...options,
+        eval: true,
+      })
     : new Worker(__filename, options);
   const thread: Thread = { worker, progress, ready: false, gone: false };
   worker.on('message', (message: RenderResponse | 'ready') => {
@@ -121,7 +144,12 @@ function dispatch(): void {
     if (!thread) return;
     queue.shift();
     thread.task = task;
-    const request: RenderRequest = { id: (requestIds += 1), templates: task.templates, jobs: task.pending.map((index) => task.jobs[index] as RenderJob), renderMs: task.renderMs };
+    const request: RenderRequest = {
+      id: (requestIds += 1),
+      templates: task.templates,
+      jobs: task.pending.map((index) => task.jobs[index] as RenderJob),
+      renderMs: task.renderMs,
+    };
     thread.worker.postMessage(request);
     // Ref'd while a batch is out, so a process awaiting it stays up; checked a few times per render time.
     thread.watchdog = setInterval(() => watch(thread), Math.max(20, Math.round(task.renderMs / 4)));
@@ -135,7 +163,11 @@ function watch(thread: Thread): void {
   // As the render's own clock (render-clock.ts): its CPU budget, the process's CPU standing in for the thread's, capped in wall time.
   const wall = wallClockMs() - epoch - started;
   const cpu = processCpuMs() - Atomics.load(thread.progress, PROGRESS_CPU_STARTED);
-  if (wall <= task.renderMs * WALL_CAP_FACTOR + RENDER_KILL_GRACE_MS && (wall <= task.renderMs + RENDER_KILL_GRACE_MS || cpu <= task.renderMs + RENDER_KILL_GRACE_MS)) return;
+  if (
+    wall <= task.renderMs * WALL_CAP_FACTOR + RENDER_KILL_GRACE_MS &&
+    (wall <= task.renderMs + RENDER_KILL_GRACE_MS || cpu <= task.renderMs + RENDER_KILL_GRACE_MS)
+  )
+    return;
   thread.failure = `the render did not stop within its ${task.renderMs} ms and was ended`;
   void thread.worker.terminate();
 }
@@ -149,7 +181,11 @@ function release(thread: Thread): Task | undefined {
 }
 
 function settle(task: Task): void {
-  task.resolve(task.results.map((result) => result ?? { ok: false, error: { code: 'TEMPLATE_RENDER_FAILED', message: 'the template could not be rendered here' } }));
+  task.resolve(
+    task.results.map(
+      (result) => result ?? { ok: false, error: { code: 'TEMPLATE_RENDER_FAILED', message: 'the template could not be rendered here' } },
+    ),
+  );
 }
 
 function finish(thread: Thread, response: RenderResponse): void {
@@ -205,7 +241,11 @@ export async function renderTemplates(templates: readonly string[], jobs: readon
   const results: (RenderResult | undefined)[] = new Array<RenderResult | undefined>(jobs.length);
   const heavy = await renderFast(templates, jobs, results);
   if (heavy.length > 0) {
-    const rendered = await renderOnThreads(templates, heavy.map((index) => jobs[index] as RenderJob), options);
+    const rendered = await renderOnThreads(
+      templates,
+      heavy.map((index) => jobs[index] as RenderJob),
+      options,
+    );
     heavy.forEach((jobIndex, position) => {
       results[jobIndex] = rendered[position];
     });
@@ -257,7 +297,11 @@ async function renderFast(templates: readonly string[], jobs: readonly RenderJob
     }
     const clock = new WallBudget(FAST_PATH_RENDER_MS);
     const error = job.variables ? undefined : templateSyntaxError(source, clock);
-    const result: RenderResult = job.variables ? renderTemplate(source, job.variables, { limits: fastPathLimits, clock }) : error ? { ok: false, error } : { ok: true, output: '' };
+    const result: RenderResult = job.variables
+      ? renderTemplate(source, job.variables, { limits: fastPathLimits, clock })
+      : error
+        ? { ok: false, error }
+        : { ok: true, output: '' };
     if (result.ok || result.error.code !== 'TEMPLATE_LIMIT_EXCEEDED') {
       results[index] = result;
       continue;
@@ -282,7 +326,17 @@ async function renderOnThreads(templates: readonly string[], jobs: readonly Rend
 function renderBatch(templates: readonly string[], jobs: readonly RenderJob[], options: RenderOptions): Promise<RenderResult[]> {
   if (jobs.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
-    queue.push({ templates, jobs, renderMs: options.templateRenderMs, heapMb: options.templateRenderHeapMb, results: [], pending: jobs.map((_, index) => index), threadsEnded: new Map(), resolve, reject });
+    queue.push({
+      templates,
+      jobs,
+      renderMs: options.templateRenderMs,
+      heapMb: options.templateRenderHeapMb,
+      results: [],
+      pending: jobs.map((_, index) => index),
+      threadsEnded: new Map(),
+      resolve,
+      reject,
+    });
     dispatch();
   });
 }
@@ -294,7 +348,11 @@ export async function renderOne(source: string, variables: Readonly<Record<strin
 
 /** Parses each template on the render threads (parse time bounded like a render); undefined where it parses. */
 export async function templateErrors(sources: readonly string[], options: RenderOptions): Promise<(TemplateError | undefined)[]> {
-  const results = await renderTemplates(sources, sources.map((_, template) => ({ template })), options);
+  const results = await renderTemplates(
+    sources,
+    sources.map((_, template) => ({ template })),
+    options,
+  );
   return results.map((result) => (result.ok ? undefined : result.error));
 }
 

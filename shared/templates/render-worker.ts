@@ -62,7 +62,8 @@ export function serveRenders(progress: Int32Array, epoch: number): void {
       const failures = overLimit.get(job.template);
       if (failures && failures.count >= LIMIT_FAILURES_PER_BATCH) return { ok: false, error: skipped(failures.error) };
       const result = renderJob(request, job, index);
-      if (!result.ok && result.error.code === 'TEMPLATE_LIMIT_EXCEEDED') overLimit.set(job.template, { count: (failures?.count ?? 0) + 1, error: result.error });
+      if (!result.ok && result.error.code === 'TEMPLATE_LIMIT_EXCEEDED')
+        overLimit.set(job.template, { count: (failures?.count ?? 0) + 1, error: result.error });
       return result;
     });
     Atomics.store(progress, PROGRESS_STARTED, -1);
@@ -74,5 +75,8 @@ export function serveRenders(progress: Int32Array, epoch: number): void {
 
 /** The answer for the rest of a batch once a template has failed its limits often enough in it. */
 export function skipped(error: TemplateError): TemplateError {
-  return { ...error, message: `not rendered: this template exceeded its limits for ${LIMIT_FAILURES_PER_BATCH} recipients of the same batch (${error.message})` };
+  return {
+    ...error,
+    message: `not rendered: this template exceeded its limits for ${LIMIT_FAILURES_PER_BATCH} recipients of the same batch (${error.message})`,
+  };
 }

@@ -10,7 +10,8 @@ import { SandboxedCompile, SandboxError, type Position } from './sandbox';
  * `render-pool.ts`, whose threads call it with a deadline, so that no template can stall
  * or crash the process that serves them.
  */
-export type TemplateErrorCode = 'TEMPLATE_SYNTAX' | 'TEMPLATE_METHOD_FAILED' | 'TEMPLATE_LIMIT_EXCEEDED' | 'TEMPLATE_DATA_READ_ONLY' | 'TEMPLATE_RENDER_FAILED';
+export type TemplateErrorCode =
+  'TEMPLATE_SYNTAX' | 'TEMPLATE_METHOD_FAILED' | 'TEMPLATE_LIMIT_EXCEEDED' | 'TEMPLATE_DATA_READ_ONLY' | 'TEMPLATE_RENDER_FAILED';
 
 export interface TemplateError {
   readonly code: TemplateErrorCode;
@@ -98,7 +99,8 @@ export function renderTemplate(source: string, variables: Readonly<Record<string
   } catch (error) {
     if (error instanceof SandboxError) return { ok: false, error: located(error.code, error.message, error.position) };
     // Blocks, macros or `#define`s nested past the thread's stack.
-    if (error instanceof RangeError && /call stack/i.test(error.message)) return { ok: false, error: located('TEMPLATE_LIMIT_EXCEEDED', 'the template nests too deeply', compile.lastPosition) };
+    if (error instanceof RangeError && /call stack/i.test(error.message))
+      return { ok: false, error: located('TEMPLATE_LIMIT_EXCEEDED', 'the template nests too deeply', compile.lastPosition) };
     // velocityjs itself failing on odd input: the message may quote engine internals, so
     // the caller gets a plain one and the place.
     return { ok: false, error: located('TEMPLATE_RENDER_FAILED', 'the template could not be rendered here', compile.lastPosition) };

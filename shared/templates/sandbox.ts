@@ -1,5 +1,15 @@
 import { Compile } from 'velocityjs';
-import { callJavaMethod, ExternalDataReadOnly, isMap, LIST_ITEM_UNITS, MAP_KEY_UNITS, MethodFailed, NO_SUCH_METHOD, ownProperty, type MethodGuard } from './java-methods';
+import {
+  callJavaMethod,
+  ExternalDataReadOnly,
+  isMap,
+  LIST_ITEM_UNITS,
+  MAP_KEY_UNITS,
+  MethodFailed,
+  NO_SUCH_METHOD,
+  ownProperty,
+  type MethodGuard,
+} from './java-methods';
 import { defaultSandboxLimits, type SandboxLimits } from './limits';
 import { parseStrict, TemplateParseError, type NestedAst } from './parse';
 import { NO_LIMIT, type RenderClock } from './render-clock';
@@ -74,7 +84,9 @@ const base = Compile.prototype as unknown as {
 function printed(value: unknown): unknown {
   if (Array.isArray(value)) return `[${value.map(printed).join(', ')}]`;
   if (isMap(value)) {
-    return `{${Object.keys(value).map((key) => `${key}=${String(printed(value[key]))}`).join(', ')}}`;
+    return `{${Object.keys(value)
+      .map((key) => `${key}=${String(printed(value[key]))}`)
+      .join(', ')}}`;
   }
   return value;
 }
@@ -176,7 +188,8 @@ export class SandboxedCompile extends Compile implements MethodGuard {
 
   charge(units: number): void {
     this.work += units;
-    if (this.work > this.limits.maxWork) this.limit(`the template did more than ${this.limits.maxWork} units of work (characters and items its methods and output touched)`);
+    if (this.work > this.limits.maxWork)
+      this.limit(`the template did more than ${this.limits.maxWork} units of work (characters and items its methods and output touched)`);
     this.tick(units);
   }
 
@@ -284,7 +297,8 @@ export class SandboxedCompile extends Compile implements MethodGuard {
       try {
         asts = parseStrict(source, this.clock);
       } catch (error) {
-        if (error instanceof TemplateParseError) throw new SandboxError(error.code, `in a quoted or evaluated text: ${error.failure.message}`, this.lastPosition);
+        if (error instanceof TemplateParseError)
+          throw new SandboxError(error.code, `in a quoted or evaluated text: ${error.failure.message}`, this.lastPosition);
         throw error;
       }
       parsedFragments.set(source, asts);
@@ -317,7 +331,7 @@ export class SandboxedCompile extends Compile implements MethodGuard {
       compared[index] = value;
       return value;
     };
-     
+
     let result: unknown;
     switch (node.operator) {
       case '+': {
@@ -379,7 +393,8 @@ export class SandboxedCompile extends Compile implements MethodGuard {
     }
     if (typeof result === 'string') this.charge(result.length);
     // Comparing two texts reads them: charged like a method that does.
-    else if (typeof result === 'boolean' && node.operator !== 'not' && typeof compared[0] === 'string' && typeof compared[1] === 'string') this.charge(Math.min(compared[0].length, compared[1].length));
+    else if (typeof result === 'boolean' && node.operator !== 'not' && typeof compared[0] === 'string' && typeof compared[1] === 'string')
+      this.charge(Math.min(compared[0].length, compared[1].length));
     this.checkShallow(result, node);
     return result as string;
   }
@@ -405,7 +420,11 @@ export class SandboxedCompile extends Compile implements MethodGuard {
       if (target === undefined) break;
     }
     if (typeof target === 'object' && target !== null && !this.owns(target)) {
-      throw new SandboxError('TEMPLATE_DATA_READ_ONLY', `$${id} is data given to the template: read-only; build a copy to change it (see "Changing data" in the docs)`, this.at(node));
+      throw new SandboxError(
+        'TEMPLATE_DATA_READ_ONLY',
+        `$${id} is data given to the template: read-only; build a copy to change it (see "Changing data" in the docs)`,
+        this.at(node),
+      );
     }
     base.setValue.call(this, node);
     // `#set($new.key = …)` on an unset `$new`: velocityjs built the map, so the template owns it.
@@ -452,7 +471,8 @@ export class SandboxedCompile extends Compile implements MethodGuard {
       return Number(this.getReferences(item as Reference));
     });
     if (begin === undefined || end === undefined || !Number.isInteger(begin) || !Number.isInteger(end)) return [];
-    if (Math.abs(end - begin) + 1 > this.limits.maxLoopIterations) this.limit(`a range may hold at most ${this.limits.maxLoopIterations} numbers`, literal);
+    if (Math.abs(end - begin) + 1 > this.limits.maxLoopIterations)
+      this.limit(`a range may hold at most ${this.limits.maxLoopIterations} numbers`, literal);
     const result: number[] = [];
     const step = begin <= end ? 1 : -1;
     for (let value = begin; value !== end + step; value += step) result.push(value);
@@ -475,7 +495,8 @@ export class SandboxedCompile extends Compile implements MethodGuard {
     for (let index = 0; index < items.length; index += 1) {
       if (this.runState.break) break;
       this.iterations += 1;
-      if (this.iterations > this.limits.maxTotalIterations) this.limit(`the template looped more than ${this.limits.maxTotalIterations} times in all`, ast);
+      if (this.iterations > this.limits.maxTotalIterations)
+        this.limit(`the template looped more than ${this.limits.maxTotalIterations} times in all`, ast);
       local[String(ast.to)] = items[index];
       local.foreach = { count: index + 1, index, hasNext: index + 1 < items.length, first: index === 0, last: index + 1 === items.length };
       local.velocityCount = index + 1;

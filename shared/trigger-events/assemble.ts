@@ -55,7 +55,8 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
     const segment = await getConditionalGroup(platform.db, accountId, workflow.segmentId);
     members = await evaluateSegment(platform, accountId, segment.conditions);
   } catch (error) {
-    if (error instanceof AppError) await recordWorkflowRun(platform.db, workflowId, platform.clock.now(), { error: { code: error.code, message: error.message } });
+    if (error instanceof AppError)
+      await recordWorkflowRun(platform.db, workflowId, platform.clock.now(), { error: { code: error.code, message: error.message } });
     throw error;
   }
   const day = at.toISOString().slice(0, 10);
@@ -75,7 +76,10 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
   );
   const pages = rows.map(pageOf);
   try {
-    await platform.queue.send('triggerEvents', pages.map((page) => ({ body: JSON.stringify(page) })));
+    await platform.queue.send(
+      'triggerEvents',
+      pages.map((page) => ({ body: JSON.stringify(page) })),
+    );
   } catch (error) {
     // The schedule's retry starts the run again with pages of its own.
     await platform.db.query('DELETE FROM trigger_event_pages WHERE id = ANY($1::bigint[])', [pages.map((page) => page.pageId)]);
@@ -91,7 +95,10 @@ export async function startWorkflowRun(platform: Platform, accountId: number, wo
  */
 export async function requeueTriggerEventPages(platform: Platform): Promise<number> {
   const { rows } = await platform.db.query<PageRow>(`SELECT ${PAGE_COLUMNS} FROM trigger_event_pages ORDER BY id`);
-  await platform.queue.send('triggerEvents', rows.map((row) => ({ body: JSON.stringify(pageOf(row)) })));
+  await platform.queue.send(
+    'triggerEvents',
+    rows.map((row) => ({ body: JSON.stringify(pageOf(row)) })),
+  );
   return rows.length;
 }
 
@@ -117,7 +124,12 @@ export interface AssembledEvent {
 }
 
 /** The events of a page's members: rows per source fetched once per source for the whole page. */
-export async function assembleEvents(platform: Platform, accountId: number, workflow: RegularWorkflow, contactIds: readonly number[]): Promise<AssembledEvent[]> {
+export async function assembleEvents(
+  platform: Platform,
+  accountId: number,
+  workflow: RegularWorkflow,
+  contactIds: readonly number[],
+): Promise<AssembledEvent[]> {
   const rowsBySource = new Map<number, Map<number, ExternalRow[]>>();
   // jsonParam's key for each source: the legacy id a migrated account's templates and event
   // consumers read (`data.get('1043')`), else the source's own id.
@@ -139,7 +151,9 @@ export async function assembleEvents(platform: Platform, accountId: number, work
     params: triggerEventParams({
       contactId: contact.contactId,
       email: contact.email,
-      rows: new Map(workflow.sourceIds.map((sourceId) => [keyOf.get(sourceId) ?? sourceId, rowsBySource.get(sourceId)?.get(contact.contactId) ?? []])),
+      rows: new Map(
+        workflow.sourceIds.map((sourceId) => [keyOf.get(sourceId) ?? sourceId, rowsBySource.get(sourceId)?.get(contact.contactId) ?? []]),
+      ),
     }),
   }));
 }
@@ -156,7 +170,13 @@ interface EmittedEvent {
  * the event commit together, so a re-run page (redelivery, a second firing) emits nothing twice.
  * The events' sequence is looked up once per statement (an InitPlan), not once per row.
  */
-async function emitEvents(platform: Platform, accountId: number, workflow: RegularWorkflow, day: string, events: readonly AssembledEvent[]): Promise<EmittedEvent[]> {
+async function emitEvents(
+  platform: Platform,
+  accountId: number,
+  workflow: RegularWorkflow,
+  day: string,
+  events: readonly AssembledEvent[],
+): Promise<EmittedEvent[]> {
   if (events.length === 0) return [];
   return withTransaction(platform.db, async (client) => {
     const type = await client.query<{ id: number }>(
@@ -196,15 +216,34 @@ async function emitEvents(platform: Platform, accountId: number, workflow: Regul
 }
 
 /** Renders and records the workflow's message for the events just emitted, `$data` from their jsonParam. */
-async function sendWorkflowMessage(platform: Platform, accountId: number, workflow: RegularWorkflow, message: EmailMessage, emitted: readonly EmittedEvent[], events: ReadonlyMap<number, AssembledEvent>): Promise<number> {
+async function sendWorkflowMessage(
+  platform: Platform,
+  accountId: number,
+  workflow: RegularWorkflow,
+  message: EmailMessage,
+  emitted: readonly EmittedEvent[],
+  events: ReadonlyMap<number, AssembledEvent>,
+): Promise<number> {
   const field = message.jsonParamField ?? 'jsonParam';
-  const resolved = await resolveRecipients(platform.db, accountId, emitted.map((event) => ({ contactId: event.contact_id })));
+  const resolved = await resolveRecipients(
+    platform.db,
+    accountId,
+    emitted.map((event) => ({ contactId: event.contact_id })),
+  );
   const sources = await listSources(platform.db, accountId);
-  const toRender: { readonly event: EmittedEvent; readonly email: string; readonly contact: TemplateContact; readonly data: Readonly<Record<string, unknown>> }[] = [];
+  const toRender: {
+    readonly event: EmittedEvent;
+    readonly email: string;
+    readonly contact: TemplateContact;
+    readonly data: Readonly<Record<string, unknown>>;
+  }[] = [];
   emitted.forEach((event, index) => {
     const contact = resolved[index]?.contact;
     if (!contact?.email) return;
-    const data = withSourceAliases(dataFromJsonParam(events.get(event.contact_id)?.params.find((param) => param.name === field)?.value) ?? {}, sources);
+    const data = withSourceAliases(
+      dataFromJsonParam(events.get(event.contact_id)?.params.find((param) => param.name === field)?.value) ?? {},
+      sources,
+    );
     toRender.push({ event, email: contact.email, contact: templateContact(contact), data });
   });
   // The page's recipients in one call to the render threads; a template failure skips its recipient only.
@@ -213,7 +252,14 @@ async function sendWorkflowMessage(platform: Platform, accountId: number, workfl
   toRender.forEach(({ event, email, contact }, index) => {
     const result = rendered[index];
     if (!result?.ok) {
-      if (result) logger.warn('workflow message did not render', { workflowId: workflow.id, contactId: contact.id, code: result.error.code, line: result.error.line, column: result.error.column });
+      if (result)
+        logger.warn('workflow message did not render', {
+          workflowId: workflow.id,
+          contactId: contact.id,
+          code: result.error.code,
+          line: result.error.line,
+          column: result.error.column,
+        });
       return;
     }
     sends.push({
@@ -267,13 +313,21 @@ export async function assemblePage(platform: Platform, page: TriggerEventPage): 
       if (error instanceof MessageNotFound) return undefined;
       throw error;
     });
-    if (message) sent = await sendWorkflowMessage(platform, page.accountId, workflow, message, emitted, new Map(events.map((event) => [event.contactId, event])));
+    if (message)
+      sent = await sendWorkflowMessage(
+        platform,
+        page.accountId,
+        workflow,
+        message,
+        emitted,
+        new Map(events.map((event) => [event.contactId, event])),
+      );
   }
   await pageDone(platform, page);
   return { emitted: emitted.length, alreadyEmitted: page.contactIds.length - emitted.length, sent };
 }
 
 async function pageDone(platform: Platform, page: TriggerEventPage): Promise<void> {
-  if (page.pageId !== undefined) await platform.db.query('DELETE FROM trigger_event_pages WHERE id = $1 AND account_id = $2', [page.pageId, page.accountId]);
+  if (page.pageId !== undefined)
+    await platform.db.query('DELETE FROM trigger_event_pages WHERE id = $1 AND account_id = $2', [page.pageId, page.accountId]);
 }
-

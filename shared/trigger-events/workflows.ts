@@ -93,7 +93,12 @@ function runOutcomeOf(row: WorkflowRow, at: Date): WorkflowRunOutcome {
 }
 
 /** Kept on the workflow until its next run: a scheduled run has nobody else to tell. */
-export async function recordWorkflowRun(db: Pool, workflowId: number, at: Date, outcome: { members: number } | { error: { code: string; message: string } }): Promise<void> {
+export async function recordWorkflowRun(
+  db: Pool,
+  workflowId: number,
+  at: Date,
+  outcome: { members: number } | { error: { code: string; message: string } },
+): Promise<void> {
   const failed = 'error' in outcome;
   await db.query(
     'UPDATE regular_workflows SET last_run_at = $2, last_run_members = $3, last_run_error_code = $4, last_run_error_message = $5 WHERE id = $1',
@@ -109,7 +114,11 @@ export async function createRegularWorkflow(platform: Platform, accountId: numbe
   try {
     nextRunAfter(input.schedule, platform.clock.now());
   } catch {
-    throw new ValidationFailed('schedule must be rate(N minutes|hours|days), at most a year, or cron(m h * * ? *) with a real minute and hour', [{ path: 'body.schedule', message: 'unsupported expression' }], 'INVALID_SCHEDULE');
+    throw new ValidationFailed(
+      'schedule must be rate(N minutes|hours|days), at most a year, or cron(m h * * ? *) with a real minute and hour',
+      [{ path: 'body.schedule', message: 'unsupported expression' }],
+      'INVALID_SCHEDULE',
+    );
   }
   const segment = await getConditionalGroup(platform.db, accountId, input.segmentId);
   if (input.messageId) await getEmailMessage(platform.db, accountId, input.messageId);

@@ -9,7 +9,10 @@ export interface AccountUser {
   readonly email: string;
 }
 
-export const userEmail = z.email().max(254).transform((email) => email.toLowerCase());
+export const userEmail = z
+  .email()
+  .max(254)
+  .transform((email) => email.toLowerCase());
 /** Long passphrases welcome; the cap only keeps one login from costing much CPU. */
 export const userPassword = z.string().min(10, 'use at least 10 characters').max(256);
 
@@ -24,7 +27,8 @@ export async function createAccountUser(db: Pool | PoolClient, accountId: number
   const email = userEmail.safeParse(input.email);
   if (!email.success) throw new ValidationFailed('invalid email', [{ path: 'email', message: 'not an email address' }]);
   const password = userPassword.safeParse(input.password);
-  if (!password.success) throw new ValidationFailed('invalid password', [{ path: 'password', message: password.error.issues[0]?.message ?? 'invalid' }]);
+  if (!password.success)
+    throw new ValidationFailed('invalid password', [{ path: 'password', message: password.error.issues[0]?.message ?? 'invalid' }]);
   const passwordHash = await hashPassword(password.data);
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO account_users (account_id, email, password_hash) VALUES ($1, $2, $3)

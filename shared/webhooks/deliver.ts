@@ -118,14 +118,19 @@ async function deliverLane(platform: Platform, accountId: number, entries: reado
 
   const now = platform.clock.now();
   const secrets = [endpoint.secret];
-  if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now) secrets.push(endpoint.previous_secret);
+  if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now)
+    secrets.push(endpoint.previous_secret);
 
   for (const chunk of chunksOf(pending, retriedThrough)) {
     const firstRecord = recordOf.get(chunk.rows[0]!.outbox_id) ?? 0;
     const waiting = live.slice(firstRecord).map((entry) => entry.record);
     if (remainingMs() < platform.config.webhookTimeoutMs + DEADLINE_MARGIN_MS) {
       // Out of time, not a failure: hand the rest back for immediate redelivery, in order.
-      await platform.queue.delayRedelivery('webhooks', waiting.map((record) => record.receiptHandle), 0);
+      await platform.queue.delayRedelivery(
+        'webhooks',
+        waiting.map((record) => record.receiptHandle),
+        0,
+      );
       return waiting.map((record) => record.messageId);
     }
     const outboxIds = chunk.rows.map((row) => row.outbox_id);
@@ -183,7 +188,11 @@ async function failLane(platform: Platform, accountId: number, lane: number, fai
     platform.metrics.add('WebhookEndpointsSuspended', 1);
     return [];
   }
-  await platform.queue.delayRedelivery('webhooks', waiting.map((record) => record.receiptHandle), delay);
+  await platform.queue.delayRedelivery(
+    'webhooks',
+    waiting.map((record) => record.receiptHandle),
+    delay,
+  );
   return waiting.map((record) => record.messageId);
 }
 

@@ -42,7 +42,10 @@ async function verifyReceiver(platform: Platform, raw: string): Promise<URL> {
   const url = new URL(raw);
   const allowed = platform.config.production ? ['https:'] : ['https:', 'http:'];
   if (!allowed.includes(url.protocol)) {
-    throw new WebhookUrlRefused(platform.config.production ? 'the webhook URL must use https' : 'the webhook URL must use http or https', 'WEBHOOK_URL_SCHEME');
+    throw new WebhookUrlRefused(
+      platform.config.production ? 'the webhook URL must use https' : 'the webhook URL must use http or https',
+      'WEBHOOK_URL_SCHEME',
+    );
   }
   if (url.username || url.password) {
     throw new WebhookUrlRefused('the webhook URL may not carry credentials; verify the webhook-signature header instead', 'WEBHOOK_URL_CREDENTIALS');
@@ -55,11 +58,15 @@ async function verifyReceiver(platform: Platform, raw: string): Promise<URL> {
     destinations: destinationPolicy(platform.config),
   });
   if (outcome.kind === 'failed') {
-    if (outcome.code === 'DNS_NOT_FOUND' || outcome.code === 'DESTINATION_NOT_ALLOWED') throw new WebhookVerificationFailed(outcome.code, outcome.error);
+    if (outcome.code === 'DNS_NOT_FOUND' || outcome.code === 'DESTINATION_NOT_ALLOWED')
+      throw new WebhookVerificationFailed(outcome.code, outcome.error);
     throw new WebhookVerificationFailed('WEBHOOK_UNREACHABLE', `the verification GET failed: ${outcome.error} (${outcome.code})`);
   }
   if (outcome.status < 200 || outcome.status > 299) {
-    throw new WebhookVerificationFailed('WEBHOOK_VERIFICATION_FAILED', `the verification GET answered HTTP ${outcome.status}; a 2xx answer is required`);
+    throw new WebhookVerificationFailed(
+      'WEBHOOK_VERIFICATION_FAILED',
+      `the verification GET answered HTTP ${outcome.status}; a 2xx answer is required`,
+    );
   }
   return url;
 }
@@ -91,7 +98,9 @@ export async function getWebhook(platform: Platform, accountId: number): Promise
     url: row.url,
     state: row.state,
     secret: row.secret,
-    ...(row.previous_secret_expires_at && row.previous_secret_expires_at > now ? { previousSecretExpiresAt: row.previous_secret_expires_at.toISOString() } : {}),
+    ...(row.previous_secret_expires_at && row.previous_secret_expires_at > now
+      ? { previousSecretExpiresAt: row.previous_secret_expires_at.toISOString() }
+      : {}),
     consecutiveFailures: row.consecutive_failures,
     pendingActivities: row.pending,
     ...(row.suspended_at ? { suspendedAt: row.suspended_at.toISOString() } : {}),
@@ -149,10 +158,10 @@ export async function redeliverActivities(platform: Platform, accountId: number,
   await withTransaction(platform.db, async (client) => {
     const endpoint = await client.query('SELECT 1 FROM webhook_endpoints WHERE account_id = $1', [accountId]);
     if (endpoint.rowCount === 0) throw new WebhookNotSet();
-    const { rows } = await client.query<{ id: number }>(
-      'SELECT id FROM contact_activities WHERE account_id = $1 AND id = ANY($2::bigint[])',
-      [accountId, unique],
-    );
+    const { rows } = await client.query<{ id: number }>('SELECT id FROM contact_activities WHERE account_id = $1 AND id = ANY($2::bigint[])', [
+      accountId,
+      unique,
+    ]);
     const found = new Set(rows.map((row) => row.id));
     const missing = unique.filter((id) => !found.has(id));
     if (missing.length > 0) throw new ActivitiesNotFound(missing);

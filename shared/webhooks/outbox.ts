@@ -103,4 +103,3 @@ export async function requeueWebhookOutboxes(platform: Platform): Promise<number
   );
   return relayPendingOutboxes(platform);
 }
-

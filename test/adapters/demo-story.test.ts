@@ -9,7 +9,11 @@ const ROOT = path.join(__dirname, '..', '..');
 /** `npm run demo` as a newcomer runs it: nothing answers yet, so it starts Satellite itself. */
 function runDemo(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local', 'demo-story.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local', 'demo-story.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -37,7 +41,8 @@ describe('npm run demo', () => {
     // Something answers where Satellite should, and refuses the key the demo was given.
     const server = createServer((request, response) => {
       if (request.url === '/api/v1/openapi.json') response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      else response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"authentication required"}}');
+      else
+        response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"authentication required"}}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {

@@ -91,7 +91,16 @@ describe('local SQS event source', () => {
       if (seen.some((entry) => entry === 'b:2')) resolveDone();
       return { batchItemFailures: failures };
     };
-    const poller = new SqsPoller({ endpoint: stack.platform.config.sqsEndpoint ?? '', queueUrl, queueArn: 'arn:probe', functionName: 'probe', consumer, batchSize: 10, timeoutMs: 5000, concurrency: 1 });
+    const poller = new SqsPoller({
+      endpoint: stack.platform.config.sqsEndpoint ?? '',
+      queueUrl,
+      queueArn: 'arn:probe',
+      functionName: 'probe',
+      consumer,
+      batchSize: 10,
+      timeoutMs: 5000,
+      concurrency: 1,
+    });
     poller.start();
     await done;
     await poller.stop();

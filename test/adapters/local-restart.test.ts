@@ -60,7 +60,9 @@ it('delivers after a restart what the last run had queued and not delivered, onc
   const restarted = await start({ database: first.database });
   await receiver.waitFor(() => receiver.acceptedActivities().length === 7);
   // Once the outbox is empty no copy of these rows can be sent any more: a second POST would have come before.
-  const outboxRows = async () => (await restarted.platform.db.query('SELECT count(*)::int AS n FROM webhook_outbox WHERE account_id = $1', [account.accountId])).rows[0].n as number;
+  const outboxRows = async () =>
+    (await restarted.platform.db.query('SELECT count(*)::int AS n FROM webhook_outbox WHERE account_id = $1', [account.accountId])).rows[0]
+      .n as number;
   await waitUntil(async () => (await outboxRows()) === 0, 'the outbox emptying');
   expect(receiver.acceptedActivities().map((activity) => activity.iid)).toEqual([...delivered, ...waiting].map((activity) => activity.iid));
 });
@@ -93,7 +95,8 @@ it('queues again the imports, export runs and broadcasts that were queued or und
     `INSERT INTO broadcasts (account_id, name, status) SELECT $1, status, status FROM unnest(ARRAY['SCHEDULED', 'RUNNING', 'IDLE', 'PAUSED']) AS status RETURNING id, status`,
     [account.accountId],
   );
-  const active = <T extends { status: string }>(rows: readonly T[], statuses: readonly string[]) => rows.filter((row) => statuses.includes(row.status));
+  const active = <T extends { status: string }>(rows: readonly T[], statuses: readonly string[]) =>
+    rows.filter((row) => statuses.includes(row.status));
 
   await stop(first);
 
@@ -109,10 +112,19 @@ it('finishes after a restart a trigger-event run whose pages were queued and not
   const first = await start({ background: false });
   const account = await first.createAccount();
   for (const email of ['t1@example.com', 't2@example.com']) {
-    expect((await first.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: email }] })).body.id).toEqual(expect.any(Number));
+    expect((await first.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: email }] })).body.id).toEqual(
+      expect.any(Number),
+    );
   }
-  const segment = await first.request(account, 'POST', '/api/v1/groups', { name: 'No external ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
-  const workflow = await first.request(account, 'POST', '/api/v1/workflows/regular', { name: 'w', segmentId: segment.body.id, schedule: 'rate(1 day)' });
+  const segment = await first.request(account, 'POST', '/api/v1/groups', {
+    name: 'No external ID',
+    conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+  });
+  const workflow = await first.request(account, 'POST', '/api/v1/workflows/regular', {
+    name: 'w',
+    segmentId: segment.body.id,
+    schedule: 'rate(1 day)',
+  });
   const run = await first.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
   expect(run.status).toBe(202);
   expect(run.body).toEqual({ queuedMembers: 2 });
@@ -129,7 +141,8 @@ it('finishes after a restart a trigger-event run whose pages were queued and not
       )
     ).rows[0]!.n;
   await waitUntil(async () => (await events()) === 2, "the interrupted run's events");
-  const pagesLeft = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM trigger_event_pages WHERE account_id = $1', [account.accountId])).rows[0]!.n;
+  const pagesLeft = async () =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM trigger_event_pages WHERE account_id = $1', [account.accountId])).rows[0]!.n;
   await waitUntil(async () => (await pagesLeft()) === 0, 'the assembled page leaving the store');
 });
 
@@ -137,7 +150,9 @@ it('finishes after a restart a trigger-event run whose pages were queued and not
 async function bodiesIn(stack: TestStack, queue: QueueName): Promise<unknown[]> {
   const bodies: unknown[] = [];
   for (;;) {
-    const { Messages } = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls[queue], MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const { Messages } = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queueUrls[queue], MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     if (!Messages?.length) return bodies;
     bodies.push(...Messages.map((message) => JSON.parse(message.Body ?? 'null') as unknown));
   }

@@ -1,16 +1,28 @@
 import { publicBaseUrlOf, readConfig } from '../../shared/config';
 
 /** What a deployed function is given by the stack (`bindDatabase`), and Lambda's own region. */
-const deployed = { AWS_REGION: 'eu-west-1', DB_HOST: 'proxy.example', DB_NAME: 'satellite', DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:db' };
+const deployed = {
+  AWS_REGION: 'eu-west-1',
+  DB_HOST: 'proxy.example',
+  DB_NAME: 'satellite',
+  DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:db',
+};
 const local = { SATELLITE_RUNTIME: 'local', DATABASE_URL: 'postgres://127.0.0.1/satellite', SATELLITE_SECRETS_KEY: 'k' };
 
 describe('configuration', () => {
   it('reads a deployed function with no local value standing in for a missing one', () => {
     const config = readConfig(deployed);
-    expect(config).toMatchObject({ runtime: 'aws', region: 'eu-west-1', database: { kind: 'secret', host: 'proxy.example', port: 5432 }, databasePoolSize: 2 });
+    expect(config).toMatchObject({
+      runtime: 'aws',
+      region: 'eu-west-1',
+      database: { kind: 'secret', host: 'proxy.example', port: 5432 },
+      databasePoolSize: 2,
+    });
     // The API function is given its own URL; another function that asked for it would fail, naming it.
     expect(config.publicBaseUrl).toBeUndefined();
-    expect(() => publicBaseUrlOf(config)).toThrow(expect.objectContaining({ code: 'CONFIG_MISSING', message: expect.stringContaining('PUBLIC_BASE_URL') }));
+    expect(() => publicBaseUrlOf(config)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_MISSING', message: expect.stringContaining('PUBLIC_BASE_URL') }),
+    );
     expect(config.secretsPrefix).toBeUndefined();
   });
 
@@ -21,7 +33,9 @@ describe('configuration', () => {
     ['SATELLITE_SECRETS_KEY', { ...local, SATELLITE_SECRETS_KEY: undefined }],
     ['DATABASE_URL', { ...local, DATABASE_URL: undefined }],
   ])('stops at start when %s is missing, naming it', (variable, env) => {
-    expect(() => readConfig(env)).toThrow(expect.objectContaining({ code: 'CONFIG_MISSING', message: `environment variable ${variable} is not set` }));
+    expect(() => readConfig(env)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_MISSING', message: `environment variable ${variable} is not set` }),
+    );
   });
 
   it.each([
@@ -37,11 +51,28 @@ describe('configuration', () => {
   });
 
   it('takes the values a function is given, an empty variable counting as unset', () => {
-    const config = readConfig({ ...deployed, PUBLIC_BASE_URL: 'https://api.example/', WEBHOOK_RETRY_BASE_SECONDS: '0', EXPORT_MAX_ATTEMPTS: '', SECRETS_PREFIX: 'Satellite/' });
-    expect(config).toMatchObject({ publicBaseUrl: 'https://api.example/', webhookRetryBaseSeconds: 0, exportMaxAttempts: 5, secretsPrefix: 'Satellite/' });
+    const config = readConfig({
+      ...deployed,
+      PUBLIC_BASE_URL: 'https://api.example/',
+      WEBHOOK_RETRY_BASE_SECONDS: '0',
+      EXPORT_MAX_ATTEMPTS: '',
+      SECRETS_PREFIX: 'Satellite/',
+    });
+    expect(config).toMatchObject({
+      publicBaseUrl: 'https://api.example/',
+      webhookRetryBaseSeconds: 0,
+      exportMaxAttempts: 5,
+      secretsPrefix: 'Satellite/',
+    });
   });
 
   it('gives the local runtime its local defaults', () => {
-    expect(readConfig(local)).toMatchObject({ runtime: 'local', region: 'us-east-1', databasePoolSize: 10, secretsPrefix: 'satellite/', localSecretsKey: 'k' });
+    expect(readConfig(local)).toMatchObject({
+      runtime: 'local',
+      region: 'us-east-1',
+      databasePoolSize: 10,
+      secretsPrefix: 'satellite/',
+      localSecretsKey: 'k',
+    });
   });
 });

@@ -50,7 +50,15 @@ describe('check connection (BigQuery)', () => {
   it('authenticates with the key, reaches the project and its datasets, and runs a bounded test query', async () => {
     const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', { kind: 'bigquery', key: JSON.stringify(key) });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true, kind: 'bigquery', projectId: 'acme-marketing', clientEmail: key.client_email, latencyMs: expect.any(Number), datasets: 1, warnings: [] });
+    expect(response.body).toEqual({
+      ok: true,
+      kind: 'bigquery',
+      projectId: 'acme-marketing',
+      clientEmail: key.client_email,
+      latencyMs: expect.any(Number),
+      datasets: 1,
+      warnings: [],
+    });
     const query = double.queries.at(-1)!;
     expect(query.sql).toBe('SELECT 1 AS ok');
     expect(Number(query.maximumBytesBilled)).toBeGreaterThan(0);
@@ -60,7 +68,15 @@ describe('check connection (BigQuery)', () => {
     ['not JSON', '{nope'],
     ['no private key', JSON.stringify({ ...{ type: 'service_account', project_id: 'acme-marketing', client_email: 'a@b.iam.gserviceaccount.com' } })],
     ['a user credential instead of a service account', JSON.stringify({ type: 'authorized_user', client_id: 'x' })],
-    ['a private key that cannot be read', JSON.stringify({ type: 'service_account', project_id: 'acme-marketing', client_email: 'a@b.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' })],
+    [
+      'a private key that cannot be read',
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'acme-marketing',
+        client_email: 'a@b.iam.gserviceaccount.com',
+        private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+      }),
+    ],
   ])('answers BIGQUERY_KEY_MALFORMED for %s', async (_, malformed) => {
     const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', { kind: 'bigquery', key: malformed });
     expect(response.status).toBe(400);
@@ -98,7 +114,11 @@ describe('BigQuery connector, browsing and sources', () => {
   it('saves the connector with the project taken from the key, never returning the key', async () => {
     const response = await stack.request(account, 'POST', '/api/v1/connectors', connector());
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ kind: 'bigquery', name: 'Warehouse', bigquery: { projectId: 'acme-marketing', clientEmail: key.client_email } });
+    expect(response.body).toMatchObject({
+      kind: 'bigquery',
+      name: 'Warehouse',
+      bigquery: { projectId: 'acme-marketing', clientEmail: key.client_email },
+    });
     expect(response.text).not.toContain('PRIVATE KEY');
     connectorId = response.body.id;
     expect((await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}`)).text).not.toContain('PRIVATE KEY');
@@ -109,7 +129,11 @@ describe('BigQuery connector, browsing and sources', () => {
     expect((await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets`)).body).toEqual({ datasets: [{ name: 'crm' }] });
     const tables = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables?limit=1`);
     expect(tables.body).toEqual({ tables: [{ name: 'no_email', type: 'TABLE' }], nextPageToken: expect.any(String) });
-    const next = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables?limit=1&pageToken=${tables.body.nextPageToken}`);
+    const next = await stack.request(
+      account,
+      'GET',
+      `/api/v1/connectors/${connectorId}/datasets/crm/tables?limit=1&pageToken=${tables.body.nextPageToken}`,
+    );
     expect(next.body).toEqual({ tables: [{ name: 'promo_codes', type: 'TABLE' }] });
     const columns = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables/promo_codes/columns`);
     expect(columns.body.columns).toEqual([
@@ -128,11 +152,18 @@ describe('BigQuery connector, browsing and sources', () => {
     const missing = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'crm', table: 'gone', name: 'gone' });
     expect(missing.body.error.code).toBe('TABLE_NOT_FOUND');
 
-    const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'crm', table: 'promo_codes', name: 'promo_codes' });
+    const created = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId,
+      dataset: 'crm',
+      table: 'promo_codes',
+      name: 'promo_codes',
+    });
     expect(created.status).toBe(201);
     const source = await getSourceByName(stack.platform.db, account.accountId, 'promo_codes');
     const rows = await lookupRows(stack.platform, source, exactKeys('kozak@example.com', 'nobody@example.com'));
-    expect(rows.get('kozak@example.com')).toEqual([{ id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' }]);
+    expect(rows.get('kozak@example.com')).toEqual([
+      { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' },
+    ]);
     expect(rows.get('nobody@example.com')).toEqual([]);
 
     const query = double.queries.at(-1)!;
@@ -144,7 +175,12 @@ describe('BigQuery connector, browsing and sources', () => {
   it('reports a key revoked after saving with the same code on lookups', async () => {
     const other = double.keyFor('acme-marketing');
     const saved = await stack.request(account, 'POST', '/api/v1/connectors', connector({ name: 'Soon revoked', key: other }));
-    await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: saved.body.id, dataset: 'crm', table: 'promo_codes', name: 'soon_revoked' });
+    await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId: saved.body.id,
+      dataset: 'crm',
+      table: 'promo_codes',
+      name: 'soon_revoked',
+    });
     double.revokeKey(other);
     const source = await getSourceByName(stack.platform.db, account.accountId, 'soon_revoked');
     await expect(lookupRows(stack.platform, source, exactKeys('kozak@example.com'))).rejects.toMatchObject({ code: 'BIGQUERY_KEY_REVOKED' });

@@ -43,7 +43,12 @@ afterAll(async () => {
 
 describe('check connection (PostgreSQL)', () => {
   it('reports the server version, latency, read and export rights, and warns NOT_SSL on plain TCP', async () => {
-    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', customer.connectorSettings({ sslMode: 'prefer', name: undefined, uniqueKey: undefined }));
+    const response = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors/validate',
+      customer.connectorSettings({ sslMode: 'prefer', name: undefined, uniqueKey: undefined }),
+    );
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       ok: true,
@@ -117,7 +122,12 @@ describe('check connection (PostgreSQL)', () => {
   });
 
   it('validates the settings at the edge', async () => {
-    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', customer.connectorSettings({ port: 70000, sslMode: 'sometimes', host: 'bad host!' }));
+    const response = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors/validate',
+      customer.connectorSettings({ port: 70000, sslMode: 'sometimes', host: 'bad host!' }),
+    );
     expect(response.status).toBe(400);
     expect(response.body.error.details.map((detail: { path: string }) => detail.path).sort()).toEqual(['body.host', 'body.port', 'body.sslMode']);
   });
@@ -154,13 +164,19 @@ describe('connectors CRUD', () => {
     expect(check.body).toMatchObject({ ok: true, ssl: false, warnings: [{ code: 'NOT_SSL' }] });
 
     // An update without a password keeps the stored one.
-    const updated = await stack.request(account, 'PUT', `/api/v1/connectors/${id}`, { ...customer.connectorSettings({ name: 'Shop database' }), password: undefined });
+    const updated = await stack.request(account, 'PUT', `/api/v1/connectors/${id}`, {
+      ...customer.connectorSettings({ name: 'Shop database' }),
+      password: undefined,
+    });
     expect(updated.status).toBe(200);
     expect(updated.body.name).toBe('Shop database');
     expect((await stack.request(account, 'POST', `/api/v1/connectors/${id}/validate`)).status).toBe(200);
     // Pointing it at another server needs the password again: the stored one never goes where it was not given for.
     for (const moved of [{ host: 'elsewhere.example' }, { port: 6543 }, { user: 'someone_else' }, { sslMode: 'require' }]) {
-      const refused = await stack.request(account, 'PUT', `/api/v1/connectors/${id}`, { ...customer.connectorSettings({ name: 'Shop database', ...moved }), password: undefined });
+      const refused = await stack.request(account, 'PUT', `/api/v1/connectors/${id}`, {
+        ...customer.connectorSettings({ name: 'Shop database', ...moved }),
+        password: undefined,
+      });
       expect([moved, refused.status, refused.body.error?.code]).toEqual([moved, 400, 'PASSWORD_REQUIRED']);
     }
 
@@ -170,16 +186,28 @@ describe('connectors CRUD', () => {
 
     expect((await stack.request(account, 'DELETE', `/api/v1/connectors/${id}`)).status).toBe(204);
     expect((await stack.request(account, 'GET', `/api/v1/connectors/${id}`)).body.error.code).toBe('CONNECTOR_NOT_FOUND');
-    expect((await stack.platform.db.query('SELECT 1 FROM local_secrets WHERE name = $1', [`connectors/${account.accountId}/${id}`])).rows).toHaveLength(0);
+    expect(
+      (await stack.platform.db.query('SELECT 1 FROM local_secrets WHERE name = $1', [`connectors/${account.accountId}/${id}`])).rows,
+    ).toHaveLength(0);
   });
 
   it('accepts the contact key fields of the seed and refuses others', async () => {
     for (const contactField of ['externalCustomerId', 'phone', 'contactId', 'field:12345']) {
-      const response = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: `Key ${contactField}`, uniqueKey: { column: 'id', contactField } }));
+      const response = await stack.request(
+        account,
+        'POST',
+        '/api/v1/connectors',
+        customer.connectorSettings({ name: `Key ${contactField}`, uniqueKey: { column: 'id', contactField } }),
+      );
       expect(response.status).toBe(201);
       expect(response.body.uniqueKey.contactField).toBe(contactField === 'phone' ? 'sms' : contactField);
     }
-    const refused = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Bad key', uniqueKey: { column: 'id', contactField: 'shoeSize' } }));
+    const refused = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors',
+      customer.connectorSettings({ name: 'Bad key', uniqueKey: { column: 'id', contactField: 'shoeSize' } }),
+    );
     expect(refused.status).toBe(400);
   });
 
@@ -218,8 +246,17 @@ describe('browsing and data sources', () => {
 
     const tables = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables`);
     expect(tables.body).toEqual({ tables: [{ name: 'Mixed Case', type: 'TABLE' }] });
-    const columns = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/crm/tables/${encodeURIComponent('Mixed Case')}/columns`);
-    expect(columns.body).toEqual({ columns: [{ name: 'Customer Email', type: 'text', nullable: true }, { name: 'score', type: 'numeric', nullable: true }] });
+    const columns = await stack.request(
+      account,
+      'GET',
+      `/api/v1/connectors/${connectorId}/datasets/crm/tables/${encodeURIComponent('Mixed Case')}/columns`,
+    );
+    expect(columns.body).toEqual({
+      columns: [
+        { name: 'Customer Email', type: 'text', nullable: true },
+        { name: 'score', type: 'numeric', nullable: true },
+      ],
+    });
 
     const missing = await stack.request(account, 'GET', `/api/v1/connectors/${connectorId}/datasets/nope/tables`);
     expect(missing.status).toBe(422);
@@ -234,12 +271,22 @@ describe('browsing and data sources', () => {
     expect(noKey.status).toBe(422);
     expect(noKey.body.error.code).toBe('UNIQUE_KEY_COLUMN_MISSING');
     // Any name $data.get('…') can hold is accepted (issue 20); a line break is not one.
-    const badName = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'promo\ncodes' });
+    const badName = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId,
+      dataset: 'public',
+      table: 'promo_codes',
+      name: 'promo\ncodes',
+    });
     expect(badName.status).toBe(400);
   });
 
   it('looks rows up by contact key in one query, values as strings and timestamps in UTC', async () => {
-    const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'promo_codes' });
+    const created = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId,
+      dataset: 'public',
+      table: 'promo_codes',
+      name: 'promo_codes',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: expect.any(Number), connectorId, dataset: 'public', table: 'promo_codes', name: 'promo_codes' });
     const source = await getSourceByName(stack.platform.db, account.accountId, 'promo_codes');
@@ -248,8 +295,24 @@ describe('browsing and data sources', () => {
     const rows = await lookupRows(stack.platform, source, exactKeys('kozak@example.com', 'nobody@example.com'));
     expect(rows.get('nobody@example.com')).toEqual([]);
     expect(rows.get('kozak@example.com')).toEqual([
-      { id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', sent_at: '2021-10-08T08:11:02.5Z', active: 'true', promo_code: 'AAAA-BBBB-DDDD' },
-      { id: '3', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', sent_at: null, active: 'false', promo_code: 'CCCC-DDDD-EEEE' },
+      {
+        id: '2',
+        email: 'kozak@example.com',
+        name: 'Dina Kozak',
+        birthday: '2020-09-02T00:00:00Z',
+        sent_at: '2021-10-08T08:11:02.5Z',
+        active: 'true',
+        promo_code: 'AAAA-BBBB-DDDD',
+      },
+      {
+        id: '3',
+        email: 'kozak@example.com',
+        name: 'Dina Kozak',
+        birthday: '2020-09-02T00:00:00Z',
+        sent_at: null,
+        active: 'false',
+        promo_code: 'CCCC-DDDD-EEEE',
+      },
     ]);
   });
 
@@ -258,14 +321,37 @@ describe('browsing and data sources', () => {
       CREATE TABLE public.loyalty (email text, phone text, tier text);
       INSERT INTO public.loyalty VALUES ('Olena.Mixed@Example.com', NULL, 'gold'), ('taras@example.com', NULL, 'silver'), (NULL, '+380671234567', 'bronze');
       GRANT SELECT ON public.loyalty TO ${customer.user};`);
-    const byEmail = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Loyalty by email', uniqueKey: { column: 'email', contactField: 'email' } }));
-    const byPhone = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Loyalty by phone', uniqueKey: { column: 'phone', contactField: 'sms' } }));
-    const emailSource = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: byEmail.body.id, dataset: 'public', table: 'loyalty', name: 'loyalty_email' });
-    const phoneSource = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: byPhone.body.id, dataset: 'public', table: 'loyalty', name: 'loyalty_phone' });
+    const byEmail = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors',
+      customer.connectorSettings({ name: 'Loyalty by email', uniqueKey: { column: 'email', contactField: 'email' } }),
+    );
+    const byPhone = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors',
+      customer.connectorSettings({ name: 'Loyalty by phone', uniqueKey: { column: 'phone', contactField: 'sms' } }),
+    );
+    const emailSource = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId: byEmail.body.id,
+      dataset: 'public',
+      table: 'loyalty',
+      name: 'loyalty_email',
+    });
+    const phoneSource = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId: byPhone.body.id,
+      dataset: 'public',
+      table: 'loyalty',
+      name: 'loyalty_phone',
+    });
     const contact = async (externalCustomerId: string, channels: { type: string; value: string }[]) =>
       (await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId, channels })).body.id as number;
     const olena = await contact('loyal-1', [{ type: 'email', value: 'Olena.Mixed@Example.com' }]);
-    const taras = await contact('loyal-2', [{ type: 'email', value: 'Taras@Example.com' }, { type: 'sms', value: '+38 (067) 123-45-67' }]);
+    const taras = await contact('loyal-2', [
+      { type: 'email', value: 'Taras@Example.com' },
+      { type: 'sms', value: '+38 (067) 123-45-67' },
+    ]);
 
     const emailKeys = await keysOfContacts(stack.platform.db, account.accountId, 'email', [olena, taras]);
     const byEmailRows = await lookupRows(stack.platform, await getSource(stack.platform.db, account.accountId, emailSource.body.id), emailKeys);
@@ -276,8 +362,18 @@ describe('browsing and data sources', () => {
   });
 
   it('looks up by a numeric key column, and a key that is not a number simply matches nothing', async () => {
-    const numeric = await stack.request(account, 'POST', '/api/v1/connectors', readOnly.connectorSettings({ name: 'By id', uniqueKey: { column: 'id', contactField: 'contactId' } }));
-    const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: numeric.body.id, dataset: 'public', table: 'promo_codes', name: 'promo_by_id' });
+    const numeric = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors',
+      readOnly.connectorSettings({ name: 'By id', uniqueKey: { column: 'id', contactField: 'contactId' } }),
+    );
+    const created = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId: numeric.body.id,
+      dataset: 'public',
+      table: 'promo_codes',
+      name: 'promo_by_id',
+    });
     const source = await getSource(stack.platform.db, account.accountId, created.body.id);
     const rows = await lookupRows(stack.platform, source, exactKeys('4', 'not-a-number'));
     expect(rows.get('4')?.map((row) => row.promo_code)).toEqual(['ZZZZ']);
@@ -285,7 +381,12 @@ describe('browsing and data sources', () => {
   });
 
   it('renames, refuses to delete a source in use without force, and a connector that feeds sources', async () => {
-    const created = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'birthdays' });
+    const created = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId,
+      dataset: 'public',
+      table: 'promo_codes',
+      name: 'birthdays',
+    });
     const id = created.body.id as number;
     const renamed = await stack.request(account, 'PATCH', `/api/v1/datasources/${id}`, { name: 'birthday_codes' });
     expect(renamed.body.name).toBe('birthday_codes');
@@ -295,8 +396,16 @@ describe('browsing and data sources', () => {
     expect((await stack.request(account, 'DELETE', `/api/v1/connectors/${connectorId}`)).body.error.code).toBe('CONNECTOR_IN_USE');
 
     await registerSourceUse(stack.platform.db, id, { kind: 'segment', id: '170531841' });
-    const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Everyone without an ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
-    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'Birthdays', segmentId: segment.body.id, sourceIds: [id], schedule: 'rate(1 day)' });
+    const segment = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'Everyone without an ID',
+      conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+    });
+    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+      name: 'Birthdays',
+      segmentId: segment.body.id,
+      sourceIds: [id],
+      schedule: 'rate(1 day)',
+    });
     expect(workflow.status).toBe(201);
     const refused = await stack.request(account, 'DELETE', `/api/v1/datasources/${id}`);
     expect(refused.status).toBe(409);
@@ -316,8 +425,12 @@ describe('browsing and data sources', () => {
     expect(connector.postgres?.sslMode).toBe('disable');
     const writer = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Writer' }));
     const writerConnector = await getConnector(stack.platform.db, account.accountId, writer.body.id);
-    await expect(withPostgresConnection(stack.platform, writerConnector, (client) => client.query('DELETE FROM promo_codes'))).rejects.toMatchObject({ code: 'READ_ONLY_DESTINATION' });
-    await withPostgresConnection(stack.platform, writerConnector, (client) => client.query('CREATE TABLE export_probe (id int)'), { readOnly: false });
+    await expect(withPostgresConnection(stack.platform, writerConnector, (client) => client.query('DELETE FROM promo_codes'))).rejects.toMatchObject({
+      code: 'READ_ONLY_DESTINATION',
+    });
+    await withPostgresConnection(stack.platform, writerConnector, (client) => client.query('CREATE TABLE export_probe (id int)'), {
+      readOnly: false,
+    });
     expect((await customer.admin.query("SELECT to_regclass('public.export_probe') AS found")).rows[0].found).toBe('export_probe');
   });
 });

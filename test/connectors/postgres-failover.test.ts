@@ -53,7 +53,12 @@ async function primaryAtNewAddress() {
 }
 
 async function savedConnector(): Promise<number> {
-  const saved = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings({ host: HOST, name: `failover ${nextAddress}` }));
+  const saved = await stack.request(
+    account,
+    'POST',
+    '/api/v1/connectors',
+    customer.connectorSettings({ host: HOST, name: `failover ${nextAddress}` }),
+  );
   expect(saved.status).toBe(201);
   return saved.body.id as number;
 }

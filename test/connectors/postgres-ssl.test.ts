@@ -20,7 +20,15 @@ afterAll(async () => {
 });
 
 function settings(overrides: Record<string, unknown>): Record<string, unknown> {
-  return { kind: 'postgres', host: 'localhost', port: sslOnly.port, database: 'postgres', user: sslOnly.user, password: sslOnly.password, ...overrides };
+  return {
+    kind: 'postgres',
+    host: 'localhost',
+    port: sslOnly.port,
+    database: 'postgres',
+    user: sslOnly.user,
+    password: sslOnly.password,
+    ...overrides,
+  };
 }
 
 describe('check connection over SSL', () => {
@@ -32,7 +40,12 @@ describe('check connection over SSL', () => {
   });
 
   it('verifies the certificate and host name with verify-full and the CA', async () => {
-    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', settings({ sslMode: 'verify-full', caCertificate: sslOnly.caCertificate }));
+    const response = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors/validate',
+      settings({ sslMode: 'verify-full', caCertificate: sslOnly.caCertificate }),
+    );
     expect(response.status).toBe(200);
     expect(response.body.ssl).toBe(true);
   });
@@ -54,13 +67,21 @@ describe('check connection over SSL', () => {
   });
 
   it('refuses a CA certificate without verify-full', async () => {
-    const response = await stack.request(account, 'POST', '/api/v1/connectors/validate', settings({ sslMode: 'require', caCertificate: sslOnly.caCertificate }));
+    const response = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors/validate',
+      settings({ sslMode: 'require', caCertificate: sslOnly.caCertificate }),
+    );
     expect(response.status).toBe(400);
     expect(response.body.error.details[0].path).toBe('body.caCertificate');
   });
 
   it('is served the same by the validate-connector Lambda on its own', async () => {
-    const gateway = await startHttpGateway(createValidatorHandler(() => Promise.resolve(stack.platform)), 0);
+    const gateway = await startHttpGateway(
+      createValidatorHandler(() => Promise.resolve(stack.platform)),
+      0,
+    );
     try {
       const response = await fetch(`${gateway.url}/api/v1/connectors/validate`, {
         method: 'POST',

@@ -1,6 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import {
+  answerDialog,
+  createConsoleUser,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  seriousAccessibilityViolations,
+  signIn,
+  type ConsoleUser,
+} from '../support/browser';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -58,8 +67,13 @@ it('registers an app on the Authorization form (client id, secret shown once, lo
   const verifier = randomBytes(32).toString('base64url');
   const authorize = new URL(`${stack.url}/oauth/authorize`);
   Object.entries({
-    response_type: 'code', client_id: app!.clientId, redirect_uri: callback, scope: 'events', state: 'xyz',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+    response_type: 'code',
+    client_id: app!.clientId,
+    redirect_uri: callback,
+    scope: 'events',
+    state: 'xyz',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
   }).forEach(([key, value]) => authorize.searchParams.set(key, value));
   const consent = await page.context().newPage();
   await consent.goto(authorize.toString());
@@ -72,7 +86,10 @@ it('registers an app on the Authorization form (client id, secret shown once, lo
   await consent.close();
   const tokens = await fetch(`${stack.url}/oauth/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app!.clientId}:${clientSecret}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${app!.clientId}:${clientSecret}`).toString('base64')}`,
+    },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callback, code_verifier: verifier }),
   });
   expect(tokens.status).toBe(200);

@@ -1,6 +1,15 @@
 import type { Browser, Page } from 'playwright-core';
 import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import {
+  answerDialog,
+  createConsoleUser,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  seriousAccessibilityViolations,
+  signIn,
+  type ConsoleUser,
+} from '../support/browser';
 import { startBigQueryDouble, type BigQueryDouble } from '../support/bigquery-double';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -84,7 +93,12 @@ it('connects PostgreSQL as seed 000 describes: check connection (failures in pla
   await page.getByRole('status').filter({ hasText: 'The connector “Shop database” was saved.' }).waitFor();
   const row = page.getByRole('row', { name: /Shop database/ });
   await row.waitFor();
-  expect(await row.getByRole('cell').allTextContents()).toEqual(['PostgreSQL', `${customer.host}:${customer.port} / ${customer.database}`, 'email = Email', 'EditDelete']);
+  expect(await row.getByRole('cell').allTextContents()).toEqual([
+    'PostgreSQL',
+    `${customer.host}:${customer.port} / ${customer.database}`,
+    'email = Email',
+    'EditDelete',
+  ]);
   await screenshot(page, 'connectors');
 
   // Edit: the saved password is kept when the field stays empty.
@@ -96,7 +110,9 @@ it('connects PostgreSQL as seed 000 describes: check connection (failures in pla
   await page.getByRole('row', { name: /Shop warehouse/ }).waitFor();
 
   // Delete asks first; dismissing keeps it.
-  expect(await answerDialog(page, false, () => page.getByRole('button', { name: 'Delete Shop warehouse' }).click())).toBe('Delete the connector “Shop warehouse”?');
+  expect(await answerDialog(page, false, () => page.getByRole('button', { name: 'Delete Shop warehouse' }).click())).toBe(
+    'Delete the connector “Shop warehouse”?',
+  );
   await page.getByRole('row', { name: /Shop warehouse/ }).waitFor();
   await answerDialog(page, true, () => page.getByRole('button', { name: 'Delete Shop warehouse' }).click());
   await page.getByText('No connectors yet.').waitFor();

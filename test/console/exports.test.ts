@@ -1,6 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import {
+  answerDialog,
+  createConsoleUser,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  seriousAccessibilityViolations,
+  signIn,
+  type ConsoleUser,
+} from '../support/browser';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -15,7 +24,9 @@ beforeAll(async () => {
   [stack, browser] = await Promise.all([startTestStack({ env: { EXPORT_RETRY_BASE_SECONDS: '0' } }), launchBrowser()]);
   user = await createConsoleUser(stack);
   customer = await createCustomerDatabase(stack);
-  expect((await stack.request(user.account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Warehouse', sslMode: 'prefer' }))).status).toBe(201);
+  expect(
+    (await stack.request(user.account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Warehouse', sslMode: 'prefer' }))).status,
+  ).toBe(201);
   for (const email of ['one@example.com', 'two@example.com']) {
     expect((await stack.request(user.account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: email }] })).status).toBeLessThan(300);
   }
@@ -56,7 +67,10 @@ it('sets up a data export (connector, interval, datasets ticked, schema public),
   const history = page.getByRole('region', { name: /Run history of export/ });
   const contactsRun = history.getByRole('row', { name: /Contacts/ });
   await contactsRun.filter({ hasText: 'Done' }).waitFor({ timeout: 30_000 });
-  await history.getByRole('row', { name: /Orders/ }).filter({ hasText: 'Done' }).waitFor({ timeout: 30_000 });
+  await history
+    .getByRole('row', { name: /Orders/ })
+    .filter({ hasText: 'Done' })
+    .waitFor({ timeout: 30_000 });
   const cells = await contactsRun.getByRole('cell').allTextContents();
   expect(cells.slice(1, 5)).toEqual(['Contacts', 'Run now', 'Done', '2']);
   expect(cells[6]).toBe('—');

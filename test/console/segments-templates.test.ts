@@ -1,6 +1,14 @@
 import type { Browser } from 'playwright-core';
 import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import { createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import {
+  createConsoleUser,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  seriousAccessibilityViolations,
+  signIn,
+  type ConsoleUser,
+} from '../support/browser';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -16,12 +24,27 @@ beforeAll(async () => {
   await customer.admin.query(`
     CREATE TABLE loyalty (email text, points integer, tier text, joined date);
     INSERT INTO loyalty VALUES ('dina@example.com', 150, 'gold', '2024-01-05'), ('taras@example.com', 50, 'silver', '2025-03-01');`);
-  const connector = await stack.request(user.account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Shop database', sslMode: 'prefer' }));
+  const connector = await stack.request(
+    user.account,
+    'POST',
+    '/api/v1/connectors',
+    customer.connectorSettings({ name: 'Shop database', sslMode: 'prefer' }),
+  );
   expect(connector.status).toBe(201);
-  const source = await stack.request(user.account, 'POST', '/api/v1/datasources', { connectorId: connector.body.id, dataset: 'public', table: 'loyalty', name: 'loyalty' });
+  const source = await stack.request(user.account, 'POST', '/api/v1/datasources', {
+    connectorId: connector.body.id,
+    dataset: 'public',
+    table: 'loyalty',
+    name: 'loyalty',
+  });
   expect(source.status).toBe(201);
-  for (const [firstName, email] of [['Dina', 'dina@example.com'], ['Taras', 'taras@example.com']]) {
-    expect((await stack.request(user.account, 'POST', '/api/v1/contact', { firstName, channels: [{ type: 'email', value: email }] })).status).toBeLessThan(300);
+  for (const [firstName, email] of [
+    ['Dina', 'dina@example.com'],
+    ['Taras', 'taras@example.com'],
+  ]) {
+    expect(
+      (await stack.request(user.account, 'POST', '/api/v1/contact', { firstName, channels: [{ type: 'email', value: email }] })).status,
+    ).toBeLessThan(300);
   }
 });
 afterAll(async () => {
@@ -44,7 +67,14 @@ it('builds a segment on an external column with the operators of its type, and s
   await column.selectOption({ label: 'tier (text)' });
   expect(await page.getByLabel('Condition').locator('option').allTextContents()).toEqual(['is', 'is not', 'contains', 'is empty', 'is not empty']);
   await column.selectOption({ label: 'points (integer)' });
-  expect(await page.getByLabel('Condition').locator('option').allTextContents()).toEqual(['equals', 'does not equal', 'is greater than', 'is less than', 'is empty', 'is not empty']);
+  expect(await page.getByLabel('Condition').locator('option').allTextContents()).toEqual([
+    'equals',
+    'does not equal',
+    'is greater than',
+    'is less than',
+    'is empty',
+    'is not empty',
+  ]);
   await page.getByLabel('Condition').selectOption({ label: 'is greater than' });
   await page.getByLabel('Value').fill('100');
   await page.getByRole('button', { name: 'Save and count' }).click();

@@ -2,7 +2,15 @@ import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { CONSOLE_SCRIPT_BUDGET_GZIP_BYTES } from '../../console/build';
 import { consoleSessionLimits } from '../../shared/console/sessions';
-import { createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import {
+  createConsoleUser,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  seriousAccessibilityViolations,
+  signIn,
+  type ConsoleUser,
+} from '../support/browser';
 import { FakeClock } from '../support/fake-clock';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -45,7 +53,13 @@ describe('the console at /', () => {
     await signIn(page, user);
     await page.getByRole('heading', { name: 'Connectors' }).waitFor();
     expect(await page.getByRole('navigation', { name: 'Account settings' }).getByRole('link').allTextContents()).toEqual([
-      'Connectors', 'Data sources', 'Data export', 'Webhooks', 'Apps', 'Segments', 'Template editor',
+      'Connectors',
+      'Data sources',
+      'Data export',
+      'Webhooks',
+      'Apps',
+      'Segments',
+      'Template editor',
     ]);
     // The session is an HttpOnly cookie the page's script cannot read.
     const cookies = await page.context().cookies();

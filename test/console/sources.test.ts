@@ -1,6 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import {
+  answerDialog,
+  createConsoleUser,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  seriousAccessibilityViolations,
+  signIn,
+  type ConsoleUser,
+} from '../support/browser';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -18,7 +27,12 @@ beforeAll(async () => {
     INSERT INTO promo_codes VALUES (1, 'kozak@example.com', 'AAAA-BBBB', '2027-01-31');
     CREATE SCHEMA crm;`);
   await customer.admin.query(`GRANT USAGE ON SCHEMA crm TO ${customer.user}`);
-  const connector = await stack.request(user.account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Shop database', sslMode: 'prefer' }));
+  const connector = await stack.request(
+    user.account,
+    'POST',
+    '/api/v1/connectors',
+    customer.connectorSettings({ name: 'Shop database', sslMode: 'prefer' }),
+  );
   expect(connector.status).toBe(201);
 });
 afterAll(async () => {
@@ -53,7 +67,10 @@ it('adds an external data source by browsing the connector (schemas, tables, col
   // A name templates could not use (longer than a name may be) is refused next to the field.
   await page.getByLabel('Name').fill('p'.repeat(101));
   await page.getByRole('button', { name: 'Save' }).click();
-  await page.locator('.field', { has: page.getByLabel('Name') }).locator('.field-error').waitFor();
+  await page
+    .locator('.field', { has: page.getByLabel('Name') })
+    .locator('.field-error')
+    .waitFor();
 
   await page.getByLabel('Name').fill('promo_codes');
   await page.getByRole('button', { name: 'Save' }).click();
@@ -65,7 +82,11 @@ it('adds an external data source by browsing the connector (schemas, tables, col
   const row = page.getByRole('row', { name: /promo_codes/ });
   await row.waitFor();
   expect(await row.getByRole('cell').allTextContents()).toEqual([
-    String(id), 'Shop database', 'public.promo_codes', `$data.get('${id}') in triggered messages; $!data.get('promo_codes') in bulk ones`, 'Delete',
+    String(id),
+    'Shop database',
+    'public.promo_codes',
+    `$data.get('${id}') in triggered messages; $!data.get('promo_codes') in bulk ones`,
+    'Delete',
   ]);
   await screenshot(page, 'data-sources');
 

@@ -1,5 +1,14 @@
 import type { Browser } from 'playwright-core';
-import { answerDialog, createConsoleUser, launchBrowser, openConsole, screenshot, seriousAccessibilityViolations, signIn, type ConsoleUser } from '../support/browser';
+import {
+  answerDialog,
+  createConsoleUser,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  seriousAccessibilityViolations,
+  signIn,
+  type ConsoleUser,
+} from '../support/browser';
 import { startTestStack, type TestStack } from '../support/stack';
 import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -14,7 +23,10 @@ let clockOffsetMs = 0;
 
 beforeAll(async () => {
   [stack, browser, receiver] = await Promise.all([
-    startTestStack({ env: { WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '1000' }, clock: { now: () => new Date(Date.now() + clockOffsetMs) } }),
+    startTestStack({
+      env: { WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '1000' },
+      clock: { now: () => new Date(Date.now() + clockOffsetMs) },
+    }),
     launchBrowser(),
     startWebhookReceiver(),
   ]);
@@ -38,7 +50,11 @@ it('sets the webhook URL (verification result shown), reveals and rotates the se
   receiver.failNext(1, { status: 500 });
   await page.getByLabel('Webhook URL').fill(receiver.url);
   await page.getByRole('button', { name: 'Save' }).click();
-  await page.locator('.field', { has: page.getByLabel('Webhook URL') }).locator('.field-error').filter({ hasText: 'HTTP 500' }).waitFor();
+  await page
+    .locator('.field', { has: page.getByLabel('Webhook URL') })
+    .locator('.field-error')
+    .filter({ hasText: 'HTTP 500' })
+    .waitFor();
 
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('status').filter({ hasText: 'The URL answered our verification request and was saved.' }).waitFor();

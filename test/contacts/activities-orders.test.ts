@@ -20,7 +20,14 @@ describe('POST /api/v1/activities', () => {
   it('records activities in seed 001 shape, finds contacts by any identifier and updates their statistics', async () => {
     const id = await newContact(account, 'act-1', 'act1@example.com');
     const response = await stack.request(account, 'POST', '/api/v1/activities', [
-      { activityStatus: 'SENT', mediaType: 'email', contactId: id, messageId: 2489300, broadcastId: 3459207, activityDateTime: '2023-09-14T08:30:00' },
+      {
+        activityStatus: 'SENT',
+        mediaType: 'email',
+        contactId: id,
+        messageId: 2489300,
+        broadcastId: 3459207,
+        activityDateTime: '2023-09-14T08:30:00',
+      },
       {
         activityStatus: 'DELIVERED',
         mediaType: 'email',
@@ -34,8 +41,20 @@ describe('POST /api/v1/activities', () => {
         statusData: {},
       },
       { activityStatus: 'RECEIVED', mediaType: 'email', email: 'ACT1@example.com', activityDateTime: '2023-09-14T09:00:00Z' },
-      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/p/1', activityDateTime: '2023-09-14T09:01:00Z' },
-      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/p/2', activityDateTime: '2023-09-14T08:59:00Z' },
+      {
+        activityStatus: 'CLICKED',
+        mediaType: 'email',
+        contactId: id,
+        clickEventLink: 'https://shop.example.com/p/1',
+        activityDateTime: '2023-09-14T09:01:00Z',
+      },
+      {
+        activityStatus: 'CLICKED',
+        mediaType: 'email',
+        contactId: id,
+        clickEventLink: 'https://shop.example.com/p/2',
+        activityDateTime: '2023-09-14T08:59:00Z',
+      },
     ]);
     expect(response.status).toBe(200);
     expect(response.body.ids).toHaveLength(5);
@@ -51,9 +70,19 @@ describe('POST /api/v1/activities', () => {
     expect(contact.last_clicked_at.toISOString()).toBe('2023-09-14T09:01:00.000Z');
     expect(contact.last_received_at.toISOString()).toBe('2023-09-14T08:30:03.000Z');
 
-    const listed = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-09-01T00:00:00Z&dateTo=2023-09-30T00:00:00Z&email=act1@example.com');
+    const listed = await stack.request(
+      account,
+      'GET',
+      '/api/v1/contacts/activity?dateFrom=2023-09-01T00:00:00Z&dateTo=2023-09-30T00:00:00Z&email=act1@example.com',
+    );
     expect(listed.status).toBe(200);
-    expect(listed.body.map((activity: { activityStatus: string }) => activity.activityStatus)).toEqual(['SENT', 'DELIVERED', 'CLICKED', 'RECEIVED', 'CLICKED']);
+    expect(listed.body.map((activity: { activityStatus: string }) => activity.activityStatus)).toEqual([
+      'SENT',
+      'DELIVERED',
+      'CLICKED',
+      'RECEIVED',
+      'CLICKED',
+    ]);
     const delivered = listed.body[1];
     expect(delivered).toEqual({
       iid: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -78,8 +107,14 @@ describe('POST /api/v1/activities', () => {
 
   it("takes seed 001's bulk example items as they are, keeping the sender's iid", async () => {
     const owner = await stack.createAccount();
-    await stack.request(owner, 'POST', '/api/v1/contact', { externalCustomerId: '789456512', channels: [{ type: 'email', value: 'test1@yourdomain.com' }] });
-    await stack.request(owner, 'POST', '/api/v1/contact', { externalCustomerId: '262ac297-6ae1-11ec-a2ec-0050569bdf92', channels: [{ type: 'email', value: 'test2@yourdomain.com' }] });
+    await stack.request(owner, 'POST', '/api/v1/contact', {
+      externalCustomerId: '789456512',
+      channels: [{ type: 'email', value: 'test1@yourdomain.com' }],
+    });
+    await stack.request(owner, 'POST', '/api/v1/contact', {
+      externalCustomerId: '262ac297-6ae1-11ec-a2ec-0050569bdf92',
+      channels: [{ type: 'email', value: 'test2@yourdomain.com' }],
+    });
     await stack.request(owner, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'test3@yourdomain.com' }] });
     // The seed's contact ids belong to its own platform: the items name their contacts by the rest.
     const items = bulkExample.map(({ contactId: _, ...item }) => item);
@@ -97,8 +132,22 @@ describe('POST /api/v1/activities', () => {
     const send = '6f1c2a4e-1d2b-4c3d-8e9f-0a1b2c3d4e5f';
     const reports = [
       { iid: send, activityStatus: 'DELIVERED', mediaType: 'email', contactId: id, activityDateTime: '2023-10-02T08:00:00Z' },
-      { iid: send, activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/a', activityDateTime: '2023-10-02T08:05:00Z' },
-      { iid: send, activityStatus: 'CLICKED', mediaType: 'email', contactId: id, clickEventLink: 'https://shop.example.com/b', activityDateTime: '2023-10-02T08:05:00Z' },
+      {
+        iid: send,
+        activityStatus: 'CLICKED',
+        mediaType: 'email',
+        contactId: id,
+        clickEventLink: 'https://shop.example.com/a',
+        activityDateTime: '2023-10-02T08:05:00Z',
+      },
+      {
+        iid: send,
+        activityStatus: 'CLICKED',
+        mediaType: 'email',
+        contactId: id,
+        clickEventLink: 'https://shop.example.com/b',
+        activityDateTime: '2023-10-02T08:05:00Z',
+      },
     ];
     const first = await stack.request(account, 'POST', '/api/v1/activities', reports);
     expect(first.status).toBe(200);
@@ -110,10 +159,20 @@ describe('POST /api/v1/activities', () => {
 
     const contact = (await stack.platform.db.query('SELECT total_received, total_clicked FROM contacts WHERE id = $1', [id])).rows[0];
     expect(contact).toEqual({ total_received: 1, total_clicked: 2 });
-    const listed = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-10-01T00:00:00Z&dateTo=2023-10-03T00:00:00Z&externalCustomerId=act-again');
+    const listed = await stack.request(
+      account,
+      'GET',
+      '/api/v1/contacts/activity?dateFrom=2023-10-01T00:00:00Z&dateTo=2023-10-03T00:00:00Z&externalCustomerId=act-again',
+    );
     expect(listed.body).toHaveLength(3);
     // The same new report twice in one call is one report too.
-    const twice = { iid: '0b5e9c1a-7d2f-4e3a-9c8b-1a2b3c4d5e6f', activityStatus: 'RECEIVED', mediaType: 'email', contactId: id, activityDateTime: '2023-10-02T08:10:00Z' };
+    const twice = {
+      iid: '0b5e9c1a-7d2f-4e3a-9c8b-1a2b3c4d5e6f',
+      activityStatus: 'RECEIVED',
+      mediaType: 'email',
+      contactId: id,
+      activityDateTime: '2023-10-02T08:10:00Z',
+    };
     const doubled = await stack.request(account, 'POST', '/api/v1/activities', [twice, twice]);
     expect(doubled.status).toBe(200);
     expect(doubled.body.ids[0]).toBe(doubled.body.ids[1]);
@@ -162,7 +221,9 @@ describe('POST /api/v1/activities', () => {
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('ACTIVITY_IN_FUTURE');
     expect(response.body.error.details).toEqual([{ path: 'body.1.activityDateTime', message: expect.any(String) }]);
-    const accepted = await stack.request(account, 'POST', '/api/v1/activities', [{ activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: soon }]);
+    const accepted = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: soon },
+    ]);
     expect(accepted.status).toBe(200);
   });
 
@@ -206,15 +267,30 @@ describe('POST /api/v1/activities', () => {
     }
     expect((await stack.platform.db.query('SELECT count(*)::int AS n FROM contact_activities WHERE contact_id = $1', [id])).rows[0].n).toBe(0);
 
-    const leap = await stack.request(account, 'POST', '/api/v1/activities', [{ activityStatus: 'SENT', mediaType: 'email', contactId: id, activityDateTime: '2024-02-29T23:59:59' }]);
+    const leap = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'SENT', mediaType: 'email', contactId: id, activityDateTime: '2024-02-29T23:59:59' },
+    ]);
     expect(leap.status).toBe(200);
-    const listed = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2024-02-29T00:00:00&dateTo=2024-02-29T23:59:59&email=act4@example.com');
+    const listed = await stack.request(
+      account,
+      'GET',
+      '/api/v1/contacts/activity?dateFrom=2024-02-29T00:00:00&dateTo=2024-02-29T23:59:59&email=act4@example.com',
+    );
     expect(listed.body.map((activity: { activityDateTime: string }) => activity.activityDateTime)).toEqual(['2024-02-29T23:59:59']);
   });
 
   it('refuses more than 1000 activities, unknown statuses and a key without the settings right', async () => {
     const one = { activityStatus: 'SENT', mediaType: 'sms', contactId: 1, activityDateTime: '2023-09-14T08:30:00Z' };
-    expect((await stack.request(account, 'POST', '/api/v1/activities', Array.from({ length: 1001 }, () => one))).status).toBe(400);
+    expect(
+      (
+        await stack.request(
+          account,
+          'POST',
+          '/api/v1/activities',
+          Array.from({ length: 1001 }, () => one),
+        )
+      ).status,
+    ).toBe(400);
     expect((await stack.request(account, 'POST', '/api/v1/activities', [{ ...one, activityStatus: 'EXPLODED' }])).status).toBe(400);
     const partner = await stack.createAccount({ rights: 'eventsAndContacts' });
     expect((await stack.request(partner, 'POST', '/api/v1/activities', [one])).status).toBe(403);
@@ -226,7 +302,9 @@ describe('GET /api/v1/contacts/activity', () => {
     const response = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01T00:00:00Z&dateTo=2023-04-01T00:00:01Z');
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('INTERVAL_TOO_LONG');
-    expect((await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01T00:00:00Z&dateTo=2023-04-01T00:00:00Z')).status).toBe(200);
+    expect((await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01T00:00:00Z&dateTo=2023-04-01T00:00:00Z')).status).toBe(
+      200,
+    );
     expect((await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2023-01-01')).status).toBe(400);
   });
 
@@ -243,33 +321,63 @@ describe('GET /api/v1/contacts/activity', () => {
     expect(tooLong.body.error.code).toBe('INTERVAL_TOO_LONG');
   });
 
-  it.each(['2023-02-30T00:00:00', '2023-04-31T00:00:00Z', '2023-02-29T12:00:00Z', '2023-01-01T24:00:00Z', '2023-01-01T10:60:00Z', '0000-01-01T00:00:00Z', '0001-01-01'])(
-    'refuses %s as dateFrom or dateTo instead of rolling it over',
-    async (impossible) => {
-      for (const [query, field] of [
-        [`dateFrom=${impossible}&dateTo=2023-05-01T00:00:00Z`, 'dateFrom'],
-        [`dateFrom=2023-01-01T00:00:00Z&dateTo=${impossible}`, 'dateTo'],
-      ] as const) {
-        const response = await stack.request(account, 'GET', `/api/v1/contacts/activity?${query}`);
-        expect(response.status).toBe(400);
-        expect(response.body.error.code).toBe('VALIDATION_FAILED');
-        expect(response.body.error.details).toEqual([{ path: `query.${field}`, message: expect.any(String) }]);
-      }
-    },
-  );
+  it.each([
+    '2023-02-30T00:00:00',
+    '2023-04-31T00:00:00Z',
+    '2023-02-29T12:00:00Z',
+    '2023-01-01T24:00:00Z',
+    '2023-01-01T10:60:00Z',
+    '0000-01-01T00:00:00Z',
+    '0001-01-01',
+  ])('refuses %s as dateFrom or dateTo instead of rolling it over', async (impossible) => {
+    for (const [query, field] of [
+      [`dateFrom=${impossible}&dateTo=2023-05-01T00:00:00Z`, 'dateFrom'],
+      [`dateFrom=2023-01-01T00:00:00Z&dateTo=${impossible}`, 'dateTo'],
+    ] as const) {
+      const response = await stack.request(account, 'GET', `/api/v1/contacts/activity?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_FAILED');
+      expect(response.body.error.details).toEqual([{ path: `query.${field}`, message: expect.any(String) }]);
+    }
+  });
 
   it('filters by status and message tag and never shows another account', async () => {
     const id = await newContact(account, 'act-3', 'act3@example.com');
     await stack.request(account, 'POST', '/api/v1/activities', [
-      { activityStatus: 'UNDELIVERED', mediaType: 'viber', contactId: id, messageTag: 'tag2,tag,test', hardBounce: false, statusDescription: '401: null', activityDateTime: '2024-02-01T10:00:00Z' },
+      {
+        activityStatus: 'UNDELIVERED',
+        mediaType: 'viber',
+        contactId: id,
+        messageTag: 'tag2,tag,test',
+        hardBounce: false,
+        statusDescription: '401: null',
+        activityDateTime: '2024-02-01T10:00:00Z',
+      },
       { activityStatus: 'DELIVERED', mediaType: 'viber', contactId: id, messageTag: 'other', activityDateTime: '2024-02-01T10:00:00Z' },
     ]);
-    const tagged = await stack.request(account, 'GET', '/api/v1/contacts/activity?dateFrom=2024-01-15T00:00:00Z&dateTo=2024-02-15T00:00:00Z&messageTag=tag&activityStatus=UNDELIVERED');
+    const tagged = await stack.request(
+      account,
+      'GET',
+      '/api/v1/contacts/activity?dateFrom=2024-01-15T00:00:00Z&dateTo=2024-02-15T00:00:00Z&messageTag=tag&activityStatus=UNDELIVERED',
+    );
     expect(tagged.body).toHaveLength(1);
-    expect(tagged.body[0]).toMatchObject({ activityStatus: 'UNDELIVERED', hardBounce: false, statusDescription: '401: null', messageTag: 'tag2,tag,test' });
+    expect(tagged.body[0]).toMatchObject({
+      activityStatus: 'UNDELIVERED',
+      hardBounce: false,
+      statusDescription: '401: null',
+      messageTag: 'tag2,tag,test',
+    });
     const stranger = await stack.createAccount();
-    expect((await stack.request(stranger, 'GET', '/api/v1/contacts/activity?dateFrom=2024-01-15T00:00:00Z&dateTo=2024-02-15T00:00:00Z')).body).toEqual([]);
-    expect((await stack.request(stranger, 'POST', '/api/v1/activities', [{ activityStatus: 'SENT', mediaType: 'sms', contactId: id, activityDateTime: '2024-02-01T10:00:00Z' }])).status).toBe(400);
+    expect(
+      (await stack.request(stranger, 'GET', '/api/v1/contacts/activity?dateFrom=2024-01-15T00:00:00Z&dateTo=2024-02-15T00:00:00Z')).body,
+    ).toEqual([]);
+    expect(
+      (
+        await stack.request(stranger, 'POST', '/api/v1/activities', [
+          { activityStatus: 'SENT', mediaType: 'sms', contactId: id, activityDateTime: '2024-02-01T10:00:00Z' },
+        ])
+      ).status,
+    ).toBe(400);
   });
 });
 
@@ -330,7 +438,9 @@ describe('POST /api/v1/orders', () => {
       { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: '2024-05-08T10:00:00Z' },
       { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: '2024-04-01T10:00:00Z' },
     ]);
-    const clicked = (await stack.platform.db.query(`SELECT id FROM contact_activities WHERE contact_id = $1 AND occurred_at = '2024-05-08T10:00:00Z'`, [id])).rows[0].id;
+    const clicked = (
+      await stack.platform.db.query(`SELECT id FROM contact_activities WHERE contact_id = $1 AND occurred_at = '2024-05-08T10:00:00Z'`, [id])
+    ).rows[0].id;
 
     const order = {
       externalOrderId: 'o-1',
@@ -371,7 +481,9 @@ describe('POST /api/v1/orders', () => {
     expect(BigInt(after.revenue_version)).toBeGreaterThan(BigInt(before.revenue_version));
 
     // Seed 000: only orders placed from 2024-03-09 on update their revenue rows.
-    await stack.request(account, 'POST', '/api/v1/activities', [{ activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: '2024-03-01T10:00:00Z' }]);
+    await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'CLICKED', mediaType: 'email', contactId: id, activityDateTime: '2024-03-01T10:00:00Z' },
+    ]);
     const early = { ...order, externalOrderId: 'o-early', orderDate: '2024-03-02T12:00:00Z', items: undefined };
     const earlyId = (await stack.request(account, 'POST', '/api/v1/orders', { orders: [early] })).body.orders[0].id;
     const earlyBefore = await stamp(earlyId);
@@ -381,7 +493,11 @@ describe('POST /api/v1/orders', () => {
     expect(earlyAfter.revenue_version).toBe(earlyBefore.revenue_version);
     const stored = (await stack.platform.db.query('SELECT status, total_cost, currency FROM orders WHERE id = $1', [orderId])).rows[0];
     expect(stored).toEqual({ status: 'DELIVERED', total_cost: '80.0000', currency: 'UAH' });
-    const items = (await stack.platform.db.query('SELECT external_product_id, cost, quantity FROM order_items WHERE order_id = $1 AND deleted_at IS NULL', [orderId])).rows;
+    const items = (
+      await stack.platform.db.query('SELECT external_product_id, cost, quantity FROM order_items WHERE order_id = $1 AND deleted_at IS NULL', [
+        orderId,
+      ])
+    ).rows;
     expect(items).toEqual([{ external_product_id: 'p-1', cost: '40.0000', quantity: 2 }]);
   });
 
@@ -394,14 +510,27 @@ describe('POST /api/v1/orders', () => {
       orders: [
         { externalOrderId: 'o-2', email: 'ORD2@example.com', status: 'IN PROGRESS', totalCost: 10, orderDate: '2024-06-03T10:00:00Z' },
         { externalOrderId: 'o-3', email: 'ord2@example.com', status: 'IN PROGRESS', totalCost: 10, orderDate: '2024-06-09T10:00:01Z' },
-        { externalOrderId: 'o-4', externalCustomerId: 'ord-new', phone: '+380 50 111 2233', firstName: 'New', status: 'INITIALIZED', totalCost: 5, orderDate: '2024-06-09T10:00:00Z' },
+        {
+          externalOrderId: 'o-4',
+          externalCustomerId: 'ord-new',
+          phone: '+380 50 111 2233',
+          firstName: 'New',
+          status: 'INITIALIZED',
+          totalCost: 5,
+          orderDate: '2024-06-09T10:00:00Z',
+        },
       ],
     });
     expect(opened.status).toBe(200);
     expect(opened.body.orders[0]).toMatchObject({ contactId: id, activityId: expect.any(Number) });
     expect(opened.body.orders[1]).toMatchObject({ contactId: id, activityId: null });
     const created = await stack.request(account, 'GET', `/api/v1/contact/${opened.body.orders[2].contactId}`);
-    expect(created.body).toMatchObject({ externalCustomerId: 'ord-new', firstName: 'New', contactSource: 'ORDER', channels: [{ type: 'sms', value: '380501112233' }] });
+    expect(created.body).toMatchObject({
+      externalCustomerId: 'ord-new',
+      firstName: 'New',
+      contactSource: 'ORDER',
+      channels: [{ type: 'sms', value: '380501112233' }],
+    });
   });
 
   it('refuses an orderDate that is not on the calendar, naming it, and takes the leap day', async () => {
@@ -413,7 +542,9 @@ describe('POST /api/v1/orders', () => {
       expect(response.body.error.details).toEqual([{ path: 'body.orders.0.orderDate', message: expect.any(String) }]);
     }
     expect((await stack.request(account, 'POST', '/api/v1/orders', { orders: [{ ...order, orderDate: '2024-02-29T10:00:00Z' }] })).status).toBe(200);
-    const stored = (await stack.platform.db.query(`SELECT ordered_at FROM orders WHERE account_id = $1 AND external_order_id = 'o-cal'`, [account.accountId])).rows[0];
+    const stored = (
+      await stack.platform.db.query(`SELECT ordered_at FROM orders WHERE account_id = $1 AND external_order_id = 'o-cal'`, [account.accountId])
+    ).rows[0];
     expect(stored.ordered_at.toISOString()).toBe('2024-02-29T10:00:00.000Z');
   });
 
@@ -432,7 +563,10 @@ describe('POST /api/v1/orders', () => {
 describe('conditional group "External ID is not set"', () => {
   it('lists live contacts without an external ID, always current', async () => {
     const owner = await stack.createAccount();
-    const group = await stack.request(owner, 'POST', '/api/v1/groups', { name: 'No external ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const group = await stack.request(owner, 'POST', '/api/v1/groups', {
+      name: 'No external ID',
+      conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+    });
     expect(group.status).toBe(200);
     const members = async () => {
       const response = await stack.request(owner, 'GET', `/api/v1/group/${group.body.id}/contacts`);

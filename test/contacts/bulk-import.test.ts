@@ -43,21 +43,38 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     expect(started.body.asyncSessionId).toMatch(/^[0-9a-f-]{36}$/);
     const result = await finished(account, started.body.asyncSessionId);
     expect(result).toMatchObject({ status: 'FINISHED', total: 3000, processed: 3000, created: 3000, updated: 0, failed: 0, errors: [] });
-    const count = await stack.platform.db.query(`SELECT count(*)::int AS n FROM contacts WHERE account_id = $1 AND source = 'IMPORT'`, [account.accountId]);
+    const count = await stack.platform.db.query(`SELECT count(*)::int AS n FROM contacts WHERE account_id = $1 AND source = 'IMPORT'`, [
+      account.accountId,
+    ]);
     expect(count.rows[0].n).toBe(3000);
     const search = await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=bulk-2999');
-    expect(search.body[0]).toMatchObject({ firstName: 'First 2999', channels: [{ type: 'email', value: 'bulk2999@example.com' }], fields: [{ id: 7, value: 2999 }] });
+    expect(search.body[0]).toMatchObject({
+      firstName: 'First 2999',
+      channels: [{ type: 'email', value: 'bulk2999@example.com' }],
+      fields: [{ id: 7, value: 2999 }],
+    });
 
     // The stored request (3000 people's data) is released once the job has ended; the session keeps its result.
-    const stored = await stack.platform.db.query('SELECT request IS NULL AS released FROM contact_import_jobs WHERE id = $1', [started.body.asyncSessionId]);
+    const stored = await stack.platform.db.query('SELECT request IS NULL AS released FROM contact_import_jobs WHERE id = $1', [
+      started.body.asyncSessionId,
+    ]);
     expect(stored.rows[0].released).toBe(true);
-    expect((await stack.request(account, 'GET', `/api/v1/importstatus/${started.body.asyncSessionId}`)).body).toMatchObject({ status: 'FINISHED', created: 3000 });
+    expect((await stack.request(account, 'GET', `/api/v1/importstatus/${started.body.asyncSessionId}`)).body).toMatchObject({
+      status: 'FINISHED',
+      created: 3000,
+    });
   });
 
   it('dedupes on email while adding external IDs, matching rows with an external ID by it first', async () => {
     const account = await stack.createAccount();
-    const byEmail = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Old', channels: [{ type: 'email', value: 'one@example.com' }] });
-    const byExt = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'ext-2', channels: [{ type: 'email', value: 'two@example.com' }] });
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact', {
+      firstName: 'Old',
+      channels: [{ type: 'email', value: 'one@example.com' }],
+    });
+    const byExt = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'ext-2',
+      channels: [{ type: 'email', value: 'two@example.com' }],
+    });
     const started = await stack.request(account, 'POST', '/api/v1/contacts', {
       dedupeOn: 'email',
       contacts: [
@@ -87,7 +104,10 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     const b = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'B', channels: [{ type: 'email', value: 'b@x.com' }] })).body.id;
     const c = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'C', channels: [{ type: 'email', value: 'c@x.com' }] })).body.id;
     const d = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'D', channels: [{ type: 'email', value: 'd@x.com' }] })).body.id;
-    const fillers = Array.from({ length: 600 }, (_, index) => ({ firstName: `Filler ${index}`, channels: [{ type: 'email', value: `filler${index}@x.com` }] }));
+    const fillers = Array.from({ length: 600 }, (_, index) => ({
+      firstName: `Filler ${index}`,
+      channels: [{ type: 'email', value: `filler${index}@x.com` }],
+    }));
     const started = await stack.request(account, 'POST', '/api/v1/contacts', {
       dedupeOn: 'email',
       contacts: [
@@ -108,9 +128,19 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     expect(result).toMatchObject({ status: 'FINISHED', total: 606, processed: 606, created: 601, updated: 2, failed: 0, errors: [] });
 
     const read = async (id: number) => (await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body;
-    expect(await read(a)).toMatchObject({ externalCustomerId: 'X', firstName: 'First', lastName: 'Second', channels: [{ type: 'email', value: 'b@x.com' }] });
+    expect(await read(a)).toMatchObject({
+      externalCustomerId: 'X',
+      firstName: 'First',
+      lastName: 'Second',
+      channels: [{ type: 'email', value: 'b@x.com' }],
+    });
     expect(await read(b)).toMatchObject({ externalCustomerId: null, firstName: 'B', channels: [{ type: 'email', value: 'b@x.com' }] });
-    expect(await read(c)).toMatchObject({ externalCustomerId: 'Y', firstName: 'Matched', lastName: 'Joined', channels: [{ type: 'email', value: 'c@x.com' }] });
+    expect(await read(c)).toMatchObject({
+      externalCustomerId: 'Y',
+      firstName: 'Matched',
+      lastName: 'Joined',
+      channels: [{ type: 'email', value: 'c@x.com' }],
+    });
     expect(await read(d)).toMatchObject({ externalCustomerId: null, firstName: 'D', lastName: null });
     const z = await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=Z');
     expect(z.body).toHaveLength(1);
@@ -120,7 +150,9 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
 
   it('sends rows with an external ID already stored to its contact, whatever their emails match', async () => {
     const account = await stack.createAccount();
-    const owner = (await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'X', channels: [{ type: 'email', value: 'owner@x.com' }] })).body.id;
+    const owner = (
+      await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'X', channels: [{ type: 'email', value: 'owner@x.com' }] })
+    ).body.id;
     await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'A', channels: [{ type: 'email', value: 'a@x.com' }] });
     const started = await stack.request(account, 'POST', '/api/v1/contacts', {
       dedupeOn: 'email',
@@ -146,9 +178,19 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     const fillers = Array.from({ length: 499 }, (_, index) => ({ firstName: `Filler ${index}` }));
     const started = await stack.request(account, 'POST', '/api/v1/contacts', {
       dedupeOn: 'email',
-      contacts: [{ externalCustomerId: 'X', firstName: 'First' }, ...fillers, { externalCustomerId: 'X', lastName: 'Second', channels: [{ type: 'email', value: 'x@x.com' }] }],
+      contacts: [
+        { externalCustomerId: 'X', firstName: 'First' },
+        ...fillers,
+        { externalCustomerId: 'X', lastName: 'Second', channels: [{ type: 'email', value: 'x@x.com' }] },
+      ],
     });
-    expect(await finished(account, started.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', processed: 501, created: 500, updated: 1, failed: 0 });
+    expect(await finished(account, started.body.asyncSessionId)).toMatchObject({
+      status: 'FINISHED',
+      processed: 501,
+      created: 500,
+      updated: 1,
+      failed: 0,
+    });
     const x = await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=X');
     expect(x.body).toHaveLength(1);
     expect(x.body[0]).toMatchObject({ firstName: 'First', lastName: 'Second', channels: [{ type: 'email', value: 'x@x.com' }] });
@@ -157,7 +199,13 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
   it('makes new rows that share an email or a phone one contact, in one chunk as across chunks', async () => {
     const account = await stack.createAccount();
     const rows = [
-      { firstName: 'Both', channels: [{ type: 'email', value: 'both@x.com' }, { type: 'sms', value: '+380501112233' }] },
+      {
+        firstName: 'Both',
+        channels: [
+          { type: 'email', value: 'both@x.com' },
+          { type: 'sms', value: '+380501112233' },
+        ],
+      },
       { lastName: 'Phone only', channels: [{ type: 'sms', value: '380501112233' }] },
       { externalCustomerId: 'crm-9', firstName: 'With ID', channels: [{ type: 'email', value: 'id@x.com' }] },
       { lastName: 'Same email, no ID', channels: [{ type: 'email', value: 'ID@x.com' }] },
@@ -165,13 +213,23 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     const fillers = Array.from({ length: 500 }, (_, index) => ({ firstName: `Filler ${index}` }));
     const oneChunk = await stack.request(account, 'POST', '/api/v1/contacts', { dedupeOn: 'email_or_sms', contacts: [...rows, ...fillers] });
     expect(await finished(account, oneChunk.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 502, updated: 0, failed: 0 });
-    const found = async (query: string) => (await stack.request(account, 'GET', `/api/v1/contacts?${query}`)).body as { firstName?: string; lastName?: string; externalCustomerId?: string }[];
+    const found = async (query: string) =>
+      (await stack.request(account, 'GET', `/api/v1/contacts?${query}`)).body as {
+        firstName?: string;
+        lastName?: string;
+        externalCustomerId?: string;
+      }[];
     expect(await found('sms=380501112233')).toEqual([expect.objectContaining({ firstName: 'Both', lastName: 'Phone only' })]);
-    expect(await found('email=id@x.com')).toEqual([expect.objectContaining({ externalCustomerId: 'crm-9', firstName: 'With ID', lastName: 'Same email, no ID' })]);
+    expect(await found('email=id@x.com')).toEqual([
+      expect.objectContaining({ externalCustomerId: 'crm-9', firstName: 'With ID', lastName: 'Same email, no ID' }),
+    ]);
 
     // The same rows split over two chunks end the same way.
     const other = await stack.createAccount();
-    const split = await stack.request(other, 'POST', '/api/v1/contacts', { dedupeOn: 'email_or_sms', contacts: [rows[0], rows[2], ...fillers.slice(0, 498), rows[1], rows[3]] });
+    const split = await stack.request(other, 'POST', '/api/v1/contacts', {
+      dedupeOn: 'email_or_sms',
+      contacts: [rows[0], rows[2], ...fillers.slice(0, 498), rows[1], rows[3]],
+    });
     expect(await finished(other, split.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 500, updated: 2, failed: 0 });
     const inOther = async (query: string) => (await stack.request(other, 'GET', `/api/v1/contacts?${query}`)).body as unknown[];
     expect(await inOther('sms=380501112233')).toHaveLength(1);
@@ -191,7 +249,10 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
       ],
     });
     expect(await finished(account, started.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 0, updated: 2, failed: 0 });
-    for (const [id, firstName] of [[a, 'A2'], [b, 'B2']] as const) {
+    for (const [id, firstName] of [
+      [a, 'A2'],
+      [b, 'B2'],
+    ] as const) {
       expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body).toMatchObject({ externalCustomerId: null, firstName });
     }
   });
@@ -207,7 +268,11 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
       for (const n of [1, 2, 3]) {
         const client = await writers.connect();
         await client.query('BEGIN');
-        await client.query('INSERT INTO contacts (account_id, external_customer_id, first_name) VALUES ($1, $2, $3)', [account.accountId, `race-${n}`, `Writer ${n}`]);
+        await client.query('INSERT INTO contacts (account_id, external_customer_id, first_name) VALUES ($1, $2, $3)', [
+          account.accountId,
+          `race-${n}`,
+          `Writer ${n}`,
+        ]);
         holding.push({ client, pid: (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid });
       }
       const started = await stack.request(account, 'POST', '/api/v1/contacts', {
@@ -324,20 +389,34 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
     await stack.request(account, 'DELETE', `/api/v1/contact/${gone}`);
 
     const run = async (body: object) => finished(account, (await stack.request(account, 'POST', '/api/v1/contacts', body)).body.asyncSessionId);
-    expect(await run({ dedupeOn: 'sms', contacts: [{ firstName: 'Phone', channels: [{ type: 'sms', value: '+38 067 123 45 67' }] }] })).toMatchObject({ updated: 1, created: 0 });
-    expect(await run({ dedupeOn: 'id', contacts: [{ id: byId, lastName: 'Updated' }, { id: 999999999, firstName: 'Nope' }] })).toMatchObject({
+    expect(await run({ dedupeOn: 'sms', contacts: [{ firstName: 'Phone', channels: [{ type: 'sms', value: '+38 067 123 45 67' }] }] })).toMatchObject(
+      { updated: 1, created: 0 },
+    );
+    expect(
+      await run({
+        dedupeOn: 'id',
+        contacts: [
+          { id: byId, lastName: 'Updated' },
+          { id: 999999999, firstName: 'Nope' },
+        ],
+      }),
+    ).toMatchObject({
       updated: 1,
       created: 0,
       failed: 1,
       errors: [{ index: 1, code: 'CONTACT_NOT_FOUND', message: expect.any(String) }],
     });
-    expect(await run({ dedupeOn: 'fieldId', fieldId: 55, contacts: [{ firstName: 'Card', fields: [{ id: 55, value: 'card-1' }] }] })).toMatchObject({ updated: 1 });
+    expect(await run({ dedupeOn: 'fieldId', fieldId: 55, contacts: [{ firstName: 'Card', fields: [{ id: 55, value: 'card-1' }] }] })).toMatchObject({
+      updated: 1,
+    });
     expect(await run({ dedupeOn: 'externalCustomerId', contacts: [{ externalCustomerId: 'gone', firstName: 'Back' }] })).toMatchObject({
       updated: 0,
       failed: 1,
       errors: [{ index: 0, code: 'CONTACT_DELETED', message: expect.any(String) }],
     });
-    expect(await run({ dedupeOn: 'externalCustomerId', restoreDeleted: true, contacts: [{ externalCustomerId: 'gone', firstName: 'Back' }] })).toMatchObject({
+    expect(
+      await run({ dedupeOn: 'externalCustomerId', restoreDeleted: true, contacts: [{ externalCustomerId: 'gone', firstName: 'Back' }] }),
+    ).toMatchObject({
       updated: 1,
     });
 
@@ -381,11 +460,17 @@ describe('POST /api/v1/contacts (bulk add/update through the imports queue)', ()
   it('keeps import sessions private to their account', async () => {
     const owner = await stack.createAccount();
     const stranger = await stack.createAccount();
-    const started = await stack.request(owner, 'POST', '/api/v1/contacts', { dedupeOn: 'email', contacts: [{ channels: [{ type: 'email', value: 'own@example.com' }] }] });
+    const started = await stack.request(owner, 'POST', '/api/v1/contacts', {
+      dedupeOn: 'email',
+      contacts: [{ channels: [{ type: 'email', value: 'own@example.com' }] }],
+    });
     expect((await stack.request(stranger, 'GET', `/api/v1/importstatus/${started.body.asyncSessionId}`)).status).toBe(404);
     await finished(owner, started.body.asyncSessionId);
     // The stranger's import with the same email creates the stranger's own contact.
-    const theirs = await stack.request(stranger, 'POST', '/api/v1/contacts', { dedupeOn: 'email', contacts: [{ channels: [{ type: 'email', value: 'own@example.com' }] }] });
+    const theirs = await stack.request(stranger, 'POST', '/api/v1/contacts', {
+      dedupeOn: 'email',
+      contacts: [{ channels: [{ type: 'email', value: 'own@example.com' }] }],
+    });
     expect(await finished(stranger, theirs.body.asyncSessionId)).toMatchObject({ created: 1, updated: 0 });
   });
 });

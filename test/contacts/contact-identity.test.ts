@@ -78,7 +78,10 @@ describe('POST /api/v1/contact (add/update)', () => {
 
   it('without an externalCustomerId matches by channel (email case and phone formatting ignored)', async () => {
     const first = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'Match@Example.com' }] });
-    const byEmail = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'M', channels: [{ type: 'email', value: 'match@example.COM' }] });
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact', {
+      firstName: 'M',
+      channels: [{ type: 'email', value: 'match@example.COM' }],
+    });
     expect(byEmail.body.id).toBe(first.body.id);
 
     const phone = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '+380 67 000 11 22' }] });
@@ -97,7 +100,13 @@ describe('POST /api/v1/contact (add/update)', () => {
       channels: [{ type: 'email', value: 'shared@example.com' }],
     });
     expect(other.status).toBe(409);
-    expect(other.body.error).toMatchObject({ code: 'CONTACT_HAS_OTHER_EXTERNAL_ID', details: [{ path: 'contactId', message: String(owner.body.id) }, { path: 'foundBy', message: 'email' }] });
+    expect(other.body.error).toMatchObject({
+      code: 'CONTACT_HAS_OTHER_EXTERNAL_ID',
+      details: [
+        { path: 'contactId', message: String(owner.body.id) },
+        { path: 'foundBy', message: 'email' },
+      ],
+    });
     expect((await stack.request(account, 'GET', `/api/v1/contact/${owner.body.id}`)).body.externalCustomerId).toBe('crm-owner');
     expect((await stack.request(account, 'GET', '/api/v1/contacts?email=shared@example.com')).body).toHaveLength(1);
     expect((await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=crm-other')).body).toEqual([]);
@@ -120,7 +129,12 @@ describe('POST /api/v1/contact (add/update)', () => {
   });
 
   it('leaves a contact sent again as it is alone, and moves it for a changed name or channel', async () => {
-    const body = { externalCustomerId: 'same-1', firstName: 'Same', channels: [{ type: 'email', value: 'same@example.com' }], fields: [{ id: 7, value: 'gold' }] };
+    const body = {
+      externalCustomerId: 'same-1',
+      firstName: 'Same',
+      channels: [{ type: 'email', value: 'same@example.com' }],
+      fields: [{ id: 7, value: 'gold' }],
+    };
     const id = (await stack.request(account, 'POST', '/api/v1/contact', body)).body.id as number;
     // What a reader and an export see change: the row version, its export version, updated_at.
     const version = async () =>
@@ -136,20 +150,31 @@ describe('POST /api/v1/contact (add/update)', () => {
     expect(afterChannel.updated_at.getTime()).toBeGreaterThan(first.updated_at.getTime());
     expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.channels).toEqual([{ type: 'email', value: 'same.new@example.com' }]);
 
-    await stack.request(account, 'POST', '/api/v1/contact', { ...body, channels: [{ type: 'email', value: 'same.new@example.com' }], firstName: 'Renamed' });
+    await stack.request(account, 'POST', '/api/v1/contact', {
+      ...body,
+      channels: [{ type: 'email', value: 'same.new@example.com' }],
+      firstName: 'Renamed',
+    });
     expect((await version()).export).not.toBe(afterChannel.export);
     expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.firstName).toBe('Renamed');
   });
 
-  it("moves a contact for exports when a later transaction on the connection that created it changes its channels", async () => {
+  it('moves a contact for exports when a later transaction on the connection that created it changes its channels', async () => {
     // One connection: the mark that spares a new contact's own channels the export touch
     // must end with the transaction that created it, not live on in the pooled session.
     const connection = new Pool({ connectionString: stack.databaseUrl, max: 1 });
     try {
-      const { id } = await addOrUpdateContact(connection, account.accountId, { externalCustomerId: 'one-connection', channels: [{ type: 'email', value: 'first@example.com' }] });
-      const exportVersion = async () => (await connection.query('SELECT change_xid::text AS version FROM contacts WHERE id = $1', [id])).rows[0].version as string;
+      const { id } = await addOrUpdateContact(connection, account.accountId, {
+        externalCustomerId: 'one-connection',
+        channels: [{ type: 'email', value: 'first@example.com' }],
+      });
+      const exportVersion = async () =>
+        (await connection.query('SELECT change_xid::text AS version FROM contacts WHERE id = $1', [id])).rows[0].version as string;
       const created = await exportVersion();
-      await addOrUpdateContact(connection, account.accountId, { externalCustomerId: 'one-connection', channels: [{ type: 'sms', value: '+380501112233' }] });
+      await addOrUpdateContact(connection, account.accountId, {
+        externalCustomerId: 'one-connection',
+        channels: [{ type: 'sms', value: '+380501112233' }],
+      });
       expect(await exportVersion()).not.toBe(created);
     } finally {
       await connection.end();
@@ -201,13 +226,19 @@ describe('seed 002 example 1: a contact from a mobile app', () => {
     });
     expect(login.body.id).toBe(installed.body.id);
     const after = await stack.request(account, 'GET', `/api/v1/contact/${installed.body.id}`);
-    expect(after.body.channels).toEqual(expect.arrayContaining([{ type: 'email', value: 'taras.new@example.com' }, { type: 'mobilepush', value: 'fcm-token-1' }]));
+    expect(after.body.channels).toEqual(
+      expect.arrayContaining([
+        { type: 'email', value: 'taras.new@example.com' },
+        { type: 'mobilepush', value: 'fcm-token-1' },
+      ]),
+    );
     expect(after.body.channels).not.toContainEqual({ type: 'email', value: 'taras@example.com' });
   });
 
   it('keeps each channel once when it is given again, in the order given', async () => {
     const emails = (...names: string[]) => names.map((name) => ({ type: 'email', value: `resent-${name}@example.com` }));
-    const save = (channels: { type: string; value: string }[]) => stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'resent-1', channels });
+    const save = (channels: { type: string; value: string }[]) =>
+      stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'resent-1', channels });
     const { id } = (await save([...emails('first', 'second'), { type: 'sms', value: '380501110000' }])).body;
     const channelsNow = async () => (await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.channels;
 
@@ -247,7 +278,10 @@ describe('seed 002 example 2: a contact from a web site', () => {
 
 describe('POST /api/v1/contact/subscribe lookup priority', () => {
   it('uses externalCustomerId first, then email, then phone', async () => {
-    const byExt = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'sub-ext', channels: [{ type: 'email', value: 'sub-ext@example.com' }] });
+    const byExt = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'sub-ext',
+      channels: [{ type: 'email', value: 'sub-ext@example.com' }],
+    });
     const byEmail = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-email@example.com' }] });
     const byPhone = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '380660000001' }] });
     const decoy = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-decoy@example.com' }] });
@@ -259,14 +293,20 @@ describe('POST /api/v1/contact/subscribe lookup priority', () => {
     expect(one.body.id).toBe(byExt.body.id);
     expect(one.body.id).not.toBe(decoy.body.id);
 
-
     // Found by phone when nothing else is given.
-    const three = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'sms', value: '+380 66 000 0001' }] } });
+    const three = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { channels: [{ type: 'sms', value: '+380 66 000 0001' }] },
+    });
     expect(three.body.id).toBe(byPhone.body.id);
 
     // The email wins over a phone that belongs to another contact.
     const two = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
-      contact: { channels: [{ type: 'email', value: 'SUB-EMAIL@example.com' }, { type: 'sms', value: '380660000001' }] },
+      contact: {
+        channels: [
+          { type: 'email', value: 'SUB-EMAIL@example.com' },
+          { type: 'sms', value: '380660000001' },
+        ],
+      },
     });
     expect(two.body.id).toBe(byEmail.body.id);
   });
@@ -274,42 +314,71 @@ describe('POST /api/v1/contact/subscribe lookup priority', () => {
   it('answers 409 for a new external ID whose email (or, without one, phone) belongs to a contact with another external ID', async () => {
     const owner = await stack.request(account, 'POST', '/api/v1/contact', {
       externalCustomerId: 'sub-owner',
-      channels: [{ type: 'email', value: 'sub-owner@example.com' }, { type: 'sms', value: '380660000077' }],
+      channels: [
+        { type: 'email', value: 'sub-owner@example.com' },
+        { type: 'sms', value: '380660000077' },
+      ],
     });
     const byEmail = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
       contact: { externalCustomerId: 'sub-newcomer', firstName: 'Newcomer', channels: [{ type: 'email', value: 'Sub-Owner@example.com' }] },
     });
     expect(byEmail.status).toBe(409);
-    expect(byEmail.body.error).toMatchObject({ code: 'CONTACT_HAS_OTHER_EXTERNAL_ID', details: [{ path: 'contactId', message: String(owner.body.id) }, { path: 'foundBy', message: 'email' }] });
+    expect(byEmail.body.error).toMatchObject({
+      code: 'CONTACT_HAS_OTHER_EXTERNAL_ID',
+      details: [
+        { path: 'contactId', message: String(owner.body.id) },
+        { path: 'foundBy', message: 'email' },
+      ],
+    });
     const byPhone = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
       contact: { externalCustomerId: 'sub-newcomer', channels: [{ type: 'sms', value: '+380 66 000 00 77' }] },
     });
     expect(byPhone.status).toBe(409);
-    expect(byPhone.body.error.details).toEqual([{ path: 'contactId', message: String(owner.body.id) }, { path: 'foundBy', message: 'sms' }]);
+    expect(byPhone.body.error.details).toEqual([
+      { path: 'contactId', message: String(owner.body.id) },
+      { path: 'foundBy', message: 'sms' },
+    ]);
     // Nothing written: no second contact with that email, and the owner keeps its ID and name.
     expect((await stack.request(account, 'GET', '/api/v1/contacts?email=sub-owner@example.com')).body).toHaveLength(1);
     expect((await stack.request(account, 'GET', '/api/v1/contacts?externalCustomerId=sub-newcomer')).body).toEqual([]);
-    expect((await stack.request(account, 'GET', `/api/v1/contact/${owner.body.id}`)).body).toMatchObject({ externalCustomerId: 'sub-owner', firstName: null });
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${owner.body.id}`)).body).toMatchObject({
+      externalCustomerId: 'sub-owner',
+      firstName: null,
+    });
     // The email found first decides: a phone-only match without an external ID does not route around it.
     await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '380660000078' }] });
     const mixed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
-      contact: { externalCustomerId: 'sub-newcomer', channels: [{ type: 'email', value: 'sub-owner@example.com' }, { type: 'sms', value: '380660000078' }] },
+      contact: {
+        externalCustomerId: 'sub-newcomer',
+        channels: [
+          { type: 'email', value: 'sub-owner@example.com' },
+          { type: 'sms', value: '380660000078' },
+        ],
+      },
     });
     expect(mixed.status).toBe(409);
     // The same external ID as the owner's is simply the owner.
-    const same = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { externalCustomerId: 'sub-owner', channels: [{ type: 'email', value: 'sub-owner@example.com' }] } });
+    const same = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { externalCustomerId: 'sub-owner', channels: [{ type: 'email', value: 'sub-owner@example.com' }] },
+    });
     expect(same.body.id).toBe(owner.body.id);
     // A contact found by email without an external ID is given the new one.
     const free = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-free@example.com' }] });
-    const claimed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { externalCustomerId: 'sub-free', channels: [{ type: 'email', value: 'sub-free@example.com' }] } });
+    const claimed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { externalCustomerId: 'sub-free', channels: [{ type: 'email', value: 'sub-free@example.com' }] },
+    });
     expect(claimed.body.id).toBe(free.body.id);
   });
 
   it('creates a contact from a channel it does not look up by, and still looks up by email after', async () => {
-    const viberOnly = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'viber', value: '380670000009' }] } });
+    const viberOnly = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { channels: [{ type: 'viber', value: '380670000009' }] },
+    });
     expect(viberOnly.status).toBe(200);
     const existing = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'sub-after-viber@example.com' }] });
-    const byEmail = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'email', value: 'sub-after-viber@example.com' }] } });
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { channels: [{ type: 'email', value: 'sub-after-viber@example.com' }] },
+    });
     expect(byEmail.status).toBe(200);
     expect(byEmail.body.id).toBe(existing.body.id);
     expect(viberOnly.body.id).not.toBe(existing.body.id);
@@ -321,7 +390,10 @@ describe('PUT /api/v1/contact/{id}', () => {
     const created = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'put-1@example.com' }] });
     const updated = await stack.request(account, 'PUT', `/api/v1/contact/${created.body.id}`, { externalCustomerId: 'put-ext-1', firstName: 'P' });
     expect(updated.status).toBe(200);
-    expect((await stack.request(account, 'GET', `/api/v1/contact/${created.body.id}`)).body).toMatchObject({ externalCustomerId: 'put-ext-1', firstName: 'P' });
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${created.body.id}`)).body).toMatchObject({
+      externalCustomerId: 'put-ext-1',
+      firstName: 'P',
+    });
   });
 
   it('refuses an external ID that belongs to another contact with 409, changing nothing', async () => {
@@ -352,7 +424,11 @@ describe('concurrency', () => {
   it('two simultaneous add/update calls with the same new external ID create one contact', async () => {
     const racer = await stack.createAccount();
     for (let round = 0; round < 5; round += 1) {
-      const body = (name: string) => ({ externalCustomerId: `race-${round}`, firstName: name, channels: [{ type: 'email', value: `race-${round}-${name}@example.com` }] });
+      const body = (name: string) => ({
+        externalCustomerId: `race-${round}`,
+        firstName: name,
+        channels: [{ type: 'email', value: `race-${round}-${name}@example.com` }],
+      });
       const [a, b] = await Promise.all([
         stack.request(racer, 'POST', '/api/v1/contact', body('a')),
         stack.request(racer, 'POST', '/api/v1/contact', body('b')),
@@ -369,7 +445,11 @@ describe('account isolation', () => {
   it('no method of account B reads or changes account A contacts', async () => {
     const a = await stack.createAccount();
     const b = await stack.createAccount();
-    const created = await stack.request(a, 'POST', '/api/v1/contact', { externalCustomerId: 'iso-1', firstName: 'A', channels: [{ type: 'email', value: 'iso@example.com' }] });
+    const created = await stack.request(a, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'iso-1',
+      firstName: 'A',
+      channels: [{ type: 'email', value: 'iso@example.com' }],
+    });
     const id = created.body.id as number;
 
     expect((await stack.request(b, 'GET', `/api/v1/contact/${id}`)).status).toBe(404);
@@ -378,9 +458,14 @@ describe('account isolation', () => {
     const search = await stack.request(b, 'GET', '/api/v1/contacts?externalCustomerId=iso-1');
     expect(search.body).toEqual([]);
     // The same external ID and email in B make B's own contact.
-    const own = await stack.request(b, 'POST', '/api/v1/contact', { externalCustomerId: 'iso-1', channels: [{ type: 'email', value: 'iso@example.com' }] });
+    const own = await stack.request(b, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'iso-1',
+      channels: [{ type: 'email', value: 'iso@example.com' }],
+    });
     expect(own.body.id).not.toBe(id);
-    const subscribed = await stack.request(b, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'email', value: 'iso@example.com' }] } });
+    const subscribed = await stack.request(b, 'POST', '/api/v1/contact/subscribe', {
+      contact: { channels: [{ type: 'email', value: 'iso@example.com' }] },
+    });
     expect(subscribed.body.id).toBe(own.body.id);
 
     const read = await stack.request(a, 'GET', `/api/v1/contact/${id}`);
@@ -421,7 +506,11 @@ describe('GET /api/v1/contacts', () => {
   });
 
   it('takes empty parameters as not given, as a form-built URL sends them', async () => {
-    const response = await stack.request(searcher, 'GET', '/api/v1/contacts?email=&sms=&firstname=&lastname=&externalCustomerId=s-2&startindex=1&maxrows=500');
+    const response = await stack.request(
+      searcher,
+      'GET',
+      '/api/v1/contacts?email=&sms=&firstname=&lastname=&externalCustomerId=s-2&startindex=1&maxrows=500',
+    );
     expect(response.status).toBe(200);
     expect(response.body).toEqual([expect.objectContaining({ externalCustomerId: 's-2' })]);
   });

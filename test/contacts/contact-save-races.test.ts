@@ -36,7 +36,10 @@ describe('simultaneous add/update of one contact', () => {
     const account = await stack.createAccount();
     const first = await stack.request(account, 'POST', '/api/v1/contact', {
       externalCustomerId: 'busy',
-      channels: [{ type: 'email', value: 'start@example.com' }, { type: 'sms', value: '+380501112233' }],
+      channels: [
+        { type: 'email', value: 'start@example.com' },
+        { type: 'sms', value: '+380501112233' },
+      ],
     });
     expect(first.status).toBe(200);
 
@@ -60,7 +63,10 @@ describe('simultaneous add/update of one contact', () => {
     const account = await stack.createAccount();
     const answers = await saveAll(
       account,
-      Array.from({ length: WRITERS }, (_, index) => ({ externalCustomerId: 'fresh', channels: [{ type: 'email', value: `new${index}@example.com` }] })),
+      Array.from({ length: WRITERS }, (_, index) => ({
+        externalCustomerId: 'fresh',
+        channels: [{ type: 'email', value: `new${index}@example.com` }],
+      })),
     );
 
     expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
@@ -86,7 +92,10 @@ describe('simultaneous add/update of one contact', () => {
     const found = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'shared@example.com' }] });
     const answers = await saveAll(account, [
       { externalCustomerId: 'claimed', channels: [{ type: 'email', value: 'shared@example.com' }] },
-      ...Array.from({ length: WRITERS - 1 }, (_, index) => ({ firstName: `Name ${index}`, channels: [{ type: 'email', value: 'shared@example.com' }] })),
+      ...Array.from({ length: WRITERS - 1 }, (_, index) => ({
+        firstName: `Name ${index}`,
+        channels: [{ type: 'email', value: 'shared@example.com' }],
+      })),
     ]);
 
     expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
@@ -104,7 +113,9 @@ describe('simultaneous add/update of one contact', () => {
     );
 
     expect(saved.status).toBe(200);
-    const contacts = await stack.platform.db.query('SELECT id, external_customer_id, first_name FROM contacts WHERE account_id = $1', [account.accountId]);
+    const contacts = await stack.platform.db.query('SELECT id, external_customer_id, first_name FROM contacts WHERE account_id = $1', [
+      account.accountId,
+    ]);
     expect(contacts.rows).toEqual([{ id: saved.body.id, external_customer_id: 'mixed', first_name: 'Without ID' }]);
   });
 
@@ -121,7 +132,10 @@ describe('simultaneous add/update of one contact', () => {
 
   it('a save by email that waited on an update moving that email away does not take the contact back', async () => {
     const account = await stack.createAccount();
-    const moved = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Moved', channels: [{ type: 'email', value: 'old@example.com' }] });
+    const moved = await stack.request(account, 'POST', '/api/v1/contact', {
+      firstName: 'Moved',
+      channels: [{ type: 'email', value: 'old@example.com' }],
+    });
     // An update of the contact (as PUT makes it) that has swapped its email and not yet committed.
     const update = new Client({ connectionString: stack.databaseUrl });
     await update.connect();
@@ -129,11 +143,14 @@ describe('simultaneous add/update of one contact', () => {
       await update.query('BEGIN');
       await update.query('UPDATE contacts SET updated_at = now() WHERE id = $1', [moved.body.id]);
       await update.query(`DELETE FROM contact_channels WHERE contact_id = $1 AND type = 'email'`, [moved.body.id]);
-      await update.query(`INSERT INTO contact_channels (account_id, contact_id, type, value, normalized) VALUES ($1, $2, 'email', 'new@example.com', 'new@example.com')`, [
-        account.accountId,
-        moved.body.id,
-      ]);
-      const saving = stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Other', channels: [{ type: 'email', value: 'old@example.com' }] });
+      await update.query(
+        `INSERT INTO contact_channels (account_id, contact_id, type, value, normalized) VALUES ($1, $2, 'email', 'new@example.com', 'new@example.com')`,
+        [account.accountId, moved.body.id],
+      );
+      const saving = stack.request(account, 'POST', '/api/v1/contact', {
+        firstName: 'Other',
+        channels: [{ type: 'email', value: 'old@example.com' }],
+      });
       await waitForLockWait();
       await update.query('COMMIT');
       const saved = await saving;

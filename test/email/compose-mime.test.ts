@@ -16,11 +16,19 @@ describe('composeMime', () => {
         html: longLine,
         text: 'Промокод: AAAA-BBBB-DDDD',
         messageId: '<send-7.3@shop.example.com>',
-        headers: { 'List-Unsubscribe': '<https://api.example.com/t/unsubscribe/3.7.abcdefghijklmnopqrstuv>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        headers: {
+          'List-Unsubscribe': '<https://api.example.com/t/unsubscribe/3.7.abcdefghijklmnopqrstuv>',
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
       },
       new Date('2026-12-06T10:00:00Z'),
     );
-    expect(raw.toString('utf8').split('\r\n').every((line) => line.length <= 998)).toBe(true);
+    expect(
+      raw
+        .toString('utf8')
+        .split('\r\n')
+        .every((line) => line.length <= 998),
+    ).toBe(true);
     const parsed = await simpleParser(raw);
     expect(parsed.from?.value).toEqual([{ address: 'news@shop.example.com', name: 'Магазин "Козак"' }]);
     expect(parsed.subject).toBe('Ваш промокод, Діно: AAAA-BBBB-DDDD — дійсний до неділі, не пропустіть цю пропозицію');

@@ -30,7 +30,15 @@ afterAll(async () => {
 async function receiveAll(queueUrl: string): Promise<{ body: string; record: ReturnType<typeof sqsRecordOf> }[]> {
   const all: { body: string; record: ReturnType<typeof sqsRecordOf> }[] = [];
   for (;;) {
-    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600, MessageSystemAttributeNames: ['All'] }));
+    const received = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 600,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return all;
     for (const message of messages) all.push({ body: message.Body ?? '', record: sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:queue') });
@@ -54,15 +62,24 @@ it(`sends a broadcast of ${RECIPIENTS} at ${RATE} emails a second, every recipie
      SELECT $1, id, 'email', lower(replace(first_name, ' ', '')) || '@rate.example', lower(replace(first_name, ' ', '')) || '@rate.example' FROM created`,
     [account.accountId, RECIPIENTS],
   );
-  const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Everyone', conditions: [{ field: 'email', operator: 'contains', value: '@rate.example' }] });
-  const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'News', subject: 'News for $!contact.firstName', htmlText: '<p>Hello $!contact.firstName</p>' });
+  const group = await stack.request(account, 'POST', '/api/v1/groups', {
+    name: 'Everyone',
+    conditions: [{ field: 'email', operator: 'contains', value: '@rate.example' }],
+  });
+  const message = await stack.request(account, 'POST', '/api/v1/messages/email', {
+    name: 'News',
+    subject: 'News for $!contact.firstName',
+    htmlText: '<p>Hello $!contact.firstName</p>',
+  });
   const broadcast = await stack.request(account, 'POST', '/api/v1/broadcasts', { messageId: message.body.id, groupId: group.body.id });
   expect(broadcast.status).toBe(202);
 
   // The broadcast worker renders and records every send, queueing send jobs as it goes.
   const broadcastWorker = createSendBroadcastHandler(stack.platform);
   for (let job = await receiveAll(stack.queueUrls.broadcasts); job.length > 0; job = await receiveAll(stack.queueUrls.broadcasts)) {
-    expect((await broadcastWorker({ Records: job.map((entry) => entry.record) }, { getRemainingTimeInMillis: () => 15 * 60_000 })).batchItemFailures).toEqual([]);
+    expect(
+      (await broadcastWorker({ Records: job.map((entry) => entry.record) }, { getRemainingTimeInMillis: () => 15 * 60_000 })).batchItemFailures,
+    ).toEqual([]);
   }
   const queued = (await receiveAll(stack.queueUrls.emails)).map((entry) => sendJobSchema.parse(JSON.parse(entry.body)));
   expect(queued.reduce((total, job) => total + job.sendIds.length, 0)).toBe(RECIPIENTS);
@@ -85,7 +102,11 @@ it(`sends a broadcast of ${RECIPIENTS} at ${RATE} emails a second, every recipie
       expect(outcome.failed).toBe(0);
       const second = (now - start) / 1000;
       sentBySecond.set(second, (sentBySecond.get(second) ?? 0) + (sink.received() - before));
-      for (const deferred of outcome.deferred) waiting.push({ dueAt: clock.now().getTime() + deferred.delaySeconds * 1000, job: { accountId: job.accountId, sendIds: [...deferred.sendIds] } });
+      for (const deferred of outcome.deferred)
+        waiting.push({
+          dueAt: clock.now().getTime() + deferred.delaySeconds * 1000,
+          job: { accountId: job.accountId, sendIds: [...deferred.sendIds] },
+        });
     }
   }
 

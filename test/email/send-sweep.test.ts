@@ -27,13 +27,27 @@ afterAll(async () => {
 });
 
 async function takeJobs(): Promise<{ body: string; receiptHandle: string; record: ReturnType<typeof sqsRecordOf> }[]> {
-  const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.emails, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
-  return (received.Messages ?? []).map((message) => ({ body: message.Body ?? '', receiptHandle: message.ReceiptHandle ?? '', record: sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:emails') }));
+  const received = await stack.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: stack.queueUrls.emails,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  return (received.Messages ?? []).map((message) => ({
+    body: message.Body ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    record: sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:emails'),
+  }));
 }
 
 it('queues again a send whose queue message was lost, sends it once, and closes a claim abandoned mid-send', async () => {
   const account = await stack.createAccount();
-  await stack.request(account, 'PUT', '/api/v1/settings/email', { fromAddress: 'news@example.com', channel: { type: 'smtp', host: '127.0.0.1', port: sink.smtpPort, security: 'none' } });
+  await stack.request(account, 'PUT', '/api/v1/settings/email', {
+    fromAddress: 'news@example.com',
+    channel: { type: 'smtp', host: '127.0.0.1', port: sink.smtpPort, security: 'none' },
+  });
   const contact = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'lost@example.com' }] });
   const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Hello', subject: 'Hello', htmlText: '<p>Hello</p>' });
   const sent = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, { recipients: [{ contactId: contact.body.id }] });
@@ -62,9 +76,14 @@ it('queues again a send whose queue message was lost, sends it once, and closes 
   expect(sink.recipients.filter((recipient) => recipient === 'lost@example.com')).toHaveLength(1);
 
   // A worker claimed a send and died before recording what became of it.
-  const second = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, { recipients: [{ contactId: contact.body.id }] });
+  const second = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, {
+    recipients: [{ contactId: contact.body.id }],
+  });
   const abandonedId = second.body.results[0].sendId as number;
-  await stack.platform.db.query("UPDATE message_sends SET state = 'sending', claimed_at = $2, attempts = 1 WHERE id = $1", [abandonedId, clock.now()]);
+  await stack.platform.db.query("UPDATE message_sends SET state = 'sending', claimed_at = $2, attempts = 1 WHERE id = $1", [
+    abandonedId,
+    clock.now(),
+  ]);
   clock.advanceSeconds(2 * 3600);
   await sweep(event, {} as Context);
   const { rows } = await stack.platform.db.query('SELECT state, last_error FROM message_sends WHERE id = $1', [abandonedId]);

@@ -19,9 +19,19 @@ let account: TestAccount;
 beforeAll(async () => {
   ses = await startSesDouble();
   receiver = await startWebhookReceiver();
-  stack = await startTestStack({ env: { EMAIL_CHANNEL: 'ses', SES_ENDPOINT: ses.endpoint, SES_CONFIGURATION_SET: 'satellite-events', EMAIL_RETRY_BASE_SECONDS: '1' } });
+  stack = await startTestStack({
+    env: { EMAIL_CHANNEL: 'ses', SES_ENDPOINT: ses.endpoint, SES_CONFIGURATION_SET: 'satellite-events', EMAIL_RETRY_BASE_SECONDS: '1' },
+  });
   account = await stack.createAccount();
-  expect((await stack.request(account, 'PUT', '/api/v1/settings/email', { fromAddress: 'news@shop.example.com', fromName: 'Shop', channel: { type: 'platform' } })).status).toBe(200);
+  expect(
+    (
+      await stack.request(account, 'PUT', '/api/v1/settings/email', {
+        fromAddress: 'news@shop.example.com',
+        fromName: 'Shop',
+        channel: { type: 'platform' },
+      })
+    ).status,
+  ).toBe(200);
   expect((await stack.request(account, 'PUT', '/api/v1/webhook', { url: receiver.url })).status).toBe(200);
 });
 afterAll(async () => {
@@ -42,7 +52,9 @@ async function sendTo(emails: readonly string[]): Promise<{ messageId: number; s
   const sends = new Map<string, { sendId: number; contactId: number }>();
   for (const email of emails) {
     const contact = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: email }] });
-    const sent = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, { recipients: [{ contactId: contact.body.id, jsonParam }] });
+    const sent = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, {
+      recipients: [{ contactId: contact.body.id, jsonParam }],
+    });
     expect(sent.body.results[0].status).toBe('OK');
     sends.set(email, { sendId: sent.body.results[0].sendId, contactId: contact.body.id });
   }
@@ -50,8 +62,14 @@ async function sendTo(emails: readonly string[]): Promise<{ messageId: number; s
 }
 
 async function acceptedBySes(sendId: number): Promise<string> {
-  await waitUntil(async () => (await stack.platform.db.query("SELECT 1 FROM message_sends WHERE id = $1 AND state = 'sent'", [sendId])).rows.length === 1, `send ${sendId} accepted by SES`, 15_000);
-  const { rows } = await stack.platform.db.query<{ provider_message_id: string }>('SELECT provider_message_id FROM message_sends WHERE id = $1', [sendId]);
+  await waitUntil(
+    async () => (await stack.platform.db.query("SELECT 1 FROM message_sends WHERE id = $1 AND state = 'sent'", [sendId])).rows.length === 1,
+    `send ${sendId} accepted by SES`,
+    15_000,
+  );
+  const { rows } = await stack.platform.db.query<{ provider_message_id: string }>('SELECT provider_message_id FROM message_sends WHERE id = $1', [
+    sendId,
+  ]);
   return rows[0]!.provider_message_id;
 }
 
@@ -115,7 +133,10 @@ describe('email through Amazon SES', () => {
     expect(call.mime).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r$/m);
     expect(call.mime).toContain('AAAA-BBBB-DDDD');
     // SES reports the delivery itself: nothing is DELIVERED until its event arrives.
-    const { rows } = await stack.platform.db.query("SELECT 1 FROM contact_activities WHERE message_instance_id = $1 AND activity_status = 'DELIVERED'", [sendId]);
+    const { rows } = await stack.platform.db.query(
+      "SELECT 1 FROM contact_activities WHERE message_instance_id = $1 AND activity_status = 'DELIVERED'",
+      [sendId],
+    );
     expect(rows).toHaveLength(0);
   });
 
@@ -126,7 +147,16 @@ describe('email through Amazon SES', () => {
     const full = sends.get('full@example.com')!;
     const ids = { happy: await acceptedBySes(happy.sendId), gone: await acceptedBySes(gone.sendId), full: await acceptedBySes(full.sendId) };
 
-    const delivery = { eventType: 'Delivery', delivery: { timestamp: '2026-12-06T10:00:02.000Z', processingTimeMillis: 546, recipients: ['happy@example.com'], smtpResponse: '250 2.6.0 Message received', reportingMTA: 'a8-70.smtp-out.amazonses.com' } };
+    const delivery = {
+      eventType: 'Delivery',
+      delivery: {
+        timestamp: '2026-12-06T10:00:02.000Z',
+        processingTimeMillis: 546,
+        recipients: ['happy@example.com'],
+        smtpResponse: '250 2.6.0 Message received',
+        reportingMTA: 'a8-70.smtp-out.amazonses.com',
+      },
+    };
     const hardBounce = {
       eventType: 'Bounce',
       bounce: {
@@ -140,11 +170,24 @@ describe('email through Amazon SES', () => {
     };
     const softBounce = {
       eventType: 'Bounce',
-      bounce: { bounceType: 'Transient', bounceSubType: 'MailboxFull', bouncedRecipients: [{ emailAddress: 'full@example.com', status: '4.2.2', action: 'failed' }], timestamp: '2026-12-06T10:00:04.000Z', feedbackId: 'f-2' },
+      bounce: {
+        bounceType: 'Transient',
+        bounceSubType: 'MailboxFull',
+        bouncedRecipients: [{ emailAddress: 'full@example.com', status: '4.2.2', action: 'failed' }],
+        timestamp: '2026-12-06T10:00:04.000Z',
+        feedbackId: 'f-2',
+      },
     };
     const complaint = {
       eventType: 'Complaint',
-      complaint: { complainedRecipients: [{ emailAddress: 'happy@example.com' }], timestamp: '2026-12-06T10:05:00.000Z', feedbackId: 'f-3', complaintFeedbackType: 'abuse', userAgent: 'ExampleCorp Feedback Loop (V0.01)', arrivalDate: '2026-12-06T10:04:59.000Z' },
+      complaint: {
+        complainedRecipients: [{ emailAddress: 'happy@example.com' }],
+        timestamp: '2026-12-06T10:05:00.000Z',
+        feedbackId: 'f-3',
+        complaintFeedbackType: 'abuse',
+        userAgent: 'ExampleCorp Feedback Loop (V0.01)',
+        arrivalDate: '2026-12-06T10:04:59.000Z',
+      },
     };
     await publish(snsNotification(delivery, ids.happy, happy.sendId, 'happy@example.com'));
     await publish(snsNotification(hardBounce, ids.gone, gone.sendId, 'gone@example.com'));
@@ -156,17 +199,33 @@ describe('email through Amazon SES', () => {
     const outcomes = () => receiver.acceptedActivities().filter((activity) => activity.activityStatus !== 'SENT');
     await receiver.waitFor(() => outcomes().length >= 4, 20_000);
     const iidOf = async (sendId: number) =>
-      (await stack.platform.db.query<{ iid: string }>("SELECT iid::text FROM contact_activities WHERE message_instance_id = $1 AND activity_status = 'SENT'", [sendId])).rows[0]!.iid;
+      (
+        await stack.platform.db.query<{ iid: string }>(
+          "SELECT iid::text FROM contact_activities WHERE message_instance_id = $1 AND activity_status = 'SENT'",
+          [sendId],
+        )
+      ).rows[0]!.iid;
 
-    const byStatus = (status: string, contactId: number) => outcomes().filter((activity) => activity.activityStatus === status && activity.contactId === contactId);
+    const byStatus = (status: string, contactId: number) =>
+      outcomes().filter((activity) => activity.activityStatus === status && activity.contactId === contactId);
     expect(byStatus('DELIVERED', happy.contactId)).toEqual([
-      expect.objectContaining({ iid: await iidOf(happy.sendId), email: 'happy@example.com', mediaType: 'email', messageId, messageInstanceId: happy.sendId, messageName: 'Promo', activityDateTime: '2026-12-06T10:00:02' }),
+      expect.objectContaining({
+        iid: await iidOf(happy.sendId),
+        email: 'happy@example.com',
+        mediaType: 'email',
+        messageId,
+        messageInstanceId: happy.sendId,
+        messageName: 'Promo',
+        activityDateTime: '2026-12-06T10:00:02',
+      }),
     ]);
     expect(byStatus('DELIVERED', happy.contactId)[0]).not.toHaveProperty('hardBounce');
     expect(byStatus('UNDELIVERED', gone.contactId)).toEqual([
       expect.objectContaining({ iid: await iidOf(gone.sendId), hardBounce: true, statusDescription: 'smtp; 550 5.1.1 user unknown', messageId }),
     ]);
-    expect(byStatus('UNDELIVERED', full.contactId)).toEqual([expect.objectContaining({ hardBounce: false, statusDescription: '4.2.2 Transient bounce (MailboxFull)' })]);
+    expect(byStatus('UNDELIVERED', full.contactId)).toEqual([
+      expect.objectContaining({ hardBounce: false, statusDescription: '4.2.2 Transient bounce (MailboxFull)' }),
+    ]);
     expect(byStatus('SPAM', happy.contactId)).toEqual([expect.objectContaining({ iid: await iidOf(happy.sendId), messageId })]);
     expect(outcomes()).toHaveLength(4);
 
@@ -184,16 +243,26 @@ describe('email through Amazon SES', () => {
     for (const address of ['slow1@example.com', 'slow2@example.com']) {
       expect(ses.calls.filter((call) => call.body.Destination?.ToAddresses?.[0] === address && !call.answer.endsWith('Exception'))).toHaveLength(1);
     }
-    const { rows } = await stack.platform.db.query("SELECT count(*)::int AS n FROM contact_activities WHERE activity_status = 'UNDELIVERED' AND message_instance_id = ANY($1::bigint[])", [
-      [...sends.values()].map((send) => send.sendId),
-    ]);
+    const { rows } = await stack.platform.db.query(
+      "SELECT count(*)::int AS n FROM contact_activities WHERE activity_status = 'UNDELIVERED' AND message_instance_id = ANY($1::bigint[])",
+      [[...sends.values()].map((send) => send.sendId)],
+    );
     expect(rows[0].n).toBe(0);
 
     ses.failNext(1, { type: 'MessageRejected', status: 400, message: 'Email address is not verified.' });
     const rejected = await sendTo(['rejected@example.com']);
     const { contactId } = rejected.sends.get('rejected@example.com')!;
-    await waitUntil(async () => (await stack.platform.db.query("SELECT 1 FROM contact_activities WHERE contact_id = $1 AND activity_status = 'UNDELIVERED'", [contactId])).rows.length === 1, 'UNDELIVERED', 15_000);
-    const activity = await stack.platform.db.query('SELECT hard_bounce, status_description FROM contact_activities WHERE contact_id = $1 AND activity_status = $2', [contactId, 'UNDELIVERED']);
+    await waitUntil(
+      async () =>
+        (await stack.platform.db.query("SELECT 1 FROM contact_activities WHERE contact_id = $1 AND activity_status = 'UNDELIVERED'", [contactId]))
+          .rows.length === 1,
+      'UNDELIVERED',
+      15_000,
+    );
+    const activity = await stack.platform.db.query(
+      'SELECT hard_bounce, status_description FROM contact_activities WHERE contact_id = $1 AND activity_status = $2',
+      [contactId, 'UNDELIVERED'],
+    );
     expect(activity.rows[0]).toEqual({ hard_bounce: false, status_description: 'MessageRejected: Email address is not verified.' });
     expect((await stack.request(account, 'GET', '/api/v1/email/suppressions?address=rejected@example.com')).body.suppressions).toEqual([]);
   });
@@ -204,15 +273,30 @@ describe('email through Amazon SES', () => {
       messageId,
       receiptHandle: messageId,
       body,
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'sns', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'sns',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',
       eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:emailEvents',
       awsRegion: 'us-east-1',
     });
-    const open = JSON.stringify({ Type: 'Notification', Message: JSON.stringify({ eventType: 'Open', mail: { messageId: 'x', timestamp: '2026-12-06T10:00:00.000Z' }, open: { ipAddress: '192.0.2.1' } }) });
-    const result = await worker({ Records: [record('open', open), record('junk', '{"not":"an SES event"}')] }, { getRemainingTimeInMillis: () => 30_000 });
+    const open = JSON.stringify({
+      Type: 'Notification',
+      Message: JSON.stringify({
+        eventType: 'Open',
+        mail: { messageId: 'x', timestamp: '2026-12-06T10:00:00.000Z' },
+        open: { ipAddress: '192.0.2.1' },
+      }),
+    });
+    const result = await worker(
+      { Records: [record('open', open), record('junk', '{"not":"an SES event"}')] },
+      { getRemainingTimeInMillis: () => 30_000 },
+    );
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'junk' }]);
   });
 });

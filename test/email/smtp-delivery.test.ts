@@ -17,12 +17,17 @@ const promoHtml =
   '<html><body><p>Hi $!contact.firstName,</p>' +
   "#foreach($pc in $!data.get('1043'))<p>$!pc.get('name'): <b>$!pc.get('promo_code')</b></p>#end" +
   "<p><a href=\"https://shop.example.com/promo?code=$!data.get('1043').get(0).get('promo_code')&amp;utm=email\">Use it</a></p></body></html>";
-const jsonParam = JSON.stringify({ 1043: [{ id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' }] });
+const jsonParam = JSON.stringify({
+  1043: [{ id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' }],
+});
 
 beforeAll(async () => {
   sink = await startSmtpSinkServer();
   const port = await freePort();
-  stack = await startTestStack({ port, env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, EMAIL_RETRY_BASE_SECONDS: '1', EMAIL_MAX_ATTEMPTS: '2', LOCAL_MAILBOX_URL: sink.mailboxUrl } });
+  stack = await startTestStack({
+    port,
+    env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, EMAIL_RETRY_BASE_SECONDS: '1', EMAIL_MAX_ATTEMPTS: '2', LOCAL_MAILBOX_URL: sink.mailboxUrl },
+  });
   account = await stack.createAccount();
   const settings = await stack.request(account, 'PUT', '/api/v1/settings/email', {
     fromAddress: 'shop@example.com',
@@ -55,7 +60,10 @@ async function promoMessage(): Promise<number> {
   return response.body.id as number;
 }
 
-async function smartsend(messageId: number, contactId: number): Promise<{ status: string; sendId?: number; error?: { code: string; message: string } }> {
+async function smartsend(
+  messageId: number,
+  contactId: number,
+): Promise<{ status: string; sendId?: number; error?: { code: string; message: string } }> {
   const response = await stack.request(account, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ contactId, jsonParam }] });
   expect(response.status).toBe(200);
   return response.body.results[0];
@@ -86,7 +94,11 @@ async function activitiesOf(contactId: number): Promise<ActivityRow[]> {
 }
 
 async function waitForActivity(contactId: number, status: string): Promise<ActivityRow> {
-  await waitUntil(async () => (await activitiesOf(contactId)).some((row) => row.activity_status === status), `${status} for contact ${contactId}`, 15_000);
+  await waitUntil(
+    async () => (await activitiesOf(contactId)).some((row) => row.activity_status === status),
+    `${status} for contact ${contactId}`,
+    15_000,
+  );
   return (await activitiesOf(contactId)).find((row) => row.activity_status === status)!;
 }
 
@@ -102,7 +114,9 @@ describe('email over SMTP', () => {
     expect(email.from).toBe('"Example Shop" <shop@example.com>');
     expect(email.replyTo).toBe('care@example.com');
     expect(email.messageId).toBe(`<send-${result.sendId}.${account.accountId}@example.com>`);
-    expect(email.headers['list-unsubscribe']).toMatch(new RegExp(`^<${stack.url}/t/unsubscribe/${account.accountId}\\.${result.sendId}\\.[\\w-]{22}>$`));
+    expect(email.headers['list-unsubscribe']).toMatch(
+      new RegExp(`^<${stack.url}/t/unsubscribe/${account.accountId}\\.${result.sendId}\\.[\\w-]{22}>$`),
+    );
     expect(email.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
     expect(email.html).toContain('Dina Kozak: <b>AAAA-BBBB-DDDD</b>');
     expect(email.html).toContain(`${stack.url}/t/click/`);
@@ -115,7 +129,13 @@ describe('email over SMTP', () => {
     const mailbox = await stack.request(undefined, 'GET', '/local/mailbox?to=kozak@example.com');
     expect(mailbox.status).toBe(200);
     expect(mailbox.body.messages).toEqual([
-      expect.objectContaining({ subject: 'A code for Dina', messageId: email.messageId, html: email.html, text: email.text, headers: expect.objectContaining({ 'list-unsubscribe-post': 'List-Unsubscribe=One-Click' }) }),
+      expect.objectContaining({
+        subject: 'A code for Dina',
+        messageId: email.messageId,
+        html: email.html,
+        text: email.text,
+        headers: expect.objectContaining({ 'list-unsubscribe-post': 'List-Unsubscribe=One-Click' }),
+      }),
     ]);
 
     const delivered = await waitForActivity(contactId, 'DELIVERED');
@@ -134,14 +154,20 @@ describe('email over SMTP', () => {
     const opened = await fetch(pixel);
     expect(opened.status).toBe(200);
     expect(opened.headers.get('content-type')).toBe('image/gif');
-    expect(Buffer.from(await opened.arrayBuffer()).subarray(0, 6).toString()).toBe('GIF89a');
+    expect(
+      Buffer.from(await opened.arrayBuffer())
+        .subarray(0, 6)
+        .toString(),
+    ).toBe('GIF89a');
     expect(await waitForActivity(contactId, 'RECEIVED')).toMatchObject({ message_instance_id: result.sendId });
 
     const tracked = /href="([^"]*\/t\/click\/[^"]+)"/.exec(email.html ?? '')![1]!.replace(/&amp;/g, '&');
     const clicked = await fetch(tracked, { redirect: 'manual' });
     expect(clicked.status).toBe(302);
     expect(clicked.headers.get('location')).toBe('https://shop.example.com/promo?code=AAAA-BBBB-DDDD&utm=email');
-    expect(await waitForActivity(contactId, 'CLICKED')).toMatchObject({ click_event_link: 'https://shop.example.com/promo?code=AAAA-BBBB-DDDD&utm=email' });
+    expect(await waitForActivity(contactId, 'CLICKED')).toMatchObject({
+      click_event_link: 'https://shop.example.com/promo?code=AAAA-BBBB-DDDD&utm=email',
+    });
 
     // The same signed token with another target: no redirect, no activity.
     const elsewhere = tracked.replace(/\?url=.*$/, `?url=${encodeURIComponent('https://evil.example.net/')}`);
@@ -166,7 +192,11 @@ describe('email over SMTP', () => {
     expect((await activitiesOf(contactId)).some((row) => row.activity_status === 'UNSUBSCRIBED')).toBe(false);
 
     for (let press = 0; press < 2; press += 1) {
-      const oneClick = await fetch(unsubscribeUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+      const oneClick = await fetch(unsubscribeUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
       expect(oneClick.status).toBe(200);
     }
     await waitForActivity(contactId, 'UNSUBSCRIBED');
@@ -210,7 +240,14 @@ describe('email over SMTP', () => {
     });
     expect(saved.status).toBe(200);
     expect(saved.text).not.toContain('s3cret-relay-pass');
-    expect(saved.body.channel).toEqual({ type: 'smtp', host: '127.0.0.1', port: 2525, security: 'starttls', username: 'relay-user', passwordSet: true });
+    expect(saved.body.channel).toEqual({
+      type: 'smtp',
+      host: '127.0.0.1',
+      port: 2525,
+      security: 'starttls',
+      username: 'relay-user',
+      passwordSet: true,
+    });
     const bad = await stack.request(other, 'PUT', '/api/v1/settings/email', { fromAddress: 'not an address', channel: { type: 'ses' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_FAILED');

@@ -30,10 +30,14 @@ async function contact(body: Record<string, unknown>): Promise<number> {
 
 async function importFinished(sessionId: string): Promise<Record<string, unknown>> {
   let body: Record<string, unknown> = {};
-  await waitUntil(async () => {
-    body = (await stack.request(account, 'GET', `/api/v1/importstatus/${sessionId}`)).body;
-    return body.status === 'FINISHED' || body.status === 'FAILED';
-  }, 'the import ending', 20_000);
+  await waitUntil(
+    async () => {
+      body = (await stack.request(account, 'GET', `/api/v1/importstatus/${sessionId}`)).body;
+      return body.status === 'FINISHED' || body.status === 'FAILED';
+    },
+    'the import ending',
+    20_000,
+  );
   return body;
 }
 
@@ -82,7 +86,8 @@ describe('emails/unsubscribed/add and /delete', () => {
   it('shares the email channel’s suppression list: an unsubscribed address gets no send until it is removed', async () => {
     const id = await contact({ firstName: 'Olha', channels: [{ type: 'email', value: 'olha@example.com' }] });
     const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Hello', subject: 'Hi', htmlText: '<p>Hi</p>' });
-    const send = async () => (await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, { recipients: [{ contactId: id }] })).body.results[0];
+    const send = async () =>
+      (await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, { recipients: [{ contactId: id }] })).body.results[0];
 
     const added = await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/add', { emails: ['OLHA@example.com'] });
     expect(added.status).toBe(200);
@@ -101,7 +106,10 @@ describe('emails/unsubscribed/add and /delete', () => {
 
 describe('group/{id}/contacts/detach', () => {
   it('takes contacts out of a static group named by the id GET groups gives it', async () => {
-    const subscribed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', { contact: { channels: [{ type: 'email', value: 'member@example.com' }] }, groups: ['Weekly'] });
+    const subscribed = await stack.request(account, 'POST', '/api/v1/contact/subscribe', {
+      contact: { channels: [{ type: 'email', value: 'member@example.com' }] },
+      groups: ['Weekly'],
+    });
     const memberId = subscribed.body.id as number;
     const groups = await stack.request(account, 'GET', '/api/v1/groups');
     const weekly = (groups.body as { id: number; name: string; type: string }[]).find((group) => group.name === 'Weekly');
@@ -117,7 +125,11 @@ describe('group/{id}/contacts/detach', () => {
 describe('POST contacts/upload', () => {
   it('imports a CSV given inline through the import worker, with POST /contacts’ dedupe and importstatus', async () => {
     const existing = await contact({ firstName: 'Before', channels: [{ type: 'email', value: 'petro@example.com' }] });
-    const csv = 'Email;First name;Last name;Sms\n' + 'petro@example.com;Petro;Koval;\n' + 'maria@example.com;Maria;"Shevchenko; Jr";+380 95 649 09 55\n' + 'not-an-email;Bad;Row;\n';
+    const csv =
+      'Email;First name;Last name;Sms\n' +
+      'petro@example.com;Petro;Koval;\n' +
+      'maria@example.com;Maria;"Shevchenko; Jr";+380 95 649 09 55\n' +
+      'not-an-email;Bad;Row;\n';
     const started = await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', csv });
     expect(started.status).toBe(200);
     const status = await importFinished(started.body.asyncSessionId);
@@ -145,13 +157,21 @@ describe('POST contacts/upload', () => {
       expect((await stack.request(account, 'GET', '/api/v1/contacts?email=linked@example.com')).body[0]).toMatchObject({ firstName: 'Linked' });
 
       const missing = await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: `${base}/gone.csv` });
-      expect(await importFinished(missing.body.asyncSessionId)).toMatchObject({ status: 'FAILED', errors: [{ code: 'UPLOAD_FILE_UNREADABLE', message: 'the link answered HTTP 404' }] });
+      expect(await importFinished(missing.body.asyncSessionId)).toMatchObject({
+        status: 'FAILED',
+        errors: [{ code: 'UPLOAD_FILE_UNREADABLE', message: 'the link answered HTTP 404' }],
+      });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-    expect((await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: 'ftp://example.com/x.csv' })).status).toBe(400);
+    expect((await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: 'ftp://example.com/x.csv' })).status).toBe(
+      400,
+    );
     expect((await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email' })).status).toBe(400);
-    expect((await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: 'http://no-such-host.invalid/x.csv' })).body.error.code).toBe('DNS_NOT_FOUND');
+    expect(
+      (await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: 'http://no-such-host.invalid/x.csv' })).body.error
+        .code,
+    ).toBe('DNS_NOT_FOUND');
   });
 });
 

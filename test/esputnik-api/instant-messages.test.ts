@@ -59,16 +59,27 @@ describe('POST message/email (instant email)', () => {
     });
     expect(sent.status).toBe(200);
     const [iryna, newcomer] = sent.body.results;
-    expect(iryna).toMatchObject({ locator: 'iryna@example.com', status: 'OK', externalRequestId: 'crm-42', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(iryna).toMatchObject({
+      locator: 'iryna@example.com',
+      status: 'OK',
+      externalRequestId: 'crm-42',
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     expect(newcomer).toMatchObject({ locator: 'new.person@example.com', status: 'OK' });
-    expect((await stack.request(account, 'GET', `/api/v1/contact/${newcomer.contactId}`)).body.channels).toEqual([{ type: 'email', value: 'new.person@example.com' }]);
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${newcomer.contactId}`)).body.channels).toEqual([
+      { type: 'email', value: 'new.person@example.com' },
+    ]);
 
     const email = await caughtFor('iryna@example.com');
     expect(email.subject).toBe('Hello Iryna');
     expect(email.from).toBe('"Shop news" <news@example.com>');
     expect((await caughtFor('new.person@example.com')).subject).toBe('Hello'); // the header is trimmed
 
-    expect(await statusBecomes(iryna.requestId, 'DELIVERED')).toMatchObject({ requestId: iryna.requestId, locator: 'iryna@example.com', mediaType: 'Email' });
+    expect(await statusBecomes(iryna.requestId, 'DELIVERED')).toMatchObject({
+      requestId: iryna.requestId,
+      locator: 'iryna@example.com',
+      mediaType: 'Email',
+    });
     const pixel = /<img src="([^"]+)"/.exec(email.html ?? '')![1]!.replace(/&amp;/g, '&');
     expect((await fetch(pixel)).status).toBe(200);
     const read = await statusBecomes(iryna.requestId, 'READ');
@@ -77,12 +88,16 @@ describe('POST message/email (instant email)', () => {
     // The device-side report of an interaction is the same send's activity.
     expect((await stack.request(account, 'PUT', `/api/v1/interactions/${iryna.requestId}/status`, { status: 'CLICKED' })).status).toBe(200);
     expect((await statusOf(iryna.requestId)).status).toBe('CLICKED');
-    expect((await stack.request(account, 'PUT', '/api/v1/interactions/00000000-0000-4000-8000-000000000000/status', { status: 'CLICKED' })).status).toBe(404);
+    expect(
+      (await stack.request(account, 'PUT', '/api/v1/interactions/00000000-0000-4000-8000-000000000000/status', { status: 'CLICKED' })).status,
+    ).toBe(404);
 
     expect((await statusOf(iryna.requestId, '/api/v1/message/email/status')).status).toBe('CLICKED');
     expect((await stack.request(account, 'GET', `/api/v1/message/sms/status?ids=${iryna.requestId}`)).body.results).toEqual([]);
     // The instant content is no message of the account's list.
-    expect((await stack.request(account, 'GET', '/api/v1/messages/email')).body.some((message: { name: string }) => message.name.startsWith('Instant'))).toBe(false);
+    expect(
+      (await stack.request(account, 'GET', '/api/v1/messages/email')).body.some((message: { name: string }) => message.name.startsWith('Instant')),
+    ).toBe(false);
   });
 
   it('respects the unsubscribed list, sends as given with skipPersonalisation, and sits under the messages right', async () => {
@@ -103,14 +118,20 @@ describe('POST message/email (instant email)', () => {
 
     expect((await stack.request(account, 'POST', '/api/v1/message/email', { subject: 'x', htmlText: 'x', emails: ['bad'] })).status).toBe(400);
     const contactsOnly = await stack.createAccount({ rights: 'eventsAndContacts' });
-    expect((await stack.request(contactsOnly, 'POST', '/api/v1/message/email', { subject: 'x', htmlText: 'x', emails: ['a@example.com'] })).status).toBe(403);
+    expect(
+      (await stack.request(contactsOnly, 'POST', '/api/v1/message/email', { subject: 'x', htmlText: 'x', emails: ['a@example.com'] })).status,
+    ).toBe(403);
     expect((await stack.request(contactsOnly, 'GET', '/api/v1/message/status?ids=00000000-0000-4000-8000-000000000000')).status).toBe(403);
   });
 });
 
 describe('POST message/{id}/send (the older prepared send)', () => {
   it('renders the prepared message with the call’s params for each recipient and answers requestIds', async () => {
-    const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Order', subject: 'Order $!data.get("order")', htmlText: '<p>Total: $!data.get("total")</p>' });
+    const message = await stack.request(account, 'POST', '/api/v1/messages/email', {
+      name: 'Order',
+      subject: 'Order $!data.get("order")',
+      htmlText: '<p>Total: $!data.get("total")</p>',
+    });
     const sent = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/send`, {
       recipients: ['buyer@example.com', 'nobody-known'],
       params: [
@@ -123,27 +144,48 @@ describe('POST message/{id}/send (the older prepared send)', () => {
     expect(sent.body.results[1]).toMatchObject({ locator: 'nobody-known', status: 'ERROR' });
     expect(sent.body.results[0]).toMatchObject({ locator: 'buyer@example.com', status: 'ERROR', errorCode: 'CONTACT_NOT_FOUND' });
     await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: 'buyer@example.com' }] });
-    const again = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/send`, { recipients: ['buyer@example.com'], params: [{ key: 'order', value: 'A-17' }, { key: 'total', value: 258 }] });
+    const again = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/send`, {
+      recipients: ['buyer@example.com'],
+      params: [
+        { key: 'order', value: 'A-17' },
+        { key: 'total', value: 258 },
+      ],
+    });
     expect(again.body.results[0]).toMatchObject({ status: 'OK', requestId: expect.any(String) });
     const email = await caughtFor('buyer@example.com');
     expect(email.subject).toBe('Order A-17');
     expect(email.html).toContain('Total: 258');
     await statusBecomes(again.body.results[0].requestId, 'DELIVERED');
-    expect((await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/send`, { recipients: ['+380956490955'], email: false })).body.error.code).toBe('MESSAGE_NOT_SMS');
+    expect(
+      (await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/send`, { recipients: ['+380956490955'], email: false })).body.error
+        .code,
+    ).toBe('MESSAGE_NOT_SMS');
   });
 });
 
 describe('messages/email/{id}/{language} and viewLink', () => {
   it('adds, replaces and deletes a language version, which a contact of that language then gets', async () => {
-    const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Welcome', subject: 'Welcome', htmlText: '<p>Welcome</p>' });
+    const message = await stack.request(account, 'POST', '/api/v1/messages/email', {
+      name: 'Welcome',
+      subject: 'Welcome',
+      htmlText: '<p>Welcome</p>',
+    });
     const id = message.body.id as number;
-    const put = await stack.request(account, 'PUT', `/api/v1/messages/email/${id}/uk`, { subject: 'Вітаємо', htmlText: '<p>Вітаємо, $!contact.firstName</p>' });
+    const put = await stack.request(account, 'PUT', `/api/v1/messages/email/${id}/uk`, {
+      subject: 'Вітаємо',
+      htmlText: '<p>Вітаємо, $!contact.firstName</p>',
+    });
     expect(put.status).toBe(200);
-    expect(put.body.translations).toEqual([{ languageCode: 'uk', subject: 'Вітаємо', htmlText: '<p>Вітаємо, $!contact.firstName</p>', plainText: null }]);
+    expect(put.body.translations).toEqual([
+      { languageCode: 'uk', subject: 'Вітаємо', htmlText: '<p>Вітаємо, $!contact.firstName</p>', plainText: null },
+    ]);
     await stack.request(account, 'PUT', `/api/v1/messages/email/${id}/uk`, { subject: 'Вітаємо!', htmlText: '<p>Вітаємо!</p>' });
     expect((await stack.request(account, 'GET', `/api/v1/messages/email/${id}`)).body.translations).toHaveLength(1);
 
-    const contact = await stack.request(account, 'POST', '/api/v1/contact', { languageCode: 'uk', channels: [{ type: 'email', value: 'ukr@example.com' }] });
+    const contact = await stack.request(account, 'POST', '/api/v1/contact', {
+      languageCode: 'uk',
+      channels: [{ type: 'email', value: 'ukr@example.com' }],
+    });
     await stack.request(account, 'POST', `/api/v1/message/${id}/smartsend`, { recipients: [{ contactId: contact.body.id }] });
     expect((await caughtFor('ukr@example.com')).subject).toBe('Вітаємо!');
 
@@ -160,7 +202,11 @@ describe('messages/email/{id}/{language} and viewLink', () => {
     const viewStack = await startTestStack({ port, clock, env: { PUBLIC_BASE_URL: `http://127.0.0.1:${port}` } });
     try {
       const owner = await viewStack.createAccount();
-      const message = await viewStack.request(owner, 'POST', '/api/v1/messages/email', { name: 'Promo', subject: 'Promo', htmlText: '<p>Sale #if(true)today#end</p>' });
+      const message = await viewStack.request(owner, 'POST', '/api/v1/messages/email', {
+        name: 'Promo',
+        subject: 'Promo',
+        htmlText: '<p>Sale #if(true)today#end</p>',
+      });
       await viewStack.request(owner, 'PUT', `/api/v1/messages/email/${message.body.id}/uk`, { subject: 'Акція', htmlText: '<p>Знижки</p>' });
       const link = await viewStack.request(owner, 'GET', `/api/v1/messages/email/${message.body.id}/viewLink`);
       expect(link.status).toBe(200);

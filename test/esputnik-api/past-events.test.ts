@@ -34,7 +34,11 @@ describe('POST and DELETE past_events', () => {
     expect(recorded.body.events[2]).toMatchObject({ contactId: null });
 
     const listed = await stack.request(account, 'GET', '/api/v1/events?eventTypeKey=orderCreated');
-    expect(listed.body.map((event: { occurredAt: string }) => event.occurredAt)).toEqual(['2020-05-14T10:11:00.000Z', '2021-07-01T00:00:00.000Z', '2022-01-03T00:00:00.000Z']);
+    expect(listed.body.map((event: { occurredAt: string }) => event.occurredAt)).toEqual([
+      '2020-05-14T10:11:00.000Z',
+      '2021-07-01T00:00:00.000Z',
+      '2022-01-03T00:00:00.000Z',
+    ]);
     expect(listed.body[0].params).toEqual([
       { name: 'email', value: 'buyer@example.com' },
       { name: 'items', value: '[{"externalItemId":"A1","quantity":2}]' },
@@ -43,7 +47,11 @@ describe('POST and DELETE past_events', () => {
     const marked = await stack.platform.db.query('SELECT bool_and(imported) AS imported FROM events WHERE account_id = $1', [account.accountId]);
     expect(marked.rows[0].imported).toBe(true);
 
-    const deleted = await stack.request(account, 'DELETE', '/api/v1/past_events?eventTypeKey=orderCreated&keyValue=buyer@example.com&dateFrom=2021-01-01&dateTo=2022-12-31');
+    const deleted = await stack.request(
+      account,
+      'DELETE',
+      '/api/v1/past_events?eventTypeKey=orderCreated&keyValue=buyer@example.com&dateFrom=2021-01-01&dateTo=2022-12-31',
+    );
     expect(deleted.body).toEqual({ deleted: 1 });
     expect((await stack.request(account, 'GET', '/api/v1/events?eventTypeKey=orderCreated')).body).toHaveLength(2);
   });
@@ -57,12 +65,24 @@ describe('POST and DELETE past_events', () => {
     });
     expect(bad.status).toBe(400);
     expect((await stack.request(account, 'GET', '/api/v1/events?eventTypeKey=visit')).body).toEqual([]);
-    expect((await stack.request(account, 'POST', '/api/v1/past_events', { events: Array.from({ length: 501 }, () => ({ eventTypeKey: 'v', keyValue: 'k', occurred: '2023-01-01' })) })).status).toBe(400);
+    expect(
+      (
+        await stack.request(account, 'POST', '/api/v1/past_events', {
+          events: Array.from({ length: 501 }, () => ({ eventTypeKey: 'v', keyValue: 'k', occurred: '2023-01-01' })),
+        })
+      ).status,
+    ).toBe(400);
     expect((await stack.request(account, 'DELETE', '/api/v1/past_events')).status).toBe(400);
 
     const eventsOnly = await stack.createAccount({ rights: 'events' });
-    expect((await stack.request(eventsOnly, 'POST', '/api/v1/past_events', { events: [{ eventTypeKey: 'v', keyValue: 'k', occurred: '2023-01-01' }] })).status).toBe(200);
+    expect(
+      (await stack.request(eventsOnly, 'POST', '/api/v1/past_events', { events: [{ eventTypeKey: 'v', keyValue: 'k', occurred: '2023-01-01' }] }))
+        .status,
+    ).toBe(200);
     const messagesOnly = await stack.createAccount({ rights: 'messages' });
-    expect((await stack.request(messagesOnly, 'POST', '/api/v1/past_events', { events: [{ eventTypeKey: 'v', keyValue: 'k', occurred: '2023-01-01' }] })).status).toBe(403);
+    expect(
+      (await stack.request(messagesOnly, 'POST', '/api/v1/past_events', { events: [{ eventTypeKey: 'v', keyValue: 'k', occurred: '2023-01-01' }] }))
+        .status,
+    ).toBe(403);
   });
 });

@@ -31,14 +31,23 @@ describe('SMS messages and sender IDs', () => {
       { type: 'sms', name: 'Kvitka', default: true },
       { type: 'sms', name: 'Promo', default: false },
     ]);
-    const made = await stack.request(account, 'POST', '/api/v1/messages/sms', { name: 'Code', from: 'Kvitka', text: 'Your code: $!data.get("code")', tags: ['otp'] });
+    const made = await stack.request(account, 'POST', '/api/v1/messages/sms', {
+      name: 'Code',
+      from: 'Kvitka',
+      text: 'Your code: $!data.get("code")',
+      tags: ['otp'],
+    });
     expect(made.status).toBe(201);
     const listed = await stack.request(account, 'GET', '/api/v1/messages/sms');
     expect(listed.headers.get('totalcount')).toBe('1');
-    expect(listed.body).toEqual([expect.objectContaining({ id: made.body.id, name: 'Code', from: 'Kvitka', text: 'Your code: $!data.get("code")', tags: ['otp'] })]);
+    expect(listed.body).toEqual([
+      expect.objectContaining({ id: made.body.id, name: 'Code', from: 'Kvitka', text: 'Your code: $!data.get("code")', tags: ['otp'] }),
+    ]);
     expect((await stack.request(account, 'GET', `/api/v1/messages/sms/${made.body.id}`)).body).toMatchObject({ name: 'Code' });
     expect((await stack.request(account, 'GET', '/api/v1/messages/sms/99999999')).status).toBe(404);
-    expect((await stack.request(account, 'POST', '/api/v1/messages/sms', { name: 'x', from: 'Unknown', text: 'x' })).body.error.code).toBe('SENDER_NOT_ALLOWED');
+    expect((await stack.request(account, 'POST', '/api/v1/messages/sms', { name: 'x', from: 'Unknown', text: 'x' })).body.error.code).toBe(
+      'SENDER_NOT_ALLOWED',
+    );
     // Any right opens the general methods.
     expect((await stack.request(await stack.createAccount({ rights: 'events' }), 'GET', '/api/v1/interfaces/sms')).status).toBe(200);
   });
@@ -46,7 +55,10 @@ describe('SMS messages and sender IDs', () => {
 
 describe('POST message/sms and message/viber', () => {
   it('sends each number its rendered text through the AWS End User Messaging adapter, and records SENT then DELIVERED or UNDELIVERED', async () => {
-    const known = await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Taras', channels: [{ type: 'sms', value: '+380 95 649 09 55' }] });
+    const known = await stack.request(account, 'POST', '/api/v1/contact', {
+      firstName: 'Taras',
+      channels: [{ type: 'sms', value: '+380 95 649 09 55' }],
+    });
     const sent = await stack.request(account, 'POST', '/api/v1/message/sms', {
       from: 'Promo',
       text: 'Hi $!contact.firstName, -20% today',
@@ -55,7 +67,13 @@ describe('POST message/sms and message/viber', () => {
     });
     expect(sent.status).toBe(200);
     const [taras, stranger, invalid] = sent.body.results;
-    expect(taras).toMatchObject({ locator: '380956490955', contactId: known.body.id, status: 'OK', externalRequestId: 'crm-7', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(taras).toMatchObject({
+      locator: '380956490955',
+      contactId: known.body.id,
+      status: 'OK',
+      externalRequestId: 'crm-7',
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     expect(stranger).toMatchObject({ locator: '48600700800', status: 'OK' });
     expect(invalid).toMatchObject({ status: 'ERROR', errorCode: 'PROVIDER_REJECTED', message: expect.stringContaining('ValidationException') });
 
@@ -64,8 +82,16 @@ describe('POST message/sms and message/viber', () => {
     expect(caught.context).toEqual({ 'satellite-send': expect.stringMatching(/^\d+$/), 'satellite-account': String(account.accountId) });
     expect(sink.messages.find((message) => message.to === '+48600700800')!.text).toBe('Hi , -20% today');
 
-    expect(await statusOf(taras.requestId)).toMatchObject({ status: 'DELIVERED', mediaType: 'SMS', locator: '380956490955', events: [{ status: 'SENT' }, { status: 'DELIVERED' }] });
-    expect(await statusOf(invalid.requestId, '/api/v1/message/sms/status')).toMatchObject({ status: 'UNDELIVERED', statusDescription: expect.stringContaining('is not a valid destination') });
+    expect(await statusOf(taras.requestId)).toMatchObject({
+      status: 'DELIVERED',
+      mediaType: 'SMS',
+      locator: '380956490955',
+      events: [{ status: 'SENT' }, { status: 'DELIVERED' }],
+    });
+    expect(await statusOf(invalid.requestId, '/api/v1/message/sms/status')).toMatchObject({
+      status: 'UNDELIVERED',
+      statusDescription: expect.stringContaining('is not a valid destination'),
+    });
     expect((await stack.request(account, 'GET', `/api/v1/message/email/status?ids=${taras.requestId}`)).body.results).toEqual([]);
 
     const { rows } = await stack.platform.db.query(
@@ -94,7 +120,11 @@ describe('POST message/sms and message/viber', () => {
       buttonUrl: 'https://shop.example.com/new',
     });
     expect(sent.body.results[0]).toMatchObject({ status: 'OK' });
-    expect(sink.messages.find((message) => message.mediaType === 'Viber')).toMatchObject({ from: 'Kvitka', to: '380671112233', text: 'New arrivals' });
+    expect(sink.messages.find((message) => message.mediaType === 'Viber')).toMatchObject({
+      from: 'Kvitka',
+      to: '380671112233',
+      text: 'New arrivals',
+    });
     expect(await statusOf(sent.body.results[0].requestId, '/api/v1/message/viber/status')).toMatchObject({ status: 'DELIVERED', mediaType: 'Viber' });
     const contact = await stack.request(account, 'GET', `/api/v1/contact/${sent.body.results[0].contactId}`);
     expect(contact.body.channels).toEqual([
@@ -102,9 +132,13 @@ describe('POST message/sms and message/viber', () => {
       { type: 'viber', value: '380671112233' },
     ]);
 
-    expect((await stack.request(account, 'POST', '/api/v1/message/sms', { from: 'Other', text: 'x', phoneNumbers: ['+380671112233'] })).body.error.code).toBe('SENDER_NOT_ALLOWED');
+    expect(
+      (await stack.request(account, 'POST', '/api/v1/message/sms', { from: 'Other', text: 'x', phoneNumbers: ['+380671112233'] })).body.error.code,
+    ).toBe('SENDER_NOT_ALLOWED');
     expect((await stack.request(account, 'POST', '/api/v1/message/sms', { text: 'x', phoneNumbers: ['not a phone'] })).status).toBe(400);
-    expect((await stack.request(account, 'POST', '/api/v1/message/viber', { text: 'x', phoneNumbers: ['+380671112233'], buttonText: 'Open' })).status).toBe(400);
+    expect(
+      (await stack.request(account, 'POST', '/api/v1/message/viber', { text: 'x', phoneNumbers: ['+380671112233'], buttonText: 'Open' })).status,
+    ).toBe(400);
     const contactsOnly = await stack.createAccount({ rights: 'eventsAndContacts' });
     expect((await stack.request(contactsOnly, 'POST', '/api/v1/message/sms', { text: 'x', phoneNumbers: ['+380671112233'] })).status).toBe(403);
   });

@@ -41,7 +41,12 @@ function newWarehouse(): string {
 /** A fresh BigQuery dataset and a paused export into it (the writer is driven by the test, not the schedule). */
 async function newExport(tenant: TestAccount = account, tenantConnectorId = connectorId): Promise<{ exportId: number; warehouse: string }> {
   const warehouse = newWarehouse();
-  const created = await stack.request(tenant, 'POST', '/api/v1/exports', { connectorId: tenantConnectorId, datasets: [...datasetNames], dataset: warehouse, paused: true });
+  const created = await stack.request(tenant, 'POST', '/api/v1/exports', {
+    connectorId: tenantConnectorId,
+    datasets: [...datasetNames],
+    dataset: warehouse,
+    paused: true,
+  });
   expect(created.status).toBe(201);
   return { exportId: created.body.id as number, warehouse };
 }
@@ -57,7 +62,14 @@ async function tenantExport(): Promise<{ tenant: TestAccount; connection: Connec
 async function exportOnce(
   target: { exportId: number; warehouse: string },
   dataset: DatasetName,
-  options: { chunkRows?: number; onStep?: (step: WriterStep) => Promise<void>; accountId?: number; hasTimeLeft?: () => boolean; connector?: Connector; settle?: boolean } = {},
+  options: {
+    chunkRows?: number;
+    onStep?: (step: WriterStep) => Promise<void>;
+    accountId?: number;
+    hasTimeLeft?: () => boolean;
+    connector?: Connector;
+    settle?: boolean;
+  } = {},
 ) {
   // Other test files' open transactions hold the pass bound back; wait them out unless the test holds one itself.
   if (options.settle !== false) await platformSettled(stack.platform);
@@ -95,7 +107,8 @@ describe('BigQuery tables', () => {
     const dataset = double.datasets.get(`${PROJECT}.${target.warehouse}`)!;
     // staging tables are gone once their rows are merged
     expect([...dataset.tables.keys()].sort()).toEqual([...datasetNames].sort());
-    const typeOf = (table: string, column: string) => double.table(target.warehouse, table, PROJECT)?.schema.find((field) => field.name === column)?.type;
+    const typeOf = (table: string, column: string) =>
+      double.table(target.warehouse, table, PROJECT)?.schema.find((field) => field.name === column)?.type;
     // seed 003's types
     expect(typeOf('broadcasts', 'createdDate')).toBe('TIMESTAMP');
     expect(typeOf('broadcasts', 'groupId')).toBe('INT64');
@@ -112,7 +125,8 @@ describe('BigQuery tables', () => {
     expect(typeOf('revenue', 'workflowId')).toBe('INT64');
     expect(typeOf('revenue', 'totalCost')).toBe('FLOAT64');
     for (const name of datasetNames) {
-      for (const column of datasets[name].columns) expect([name, column.name, typeOf(name, column.name)]).toEqual([name, column.name, column.bigQueryType]);
+      for (const column of datasets[name].columns)
+        expect([name, column.name, typeOf(name, column.name)]).toEqual([name, column.name, column.bigQueryType]);
       expect(typeOf(name, 'satelliteVersion')).toBe('INT64');
     }
   });
@@ -144,8 +158,19 @@ describe('BigQuery tables', () => {
       // whole seconds, UTC
       lastSentDate: '2021-10-08T11:11:02.000Z',
     });
-    expect(tableRows(target.warehouse, 'revenue')[0]).toMatchObject({ orderId: Number(ids.orderId), activity: 'CLICKED', totalCost: 120.5, currency: 'UAH', workflowId: 12 });
-    expect(tableRows(target.warehouse, 'orderItems')[0]).toMatchObject({ orderId: Number(ids.orderId), externalProductId: 'sku-1', quantity: 2, cost: 60.25 });
+    expect(tableRows(target.warehouse, 'revenue')[0]).toMatchObject({
+      orderId: Number(ids.orderId),
+      activity: 'CLICKED',
+      totalCost: 120.5,
+      currency: 'UAH',
+      workflowId: 12,
+    });
+    expect(tableRows(target.warehouse, 'orderItems')[0]).toMatchObject({
+      orderId: Number(ids.orderId),
+      externalProductId: 'sku-1',
+      quantity: 2,
+      cost: 60.25,
+    });
     expect(tableRows(target.warehouse, 'devices')[0]!.pushToken).toHaveLength(600);
   });
 
@@ -182,9 +207,10 @@ describe('BigQuery tables', () => {
 
     await deleteContact(stack.platform.db, account.accountId, gone);
     await exportOnce(target, 'contacts');
-    const { rows } = await stack.platform.db.query<{ at: string }>(`SELECT to_char(deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"') AS at FROM contacts WHERE id = $1`, [
-      gone,
-    ]);
+    const { rows } = await stack.platform.db.query<{ at: string }>(
+      `SELECT to_char(deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"') AS at FROM contacts WHERE id = $1`,
+      [gone],
+    );
     expect(exported()).toMatchObject({ satelliteDeletedAt: rows[0]!.at });
 
     await addOrUpdateContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-gone', firstName: 'Back' });
@@ -260,7 +286,9 @@ describe('a crash between the steps of a pass', () => {
     expect(rows.map((row) => row.activityId).sort((a, b) => Number(a) - Number(b))).toEqual(expected);
     // the retry found the jobs of the crashed attempt: each chunk loaded once, one MERGE
     expect([uploads() - jobs[0]!, merges() - jobs[1]!]).toEqual([3, 1]);
-    expect(double.table(target.warehouse, stagingTableName({ exportId: target.exportId, dataset: datasets.contactActivities }), PROJECT)).toBeUndefined();
+    expect(
+      double.table(target.warehouse, stagingTableName({ exportId: target.exportId, dataset: datasets.contactActivities }), PROJECT),
+    ).toBeUndefined();
   });
 
   it.each([
@@ -339,7 +367,8 @@ describe('a crash between the steps of a pass', () => {
     const options = { chunkRows: 2, accountId: tenant.accountId, connector: connection, hasTimeLeft: () => false };
 
     const progress: boolean[] = [];
-    for (let invocation = 0; invocation < 10 && !progress.at(-1); invocation += 1) progress.push((await exportOnce(target, 'contactActivities', options)).complete);
+    for (let invocation = 0; invocation < 10 && !progress.at(-1); invocation += 1)
+      progress.push((await exportOnce(target, 'contactActivities', options)).complete);
     expect(progress).toEqual([false, false, false, true]);
     expect(tableRows(target.warehouse, 'contactActivities')).toHaveLength(5);
     expect([uploads() - jobs[0]!, merges() - jobs[1]!]).toEqual([3, 1]);
@@ -348,7 +377,12 @@ describe('a crash between the steps of a pass', () => {
 
 describe('failures', () => {
   it('fails the run with the connector code when the BigQuery dataset is missing, and keeps the cursor', async () => {
-    const created = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'], dataset: 'not_created_yet', paused: true });
+    const created = await stack.request(account, 'POST', '/api/v1/exports', {
+      connectorId,
+      datasets: ['orders'],
+      dataset: 'not_created_yet',
+      paused: true,
+    });
     expect(created.status).toBe(201);
     await platformSettled(stack.platform);
     expect((await stack.request(account, 'POST', `/api/v1/exports/${created.body.id}/run`)).status).toBe(202);
@@ -357,7 +391,10 @@ describe('failures', () => {
       return runs.body[0]?.status === 'failed' ? runs.body : undefined;
     });
     expect(run.error).toEqual({ code: 'BIGQUERY_DATASET_NOT_FOUND', message: expect.any(String) });
-    const cursor = await stack.platform.db.query('SELECT 1 FROM export_bigquery_cursors WHERE export_id = $1 AND low_xid > $2::xid8', [created.body.id, '0']);
+    const cursor = await stack.platform.db.query('SELECT 1 FROM export_bigquery_cursors WHERE export_id = $1 AND low_xid > $2::xid8', [
+      created.body.id,
+      '0',
+    ]);
     expect(cursor.rowCount).toBe(0);
 
     // Once the dataset exists, the next run exports everything.
@@ -381,19 +418,27 @@ describe('failures', () => {
 
     expect(await exportOnce(target, 'contacts', options)).toEqual({ rowsWritten: 1, complete: true });
     expect(tableRows(target.warehouse, 'contacts').map((row) => row.contactId)).toEqual([contactId]);
-    const loads = double.jobIds().filter((id) => id.startsWith(`satellite_${tenant.accountId}_${target.exportId}_contacts_`) && id.includes('_load_'));
+    const loads = double
+      .jobIds()
+      .filter((id) => id.startsWith(`satellite_${tenant.accountId}_${target.exportId}_contacts_`) && id.includes('_load_'));
     expect(loads).toEqual([expect.not.stringMatching(/_2$/), expect.stringMatching(/_2$/)]);
   });
 
   it('refuses a pre-existing table whose columns it cannot write, naming each, before staging anything', async () => {
     const target = await newExport();
-    double.addTable(target.warehouse, 'orders', [
-      { name: 'orderId', type: 'INTEGER', mode: 'REQUIRED' },
-      { name: 'totalCost', type: 'NUMERIC', mode: 'NULLABLE' },
-      { name: 'orderDate', type: 'DATETIME', mode: 'NULLABLE' },
-      { name: 'email', type: 'STRING', mode: 'REQUIRED' },
-      { name: 'legacyFlag', type: 'BOOLEAN', mode: 'REQUIRED' },
-    ], [], { projectId: PROJECT });
+    double.addTable(
+      target.warehouse,
+      'orders',
+      [
+        { name: 'orderId', type: 'INTEGER', mode: 'REQUIRED' },
+        { name: 'totalCost', type: 'NUMERIC', mode: 'NULLABLE' },
+        { name: 'orderDate', type: 'DATETIME', mode: 'NULLABLE' },
+        { name: 'email', type: 'STRING', mode: 'REQUIRED' },
+        { name: 'legacyFlag', type: 'BOOLEAN', mode: 'REQUIRED' },
+      ],
+      [],
+      { projectId: PROJECT },
+    );
     const loadsBefore = uploads();
     const failure = exportOnce(target, 'orders');
     await expect(failure).rejects.toMatchObject({ code: 'DESTINATION_TABLE_INCOMPATIBLE' });
@@ -416,13 +461,20 @@ describe('failures', () => {
     const target = await newExport(tenant, tenantConnector);
     await insertContact(stack.platform.db, tenant.accountId);
     const connection = await getConnector(stack.platform.db, tenant.accountId, tenantConnector);
-    await expect(exportOnce(target, 'contacts', { accountId: tenant.accountId, connector: connection })).rejects.toMatchObject({ code: 'BIGQUERY_KEY_REVOKED' });
+    await expect(exportOnce(target, 'contacts', { accountId: tenant.accountId, connector: connection })).rejects.toMatchObject({
+      code: 'BIGQUERY_KEY_REVOKED',
+    });
   });
 });
 
 describe('the exports API with a BigQuery connector', () => {
   it('accepts a BigQuery export only with a daily interval and a dataset', async () => {
-    const hourly = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'], interval: 'hourly', dataset: 'satellite' });
+    const hourly = await stack.request(account, 'POST', '/api/v1/exports', {
+      connectorId,
+      datasets: ['orders'],
+      interval: 'hourly',
+      dataset: 'satellite',
+    });
     expect([hourly.status, hourly.body.error.code]).toEqual([400, 'INTERVAL_NOT_SUPPORTED']);
     const noDataset = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: ['orders'] });
     expect([noDataset.status, noDataset.body.error.code]).toEqual([400, 'DATASET_REQUIRED']);

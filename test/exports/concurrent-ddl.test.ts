@@ -17,7 +17,10 @@ beforeAll(async () => {
   account = await stack.createAccount();
   customer = await createCustomerDatabase(stack);
   // Two connectors to one database: two exports into one schema, each with its own connections.
-  connectors = [await savePostgresConnector(stack.platform, account.accountId, customer), await savePostgresConnector(stack.platform, account.accountId, customer)];
+  connectors = [
+    await savePostgresConnector(stack.platform, account.accountId, customer),
+    await savePostgresConnector(stack.platform, account.accountId, customer),
+  ];
   await insertOneOfEach(stack.platform.db, account.accountId, 'race');
   await platformSettled(stack.platform);
 });

@@ -14,7 +14,12 @@ export async function savePostgresConnector(
   const { rows } = await platform.db.query<{ id: number }>(
     `INSERT INTO connectors (account_id, kind, name, settings, unique_key_column, unique_key_contact_field, secret_ref)
      VALUES ($1, 'postgres', $2, $3, 'email', 'email', $4) RETURNING id`,
-    [accountId, name, JSON.stringify({ host: target.host, port: target.port, database: target.database, user: target.user, sslMode: 'disable' }), secretRef],
+    [
+      accountId,
+      name,
+      JSON.stringify({ host: target.host, port: target.port, database: target.database, user: target.user, sslMode: 'disable' }),
+      secretRef,
+    ],
   );
   return rows[0]!.id;
 }
@@ -48,7 +53,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, attempt
 export async function platformSettled(platform: Platform): Promise<void> {
   const { rows } = await platform.db.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
   await eventually(async () => {
-    const result = await platform.db.query<{ passed: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS passed', [rows[0]!.xid]);
+    const result = await platform.db.query<{ passed: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS passed', [
+      rows[0]!.xid,
+    ]);
     return result.rows[0]!.passed ? true : undefined;
   });
 }

@@ -94,11 +94,19 @@ describe('a pre-existing table without the key or the version', () => {
       `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '${schema}.contacts'::regclass AND contype = 'p'`,
     );
     expect(primaryKey.rows).toEqual([{ def: 'PRIMARY KEY ("contactId")' }]);
-    expect(await columnsOf(schema, 'contacts')).toEqual(expect.arrayContaining(['emailStatus', 'totalViewed', 'satelliteVersion', 'satelliteDeletedAt', 'note']));
+    expect(await columnsOf(schema, 'contacts')).toEqual(
+      expect.arrayContaining(['emailStatus', 'totalViewed', 'satelliteVersion', 'satelliteDeletedAt', 'note']),
+    );
     const exported = await rows(schema, 'contacts', 'contactId');
     expect(exported).toHaveLength(2);
     expect(exported[0]).toMatchObject({ contactId: 1, firstName: 'Legacy', satelliteVersion: null });
-    expect(exported[1]).toMatchObject({ contactId: ids.contactId, email: 'dina.legacy@example.com', firstName: 'Dina', note: 'kept', satelliteVersion: expect.any(Number) });
+    expect(exported[1]).toMatchObject({
+      contactId: ids.contactId,
+      email: 'dina.legacy@example.com',
+      firstName: 'Dina',
+      note: 'kept',
+      satelliteVersion: expect.any(Number),
+    });
 
     await stack.platform.db.query(`UPDATE contacts SET first_name = 'Renamed' WHERE id = $1`, [ids.contactId]);
     expect(await exportPass(exportId)).toMatchObject({ status: 'succeeded', attempts: 0, error: null });
@@ -163,6 +171,9 @@ describe('a pre-existing table that cannot take the export', () => {
   it('refuses a view in the table’s place', async () => {
     const schema = await schemaWith(`CREATE VIEW messages AS SELECT 1 AS "messageId";`);
     const run = await exportPass(await createExport('messages', schema));
-    expect(run.error).toEqual({ code: 'DESTINATION_TABLE_INCOMPATIBLE', message: `table ${schema}.messages cannot take the export: it is a view, not a table` });
+    expect(run.error).toEqual({
+      code: 'DESTINATION_TABLE_INCOMPATIBLE',
+      message: `table ${schema}.messages cannot take the export: it is a view, not a table`,
+    });
   });
 });

@@ -57,10 +57,21 @@ describe('an export to PostgreSQL', () => {
   it('is created with its schedule', async () => {
     const response = await stack.request(account, 'POST', '/api/v1/exports', { connectorId, datasets: datasetNames, interval: 'hourly' });
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ connectorId, destination: 'postgres', datasets: [...datasetNames], interval: 'hourly', schema: 'public', paused: false });
+    expect(response.body).toMatchObject({
+      connectorId,
+      destination: 'postgres',
+      datasets: [...datasetNames],
+      interval: 'hourly',
+      schema: 'public',
+      paused: false,
+    });
     exportId = response.body.id;
-    const schedule = await stack.platform.db.query('SELECT expression, target, enabled, detail FROM local_schedules WHERE name = $1', [`export-${exportId}`]);
-    expect(schedule.rows).toEqual([{ expression: 'rate(1 hour)', target: 'exports', enabled: true, detail: { exportId, accountId: account.accountId } }]);
+    const schedule = await stack.platform.db.query('SELECT expression, target, enabled, detail FROM local_schedules WHERE name = $1', [
+      `export-${exportId}`,
+    ]);
+    expect(schedule.rows).toEqual([
+      { expression: 'rate(1 hour)', target: 'exports', enabled: true, detail: { exportId, accountId: account.accountId } },
+    ]);
     expect((await stack.request(account, 'GET', `/api/v1/exports/${exportId}`)).body).toEqual(response.body);
     expect((await stack.request(account, 'GET', '/api/v1/exports')).body).toEqual([response.body]);
   });
@@ -75,9 +86,7 @@ describe('an export to PostgreSQL', () => {
     expect(started.body.runs.map((run: Run) => run.dataset).sort()).toEqual([...datasetNames].sort());
 
     const runs = await runsSettled(exportId, datasetNames.length);
-    expect(runs.map((run) => [run.dataset, run.status, run.rowsWritten]).sort()).toEqual(
-      datasetNames.map((name) => [name, 'succeeded', 3]).sort(),
-    );
+    expect(runs.map((run) => [run.dataset, run.status, run.rowsWritten]).sort()).toEqual(datasetNames.map((name) => [name, 'succeeded', 3]).sort());
     for (const name of datasetNames) expect([name, await count(name)]).toEqual([name, 3]);
   });
 
@@ -102,7 +111,8 @@ describe('an export to PostgreSQL', () => {
 
   it('pauses, resumes and changes its interval through the scheduler', async () => {
     expect((await stack.request(account, 'POST', `/api/v1/exports/${exportId}/pause`)).body.paused).toBe(true);
-    const enabled = async () => (await stack.platform.db.query('SELECT enabled, expression FROM local_schedules WHERE name = $1', [`export-${exportId}`])).rows[0];
+    const enabled = async () =>
+      (await stack.platform.db.query('SELECT enabled, expression FROM local_schedules WHERE name = $1', [`export-${exportId}`])).rows[0];
     expect(await enabled()).toEqual({ enabled: false, expression: 'rate(1 hour)' });
     await stack.request(account, 'POST', `/api/v1/exports/${exportId}/resume`);
     const updated = await stack.request(account, 'PUT', `/api/v1/exports/${exportId}`, { interval: 'every15Minutes', datasets: ['contacts'] });

@@ -40,7 +40,8 @@ async function exportPass(): Promise<void> {
   const started = await stack.request(account, 'POST', `/api/v1/exports/${exportId}/run`);
   expect(started.status).toBe(202);
   const outcomes = [];
-  for (const run of started.body.runs as { id: number }[]) outcomes.push(await exportDatasetJob(stack.platform, { runId: run.id }, { remainingMs: () => 600_000 }));
+  for (const run of started.body.runs as { id: number }[])
+    outcomes.push(await exportDatasetJob(stack.platform, { runId: run.id }, { remainingMs: () => 600_000 }));
   expect(outcomes.every((outcome) => outcome === 'succeeded')).toBe(true);
 }
 
@@ -105,7 +106,9 @@ describe('mediaType', () => {
 
   it('refuses one that is no channel, naming the field', async () => {
     const contactId = await newContact('media-2', 'media2@example.com');
-    const response = await stack.request(account, 'POST', '/api/v1/activities', [{ activityStatus: 'DELIVERED', mediaType: 'fax', contactId, activityDateTime: '2024-05-01T10:00:00Z' }]);
+    const response = await stack.request(account, 'POST', '/api/v1/activities', [
+      { activityStatus: 'DELIVERED', mediaType: 'fax', contactId, activityDateTime: '2024-05-01T10:00:00Z' },
+    ]);
     expect(response.status).toBe(400);
     expect(JSON.stringify(response.body.error)).toContain('mediaType');
   });
@@ -144,7 +147,14 @@ describe('contacts.emailStatus', () => {
     const silent = await newContact('status-4', 'silent@example.com');
     await record([
       { activityStatus: 'DELIVERED', mediaType: 'email', contactId: bounced, activityDateTime: '2024-05-01T10:00:00Z' },
-      { activityStatus: 'UNDELIVERED', mediaType: 'email', contactId: bounced, hardBounce: true, statusDescription: '550 no such user', activityDateTime: '2024-05-02T10:00:00Z' },
+      {
+        activityStatus: 'UNDELIVERED',
+        mediaType: 'email',
+        contactId: bounced,
+        hardBounce: true,
+        statusDescription: '550 no such user',
+        activityDateTime: '2024-05-02T10:00:00Z',
+      },
       { activityStatus: 'DELIVERED', mediaType: 'email', contactId: complained, activityDateTime: '2024-05-01T10:00:00Z' },
       { activityStatus: 'DELIVERED', mediaType: 'email', contactId: softBounced, activityDateTime: '2024-05-01T10:00:00Z' },
       { activityStatus: 'UNDELIVERED', mediaType: 'email', contactId: softBounced, hardBounce: false, activityDateTime: '2024-05-02T10:00:00Z' },
@@ -162,7 +172,10 @@ describe('contacts.emailStatus', () => {
     expect(await status(complained)).toBe('SPAM');
 
     // A new address has no outcome yet.
-    await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'status-1', channels: [{ type: 'email', value: 'fresh@example.com' }] });
+    await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'status-1',
+      channels: [{ type: 'email', value: 'fresh@example.com' }],
+    });
     await exportPass();
     expect(await status(bounced)).toBeNull();
   });
@@ -174,12 +187,22 @@ describe('devices', () => {
     const long = 'apns:' + 'b'.repeat(400);
     const saved = await stack.request(account, 'POST', '/api/v1/contact', {
       externalCustomerId: 'push-1',
-      channels: [{ type: 'email', value: 'push@example.com' }, { type: 'mobilepush', value: token }, { type: 'mobilepush', value: long }],
+      channels: [
+        { type: 'email', value: 'push@example.com' },
+        { type: 'mobilepush', value: token },
+        { type: 'mobilepush', value: long },
+      ],
     });
     expect(saved.status).toBe(200);
     const contactId = saved.body.id;
     await exportPass();
-    const devices = async () => (await exported('devices', '"contactId" = $1 ORDER BY "deviceId"', [contactId])).map((row) => [row.deviceId, row.pushToken, row.externalCustomerId, row.satelliteDeletedAt]);
+    const devices = async () =>
+      (await exported('devices', '"contactId" = $1 ORDER BY "deviceId"', [contactId])).map((row) => [
+        row.deviceId,
+        row.pushToken,
+        row.externalCustomerId,
+        row.satelliteDeletedAt,
+      ]);
     const longId = expect.stringMatching(/^sha256:[0-9a-f]{64}$/);
     expect(await devices()).toEqual([
       [token, token, 'push-1', null],

@@ -42,8 +42,16 @@ beforeAll(async () => {
       const body = await readBody(request);
       const target = String(request.headers['x-amz-target'] ?? '');
       if (/SendMessage/.test(target) && /-exports"/.test(body.toString('utf8'))) locksHeldAtSend.push(await locksHeld());
-      const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection')) as Record<string, string>;
-      const answer = await fetch(`${upstream}${request.url ?? '/'}`, { method: request.method, headers, body: body.length > 0 ? body : undefined, signal: upstreamCall.signal });
+      const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection')) as Record<
+        string,
+        string
+      >;
+      const answer = await fetch(`${upstream}${request.url ?? '/'}`, {
+        method: request.method,
+        headers,
+        body: body.length > 0 ? body : undefined,
+        signal: upstreamCall.signal,
+      });
       response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
       response.end(Buffer.from(await answer.arrayBuffer()));
     })().catch(() => {
@@ -89,7 +97,11 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 
 async function settledRun(exportId: number): Promise<{ status: string; attempts: number; rowsWritten: number }> {
   return eventually(async () => {
-    const [run] = (await stack.request(account, 'GET', `/api/v1/exports/${exportId}/runs`)).body as { status: string; attempts: number; rowsWritten: number }[];
+    const [run] = (await stack.request(account, 'GET', `/api/v1/exports/${exportId}/runs`)).body as {
+      status: string;
+      attempts: number;
+      rowsWritten: number;
+    }[];
     return run && (run.status === 'succeeded' || run.status === 'failed') ? run : undefined;
   });
 }

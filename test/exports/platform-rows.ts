@@ -3,7 +3,11 @@ import type { Pool, PoolClient } from 'pg';
 type Db = Pool | PoolClient;
 
 /** Platform rows of every exported kind for one account, written with SQL as the contacts API would. */
-export async function insertContact(db: Db, accountId: number, values: { externalCustomerId?: string; firstName?: string; email?: string; sms?: string } = {}): Promise<number> {
+export async function insertContact(
+  db: Db,
+  accountId: number,
+  values: { externalCustomerId?: string; firstName?: string; email?: string; sms?: string } = {},
+): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO contacts (account_id, external_customer_id, first_name, last_name, language_code, email_status, total_sent, last_sent_at, created_at)
      VALUES ($1, $2, $3, 'Kozak', 'uk', 'ACTIVE', 3, '2021-10-08 11:11:02.345+00', '2021-10-01 08:00:00+00') RETURNING id`,
@@ -11,10 +15,18 @@ export async function insertContact(db: Db, accountId: number, values: { externa
   );
   const id = rows[0]!.id;
   if (values.email) {
-    await db.query(`INSERT INTO contact_channels (account_id, contact_id, type, value, normalized) VALUES ($1, $2, 'email', $3, lower($3))`, [accountId, id, values.email]);
+    await db.query(`INSERT INTO contact_channels (account_id, contact_id, type, value, normalized) VALUES ($1, $2, 'email', $3, lower($3))`, [
+      accountId,
+      id,
+      values.email,
+    ]);
   }
   if (values.sms) {
-    await db.query(`INSERT INTO contact_channels (account_id, contact_id, type, value, normalized) VALUES ($1, $2, 'sms', $3, $3)`, [accountId, id, values.sms]);
+    await db.query(`INSERT INTO contact_channels (account_id, contact_id, type, value, normalized) VALUES ($1, $2, 'sms', $3, $3)`, [
+      accountId,
+      id,
+      values.sms,
+    ]);
   }
   return id;
 }
@@ -37,7 +49,11 @@ export async function insertBroadcast(db: Db, accountId: number, messageId: numb
   return rows[0]!.id;
 }
 
-export async function insertActivity(db: Db, accountId: number, values: { contactId: number; messageId?: number; broadcastId?: number; status?: string; occurredAt?: string }): Promise<number> {
+export async function insertActivity(
+  db: Db,
+  accountId: number,
+  values: { contactId: number; messageId?: number; broadcastId?: number; status?: string; occurredAt?: string },
+): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO contact_activities (account_id, contact_id, activity_status, media_type, occurred_at, external_customer_id, message_id,
        message_instance_id, message_name, message_tags, message_language_code, message_url, broadcast_id, campaign_type,
@@ -46,7 +62,14 @@ export async function insertActivity(db: Db, accountId: number, values: { contac
      VALUES ($1, $2, $3, 'Email', $4, 'ext-1', $5, 77, 'Welcome', 'promo', 'uk', 'https://example.com/web', $6, 'Group',
        'https://shop.example.com/a', '550 mailbox full', 'Shop', 'autumn', 'ev-1', 'purchase', 12, 'block-3', 'wi-9')
      RETURNING id`,
-    [accountId, values.contactId, values.status ?? 'CLICKED', values.occurredAt ?? '2021-10-08 11:11:02+00', values.messageId ?? null, values.broadcastId ?? null],
+    [
+      accountId,
+      values.contactId,
+      values.status ?? 'CLICKED',
+      values.occurredAt ?? '2021-10-08 11:11:02+00',
+      values.messageId ?? null,
+      values.broadcastId ?? null,
+    ],
   );
   return rows[0]!.id;
 }
@@ -59,7 +82,11 @@ export async function insertDevice(db: Db, accountId: number, contactId: number,
   );
 }
 
-export async function insertOrder(db: Db, accountId: number, values: { contactId: number; externalOrderId: string; orderedAt?: string; totalCost?: string }): Promise<number> {
+export async function insertOrder(
+  db: Db,
+  accountId: number,
+  values: { contactId: number; externalOrderId: string; orderedAt?: string; totalCost?: string },
+): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
     `INSERT INTO orders (account_id, contact_id, external_order_id, external_customer_id, status, total_cost, discount, currency, delivery_address,
        delivery_method, payment_method, email, phone, first_name, last_name, ordered_at, created_at)
@@ -81,7 +108,11 @@ export async function attributeRevenue(db: Db, accountId: number, orderId: numbe
 }
 
 /** One row of every dataset for the account. */
-export async function insertOneOfEach(db: Db, accountId: number, tag: string): Promise<{ contactId: number; orderId: number; activityId: number; messageId: number }> {
+export async function insertOneOfEach(
+  db: Db,
+  accountId: number,
+  tag: string,
+): Promise<{ contactId: number; orderId: number; activityId: number; messageId: number }> {
   const contactId = await insertContact(db, accountId, { externalCustomerId: `ext-${tag}`, email: `dina.${tag}@example.com`, sms: '380501234567' });
   const messageId = await insertMessage(db, accountId);
   const broadcastId = await insertBroadcast(db, accountId, messageId);

@@ -1,4 +1,10 @@
-import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  GetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { startTestStack, type TestStack } from '../support/stack';
 import { eventually } from './connectors';
 

@@ -80,16 +80,17 @@ describe('PostgreSQL tables', () => {
   });
 
   it('creates each table named after its dataset with every documented column and type', async () => {
-    const columns = await withDestination(async (client) =>
-      (
-        await client.query<{ table_name: string; column_name: string; type: string }>(
-          `SELECT c.table_name, c.column_name, format_type(a.atttypid, a.atttypmod) AS type
+    const columns = await withDestination(
+      async (client) =>
+        (
+          await client.query<{ table_name: string; column_name: string; type: string }>(
+            `SELECT c.table_name, c.column_name, format_type(a.atttypid, a.atttypmod) AS type
              FROM information_schema.columns c
              JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND a.attname = c.column_name
             WHERE c.table_schema = $1`,
-          [schema],
-        )
-      ).rows,
+            [schema],
+          )
+        ).rows,
     );
     const typeOf = (table: string, column: string) => columns.find((row) => row.table_name === table && row.column_name === column)?.type;
     expect(typeOf('broadcasts', 'createdDate')).toBe('timestamp without time zone');
@@ -105,7 +106,8 @@ describe('PostgreSQL tables', () => {
     expect(typeOf('orders', 'totalCost')).toBe('numeric');
     expect(typeOf('revenue', 'currency')).toBe('character varying(3)');
     for (const name of datasetNames) {
-      for (const column of datasets[name].columns) expect([name, column.name, typeOf(name, column.name)]).toEqual([name, column.name, expect.any(String)]);
+      for (const column of datasets[name].columns)
+        expect([name, column.name, typeOf(name, column.name)]).toEqual([name, column.name, expect.any(String)]);
     }
   });
 
@@ -122,8 +124,9 @@ describe('PostgreSQL tables', () => {
       messageURL: 'https://example.com/web',
     });
     // timestamps are UTC wall-clock values, read back as text to avoid the client's time zone
-    const times = await withDestination(async (client) =>
-      (await client.query(`SELECT "started"::text AS started, "activityDateTime"::text AS adt FROM "${schema}"."contactActivities"`)).rows[0],
+    const times = await withDestination(
+      async (client) =>
+        (await client.query(`SELECT "started"::text AS started, "activityDateTime"::text AS adt FROM "${schema}"."contactActivities"`)).rows[0],
     );
     expect(times).toEqual({ started: '2021-10-08 11:11:02', adt: '2021-10-08 11:11:02' });
 
@@ -197,7 +200,10 @@ describe('PostgreSQL tables', () => {
 describe('a first pass into a table that already holds rows', () => {
   it('upserts instead of copying straight in: no duplicate, the newer version wins', async () => {
     const schema = await newSchema();
-    const contact = await insertContact(stack.platform.db, account.accountId, { externalCustomerId: 'ext-shared-table', email: 'shared@example.com' });
+    const contact = await insertContact(stack.platform.db, account.accountId, {
+      externalCustomerId: 'ext-shared-table',
+      email: 'shared@example.com',
+    });
     const firstExport = ++exportIds;
     await exportOnce(firstExport, 'contacts', schema);
     await stack.platform.db.query(`UPDATE contacts SET first_name = 'Renamed' WHERE id = $1`, [contact]);

@@ -19,7 +19,14 @@ describe('API keys', () => {
 
     const listed = await stack.request(owner, 'GET', '/api/v1/api-keys');
     const entry = listed.body.find((key: { id: number }) => key.id === issued.body.id);
-    expect(entry).toEqual({ id: issued.body.id, name: 'tracker', prefix: issued.body.key.slice(0, 6), rights: 'events', createdAt: expect.any(String), revokedAt: null });
+    expect(entry).toEqual({
+      id: issued.body.id,
+      name: 'tracker',
+      prefix: issued.body.key.slice(0, 6),
+      rights: 'events',
+      createdAt: expect.any(String),
+      revokedAt: null,
+    });
     expect(listed.text).not.toContain(issued.body.key);
 
     const eventsOnly = basic(issued.body.key);

@@ -51,7 +51,16 @@ describe('a client generated from the document (openapi-typescript + openapi-fet
     const folder = mkdtempSync(path.join(tmpdir(), 'satellite-client-'));
     writeFileSync(path.join(folder, 'openapi.json'), JSON.stringify(apiDocument));
     // As a client author runs it (its CLI is ES modules only, so not loaded into jest).
-    const generator = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'openapi-typescript', 'bin', 'cli.js'), path.join(folder, 'openapi.json'), '-o', path.join(folder, 'satellite.ts')], { encoding: 'utf8' });
+    const generator = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules', 'openapi-typescript', 'bin', 'cli.js'),
+        path.join(folder, 'openapi.json'),
+        '-o',
+        path.join(folder, 'satellite.ts'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect({ status: generator.status, stderr: generator.status === 0 ? '' : generator.stderr }).toEqual({ status: 0, stderr: '' });
     writeFileSync(path.join(folder, 'client.ts'), clientProgram('./satellite'));
     const program = ts.createProgram([path.join(folder, 'client.ts')], {
@@ -73,7 +82,9 @@ describe('a client generated from the document (openapi-typescript + openapi-fet
     const version = await client.GET('/api/v1/version');
     expect(version.data).toEqual({ version: expect.any(String), protocolVersion: 'v1' });
 
-    const saved = await client.POST('/api/v1/contact', { body: { firstName: 'Olena', externalCustomerId: 'crm-7', channels: [{ type: 'email', value: 'olena@example.com' }] } });
+    const saved = await client.POST('/api/v1/contact', {
+      body: { firstName: 'Olena', externalCustomerId: 'crm-7', channels: [{ type: 'email', value: 'olena@example.com' }] },
+    });
     expect(saved.response.status).toBe(200);
     const id = saved.data!.id;
 
@@ -107,7 +118,9 @@ interface GeneratedPaths {
   '/api/v1/version': { get: { responses: { 200: { content: { 'application/json': { version: string; protocolVersion: 'v1' } } } } } };
   '/api/v1/contact': {
     post: {
-      requestBody: { content: { 'application/json': { firstName?: string; externalCustomerId?: string; channels?: { type: 'email'; value: string }[] } } };
+      requestBody: {
+        content: { 'application/json': { firstName?: string; externalCustomerId?: string; channels?: { type: 'email'; value: string }[] } };
+      };
       responses: { 200: { content: { 'application/json': { id: number } } }; 400: { content: { 'application/json': ErrorAnswer } } };
     };
   };

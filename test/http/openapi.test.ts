@@ -26,7 +26,9 @@ function validateWithOpenApiSchema(document: unknown): { valid: boolean; version
 
 type Operation = (typeof apiDocument.paths)[string][string];
 const operations = (): [string, string, Operation][] =>
-  Object.entries(apiDocument.paths).flatMap(([route, methods]) => Object.entries(methods).map(([method, operation]) => [method.toUpperCase(), route, operation] as [string, string, Operation]));
+  Object.entries(apiDocument.paths).flatMap(([route, methods]) =>
+    Object.entries(methods).map(([method, operation]) => [method.toUpperCase(), route, operation] as [string, string, Operation]),
+  );
 
 describe('the OpenAPI document', () => {
   it('is a valid OpenAPI 3.1 document', () => {
@@ -37,30 +39,45 @@ describe('the OpenAPI document', () => {
 
   it("has one operation for each of the router's routes, and no other", () => {
     const routed = apiRoutes.map((route) => `${route.method} ${route.path}`).sort();
-    const documented = operations().map(([method, route]) => `${method} ${route}`).sort();
+    const documented = operations()
+      .map(([method, route]) => `${method} ${route}`)
+      .sort();
     expect(documented).toEqual(routed);
   });
 
   it('gives every operation a summary, a success answer and the error shape', () => {
     for (const [method, route, operation] of operations()) {
       const statuses = Object.keys(operation.responses);
-      expect({ route: `${method} ${route}`, success: statuses.some((status) => /^[23]\d\d$/.test(status)) }).toEqual({ route: `${method} ${route}`, success: true });
+      expect({ route: `${method} ${route}`, success: statuses.some((status) => /^[23]\d\d$/.test(status)) }).toEqual({
+        route: `${method} ${route}`,
+        success: true,
+      });
       expect(operation.summary).toEqual(expect.any(String));
       expect(operation.responses.default?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
     }
   });
 
   it('states the limits the API enforces, from the same schemas', () => {
-    const contactBody = apiDocument.paths['/api/v1/contact']!.post!.requestBody as { content: { 'application/json': { schema: { properties: Record<string, { maxLength?: number }> } } } };
+    const contactBody = apiDocument.paths['/api/v1/contact']!.post!.requestBody as {
+      content: { 'application/json': { schema: { properties: Record<string, { maxLength?: number }> } } };
+    };
     expect(contactBody.content['application/json'].schema.properties.firstName).toMatchObject({ type: 'string', maxLength: 50 });
     const search = apiDocument.paths['/api/v1/contacts']!.get!.parameters as { name: string; description?: string; schema: { default?: string } }[];
-    expect(search.find((parameter) => parameter.name === 'maxrows')).toMatchObject({ description: 'A whole number from 1 to 500.', schema: { default: '500' } });
+    expect(search.find((parameter) => parameter.name === 'maxrows')).toMatchObject({
+      description: 'A whole number from 1 to 500.',
+      schema: { default: '500' },
+    });
     const smartsend = JSON.stringify(apiDocument.paths['/api/v1/message/{id}/smartsend']!.post!.requestBody);
     expect(smartsend).toContain('"maxItems":1000');
   });
 
   it("describes authentication: HTTP Basic API keys and OAuth 2.0's code flow with the seed's scopes, per method group", () => {
-    const components = apiDocument.components as { securitySchemes: Record<string, { type: string; scheme?: string; flows?: { authorizationCode: { scopes: Record<string, string>; tokenUrl: string } } }> };
+    const components = apiDocument.components as {
+      securitySchemes: Record<
+        string,
+        { type: string; scheme?: string; flows?: { authorizationCode: { scopes: Record<string, string>; tokenUrl: string } } }
+      >;
+    };
     expect(components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(Object.keys(components.securitySchemes.oauth2!.flows!.authorizationCode.scopes).sort()).toEqual([...rights].sort());
     expect(components.securitySchemes.oauth2!.flows!.authorizationCode.tokenUrl).toMatch(/\/oauth\/token$/);
@@ -87,7 +104,11 @@ describe('the OpenAPI document', () => {
   it('describes the activity webhook with the Standard Webhooks headers', () => {
     const webhooks = apiDocument.webhooks as Record<string, { post?: { parameters: { name: string; in: string }[]; requestBody: unknown } }>;
     const activities = webhooks.activities!.post!;
-    expect(activities.parameters.map((parameter) => `${parameter.in}:${parameter.name}`)).toEqual(['header:webhook-id', 'header:webhook-timestamp', 'header:webhook-signature']);
+    expect(activities.parameters.map((parameter) => `${parameter.in}:${parameter.name}`)).toEqual([
+      'header:webhook-id',
+      'header:webhook-timestamp',
+      'header:webhook-signature',
+    ]);
     expect(JSON.stringify(activities.requestBody)).toContain('"activityStatus"');
   });
 

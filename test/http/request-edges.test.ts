@@ -17,11 +17,22 @@ afterAll(async () => {
 });
 
 const postBytes = (path: string, bytes: Buffer) =>
-  fetch(`${stack.url}${path}`, { method: 'POST', headers: { authorization: account.authorization, 'content-type': 'application/json' }, body: bytes });
+  fetch(`${stack.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: account.authorization, 'content-type': 'application/json' },
+    body: bytes,
+  });
 const json = (text: string, ...bytes: number[][]) =>
-  Buffer.concat(text.split('%BYTES%').flatMap((part, index) => (index === 0 ? [Buffer.from(part)] : [Buffer.from(bytes[index - 1]!), Buffer.from(part)])));
+  Buffer.concat(
+    text.split('%BYTES%').flatMap((part, index) => (index === 0 ? [Buffer.from(part)] : [Buffer.from(bytes[index - 1]!), Buffer.from(part)])),
+  );
 const contactsNamed = async (externalCustomerId: string) =>
-  (await stack.platform.db.query('SELECT count(*)::int AS n FROM contacts WHERE account_id = $1 AND external_customer_id = $2', [account.accountId, externalCustomerId])).rows[0].n as number;
+  (
+    await stack.platform.db.query('SELECT count(*)::int AS n FROM contacts WHERE account_id = $1 AND external_customer_id = $2', [
+      account.accountId,
+      externalCustomerId,
+    ])
+  ).rows[0].n as number;
 
 describe('a JSON body that is not valid UTF-8', () => {
   it('is refused with 400 naming the field, and nothing is stored (no U+FFFD in its place)', async () => {
@@ -33,7 +44,12 @@ describe('a JSON body that is not valid UTF-8', () => {
     ] as const) {
       const response = await postBytes('/api/v1/contact', json('{"externalCustomerId":"utf8-bad","firstName":"Ann%BYTES%a"}', [...bytes]));
       const body = (await response.json()) as { error: { code: string; details: unknown } };
-      expect([what, response.status, body.error.code, body.error.details]).toEqual([what, 400, 'VALIDATION_FAILED', [{ path: 'body.firstName', message: 'is not valid UTF-8' }]]);
+      expect([what, response.status, body.error.code, body.error.details]).toEqual([
+        what,
+        400,
+        'VALIDATION_FAILED',
+        [{ path: 'body.firstName', message: 'is not valid UTF-8' }],
+      ]);
     }
     const nested = await postBytes('/api/v1/contact', json('{"externalCustomerId":"utf8-bad","fields":[{"id":1,"value":"x%BYTES%"}]}', [0xfe]));
     expect(((await nested.json()) as any).error.details).toEqual([{ path: 'body.fields.0.value', message: 'is not valid UTF-8' }]);
@@ -43,7 +59,10 @@ describe('a JSON body that is not valid UTF-8', () => {
   });
 
   it('still takes U+FFFD and any other character written as valid UTF-8', async () => {
-    const response = await postBytes('/api/v1/contact', Buffer.from(JSON.stringify({ externalCustomerId: 'utf8-good', firstName: 'Ann \ufffd Олена 😀' })));
+    const response = await postBytes(
+      '/api/v1/contact',
+      Buffer.from(JSON.stringify({ externalCustomerId: 'utf8-good', firstName: 'Ann \ufffd Олена 😀' })),
+    );
     expect(response.status).toBe(200);
     const { id } = (await response.json()) as { id: number };
     expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.firstName).toBe('Ann \ufffd Олена 😀');
@@ -52,14 +71,18 @@ describe('a JSON body that is not valid UTF-8', () => {
 
 describe('a request head past the gateway quota (local runtime)', () => {
   it('answers a long query string 414 in the error model, with x-request-id, not a bare 431', async () => {
-    const response = await fetch(`${stack.url}/api/v1/contacts?email=${'a'.repeat(16 * 1024)}`, { headers: { authorization: account.authorization } });
+    const response = await fetch(`${stack.url}/api/v1/contacts?email=${'a'.repeat(16 * 1024)}`, {
+      headers: { authorization: account.authorization },
+    });
     expect(response.status).toBe(414);
     expect(response.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
     expect(await response.json()).toEqual({ error: { code: 'URI_TOO_LONG', message: expect.stringContaining(String(GATEWAY_MAX_HEAD_BYTES)) } });
   });
 
   it('answers oversized headers 431 in the error model, also past what Node itself would read', async () => {
-    const response = await fetch(`${stack.url}/api/v1/version`, { headers: { authorization: account.authorization, 'x-padding': 'p'.repeat(12 * 1024) } });
+    const response = await fetch(`${stack.url}/api/v1/version`, {
+      headers: { authorization: account.authorization, 'x-padding': 'p'.repeat(12 * 1024) },
+    });
     expect([response.status, ((await response.json()) as any).error.code]).toEqual([431, 'HEADERS_TOO_LARGE']);
     expect(response.headers.get('x-request-id')).toBeTruthy();
 
@@ -97,14 +120,20 @@ describe('a connector read with GET', () => {
     expect(renamed.status).toBe(200);
     expect(renamed.body).toEqual({ ...read.body, name: 'Round trip, renamed', updatedAt: expect.any(String) });
 
-    const moved = await stack.request(account, 'PUT', `/api/v1/connectors/${created.body.id}`, { ...read.body, postgres: { ...read.body.postgres, sslMode: 'require' } });
+    const moved = await stack.request(account, 'PUT', `/api/v1/connectors/${created.body.id}`, {
+      ...read.body,
+      postgres: { ...read.body.postgres, sslMode: 'require' },
+    });
     expect([moved.status, moved.body.error.code]).toEqual([400, 'PASSWORD_REQUIRED']);
     const twoWays = await stack.request(account, 'PUT', `/api/v1/connectors/${created.body.id}`, { ...read.body, port: 1 });
     expect([twoWays.status, twoWays.body.error.details[0].path]).toEqual([400, 'body.postgres.port']);
     const other = await stack.request(account, 'PUT', `/api/v1/connectors/${created.body.id}`, { ...read.body, id: created.body.id + 1000 });
     expect([other.status, other.body.error.details[0].path]).toEqual([400, 'body.id']);
     // The flat shape keeps working.
-    const flat = await stack.request(account, 'PUT', `/api/v1/connectors/${created.body.id}`, { ...customer.connectorSettings({ name: 'Flat' }), password: undefined });
+    const flat = await stack.request(account, 'PUT', `/api/v1/connectors/${created.body.id}`, {
+      ...customer.connectorSettings({ name: 'Flat' }),
+      password: undefined,
+    });
     expect(flat.status).toBe(200);
   });
 });

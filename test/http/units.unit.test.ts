@@ -20,7 +20,10 @@ describe('router', () => {
   });
 
   it('refuses a route declared twice', () => {
-    expect(() => new Router([route({ method: 'GET', path: '/x', access: 'public', handle }), route({ method: 'GET', path: '/x', access: 'public', handle })])).toThrow(/twice/);
+    expect(
+      () =>
+        new Router([route({ method: 'GET', path: '/x', access: 'public', handle }), route({ method: 'GET', path: '/x', access: 'public', handle })]),
+    ).toThrow(/twice/);
   });
 });
 
@@ -52,7 +55,8 @@ describe('rate limiter', () => {
 });
 
 describe('DNS_SERVERS', () => {
-  const withServers = (value: string) => readConfig({ SATELLITE_RUNTIME: 'local', SATELLITE_SECRETS_KEY: 'k', DATABASE_URL: 'postgres://x', DNS_SERVERS: value });
+  const withServers = (value: string) =>
+    readConfig({ SATELLITE_RUNTIME: 'local', SATELLITE_SECRETS_KEY: 'k', DATABASE_URL: 'postgres://x', DNS_SERVERS: value });
 
   it('takes IPv4 and IPv6 addresses, each with an optional port', () => {
     expect(withServers('127.0.0.1:5353, 10.0.0.2,[::1]:53, ::1').dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2', '[::1]:53', '::1']);

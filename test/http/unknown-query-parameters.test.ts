@@ -11,7 +11,15 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 
 /** RFC 6749 §3.1/§3.2: these must ignore parameters they do not know, so they take any name. */
-const OAUTH_PROTOCOL = ['GET /oauth/authorize', 'POST /oauth/authorize', 'POST /oauth/token', 'POST /oauth/revoke', 'GET /uaa/oauth/authorize', 'POST /uaa/oauth/authorize', 'POST /uaa/oauth/token'];
+const OAUTH_PROTOCOL = [
+  'GET /oauth/authorize',
+  'POST /oauth/authorize',
+  'POST /oauth/token',
+  'POST /oauth/revoke',
+  'GET /uaa/oauth/authorize',
+  'POST /uaa/oauth/authorize',
+  'POST /uaa/oauth/token',
+];
 
 describe('a query parameter a method does not know', () => {
   it('is refused with 400 on every route of the API, before anything else happens', async () => {
@@ -25,7 +33,9 @@ describe('a query parameter a method does not know', () => {
       answers.push(`${route.method} ${route.path} ${response.status} ${response.body?.error?.code} ${response.body?.error?.details?.[0]?.path}`);
     }
     expect(answers).toEqual(
-      apiRoutes.filter((route) => route.queryNames !== 'any').map((route) => `${route.method} ${route.path} 400 VALIDATION_FAILED query.satelliteUnknown`),
+      apiRoutes
+        .filter((route) => route.queryNames !== 'any')
+        .map((route) => `${route.method} ${route.path} 400 VALIDATION_FAILED query.satelliteUnknown`),
     );
   });
 

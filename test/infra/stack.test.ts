@@ -38,7 +38,9 @@ describe('the stack', () => {
   });
 
   it('sends the OAuth endpoints, seed 004 /uaa/oauth/* aliases included, to the API function through the catch-all route', () => {
-    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((resource) => (resource as { Properties: { RouteKey: string } }).Properties.RouteKey);
+    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (resource) => (resource as { Properties: { RouteKey: string } }).Properties.RouteKey,
+    );
     expect(routeKeys).toContain('$default');
     // Only connector validation (another function) and the reference page (the API function, for
     // its bundled files) have routes of their own; no OAuth path is caught before $default.
@@ -56,7 +58,9 @@ describe('the stack', () => {
   });
 
   it('gives every function its database settings as variables, not credentials', () => {
-    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { DB_SECRET_ARN: Match.anyValue() } } } });
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { DB_SECRET_ARN: Match.anyValue() } } },
+    });
     expect(Object.keys(functions).length).toBeGreaterThanOrEqual(2);
     for (const resource of Object.values(functions)) {
       const variables = (resource as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
@@ -65,13 +69,23 @@ describe('the stack', () => {
   });
 
   it('has an operator function that provisions accounts, reachable by no route', () => {
-    const [provisioning] = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Creates a customer account') } }));
+    const [provisioning] = Object.keys(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Creates a customer account') } }),
+    );
     expect(provisioning).toBeDefined();
     template.hasOutput('ProvisionAccountFunction', { Value: { Ref: provisioning } });
     // Nothing may invoke it but an operator's own credentials: no route, rule, queue or permission names it.
     const naming = (type: string) =>
       Object.keys(template.findResources(type)).filter((id) => JSON.stringify(template.toJSON().Resources[id]).includes(`"${provisioning!}"`));
-    expect(['AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::Lambda::Permission', 'AWS::Lambda::EventSourceMapping', 'AWS::Events::Rule'].flatMap(naming)).toEqual([]);
+    expect(
+      [
+        'AWS::ApiGatewayV2::Integration',
+        'AWS::ApiGatewayV2::Route',
+        'AWS::Lambda::Permission',
+        'AWS::Lambda::EventSourceMapping',
+        'AWS::Events::Rule',
+      ].flatMap(naming),
+    ).toEqual([]);
   });
 
   it('runs migrations on deploy, waiting as long as the migrate function may run', () => {
@@ -82,7 +96,9 @@ describe('the stack', () => {
 
   it('lets every function that records activities relay them to the webhooks queue', () => {
     for (const description of ['Satellite HTTP API', 'Assembles trigger events']) {
-      const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } })) as {
+      const [fn] = Object.values(
+        template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } }),
+      ) as {
         Properties: { Environment: { Variables: Record<string, unknown> } };
       }[];
       expect([description, Object.keys(fn!.Properties.Environment.Variables)]).toEqual([description, expect.arrayContaining(['WEBHOOK_QUEUE_URL'])]);
@@ -93,7 +109,9 @@ describe('the stack', () => {
     const queues = template.findResources('AWS::SQS::Queue', { Properties: { FifoQueue: true, RedrivePolicy: Match.anyValue() } });
     expect(Object.keys(queues)).toHaveLength(1);
     const [queueId, queue] = Object.entries(queues)[0] as [string, { Properties: { VisibilityTimeout: number } }];
-    const dispatcher = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('webhooks') } }))[0] as {
+    const dispatcher = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('webhooks') } }),
+    )[0] as {
       Properties: { Timeout: number };
     };
     // The message stays invisible longer than one invocation plus its HTTP timeout (10 s).
@@ -107,10 +125,13 @@ describe('the stack', () => {
 
   it('gives every queue a dead-letter queue and every queue consumer partial batch responses', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as { Properties: { FunctionResponseTypes?: string[] } }[];
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as {
+      Properties: { FunctionResponseTypes?: string[] };
+    }[];
     const deadLetterQueues = new Set(
       Object.values(queues).flatMap((queue) => {
-        const target = (queue as { Properties: { RedrivePolicy?: { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } } } }).Properties.RedrivePolicy;
+        const target = (queue as { Properties: { RedrivePolicy?: { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } } } }).Properties
+          .RedrivePolicy;
         return target ? [target.deadLetterTargetArn['Fn::GetAtt'][0]] : [];
       }),
     );
@@ -141,11 +162,19 @@ describe('the stack', () => {
         .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(`"${role}"`))
         .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     const allows = (role: string, action: string, resource: unknown) =>
-      statementsOf(role).some((statement) => [statement.Action].flat().includes(action) && JSON.stringify(statement.Resource).includes(JSON.stringify(resource)));
+      statementsOf(role).some(
+        (statement) => [statement.Action].flat().includes(action) && JSON.stringify(statement.Resource).includes(JSON.stringify(resource)),
+      );
     expect(allows(roleId, 'lambda:InvokeFunction', { 'Fn::GetAtt': [dispatcher, 'Arn'] })).toBe(true);
     const apiRole = (api.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     expect(allows(apiRole, 'iam:PassRole', { 'Fn::GetAtt': [roleId, 'Arn'] })).toBe(true);
-    expect(statementsOf(apiRole).some((statement) => [statement.Action].flat().includes('scheduler:CreateSchedule') && JSON.stringify(statement.Resource).includes(`${String(group.Properties.Name)}/*`))).toBe(true);
+    expect(
+      statementsOf(apiRole).some(
+        (statement) =>
+          [statement.Action].flat().includes('scheduler:CreateSchedule') &&
+          JSON.stringify(statement.Resource).includes(`${String(group.Properties.Name)}/*`),
+      ),
+    ).toBe(true);
   });
 
   it('sweeps the webhook outbox every minute', () => {
@@ -161,14 +190,16 @@ describe('the stack', () => {
   });
 
   it('gives the connection checker read access to connector secrets and nothing more', () => {
-    const validator = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Checks a connector') } }))[0]!;
+    const validator = Object.entries(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Checks a connector') } }),
+    )[0]!;
     const role = (validator[1] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role['Fn::GetAtt'][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles).includes(role),
     );
     const actions = policies.flatMap((policy) =>
-      ((policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement).flatMap((statement) =>
-        Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+      (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement.flatMap(
+        (statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]),
       ),
     );
     expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue']));
@@ -179,7 +210,9 @@ describe('the stack', () => {
   it('routes the OpenAPI document and the reference page to the API function, whose bundle carries Swagger UI', () => {
     const [apiFunctionId] = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Satellite HTTP API' } }));
     for (const routeKey of ['GET /api/v1/openapi.json', 'GET /docs', 'GET /docs/reference.js', 'GET /docs/assets/{asset}']) {
-      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } })) as { Properties: { Target: unknown } }[];
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } })) as {
+        Properties: { Target: unknown };
+      }[];
       expect({ routeKey, routes: routes.length }).toEqual({ routeKey, routes: 1 });
       const integrationId = JSON.stringify(routes[0]!.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1];
       const integration = template.findResources('AWS::ApiGatewayV2::Integration')[integrationId!] as { Properties: { IntegrationUri: unknown } };
@@ -192,43 +225,62 @@ describe('the stack', () => {
     expect(existsSync(path.join(outdir, bundles[0]!, 'index.js'))).toBe(true);
   });
 
-  it('serves the web console from S3 through CloudFront on the API\'s origin, with its CSP', () => {
+  it("serves the web console from S3 through CloudFront on the API's origin, with its CSP", () => {
     template.resourceCountIs('AWS::CloudFront::Distribution', 1);
-    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as { Properties: { DistributionConfig: { DefaultRootObject: string; CacheBehaviors: { PathPattern: string; ViewerProtocolPolicy: string; AllowedMethods: string[] }[] } } }[];
+    const [distribution] = Object.values(template.findResources('AWS::CloudFront::Distribution')) as {
+      Properties: {
+        DistributionConfig: {
+          DefaultRootObject: string;
+          CacheBehaviors: { PathPattern: string; ViewerProtocolPolicy: string; AllowedMethods: string[] }[];
+        };
+      };
+    }[];
     const config = distribution!.Properties.DistributionConfig;
     expect(config.DefaultRootObject).toBe('index.html');
     expect(config.CacheBehaviors.map((behavior) => behavior.PathPattern).sort()).toEqual([...API_PATH_PATTERNS].sort());
     for (const behavior of config.CacheBehaviors) expect(behavior.AllowedMethods).toContain('POST');
     template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
     template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
-      ResponseHeadersPolicyConfig: { SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("script-src 'self'") } } },
+      ResponseHeadersPolicyConfig: {
+        SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("script-src 'self'") } },
+      },
     });
     template.hasResourceProperties('Custom::CDKBucketDeployment', { DistributionPaths: ['/*'] });
   });
 });
 
-describe('the console\'s CloudFront distribution', () => {
-  it('sends every path the API answers to the API, none to the console\'s bucket', () => {
+describe("the console's CloudFront distribution", () => {
+  it("sends every path the API answers to the API, none to the console's bucket", () => {
     // CloudFront's patterns: `*` matches any characters, `/` included.
     const matchers = API_PATH_PATTERNS.map((pattern) => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`));
     const concrete = (routePath: string) => routePath.replace(/\{[^}]+\}/g, 'x');
     const unrouted = apiRoutes.map((route) => route.path).filter((routePath) => !matchers.some((matcher) => matcher.test(concrete(routePath))));
     expect(unrouted).toEqual([]);
-
   });
 });
 
 describe('email delivery in the stack', () => {
   it('publishes SES delivery, bounce and complaint events through an encrypted topic to the email events queue, and may send only as the configured identities', () => {
     template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
-      EventDestination: Match.objectLike({ Enabled: true, MatchingEventTypes: ['delivery', 'bounce', 'complaint'], SnsDestination: Match.anyValue() }),
+      EventDestination: Match.objectLike({
+        Enabled: true,
+        MatchingEventTypes: ['delivery', 'bounce', 'complaint'],
+        SnsDestination: Match.anyValue(),
+      }),
     });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('SES delivery, bounce and complaint'), Runtime: 'nodejs22.x' });
-    const sesStatements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (policy) => (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
-    ).filter((statement) => [statement.Action].flat().includes('ses:SendEmail'));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('SES delivery, bounce and complaint'),
+      Runtime: 'nodejs22.x',
+    });
+    const sesStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap(
+        (policy) =>
+          (policy as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument
+            .Statement,
+      )
+      .filter((statement) => [statement.Action].flat().includes('ses:SendEmail'));
     expect(sesStatements).toHaveLength(1);
     const resources = JSON.stringify(sesStatements[0]!.Resource);
     expect(resources).toContain(':identity/example.com');

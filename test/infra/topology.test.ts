@@ -93,7 +93,12 @@ function deployedQueue(name: QueueName): QueueFacts & { queueId: string } {
   const sentTo = apiVariables()[queueUrlVariables[name]];
   const queueId = sentTo
     ? target(sentTo)
-    : target(mappings.find(([, candidate]) => deployedFunction(target(candidate.Properties.FunctionName)).worker === queueList.find((queue) => queue.name === name)!.worker)![1].Properties.EventSourceArn);
+    : target(
+        mappings.find(
+          ([, candidate]) =>
+            deployedFunction(target(candidate.Properties.FunctionName)).worker === queueList.find((queue) => queue.name === name)!.worker,
+        )![1].Properties.EventSourceArn,
+      );
   const queue = resources[queueId]!.Properties;
   const [, mapping] = mappings.find(([, candidate]) => target(candidate.Properties.EventSourceArn) === queueId)!;
   const worker = deployedFunction(target(mapping.Properties.FunctionName));
@@ -112,7 +117,9 @@ function deployedQueue(name: QueueName): QueueFacts & { queueId: string } {
 
 /** The same queue as the local runtime created it on the SQS server and consumes it. */
 async function localQueue(name: QueueName): Promise<QueueFacts> {
-  const { Attributes: attributes = {} } = await local.sqs.send(new GetQueueAttributesCommand({ QueueUrl: local.queueUrls[name], AttributeNames: ['All'] }));
+  const { Attributes: attributes = {} } = await local.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: local.queueUrls[name], AttributeNames: ['All'] }),
+  );
   const consumer = localQueues.find((queue) => queue.name === name)!;
   return {
     worker: consumer.worker,
@@ -146,17 +153,23 @@ describe('the deployed and the local stack', () => {
       maxAge === undefined ? [] : [['ApproximateAgeOfOldestMessage', maxAge, queueAlarms.oldestMessageEvaluationPeriods, queueAlarms.periodSeconds]],
     );
     const deadLetterQueueId = target((resources[queueId]!.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn);
-    expect(onQueue(deadLetterQueueId).map((alarm) => [alarm.MetricName, alarm.Threshold])).toEqual([['ApproximateNumberOfMessagesVisible', queueAlarms.deadLettersAbove]]);
+    expect(onQueue(deadLetterQueueId).map((alarm) => [alarm.MetricName, alarm.Threshold])).toEqual([
+      ['ApproximateNumberOfMessagesVisible', queueAlarms.deadLettersAbove],
+    ]);
   });
 
   it('fire the same fixed schedules at the same functions', async () => {
     // Event-pattern rules (the rotation-failure alert) are not schedules.
-    const deployed: ScheduleFacts[] = resourcesOf('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression !== undefined).map(([, rule]) => {
-      const [ruleTarget] = rule.Properties.Targets as { Arn: unknown }[];
-      const fn = deployedFunction(target(ruleTarget!.Arn));
-      return { expression: rule.Properties.ScheduleExpression as string, worker: fn.worker, timeoutSeconds: fn.timeoutSeconds };
-    });
-    const { rows } = await local.platform.db.query<{ expression: string; target: ScheduleTargetName }>('SELECT expression, target FROM local_schedules');
+    const deployed: ScheduleFacts[] = resourcesOf('AWS::Events::Rule')
+      .filter(([, rule]) => rule.Properties.ScheduleExpression !== undefined)
+      .map(([, rule]) => {
+        const [ruleTarget] = rule.Properties.Targets as { Arn: unknown }[];
+        const fn = deployedFunction(target(ruleTarget!.Arn));
+        return { expression: rule.Properties.ScheduleExpression as string, worker: fn.worker, timeoutSeconds: fn.timeoutSeconds };
+      });
+    const { rows } = await local.platform.db.query<{ expression: string; target: ScheduleTargetName }>(
+      'SELECT expression, target FROM local_schedules',
+    );
     const running: ScheduleFacts[] = rows.map((row) => ({
       expression: row.expression,
       worker: localScheduleTargets[row.target].worker,

@@ -32,7 +32,13 @@ interface Delivery {
 /** The next job on the broadcasts queue, as the Lambda event source would deliver it. */
 async function receiveJob(): Promise<Delivery | undefined> {
   const received = await stack.sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 300, MessageSystemAttributeNames: ['All'] }),
+    new ReceiveMessageCommand({
+      QueueUrl: stack.queueUrls.broadcasts,
+      MaxNumberOfMessages: 1,
+      WaitTimeSeconds: 0,
+      VisibilityTimeout: 300,
+      MessageSystemAttributeNames: ['All'],
+    }),
   );
   const message = received.Messages?.[0];
   if (!message) return undefined;
@@ -43,7 +49,8 @@ async function receiveJob(): Promise<Delivery | undefined> {
 /** Hands a delivery to the worker and, like the event source, deletes it unless reported failed. */
 async function deliver(delivery: Delivery, context: { getRemainingTimeInMillis(): number }): Promise<SQSBatchResponse> {
   const result = await worker(delivery.event, context);
-  if (result.batchItemFailures.length === 0) await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: delivery.receiptHandle }));
+  if (result.batchItemFailures.length === 0)
+    await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: delivery.receiptHandle }));
   return result;
 }
 
@@ -77,8 +84,15 @@ async function addContacts(account: TestAccount, count: number, domain: string):
   return rows.map((row) => row.id).sort((a, b) => a - b);
 }
 
-async function broadcastTo(account: TestAccount, domain: string, htmlText = '<p>Hello $!contact.firstName</p>'): Promise<{ broadcastId: number; messageId: number; groupId: number }> {
-  const group = await stack.request(account, 'POST', '/api/v1/groups', { name: `Everyone at ${domain}`, conditions: [{ field: 'email', operator: 'contains', value: `@${domain}` }] });
+async function broadcastTo(
+  account: TestAccount,
+  domain: string,
+  htmlText = '<p>Hello $!contact.firstName</p>',
+): Promise<{ broadcastId: number; messageId: number; groupId: number }> {
+  const group = await stack.request(account, 'POST', '/api/v1/groups', {
+    name: `Everyone at ${domain}`,
+    conditions: [{ field: 'email', operator: 'contains', value: `@${domain}` }],
+  });
   expect(group.status).toBe(200);
   const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'News', subject: 'News for $!contact.firstName', htmlText });
   expect(message.status).toBe(201);
@@ -108,7 +122,18 @@ describe('starting a broadcast', () => {
     const { broadcastId, messageId, groupId } = await broadcastTo(account, 'start.example');
 
     const scheduled = await statusOf(account, broadcastId);
-    expect(scheduled).toMatchObject({ id: broadcastId, messageId, groupId, mediaType: 'Email', status: 'SCHEDULED', recipients: null, sent: 0, failed: 0, failures: [], startedDate: null });
+    expect(scheduled).toMatchObject({
+      id: broadcastId,
+      messageId,
+      groupId,
+      mediaType: 'Email',
+      status: 'SCHEDULED',
+      recipients: null,
+      sent: 0,
+      failed: 0,
+      failures: [],
+      startedDate: null,
+    });
     expect(scheduled.name).toBe('News → Everyone at start.example');
     expect(await sendsOf(broadcastId)).toEqual({ sends: 0, contacts: 0 });
 
@@ -116,19 +141,32 @@ describe('starting a broadcast', () => {
     const done = await statusOf(account, broadcastId);
     expect(done).toMatchObject({ status: 'IDLE', recipients: 3, sent: 3, failed: 0, failures: [] });
     expect(new Date(done.startedDate).getTime()).toBeLessThanOrEqual(new Date(done.updatedDate).getTime());
-    const { rows } = await stack.platform.db.query('SELECT subject, html_text, campaign_type FROM message_sends WHERE broadcast_id = $1 AND contact_id = $2', [broadcastId, first]);
+    const { rows } = await stack.platform.db.query(
+      'SELECT subject, html_text, campaign_type FROM message_sends WHERE broadcast_id = $1 AND contact_id = $2',
+      [broadcastId, first],
+    );
     expect(rows).toEqual([{ subject: 'News for Member 1', html_text: '<p>Hello Member 1</p>', campaign_type: 'Group' }]);
     // The SENT activity names the broadcast (what webhooks and exports carry).
-    const activities = await stack.platform.db.query(`SELECT count(*)::int AS n FROM contact_activities WHERE broadcast_id = $1 AND activity_status = 'SENT'`, [broadcastId]);
+    const activities = await stack.platform.db.query(
+      `SELECT count(*)::int AS n FROM contact_activities WHERE broadcast_id = $1 AND activity_status = 'SENT'`,
+      [broadcastId],
+    );
     expect(activities.rows[0].n).toBe(3);
   });
 
   it("accepts seed 004's name, POST /api/v1/broadcast, and a name of its own", async () => {
     const account = await stack.createAccount();
     await addContacts(account, 1, 'alias.example');
-    const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Alias', conditions: [{ field: 'email', operator: 'contains', value: '@alias.example' }] });
+    const group = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'Alias',
+      conditions: [{ field: 'email', operator: 'contains', value: '@alias.example' }],
+    });
     const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Hi', subject: 'Hi', htmlText: 'Hi' });
-    const broadcast = await stack.request(account, 'POST', '/api/v1/broadcast', { messageId: message.body.id, groupId: group.body.id, name: 'Spring sale' });
+    const broadcast = await stack.request(account, 'POST', '/api/v1/broadcast', {
+      messageId: message.body.id,
+      groupId: group.body.id,
+      name: 'Spring sale',
+    });
     expect(broadcast.status).toBe(202);
     expect(broadcast.body).toEqual({ id: expect.any(Number), status: 'SCHEDULED' });
     expect(await drain(plentyOfTime)).toBe(1);
@@ -196,7 +234,10 @@ describe('sending in pages', () => {
       [account.accountId],
     );
     const unreachable = rows.map((row) => row.id).sort((a, b) => a - b);
-    const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Members', conditions: [{ field: 'firstName', operator: 'contains', value: 'Member' }] });
+    const group = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'Members',
+      conditions: [{ field: 'firstName', operator: 'contains', value: 'Member' }],
+    });
     const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Hi', subject: 'Hi', htmlText: 'Hi $!contact.firstName' });
     const broadcast = await stack.request(account, 'POST', '/api/v1/broadcasts', { messageId: message.body.id, groupId: group.body.id });
     expect(await drain(plentyOfTime)).toBe(1);
@@ -206,7 +247,9 @@ describe('sending in pages', () => {
     expect(done.failures).toHaveLength(100);
     expect(done.failures[0]).toEqual({ contactId: unreachable[0], error: { code: 'NO_EMAIL', message: 'the contact has no email address' } });
     expect(done.failures.map((failure: { contactId: number }) => failure.contactId)).toEqual(unreachable.slice(0, 100));
-    const sent = await stack.platform.db.query('SELECT contact_id FROM message_sends WHERE broadcast_id = $1 ORDER BY contact_id', [broadcast.body.id]);
+    const sent = await stack.platform.db.query('SELECT contact_id FROM message_sends WHERE broadcast_id = $1 ORDER BY contact_id', [
+      broadcast.body.id,
+    ]);
     expect(sent.rows.map((row) => row.contact_id)).toEqual(reachable);
   });
 });
@@ -231,7 +274,7 @@ describe('a job delivered more than once', () => {
     expect(await sendsOf(broadcastId)).toEqual({ sends: 2100, contacts: 2100 });
   });
 
-  it("repeats a page whose sends committed but whose progress was lost, without sending it again", async () => {
+  it('repeats a page whose sends committed but whose progress was lost, without sending it again', async () => {
     const account = await stack.createAccount();
     await addContacts(account, 1500, 'lost.example');
     const { broadcastId } = await broadcastTo(account, 'lost.example');
@@ -311,7 +354,11 @@ describe('a broadcast that cannot be sent', () => {
     const { broadcastId, messageId } = await broadcastTo(account, 'deleted-message.example');
     expect((await stack.request(account, 'DELETE', `/api/v1/messages/email/${messageId}`)).status).toBe(204);
     expect(await drain(plentyOfTime)).toBe(1);
-    expect(await statusOf(account, broadcastId)).toMatchObject({ status: 'PAUSED', sent: 0, error: { code: 'MESSAGE_NOT_FOUND', message: 'message not found' } });
+    expect(await statusOf(account, broadcastId)).toMatchObject({
+      status: 'PAUSED',
+      sent: 0,
+      error: { code: 'MESSAGE_NOT_FOUND', message: 'message not found' },
+    });
   });
 
   it('reports a message that is not a job as failed, so SQS moves it to the dead-letter queue', async () => {

@@ -30,7 +30,8 @@ beforeAll(async () => {
                                    (3, 'other@example.com', 'Other', '2020-01-01T00:00:00Z', 'ZZZZ');
   `);
   connectorId = (await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings())).body.id;
-  dinaId = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Dina', channels: [{ type: 'email', value: 'kozak@example.com' }] })).body.id;
+  dinaId = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Dina', channels: [{ type: 'email', value: 'kozak@example.com' }] }))
+    .body.id;
 });
 afterAll(async () => {
   await closeConnectorPools(stack.platform);
@@ -97,12 +98,21 @@ describe('legacy ids (item 12)', () => {
     expect(native.body.error.code).toBe('LEGACY_ID_TAKEN');
 
     expect((await stack.request(account, 'PATCH', `/api/v1/datasources/${plain.body.id}`, { legacyId: 2001 })).body.legacyId).toBe(2001);
-    expect((await stack.request(account, 'PATCH', `/api/v1/datasources/${plain.body.id}`, { legacyId: null })).body).toMatchObject({ name: 'plain', legacyId: null });
+    expect((await stack.request(account, 'PATCH', `/api/v1/datasources/${plain.body.id}`, { legacyId: null })).body).toMatchObject({
+      name: 'plain',
+      legacyId: null,
+    });
     expect((await stack.request(account, 'GET', `/api/v1/datasources/${sourceId}`)).body.legacyId).toBe(1043);
     // Another account may use the same legacy id.
     const other = await stack.createAccount();
     const otherConnector = await stack.request(other, 'POST', '/api/v1/connectors', customer.connectorSettings());
-    const theirs = await stack.request(other, 'POST', '/api/v1/datasources', { connectorId: otherConnector.body.id, dataset: 'public', table: 'promo_codes', name: 'esputnik promo', legacyId: 1043 });
+    const theirs = await stack.request(other, 'POST', '/api/v1/datasources', {
+      connectorId: otherConnector.body.id,
+      dataset: 'public',
+      table: 'promo_codes',
+      name: 'esputnik promo',
+      legacyId: 1043,
+    });
     expect(theirs.status).toBe(201);
   });
 
@@ -115,7 +125,11 @@ describe('legacy ids (item 12)', () => {
     expect(segment.status).toBe(200);
     expect(segment.body.legacyId).toBe(170531841);
     segmentId = segment.body.id;
-    const twice = await stack.request(account, 'POST', '/api/v1/groups', { name: 'dup', legacyId: 170531841, conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const twice = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'dup',
+      legacyId: 170531841,
+      conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+    });
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('LEGACY_ID_TAKEN');
     const renamed = await stack.request(account, 'PATCH', `/api/v1/group/${segmentId}`, { name: 'Birthday today' });
@@ -124,14 +138,32 @@ describe('legacy ids (item 12)', () => {
 
   it('emits regularEventType-<legacy segment id> with jsonParam keyed by the legacy source id, and the eSputnik template renders unchanged', async () => {
     const template = "<p>$!data.get('1043').get(0).get('name'): $!data.get('1043').get(0).get('promo_code')</p>";
-    const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'birthday', subject: 'Happy birthday', htmlText: template, jsonParamField: 'jsonParam' });
+    const message = await stack.request(account, 'POST', '/api/v1/messages/email', {
+      name: 'birthday',
+      subject: 'Happy birthday',
+      htmlText: template,
+      jsonParamField: 'jsonParam',
+    });
     expect(message.status).toBe(201);
-    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'birthday', segmentId, sourceIds: [sourceId], messageId: message.body.id, schedule: 'rate(1 day)' });
+    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+      name: 'birthday',
+      segmentId,
+      sourceIds: [sourceId],
+      messageId: message.body.id,
+      schedule: 'rate(1 day)',
+    });
     expect(workflow.body.eventTypeKey).toBe('regularEventType-170531841');
     const run = await stack.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
     expect(run.body).toEqual({ queuedMembers: 1 });
 
-    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
+    const received = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queueUrls.triggerEvents,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     const assembler = createAssembler(stack.platform);
     const pages = (received.Messages ?? []).map((queued) => sqsRecordOf(queued, 'arn:aws:sqs:us-east-1:000000000000:triggerEvents'));
     expect(pages).toHaveLength(1);
@@ -144,10 +176,10 @@ describe('legacy ids (item 12)', () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.key).toBe('regularEventType-170531841');
     expect(JSON.parse(events[0]!.params.find((param) => param.name === 'jsonParam')!.value)).toEqual({ 1043: [seedRow] });
-    const { rows: sends } = await stack.platform.db.query<{ html_text: string }>('SELECT html_text FROM message_sends WHERE account_id = $1 AND message_id = $2', [
-      account.accountId,
-      message.body.id,
-    ]);
+    const { rows: sends } = await stack.platform.db.query<{ html_text: string }>(
+      'SELECT html_text FROM message_sends WHERE account_id = $1 AND message_id = $2',
+      [account.accountId, message.body.id],
+    );
     expect(sends.map((send) => send.html_text)).toEqual(['<p>Dina Kozak: AAAA-BBBB-DDDD</p>']);
   });
 
@@ -155,23 +187,36 @@ describe('legacy ids (item 12)', () => {
     const byNative = JSON.stringify({ [String(sourceId)]: [seedRow] });
     const legacyTemplate = await preview({ contactId: dinaId, jsonParam: byNative, template: "$!data.get('1043').get(0).get('promo_code')" });
     expect(legacyTemplate.body.output).toBe('AAAA-BBBB-DDDD');
-    const nativeTemplate = await preview({ jsonParam: JSON.stringify({ 1043: [seedRow] }), template: `$!data.get('${sourceId}').get(0).get('promo_code')` });
+    const nativeTemplate = await preview({
+      jsonParam: JSON.stringify({ 1043: [seedRow] }),
+      template: `$!data.get('${sourceId}').get(0).get('promo_code')`,
+    });
     expect(nativeTemplate.body.output).toBe('AAAA-BBBB-DDDD');
 
-    const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'esputnik', subject: 's', htmlText: "$!data.get('1043').get(0).get('promo_code')" });
-    const sent = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, { recipients: [{ contactId: dinaId, jsonParam: byNative }] });
+    const message = await stack.request(account, 'POST', '/api/v1/messages/email', {
+      name: 'esputnik',
+      subject: 's',
+      htmlText: "$!data.get('1043').get(0).get('promo_code')",
+    });
+    const sent = await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, {
+      recipients: [{ contactId: dinaId, jsonParam: byNative }],
+    });
     expect(sent.body.results).toEqual([expect.objectContaining({ status: 'OK' })]);
-    const { rows } = await stack.platform.db.query<{ html_text: string }>('SELECT html_text FROM message_sends WHERE message_id = $1', [message.body.id]);
+    const { rows } = await stack.platform.db.query<{ html_text: string }>('SELECT html_text FROM message_sends WHERE message_id = $1', [
+      message.body.id,
+    ]);
     expect(rows[0]!.html_text).toBe('AAAA-BBBB-DDDD');
   });
 });
 
 describe('bulk preview (item 5)', () => {
   it("renders for a contact with the rows a broadcast would read, and none of another contact's", async () => {
-    const rendered = await preview({ locator: 'kozak@example.com', data: 'bulk', template: "#foreach($pc in $data.promo_codes)$pc.promo_code#end" });
+    const rendered = await preview({ locator: 'kozak@example.com', data: 'bulk', template: '#foreach($pc in $data.promo_codes)$pc.promo_code#end' });
     expect(rendered.status).toBe(200);
     expect(rendered.body.output).toBe('AAAA-BBBB-DDDD');
-    const stranger = (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'No rows', channels: [{ type: 'email', value: 'norows@example.com' }] })).body.id;
+    const stranger = (
+      await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'No rows', channels: [{ type: 'email', value: 'norows@example.com' }] })
+    ).body.id;
     const empty = await preview({ contactId: stranger, data: 'bulk', template: '[$data.promo_codes.size()]' });
     expect(empty.body.output).toBe('[0]');
   });

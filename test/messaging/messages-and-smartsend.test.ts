@@ -10,7 +10,9 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 
 const promoTemplate = "Hi $!contact.firstName, #foreach($pc in $!data.get('1043'))$!pc.get('name'): $!pc.get('promo_code')#end";
-const jsonParam = JSON.stringify({ 1043: [{ id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' }] });
+const jsonParam = JSON.stringify({
+  1043: [{ id: '2', email: 'kozak@example.com', name: 'Dina Kozak', birthday: '2020-09-02T00:00:00Z', promo_code: 'AAAA-BBBB-DDDD' }],
+});
 
 async function createContact(body: Record<string, unknown>): Promise<number> {
   const response = await stack.request(account, 'POST', '/api/v1/contact', body);
@@ -43,12 +45,21 @@ describe('email messages', () => {
       translations: [{ languageCode: 'uk', subject: 'Привіт', htmlText: '<p>Привіт $!contact.firstName</p>' }],
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'Welcome', jsonParamField: 'jsonParam', tags: ['welcome'], translations: [{ languageCode: 'uk', subject: 'Привіт' }] });
+    expect(created.body).toMatchObject({
+      name: 'Welcome',
+      jsonParamField: 'jsonParam',
+      tags: ['welcome'],
+      translations: [{ languageCode: 'uk', subject: 'Привіт' }],
+    });
 
     const read = await stack.request(account, 'GET', `/api/v1/messages/email/${created.body.id}`);
     expect(read.body).toEqual(created.body);
 
-    const updated = await stack.request(account, 'PUT', `/api/v1/messages/email/${created.body.id}`, { name: 'Welcome 2', subject: 'Hi', htmlText: 'x' });
+    const updated = await stack.request(account, 'PUT', `/api/v1/messages/email/${created.body.id}`, {
+      name: 'Welcome 2',
+      subject: 'Hi',
+      htmlText: 'x',
+    });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ name: 'Welcome 2', translations: [] });
 
@@ -64,7 +75,11 @@ describe('email messages', () => {
 
   it('refuses a template that does not parse, naming the field, line and column, and stores nothing', async () => {
     const before = await stack.request(account, 'GET', '/api/v1/messages/email');
-    const response = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Broken', subject: 'ok', htmlText: 'line one\n#set($a = )' });
+    const response = await stack.request(account, 'POST', '/api/v1/messages/email', {
+      name: 'Broken',
+      subject: 'ok',
+      htmlText: 'line one\n#set($a = )',
+    });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('TEMPLATE_SYNTAX');
     expect(response.body.error.details[0]).toEqual({ path: 'body.htmlText', message: expect.stringContaining('line 2, column 9') });
@@ -76,7 +91,9 @@ describe('email messages', () => {
     const messageId = await createMessage();
     const other = await stack.createAccount();
     expect((await stack.request(other, 'GET', `/api/v1/messages/email/${messageId}`)).status).toBe(404);
-    expect((await stack.request(other, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ locator: 'a@example.com' }] })).status).toBe(404);
+    expect(
+      (await stack.request(other, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ locator: 'a@example.com' }] })).status,
+    ).toBe(404);
   });
 
   it('is a general method (seed 004, 1.3): any right manages messages, only the messages right sends them', async () => {
@@ -118,8 +135,22 @@ describe('smartsend', () => {
       [[results[0].sendId, results[1].sendId]],
     );
     expect(sends.rows).toEqual([
-      { contact_id: dina, recipient: 'kozak@example.com', subject: 'A code for Dina', html_text: 'Hi Dina, Dina Kozak: AAAA-BBBB-DDDD', activity_status: 'SENT', message_id: messageId },
-      { contact_id: ivan, recipient: 'ivan@example.com', subject: 'A code for Ivan', html_text: 'Hi Ivan, ', activity_status: 'SENT', message_id: messageId },
+      {
+        contact_id: dina,
+        recipient: 'kozak@example.com',
+        subject: 'A code for Dina',
+        html_text: 'Hi Dina, Dina Kozak: AAAA-BBBB-DDDD',
+        activity_status: 'SENT',
+        message_id: messageId,
+      },
+      {
+        contact_id: ivan,
+        recipient: 'ivan@example.com',
+        subject: 'A code for Ivan',
+        html_text: 'Hi Ivan, ',
+        activity_status: 'SENT',
+        message_id: messageId,
+      },
     ]);
     const contact = await stack.request(account, 'GET', `/api/v1/contact/${dina}`);
     expect(contact.status).toBe(200);
@@ -134,14 +165,23 @@ describe('smartsend', () => {
       recipients: [{ contactId: olga, jsonParam: deep }, { contactId: olga, jsonParam: nul }, { contactId: olga }],
     });
     expect(response.status).toBe(200);
-    expect(response.body.results.map((result: { status: string; error?: { code: string } }) => result.error?.code ?? result.status)).toEqual(['INVALID_JSON_PARAM', 'INVALID_JSON_PARAM', 'OK']);
+    expect(response.body.results.map((result: { status: string; error?: { code: string } }) => result.error?.code ?? result.status)).toEqual([
+      'INVALID_JSON_PARAM',
+      'INVALID_JSON_PARAM',
+      'OK',
+    ]);
   });
 
   it('uses the language version of the contact', async () => {
     const olena = await createContact({ firstName: 'Olena', languageCode: 'uk', channels: [{ type: 'email', value: 'olena@example.com' }] });
-    const messageId = await createMessage({ languageCode: 'en', translations: [{ languageCode: 'uk', subject: 'Код для $!contact.firstName', htmlText: 'Привіт' }] });
+    const messageId = await createMessage({
+      languageCode: 'en',
+      translations: [{ languageCode: 'uk', subject: 'Код для $!contact.firstName', htmlText: 'Привіт' }],
+    });
     const response = await stack.request(account, 'POST', `/api/v1/message/${messageId}/smartsend`, { recipients: [{ contactId: olena }] });
-    const { rows } = await stack.platform.db.query('SELECT subject, html_text, language_code FROM message_sends WHERE id = $1', [response.body.results[0].sendId]);
+    const { rows } = await stack.platform.db.query('SELECT subject, html_text, language_code FROM message_sends WHERE id = $1', [
+      response.body.results[0].sendId,
+    ]);
     expect(rows[0]).toEqual({ subject: 'Код для Olena', html_text: 'Привіт', language_code: 'uk' });
     // The SENT activity, which exports carry, knows the language and that smartsend is a triggered (IM) send.
     const activity = await stack.platform.db.query(

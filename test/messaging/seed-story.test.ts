@@ -89,10 +89,14 @@ function birthdayTodayKeys(request: QueryRequest, double: BigQueryDouble) {
 /** The pushed-down "promo_code is not empty" query, answered over the double's rows. */
 function notEmptyKeys(request: QueryRequest, double: BigQueryDouble) {
   const match =
-    /^SELECT DISTINCT CAST\(`(\w+)` AS STRING\) AS key FROM `([\w-]+)\.(\w+)\.(\w+)` WHERE `\w+` IS NOT NULL AND \(\(`(\w+)` IS NOT NULL AND CAST\(`\w+` AS STRING\) <> ''\)\)$/.exec(request.sql);
+    /^SELECT DISTINCT CAST\(`(\w+)` AS STRING\) AS key FROM `([\w-]+)\.(\w+)\.(\w+)` WHERE `\w+` IS NOT NULL AND \(\(`(\w+)` IS NOT NULL AND CAST\(`\w+` AS STRING\) <> ''\)\)$/.exec(
+      request.sql,
+    );
   if (!match) return undefined;
   const [, keyColumn = '', projectId, dataset = '', table = '', column = ''] = match;
-  const rows = double.rows(dataset, table, projectId).filter((row: BigQueryRow) => row[column] !== null && row[column] !== undefined && String(row[column]) !== '');
+  const rows = double
+    .rows(dataset, table, projectId)
+    .filter((row: BigQueryRow) => row[column] !== null && row[column] !== undefined && String(row[column]) !== '');
   return { schema: [{ name: 'key', type: 'STRING' }], rows: rows.map((row: BigQueryRow) => ({ key: String(row[keyColumn]) })) };
 }
 
@@ -111,7 +115,10 @@ const bulkTemplate = [
 ].join('\n');
 
 const triggeredTemplate = (sourceId: number) =>
-  [`<p>$!data.get('${sourceId}').get(0).get('name') / $!data.get('${sourceId}').get(0).get('promo_code')</p>`, `#foreach($pc in $!data.get('${sourceId}'))<li>$!pc.get('name') $!pc.get('promo_code')</li>#end`].join('\n');
+  [
+    `<p>$!data.get('${sourceId}').get(0).get('name') / $!data.get('${sourceId}').get(0).get('promo_code')</p>`,
+    `#foreach($pc in $!data.get('${sourceId}'))<li>$!pc.get('name') $!pc.get('promo_code')</li>#end`,
+  ].join('\n');
 
 interface Warehouse {
   readonly connector: () => Record<string, unknown>;
@@ -130,10 +137,16 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
       account = await stack.createAccount();
       const connector = await stack.request(account, 'POST', '/api/v1/connectors', warehouse().connector());
       expect(connector.status).toBe(201);
-      const source = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: connector.body.id, dataset: warehouse().dataset, table: 'promo_codes', name: 'promo_codes' });
+      const source = await stack.request(account, 'POST', '/api/v1/datasources', {
+        connectorId: connector.body.id,
+        dataset: warehouse().dataset,
+        table: 'promo_codes',
+        name: 'promo_codes',
+      });
       expect(source.status).toBe(201);
       sourceId = source.body.id;
-      const contact = async (firstName: string, email: string) => (await stack.request(account, 'POST', '/api/v1/contact', { firstName, channels: [{ type: 'email', value: email }] })).body.id as number;
+      const contact = async (firstName: string, email: string) =>
+        (await stack.request(account, 'POST', '/api/v1/contact', { firstName, channels: [{ type: 'email', value: email }] })).body.id as number;
       dina = await contact('Dina', 'kozak@example.com');
       ivan = await contact('Ivan', 'ivan@example.com');
       await contact('Olha', 'olha@example.com'); // in the account, not in the external table
@@ -144,12 +157,19 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
       expect(preview.status).toBe(200);
       expect(preview.body).toEqual({ output: '<p>Dina Kozak / AAAA-BBBB-DDDD</p>\n<li>Dina Kozak AAAA-BBBB-DDDD</li>', contactId: dina });
       // A triggered send's preview: jsonParam is the whole of $data.
-      const triggered = await stack.request(account, 'POST', '/api/v1/templates/render', { template: bulkTemplate, contactId: dina, jsonParam: '{}' });
+      const triggered = await stack.request(account, 'POST', '/api/v1/templates/render', {
+        template: bulkTemplate,
+        contactId: dina,
+        jsonParam: '{}',
+      });
       expect(triggered.body.output).toBe('<p> / </p>\n');
     });
 
     it('renders the source row in a bulk send: "Dina Kozak" / "AAAA-BBBB-DDDD"', async () => {
-      const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Has a promo code', conditions: [{ source: sourceId, column: 'promo_code', operator: 'isNotEmpty' }] });
+      const group = await stack.request(account, 'POST', '/api/v1/groups', {
+        name: 'Has a promo code',
+        conditions: [{ source: sourceId, column: 'promo_code', operator: 'isNotEmpty' }],
+      });
       const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'Promo', subject: 'Your code', htmlText: bulkTemplate });
       const broadcast = await stack.request(account, 'POST', '/api/v1/broadcasts', { messageId: message.body.id, groupId: group.body.id });
       expect(broadcast.status).toBe(202);
@@ -160,8 +180,18 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
         const status = await stack.request(account, 'GET', `/api/v1/broadcast/${broadcast.body.id}`);
         return status.body.status === 'IDLE' ? status.body : undefined;
       }, 'the broadcast to finish');
-      expect(done).toMatchObject({ id: broadcast.body.id, messageId: message.body.id, groupId: group.body.id, recipients: 2, sent: 2, failed: 0, failures: [] });
-      const { rows } = await stack.platform.db.query('SELECT contact_id, html_text FROM message_sends WHERE account_id = $1 ORDER BY contact_id', [account.accountId]);
+      expect(done).toMatchObject({
+        id: broadcast.body.id,
+        messageId: message.body.id,
+        groupId: group.body.id,
+        recipients: 2,
+        sent: 2,
+        failed: 0,
+        failures: [],
+      });
+      const { rows } = await stack.platform.db.query('SELECT contact_id, html_text FROM message_sends WHERE account_id = $1 ORDER BY contact_id', [
+        account.accountId,
+      ]);
       expect(rows).toEqual([
         { contact_id: dina, html_text: '<p>Dina Kozak / AAAA-BBBB-DDDD</p>\n<li>Dina Kozak AAAA-BBBB-DDDD</li>' },
         { contact_id: ivan, html_text: '<p>Ivan Petrenko / CCCC-1111</p>\n<li>Ivan Petrenko CCCC-1111</li>' },
@@ -169,7 +199,10 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
     });
 
     it('emits regularEventType-<segmentId> with the row as jsonParam for "birthday today", and the triggered message prints it', async () => {
-      const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Birthday today', conditions: [{ source: sourceId, column: 'birthday', operator: 'dayAndMonthIsToday' }] });
+      const segment = await stack.request(account, 'POST', '/api/v1/groups', {
+        name: 'Birthday today',
+        conditions: [{ source: sourceId, column: 'birthday', operator: 'dayAndMonthIsToday' }],
+      });
       expect(segment.status).toBe(200);
       const segmentId = segment.body.id as number;
 
@@ -180,7 +213,7 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
 
       const message = await stack.request(account, 'POST', '/api/v1/messages/email', {
         name: 'Happy birthday',
-        subject: 'Happy birthday, $!data.get(\'' + sourceId + "').get(0).get('name')",
+        subject: "Happy birthday, $!data.get('" + sourceId + "').get(0).get('name')",
         htmlText: triggeredTemplate(sourceId),
         jsonParamField: '${jsonParam}',
       });
@@ -211,7 +244,9 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
       expect(JSON.parse(param('jsonParam'))).toEqual({ [String(sourceId)]: [seedRow] });
 
       const send = await waitFor(async () => {
-        const { rows } = await stack.platform.db.query('SELECT subject, html_text, source_event_id FROM message_sends WHERE message_id = $1', [message.body.id]);
+        const { rows } = await stack.platform.db.query('SELECT subject, html_text, source_event_id FROM message_sends WHERE message_id = $1', [
+          message.body.id,
+        ]);
         return rows[0];
       }, 'the triggered send');
       expect(send).toEqual({
@@ -229,11 +264,19 @@ function theSeedStory(label: string, warehouse: () => Warehouse): void {
         return rows[0];
       }, 'the triggered message delivered');
       expect(delivered).toEqual({ contact_id: dina, message_id: message.body.id, workflow_id: workflow.body.id, source_event_id: event.id });
-      const email = await waitFor(async () => sink.messages.find((caught) => caught.subject === 'Happy birthday, Dina Kozak' && caught.to === 'kozak@example.com'), 'the email in the sink');
+      const email = await waitFor(
+        async () => sink.messages.find((caught) => caught.subject === 'Happy birthday, Dina Kozak' && caught.to === 'kozak@example.com'),
+        'the email in the sink',
+      );
       expect(email.html).toContain('Dina Kozak / AAAA-BBBB-DDDD');
 
       // The same page again (a redelivery): nothing is emitted or sent twice that day.
-      const again = await assemblePage(stack.platform, { accountId: account.accountId, workflowId: workflow.body.id, day: '2026-09-02', contactIds: [dina] });
+      const again = await assemblePage(stack.platform, {
+        accountId: account.accountId,
+        workflowId: workflow.body.id,
+        day: '2026-09-02',
+        contactIds: [dina],
+      });
       expect(again).toEqual({ emitted: 0, alreadyEmitted: 1, sent: 0 });
       const counts = await stack.platform.db.query(
         `SELECT (SELECT count(*)::int FROM events WHERE account_id = $1 AND event_type_id = (SELECT id FROM event_types WHERE account_id = $1 AND key = $2)) AS events,
@@ -249,5 +292,8 @@ theSeedStory('PostgreSQL', () => ({ connector: () => customer.connectorSettings(
 
 theSeedStory('BigQuery', () => {
   const key = bigQuery.keyFor(WAREHOUSE_PROJECT);
-  return { connector: () => ({ kind: 'bigquery', name: 'Warehouse', key: JSON.stringify(key), uniqueKey: { column: 'email', contactField: 'email' } }), dataset: 'crm' };
+  return {
+    connector: () => ({ kind: 'bigquery', name: 'Warehouse', key: JSON.stringify(key), uniqueKey: { column: 'email', contactField: 'email' } }),
+    dataset: 'crm',
+  };
 });

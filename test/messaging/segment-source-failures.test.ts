@@ -32,8 +32,11 @@ beforeAll(async () => {
     CREATE VIEW broken AS SELECT email, (1 / (points - points))::text AS tier FROM promo_codes;
   `);
   connectorId = (await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings())).body.id;
-  promoSource = (await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'promo_codes' })).body.id;
-  brokenSource = (await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'broken', name: 'broken' })).body.id;
+  promoSource = (
+    await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'promo_codes', name: 'promo_codes' })
+  ).body.id;
+  brokenSource = (await stack.request(account, 'POST', '/api/v1/datasources', { connectorId, dataset: 'public', table: 'broken', name: 'broken' }))
+    .body.id;
   await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'Dina', channels: [{ type: 'email', value: 'kozak@example.com' }] });
 });
 afterAll(async () => {
@@ -43,45 +46,58 @@ afterAll(async () => {
 });
 
 async function brokenGroup(): Promise<number> {
-  const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'gold', conditions: [{ source: brokenSource, column: 'tier', operator: 'equals', value: 'gold' }] });
+  const group = await stack.request(account, 'POST', '/api/v1/groups', {
+    name: 'gold',
+    conditions: [{ source: brokenSource, column: 'tier', operator: 'equals', value: 'gold' }],
+  });
   expect(group.status).toBe(200);
   return group.body.id;
 }
 
 /** A segment saved before the save-time check existed: a date operator on the text column. */
 async function legacyDateOnTextGroup(): Promise<number> {
-  const { rows } = await stack.platform.db.query<{ id: number }>('INSERT INTO segments (account_id, name, conditions) VALUES ($1, $2, $3::jsonb) RETURNING id', [
-    account.accountId,
-    'saved long ago',
-    JSON.stringify([{ source: promoSource, column: 'promo_code', operator: 'inLastDays', value: 7 }]),
-  ]);
+  const { rows } = await stack.platform.db.query<{ id: number }>(
+    'INSERT INTO segments (account_id, name, conditions) VALUES ($1, $2, $3::jsonb) RETURNING id',
+    [account.accountId, 'saved long ago', JSON.stringify([{ source: promoSource, column: 'promo_code', operator: 'inLastDays', value: 7 }])],
+  );
   return rows[0]!.id;
 }
 
 describe('saving a segment', () => {
-  it.each(['inLastDays', 'dayAndMonthIsToday'])('refuses %s on a text column with 400 naming the column, its type and the operator', async (operator) => {
-    const response = await stack.request(account, 'POST', '/api/v1/groups', {
-      name: 'dates on text',
-      conditions: [{ source: promoSource, column: 'promo_code', operator, ...(operator === 'inLastDays' ? { value: 7 } : {}) }],
-    });
-    expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe('CONDITION_TYPE_MISMATCH');
-    expect(response.body.error.message).toContain('"promo_code" is character varying(100)');
-    expect(response.body.error.message).toContain(operator);
-    expect(response.body.error.details).toEqual([
-      { path: 'column', message: 'promo_code' },
-      { path: 'type', message: 'character varying(100)' },
-      { path: 'operator', message: operator },
-    ]);
-    expect((await stack.request(account, 'GET', '/api/v1/groups')).body.map((group: { name: string }) => group.name)).not.toContain('dates on text');
-  });
+  it.each(['inLastDays', 'dayAndMonthIsToday'])(
+    'refuses %s on a text column with 400 naming the column, its type and the operator',
+    async (operator) => {
+      const response = await stack.request(account, 'POST', '/api/v1/groups', {
+        name: 'dates on text',
+        conditions: [{ source: promoSource, column: 'promo_code', operator, ...(operator === 'inLastDays' ? { value: 7 } : {}) }],
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('CONDITION_TYPE_MISMATCH');
+      expect(response.body.error.message).toContain('"promo_code" is character varying(100)');
+      expect(response.body.error.message).toContain(operator);
+      expect(response.body.error.details).toEqual([
+        { path: 'column', message: 'promo_code' },
+        { path: 'type', message: 'character varying(100)' },
+        { path: 'operator', message: operator },
+      ]);
+      expect((await stack.request(account, 'GET', '/api/v1/groups')).body.map((group: { name: string }) => group.name)).not.toContain(
+        'dates on text',
+      );
+    },
+  );
 
   it('accepts date operators on a timestamp column, and refuses a column the table lacks at save', async () => {
-    const birthday = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Birthday today', conditions: [{ source: promoSource, column: 'birthday', operator: 'dayAndMonthIsToday' }] });
+    const birthday = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'Birthday today',
+      conditions: [{ source: promoSource, column: 'birthday', operator: 'dayAndMonthIsToday' }],
+    });
     expect(birthday.status).toBe(200);
     const listed = await stack.request(account, 'GET', `/api/v1/group/${birthday.body.id}/contacts`);
     expect(listed.body.map((contact: { firstName: string }) => contact.firstName)).toEqual(['Dina']);
-    const unknown = await stack.request(account, 'POST', '/api/v1/groups', { name: 'x', conditions: [{ source: promoSource, column: 'nope', operator: 'isEmpty' }] });
+    const unknown = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'x',
+      conditions: [{ source: promoSource, column: 'nope', operator: 'isEmpty' }],
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe('UNKNOWN_SOURCE_COLUMN');
   });
@@ -107,9 +123,19 @@ describe('evaluating a segment the customer database refuses', () => {
     for (const [groupId, code] of cases) {
       const started = await stack.request(account, 'POST', '/api/v1/broadcasts', { messageId: message.body.id, groupId });
       expect(started.status).toBe(202);
-      const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }));
+      const received = await stack.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.queueUrls.broadcasts,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
       const job = received.Messages![0]!;
-      const result = await worker({ Records: [sqsRecordOf(job, 'arn:aws:sqs:us-east-1:000000000000:broadcasts')] }, { getRemainingTimeInMillis: () => 300_000 });
+      const result = await worker(
+        { Records: [sqsRecordOf(job, 'arn:aws:sqs:us-east-1:000000000000:broadcasts')] },
+        { getRemainingTimeInMillis: () => 300_000 },
+      );
       // Done with, not retried: retrying would meet the same refusal.
       expect(result.batchItemFailures).toEqual([]);
       await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: job.ReceiptHandle! }));
@@ -120,7 +146,12 @@ describe('evaluating a segment the customer database refuses', () => {
   });
 
   it('answers "run now" of a workflow on it with 422, and shows a scheduled run that failed on the workflow', async () => {
-    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'w', segmentId: await brokenGroup(), sourceIds: [promoSource], schedule: 'rate(1 day)' });
+    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+      name: 'w',
+      segmentId: await brokenGroup(),
+      sourceIds: [promoSource],
+      schedule: 'rate(1 day)',
+    });
     expect(workflow.status).toBe(201);
     const run = await stack.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
     expect(run.status).toBe(422);
@@ -130,13 +161,29 @@ describe('evaluating a segment the customer database refuses', () => {
       error: { code: 'SOURCE_QUERY_REJECTED' },
     });
 
-    const legacy = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'legacy', segmentId: await legacyDateOnTextGroup(), schedule: 'rate(1 day)' });
+    const legacy = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+      name: 'legacy',
+      segmentId: await legacyDateOnTextGroup(),
+      schedule: 'rate(1 day)',
+    });
     const assembler = createAssembler(stack.platform);
     // The scheduled firing ends without an error to retry; the workflow says why it did nothing.
     await expect(
-      assembler({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: today.toISOString(), detail: { accountId: account.accountId, workflowId: legacy.body.id } }, lambdaContext('assemble-trigger-events', 300_000)),
+      assembler(
+        {
+          source: 'satellite.scheduler',
+          'detail-type': 'triggerEvents',
+          time: today.toISOString(),
+          detail: { accountId: account.accountId, workflowId: legacy.body.id },
+        },
+        lambdaContext('assemble-trigger-events', 300_000),
+      ),
     ).resolves.toBeUndefined();
     const shown = await stack.request(account, 'GET', `/api/v1/workflows/regular/${legacy.body.id}`);
-    expect(shown.body.lastRun).toEqual({ at: today.toISOString(), status: 'FAILED', error: { code: 'CONDITION_TYPE_MISMATCH', message: expect.stringContaining('promo_code') } });
+    expect(shown.body.lastRun).toEqual({
+      at: today.toISOString(),
+      status: 'FAILED',
+      error: { code: 'CONDITION_TYPE_MISMATCH', message: expect.stringContaining('promo_code') },
+    });
   });
 });

@@ -48,12 +48,19 @@ describe('push-down SQL', () => {
   it('refuses a value the column cannot hold, instead of sending a cast that would fail in the customer database', () => {
     for (const build of [postgresKeyQuery, bigQueryKeyQuery]) {
       const projectTarget = { ...target, projectId: 'acme' };
-      expect(() => build(projectTarget, [{ source: 1, column: 'birthday', operator: 'greaterThan', value: 'soon' }], 'all', today)).toThrow(expect.objectContaining({ code: 'CONDITION_TYPE_MISMATCH' }));
+      expect(() => build(projectTarget, [{ source: 1, column: 'birthday', operator: 'greaterThan', value: 'soon' }], 'all', today)).toThrow(
+        expect.objectContaining({ code: 'CONDITION_TYPE_MISMATCH' }),
+      );
     }
   });
 
   it('writes GoogleSQL with named parameters for BigQuery', () => {
-    const query = bigQueryKeyQuery({ ...target, table: 'promo_codes', projectId: 'acme' }, [{ source: 1, column: 'birthday', operator: 'inLastDays', value: 7 }], 'all', today);
+    const query = bigQueryKeyQuery(
+      { ...target, table: 'promo_codes', projectId: 'acme' },
+      [{ source: 1, column: 'birthday', operator: 'inLastDays', value: 7 }],
+      'all',
+      today,
+    );
     expect(query.sql).toMatch(/^SELECT DISTINCT CAST\(`email` AS STRING\) AS key FROM `acme\.public\.promo_codes` WHERE/);
     expect(query.sql).toContain('TIMESTAMP_SUB(TIMESTAMP(@p0), INTERVAL @p1 DAY)');
     expect(query.params).toEqual({ p0: today.toISOString(), p1: 7 });
@@ -91,7 +98,12 @@ describe('segments over HTTP', () => {
         ('ghost@example.com', 'gold', 9999, '2018-09-02', '2026-09-02T00:00:00Z');
     `);
     const connector = await stack.request(account, 'POST', '/api/v1/connectors', customer.connectorSettings());
-    const source = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: connector.body.id, dataset: 'public', table: 'loyalty', name: 'loyalty' });
+    const source = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId: connector.body.id,
+      dataset: 'public',
+      table: 'loyalty',
+      name: 'loyalty',
+    });
     sourceId = source.body.id;
     for (const [name, email, externalCustomerId] of [
       ['Anna', 'anna@example.com', 'crm-1'],
@@ -99,7 +111,11 @@ describe('segments over HTTP', () => {
       ['Vira', 'vira@example.com', 'crm-3'],
       ['Yurii', 'yurii@example.com', undefined],
     ] as const) {
-      const response = await stack.request(account, 'POST', '/api/v1/contact', { firstName: name, channels: [{ type: 'email', value: email }], ...(externalCustomerId ? { externalCustomerId } : {}) });
+      const response = await stack.request(account, 'POST', '/api/v1/contact', {
+        firstName: name,
+        channels: [{ type: 'email', value: email }],
+        ...(externalCustomerId ? { externalCustomerId } : {}),
+      });
       ids[name] = response.body.id;
     }
   });
@@ -126,8 +142,26 @@ describe('segments over HTTP', () => {
     ['is empty', [{ source: 0, column: 'tier', operator: 'isEmpty' }], ['Vira']],
     ['in the last N days', [{ source: 0, column: 'last_order', operator: 'inLastDays', value: 7 }], ['Anna']],
     ['day and month is today, on a date column', [{ source: 0, column: 'joined', operator: 'dayAndMonthIsToday' }], ['Anna', 'Vira']],
-    ['an external condition AND a contact field', [{ source: 0, column: 'joined', operator: 'dayAndMonthIsToday' }, { field: 'externalCustomerId', operator: 'notSet' }], []],
-    ['an OR across an external column and a contact field', [{ any: [{ source: 0, column: 'tier', operator: 'equals', value: 'silver' }, { field: 'firstName', operator: 'equals', value: 'yurii' }] }], ['Bohdan', 'Yurii']],
+    [
+      'an external condition AND a contact field',
+      [
+        { source: 0, column: 'joined', operator: 'dayAndMonthIsToday' },
+        { field: 'externalCustomerId', operator: 'notSet' },
+      ],
+      [],
+    ],
+    [
+      'an OR across an external column and a contact field',
+      [
+        {
+          any: [
+            { source: 0, column: 'tier', operator: 'equals', value: 'silver' },
+            { field: 'firstName', operator: 'equals', value: 'yurii' },
+          ],
+        },
+      ],
+      ['Bohdan', 'Yurii'],
+    ],
     ['"External ID is not set"', [{ field: 'externalCustomerId', operator: 'notSet' }], ['Bohdan', 'Yurii']],
   ])('%s', async (_, conditions, expected) => {
     const withSource = JSON.parse(JSON.stringify(conditions).replace(/"source":0/g, `"source":${sourceId}`)) as unknown[];
@@ -136,8 +170,18 @@ describe('segments over HTTP', () => {
 
   it('leaves out contacts whose field is not a number or a date, instead of failing the group', async () => {
     const owner = await stack.createAccount();
-    for (const [name, score, since] of [['Good', '12', '2026-09-01'], ['Odd', '1.2.3', '2023-02-30'], ['Word', 'many', 'soon']]) {
-      await stack.request(owner, 'POST', '/api/v1/contact', { firstName: name, fields: [{ id: 501, value: score }, { id: 502, value: since }] });
+    for (const [name, score, since] of [
+      ['Good', '12', '2026-09-01'],
+      ['Odd', '1.2.3', '2023-02-30'],
+      ['Word', 'many', 'soon'],
+    ]) {
+      await stack.request(owner, 'POST', '/api/v1/contact', {
+        firstName: name,
+        fields: [
+          { id: 501, value: score },
+          { id: 502, value: since },
+        ],
+      });
     }
     const namesOf = async (conditions: unknown[]) => {
       const group = await stack.request(owner, 'POST', '/api/v1/groups', { name: 'typed', conditions });
@@ -154,9 +198,17 @@ describe('segments over HTTP', () => {
     // filters in the customer's database, before it reads the key, can succeed.
     await customer.admin.query(`CREATE VIEW loyalty_guarded AS
       SELECT CASE WHEN tier = 'gold' THEN email ELSE (1 / (points - points))::text END AS email, tier FROM loyalty`);
-    const source = await stack.request(account, 'POST', '/api/v1/datasources', { connectorId: (await stack.request(account, 'GET', `/api/v1/datasources/${sourceId}`)).body.connectorId, dataset: 'public', table: 'loyalty_guarded', name: 'guarded' });
+    const source = await stack.request(account, 'POST', '/api/v1/datasources', {
+      connectorId: (await stack.request(account, 'GET', `/api/v1/datasources/${sourceId}`)).body.connectorId,
+      dataset: 'public',
+      table: 'loyalty_guarded',
+      name: 'guarded',
+    });
     expect(source.status).toBe(201);
-    const group = await stack.request(account, 'POST', '/api/v1/groups', { name: 'gold', conditions: [{ source: source.body.id, column: 'tier', operator: 'equals', value: 'gold' }] });
+    const group = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'gold',
+      conditions: [{ source: source.body.id, column: 'tier', operator: 'equals', value: 'gold' }],
+    });
     const listed = await stack.request(account, 'GET', `/api/v1/group/${group.body.id}/contacts`);
     expect(listed.status).toBe(200);
     expect(listed.body.map((contact: { firstName: string }) => contact.firstName)).toEqual(['Anna']);
@@ -164,16 +216,25 @@ describe('segments over HTTP', () => {
 
   it('refuses a condition on a column the table does not have, and an unknown source', async () => {
     // Checked against the catalog when the segment is saved (issue 20), no longer at its first evaluation.
-    const unknownColumn = await stack.request(account, 'POST', '/api/v1/groups', { name: 'x', conditions: [{ source: sourceId, column: 'nope', operator: 'isEmpty' }] });
+    const unknownColumn = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'x',
+      conditions: [{ source: sourceId, column: 'nope', operator: 'isEmpty' }],
+    });
     expect(unknownColumn.status).toBe(400);
     expect(unknownColumn.body.error.code).toBe('UNKNOWN_SOURCE_COLUMN');
-    const unknownSource = await stack.request(account, 'POST', '/api/v1/groups', { name: 'x', conditions: [{ source: 999999, column: 'tier', operator: 'isEmpty' }] });
+    const unknownSource = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'x',
+      conditions: [{ source: 999999, column: 'tier', operator: 'isEmpty' }],
+    });
     expect(unknownSource.status).toBe(404);
   });
 
   it('lists, reads and deletes groups; a group in use stays, and a deleted group frees its source', async () => {
     const owner = await stack.createAccount();
-    const group = await stack.request(owner, 'POST', '/api/v1/groups', { name: 'No ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const group = await stack.request(owner, 'POST', '/api/v1/groups', {
+      name: 'No ID',
+      conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+    });
     const id = group.body.id as number;
     expect((await stack.request(owner, 'GET', '/api/v1/groups')).body).toEqual([group.body]);
     expect((await stack.request(owner, 'GET', `/api/v1/group/${id}`)).body).toEqual(group.body);
@@ -189,15 +250,27 @@ describe('segments over HTTP', () => {
     expect((await stack.request(owner, 'GET', `/api/v1/group/${id}`)).body.error.code).toBe('GROUP_NOT_FOUND');
 
     // A source is free again once the groups that read it are gone.
-    const reader = await stack.request(account, 'POST', '/api/v1/groups', { name: 'reads', conditions: [{ source: sourceId, column: 'tier', operator: 'isEmpty' }] });
-    const uses = async () => (await stack.platform.db.query('SELECT count(*)::int AS n FROM data_source_uses WHERE user_kind = $1 AND user_id = $2', ['segment', String(reader.body.id)])).rows[0].n;
+    const reader = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'reads',
+      conditions: [{ source: sourceId, column: 'tier', operator: 'isEmpty' }],
+    });
+    const uses = async () =>
+      (
+        await stack.platform.db.query('SELECT count(*)::int AS n FROM data_source_uses WHERE user_kind = $1 AND user_id = $2', [
+          'segment',
+          String(reader.body.id),
+        ])
+      ).rows[0].n;
     expect(await uses()).toBe(1);
     expect((await stack.request(account, 'DELETE', `/api/v1/group/${reader.body.id}`)).status).toBe(204);
     expect(await uses()).toBe(0);
   });
 
   it('protects a source a segment uses from deletion without force', async () => {
-    await stack.request(account, 'POST', '/api/v1/groups', { name: 'uses', conditions: [{ source: sourceId, column: 'tier', operator: 'isNotEmpty' }] });
+    await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'uses',
+      conditions: [{ source: sourceId, column: 'tier', operator: 'isNotEmpty' }],
+    });
     const deleted = await stack.request(account, 'DELETE', `/api/v1/datasources/${sourceId}`);
     expect(deleted.status).toBe(409);
   });

@@ -33,11 +33,20 @@ const runaways: readonly (readonly [string, string])[] = [
   // The issue's 146 bytes: 1,500 linear calls on a 1 M-character value (62 s of event loop before).
   ['call after call on a large value', `${million}#foreach($i in [1..1500])#set($t = $s.replace("y", "z"))#end`],
   // Within every size, loop and work bound: macro calls, a million of them; the clock (or the node count) stops it.
-  ['a loop that runs out of time', `#macro(m)#set($a = 1)#set($b = $a)#end#foreach($i in [1..10000])#foreach($j in [1..10])${'#m()'.repeat(40)}#end#end`],
+  [
+    'a loop that runs out of time',
+    `#macro(m)#set($a = 1)#set($b = $a)#end#foreach($i in [1..10000])#foreach($j in [1..10])${'#m()'.repeat(40)}#end#end`,
+  ],
   // Cheap-looking comparisons that each read a million characters: charged as work.
-  ['comparisons of large values', `${million}#set($t = $s.replace("x", "x"))#foreach($i in [1..10000])#foreach($j in [1..10])#if($s == $t)#end#end#end`],
+  [
+    'comparisons of large values',
+    `${million}#set($t = $s.replace("x", "x"))#foreach($i in [1..10000])#foreach($j in [1..10])#if($s == $t)#end#end#end`,
+  ],
   ['recursion past the stack', '#define($a)$a#end$a'],
-  ['a list that doubles', '#set($l = ["x"])#foreach($i in [1..30])#set($l = $l.subList(0, $l.size()))#foreach($x in [1..2])#foreach($y in $l.subList(0, $l.size()))#set($ok = $l.add($y))#end#end#end'],
+  [
+    'a list that doubles',
+    '#set($l = ["x"])#foreach($i in [1..30])#set($l = $l.subList(0, $l.size()))#foreach($x in [1..2])#foreach($y in $l.subList(0, $l.size()))#set($ok = $l.add($y))#end#end#end',
+  ],
 ];
 const slowest = runaways[2]?.[1] ?? '';
 
@@ -165,23 +174,38 @@ describe('smartsend', () => {
     expect(saved.status).toBe(201);
     const attacked = await createContact(`attack-${saved.body.id}@example.com`);
     const spared = await createContact(`spared-${saved.body.id}@example.com`);
-    const send = () => stack.request(account, 'POST', `/api/v1/message/${saved.body.id}/smartsend`, { recipients: [{ contactId: attacked }, { contactId: spared }] });
+    const send = () =>
+      stack.request(account, 'POST', `/api/v1/message/${saved.body.id}/smartsend`, { recipients: [{ contactId: attacked }, { contactId: spared }] });
     const response = template === slowest ? await whileRendering(send) : await send();
     expect(response.status).toBe(200);
     expect(response.body.results[0]).toMatchObject({ status: 'ERROR', contactId: attacked, error: { code: 'TEMPLATE_LIMIT_EXCEEDED' } });
     expect(response.body.results[1]).toMatchObject({ status: 'OK', contactId: spared });
-    const { rows } = await stack.platform.db.query<{ contact_id: number }>('SELECT contact_id FROM message_sends WHERE message_id = $1', [saved.body.id]);
+    const { rows } = await stack.platform.db.query<{ contact_id: number }>('SELECT contact_id FROM message_sends WHERE message_id = $1', [
+      saved.body.id,
+    ]);
     expect(rows.map((row) => row.contact_id)).toEqual([spared]);
   });
 });
 
 describe('a broadcast', () => {
   async function runBroadcastJob(): Promise<SQSBatchResponse> {
-    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 300, MessageSystemAttributeNames: ['All'] }));
+    const received = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queueUrls.broadcasts,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 300,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     const message = received.Messages?.[0];
     if (!message) throw new Error('no broadcast job is queued');
-    const result = await broadcastWorker({ Records: [sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:broadcasts')] }, { getRemainingTimeInMillis: () => 15 * 60_000 });
-    if (result.batchItemFailures.length === 0) await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: message.ReceiptHandle ?? '' }));
+    const result = await broadcastWorker(
+      { Records: [sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:broadcasts')] },
+      { getRemainingTimeInMillis: () => 15 * 60_000 },
+    );
+    if (result.batchItemFailures.length === 0)
+      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: message.ReceiptHandle ?? '' }));
     return result;
   }
 
@@ -190,7 +214,10 @@ describe('a broadcast', () => {
     async (_, template) => {
       const domain = `b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.example`;
       const members = await Promise.all([1, 2, 3, 4, 5].map((n) => createContact(`member${n}@${domain}`)));
-      const group = await stack.request(account, 'POST', '/api/v1/groups', { name: `Everyone at ${domain}`, conditions: [{ field: 'email', operator: 'contains', value: `@${domain}` }] });
+      const group = await stack.request(account, 'POST', '/api/v1/groups', {
+        name: `Everyone at ${domain}`,
+        conditions: [{ field: 'email', operator: 'contains', value: `@${domain}` }],
+      });
       const saved = await saveMessage(template);
       const started = await stack.request(account, 'POST', '/api/v1/broadcasts', { messageId: saved.body.id, groupId: group.body.id });
       expect(started.status).toBe(202);
@@ -201,7 +228,8 @@ describe('a broadcast', () => {
       const status = await stack.request(account, 'GET', `/api/v1/broadcast/${started.body.id}`);
       expect(status.body).toMatchObject({ status: 'IDLE', recipients: 5, sent: 0, failed: 5 });
       expect(status.body.failures.map((failure: { contactId: number }) => failure.contactId).sort()).toEqual([...members].sort());
-      for (const failure of status.body.failures) expect(failure.error).toMatchObject({ code: 'TEMPLATE_LIMIT_EXCEEDED', message: expect.stringContaining('htmlText') });
+      for (const failure of status.body.failures)
+        expect(failure.error).toMatchObject({ code: 'TEMPLATE_LIMIT_EXCEEDED', message: expect.stringContaining('htmlText') });
     },
   );
 });

@@ -48,14 +48,14 @@ describe('Velocity as the seed uses it', () => {
     ["$data.get('promo_codes').size()", '1'],
     ["$data.get('promo_codes').isEmpty()", 'false'],
     ["$data.containsKey('promo_codes') $data.containsKey('other')", 'true false'],
-    ["$data.promo_codes[0].name", 'Dina Kozak'],
+    ['$data.promo_codes[0].name', 'Dina Kozak'],
     ["$data.get('promo_codes').get(0).get('name').toUpperCase()", 'DINA KOZAK'],
     ["$data.get('promo_codes').get(0).get('birthday').substring(0, 10)", '2020-09-02'],
     ["#set($first = $data.get('promo_codes').get(0))#if($first.get('name') == 'Dina Kozak')hi#else bye#end", 'hi'],
     ["#foreach($key in $data.get('promo_codes').get(0).keySet())$key#if($foreach.hasNext),#end#end", 'id,email,name,birthday,promo_code'],
     ["#set($list = [])#set($ignored = $list.add('a'))$list.size() $list.contains('a')", '1 true'],
     ["#set($map = {})#set($ignored = $map.put('k', 'v'))$map.get('k') $map.getK()", 'v v'],
-    ["#foreach($i in [1..3])$velocityCount#end", '123'],
+    ['#foreach($i in [1..3])$velocityCount#end', '123'],
   ])('supports %s', (template, expected) => {
     expect(output(renderTemplate(template, { data: bulkData }))).toBe(expected);
   });
@@ -81,7 +81,10 @@ describe('the sandbox', () => {
   });
 
   it('cannot call a host function even through a reference to one', () => {
-    const result = renderTemplate("#set($f = $data.get('promo_codes').map)$f $data.get('promo_codes').filter('x') $data.get('promo_codes').join('-')", { data: bulkData });
+    const result = renderTemplate(
+      "#set($f = $data.get('promo_codes').map)$f $data.get('promo_codes').filter('x') $data.get('promo_codes').join('-')",
+      { data: bulkData },
+    );
     expect(output(result)).not.toMatch(/function|native code|AAAA/);
   });
 
@@ -94,7 +97,7 @@ describe('the sandbox', () => {
   it('does not let a template change the data other recipients see', () => {
     const result = renderTemplate("$data.get('promo_codes').add('x')", { data: bulkData });
     expect(result).toEqual({ ok: false, error: expect.objectContaining({ code: 'TEMPLATE_DATA_READ_ONLY', line: 1, column: 1 }) });
-    renderTemplate("#set($data.promo_codes = [])", { data: bulkData });
+    renderTemplate('#set($data.promo_codes = [])', { data: bulkData });
     expect(bulkData.promo_codes).toHaveLength(1);
   });
 
@@ -105,7 +108,10 @@ describe('the sandbox', () => {
 
   it('answers a failing method with its line and column', () => {
     const result = renderTemplate("first line\n  $data.get('promo_codes').get(0).get('name').substring(40)", { data: bulkData });
-    expect(result).toEqual({ ok: false, error: { code: 'TEMPLATE_METHOD_FAILED', message: expect.stringContaining('substring'), line: 2, column: 3 } });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'TEMPLATE_METHOD_FAILED', message: expect.stringContaining('substring'), line: 2, column: 3 },
+    });
   });
 
   it.each([
@@ -121,7 +127,16 @@ describe('the sandbox', () => {
   });
 
   it('never throws, whatever the template', () => {
-    const odd = ['#constructor("x")', '#hasOwnProperty("a")', '#end#end', '$!{', '#foreach($x in $nothing)$x#end', '#set($x = $x + 1)$x', '#@macro()x#end', '#define($d)$d#end$d'];
+    const odd = [
+      '#constructor("x")',
+      '#hasOwnProperty("a")',
+      '#end#end',
+      '$!{',
+      '#foreach($x in $nothing)$x#end',
+      '#set($x = $x + 1)$x',
+      '#@macro()x#end',
+      '#define($d)$d#end$d',
+    ];
     for (const template of odd) expect(() => renderTemplate(template, { data: bulkData })).not.toThrow();
   });
 
@@ -148,7 +163,9 @@ describe('the strict parser', () => {
 
 describe('Java semantics the sandbox keeps', () => {
   it('removes by value with remove(Object) and by index with remove(int), as java.util.List does', () => {
-    expect(output(renderTemplate("#set($l = ['foo', 'bar', 'foo'])$l.remove('foo') $l $l.remove('baz') $l.remove(1) $l", {}))).toBe('true [bar, foo] false foo [bar]');
+    expect(output(renderTemplate("#set($l = ['foo', 'bar', 'foo'])$l.remove('foo') $l $l.remove('baz') $l.remove(1) $l", {}))).toBe(
+      'true [bar, foo] false foo [bar]',
+    );
   });
 
   it("replaces an empty target around every character, as Java's String.replace does", () => {
@@ -172,6 +189,8 @@ describe('Java semantics the sandbox keeps', () => {
     }
     expect(data).toEqual({ promo_codes: [row], list: [1, 2] });
     // What the template builds, it may change.
-    expect(output(renderTemplate('#set($m = {})#set($m.a = 1)#set($n.b = 2)#set($ok = $n.put("c", 3))#set($l = [1])#set($ok = $l.add(2))$m $n $l', {}))).toBe('{a=1} {b=2, c=3} [1, 2]');
+    expect(
+      output(renderTemplate('#set($m = {})#set($m.a = 1)#set($n.b = 2)#set($ok = $n.put("c", 3))#set($l = [1])#set($ok = $l.add(2))$m $n $l', {})),
+    ).toBe('{a=1} {b=2, c=3} [1, 2]');
   });
 });

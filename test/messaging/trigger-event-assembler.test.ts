@@ -38,12 +38,22 @@ function sqsEvent(...bodies: string[]): SQSEvent {
 async function setUp(htmlText: string): Promise<{ workflowId: number; segmentId: number; contactIds: number[] }> {
   const contactIds: number[] = [];
   for (const email of [`a-${Math.random()}@example.com`, `b-${Math.random()}@example.com`]) {
-    contactIds.push((await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'X', channels: [{ type: 'email', value: email }] })).body.id);
+    contactIds.push(
+      (await stack.request(account, 'POST', '/api/v1/contact', { firstName: 'X', channels: [{ type: 'email', value: email }] })).body.id,
+    );
   }
-  const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'No external ID', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+  const segment = await stack.request(account, 'POST', '/api/v1/groups', {
+    name: 'No external ID',
+    conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+  });
   const message = await stack.request(account, 'POST', '/api/v1/messages/email', { name: 'm', subject: 's', htmlText });
   expect(message.status).toBe(201);
-  const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'w', segmentId: segment.body.id, messageId: message.body.id, schedule: 'rate(1 day)' });
+  const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+    name: 'w',
+    segmentId: segment.body.id,
+    messageId: message.body.id,
+    schedule: 'rate(1 day)',
+  });
   expect(workflow.status).toBe(201);
   return { workflowId: workflow.body.id, segmentId: segment.body.id, contactIds };
 }
@@ -59,7 +69,7 @@ describe('the trigger-event assembler', () => {
   });
 
   it('emits the events even when the workflow message does not render, and the worker survives', async () => {
-    const { workflowId, segmentId, contactIds } = await setUp("#foreach($i in [1..100000000])x#end");
+    const { workflowId, segmentId, contactIds } = await setUp('#foreach($i in [1..100000000])x#end');
     const page = JSON.stringify({ accountId: account.accountId, workflowId, day: '2026-03-10', contactIds });
     expect(await createHandler(stack.platform)(sqsEvent(page))).toEqual({ batchItemFailures: [] });
     const { rows } = await stack.platform.db.query(
@@ -74,37 +84,67 @@ describe('the trigger-event assembler', () => {
   });
 
   it('refuses a schedule that cannot fire as written', async () => {
-    const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Scheduled', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
+    const segment = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'Scheduled',
+      conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+    });
     for (const schedule of ['rate(1000000000000 days)', 'rate(0 minutes)', 'cron(99 99 * * ? *)', 'every day']) {
       const refused = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'bad', segmentId: segment.body.id, schedule });
       expect([schedule, refused.status, refused.body.error?.details?.[0]?.path]).toEqual([schedule, 400, 'body.schedule']);
     }
-    const fine = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'ok', segmentId: segment.body.id, schedule: 'rate(2 hours)' });
+    const fine = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+      name: 'ok',
+      segmentId: segment.body.id,
+      schedule: 'rate(2 hours)',
+    });
     expect(fine.status).toBe(201);
   });
 
   it('refuses "run now" on a disabled workflow, where its schedule just passes', async () => {
-    const segment = await stack.request(account, 'POST', '/api/v1/groups', { name: 'Paused', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
-    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', { name: 'off', segmentId: segment.body.id, schedule: 'rate(1 day)', enabled: false });
+    const segment = await stack.request(account, 'POST', '/api/v1/groups', {
+      name: 'Paused',
+      conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+    });
+    const workflow = await stack.request(account, 'POST', '/api/v1/workflows/regular', {
+      name: 'off',
+      segmentId: segment.body.id,
+      schedule: 'rate(1 day)',
+      enabled: false,
+    });
     expect(workflow.status).toBe(201);
     const run = await stack.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
     expect(run.status).toBe(409);
     expect(run.body.error.code).toBe('WORKFLOW_DISABLED');
-    await createHandler(stack.platform)({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: '2026-03-11T09:00:00Z', detail: { accountId: account.accountId, workflowId: workflow.body.id } });
-    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    await createHandler(stack.platform)({
+      source: 'satellite.scheduler',
+      'detail-type': 'triggerEvents',
+      time: '2026-03-11T09:00:00Z',
+      detail: { accountId: account.accountId, workflowId: workflow.body.id },
+    });
+    const received = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     expect((received.Messages ?? []).filter((message) => JSON.parse(message.Body ?? '{}').workflowId === workflow.body.id)).toEqual([]);
   });
 
   it('queues the segment in pages when its schedule fires, and a second firing the same day emits nothing new', async () => {
     const { workflowId, segmentId } = await setUp('Hello');
     const handler = createHandler(stack.platform);
-    const fire = () => handler({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: '2026-03-11T09:00:00Z', detail: { accountId: account.accountId, workflowId } });
+    const fire = () =>
+      handler({
+        source: 'satellite.scheduler',
+        'detail-type': 'triggerEvents',
+        time: '2026-03-11T09:00:00Z',
+        detail: { accountId: account.accountId, workflowId },
+      });
     await fire();
     await fire();
     // Drain the queue by hand (background is off): each page through the same handler.
     const bodies: string[] = [];
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const received = await stack.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       bodies.push(...(received.Messages ?? []).map((message) => message.Body ?? ''));
     }
     const pages = bodies.filter((body) => JSON.parse(body).workflowId === workflowId);
@@ -121,7 +161,10 @@ describe('the trigger-event assembler', () => {
   it("keeps a run's pages until they are assembled, and a later run clears its own pages left older than SQS keeps a message", async () => {
     const { workflowId } = await setUp('Hi');
     const db = stack.platform.db;
-    const pagesOf = async () => (await db.query<{ id: number }>('SELECT id FROM trigger_event_pages WHERE workflow_id = $1 ORDER BY id', [workflowId])).rows.map((row) => row.id);
+    const pagesOf = async () =>
+      (await db.query<{ id: number }>('SELECT id FROM trigger_event_pages WHERE workflow_id = $1 ORDER BY id', [workflowId])).rows.map(
+        (row) => row.id,
+      );
     const leftOver = async (age: string) =>
       (
         await db.query<{ id: number }>(
@@ -133,13 +176,20 @@ describe('the trigger-event assembler', () => {
     const recent = await leftOver('13 days');
 
     const handler = createHandler(stack.platform);
-    await handler({ source: 'satellite.scheduler', 'detail-type': 'triggerEvents', time: '2026-03-12T09:00:00Z', detail: { accountId: account.accountId, workflowId } });
+    await handler({
+      source: 'satellite.scheduler',
+      'detail-type': 'triggerEvents',
+      time: '2026-03-12T09:00:00Z',
+      detail: { accountId: account.accountId, workflowId },
+    });
     const kept = await pagesOf();
     expect(kept).toHaveLength(2);
     expect(kept).toContain(recent);
     expect(kept).not.toContain(stale);
 
-    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const received = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     const pages = (received.Messages ?? []).map((message) => message.Body ?? '').filter((body) => JSON.parse(body).workflowId === workflowId);
     expect(pages).toHaveLength(1);
     expect(await handler(sqsEvent(pages[0]!))).toEqual({ batchItemFailures: [] });
@@ -147,16 +197,30 @@ describe('the trigger-event assembler', () => {
   });
   it('cuts a segment larger than a page into pages that hold every member once', async () => {
     const big = await stack.createAccount();
-    const { rows: members } = await stack.platform.db.query<{ id: number }>('INSERT INTO contacts (account_id) SELECT $1 FROM generate_series(1, 1500) RETURNING id', [big.accountId]);
-    const segment = await stack.request(big, 'POST', '/api/v1/groups', { name: 'All', conditions: [{ field: 'externalCustomerId', operator: 'notSet' }] });
-    const workflow = await stack.request(big, 'POST', '/api/v1/workflows/regular', { name: 'big', segmentId: segment.body.id, schedule: 'rate(1 day)' });
+    const { rows: members } = await stack.platform.db.query<{ id: number }>(
+      'INSERT INTO contacts (account_id) SELECT $1 FROM generate_series(1, 1500) RETURNING id',
+      [big.accountId],
+    );
+    const segment = await stack.request(big, 'POST', '/api/v1/groups', {
+      name: 'All',
+      conditions: [{ field: 'externalCustomerId', operator: 'notSet' }],
+    });
+    const workflow = await stack.request(big, 'POST', '/api/v1/workflows/regular', {
+      name: 'big',
+      segmentId: segment.body.id,
+      schedule: 'rate(1 day)',
+    });
     const run = await stack.request(big, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
     expect(run.body).toEqual({ queuedMembers: 1500 });
 
     const pages: { contactIds: number[] }[] = [];
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      pages.push(...(received.Messages ?? []).map((message) => JSON.parse(message.Body ?? '{}')).filter((page) => page.workflowId === workflow.body.id));
+      const received = await stack.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.triggerEvents, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      pages.push(
+        ...(received.Messages ?? []).map((message) => JSON.parse(message.Body ?? '{}')).filter((page) => page.workflowId === workflow.body.id),
+      );
     }
     expect(pages.map((page) => page.contactIds.length).sort((a, b) => a - b)).toEqual([500, 1000]);
     expect(pages.flatMap((page) => page.contactIds).sort((a, b) => a - b)).toEqual(members.map((row) => row.id).sort((a, b) => a - b));

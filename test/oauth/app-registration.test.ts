@@ -52,9 +52,12 @@ describe('registering an app', () => {
     expect(response.body.error.details[0].path).toBe('body.redirectUris.0');
   });
 
-  it.each(['http://127.0.0.1:8080/cb', 'http://localhost/cb', 'http://[::1]:3000/cb', 'https://partner.example/cb?tenant=1'])('accepts %s', async (uri) => {
-    expect((await apps('POST', '', { name: 'Fine', scopes: ['events'], redirectUris: [uri] })).status).toBe(201);
-  });
+  it.each(['http://127.0.0.1:8080/cb', 'http://localhost/cb', 'http://[::1]:3000/cb', 'https://partner.example/cb?tenant=1'])(
+    'accepts %s',
+    async (uri) => {
+      expect((await apps('POST', '', { name: 'Fine', scopes: ['events'], redirectUris: [uri] })).status).toBe(201);
+    },
+  );
 
   it('takes only seed-004 scopes, at least one', async () => {
     expect((await apps('POST', '', { name: 'x', scopes: ['admin'] })).status).toBe(400);
@@ -71,7 +74,10 @@ describe('registering an app', () => {
     const revoke = (secret: string) =>
       fetch(`${world.issuer.origin}/oauth/revoke`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${app.client.client_id}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${app.client.client_id}:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'token=x',
       });
     expect((await revoke(app.clientSecret!)).status).toBe(401);

@@ -1,6 +1,16 @@
 import * as oauth from 'oauth4webapi';
 import { Browser } from './browser';
-import { authorizeInBrowser, bearer, CALLBACK, connect, insecure, registerApp, startOAuthWorld, type OAuthWorld, type RegisteredApp } from './oauth-stack';
+import {
+  authorizeInBrowser,
+  bearer,
+  CALLBACK,
+  connect,
+  insecure,
+  registerApp,
+  startOAuthWorld,
+  type OAuthWorld,
+  type RegisteredApp,
+} from './oauth-stack';
 
 /** The negative cases of RFC 9700 (OAuth 2.0 Security Best Current Practice) the issue lists. */
 let world: OAuthWorld;
@@ -147,7 +157,9 @@ it('token after disconnect: the account disconnects the app and its tokens stop 
 
 it('scope escalation: not at authorize, not at refresh, and a narrow token is refused wider methods', async () => {
   const app = await registerApp(world, { scopes: ['events'] });
-  const page = await new Browser(world.issuer.origin).get(`/oauth/authorize?response_type=code&client_id=${app.client.client_id}&scope=fullApi&state=s`);
+  const page = await new Browser(world.issuer.origin).get(
+    `/oauth/authorize?response_type=code&client_id=${app.client.client_id}&scope=fullApi&state=s`,
+  );
   expect(new URL(page.location!).searchParams.get('error')).toBe('invalid_scope');
 
   const tokens = await connect(world, app);
@@ -172,7 +184,7 @@ it('scope escalation: not at authorize, not at refresh, and a narrow token is re
   expect(narrowed.body.scope).toBe('events');
 });
 
-it("a token used on another account: it acts only for the account that granted it", async () => {
+it('a token used on another account: it acts only for the account that granted it', async () => {
   const app = await registerApp(world);
   const tokens = await connect(world, app);
   const as = bearer(tokens.access_token);
@@ -226,7 +238,10 @@ describe('token lifetimes (seed 004: 172,800 s access, 2,592,000 s refresh)', ()
     expect((await version(renewed.body.access_token)).status).toBe(200);
 
     world.clock.advanceSeconds(2_592_000);
-    expect((await refresh(app, renewed.body.refresh_token)).body).toEqual({ error: 'invalid_grant', error_description: 'the refresh token has expired' });
+    expect((await refresh(app, renewed.body.refresh_token)).body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'the refresh token has expired',
+    });
   });
 });
 
@@ -259,7 +274,10 @@ describe("seed 004's own request format: every parameter in the URL", () => {
     const app = await registerApp(world);
     const { code } = await codeFor(app, { pkce: false });
     const inUrl = (parameters: Record<string, string>) =>
-      fetch(`${world.as.token_endpoint!}?${new URLSearchParams({ client_id: app.client.client_id, client_secret: app.clientSecret!, ...parameters }).toString()}`, { method: 'POST' });
+      fetch(
+        `${world.as.token_endpoint!}?${new URLSearchParams({ client_id: app.client.client_id, client_secret: app.clientSecret!, ...parameters }).toString()}`,
+        { method: 'POST' },
+      );
     const exchanged = await inUrl({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK });
     expect(exchanged.status).toBe(200);
     const tokens = (await exchanged.json()) as { access_token: string; refresh_token: string };

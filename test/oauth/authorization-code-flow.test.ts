@@ -122,7 +122,9 @@ describe('the login and consent pages', () => {
     expect((await uploadLogo(world, app.id, png)).status).toBe(204);
 
     const browser = new Browser(world.issuer.origin);
-    const login = await browser.get(`/oauth/authorize?response_type=code&client_id=${app.client.client_id}&redirect_uri=${encodeURIComponent(CALLBACK)}&state=x`);
+    const login = await browser.get(
+      `/oauth/authorize?response_type=code&client_id=${app.client.client_id}&redirect_uri=${encodeURIComponent(CALLBACK)}&state=x`,
+    );
     expect(login.status).toBe(200);
     expect(login.html).toContain('<input type="email" name="email"');
     expect(login.html).toContain('<input type="password" name="password"');
@@ -187,7 +189,9 @@ describe('the login and consent pages', () => {
   });
 
   it('shows an error page, and redirects nowhere, for an unknown client', async () => {
-    const page = await new Browser(world.issuer.origin).get(`/oauth/authorize?response_type=code&client_id=nope&redirect_uri=${encodeURIComponent(CALLBACK)}`);
+    const page = await new Browser(world.issuer.origin).get(
+      `/oauth/authorize?response_type=code&client_id=nope&redirect_uri=${encodeURIComponent(CALLBACK)}`,
+    );
     expect(page.status).toBe(400);
     expect(page.location).toBeUndefined();
     expect(page.html).toContain('No app is registered');

@@ -16,7 +16,9 @@ export class Browser {
   async submit(page: Page, fields: Record<string, string>): Promise<Page> {
     const action = /<form method="post" action="([^"]+)"/.exec(page.html)?.[1];
     if (!action) throw new Error(`no form on the page (status ${page.status}): ${page.html.slice(0, 300)}`);
-    const hidden = Object.fromEntries([...page.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHtml(match[2]!)]));
+    const hidden = Object.fromEntries(
+      [...page.html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, unescapeHtml(match[2]!)]),
+    );
     return this.send('POST', unescapeHtml(action), new URLSearchParams({ ...hidden, ...fields }).toString());
   }
 
@@ -47,7 +49,12 @@ export class Browser {
       const index = pair!.indexOf('=');
       this.cookies.set(pair!.slice(0, index), pair!.slice(index + 1));
     }
-    return { status: response.status, html: await response.text(), location: response.headers.get('location') ?? undefined, headers: response.headers };
+    return {
+      status: response.status,
+      html: await response.text(),
+      location: response.headers.get('location') ?? undefined,
+      headers: response.headers,
+    };
   }
 }
 

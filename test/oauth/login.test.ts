@@ -18,7 +18,9 @@ async function tryLogin(email: string, password: string): Promise<number> {
 }
 
 it('stores passwords as scrypt hashes', async () => {
-  const { rows } = await world.stack.platform.db.query<{ password_hash: string }>('SELECT password_hash FROM account_users WHERE email = $1', [world.customer.email]);
+  const { rows } = await world.stack.platform.db.query<{ password_hash: string }>('SELECT password_hash FROM account_users WHERE email = $1', [
+    world.customer.email,
+  ]);
   expect(rows[0]!.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/);
   expect(rows[0]!.password_hash).not.toContain(world.customer.password);
 });

@@ -82,7 +82,9 @@ describe('every API method sits in its seed-004 group', () => {
   const present = seedMethodGroups.filter(([method]) => declared.has(shape(method)));
 
   it('finds the seed methods this API has', () => {
-    expect(present.map(([method]) => method)).toEqual(expect.arrayContaining(['GET /api/v1/version', 'POST /api/v1/contact', 'POST /api/v1/message/{id}/smartsend']));
+    expect(present.map(([method]) => method)).toEqual(
+      expect.arrayContaining(['GET /api/v1/version', 'POST /api/v1/contact', 'POST /api/v1/message/{id}/smartsend']),
+    );
   });
 
   it.each(present)('%s → %s', (method, group) => {
@@ -99,7 +101,9 @@ describe('every API method sits in its seed-004 group', () => {
       // The console's sign-in is public as the OAuth login is: it is where a credential is made.
       // Signed links: email tracking (/t/…, issue 25) and a message's web view (/view/…, issue 26).
       if (r.access === 'public')
-        expect(r.path).toMatch(/^\/((uaa\/)?oauth\/|\.well-known\/oauth-authorization-server$|api\/v1\/openapi\.json$|docs(\/|$)|api\/v1\/console\/session$|t\/|view\/|local\/mailbox$)/);
+        expect(r.path).toMatch(
+          /^\/((uaa\/)?oauth\/|\.well-known\/oauth-authorization-server$|api\/v1\/openapi\.json$|docs(\/|$)|api\/v1\/console\/session$|t\/|view\/|local\/mailbox$)/,
+        );
     }
   });
 });

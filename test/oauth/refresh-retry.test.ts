@@ -38,7 +38,10 @@ it('gives a confidential client that lost the answer a new pair in place of the 
   expect(await version(retried.body.access_token)).toBe(200);
   // The lost pair never works: one pair continues the authorization.
   expect(await version(lost.body.access_token)).toBe(401);
-  expect((await refresh(app, lost.body.refresh_token)).body).toEqual({ error: 'invalid_grant', error_description: 'the refresh token is not valid for this client' });
+  expect((await refresh(app, lost.body.refresh_token)).body).toEqual({
+    error: 'invalid_grant',
+    error_description: 'the refresh token is not valid for this client',
+  });
   // …and that refusal did not revoke anything: the retry's pair rotates on as usual.
   const next = await refresh(app, retried.body.refresh_token);
   expect(next.status).toBe(200);

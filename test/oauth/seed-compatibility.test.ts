@@ -13,7 +13,9 @@ afterAll(() => world.stack.stop());
 /** The authorize page as seed 004 links to it, logged in and approved; returns the callback URL. */
 async function approveAt(path: string, app: RegisteredApp, extra: string): Promise<URL> {
   const browser = new Browser(world.issuer.origin);
-  const login = await browser.get(`${path}?response_type=code&client_id=${app.client.client_id}&redirect_uri=${encodeURIComponent(CALLBACK)}${extra}`);
+  const login = await browser.get(
+    `${path}?response_type=code&client_id=${app.client.client_id}&redirect_uri=${encodeURIComponent(CALLBACK)}${extra}`,
+  );
   expect(login.status).toBe(200);
   const consent = await browser.logIn(login, world.customer.email, world.customer.password);
   const approved = await browser.submit(consent, { action: 'approve' });
@@ -30,7 +32,13 @@ describe("seed 004's URLs: /uaa/oauth/authorize and /uaa/oauth/token", () => {
 
     // "https://esputnik.com/uaa/oauth/token?grant_type=authorization_code&client_id=…&client_secret=…&code=…&redirect_uri=…"
     const url = new URL('/uaa/oauth/token', world.issuer);
-    for (const [name, value] of Object.entries({ grant_type: 'authorization_code', client_id: app.client.client_id, client_secret: app.clientSecret!, code, redirect_uri: CALLBACK })) {
+    for (const [name, value] of Object.entries({
+      grant_type: 'authorization_code',
+      client_id: app.client.client_id,
+      client_secret: app.clientSecret!,
+      code,
+      redirect_uri: CALLBACK,
+    })) {
       url.searchParams.set(name, value);
     }
     const answer = await fetch(url, { method: 'POST' });
@@ -42,7 +50,10 @@ describe("seed 004's URLs: /uaa/oauth/authorize and /uaa/oauth/token", () => {
     // The seed's Python example: the form in the body, the client in HTTP Basic.
     const refreshed = await fetch(new URL('/uaa/oauth/token', world.issuer), {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${app.client.client_id}:${app.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${app.client.client_id}:${app.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }),
     });
     expect(refreshed.status).toBe(200);
@@ -50,7 +61,14 @@ describe("seed 004's URLs: /uaa/oauth/authorize and /uaa/oauth/token", () => {
     // The seed's refresh request: everything in the URL, with the code and callback again (ignored).
     const { refresh_token: latest } = (await refreshed.json()) as { refresh_token: string };
     const seedRefresh = new URL('/uaa/oauth/token', world.issuer);
-    for (const [name, value] of Object.entries({ grant_type: 'refresh_token', refresh_token: latest, client_id: app.client.client_id, client_secret: app.clientSecret!, code, redirect_uri: CALLBACK })) {
+    for (const [name, value] of Object.entries({
+      grant_type: 'refresh_token',
+      refresh_token: latest,
+      client_id: app.client.client_id,
+      client_secret: app.clientSecret!,
+      code,
+      redirect_uri: CALLBACK,
+    })) {
       seedRefresh.searchParams.set(name, value);
     }
     const again = await fetch(seedRefresh, { method: 'POST' });
@@ -80,7 +98,10 @@ describe("seed 004's scope, UseRestApi", () => {
     const token = (fields: Record<string, string>) =>
       fetch(world.as.token_endpoint!, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${app.client.client_id}:${app.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${app.client.client_id}:${app.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams(fields),
       }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
     const tokens = await token({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier });
@@ -103,7 +124,9 @@ describe("seed 004's scope, UseRestApi", () => {
   it('is in the metadata, and unknown scopes are still refused', async () => {
     expect(world.as.scopes_supported).toContain('UseRestApi');
     const app = await registerApp(world, { scopes: ['events'] });
-    const page = await new Browser(world.issuer.origin).get(`/oauth/authorize?response_type=code&client_id=${app.client.client_id}&scope=UseRestApi%20everything&state=s`);
+    const page = await new Browser(world.issuer.origin).get(
+      `/oauth/authorize?response_type=code&client_id=${app.client.client_id}&scope=UseRestApi%20everything&state=s`,
+    );
     expect(page.status).toBe(302);
     expect(new URL(page.location!).searchParams.get('error')).toBe('invalid_scope');
   });
@@ -119,7 +142,11 @@ describe('a parameter given twice at /oauth/authorize (RFC 6749 §3.1)', () => {
       expect(page.status).toBe(302);
       const location = new URL(page.location!);
       expect(`${location.origin}${location.pathname}`).toBe(CALLBACK);
-      expect(Object.fromEntries(location.searchParams)).toMatchObject({ error: 'invalid_request', error_description: 'scope is given more than once', state: 's' });
+      expect(Object.fromEntries(location.searchParams)).toMatchObject({
+        error: 'invalid_request',
+        error_description: 'scope is given more than once',
+        state: 's',
+      });
     }
   });
 
@@ -141,6 +168,9 @@ describe('a parameter given twice at /oauth/authorize (RFC 6749 §3.1)', () => {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${app.client.client_id}:${app.clientSecret}`).toString('base64')}` },
     });
-    expect([response.status, await response.json()]).toEqual([400, { error: 'invalid_request', error_description: 'refresh_token is given more than once' }]);
+    expect([response.status, await response.json()]).toEqual([
+      400,
+      { error: 'invalid_request', error_description: 'refresh_token is given more than once' },
+    ]);
   });
 });

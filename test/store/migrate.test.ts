@@ -47,9 +47,10 @@ describe('migrations', () => {
     await pool.query('DELETE FROM schema_migrations WHERE version = 604');
     expect(await migrate(pool, migrations)).toEqual([604]);
 
-    const { rows: after } = await pool.query<{ id: number; change: string }>('SELECT id, change_xid::text AS change FROM contacts WHERE account_id = $1', [
-      accounts[0]!.id,
-    ]);
+    const { rows: after } = await pool.query<{ id: number; change: string }>(
+      'SELECT id, change_xid::text AS change FROM contacts WHERE account_id = $1',
+      [accounts[0]!.id],
+    );
     for (const contact of contacts) {
       const now = after.find((row) => row.id === contact.id)!;
       if (contact.deleted) expect(BigInt(now.change)).toBeGreaterThan(BigInt(contact.change));
@@ -60,7 +61,9 @@ describe('migrations', () => {
   it('rolls back a failing migration whole', async () => {
     const broken = [...migrations, { version: 99_002, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT nope;' }];
     await expect(migrate(pool, broken)).rejects.toThrow();
-    const { rows } = await pool.query("SELECT to_regclass('half_done') AS t, (SELECT count(*)::int FROM schema_migrations WHERE version = 99002) AS n");
+    const { rows } = await pool.query(
+      "SELECT to_regclass('half_done') AS t, (SELECT count(*)::int FROM schema_migrations WHERE version = 99002) AS n",
+    );
     expect(rows[0]).toEqual({ t: null, n: 0 });
   });
 });

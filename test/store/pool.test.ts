@@ -11,7 +11,8 @@ it('survives the server closing an idle pooled connection', async () => {
     const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
     // The next query gets a fresh connection; the process is still alive to run it.
-    for (let attempt = 0; attempt < 50 && pool.idleCount > 0 && pool.totalCount > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let attempt = 0; attempt < 50 && pool.idleCount > 0 && pool.totalCount > 0; attempt += 1)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     const next = await pool.query<{ one: number }>('SELECT 1 AS one');
     expect(next.rows[0]!.one).toBe(1);
   } finally {

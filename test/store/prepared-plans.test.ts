@@ -69,12 +69,14 @@ it('adding or updating a contact touches a few pages however many contacts the a
   // A new external ID is looked for by ID, then by its email, before the contact is made.
   const created = await touchedBy(() => save(2, 'Created'));
   // Without an external ID the contact is found by its email.
-  const foundByEmail = await touchedBy(() => addOrUpdateContact(pool, accountId, { lastName: 'By email', channels: [{ type: 'email', value: 'plan1@example.com' }] }));
+  const foundByEmail = await touchedBy(() =>
+    addOrUpdateContact(pool, accountId, { lastName: 'By email', channels: [{ type: 'email', value: 'plan1@example.com' }] }),
+  );
 
-  const names = await pool.query('SELECT external_customer_id, first_name, last_name FROM contacts WHERE external_customer_id IN ($1, $2) ORDER BY 1', [
-    'plan-1',
-    'plan-2',
-  ]);
+  const names = await pool.query(
+    'SELECT external_customer_id, first_name, last_name FROM contacts WHERE external_customer_id IN ($1, $2) ORDER BY 1',
+    ['plan-1', 'plan-2'],
+  );
   expect(names.rows).toEqual([
     { external_customer_id: 'plan-1', first_name: 'Updated', last_name: 'By email' },
     { external_customer_id: 'plan-2', first_name: 'Created', last_name: null },
@@ -90,9 +92,10 @@ it('adding or updating a contact touches a few pages however many contacts the a
 });
 
 it('publishing activities to the webhook outbox finds each one by key however long the history', async () => {
-  await pool.query(`INSERT INTO webhook_endpoints (account_id, url, secret, verified_at) VALUES ($1, 'https://hooks.example/in', 'whsec_test', now())`, [
-    accountId,
-  ]);
+  await pool.query(
+    `INSERT INTO webhook_endpoints (account_id, url, secret, verified_at) VALUES ($1, 'https://hooks.example/in', 'whsec_test', now())`,
+    [accountId],
+  );
   const recorded = async (count: number): Promise<number[]> => {
     const { rows } = await pool.query<{ id: string }>(
       `INSERT INTO contact_activities (account_id, activity_status, media_type, occurred_at)

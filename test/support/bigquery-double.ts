@@ -241,7 +241,12 @@ export class BigQueryDouble {
   requirePermission(clientEmail: string, permission: string, projectId: string): void {
     const denied = this.denied.get(clientEmail);
     if (denied && (denied.has('*') || denied.has(permission))) {
-      throw new BigQueryApiError(403, 'accessDenied', `Access Denied: Project ${projectId}: User does not have ${permission} permission in project ${projectId}.`, 'PERMISSION_DENIED');
+      throw new BigQueryApiError(
+        403,
+        'accessDenied',
+        `Access Denied: Project ${projectId}: User does not have ${permission} permission in project ${projectId}.`,
+        'PERMISSION_DENIED',
+      );
     }
   }
 
@@ -290,7 +295,15 @@ export class BigQueryDouble {
         const match = route.pattern.exec(path);
         if (!match) continue;
         const reply = await route.handler(
-          { method, params: match.slice(1).map((part) => decodeURIComponent(part ?? '')), query: url.searchParams, body, rawBody, clientEmail, headers: request.headers },
+          {
+            method,
+            params: match.slice(1).map((part) => decodeURIComponent(part ?? '')),
+            query: url.searchParams,
+            body,
+            rawBody,
+            clientEmail,
+            headers: request.headers,
+          },
           this,
         );
         return send(response, reply.status ?? 200, reply.body);
@@ -299,7 +312,12 @@ export class BigQueryDouble {
     } catch (error) {
       if (error instanceof BigQueryApiError) {
         return send(response, error.status, {
-          error: { code: error.status, message: error.message, errors: [{ message: error.message, domain: 'global', reason: error.reason }], status: error.statusText },
+          error: {
+            code: error.status,
+            message: error.message,
+            errors: [{ message: error.message, domain: 'global', reason: error.reason }],
+            status: error.statusText,
+          },
         });
       }
       return send(response, 500, { error: { code: 500, message: String(error), errors: [{ reason: 'internalError' }], status: 'INTERNAL' } });
@@ -350,7 +368,9 @@ export class BigQueryDouble {
     this.handle('GET', new RegExp(`^/projects/${project}/datasets$`), ({ params: [projectId = ''], query, clientEmail }) => {
       this.requireProject(projectId);
       this.requirePermission(clientEmail, 'bigquery.datasets.list', projectId);
-      const all = [...this.datasets.values()].filter((dataset) => dataset.projectId === projectId).sort((a, b) => a.datasetId.localeCompare(b.datasetId));
+      const all = [...this.datasets.values()]
+        .filter((dataset) => dataset.projectId === projectId)
+        .sort((a, b) => a.datasetId.localeCompare(b.datasetId));
       const { page, nextPageToken } = paginate(all, query);
       return {
         body: {
@@ -368,46 +388,58 @@ export class BigQueryDouble {
     this.handle('GET', new RegExp(`^/projects/${project}/datasets/([^/]+)$`), ({ params: [projectId = '', datasetId = ''], clientEmail }) => {
       this.requirePermission(clientEmail, 'bigquery.datasets.get', projectId);
       const dataset = this.requireDataset(projectId, datasetId);
-      return { body: { kind: 'bigquery#dataset', id: `${projectId}:${datasetId}`, datasetReference: { projectId, datasetId }, location: dataset.location } };
-    });
-    this.handle('GET', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables$`), ({ params: [projectId = '', datasetId = ''], query, clientEmail }) => {
-      this.requirePermission(clientEmail, 'bigquery.tables.list', projectId);
-      const dataset = this.requireDataset(projectId, datasetId);
-      const all = [...dataset.tables.values()].sort((a, b) => a.tableId.localeCompare(b.tableId));
-      const { page, nextPageToken } = paginate(all, query);
       return {
-        body: {
-          kind: 'bigquery#tableList',
-          tables: page.map((table) => ({
+        body: { kind: 'bigquery#dataset', id: `${projectId}:${datasetId}`, datasetReference: { projectId, datasetId }, location: dataset.location },
+      };
+    });
+    this.handle(
+      'GET',
+      new RegExp(`^/projects/${project}/datasets/([^/]+)/tables$`),
+      ({ params: [projectId = '', datasetId = ''], query, clientEmail }) => {
+        this.requirePermission(clientEmail, 'bigquery.tables.list', projectId);
+        const dataset = this.requireDataset(projectId, datasetId);
+        const all = [...dataset.tables.values()].sort((a, b) => a.tableId.localeCompare(b.tableId));
+        const { page, nextPageToken } = paginate(all, query);
+        return {
+          body: {
+            kind: 'bigquery#tableList',
+            tables: page.map((table) => ({
+              kind: 'bigquery#table',
+              id: `${projectId}:${datasetId}.${table.tableId}`,
+              tableReference: { projectId, datasetId, tableId: table.tableId },
+              type: 'TABLE',
+            })),
+            totalItems: all.length,
+            ...(nextPageToken ? { nextPageToken } : {}),
+          },
+        };
+      },
+    );
+    this.handle(
+      'GET',
+      new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`),
+      ({ params: [projectId = '', datasetId = '', tableId = ''], clientEmail }) => {
+        this.requirePermission(clientEmail, 'bigquery.tables.get', projectId);
+        const table = this.requireTable(projectId, datasetId, tableId);
+        return {
+          body: {
             kind: 'bigquery#table',
-            id: `${projectId}:${datasetId}.${table.tableId}`,
-            tableReference: { projectId, datasetId, tableId: table.tableId },
+            id: `${projectId}:${datasetId}.${tableId}`,
+            tableReference: { projectId, datasetId, tableId },
             type: 'TABLE',
-          })),
-          totalItems: all.length,
-          ...(nextPageToken ? { nextPageToken } : {}),
-        },
-      };
-    });
-    this.handle('GET', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`), ({ params: [projectId = '', datasetId = '', tableId = ''], clientEmail }) => {
-      this.requirePermission(clientEmail, 'bigquery.tables.get', projectId);
-      const table = this.requireTable(projectId, datasetId, tableId);
-      return {
-        body: {
-          kind: 'bigquery#table',
-          id: `${projectId}:${datasetId}.${tableId}`,
-          tableReference: { projectId, datasetId, tableId },
-          type: 'TABLE',
-          schema: { fields: table.schema },
-          numRows: String(table.rows.length),
-          location: this.requireDataset(projectId, datasetId).location,
-        },
-      };
-    });
+            schema: { fields: table.schema },
+            numRows: String(table.rows.length),
+            location: this.requireDataset(projectId, datasetId).location,
+          },
+        };
+      },
+    );
     // jobs.query: the client's fast path for `bigquery.query(...)`.
     this.handle('POST', new RegExp(`^/projects/${project}/queries$`), ({ params: [projectId = ''], body, clientEmail }) => {
       const request = body as QueryBody;
-      const job = this.runQuery(projectId, clientEmail, request.query, request.queryParameters, request.maximumBytesBilled, false, request.location, { query: request });
+      const job = this.runQuery(projectId, clientEmail, request.query, request.queryParameters, request.maximumBytesBilled, false, request.location, {
+        query: request,
+      });
       return { body: this.queryResponse(job, useInt64(request.formatOptions?.useInt64Timestamp)) };
     });
     // jobs.insert: `createQueryJob`, dry runs, and everything that is not the fast path.
@@ -416,13 +448,25 @@ export class BigQueryDouble {
       const query = job.configuration?.query;
       if (!query) throw new BigQueryApiError(400, 'invalid', 'the double only runs query jobs here', 'INVALID_ARGUMENT');
       if (job.jobReference?.jobId) this.refuseExistingJob(projectId, job.jobReference.jobId);
-      const stored = this.runQuery(projectId, clientEmail, query.query, query.queryParameters, query.maximumBytesBilled, job.configuration?.dryRun ?? false, job.jobReference?.location, job.configuration, job.jobReference?.jobId);
+      const stored = this.runQuery(
+        projectId,
+        clientEmail,
+        query.query,
+        query.queryParameters,
+        query.maximumBytesBilled,
+        job.configuration?.dryRun ?? false,
+        job.jobReference?.location,
+        job.configuration,
+        job.jobReference?.jobId,
+      );
       return { body: this.jobResource(stored) };
     });
-    this.handle('GET', new RegExp(`^/projects/${project}/jobs/([^/]+)$`), ({ params: [projectId = '', jobId = ''] }) => ({ body: this.jobResource(this.requireJob(projectId, jobId)) }));
-    this.handle('GET', new RegExp(`^/projects/${project}/queries/([^/]+)$`), ({ params: [projectId = '', jobId = ''], query }) =>
-      ({ body: this.queryResponse(this.requireJob(projectId, jobId), query.get('formatOptions.useInt64Timestamp') === 'true', query) }),
-    );
+    this.handle('GET', new RegExp(`^/projects/${project}/jobs/([^/]+)$`), ({ params: [projectId = '', jobId = ''] }) => ({
+      body: this.jobResource(this.requireJob(projectId, jobId)),
+    }));
+    this.handle('GET', new RegExp(`^/projects/${project}/queries/([^/]+)$`), ({ params: [projectId = '', jobId = ''], query }) => ({
+      body: this.queryResponse(this.requireJob(projectId, jobId), query.get('formatOptions.useInt64Timestamp') === 'true', query),
+    }));
   }
 
   /** jobs.insert with an id that exists answers 409, as BigQuery does: a job id is used once. */
@@ -434,45 +478,87 @@ export class BigQueryDouble {
   /** What exports use: tables.insert/patch/delete and load jobs through the upload endpoint. */
   private registerExportRoutes(): void {
     const project = '([^/]+)';
-    this.handle('POST', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables$`), ({ params: [projectId = '', datasetId = ''], body, clientEmail }) => {
-      this.requirePermission(clientEmail, 'bigquery.tables.create', projectId);
-      const dataset = this.requireDataset(projectId, datasetId);
-      const resource = body as { tableReference?: { tableId?: string }; schema?: { fields?: BigQueryField[] } };
-      const tableId = resource.tableReference?.tableId ?? '';
-      if (dataset.tables.has(tableId)) throw new BigQueryApiError(409, 'duplicate', `Already Exists: Table ${projectId}:${datasetId}.${tableId}`, 'ALREADY_EXISTS');
-      const table = this.addTable(datasetId, tableId, resource.schema?.fields ?? [], [], { projectId });
-      return { body: { kind: 'bigquery#table', id: `${projectId}:${datasetId}.${tableId}`, tableReference: { projectId, datasetId, tableId }, schema: { fields: table.schema }, location: dataset.location } };
-    });
-    this.handle('PATCH', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`), ({ params: [projectId = '', datasetId = '', tableId = ''], body, clientEmail }) => {
-      this.requirePermission(clientEmail, 'bigquery.tables.update', projectId);
-      const table = this.requireTable(projectId, datasetId, tableId);
-      const fields = (body as { schema?: { fields?: BigQueryField[] } }).schema?.fields;
-      if (fields) {
-        // BigQuery only lets a patch add columns: every existing one must stay, with its type.
-        for (const existing of table.schema) {
-          const kept = fields.find((field) => field.name.toLowerCase() === existing.name.toLowerCase());
-          if (!kept) throw new BigQueryApiError(400, 'invalid', `Provided Schema does not match Table ${projectId}:${datasetId}.${tableId}. Cannot add fields (field: ${existing.name})`, 'INVALID_ARGUMENT');
-          if (normalType(kept.type) !== normalType(existing.type)) {
-            throw new BigQueryApiError(400, 'invalid', `Provided Schema does not match Table ${projectId}:${datasetId}.${tableId}. Field ${existing.name} has changed type from ${existing.type} to ${kept.type}`, 'INVALID_ARGUMENT');
+    this.handle(
+      'POST',
+      new RegExp(`^/projects/${project}/datasets/([^/]+)/tables$`),
+      ({ params: [projectId = '', datasetId = ''], body, clientEmail }) => {
+        this.requirePermission(clientEmail, 'bigquery.tables.create', projectId);
+        const dataset = this.requireDataset(projectId, datasetId);
+        const resource = body as { tableReference?: { tableId?: string }; schema?: { fields?: BigQueryField[] } };
+        const tableId = resource.tableReference?.tableId ?? '';
+        if (dataset.tables.has(tableId))
+          throw new BigQueryApiError(409, 'duplicate', `Already Exists: Table ${projectId}:${datasetId}.${tableId}`, 'ALREADY_EXISTS');
+        const table = this.addTable(datasetId, tableId, resource.schema?.fields ?? [], [], { projectId });
+        return {
+          body: {
+            kind: 'bigquery#table',
+            id: `${projectId}:${datasetId}.${tableId}`,
+            tableReference: { projectId, datasetId, tableId },
+            schema: { fields: table.schema },
+            location: dataset.location,
+          },
+        };
+      },
+    );
+    this.handle(
+      'PATCH',
+      new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`),
+      ({ params: [projectId = '', datasetId = '', tableId = ''], body, clientEmail }) => {
+        this.requirePermission(clientEmail, 'bigquery.tables.update', projectId);
+        const table = this.requireTable(projectId, datasetId, tableId);
+        const fields = (body as { schema?: { fields?: BigQueryField[] } }).schema?.fields;
+        if (fields) {
+          // BigQuery only lets a patch add columns: every existing one must stay, with its type.
+          for (const existing of table.schema) {
+            const kept = fields.find((field) => field.name.toLowerCase() === existing.name.toLowerCase());
+            if (!kept)
+              throw new BigQueryApiError(
+                400,
+                'invalid',
+                `Provided Schema does not match Table ${projectId}:${datasetId}.${tableId}. Cannot add fields (field: ${existing.name})`,
+                'INVALID_ARGUMENT',
+              );
+            if (normalType(kept.type) !== normalType(existing.type)) {
+              throw new BigQueryApiError(
+                400,
+                'invalid',
+                `Provided Schema does not match Table ${projectId}:${datasetId}.${tableId}. Field ${existing.name} has changed type from ${existing.type} to ${kept.type}`,
+                'INVALID_ARGUMENT',
+              );
+            }
           }
+          table.schema = [...fields];
         }
-        table.schema = [...fields];
-      }
-      return { body: { kind: 'bigquery#table', id: `${projectId}:${datasetId}.${tableId}`, tableReference: { projectId, datasetId, tableId }, schema: { fields: table.schema }, location: this.requireDataset(projectId, datasetId).location } };
-    });
-    this.handle('DELETE', new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`), ({ params: [projectId = '', datasetId = '', tableId = ''], clientEmail }) => {
-      this.requirePermission(clientEmail, 'bigquery.tables.delete', projectId);
-      this.requireTable(projectId, datasetId, tableId);
-      this.requireDataset(projectId, datasetId).tables.delete(tableId);
-      return { status: 204, body: '' };
-    });
+        return {
+          body: {
+            kind: 'bigquery#table',
+            id: `${projectId}:${datasetId}.${tableId}`,
+            tableReference: { projectId, datasetId, tableId },
+            schema: { fields: table.schema },
+            location: this.requireDataset(projectId, datasetId).location,
+          },
+        };
+      },
+    );
+    this.handle(
+      'DELETE',
+      new RegExp(`^/projects/${project}/datasets/([^/]+)/tables/([^/]+)$`),
+      ({ params: [projectId = '', datasetId = '', tableId = ''], clientEmail }) => {
+        this.requirePermission(clientEmail, 'bigquery.tables.delete', projectId);
+        this.requireTable(projectId, datasetId, tableId);
+        this.requireDataset(projectId, datasetId).tables.delete(tableId);
+        return { status: 204, body: '' };
+      },
+    );
     // The client's `table.createWriteStream()`: a multipart/related upload of the job resource and the data.
     this.handle('POST', new RegExp(`^/upload/projects/${project}/jobs$`), ({ params: [projectId = ''], query, headers, rawBody, clientEmail }) => {
-      if (query.get('uploadType') !== 'multipart') throw new BigQueryApiError(400, 'invalid', 'the double accepts multipart uploads only', 'INVALID_ARGUMENT');
+      if (query.get('uploadType') !== 'multipart')
+        throw new BigQueryApiError(400, 'invalid', 'the double accepts multipart uploads only', 'INVALID_ARGUMENT');
       const [metadataPart, data = Buffer.alloc(0)] = parseMultipartRelated(rawBody, headers['content-type'] ?? '');
       const job = JSON.parse(metadataPart?.toString('utf8') ?? '{}') as LoadJobResource;
       const load = job.configuration?.load;
-      if (!load?.destinationTable) throw new BigQueryApiError(400, 'invalid', 'a load job needs configuration.load.destinationTable', 'INVALID_ARGUMENT');
+      if (!load?.destinationTable)
+        throw new BigQueryApiError(400, 'invalid', 'a load job needs configuration.load.destinationTable', 'INVALID_ARGUMENT');
       this.requireProject(projectId);
       this.requirePermission(clientEmail, 'bigquery.jobs.create', projectId);
       this.requirePermission(clientEmail, 'bigquery.tables.updateData', projectId);
@@ -506,24 +592,35 @@ export class BigQueryDouble {
       this.pendingLoadFailures -= 1;
       throw new BigQueryApiError(400, 'backendError', 'Error encountered during execution. Retrying may solve the problem.', 'INTERNAL');
     }
-    if ((load.sourceFormat ?? 'CSV') !== 'NEWLINE_DELIMITED_JSON') throw new BigQueryApiError(400, 'invalid', 'the double loads NEWLINE_DELIMITED_JSON only', 'INVALID_ARGUMENT');
+    if ((load.sourceFormat ?? 'CSV') !== 'NEWLINE_DELIMITED_JSON')
+      throw new BigQueryApiError(400, 'invalid', 'the double loads NEWLINE_DELIMITED_JSON only', 'INVALID_ARGUMENT');
     const tableId = load.destinationTable?.tableId ?? '';
     const existing = dataset.tables.get(tableId);
-    if (!existing && load.createDisposition === 'CREATE_NEVER') throw new BigQueryApiError(404, 'notFound', `Not found: Table ${dataset.projectId}:${dataset.datasetId}.${tableId}`, 'NOT_FOUND');
+    if (!existing && load.createDisposition === 'CREATE_NEVER')
+      throw new BigQueryApiError(404, 'notFound', `Not found: Table ${dataset.projectId}:${dataset.datasetId}.${tableId}`, 'NOT_FOUND');
     const disposition = load.writeDisposition ?? 'WRITE_APPEND';
     const schema = disposition === 'WRITE_TRUNCATE' || !existing ? (load.schema?.fields ?? existing?.schema ?? []) : existing.schema;
     const rows: BigQueryRow[] = [];
-    const lines = data.toString('utf8').split('\n').filter((line) => line.trim() !== '');
+    const lines = data
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     for (const [index, line] of lines.entries()) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
       } catch {
-        throw new BigQueryApiError(400, 'invalid', `Error while reading data, error message: JSON parsing error in row starting at position ${index}`, 'INVALID_ARGUMENT');
+        throw new BigQueryApiError(
+          400,
+          'invalid',
+          `Error while reading data, error message: JSON parsing error in row starting at position ${index}`,
+          'INVALID_ARGUMENT',
+        );
       }
       rows.push(loadedRow(parsed as Record<string, unknown>, schema, index));
     }
-    if (disposition === 'WRITE_EMPTY' && existing && existing.rows.length > 0) throw new BigQueryApiError(400, 'invalid', `Already Exists: Table ${tableId} is not empty`, 'INVALID_ARGUMENT');
+    if (disposition === 'WRITE_EMPTY' && existing && existing.rows.length > 0)
+      throw new BigQueryApiError(400, 'invalid', `Already Exists: Table ${tableId} is not empty`, 'INVALID_ARGUMENT');
     const table = existing ?? this.addTable(dataset.datasetId, tableId, schema, [], { projectId: dataset.projectId });
     if (disposition === 'WRITE_TRUNCATE') {
       table.schema = [...schema];
@@ -552,7 +649,14 @@ export class BigQueryDouble {
     for (const handler of this.queryHandlers) {
       const result = handler(request, this);
       if (result) {
-        const job: StoredJob = { projectId, jobId, location: location ?? 'US', statementType: sql.trim().split(/\s+/)[0]?.toUpperCase() ?? 'SELECT', result: dryRun ? { schema: result.schema, rows: [] } : result, configuration };
+        const job: StoredJob = {
+          projectId,
+          jobId,
+          location: location ?? 'US',
+          statementType: sql.trim().split(/\s+/)[0]?.toUpperCase() ?? 'SELECT',
+          result: dryRun ? { schema: result.schema, rows: [] } : result,
+          configuration,
+        };
         this.jobs.set(`${projectId}.${jobId}`, job);
         return job;
       }
@@ -575,7 +679,13 @@ export class BigQueryDouble {
       status: { state: 'DONE', ...(job.errorResult ? { errorResult: job.errorResult, errors: [job.errorResult] } : {}) },
       statistics: job.load
         ? { load: { outputRows: String(job.load.outputRows) } }
-        : { query: { statementType: job.statementType, totalBytesProcessed: '0', ...(job.result.numDmlAffectedRows !== undefined ? { numDmlAffectedRows: String(job.result.numDmlAffectedRows) } : {}) } },
+        : {
+            query: {
+              statementType: job.statementType,
+              totalBytesProcessed: '0',
+              ...(job.result.numDmlAffectedRows !== undefined ? { numDmlAffectedRows: String(job.result.numDmlAffectedRows) } : {}),
+            },
+          },
     };
   }
 
@@ -633,7 +743,8 @@ function useInt64(value: boolean | undefined): boolean {
 /** Values on the wire are strings (or null), as BigQuery sends them. */
 function encodeValue(value: unknown, field: BigQueryField, int64Timestamps: boolean): unknown {
   if (value === null || value === undefined) return null;
-  if (field.mode === 'REPEATED' && Array.isArray(value)) return value.map((item) => ({ v: encodeValue(item, { ...field, mode: 'NULLABLE' }, int64Timestamps) }));
+  if (field.mode === 'REPEATED' && Array.isArray(value))
+    return value.map((item) => ({ v: encodeValue(item, { ...field, mode: 'NULLABLE' }, int64Timestamps) }));
   switch (field.type.toUpperCase()) {
     case 'TIMESTAMP': {
       const micros = BigInt(new Date(value as string | Date).getTime()) * 1000n;
@@ -664,7 +775,8 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 }
 
 /** `SELECT 1` — the connection check's test query. */
-const selectOne: QueryHandler = (request) => (/^SELECT 1( AS \w+)?$/i.test(request.sql) ? { schema: [{ name: 'ok', type: 'INTEGER' }], rows: [{ ok: 1 }] } : undefined);
+const selectOne: QueryHandler = (request) =>
+  /^SELECT 1( AS \w+)?$/i.test(request.sql) ? { schema: [{ name: 'ok', type: 'INTEGER' }], rows: [{ ok: 1 }] } : undefined;
 
 /**
  * ``SELECT * FROM `p`.`d`.`t` WHERE CAST(`col` AS STRING) IN UNNEST(@keys)`` — the row
@@ -676,7 +788,8 @@ const selectWhereInUnnest: QueryHandler = (request, double) => {
   const [, projectId = '', datasetId = '', tableId = '', column = '', parameter = ''] = match;
   double.requirePermission(request.clientEmail, 'bigquery.tables.getData', projectId);
   const table = double.requireTable(projectId, datasetId, tableId);
-  if (!table.schema.some((field) => field.name === column)) throw new BigQueryApiError(400, 'invalidQuery', `Unrecognized name: ${column}`, 'INVALID_ARGUMENT');
+  if (!table.schema.some((field) => field.name === column))
+    throw new BigQueryApiError(400, 'invalidQuery', `Unrecognized name: ${column}`, 'INVALID_ARGUMENT');
   const keys = new Set((request.params[parameter] as (string | null)[] | undefined) ?? []);
   const rows = table.rows.filter((row) => row[column] !== null && row[column] !== undefined && keys.has(String(row[column])));
   return { schema: table.schema, rows };
@@ -698,7 +811,8 @@ interface LoadJobResource {
 /** The parts of a `multipart/related` body (the metadata, then the media). */
 function parseMultipartRelated(body: Buffer, contentType: string): Buffer[] {
   const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (!/^multipart\/related/i.test(contentType) || !boundary) throw new BigQueryApiError(400, 'invalid', 'expected a multipart/related upload', 'INVALID_ARGUMENT');
+  if (!/^multipart\/related/i.test(contentType) || !boundary)
+    throw new BigQueryApiError(400, 'invalid', 'expected a multipart/related upload', 'INVALID_ARGUMENT');
   const delimiter = Buffer.from(`--${boundary}`);
   const parts: Buffer[] = [];
   let start = body.indexOf(delimiter);
@@ -729,7 +843,13 @@ const loadedTimestamp = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,6})
  * an ISO string in UTC, so tests read values as they would from the table.
  */
 function loadedRow(source: Record<string, unknown>, schema: readonly BigQueryField[], index: number): BigQueryRow {
-  const invalid = (message: string) => new BigQueryApiError(400, 'invalid', `Error while reading data, error message: JSON table encountered too many errors. Row ${index}: ${message}`, 'INVALID_ARGUMENT');
+  const invalid = (message: string) =>
+    new BigQueryApiError(
+      400,
+      'invalid',
+      `Error while reading data, error message: JSON table encountered too many errors. Row ${index}: ${message}`,
+      'INVALID_ARGUMENT',
+    );
   const row: BigQueryRow = Object.fromEntries(schema.map((field) => [field.name, null]));
   for (const [name, value] of Object.entries(source)) {
     const field = schema.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
@@ -781,7 +901,20 @@ const mergeStaged: QueryHandler = (request, double) => {
     's',
   ).exec(request.sql);
   if (!match) return undefined;
-  const [, targetProject = '', targetDataset = '', targetTable = '', stagingProject = '', stagingDataset = '', stagingTable = '', on = '', version = '', set = '', insertColumns = '', insertValues = ''] = match;
+  const [
+    ,
+    targetProject = '',
+    targetDataset = '',
+    targetTable = '',
+    stagingProject = '',
+    stagingDataset = '',
+    stagingTable = '',
+    on = '',
+    version = '',
+    set = '',
+    insertColumns = '',
+    insertValues = '',
+  ] = match;
   double.requirePermission(request.clientEmail, 'bigquery.tables.updateData', targetProject);
   const target = double.requireTable(targetProject, targetDataset, targetTable);
   const staging = double.requireTable(stagingProject, stagingDataset, stagingTable);
@@ -793,7 +926,8 @@ const mergeStaged: QueryHandler = (request, double) => {
   };
   const keys = on.split(/\s+AND\s+/).map((condition) => {
     const pair = /^T\.`([^`]+)` = S\.`([^`]+)`$/.exec(condition.trim());
-    if (!pair || pair[1] !== pair[2]) throw new BigQueryApiError(400, 'invalidQuery', `the double does not understand ON ${condition}`, 'INVALID_ARGUMENT');
+    if (!pair || pair[1] !== pair[2])
+      throw new BigQueryApiError(400, 'invalidQuery', `the double does not understand ON ${condition}`, 'INVALID_ARGUMENT');
     return { target: column(target, pair[1]!), staged: column(staging, pair[2]!) };
   });
   const assignments = set.split(/,\s*/).map((assignment) => {
@@ -801,10 +935,12 @@ const mergeStaged: QueryHandler = (request, double) => {
     if (!pair) throw new BigQueryApiError(400, 'invalidQuery', `the double does not understand SET ${assignment}`, 'INVALID_ARGUMENT');
     return { target: column(target, pair[1]!), staged: column(staging, pair[2]!) };
   });
-  const names = (list: string, prefix: string) => list.split(/,\s*/).map((entry) => new RegExp(`^${prefix}\`([^\`]+)\`$`).exec(entry.trim())?.[1] ?? '');
+  const names = (list: string, prefix: string) =>
+    list.split(/,\s*/).map((entry) => new RegExp(`^${prefix}\`([^\`]+)\`$`).exec(entry.trim())?.[1] ?? '');
   const inserted = names(insertColumns, '').map((name) => column(target, name));
   const values = names(insertValues, 'S\\.').map((name) => column(staging, name));
-  if (inserted.length !== values.length) throw new BigQueryApiError(400, 'invalidQuery', 'INSERT has more target columns than values', 'INVALID_ARGUMENT');
+  if (inserted.length !== values.length)
+    throw new BigQueryApiError(400, 'invalidQuery', 'INSERT has more target columns than values', 'INVALID_ARGUMENT');
   const targetVersion = column(target, version);
   const stagedVersion = column(staging, version);
 
@@ -820,10 +956,16 @@ const mergeStaged: QueryHandler = (request, double) => {
       continue;
     }
     matchedBy.set(row, (matchedBy.get(row) ?? 0) + 1);
-    if (matchedBy.get(row)! > 1) throw new BigQueryApiError(400, 'invalidQuery', 'UPDATE/MERGE must match at most one source row for each target row', 'INVALID_ARGUMENT');
+    if (matchedBy.get(row)! > 1)
+      throw new BigQueryApiError(400, 'invalidQuery', 'UPDATE/MERGE must match at most one source row for each target row', 'INVALID_ARGUMENT');
     const current = row[targetVersion];
     const incoming = staged[stagedVersion];
-    if (current === null || current === undefined || (incoming !== null && incoming !== undefined && BigInt(String(incoming)) > BigInt(String(current)))) updates.push({ row, staged });
+    if (
+      current === null ||
+      current === undefined ||
+      (incoming !== null && incoming !== undefined && BigInt(String(incoming)) > BigInt(String(current)))
+    )
+      updates.push({ row, staged });
   }
   for (const { row, staged } of updates) for (const assignment of assignments) row[assignment.target] = staged[assignment.staged] ?? null;
   for (const staged of inserts) {

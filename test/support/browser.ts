@@ -23,7 +23,10 @@ export interface ConsoleUser {
 }
 
 /** An account with a person who can sign in (the same login as the OAuth consent page). */
-export async function createConsoleUser(stack: TestStack, email = `marketer-${Math.random().toString(36).slice(2, 8)}@example.com`): Promise<ConsoleUser> {
+export async function createConsoleUser(
+  stack: TestStack,
+  email = `marketer-${Math.random().toString(36).slice(2, 8)}@example.com`,
+): Promise<ConsoleUser> {
   const account = await stack.createAccount();
   const password = 'correct horse battery staple';
   await createAccountUser(stack.platform.db, account.accountId, { email, password });
@@ -46,7 +49,8 @@ export async function openConsole(browser: Browser, stack: TestStack): Promise<{
   page.on('request', (request) => {
     const url = new URL(request.url());
     const ownFile = url.pathname === '/' || url.pathname.startsWith('/console/');
-    if (url.origin !== stack.url || !(ownFile || url.pathname.startsWith('/api/v1/'))) problems.push(`request outside the public API: ${request.method()} ${request.url()}`);
+    if (url.origin !== stack.url || !(ownFile || url.pathname.startsWith('/api/v1/')))
+      problems.push(`request outside the public API: ${request.method()} ${request.url()}`);
   });
   await page.goto(`${stack.url}/`);
   return { page, problems };
@@ -68,9 +72,17 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export async function seriousAccessibilityViolations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const page = globalThis as unknown as { document: unknown; axe: { run(context: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } };
+    const page = globalThis as unknown as {
+      document: unknown;
+      axe: { run(context: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> };
+    };
     const result = await page.axe.run(page.document);
-    return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, targets: violation.nodes.map((node) => JSON.stringify(node.target)) }));
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      targets: violation.nodes.map((node) => JSON.stringify(node.target)),
+    }));
   });
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')

@@ -31,7 +31,10 @@ export interface CustomerDatabaseOptions {
 }
 
 /** A fresh database and role on the shared test server (`stack.databaseUrlFor`). */
-export async function createCustomerDatabase(stack: { databaseUrlFor(name: string): string }, options: CustomerDatabaseOptions = {}): Promise<CustomerDatabase> {
+export async function createCustomerDatabase(
+  stack: { databaseUrlFor(name: string): string },
+  options: CustomerDatabaseOptions = {},
+): Promise<CustomerDatabase> {
   const suffix = randomBytes(5).toString('hex');
   const database = `customer_${suffix}`;
   const user = `customer_role_${suffix}`;
@@ -61,7 +64,18 @@ export async function createCustomerDatabase(stack: { databaseUrlFor(name: strin
     user,
     password,
     admin,
-    connectorSettings: (overrides = {}) => ({ kind: 'postgres', name: `Customer ${suffix}`, host, port, database, user, password, sslMode: 'disable', uniqueKey: { column: 'email', contactField: 'email' }, ...overrides }),
+    connectorSettings: (overrides = {}) => ({
+      kind: 'postgres',
+      name: `Customer ${suffix}`,
+      host,
+      port,
+      database,
+      user,
+      password,
+      sslMode: 'disable',
+      uniqueKey: { column: 'email', contactField: 'email' },
+      ...overrides,
+    }),
     drop: async () => {
       await admin.end();
       const cleanup = new Pool({ connectionString: stack.databaseUrlFor('postgres'), max: 1 });
@@ -90,10 +104,40 @@ export async function startSslPostgres(options: { requireSsl: boolean }): Promis
   const base = mkdtempSync(path.join(tmpdir(), 'satellite-ssl-'));
   const file = (name: string) => path.join(base, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Satellite Test CA', '-keyout', file('ca.key'), '-out', file('ca.crt'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Satellite Test CA',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+  );
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', file('server.key'), '-out', file('server.csr'));
   writeFileSync(file('server.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', file('server.ext'), '-out', file('server.crt'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file('server.ext'),
+    '-out',
+    file('server.crt'),
+  );
   writeFileSync(
     file('pg_hba.conf'),
     options.requireSsl
@@ -108,10 +152,14 @@ export async function startSslPostgres(options: { requireSsl: boolean }): Promis
   }
   execFileSync('chmod', ['600', file('server.key')]);
   const server = await startPostgresProcess(path.join(base, 'data'), [
-    '-c', 'ssl=on',
-    '-c', `ssl_cert_file=${file('server.crt')}`,
-    '-c', `ssl_key_file=${file('server.key')}`,
-    '-c', `hba_file=${file('pg_hba.conf')}`,
+    '-c',
+    'ssl=on',
+    '-c',
+    `ssl_cert_file=${file('server.crt')}`,
+    '-c',
+    `ssl_key_file=${file('server.key')}`,
+    '-c',
+    `hba_file=${file('pg_hba.conf')}`,
   ]);
   const url = new URL(server.url);
   return {
@@ -183,7 +231,11 @@ async function startPostgresProcess(dataDir: string, extraFlags: string[]): Prom
  * database's current primary. Closing it drops its connections and refuses new ones, as a
  * failed primary does.
  */
-export async function startForwarder(host: string, port: number, target: { host: string; port: number }): Promise<{ connections(): number; close(): Promise<void> }> {
+export async function startForwarder(
+  host: string,
+  port: number,
+  target: { host: string; port: number },
+): Promise<{ connections(): number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   const server = createServer((inbound) => {

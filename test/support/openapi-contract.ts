@@ -50,12 +50,17 @@ export function contractBreach(method: string, url: string, answer: Answer): str
   if (!operation) return `${method} ${path} is routed but not in the document`;
   const status = String(answer.status);
   const response = operation.responses[status] ? status : operation.responses.default && answer.status >= 400 ? 'default' : undefined;
-  if (!response) return `${method} ${path} answered ${status}, which the document does not list (it lists ${Object.keys(operation.responses).join(', ')})`;
+  if (!response)
+    return `${method} ${path} answered ${status}, which the document does not list (it lists ${Object.keys(operation.responses).join(', ')})`;
   const content = operation.responses[response]?.content;
   if (!content) return answer.text === '' ? undefined : `${method} ${path} ${status}: the document promises no body, the answer has one`;
   if (content['application/json']) {
     if (!content['application/json'].schema) return undefined;
-    return bodyBreach(pointer('paths', path, method.toLowerCase(), 'responses', response, 'content', 'application/json', 'schema'), answer, `${method} ${path} ${status}`);
+    return bodyBreach(
+      pointer('paths', path, method.toLowerCase(), 'responses', response, 'content', 'application/json', 'schema'),
+      answer,
+      `${method} ${path} ${status}`,
+    );
   }
   const declared = Object.keys(content);
   const type = (answer.contentType ?? '').split(';')[0]?.trim() ?? '';
@@ -83,10 +88,16 @@ function bodyBreach(reference: string, answer: Answer, where: string): string | 
  */
 export function webhookBreach(method: string, headers: Readonly<Record<string, string>>, body: string): string | undefined {
   const name = method === 'POST' ? 'activities' : 'verification';
-  const operation = (apiDocument.webhooks as Record<string, Record<string, { parameters?: { name: string }[]; requestBody?: unknown }>>)[name]?.[method.toLowerCase()];
+  const operation = (apiDocument.webhooks as Record<string, Record<string, { parameters?: { name: string }[]; requestBody?: unknown }>>)[name]?.[
+    method.toLowerCase()
+  ];
   if (!operation) return `the document has no ${method} webhook`;
   const missing = (operation.parameters ?? []).map((parameter) => parameter.name).filter((header) => headers[header] === undefined);
   if (missing.length > 0) return `${method} webhook without ${missing.join(', ')}`;
   if (!operation.requestBody) return undefined;
-  return bodyBreach(pointer('webhooks', name, 'post', 'requestBody', 'content', 'application/json', 'schema'), { status: 0, contentType: 'application/json', text: body }, `${method} webhook`);
+  return bodyBreach(
+    pointer('webhooks', name, 'post', 'requestBody', 'content', 'application/json', 'schema'),
+    { status: 0, contentType: 'application/json', text: body },
+    `${method} webhook`,
+  );
 }

@@ -45,20 +45,26 @@ export async function startSesDouble(): Promise<SesDouble> {
       const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
       const mime = Buffer.from(body.Content?.Raw?.Data ?? '', 'base64').toString('utf8');
       if (request.method !== 'POST' || request.url !== '/v2/email/outbound-emails') {
-        response.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'NotFoundException' }).end(JSON.stringify({ message: 'no such operation' }));
+        response
+          .writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'NotFoundException' })
+          .end(JSON.stringify({ message: 'no such operation' }));
         return;
       }
       if (failures && failures.count > 0) {
         failures.count -= 1;
         const { error } = failures;
         calls.push({ method: request.method, path: request.url, headers, body, mime, answer: error.type });
-        response.writeHead(error.status, { 'content-type': 'application/json', 'x-amzn-errortype': error.type }).end(JSON.stringify({ message: error.message }));
+        response
+          .writeHead(error.status, { 'content-type': 'application/json', 'x-amzn-errortype': error.type })
+          .end(JSON.stringify({ message: error.message }));
         return;
       }
       accepted += 1;
       const messageId = `0100018c-double-${String(accepted).padStart(6, '0')}-000000`;
       calls.push({ method: request.method, path: request.url, headers, body, mime, answer: messageId });
-      response.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': `request-${accepted}` }).end(JSON.stringify({ MessageId: messageId }));
+      response
+        .writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': `request-${accepted}` })
+        .end(JSON.stringify({ MessageId: messageId }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

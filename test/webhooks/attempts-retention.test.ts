@@ -30,7 +30,9 @@ async function attemptAges(account: TestAccount): Promise<number[]> {
 }
 
 async function attemptsLeft(account: TestAccount): Promise<number> {
-  const { rows } = await stack.platform.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_attempts WHERE account_id = $1', [account.accountId]);
+  const { rows } = await stack.platform.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_attempts WHERE account_id = $1', [
+    account.accountId,
+  ]);
   return rows[0]!.n;
 }
 

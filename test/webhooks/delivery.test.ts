@@ -85,7 +85,12 @@ describe('order under failure', () => {
       expect(attempts.status).toBe(200);
       const oldestFirst = [...attempts.body.attempts].reverse();
       expect(oldestFirst.slice(0, 6).map((attempt: { statusCode: number }) => attempt.statusCode)).toEqual([500, 500, 500, 500, 500, 200]);
-      expect(oldestFirst[0]).toMatchObject({ delivered: false, responseExcerpt: 'failing with 500', activityCount: 1, latencyMs: expect.any(Number) });
+      expect(oldestFirst[0]).toMatchObject({
+        delivered: false,
+        responseExcerpt: 'failing with 500',
+        activityCount: 1,
+        latencyMs: expect.any(Number),
+      });
       // The dispatcher clears the outbox once the receiver's answer is in, just after the receiver saw the POST.
       const webhook = async () => (await stack.request(account, 'GET', '/api/v1/webhook')).body;
       await waitUntil(async () => (await webhook()).pendingActivities === 0, 'the delivered activities leaving the outbox');

@@ -29,7 +29,13 @@ afterAll(async () => {
 
 it('delivers an activity recorded through the activities API', async () => {
   const recorded = await stack.request(account, 'POST', '/api/v1/activities', [
-    { contactId, activityStatus: 'CLICKED', mediaType: 'email', activityDateTime: '2026-01-01T10:00:00Z', clickEventLink: 'https://shop.example/sale' },
+    {
+      contactId,
+      activityStatus: 'CLICKED',
+      mediaType: 'email',
+      activityDateTime: '2026-01-01T10:00:00Z',
+      clickEventLink: 'https://shop.example/sale',
+    },
   ]);
   expect(recorded.status).toBe(200);
   await receiver.waitFor(() => receiver.acceptedActivities().length === 1);
@@ -50,7 +56,11 @@ it('relays committed activities whose relay never happened, on the next sweep', 
        VALUES ($1, $2, 'DELIVERED', 'email', now(), 'sweep@example.com') RETURNING id`,
       [account.accountId, contactId],
     );
-    await publishRecordedActivities(client, account.accountId, rows.map((row) => row.id));
+    await publishRecordedActivities(
+      client,
+      account.accountId,
+      rows.map((row) => row.id),
+    );
   });
   expect(receiver.acceptedActivities()).toHaveLength(1);
 
@@ -60,7 +70,9 @@ it('relays committed activities whose relay never happened, on the next sweep', 
 
   // The dispatcher deletes the row once the receiver has answered; then a second sweep has nothing to queue.
   await eventually(async () => {
-    const { rows } = await stack.platform.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_outbox WHERE account_id = $1', [account.accountId]);
+    const { rows } = await stack.platform.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_outbox WHERE account_id = $1', [
+      account.accountId,
+    ]);
     return rows[0]!.n === 0 ? true : undefined;
   });
   expect(await relayPendingOutboxes(stack.platform)).toBe(0);

@@ -21,7 +21,11 @@ async function recordIn(client: PoolClient, accountId: number, email: string): P
      VALUES ($1, 'DELIVERED', 'email', now(), $2) RETURNING id`,
     [accountId, email],
   );
-  await publishRecordedActivities(client, accountId, rows.map((row) => row.id));
+  await publishRecordedActivities(
+    client,
+    accountId,
+    rows.map((row) => row.id),
+  );
 }
 
 it('a relay that waits for an open recording transaction queues its activity ahead of later-committed ones', async () => {

@@ -41,13 +41,21 @@ async function queueMessage(accountId: number, numbers: readonly number[]): Prom
     [accountId, activityIds],
   );
   const message: LaneMessage = { account: accountId, lane: rows[0]!.lane, outbox: rows.map((row) => row.outbox_id) };
-  await stack.platform.queue.send('webhooks', [{ body: JSON.stringify(message), groupId: `${accountId}-${numbers[0]}`, deduplicationId: `${message.outbox[0]}` }]);
+  await stack.platform.queue.send('webhooks', [
+    { body: JSON.stringify(message), groupId: `${accountId}-${numbers[0]}`, deduplicationId: `${message.outbox[0]}` },
+  ]);
 }
 
 /** Every visible message of the webhooks queue, as SQS records in lane order. */
 async function receiveAll(): Promise<SQSRecord[]> {
   const received = await stack.sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: stack.queueUrls.webhooks, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300, MessageSystemAttributeNames: ['All'] }),
+    new ReceiveMessageCommand({
+      QueueUrl: stack.queueUrls.webhooks,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      VisibilityTimeout: 300,
+      MessageSystemAttributeNames: ['All'],
+    }),
   );
   return (received.Messages ?? [])
     .map((message) => sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:webhooks.fifo'))

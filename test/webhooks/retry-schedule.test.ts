@@ -64,7 +64,10 @@ describe('on the fake clock', () => {
     expect(posts().map((post) => post.answered)).toEqual([500, 500, 500, 500, 200]);
 
     // The attempt log, written at the platform's time, shows the gaps the receiver saw.
-    await waitUntil(async () => (await stack.request(account, 'GET', '/api/v1/webhook/attempts')).body.attempts.length === 5, 'the delivery being logged');
+    await waitUntil(
+      async () => (await stack.request(account, 'GET', '/api/v1/webhook/attempts')).body.attempts.length === 5,
+      'the delivery being logged',
+    );
     const { attempts } = (await stack.request(account, 'GET', '/api/v1/webhook/attempts')).body as { attempts: { attemptedAt: string }[] };
     const times = attempts.map((attempt) => Date.parse(attempt.attemptedAt)).sort((a, b) => a - b);
     const gaps = times.slice(1).map((time, index) => (time - times[index]!) / 1000);
@@ -116,7 +119,12 @@ describe('near the end of SQS retention', () => {
     expect(resumed.status).toBe(200);
     expect(resumed.body).toEqual({ replayed: 4 });
     await receiver.waitFor(() => receiver.acceptedActivities().length >= 4);
-    expect(receiver.acceptedActivities().map((activity) => activity.email)).toEqual(['n1@example.com', 'n2@example.com', 'n3@example.com', 'n4@example.com']);
+    expect(receiver.acceptedActivities().map((activity) => activity.email)).toEqual([
+      'n1@example.com',
+      'n2@example.com',
+      'n3@example.com',
+      'n4@example.com',
+    ]);
     // The dispatcher clears the outbox once the receiver's answer is in, just after the receiver saw the POST.
     await waitUntil(async () => (await webhook()).pendingActivities === 0, 'the delivered activities leaving the outbox');
     expect(await webhook()).toMatchObject({ state: 'active', pendingActivities: 0, consecutiveFailures: 0 });

@@ -23,7 +23,12 @@ describe('PUT /api/v1/webhook', () => {
   it('saves a URL that answers the verification GET, and shows it with its state and a whsec_ secret', async () => {
     const saved = await stack.request(account, 'PUT', '/api/v1/webhook', { url: receiver.url });
     expect(saved.status).toBe(200);
-    expect(saved.body).toMatchObject({ url: receiver.url, state: 'active', secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/), pendingActivities: 0 });
+    expect(saved.body).toMatchObject({
+      url: receiver.url,
+      state: 'active',
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      pendingActivities: 0,
+    });
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'GET', path: '/hooks' });
     const shown = await stack.request(account, 'GET', '/api/v1/webhook');
     expect(shown.body).toEqual(saved.body);
@@ -104,7 +109,13 @@ describe('production mode', () => {
       const plain = await production.request(account, 'PUT', '/api/v1/webhook', { url: receiver.url });
       expect(plain.status).toBe(400);
       expect(plain.body.error.code).toBe('WEBHOOK_URL_SCHEME');
-      for (const url of ['https://127.0.0.1/hooks', 'https://localhost/hooks', 'https://10.0.0.8/hooks', 'https://[::1]/hooks', 'https://169.254.169.254/latest']) {
+      for (const url of [
+        'https://127.0.0.1/hooks',
+        'https://localhost/hooks',
+        'https://10.0.0.8/hooks',
+        'https://[::1]/hooks',
+        'https://169.254.169.254/latest',
+      ]) {
         const refused = await production.request(account, 'PUT', '/api/v1/webhook', { url });
         expect({ url, status: refused.status, code: refused.body.error.code }).toEqual({ url, status: 422, code: 'DESTINATION_NOT_ALLOWED' });
       }

@@ -64,15 +64,21 @@ export function AppsScreen() {
           {outcome.text}
           {outcome.secret && (
             <p>
-              {outcome.secret.label}: <code class="secret" aria-label={outcome.secret.label}>{outcome.secret.value}</code> <strong>Copy it now: it is not shown again.</strong>
+              {outcome.secret.label}:{' '}
+              <code class="secret" aria-label={outcome.secret.label}>
+                {outcome.secret.value}
+              </code>{' '}
+              <strong>Copy it now: it is not shown again.</strong>
             </p>
           )}
         </Notice>
       )}
-      <RegisterApp onRegistered={(result) => {
-        setOutcome(result);
-        apps.reload();
-      }} />
+      <RegisterApp
+        onRegistered={(result) => {
+          setOutcome(result);
+          apps.reload();
+        }}
+      />
 
       <h2>Your apps</h2>
       <LoadState loaded={apps} what="apps">
@@ -82,25 +88,64 @@ export function AppsScreen() {
           ) : (
             <table>
               <caption class="visually-hidden">Apps registered by this account</caption>
-              <thead><tr><th scope="col">App</th><th scope="col">Client ID</th><th scope="col">Scopes</th><th scope="col">Redirect URIs</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">App</th>
+                  <th scope="col">Client ID</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Redirect URIs</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
               <tbody>
                 {list.map((app) => (
                   <tr key={app.id}>
-                    <th scope="row">{app.name}{app.hasLogo && <span class="hint"> (logo set)</span>}</th>
-                    <td><code>{app.clientId}</code></td>
+                    <th scope="row">
+                      {app.name}
+                      {app.hasLogo && <span class="hint"> (logo set)</span>}
+                    </th>
+                    <td>
+                      <code>{app.clientId}</code>
+                    </td>
                     <td>{app.scopes.map(rightLabel).join(', ')}</td>
                     <td>{app.redirectUris.join(' ') || '—'}</td>
                     <td class="row-actions">
                       {app.clientType === 'confidential' && (
-                        <button type="button" class="secondary" aria-label={`New secret for ${app.name}`} onClick={() => confirmed(`Make a new client secret for “${app.name}”? The current one stops working at once.`) && void act(async () => {
-                          const { clientSecret } = await call<{ clientSecret: string }>('POST', `/api/v1/oauth/apps/${app.id}/secret`);
-                          return { kind: 'success', text: `A new client secret was made for “${app.name}”.`, secret: { label: 'Client secret', value: clientSecret } };
-                        }, apps.reload)}>New secret</button>
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={`New secret for ${app.name}`}
+                          onClick={() =>
+                            confirmed(`Make a new client secret for “${app.name}”? The current one stops working at once.`) &&
+                            void act(async () => {
+                              const { clientSecret } = await call<{ clientSecret: string }>('POST', `/api/v1/oauth/apps/${app.id}/secret`);
+                              return {
+                                kind: 'success',
+                                text: `A new client secret was made for “${app.name}”.`,
+                                secret: { label: 'Client secret', value: clientSecret },
+                              };
+                            }, apps.reload)
+                          }
+                        >
+                          New secret
+                        </button>
                       )}
-                      <button type="button" class="danger" aria-label={`Delete ${app.name}`} onClick={() => confirmed(`Delete the app “${app.name}”? Every account that connected it loses the connection.`) && void act(async () => {
-                        await call('DELETE', `/api/v1/oauth/apps/${app.id}`);
-                        return { kind: 'success', text: `The app “${app.name}” was deleted.` };
-                      }, apps.reload)}>Delete</button>
+                      <button
+                        type="button"
+                        class="danger"
+                        aria-label={`Delete ${app.name}`}
+                        onClick={() =>
+                          confirmed(`Delete the app “${app.name}”? Every account that connected it loses the connection.`) &&
+                          void act(async () => {
+                            await call('DELETE', `/api/v1/oauth/apps/${app.id}`);
+                            return { kind: 'success', text: `The app “${app.name}” was deleted.` };
+                          }, apps.reload)
+                        }
+                      >
+                        Delete
+                      </button>
                     </td>
                   </tr>
                 ))}
@@ -118,7 +163,17 @@ export function AppsScreen() {
           ) : (
             <table>
               <caption class="visually-hidden">Apps that may act for this account</caption>
-              <thead><tr><th scope="col">App</th><th scope="col">Scopes</th><th scope="col">Connected</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">App</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Connected</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
               <tbody>
                 {list.map((app) => (
                   <tr key={app.appId}>
@@ -127,10 +182,20 @@ export function AppsScreen() {
                     <td>{new Date(app.connectedAt).toLocaleString()}</td>
                     <td>{app.lastUsedAt ? new Date(app.lastUsedAt).toLocaleString() : 'Never'}</td>
                     <td>
-                      <button type="button" class="danger" aria-label={`Revoke ${app.name}`} onClick={() => confirmed(`Revoke “${app.name}”? Every token it holds stops working at once.`) && void act(async () => {
-                        await call('DELETE', `/api/v1/oauth/connected-apps/${app.appId}`);
-                        return { kind: 'success', text: `“${app.name}” was disconnected.` };
-                      }, connected.reload)}>Revoke</button>
+                      <button
+                        type="button"
+                        class="danger"
+                        aria-label={`Revoke ${app.name}`}
+                        onClick={() =>
+                          confirmed(`Revoke “${app.name}”? Every token it holds stops working at once.`) &&
+                          void act(async () => {
+                            await call('DELETE', `/api/v1/oauth/connected-apps/${app.appId}`);
+                            return { kind: 'success', text: `“${app.name}” was disconnected.` };
+                          }, connected.reload)
+                        }
+                      >
+                        Revoke
+                      </button>
                     </td>
                   </tr>
                 ))}
@@ -141,28 +206,54 @@ export function AppsScreen() {
       </LoadState>
 
       <h2>API keys</h2>
-      <NewApiKey onCreated={(result) => {
-        setOutcome(result);
-        keys.reload();
-      }} />
+      <NewApiKey
+        onCreated={(result) => {
+          setOutcome(result);
+          keys.reload();
+        }}
+      />
       <LoadState loaded={keys} what="API keys">
         {(list) => (
           <table>
             <caption class="visually-hidden">API keys of this account</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Rights</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Rights</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {list.map((key) => (
                 <tr key={key.id}>
                   <th scope="row">{key.name}</th>
-                  <td><code>{key.prefix}…</code></td>
+                  <td>
+                    <code>{key.prefix}…</code>
+                  </td>
                   <td>{rightLabel(key.rights)}</td>
                   <td>{new Date(key.createdAt).toLocaleString()}</td>
                   <td>
-                    {key.revokedAt ? `Revoked ${new Date(key.revokedAt).toLocaleString()}` : (
-                      <button type="button" class="danger" aria-label={`Revoke key ${key.name}`} onClick={() => confirmed(`Revoke the API key “${key.name}”? Whatever uses it stops working at once.`) && void act(async () => {
-                        await call('DELETE', `/api/v1/api-keys/${key.id}`);
-                        return { kind: 'success', text: `The API key “${key.name}” was revoked.` };
-                      }, keys.reload)}>Revoke</button>
+                    {key.revokedAt ? (
+                      `Revoked ${new Date(key.revokedAt).toLocaleString()}`
+                    ) : (
+                      <button
+                        type="button"
+                        class="danger"
+                        aria-label={`Revoke key ${key.name}`}
+                        onClick={() =>
+                          confirmed(`Revoke the API key “${key.name}”? Whatever uses it stops working at once.`) &&
+                          void act(async () => {
+                            await call('DELETE', `/api/v1/api-keys/${key.id}`);
+                            return { kind: 'success', text: `The API key “${key.name}” was revoked.` };
+                          }, keys.reload)
+                        }
+                      >
+                        Revoke
+                      </button>
                     )}
                   </td>
                 </tr>
@@ -183,7 +274,8 @@ function RegisterApp(props: { onRegistered: (outcome: Outcome) => void }) {
   const [logo, setLogo] = useState<File | undefined>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  const fieldError = (field: string) => (error instanceof ApiError ? error.details.find((detail) => detail.path.replace(/^body\./, '').split('.')[0] === field)?.message : undefined);
+  const fieldError = (field: string) =>
+    error instanceof ApiError ? error.details.find((detail) => detail.path.replace(/^body\./, '').split('.')[0] === field)?.message : undefined;
 
   const register = async () => {
     setBusy(true);
@@ -229,30 +321,58 @@ function RegisterApp(props: { onRegistered: (outcome: Outcome) => void }) {
       <Field label="App name" value={name} onInput={setName} error={fieldError('name')} required />
       <div class="field">
         <label for="redirect-uris">Redirect URIs</label>
-        <textarea id="redirect-uris" rows={2} value={redirectUris} aria-describedby="redirect-uris-hint" aria-invalid={fieldError('redirectUris') ? 'true' : undefined} onInput={(event) => setRedirectUris((event.currentTarget as HTMLTextAreaElement).value)} />
-        <p class="hint" id="redirect-uris-hint">One per line; https (plain http only for 127.0.0.1 or localhost).</p>
+        <textarea
+          id="redirect-uris"
+          rows={2}
+          value={redirectUris}
+          aria-describedby="redirect-uris-hint"
+          aria-invalid={fieldError('redirectUris') ? 'true' : undefined}
+          onInput={(event) => setRedirectUris((event.currentTarget as HTMLTextAreaElement).value)}
+        />
+        <p class="hint" id="redirect-uris-hint">
+          One per line; https (plain http only for 127.0.0.1 or localhost).
+        </p>
         {fieldError('redirectUris') && <p class="field-error">{fieldError('redirectUris')}</p>}
       </div>
       <fieldset>
         <legend>Scopes</legend>
         {rightLabels.map(([value, label]) => (
           <label class="checkbox" key={value}>
-            <input type="checkbox" checked={scopes.includes(value)} onChange={(event) => {
-              const checked = (event.currentTarget as HTMLInputElement).checked;
-              setScopes((current) => (checked ? [...current, value] : current.filter((item) => item !== value)));
-            }} />
+            <input
+              type="checkbox"
+              checked={scopes.includes(value)}
+              onChange={(event) => {
+                const checked = (event.currentTarget as HTMLInputElement).checked;
+                setScopes((current) => (checked ? [...current, value] : current.filter((item) => item !== value)));
+              }}
+            />
             {label}
           </label>
         ))}
         {fieldError('scopes') && <p class="field-error">{fieldError('scopes')}</p>}
       </fieldset>
-      <Select label="Client type" value={clientType} onChange={setClientType} options={[['confidential', 'Server app (has a client secret)'], ['public', 'Browser or mobile app (PKCE, no secret)']]} />
+      <Select
+        label="Client type"
+        value={clientType}
+        onChange={setClientType}
+        options={[
+          ['confidential', 'Server app (has a client secret)'],
+          ['public', 'Browser or mobile app (PKCE, no secret)'],
+        ]}
+      />
       <div class="field">
         <label for="app-logo">Logo (PNG, GIF or JPG, up to 1 MB)</label>
-        <input id="app-logo" type="file" accept="image/png,image/gif,image/jpeg" onChange={(event) => setLogo((event.currentTarget as HTMLInputElement).files?.[0])} />
+        <input
+          id="app-logo"
+          type="file"
+          accept="image/png,image/gif,image/jpeg"
+          onChange={(event) => setLogo((event.currentTarget as HTMLInputElement).files?.[0])}
+        />
       </div>
       <div class="actions">
-        <button type="submit" disabled={busy}>{busy ? 'Registering…' : 'Register app'}</button>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Registering…' : 'Register app'}
+        </button>
       </div>
     </form>
   );
@@ -269,13 +389,10 @@ function NewApiKey(props: { onCreated: (outcome: Outcome) => void }) {
       onSubmit={(event) => {
         event.preventDefault();
         setError(undefined);
-        call<{ name: string; key: string }>('POST', '/api/v1/api-keys', { name, rights }).then(
-          (created) => {
-            setName('');
-            props.onCreated({ kind: 'success', text: `The API key “${created.name}” was created.`, secret: { label: 'API key', value: created.key } });
-          },
-          setError,
-        );
+        call<{ name: string; key: string }>('POST', '/api/v1/api-keys', { name, rights }).then((created) => {
+          setName('');
+          props.onCreated({ kind: 'success', text: `The API key “${created.name}” was created.`, secret: { label: 'API key', value: created.key } });
+        }, setError);
       }}
     >
       <Field label="Key name" value={name} onInput={setName} error={error instanceof ApiError ? error.fieldMessage('name') : undefined} required />

@@ -68,38 +68,68 @@ export function ConnectorsScreen() {
       <h1 id="connectors-title">Connectors</h1>
       <p class="lead">Connect your own database or warehouse to use its data in segments and messages, and to export Satellite’s data to it.</p>
       <div class="actions">
-        <button type="button" onClick={() => setEditing({ kind: 'postgres' })}>Connect PostgreSQL</button>
-        <button type="button" onClick={() => setEditing({ kind: 'bigquery' })}>Connect BigQuery</button>
+        <button type="button" onClick={() => setEditing({ kind: 'postgres' })}>
+          Connect PostgreSQL
+        </button>
+        <button type="button" onClick={() => setEditing({ kind: 'bigquery' })}>
+          Connect BigQuery
+        </button>
       </div>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
       <LoadState loaded={connectors} what="connectors">
         {(list) =>
           list.length === 0 ? (
-            <p class="empty">No connectors yet. Choose <strong>Connect PostgreSQL</strong> or <strong>Connect BigQuery</strong> to add the first one.</p>
+            <p class="empty">
+              No connectors yet. Choose <strong>Connect PostgreSQL</strong> or <strong>Connect BigQuery</strong> to add the first one.
+            </p>
           ) : (
             <table>
               <caption class="visually-hidden">Your connectors</caption>
               <thead>
-                <tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Where</th><th scope="col">Unique key</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Where</th>
+                  <th scope="col">Unique key</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
               </thead>
               <tbody>
                 {list.map((connector) => (
                   <tr key={connector.id}>
                     <th scope="row">{connector.name}</th>
                     <td>{connector.kind === 'postgres' ? 'PostgreSQL' : 'BigQuery'}</td>
-                    <td>{connector.postgres ? `${connector.postgres.host}:${connector.postgres.port} / ${connector.postgres.database}` : connector.bigquery?.projectId}</td>
-                    <td>{connector.uniqueKey.column} = {contactFields.find(([value]) => value === connector.uniqueKey.contactField)?.[1] ?? connector.uniqueKey.contactField}</td>
+                    <td>
+                      {connector.postgres
+                        ? `${connector.postgres.host}:${connector.postgres.port} / ${connector.postgres.database}`
+                        : connector.bigquery?.projectId}
+                    </td>
+                    <td>
+                      {connector.uniqueKey.column} ={' '}
+                      {contactFields.find(([value]) => value === connector.uniqueKey.contactField)?.[1] ?? connector.uniqueKey.contactField}
+                    </td>
                     <td class="row-actions">
-                      <button type="button" class="secondary" aria-label={`Edit ${connector.name}`} onClick={() => setEditing({ kind: connector.kind, connector })}>Edit</button>
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-label={`Edit ${connector.name}`}
+                        onClick={() => setEditing({ kind: connector.kind, connector })}
+                      >
+                        Edit
+                      </button>
                       <button
                         type="button"
                         class="danger"
                         aria-label={`Delete ${connector.name}`}
-                        onClick={() => void removeConnector(connector).then((text) => {
-                          if (!text) return;
-                          setMessage(text);
-                          connectors.reload();
-                        })}
+                        onClick={() =>
+                          void removeConnector(connector).then((text) => {
+                            if (!text) return;
+                            setMessage(text);
+                            connectors.reload();
+                          })
+                        }
                       >
                         Delete
                       </button>
@@ -172,9 +202,10 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
     try {
       const credentialGiven = kind === 'postgres' ? Boolean(password) : Boolean(keyFile);
       // Editing without a new credential: check what is saved (the server keeps the secret).
-      const result = saved && !credentialGiven
-        ? await call<CheckResult>('POST', `/api/v1/connectors/${saved.id}/validate`)
-        : await call<CheckResult>('POST', '/api/v1/connectors/validate', connection());
+      const result =
+        saved && !credentialGiven
+          ? await call<CheckResult>('POST', `/api/v1/connectors/${saved.id}/validate`)
+          : await call<CheckResult>('POST', '/api/v1/connectors/validate', connection());
       setCheck({ result });
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 400) setError(failure);
@@ -217,8 +248,22 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
             <legend>Connection</legend>
             <Field label="Host" value={host} onInput={setHost} error={fieldError('host')} hint="The server’s domain name or IP address." required />
             <Field label="Port" type="number" value={port} onInput={setPort} error={fieldError('port')} required />
-            <Field label="Database" value={database} onInput={setDatabase} error={fieldError('database')} hint="The database’s name on the server." required />
-            <Field label="User" value={user} onInput={setUser} error={fieldError('user')} hint="A read-only role is enough for data sources." required />
+            <Field
+              label="Database"
+              value={database}
+              onInput={setDatabase}
+              error={fieldError('database')}
+              hint="The database’s name on the server."
+              required
+            />
+            <Field
+              label="User"
+              value={user}
+              onInput={setUser}
+              error={fieldError('user')}
+              hint="A read-only role is enough for data sources."
+              required
+            />
             <Field
               label="Password"
               type="password"
@@ -232,7 +277,12 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
             {sslMode === 'verify-full' && (
               <div class="field">
                 <label for="ca-certificate">CA certificate (PEM)</label>
-                <textarea id="ca-certificate" rows={4} value={caCertificate} onInput={(event) => setCaCertificate((event.currentTarget as HTMLTextAreaElement).value)} />
+                <textarea
+                  id="ca-certificate"
+                  rows={4}
+                  value={caCertificate}
+                  onInput={(event) => setCaCertificate((event.currentTarget as HTMLTextAreaElement).value)}
+                />
                 {fieldError('caCertificate') && <p class="field-error">{fieldError('caCertificate')}</p>}
               </div>
             )}
@@ -251,10 +301,20 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
                   if (file) void file.text().then(setKeyFile);
                 }}
               />
-              {saved?.bigquery && <p class="hint">Project {saved.bigquery.projectId}, {saved.bigquery.clientEmail}. Upload a file only to replace the key.</p>}
+              {saved?.bigquery && (
+                <p class="hint">
+                  Project {saved.bigquery.projectId}, {saved.bigquery.clientEmail}. Upload a file only to replace the key.
+                </p>
+              )}
               {fieldError('key') && <p class="field-error">{fieldError('key')}</p>}
             </div>
-            <Field label="Location" value={location} onInput={setLocation} error={fieldError('location')} hint="Where queries run, for example EU or US. Leave empty for BigQuery’s default." />
+            <Field
+              label="Location"
+              value={location}
+              onInput={setLocation}
+              error={fieldError('location')}
+              hint="Where queries run, for example EU or US. Leave empty for BigQuery’s default."
+            />
           </fieldset>
         )}
         <div class="actions">
@@ -268,11 +328,21 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
           <legend>Contact uniqueness</legend>
           <p class="hint">The column of your table that holds each contact’s unique key, and the contact field it matches in Satellite.</p>
           <Field label="Key column" value={keyColumn} onInput={setKeyColumn} error={fieldError('uniqueKey.column')} required />
-          <Select label="Matches contact field" value={keyField} onChange={setKeyField} options={contactFields} error={fieldError('uniqueKey.contactField')} />
+          <Select
+            label="Matches contact field"
+            value={keyField}
+            onChange={setKeyField}
+            options={contactFields}
+            error={fieldError('uniqueKey.contactField')}
+          />
         </fieldset>
         <div class="actions">
-          <button type="submit" disabled={busy !== undefined}>{busy === 'save' ? 'Saving…' : 'Save'}</button>
-          <button type="button" class="secondary" onClick={() => props.onDone()}>Cancel</button>
+          <button type="submit" disabled={busy !== undefined}>
+            {busy === 'save' ? 'Saving…' : 'Save'}
+          </button>
+          <button type="button" class="secondary" onClick={() => props.onDone()}>
+            Cancel
+          </button>
         </div>
       </form>
     </section>
@@ -289,7 +359,9 @@ function CheckReport(props: { result: CheckResult }) {
     <>
       <Notice kind="success">Connection established. {details}</Notice>
       {result.warnings.map((warning) => (
-        <Notice key={warning.code} kind="warning">{warningText[warning.code] ?? sentence(warning.message)}</Notice>
+        <Notice key={warning.code} kind="warning">
+          {warningText[warning.code] ?? sentence(warning.message)}
+        </Notice>
       ))}
     </>
   );

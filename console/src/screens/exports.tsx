@@ -81,44 +81,101 @@ export function ExportsScreen() {
       <h1 id="exports-title">Data export</h1>
       <p class="lead">Satellite copies your data (contacts, activities, messages, orders…) into your own database on a schedule.</p>
       <div class="actions">
-        <button type="button" onClick={() => setCreating(true)}>New data export</button>
+        <button type="button" onClick={() => setCreating(true)}>
+          New data export
+        </button>
       </div>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
       <LoadState loaded={loaded} what="exports">
         {([exports, connectors]) =>
           exports.length === 0 ? (
-            <p class="empty">No data export yet. Choose <strong>New data export</strong>, pick a PostgreSQL or BigQuery connector and the data to copy.</p>
+            <p class="empty">
+              No data export yet. Choose <strong>New data export</strong>, pick a PostgreSQL or BigQuery connector and the data to copy.
+            </p>
           ) : (
             <>
               <table>
                 <caption class="visually-hidden">Your data exports</caption>
                 <thead>
-                  <tr><th scope="col">Export</th><th scope="col">Interval</th><th scope="col">Datasets</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
+                  <tr>
+                    <th scope="col">Export</th>
+                    <th scope="col">Interval</th>
+                    <th scope="col">Datasets</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
                 </thead>
                 <tbody>
                   {exports.map((item) => {
                     const name = `Export ${item.id} to ${connectors.find((connector) => connector.id === item.connectorId)?.name ?? 'connector ' + item.connectorId}`;
                     return (
                       <tr key={item.id}>
-                        <th scope="row">{name} <span class="hint">({item.destination === 'postgres' ? 'schema' : 'dataset'} {item.schema ?? item.dataset})</span></th>
+                        <th scope="row">
+                          {name}{' '}
+                          <span class="hint">
+                            ({item.destination === 'postgres' ? 'schema' : 'dataset'} {item.schema ?? item.dataset})
+                          </span>
+                        </th>
                         <td>{labelOf(intervals, item.interval)}</td>
                         <td>{item.datasets.map((dataset) => labelOf(datasetLabels, dataset)).join(', ')}</td>
                         <td>{item.paused ? 'Paused' : `Active; next run ${nextRun(item.interval)}`}</td>
                         <td class="row-actions">
-                          <button type="button" aria-label={`Run now: ${name}`} onClick={() => void act(() => call('POST', `/api/v1/exports/${item.id}/run`), `${name} started.`).then(() => {
-                            setHistory(item.id);
-                            setRunsStarted((count) => count + 1);
-                          })}>Run now</button>
-                          <button type="button" class="secondary" aria-label={`Run history of ${name}`} aria-expanded={history === item.id} onClick={() => setHistory(history === item.id ? undefined : item.id)}>Run history</button>
-                          <button type="button" class="secondary" aria-label={`${item.paused ? 'Resume' : 'Pause'} ${name}`} onClick={() => void act(() => call('POST', `/api/v1/exports/${item.id}/${item.paused ? 'resume' : 'pause'}`), `${name} ${item.paused ? 'resumed' : 'paused'}.`)}>{item.paused ? 'Resume' : 'Pause'}</button>
-                          <button type="button" class="danger" aria-label={`Delete ${name}`} onClick={() => confirmed(`Delete ${name}? The data already copied stays in your database.`) && void act(() => call('DELETE', `/api/v1/exports/${item.id}`), `${name} deleted.`)}>Delete</button>
+                          <button
+                            type="button"
+                            aria-label={`Run now: ${name}`}
+                            onClick={() =>
+                              void act(() => call('POST', `/api/v1/exports/${item.id}/run`), `${name} started.`).then(() => {
+                                setHistory(item.id);
+                                setRunsStarted((count) => count + 1);
+                              })
+                            }
+                          >
+                            Run now
+                          </button>
+                          <button
+                            type="button"
+                            class="secondary"
+                            aria-label={`Run history of ${name}`}
+                            aria-expanded={history === item.id}
+                            onClick={() => setHistory(history === item.id ? undefined : item.id)}
+                          >
+                            Run history
+                          </button>
+                          <button
+                            type="button"
+                            class="secondary"
+                            aria-label={`${item.paused ? 'Resume' : 'Pause'} ${name}`}
+                            onClick={() =>
+                              void act(
+                                () => call('POST', `/api/v1/exports/${item.id}/${item.paused ? 'resume' : 'pause'}`),
+                                `${name} ${item.paused ? 'resumed' : 'paused'}.`,
+                              )
+                            }
+                          >
+                            {item.paused ? 'Resume' : 'Pause'}
+                          </button>
+                          <button
+                            type="button"
+                            class="danger"
+                            aria-label={`Delete ${name}`}
+                            onClick={() =>
+                              confirmed(`Delete ${name}? The data already copied stays in your database.`) &&
+                              void act(() => call('DELETE', `/api/v1/exports/${item.id}`), `${name} deleted.`)
+                            }
+                          >
+                            Delete
+                          </button>
                         </td>
                       </tr>
                     );
                   })}
                 </tbody>
               </table>
-              {history !== undefined && exports.some((item) => item.id === history) && <RunHistory key={`${history}-${runsStarted}`} exportId={history} />}
+              {history !== undefined && exports.some((item) => item.id === history) && (
+                <RunHistory key={`${history}-${runsStarted}`} exportId={history} />
+              )}
             </>
           )
         }
@@ -148,15 +205,29 @@ function RunHistory(props: { exportId: number }) {
       <LoadState loaded={runs} what="runs">
         {(list) =>
           list.length === 0 ? (
-            <p class="empty">This export has not run yet. Choose <strong>Run now</strong>, or wait for its next scheduled run.</p>
+            <p class="empty">
+              This export has not run yet. Choose <strong>Run now</strong>, or wait for its next scheduled run.
+            </p>
           ) : (
             <>
-              {active && <p role="status" aria-live="polite">Export running… {list.filter((run) => run.status === 'succeeded').length} of {list.length} datasets done.</p>}
+              {active && (
+                <p role="status" aria-live="polite">
+                  Export running… {list.filter((run) => run.status === 'succeeded').length} of {list.length} datasets done.
+                </p>
+              )}
               <RowsChart runs={list} />
               <table>
                 <caption class="visually-hidden">Runs, newest first</caption>
                 <thead>
-                  <tr><th scope="col">Started</th><th scope="col">Dataset</th><th scope="col">Trigger</th><th scope="col">Status</th><th scope="col">Rows</th><th scope="col">Duration</th><th scope="col">Last error</th></tr>
+                  <tr>
+                    <th scope="col">Started</th>
+                    <th scope="col">Dataset</th>
+                    <th scope="col">Trigger</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Rows</th>
+                    <th scope="col">Duration</th>
+                    <th scope="col">Last error</th>
+                  </tr>
                 </thead>
                 <tbody>
                   {list.map((run) => (
@@ -166,7 +237,9 @@ function RunHistory(props: { exportId: number }) {
                       <td>{run.trigger === 'manual' ? 'Run now' : 'Schedule'}</td>
                       <td>{statusText[run.status]}</td>
                       <td>{run.rowsWritten}</td>
-                      <td>{run.startedAt && run.finishedAt ? `${((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1)} s` : '—'}</td>
+                      <td>
+                        {run.startedAt && run.finishedAt ? `${((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1)} s` : '—'}
+                      </td>
                       <td>{run.error ? sentence(run.error.message) : '—'}</td>
                     </tr>
                   ))}
@@ -198,7 +271,14 @@ function RowsChart(props: { runs: readonly Run[] }) {
   const chartWidth = Math.max(120, runs.length * (width + 2));
   const total = runs.reduce((sum, run) => sum + run.rowsWritten, 0);
   return (
-    <svg class="chart" role="img" aria-label={`Rows per run: ${runs.length} runs, ${total} rows in all, at most ${highest} in one run`} width={chartWidth} height={height + 14} viewBox={`0 0 ${chartWidth} ${height + 14}`}>
+    <svg
+      class="chart"
+      role="img"
+      aria-label={`Rows per run: ${runs.length} runs, ${total} rows in all, at most ${highest} in one run`}
+      width={chartWidth}
+      height={height + 14}
+      viewBox={`0 0 ${chartWidth} ${height + 14}`}
+    >
       {runs.map((run, index) => {
         const barHeight = Math.max(1, Math.round((run.rowsWritten / highest) * height));
         return (
@@ -207,7 +287,9 @@ function RowsChart(props: { runs: readonly Run[] }) {
           </rect>
         );
       })}
-      <text x="0" y={height + 12}>rows per run</text>
+      <text x="0" y={height + 12}>
+        rows per run
+      </text>
     </svg>
   );
 }
@@ -249,7 +331,9 @@ function NewExport(props: { onDone: (message?: string) => void }) {
         <LoadState loaded={connectors} what="connectors">
           {(list: Connector[]) =>
             list.length === 0 ? (
-              <p class="empty">You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.</p>
+              <p class="empty">
+                You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.
+              </p>
             ) : (
               <Select
                 label="Connector"
@@ -264,7 +348,13 @@ function NewExport(props: { onDone: (message?: string) => void }) {
             )
           }
         </LoadState>
-        <Select label="Upload interval" value={interval} onChange={setUploadInterval} options={intervals.map(([value, label]) => [value, label] as const)} error={fieldError('interval')} />
+        <Select
+          label="Upload interval"
+          value={interval}
+          onChange={setUploadInterval}
+          options={intervals.map(([value, label]) => [value, label] as const)}
+          error={fieldError('interval')}
+        />
         <fieldset aria-describedby={fieldError('datasets') ? 'datasets-error' : undefined}>
           <legend>Datasets</legend>
           {datasetLabels.map(([value, label]) => (
@@ -280,18 +370,30 @@ function NewExport(props: { onDone: (message?: string) => void }) {
               {label}
             </label>
           ))}
-          {fieldError('datasets') && <p class="field-error" id="datasets-error">Tick at least one dataset.</p>}
+          {fieldError('datasets') && (
+            <p class="field-error" id="datasets-error">
+              Tick at least one dataset.
+            </p>
+          )}
         </fieldset>
         <Field
           label={connector?.kind === 'bigquery' ? 'Dataset' : 'Schema'}
           value={schema}
           onInput={setSchema}
           error={fieldError('schema') ?? fieldError('dataset')}
-          hint={connector?.kind === 'bigquery' ? 'The BigQuery dataset the tables are written to.' : 'The tables are created in this schema; public unless you choose another.'}
+          hint={
+            connector?.kind === 'bigquery'
+              ? 'The BigQuery dataset the tables are written to.'
+              : 'The tables are created in this schema; public unless you choose another.'
+          }
         />
         <div class="actions">
-          <button type="submit" disabled={busy}>{busy ? 'Saving…' : 'Save'}</button>
-          <button type="button" class="secondary" onClick={() => props.onDone()}>Cancel</button>
+          <button type="submit" disabled={busy}>
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+          <button type="button" class="secondary" onClick={() => props.onDone()}>
+            Cancel
+          </button>
         </div>
       </form>
     </section>

@@ -28,10 +28,34 @@ function kindOf(type: string): ColumnKind {
 }
 
 const operatorsByKind: Readonly<Record<ColumnKind, readonly (readonly [string, string])[]>> = {
-  text: [['equals', 'is'], ['notEquals', 'is not'], ['contains', 'contains'], ['isEmpty', 'is empty'], ['isNotEmpty', 'is not empty']],
-  number: [['equals', 'equals'], ['notEquals', 'does not equal'], ['greaterThan', 'is greater than'], ['lessThan', 'is less than'], ['isEmpty', 'is empty'], ['isNotEmpty', 'is not empty']],
-  date: [['inLastDays', 'is within the last … days'], ['dayAndMonthIsToday', 'has today’s day and month'], ['greaterThan', 'is after'], ['lessThan', 'is before'], ['isEmpty', 'is empty'], ['isNotEmpty', 'is not empty']],
-  boolean: [['equals', 'is'], ['isEmpty', 'is empty'], ['isNotEmpty', 'is not empty']],
+  text: [
+    ['equals', 'is'],
+    ['notEquals', 'is not'],
+    ['contains', 'contains'],
+    ['isEmpty', 'is empty'],
+    ['isNotEmpty', 'is not empty'],
+  ],
+  number: [
+    ['equals', 'equals'],
+    ['notEquals', 'does not equal'],
+    ['greaterThan', 'is greater than'],
+    ['lessThan', 'is less than'],
+    ['isEmpty', 'is empty'],
+    ['isNotEmpty', 'is not empty'],
+  ],
+  date: [
+    ['inLastDays', 'is within the last … days'],
+    ['dayAndMonthIsToday', 'has today’s day and month'],
+    ['greaterThan', 'is after'],
+    ['lessThan', 'is before'],
+    ['isEmpty', 'is empty'],
+    ['isNotEmpty', 'is not empty'],
+  ],
+  boolean: [
+    ['equals', 'is'],
+    ['isEmpty', 'is empty'],
+    ['isNotEmpty', 'is not empty'],
+  ],
 };
 const withoutValue = new Set(['isEmpty', 'isNotEmpty', 'dayAndMonthIsToday']);
 
@@ -44,29 +68,50 @@ export function SegmentsScreen() {
       <h1 id="segments-title">Segments</h1>
       <p class="lead">A segment selects contacts by the data in your own database: each condition is on a column of a data source.</p>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
-      <NewSegment onSaved={(segment) => {
-        setMessage({ kind: 'success', text: `The segment “${segment.name}” was saved.` });
-        setShown(segment.id);
-        segments.reload();
-      }} />
+      <NewSegment
+        onSaved={(segment) => {
+          setMessage({ kind: 'success', text: `The segment “${segment.name}” was saved.` });
+          setShown(segment.id);
+          segments.reload();
+        }}
+      />
       <h2>Your segments</h2>
       <LoadState loaded={segments} what="segments">
         {(list) =>
           list.length === 0 ? (
-            <p class="empty">No segment yet. Build a condition above and choose <strong>Save and count</strong>.</p>
+            <p class="empty">
+              No segment yet. Build a condition above and choose <strong>Save and count</strong>.
+            </p>
           ) : (
             <ul>
               {list.map((segment) => (
                 <li key={segment.id}>
                   <strong>{segment.name}</strong>{' '}
-                  <button type="button" class="secondary" aria-expanded={shown === segment.id} aria-label={`Members of ${segment.name}`} onClick={() => setShown(shown === segment.id ? undefined : segment.id)}>Members</button>{' '}
-                  <button type="button" class="danger" aria-label={`Delete ${segment.name}`} onClick={() => {
-                    if (!confirmed(`Delete the segment “${segment.name}”?`)) return;
-                    call('DELETE', `/api/v1/group/${segment.id}`).then(
-                      () => setMessage({ kind: 'success', text: `The segment “${segment.name}” was deleted.` }),
-                      (error: unknown) => setMessage({ kind: 'error', text: problemOf(error) }),
-                    ).finally(segments.reload);
-                  }}>Delete</button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-expanded={shown === segment.id}
+                    aria-label={`Members of ${segment.name}`}
+                    onClick={() => setShown(shown === segment.id ? undefined : segment.id)}
+                  >
+                    Members
+                  </button>{' '}
+                  <button
+                    type="button"
+                    class="danger"
+                    aria-label={`Delete ${segment.name}`}
+                    onClick={() => {
+                      if (!confirmed(`Delete the segment “${segment.name}”?`)) return;
+                      call('DELETE', `/api/v1/group/${segment.id}`)
+                        .then(
+                          () => setMessage({ kind: 'success', text: `The segment “${segment.name}” was deleted.` }),
+                          (error: unknown) => setMessage({ kind: 'error', text: problemOf(error) }),
+                        )
+                        .finally(segments.reload);
+                    }}
+                  >
+                    Delete
+                  </button>
                   {shown === segment.id && <Members key={segment.id} segment={segment} />}
                 </li>
               ))}
@@ -87,8 +132,17 @@ function Members(props: { segment: Segment }) {
     <LoadState loaded={members} what="members">
       {({ sample, total }) => (
         <div role="region" aria-label={`Members of ${props.segment.name}`}>
-          <p><strong>{total}</strong> {total === 1 ? 'contact' : 'contacts'} in this segment{total > sample.length ? `; the first ${sample.length}:` : total ? ':' : '.'}</p>
-          {sample.length > 0 && <ul>{sample.map((contact) => <li key={contact.id}>{contactLabel(contact)}</li>)}</ul>}
+          <p>
+            <strong>{total}</strong> {total === 1 ? 'contact' : 'contacts'} in this segment
+            {total > sample.length ? `; the first ${sample.length}:` : total ? ':' : '.'}
+          </p>
+          {sample.length > 0 && (
+            <ul>
+              {sample.map((contact) => (
+                <li key={contact.id}>{contactLabel(contact)}</li>
+              ))}
+            </ul>
+          )}
         </div>
       )}
     </LoadState>
@@ -107,7 +161,10 @@ function NewSegment(props: { onSaved: (segment: Segment) => void }) {
   const columns = useLoad(
     () =>
       source
-        ? call<{ columns: Column[] }>('GET', `/api/v1/connectors/${source.connectorId}/datasets/${encodeURIComponent(source.dataset)}/tables/${encodeURIComponent(source.table)}/columns`).then((answer) => answer.columns)
+        ? call<{ columns: Column[] }>(
+            'GET',
+            `/api/v1/connectors/${source.connectorId}/datasets/${encodeURIComponent(source.dataset)}/tables/${encodeURIComponent(source.table)}/columns`,
+          ).then((answer) => answer.columns)
         : Promise.resolve([]),
     [sourceId],
   );
@@ -142,24 +199,42 @@ function NewSegment(props: { onSaved: (segment: Segment) => void }) {
       <LoadState loaded={sources} what="data sources">
         {([list]) =>
           list.length === 0 ? (
-            <p class="empty">Segments on your own data need a data source. Add one on the <a href="#/sources">Data sources</a> screen first.</p>
+            <p class="empty">
+              Segments on your own data need a data source. Add one on the <a href="#/sources">Data sources</a> screen first.
+            </p>
           ) : (
             <>
-              <Field label="Segment name" value={name} onInput={setName} error={error instanceof ApiError ? error.fieldMessage('name') : undefined} required />
-              <Select label="Data source" value={sourceId} onChange={(next) => {
-                setSourceId(next);
-                setColumn('');
-                setOperator('');
-              }} options={[['', 'Choose a data source'], ...list.map((item) => [String(item.id), `${item.name} (ID ${item.id})`] as const)]} />
+              <Field
+                label="Segment name"
+                value={name}
+                onInput={setName}
+                error={error instanceof ApiError ? error.fieldMessage('name') : undefined}
+                required
+              />
+              <Select
+                label="Data source"
+                value={sourceId}
+                onChange={(next) => {
+                  setSourceId(next);
+                  setColumn('');
+                  setOperator('');
+                }}
+                options={[['', 'Choose a data source'], ...list.map((item) => [String(item.id), `${item.name} (ID ${item.id})`] as const)]}
+              />
               {source && (
                 <LoadState loaded={columns} what="columns">
                   {(columnList) => (
-                    <Select label="Column" value={column} onChange={(next) => {
-                      setColumn(next);
-                      const nextKind = kindOf(columnList.find((candidate) => candidate.name === next)?.type ?? 'text');
-                      setOperator(operatorsByKind[nextKind][0]![0]);
-                      setValue('');
-                    }} options={[['', 'Choose a column'], ...columnList.map((item) => [item.name, `${item.name} (${item.type})`] as const)]} />
+                    <Select
+                      label="Column"
+                      value={column}
+                      onChange={(next) => {
+                        setColumn(next);
+                        const nextKind = kindOf(columnList.find((candidate) => candidate.name === next)?.type ?? 'text');
+                        setOperator(operatorsByKind[nextKind][0]![0]);
+                        setValue('');
+                      }}
+                      options={[['', 'Choose a column'], ...columnList.map((item) => [item.name, `${item.name} (${item.type})`] as const)]}
+                    />
                   )}
                 </LoadState>
               )}
@@ -168,7 +243,15 @@ function NewSegment(props: { onSaved: (segment: Segment) => void }) {
                   <Select label="Condition" value={operator} onChange={setOperator} options={operators} />
                   {!withoutValue.has(operator) &&
                     (kind === 'boolean' ? (
-                      <Select label="Value" value={value || 'true'} onChange={setValue} options={[['true', 'yes'], ['false', 'no']]} />
+                      <Select
+                        label="Value"
+                        value={value || 'true'}
+                        onChange={setValue}
+                        options={[
+                          ['true', 'yes'],
+                          ['false', 'no'],
+                        ]}
+                      />
                     ) : (
                       <Field
                         label={operator === 'inLastDays' ? 'Days' : 'Value'}
@@ -181,7 +264,9 @@ function NewSegment(props: { onSaved: (segment: Segment) => void }) {
                 </>
               )}
               <div class="actions">
-                <button type="submit" disabled={!chosen}>Save and count</button>
+                <button type="submit" disabled={!chosen}>
+                  Save and count
+                </button>
               </div>
             </>
           )

@@ -25,7 +25,9 @@ export function SignIn(props: { ended: boolean; onSignedIn: (session: Session) =
       >
         <Field label="Email" type="email" value={email} onInput={setEmail} required autoComplete="username" />
         <Field label="Password" type="password" value={password} onInput={setPassword} required autoComplete="current-password" />
-        <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );

@@ -32,22 +32,44 @@ export function SourcesScreen() {
   return (
     <section aria-labelledby="sources-title">
       <h1 id="sources-title">Data sources</h1>
-      <p class="lead">A data source is one table of a connected database. Messages read its rows for each contact, and segments filter on its columns.</p>
+      <p class="lead">
+        A data source is one table of a connected database. Messages read its rows for each contact, and segments filter on its columns.
+      </p>
       <div class="actions">
-        <button type="button" onClick={() => setCreating(true)}>New source</button>
+        <button type="button" onClick={() => setCreating(true)}>
+          New source
+        </button>
       </div>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
       <LoadState loaded={sources} what="data sources">
         {([list, connectors]) =>
           list.length === 0 ? (
             <p class="empty">
-              No data sources yet. {connectors.length === 0 ? <>First connect a database on the <a href="#/connectors">Connectors</a> screen, then choose <strong>New source</strong>.</> : <>Choose <strong>New source</strong> to add a table of one of your connectors.</>}
+              No data sources yet.{' '}
+              {connectors.length === 0 ? (
+                <>
+                  First connect a database on the <a href="#/connectors">Connectors</a> screen, then choose <strong>New source</strong>.
+                </>
+              ) : (
+                <>
+                  Choose <strong>New source</strong> to add a table of one of your connectors.
+                </>
+              )}
             </p>
           ) : (
             <table>
               <caption class="visually-hidden">Your data sources</caption>
               <thead>
-                <tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col">Connector</th><th scope="col">Table</th><th scope="col">Use in templates</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
+                <tr>
+                  <th scope="col">ID</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Connector</th>
+                  <th scope="col">Table</th>
+                  <th scope="col">Use in templates</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                </tr>
               </thead>
               <tbody>
                 {list.map((source) => (
@@ -55,18 +77,25 @@ export function SourcesScreen() {
                     <td>{source.id}</td>
                     <th scope="row">{source.name}</th>
                     <td>{connectors.find((connector) => connector.id === source.connectorId)?.name ?? source.connectorId}</td>
-                    <td>{source.dataset}.{source.table}</td>
-                    <td><code>$data.get('{source.id}')</code> <span class="hint">in triggered messages; </span><code>$!data.get('{source.name}')</code> <span class="hint">in bulk ones</span></td>
+                    <td>
+                      {source.dataset}.{source.table}
+                    </td>
+                    <td>
+                      <code>$data.get('{source.id}')</code> <span class="hint">in triggered messages; </span>
+                      <code>$!data.get('{source.name}')</code> <span class="hint">in bulk ones</span>
+                    </td>
                     <td class="row-actions">
                       <button
                         type="button"
                         class="danger"
                         aria-label={`Delete ${source.name}`}
-                        onClick={() => void removeSource(source).then((result) => {
-                          if (!result) return;
-                          setMessage(result);
-                          sources.reload();
-                        })}
+                        onClick={() =>
+                          void removeSource(source).then((result) => {
+                            if (!result) return;
+                            setMessage(result);
+                            sources.reload();
+                          })
+                        }
                       >
                         Delete
                       </button>
@@ -115,20 +144,29 @@ function NewSource(props: { onDone: (message?: string) => void }) {
   const [busy, setBusy] = useState(false);
 
   const datasets = useLoad(
-    () => (connectorId ? call<{ datasets: { name: string }[] }>('GET', `/api/v1/connectors/${connectorId}/datasets?limit=1000`).then((answer) => answer.datasets) : Promise.resolve([])),
+    () =>
+      connectorId
+        ? call<{ datasets: { name: string }[] }>('GET', `/api/v1/connectors/${connectorId}/datasets?limit=1000`).then((answer) => answer.datasets)
+        : Promise.resolve([]),
     [connectorId],
   );
   const tables = useLoad(
     () =>
       connectorId && dataset
-        ? call<{ tables: { name: string; type: string }[] }>('GET', `/api/v1/connectors/${connectorId}/datasets/${encodeURIComponent(dataset)}/tables?limit=1000`).then((answer) => answer.tables)
+        ? call<{ tables: { name: string; type: string }[] }>(
+            'GET',
+            `/api/v1/connectors/${connectorId}/datasets/${encodeURIComponent(dataset)}/tables?limit=1000`,
+          ).then((answer) => answer.tables)
         : Promise.resolve([]),
     [connectorId, dataset],
   );
   const columns = useLoad(
     () =>
       connectorId && dataset && table
-        ? call<{ columns: Column[] }>('GET', `/api/v1/connectors/${connectorId}/datasets/${encodeURIComponent(dataset)}/tables/${encodeURIComponent(table)}/columns`).then((answer) => answer.columns)
+        ? call<{ columns: Column[] }>(
+            'GET',
+            `/api/v1/connectors/${connectorId}/datasets/${encodeURIComponent(dataset)}/tables/${encodeURIComponent(table)}/columns`,
+          ).then((answer) => answer.columns)
         : Promise.resolve([]),
     [connectorId, dataset, table],
   );
@@ -165,7 +203,9 @@ function NewSource(props: { onDone: (message?: string) => void }) {
         <LoadState loaded={connectors} what="connectors">
           {(list: Connector[]) =>
             list.length === 0 ? (
-              <p class="empty">You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.</p>
+              <p class="empty">
+                You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.
+              </p>
             ) : (
               <Select
                 label="Connector"
@@ -203,7 +243,13 @@ function NewSource(props: { onDone: (message?: string) => void }) {
               list.length === 0 ? (
                 <p class="empty">This schema has no table the connector’s user can read.</p>
               ) : (
-                <Select label="Table" value={table} onChange={setTable} options={[['', 'Choose a table'], ...list.map((item) => [item.name, item.name] as const)]} error={fieldError('table')} />
+                <Select
+                  label="Table"
+                  value={table}
+                  onChange={setTable}
+                  options={[['', 'Choose a table'], ...list.map((item) => [item.name, item.name] as const)]}
+                  error={fieldError('table')}
+                />
               )
             }
           </LoadState>
@@ -212,21 +258,42 @@ function NewSource(props: { onDone: (message?: string) => void }) {
           <LoadState loaded={columns} what="columns">
             {(list) => (
               <table>
-                <caption>Columns of {dataset}.{table}</caption>
-                <thead><tr><th scope="col">Column</th><th scope="col">Type</th></tr></thead>
+                <caption>
+                  Columns of {dataset}.{table}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Column</th>
+                    <th scope="col">Type</th>
+                  </tr>
+                </thead>
                 <tbody>
                   {list.map((column) => (
-                    <tr key={column.name}><td>{column.name}</td><td>{column.type}</td></tr>
+                    <tr key={column.name}>
+                      <td>{column.name}</td>
+                      <td>{column.type}</td>
+                    </tr>
                   ))}
                 </tbody>
               </table>
             )}
           </LoadState>
         )}
-        <Field label="Name" value={name} onInput={setName} error={fieldError('name')} hint="Letters, digits and underscores; templates can read the source by this name." required />
+        <Field
+          label="Name"
+          value={name}
+          onInput={setName}
+          error={fieldError('name')}
+          hint="Letters, digits and underscores; templates can read the source by this name."
+          required
+        />
         <div class="actions">
-          <button type="submit" disabled={busy}>{busy ? 'Saving…' : 'Save'}</button>
-          <button type="button" class="secondary" onClick={() => props.onDone()}>Cancel</button>
+          <button type="submit" disabled={busy}>
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+          <button type="button" class="secondary" onClick={() => props.onDone()}>
+            Cancel
+          </button>
         </div>
       </form>
     </section>

@@ -11,10 +11,14 @@ type Rendered = { output: string } | { problem: string } | undefined;
 export function TemplatesScreen() {
   const contacts = useLoad(() => listContacts());
   const [subject, setSubject] = useState('Hello, $!contact.firstName!');
-  const [body, setBody] = useState('<p>Your code: $!data.get(\'promo\').get(0).get(\'code\')</p>');
+  const [body, setBody] = useState("<p>Your code: $!data.get('promo').get(0).get('code')</p>");
   const [contactId, setContactId] = useState('');
   const [jsonParam, setJsonParam] = useState('');
-  const [preview, setPreview] = useState<{ subject: Rendered; body: Rendered; pending: boolean }>({ subject: undefined, body: undefined, pending: false });
+  const [preview, setPreview] = useState<{ subject: Rendered; body: Rendered; pending: boolean }>({
+    subject: undefined,
+    body: undefined,
+    pending: false,
+  });
 
   useEffect(() => {
     setPreview((current) => ({ ...current, pending: true }));
@@ -42,7 +46,10 @@ export function TemplatesScreen() {
   return (
     <section aria-labelledby="templates-title">
       <h1 id="templates-title">Template editor</h1>
-      <p class="lead">Write a message in Velocity: <code>$!contact.firstName</code>, <code>$!data.get('&lt;source&gt;')</code>, <code>#if</code>, <code>#foreach</code>. The preview renders it as you type.</p>
+      <p class="lead">
+        Write a message in Velocity: <code>$!contact.firstName</code>, <code>$!data.get('&lt;source&gt;')</code>, <code>#if</code>,{' '}
+        <code>#foreach</code>. The preview renders it as you type.
+      </p>
       <div class="columns">
         <div>
           <div class="field">
@@ -55,18 +62,34 @@ export function TemplatesScreen() {
           </div>
           <LoadState loaded={contacts} what="contacts">
             {({ contacts: list }) => (
-              <Select label="Preview for contact" value={contactId} onChange={setContactId} options={[['', 'No contact'], ...list.map((contact) => [String(contact.id), contactLabel(contact)] as const)]} />
+              <Select
+                label="Preview for contact"
+                value={contactId}
+                onChange={setContactId}
+                options={[['', 'No contact'], ...list.map((contact) => [String(contact.id), contactLabel(contact)] as const)]}
+              />
             )}
           </LoadState>
           <div class="field">
             <label for="json-param">jsonParam (data of an event, as JSON)</label>
-            <textarea id="json-param" class="code" rows={4} value={jsonParam} aria-describedby="json-param-hint" onInput={(event) => setJsonParam((event.currentTarget as HTMLTextAreaElement).value)} />
-            <p class="hint" id="json-param-hint">Optional: becomes $data, as the event that triggers the message would carry it.</p>
+            <textarea
+              id="json-param"
+              class="code"
+              rows={4}
+              value={jsonParam}
+              aria-describedby="json-param-hint"
+              onInput={(event) => setJsonParam((event.currentTarget as HTMLTextAreaElement).value)}
+            />
+            <p class="hint" id="json-param-hint">
+              Optional: becomes $data, as the event that triggers the message would carry it.
+            </p>
           </div>
         </div>
         <div>
           <h2>Preview</h2>
-          <p role="status" class="hint">{preview.pending ? 'Rendering…' : 'Up to date.'}</p>
+          <p role="status" class="hint">
+            {preview.pending ? 'Rendering…' : 'Up to date.'}
+          </p>
           <RenderedPart label="Rendered subject" rendered={preview.subject} />
           <RenderedPart label="Rendered body" rendered={preview.body} />
         </div>

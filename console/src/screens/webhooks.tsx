@@ -80,17 +80,22 @@ export function WebhooksScreen() {
     }
     setBusy(false);
   };
-  const urlError = error instanceof ApiError ? error.fieldMessage('url') ?? (error.status !== 401 ? sentence(error.message) : undefined) : undefined;
+  const urlError =
+    error instanceof ApiError ? (error.fieldMessage('url') ?? (error.status !== 401 ? sentence(error.message) : undefined)) : undefined;
 
   return (
     <section aria-labelledby="webhooks-title">
       <h1 id="webhooks-title">Webhooks</h1>
-      <p class="lead">Satellite sends every contact activity (delivered, opened, clicked, bounced…) to your URL as it happens, signed with a secret.</p>
+      <p class="lead">
+        Satellite sends every contact activity (delivered, opened, clicked, bounced…) to your URL as it happens, signed with a secret.
+      </p>
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
       <LoadState loaded={loaded} what="the webhook">
         {({ webhook, attempts }) => (
           <>
-            {!webhook && <p class="empty">No webhook yet. Enter the URL of your receiver: Satellite checks it with a GET request, which must answer 2xx.</p>}
+            {!webhook && (
+              <p class="empty">No webhook yet. Enter the URL of your receiver: Satellite checks it with a GET request, which must answer 2xx.</p>
+            )}
             <form
               noValidate
               onSubmit={(event) => {
@@ -100,12 +105,24 @@ export function WebhooksScreen() {
             >
               <Field label="Webhook URL" type="url" value={url ?? webhook?.url ?? ''} onInput={setUrl} error={urlError} required />
               <div class="actions">
-                <button type="submit" disabled={busy}>{busy ? 'Verifying…' : 'Save'}</button>
+                <button type="submit" disabled={busy}>
+                  {busy ? 'Verifying…' : 'Save'}
+                </button>
                 {webhook && (
-                  <button type="button" class="danger" disabled={busy} onClick={() => confirmed('Delete the webhook? Activities stop being sent.') && void act(async () => {
-                    await call('DELETE', '/api/v1/webhook');
-                    return 'The webhook was deleted.';
-                  })}>Delete webhook</button>
+                  <button
+                    type="button"
+                    class="danger"
+                    disabled={busy}
+                    onClick={() =>
+                      confirmed('Delete the webhook? Activities stop being sent.') &&
+                      void act(async () => {
+                        await call('DELETE', '/api/v1/webhook');
+                        return 'The webhook was deleted.';
+                      })
+                    }
+                  >
+                    Delete webhook
+                  </button>
                 )}
               </div>
             </form>
@@ -116,37 +133,71 @@ export function WebhooksScreen() {
                   <dd>Verified {new Date(webhook.verifiedAt).toLocaleString()}</dd>
                   <dt>State</dt>
                   <dd>
-                    {webhook.state === 'active' ? 'Active' : `Suspended since ${new Date(webhook.suspendedAt ?? webhook.verifiedAt).toLocaleString()}`}
+                    {webhook.state === 'active'
+                      ? 'Active'
+                      : `Suspended since ${new Date(webhook.suspendedAt ?? webhook.verifiedAt).toLocaleString()}`}
                     {webhook.consecutiveFailures > 0 && `; ${webhook.consecutiveFailures} failed attempts in a row, retried with growing pauses`}
-                    {webhook.pendingActivities > 0 && `; ${webhook.pendingActivities} ${webhook.pendingActivities === 1 ? 'activity' : 'activities'} waiting`}
+                    {webhook.pendingActivities > 0 &&
+                      `; ${webhook.pendingActivities} ${webhook.pendingActivities === 1 ? 'activity' : 'activities'} waiting`}
                   </dd>
                 </dl>
                 {webhook.state === 'suspended' && (
                   <Notice kind="warning">
-                    Delivery is suspended: {webhook.suspendedReason ? sentence(webhook.suspendedReason) : 'your receiver kept failing.'} Fix the receiver, then choose Resume: the waiting activities are sent in order.
+                    Delivery is suspended: {webhook.suspendedReason ? sentence(webhook.suspendedReason) : 'your receiver kept failing.'} Fix the
+                    receiver, then choose Resume: the waiting activities are sent in order.
                     <div class="actions">
-                      <button type="button" disabled={busy} onClick={() => void act(async () => {
-                        const { replayed } = await call<{ replayed: number }>('POST', '/api/v1/webhook/resume');
-                        return `Delivery resumed; ${replayed} waiting ${replayed === 1 ? 'activity is' : 'activities are'} being sent.`;
-                      })}>Resume</button>
+                      <button
+                        type="button"
+                        disabled={busy}
+                        onClick={() =>
+                          void act(async () => {
+                            const { replayed } = await call<{ replayed: number }>('POST', '/api/v1/webhook/resume');
+                            return `Delivery resumed; ${replayed} waiting ${replayed === 1 ? 'activity is' : 'activities are'} being sent.`;
+                          })
+                        }
+                      >
+                        Resume
+                      </button>
                     </div>
                   </Notice>
                 )}
                 <h2>Signing secret</h2>
                 <p class="hint">Your receiver checks each request’s webhook-signature header with this secret.</p>
-                {revealed ? <p><code class="secret" aria-label="Signing secret">{webhook.secret}</code></p> : null}
-                {webhook.previousSecretExpiresAt && <p class="hint">The previous secret keeps signing too until {new Date(webhook.previousSecretExpiresAt).toLocaleString()}.</p>}
+                {revealed ? (
+                  <p>
+                    <code class="secret" aria-label="Signing secret">
+                      {webhook.secret}
+                    </code>
+                  </p>
+                ) : null}
+                {webhook.previousSecretExpiresAt && (
+                  <p class="hint">The previous secret keeps signing too until {new Date(webhook.previousSecretExpiresAt).toLocaleString()}.</p>
+                )}
                 <div class="actions">
-                  <button type="button" class="secondary" aria-pressed={revealed} onClick={() => setRevealed(!revealed)}>{revealed ? 'Hide secret' : 'Reveal secret'}</button>
-                  <button type="button" class="secondary" disabled={busy} onClick={() => confirmed('Rotate the signing secret? The old one keeps signing beside the new one for 24 hours.') && void act(async () => {
-                    await call('POST', '/api/v1/webhook/secret');
-                    setRevealed(true);
-                    return 'A new signing secret was made. Update your receiver within 24 hours.';
-                  })}>Rotate secret</button>
+                  <button type="button" class="secondary" aria-pressed={revealed} onClick={() => setRevealed(!revealed)}>
+                    {revealed ? 'Hide secret' : 'Reveal secret'}
+                  </button>
+                  <button
+                    type="button"
+                    class="secondary"
+                    disabled={busy}
+                    onClick={() =>
+                      confirmed('Rotate the signing secret? The old one keeps signing beside the new one for 24 hours.') &&
+                      void act(async () => {
+                        await call('POST', '/api/v1/webhook/secret');
+                        setRevealed(true);
+                        return 'A new signing secret was made. Update your receiver within 24 hours.';
+                      })
+                    }
+                  >
+                    Rotate secret
+                  </button>
                 </div>
                 <h2>Delivery attempts</h2>
                 <div class="actions">
-                  <button type="button" class="secondary" onClick={loaded.reload}>Refresh</button>
+                  <button type="button" class="secondary" onClick={loaded.reload}>
+                    Refresh
+                  </button>
                 </div>
                 {attempts.length === 0 ? (
                   <p class="empty">No delivery attempt yet. Attempts appear here as activities are sent.</p>
@@ -154,7 +205,16 @@ export function WebhooksScreen() {
                   <table>
                     <caption class="visually-hidden">Delivery attempts, newest first</caption>
                     <thead>
-                      <tr><th scope="col">Time</th><th scope="col">Result</th><th scope="col">Latency</th><th scope="col">Response</th><th scope="col">Activities</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
+                      <tr>
+                        <th scope="col">Time</th>
+                        <th scope="col">Result</th>
+                        <th scope="col">Latency</th>
+                        <th scope="col">Response</th>
+                        <th scope="col">Activities</th>
+                        <th scope="col">
+                          <span class="visually-hidden">Actions</span>
+                        </th>
+                      </tr>
                     </thead>
                     <tbody>
                       {attempts.map((attempt) => {
@@ -162,16 +222,38 @@ export function WebhooksScreen() {
                         return (
                           <tr key={attempt.id}>
                             <td>{new Date(attempt.attemptedAt).toLocaleString()}</td>
-                            <td>{attempt.delivered ? `Delivered (HTTP ${attempt.statusCode ?? 200})` : attempt.statusCode ? `Failed (HTTP ${attempt.statusCode})` : `Failed (${attempt.error ?? 'no answer'})`}</td>
+                            <td>
+                              {attempt.delivered
+                                ? `Delivered (HTTP ${attempt.statusCode ?? 200})`
+                                : attempt.statusCode
+                                  ? `Failed (HTTP ${attempt.statusCode})`
+                                  : `Failed (${attempt.error ?? 'no answer'})`}
+                            </td>
                             <td>{attempt.latencyMs} ms</td>
-                            <td><code>{attempt.responseExcerpt ?? '—'}</code></td>
-                            <td>{attempt.activityCount} {attempt.firstActivityId !== undefined && `(ids ${attempt.firstActivityId}${attempt.lastActivityId !== attempt.firstActivityId ? `–${attempt.lastActivityId}` : ''})`}</td>
+                            <td>
+                              <code>{attempt.responseExcerpt ?? '—'}</code>
+                            </td>
+                            <td>
+                              {attempt.activityCount}{' '}
+                              {attempt.firstActivityId !== undefined &&
+                                `(ids ${attempt.firstActivityId}${attempt.lastActivityId !== attempt.firstActivityId ? `–${attempt.lastActivityId}` : ''})`}
+                            </td>
                             <td>
                               {ids && (
-                                <button type="button" class="secondary" aria-label={`Replay attempt ${attempt.id}`} disabled={busy} onClick={() => void act(async () => {
-                                  const { queued } = await call<{ queued: number }>('POST', '/api/v1/webhook/redeliver', { activityIds: ids });
-                                  return `${queued} ${queued === 1 ? 'activity was' : 'activities were'} queued to be sent again.`;
-                                })}>Replay</button>
+                                <button
+                                  type="button"
+                                  class="secondary"
+                                  aria-label={`Replay attempt ${attempt.id}`}
+                                  disabled={busy}
+                                  onClick={() =>
+                                    void act(async () => {
+                                      const { queued } = await call<{ queued: number }>('POST', '/api/v1/webhook/redeliver', { activityIds: ids });
+                                      return `${queued} ${queued === 1 ? 'activity was' : 'activities were'} queued to be sent again.`;
+                                    })
+                                  }
+                                >
+                                  Replay
+                                </button>
                               )}
                             </td>
                           </tr>

@@ -21,8 +21,8 @@ export const accountInfoRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Account info (seed 004)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     handle: async ({ principal, platform }) => ok(await accountInfo(platform, principal)),
   }),
@@ -32,8 +32,8 @@ export const accountInfoRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Balance (seed 004; Satellite keeps no billing)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     handle: async () => ok(balance()),
   }),
@@ -43,8 +43,8 @@ export const accountInfoRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Subscription categories of the account',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     handle: async ({ principal, platform }) => ok(await listSubscriptionCategories(platform.db, principal.accountId)),
   }),
@@ -53,9 +53,9 @@ export const accountInfoRoutes: readonly Route[] = [
     path: '/api/v1/addressbooks',
     access: 'general',
     docs: {
-      summary: 'Address books (the account\'s contact lists)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      summary: "Address books (the account's contact lists)",
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     handle: async ({ principal, platform }) => {
       const info = await accountInfo(platform, principal);
@@ -68,8 +68,8 @@ export const accountInfoRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Email sender interfaces',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     // The account's sender (PUT /api/v1/settings/email); none set yet: an empty list.
     handle: async ({ principal, platform }) => {
@@ -84,11 +84,12 @@ export const accountInfoRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Mobile push token activation',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: tokenPath,
-    handle: async ({ principal, platform, params }) => ok(await getTokenActivation(platform.db, principal.accountId, params.app_uuid, params.token_id)),
+    handle: async ({ principal, platform, params }) =>
+      ok(await getTokenActivation(platform.db, principal.accountId, params.app_uuid, params.token_id)),
   }),
   route({
     method: 'PUT',
@@ -96,21 +97,22 @@ export const accountInfoRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Replace: Mobile push token activation',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: tokenPath,
     body: z.object({ activated: z.boolean().default(true) }).strict(),
-    handle: async ({ principal, platform, params, body }) => ok(await setTokenActivation(platform.db, principal.accountId, params.app_uuid, params.token_id, body.activated)),
+    handle: async ({ principal, platform, params, body }) =>
+      ok(await setTokenActivation(platform.db, principal.accountId, params.app_uuid, params.token_id, body.activated)),
   }),
   route({
     method: 'PUT',
     path: '/api/v1/interactions/{interaction_id}/status',
     access: 'general',
     docs: {
-      summary: 'Replace: Set an interaction\'s status',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      summary: "Replace: Set an interaction's status",
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: z.object({ interaction_id: z.uuid() }).strict(),
     body: z

@@ -12,10 +12,12 @@ import { connectorErrorCodes } from '../../../shared/connectors/errors';
 import { json, nothing, numericId, timestamp } from '../../../shared/http/answers';
 
 const catalogName = z.string().min(1).max(1024);
-const page = z.object({
-  limit: wholeNumberParameter(1, MAX_PAGE_SIZE).default(100),
-  pageToken: z.string().max(1024).optional(),
-}).strict();
+const page = z
+  .object({
+    limit: wholeNumberParameter(1, MAX_PAGE_SIZE).default(100),
+    pageToken: z.string().max(1024).optional(),
+  })
+  .strict();
 
 const checkWarning = z.object({ code: z.enum(['NOT_SSL', 'NO_READABLE_TABLES', 'NO_DATASETS']), message: z.string() });
 const connectorCheck = z.discriminatedUnion('kind', [
@@ -44,7 +46,14 @@ const connectorView = z.object({
   name: z.string(),
   uniqueKey: z.object({ column: z.string(), contactField: z.string() }),
   postgres: z
-    .object({ host: z.string(), port: z.number().int(), database: z.string(), user: z.string(), sslMode: z.string(), caCertificate: z.string().optional() })
+    .object({
+      host: z.string(),
+      port: z.number().int(),
+      database: z.string(),
+      user: z.string(),
+      sslMode: z.string(),
+      caCertificate: z.string().optional(),
+    })
     .optional(),
   bigquery: z.object({ projectId: z.string(), clientEmail: z.string(), location: z.string().optional() }).optional(),
   createdAt: timestamp,
@@ -72,8 +81,16 @@ export const connectorValidationRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: 'Check connection (before saving)',
-      description: 'Connects and runs a test query with the given settings. Each failure has its own code; a connection without SSL passes with a NOT_SSL warning.',
-      requestExample: { kind: 'postgres', host: 'db.example.com', database: 'shop', user: 'satellite_reader', password: 'secret', sslMode: 'require' },
+      description:
+        'Connects and runs a test query with the given settings. Each failure has its own code; a connection without SSL passes with a NOT_SSL warning.',
+      requestExample: {
+        kind: 'postgres',
+        host: 'db.example.com',
+        database: 'shop',
+        user: 'satellite_reader',
+        password: 'secret',
+        sslMode: 'require',
+      },
       responses: { 200: json('The connection works.', connectorCheck) },
       errors: { 422: [...connectorErrorCodes] },
     },
@@ -102,7 +119,8 @@ export const connectorsRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: 'Save a connector',
-      description: 'PostgreSQL (port defaults to 5432) or BigQuery (a service-account key). The password or key goes to the secrets store and never comes back.',
+      description:
+        'PostgreSQL (port defaults to 5432) or BigQuery (a service-account key). The password or key goes to the secrets store and never comes back.',
       responses: { 201: json('The connector, without its credential.', connectorView) },
     },
     body: connectorInput,
@@ -164,7 +182,9 @@ export const connectorsRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: "A connector's datasets (schemas)",
-      responses: { 200: json('One page of datasets.', z.object({ datasets: z.array(z.object({ name: z.string() })), nextPageToken: z.string().optional() })) },
+      responses: {
+        200: json('One page of datasets.', z.object({ datasets: z.array(z.object({ name: z.string() })), nextPageToken: z.string().optional() })),
+      },
       errors: { 404: ['CONNECTOR_NOT_FOUND'], 422: [...connectorErrorCodes] },
     },
     params: idPath,
@@ -181,7 +201,12 @@ export const connectorsRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: "A dataset's tables",
-      responses: { 200: json('One page of tables.', z.object({ tables: z.array(z.object({ name: z.string(), type: z.string() })), nextPageToken: z.string().optional() })) },
+      responses: {
+        200: json(
+          'One page of tables.',
+          z.object({ tables: z.array(z.object({ name: z.string(), type: z.string() })), nextPageToken: z.string().optional() }),
+        ),
+      },
       errors: { 404: ['CONNECTOR_NOT_FOUND'], 422: [...connectorErrorCodes] },
     },
     params: idPath.extend({ dataset: catalogName }),
@@ -198,7 +223,9 @@ export const connectorsRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: "A table's columns",
-      responses: { 200: json('The columns.', z.object({ columns: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean() })) })) },
+      responses: {
+        200: json('The columns.', z.object({ columns: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean() })) })),
+      },
       errors: { 404: ['CONNECTOR_NOT_FOUND'], 422: [...connectorErrorCodes] },
     },
     params: idPath.extend({ dataset: catalogName, table: catalogName }),
@@ -218,7 +245,15 @@ export const connectorsRoutes: readonly Route[] = [
       responses: { 201: json('The data source.', sourceView) },
       errors: { 404: ['CONNECTOR_NOT_FOUND'], 409: ['SOURCE_NAME_TAKEN'] },
     },
-    body: z.object({ connectorId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), dataset: catalogName, table: catalogName, name: sourceName, legacyId: legacyId.optional() }).strict(),
+    body: z
+      .object({
+        connectorId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+        dataset: catalogName,
+        table: catalogName,
+        name: sourceName,
+        legacyId: legacyId.optional(),
+      })
+      .strict(),
     handle: async ({ platform, principal, body }) => created(await createSource(platform, principal.accountId, body)),
   }),
   route({

@@ -22,7 +22,8 @@ export const consoleRoutes: readonly Route[] = [
     access: 'public',
     docs: {
       summary: 'Sign in to the web console',
-      description: 'The account user\'s email and password (the OAuth consent page\'s login). Sets an HttpOnly, SameSite=Strict session cookie; every later call sends `X-Satellite-CSRF` with the answer\'s `csrfToken` (docs/console.md).',
+      description:
+        "The account user's email and password (the OAuth consent page's login). Sets an HttpOnly, SameSite=Strict session cookie; every later call sends `X-Satellite-CSRF` with the answer's `csrfToken` (docs/console.md).",
       responses: { 201: json('The session.', sessionView) },
       errors: { 401: ['LOGIN_FAILED'], 403: ['CSRF_HEADER_REQUIRED'], 429: ['LOGIN_THROTTLED'] },
     },

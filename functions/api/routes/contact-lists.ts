@@ -4,7 +4,12 @@ import { normalizeEmail } from '../../../shared/contacts/channels';
 import { contactUploadSchema, startContactUpload } from '../../../shared/contacts/file-import';
 import { contactEmails, MAX_LOOKUP_VALUES } from '../../../shared/contacts/lookup-emails';
 import { detachFromStaticGroup } from '../../../shared/contacts/static-groups';
-import { getContactSubscriptions, MAX_SUBSCRIPTIONS_PER_CONTACT, replaceContactSubscriptions, subscriptionKeySchema } from '../../../shared/contacts/subscriptions';
+import {
+  getContactSubscriptions,
+  MAX_SUBSCRIPTIONS_PER_CONTACT,
+  replaceContactSubscriptions,
+  subscriptionKeySchema,
+} from '../../../shared/contacts/subscriptions';
 import { liftUnsubscribes, suppressAddress } from '../../../shared/email/suppressions';
 import { idPath } from '../../../shared/http/paging';
 import { ok, route, type Route } from '../../../shared/http/route';
@@ -14,7 +19,12 @@ const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
   z
     .string()
     .max(100_000)
-    .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
     .pipe(z.array(item).min(1).max(MAX_LOOKUP_VALUES));
 
 const emailSchema = z
@@ -36,26 +46,32 @@ export const contactListsRoutes: readonly Route[] = [
     access: 'contactsRead',
     docs: {
       summary: 'Look up contacts by email or ids',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     query: z
       .object({
-        ids: commaList(z.string().regex(/^\d{1,15}$/, 'a contact id').transform(Number)).optional(),
+        ids: commaList(
+          z
+            .string()
+            .regex(/^\d{1,15}$/, 'a contact id')
+            .transform(Number),
+        ).optional(),
         emails: commaList(emailSchema).optional(),
       })
       .strict()
       .refine((query) => query.ids !== undefined || query.emails !== undefined, { message: 'give ids or emails' }),
-    handle: async ({ principal, platform, query }) => ok(await contactEmails(platform.db, principal.accountId, { ids: query.ids, emails: query.emails })),
+    handle: async ({ principal, platform, query }) =>
+      ok(await contactEmails(platform.db, principal.accountId, { ids: query.ids, emails: query.emails })),
   }),
   route({
     method: 'GET',
     path: '/api/v1/contact/{id}/subscriptions',
     access: 'contactsRead',
     docs: {
-      summary: 'A contact\'s subscription categories',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      summary: "A contact's subscription categories",
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getContactSubscriptions(platform.db, principal.accountId, params.id)),
@@ -65,13 +81,14 @@ export const contactListsRoutes: readonly Route[] = [
     path: '/api/v1/contact/{id}/subscriptions',
     access: 'contactsWrite',
     docs: {
-      summary: 'Replace: A contact\'s subscription categories',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      summary: "Replace: A contact's subscription categories",
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: idPath,
     body: z.object({ subscriptions: z.array(subscriptionKeySchema).max(MAX_SUBSCRIPTIONS_PER_CONTACT) }).strict(),
-    handle: async ({ principal, platform, params, body }) => ok(await replaceContactSubscriptions(platform.db, principal.accountId, params.id, body.subscriptions)),
+    handle: async ({ principal, platform, params, body }) =>
+      ok(await replaceContactSubscriptions(platform.db, principal.accountId, params.id, body.subscriptions)),
   }),
   route({
     method: 'POST',
@@ -79,13 +96,14 @@ export const contactListsRoutes: readonly Route[] = [
     access: 'contactsWrite',
     docs: {
       summary: 'Add emails to the unsubscribed list',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     body: unsubscribedBody,
     // The same list every email send checks: an address added here gets no more email from the account.
     handle: async ({ principal, platform, body }) => {
-      for (const email of new Set(body.emails)) await suppressAddress(platform.db, principal.accountId, email, 'UNSUBSCRIBED', { detail: 'added through emails/unsubscribed/add' });
+      for (const email of new Set(body.emails))
+        await suppressAddress(platform.db, principal.accountId, email, 'UNSUBSCRIBED', { detail: 'added through emails/unsubscribed/add' });
       return ok({ emails: [...new Set(body.emails.map((email) => normalizeEmail(email) ?? email))] });
     },
   }),
@@ -95,8 +113,8 @@ export const contactListsRoutes: readonly Route[] = [
     access: 'contactsWrite',
     docs: {
       summary: 'Remove emails from the unsubscribed list (unsubscribes only)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     body: unsubscribedBody,
     handle: async ({ principal, platform, body }) => ok({ emails: await liftUnsubscribes(platform.db, principal.accountId, body.emails) }),
@@ -107,12 +125,13 @@ export const contactListsRoutes: readonly Route[] = [
     access: 'contactsWrite',
     docs: {
       summary: 'Detach contacts from a static group',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: idPath,
     body: z.object({ contactIds: z.array(contactIdSchema).min(1).max(1000) }).strict(),
-    handle: async ({ principal, platform, params, body }) => ok({ detached: await detachFromStaticGroup(platform.db, principal.accountId, params.id, body.contactIds) }),
+    handle: async ({ principal, platform, params, body }) =>
+      ok({ detached: await detachFromStaticGroup(platform.db, principal.accountId, params.id, body.contactIds) }),
   }),
   route({
     method: 'POST',
@@ -120,8 +139,8 @@ export const contactListsRoutes: readonly Route[] = [
     access: 'contactsWrite',
     docs: {
       summary: 'Import contacts from a CSV file or link (asynchronous)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     body: contactUploadSchema,
     handle: async ({ principal, platform, body }) => ok({ asyncSessionId: await startContactUpload(platform, principal.accountId, body) }),

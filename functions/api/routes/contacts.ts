@@ -56,7 +56,13 @@ const eventView = z.object({
   occurredAt: timestamp,
 });
 
-const groupView = z.object({ id: numericId, name: z.string(), type: z.literal('dynamic'), conditions: conditionsSchema, legacyId: numericId.nullable() });
+const groupView = z.object({
+  id: numericId,
+  name: z.string(),
+  type: z.literal('dynamic'),
+  conditions: conditionsSchema,
+  legacyId: numericId.nullable(),
+});
 
 export const contactsRoutes: readonly Route[] = [
   route({
@@ -221,7 +227,11 @@ export const contactsRoutes: readonly Route[] = [
     access: 'events',
     docs: {
       summary: 'Generate an event',
-      requestExample: { eventTypeKey: 'order_paid', keyValue: 'olena@example.com', params: [{ name: 'jsonParam', value: '{"2":[{"promo_code":"BDAY-10"}]}' }] },
+      requestExample: {
+        eventTypeKey: 'order_paid',
+        keyValue: 'olena@example.com',
+        params: [{ name: 'jsonParam', value: '{"2":[{"promo_code":"BDAY-10"}]}' }],
+      },
       responses: { 200: json('The event recorded.', z.object({ id: numericId, eventKey: z.string() })) },
     },
     body: eventSchema,
@@ -251,8 +261,7 @@ export const contactsRoutes: readonly Route[] = [
         maxrows: maxRowsParameter(1000),
       })
       .strict(),
-    handle: async ({ principal, platform, query }) =>
-      ok(await listEvents(platform.db, principal.accountId, { ...query, maxRows: query.maxrows })),
+    handle: async ({ principal, platform, query }) => ok(await listEvents(platform.db, principal.accountId, { ...query, maxRows: query.maxrows })),
   }),
   route({
     // Ingestion from delivery channels: it writes any contact's history and feeds webhooks
@@ -275,7 +284,7 @@ export const contactsRoutes: readonly Route[] = [
     access: 'activity',
     docs: {
       summary: 'Contacts activity',
-      description: 'Activities between dateFrom and dateTo (at most 3 months apart), in the webhook payload\'s shape.',
+      description: "Activities between dateFrom and dateTo (at most 3 months apart), in the webhook payload's shape.",
       responses: { 200: json('One page of activities.', z.array(activityPayloadSchema)) },
     },
     query: z
@@ -303,7 +312,11 @@ export const contactsRoutes: readonly Route[] = [
       responses: {
         200: json(
           'The orders saved.',
-          z.object({ orders: z.array(z.object({ externalOrderId: z.string(), id: numericId, contactId: numericId.nullable(), activityId: numericId.nullable() })) }),
+          z.object({
+            orders: z.array(
+              z.object({ externalOrderId: z.string(), id: numericId, contactId: numericId.nullable(), activityId: numericId.nullable() }),
+            ),
+          }),
         ),
       },
     },
@@ -316,7 +329,7 @@ export const contactsRoutes: readonly Route[] = [
     access: 'contactsWrite',
     docs: {
       summary: 'Create a conditional group (segment)',
-      description: 'Conditions on contact fields or on an external data source\'s columns; only contacts present in both qualify.',
+      description: "Conditions on contact fields or on an external data source's columns; only contacts present in both qualify.",
       responses: { 200: json('The group.', groupView) },
     },
     body: conditionalGroupSchema,
@@ -329,10 +342,13 @@ export const contactsRoutes: readonly Route[] = [
     docs: {
       summary: 'List groups',
       description: 'The conditional (dynamic) groups, then the static ones (names contacts were subscribed to, with ids of their own).',
-      responses: { 200: json('The groups.', z.array(z.union([groupView, z.object({ id: numericId, name: z.string(), type: z.literal('static') })]))) },
+      responses: {
+        200: json('The groups.', z.array(z.union([groupView, z.object({ id: numericId, name: z.string(), type: z.literal('static') })]))),
+      },
     },
     // Dynamic groups, then the static ones (names contacts were subscribed to, with ids of their own).
-    handle: async ({ principal, platform }) => ok([...(await listConditionalGroups(platform.db, principal.accountId)), ...(await listStaticGroups(platform.db, principal.accountId))]),
+    handle: async ({ principal, platform }) =>
+      ok([...(await listConditionalGroups(platform.db, principal.accountId)), ...(await listStaticGroups(platform.db, principal.accountId))]),
   }),
   route({
     method: 'GET',

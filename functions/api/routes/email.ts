@@ -46,8 +46,9 @@ export const emailRoutes: readonly Route[] = [
     path: '/api/v1/settings/email',
     access: 'settings',
     docs: {
-      summary: 'The account\'s email sender settings',
-      description: 'Sender address and name, reply-to, the channel (the platform\'s SES or the account\'s own SMTP relay) and the send rate; a relay password is never returned.',
+      summary: "The account's email sender settings",
+      description:
+        "Sender address and name, reply-to, the channel (the platform's SES or the account's own SMTP relay) and the send rate; a relay password is never returned.",
       responses: { 200: json('The settings.', z.looseObject({})) },
     },
     handle: async ({ platform, principal }) => ok(await getEmailSettings(platform, principal.accountId)),
@@ -57,8 +58,8 @@ export const emailRoutes: readonly Route[] = [
     path: '/api/v1/settings/email',
     access: 'settings',
     docs: {
-      summary: 'Set the account\'s email sender settings',
-      description: 'An SMTP relay\'s password goes to the secrets store and is never returned.',
+      summary: "Set the account's email sender settings",
+      description: "An SMTP relay's password goes to the secrets store and is never returned.",
       responses: { 200: json('The settings.', z.looseObject({})) },
     },
     body: emailSettingsSchema,
@@ -75,7 +76,11 @@ export const emailRoutes: readonly Route[] = [
     },
     query: suppressionsQuery,
     handle: async ({ platform, principal, query }) => {
-      const { suppressions, total } = await listSuppressions(platform.db, principal.accountId, { startIndex: query.startindex, maxRows: query.maxrows, address: query.address });
+      const { suppressions, total } = await listSuppressions(platform.db, principal.accountId, {
+        startIndex: query.startindex,
+        maxRows: query.maxrows,
+        address: query.address,
+      });
       return ok({ suppressions }, { TotalCount: String(total) });
     },
   }),
@@ -116,7 +121,7 @@ export const emailRoutes: readonly Route[] = [
     access: 'public',
     docs: {
       summary: 'Click link of a sent email (signed link)',
-      description: 'Records CLICKED and redirects to the message\'s own link; any other URL is refused.',
+      description: "Records CLICKED and redirects to the message's own link; any other URL is refused.",
       responses: { 302: { description: 'To the link.' } },
     },
     params: token,
@@ -165,7 +170,7 @@ export const emailRoutes: readonly Route[] = [
     path: '/local/mailbox',
     access: 'public',
     docs: {
-      summary: 'The local SMTP sink\'s mailbox (npm start only)',
+      summary: "The local SMTP sink's mailbox (npm start only)",
       description: 'What the local stack delivered, newest first: headers, HTML and text parts. Answers 404 on AWS.',
       responses: { 200: json('The messages (an HTML list for a browser).', z.unknown()) },
     },
@@ -175,7 +180,10 @@ export const emailRoutes: readonly Route[] = [
       const sink = platform.config.email.localMailboxUrl;
       if (!sink) throw new NotFound('mailbox', 'MAILBOX_NOT_LOCAL');
       const response = await fetch(`${sink}/messages${query.to ? `?to=${encodeURIComponent(query.to)}` : ''}`);
-      const mailbox = (await response.json()) as { received: number; messages: { id: number; receivedAt: string; envelope: { to: string[] }; subject: string | null; html: string | null }[] };
+      const mailbox = (await response.json()) as {
+        received: number;
+        messages: { id: number; receivedAt: string; envelope: { to: string[] }; subject: string | null; html: string | null }[];
+      };
       if (!(headers.accept ?? '').includes('text/html')) return ok(mailbox);
       const rows = mailbox.messages
         .map(

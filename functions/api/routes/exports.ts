@@ -2,15 +2,7 @@ import { z } from 'zod';
 import { idPath, wholeNumberParameter } from '../../../shared/http/paging';
 import { ValidationFailed } from '../../../shared/errors';
 import { datasetNames } from '../../../shared/exports/datasets';
-import {
-  createExport,
-  deleteExport,
-  exportIntervals,
-  getExport,
-  listExports,
-  updateExport,
-  type DataExport,
-} from '../../../shared/exports/exports';
+import { createExport, deleteExport, exportIntervals, getExport, listExports, updateExport, type DataExport } from '../../../shared/exports/exports';
 import { listRuns, startExportRuns } from '../../../shared/exports/runs';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import { json, nothing, nullableTimestamp, numericId, timestamp } from '../../../shared/http/answers';
@@ -43,7 +35,9 @@ const updateBody = z
 /** `schema` for PostgreSQL, `dataset` for BigQuery: the same setting under each warehouse's word. */
 function targetOf(body: { schema?: string; dataset?: string }): string | undefined {
   if (body.schema !== undefined && body.dataset !== undefined) {
-    throw new ValidationFailed('give schema (PostgreSQL) or dataset (BigQuery), not both', [{ path: 'body.dataset', message: 'conflicts with schema' }]);
+    throw new ValidationFailed('give schema (PostgreSQL) or dataset (BigQuery), not both', [
+      { path: 'body.dataset', message: 'conflicts with schema' },
+    ]);
   }
   return body.schema ?? body.dataset;
 }
@@ -86,7 +80,8 @@ export const exportsRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: 'Create a data export',
-      description: 'Datasets go to the connector\'s warehouse on the interval (BigQuery: daily); tables are created on the first run, rows then upserted by a stable key.',
+      description:
+        "Datasets go to the connector's warehouse on the interval (BigQuery: daily); tables are created on the first run, rows then upserted by a stable key.",
       requestExample: { connectorId: 1, datasets: ['contacts', 'contactActivities'], interval: 'hourly', schema: 'satellite' },
       responses: { 201: json('The export.', exportView) },
       errors: { 404: ['CONNECTOR_NOT_FOUND'] },

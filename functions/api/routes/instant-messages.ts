@@ -14,7 +14,12 @@ const statusQuery = z
     ids: z
       .string()
       .max(40_000)
-      .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== ''),
+      )
       .pipe(z.array(z.uuid()).min(1).max(1000)),
   })
   .strict();
@@ -39,8 +44,8 @@ export const instantMessagesRoutes: readonly Route[] = [
     access: 'messages',
     docs: {
       summary: 'Send an instant email',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     body: instantEmailSchema,
     handle: async ({ principal, platform, body }) => ok({ results: await sendInstantEmail(platform, principal.accountId, body) }),
@@ -51,12 +56,13 @@ export const instantMessagesRoutes: readonly Route[] = [
     access: 'messages',
     docs: {
       summary: 'Send a prepared message (the older send)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: idPath,
     body: preparedSendSchema,
-    handle: async ({ principal, platform, params, body }) => ok({ results: await sendPreparedMessage(platform, principal.accountId, params.id, body) }),
+    handle: async ({ principal, platform, params, body }) =>
+      ok({ results: await sendPreparedMessage(platform, principal.accountId, params.id, body) }),
   }),
   route({
     method: 'GET',
@@ -64,8 +70,8 @@ export const instantMessagesRoutes: readonly Route[] = [
     access: 'messages',
     docs: {
       summary: 'Per-recipient status of sends',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     query: statusQuery,
     handle: async ({ principal, platform, query }) => ok({ results: await sendStatuses(platform.db, principal.accountId, query.ids) }),
@@ -77,7 +83,7 @@ export const instantMessagesRoutes: readonly Route[] = [
       access: 'messages',
       docs: {
         summary: `Per-recipient status of ${mediaType} sends`,
-        description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+        description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
         responses: { 200: json('The statuses.', z.object({ results: z.array(z.unknown()) })) },
       },
       query: statusQuery,
@@ -89,21 +95,22 @@ export const instantMessagesRoutes: readonly Route[] = [
     path: '/api/v1/messages/email/{id}/{language}',
     access: 'general',
     docs: {
-      summary: 'Replace: A message\'s language version',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      summary: "Replace: A message's language version",
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: languagePath,
     body: languageVersionSchema,
-    handle: async ({ principal, platform, params, body }) => ok(await putLanguageVersion(platform.db, principal.accountId, params.id, params.language, body)),
+    handle: async ({ principal, platform, params, body }) =>
+      ok(await putLanguageVersion(platform.db, principal.accountId, params.id, params.language, body)),
   }),
   route({
     method: 'DELETE',
     path: '/api/v1/messages/email/{id}/{language}',
     access: 'general',
     docs: {
-      summary: 'Delete: A message\'s language version',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
+      summary: "Delete: A message's language version",
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
       responses: { 204: nothing('Done.') },
     },
     params: languagePath,
@@ -118,8 +125,8 @@ export const instantMessagesRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'A signed, expiring web-view link of a message',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: idPath,
     query: z.object({ language: languageCodeSchema.optional() }).strict(),
@@ -137,7 +144,11 @@ export const instantMessagesRoutes: readonly Route[] = [
     // The message's own HTML, as a browser shows the email; it may not run scripts or be framed elsewhere.
     handle: async ({ platform, params }) => ({
       status: 200,
-      headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "script-src 'none'; frame-ancestors 'none'", 'cache-control': 'private, no-store' },
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "script-src 'none'; frame-ancestors 'none'",
+        'cache-control': 'private, no-store',
+      },
       body: await renderViewLink(platform, params.token),
     }),
   }),

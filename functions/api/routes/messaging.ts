@@ -2,13 +2,7 @@ import { z } from 'zod';
 import { externalCustomerIdSchema } from '../../../shared/contacts/contact-schema';
 import { idPath, pagingQuery } from '../../../shared/http/paging';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
-import {
-  createEmailMessage,
-  deleteEmailMessage,
-  getEmailMessage,
-  listEmailMessages,
-  updateEmailMessage,
-} from '../../../shared/messages/messages';
+import { createEmailMessage, deleteEmailMessage, getEmailMessage, listEmailMessages, updateEmailMessage } from '../../../shared/messages/messages';
 import { cancelBroadcast, getBroadcast, listBroadcasts, startBroadcast } from '../../../shared/messages/broadcasts';
 import { previewDataKinds, previewTemplate } from '../../../shared/messages/preview';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
@@ -134,8 +128,13 @@ export const messagingRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Create an email message',
-      description: 'Subject and bodies are Velocity templates: `$!data.get(\'promo_codes\').get(0).get(\'promo_code\')` reads an external data source\'s rows for the contact.',
-      requestExample: { name: 'Birthday', subject: 'Happy birthday, $!contact.firstName', htmlText: '<p>Your code: $!data.get(\'promo_codes\').get(0).get(\'promo_code\')</p>' },
+      description:
+        "Subject and bodies are Velocity templates: `$!data.get('promo_codes').get(0).get('promo_code')` reads an external data source's rows for the contact.",
+      requestExample: {
+        name: 'Birthday',
+        subject: 'Happy birthday, $!contact.firstName',
+        htmlText: "<p>Your code: $!data.get('promo_codes').get(0).get('promo_code')</p>",
+      },
       responses: { 201: json('The message.', emailMessageView) },
       errors: { 400: ['TEMPLATE_SYNTAX'] },
     },
@@ -179,7 +178,8 @@ export const messagingRoutes: readonly Route[] = [
     },
     params: idPath,
     body: emailMessageSchema,
-    handle: async ({ principal, platform, params, body }) => ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body, platform.config)),
+    handle: async ({ principal, platform, params, body }) =>
+      ok(await updateEmailMessage(platform.db, principal.accountId, params.id, body, platform.config)),
   }),
   route({
     method: 'DELETE',
@@ -202,14 +202,16 @@ export const messagingRoutes: readonly Route[] = [
     access: 'messages',
     docs: {
       summary: 'Send a prepared message (smartsend)',
-      description: 'Each recipient by contactId, else externalCustomerId, else locator (email or phone); `jsonParam` becomes `$data`. Each recipient gets its own result.',
+      description:
+        'Each recipient by contactId, else externalCustomerId, else locator (email or phone); `jsonParam` becomes `$data`. Each recipient gets its own result.',
       requestExample: { recipients: [{ externalCustomerId: 'crm-1042', jsonParam: '{"promo_codes":[{"promo_code":"BDAY-10"}]}' }] },
       responses: { 200: json('One result per recipient, in order.', z.object({ results: z.array(smartsendResult) })) },
       errors: { 404: ['MESSAGE_NOT_FOUND'] },
     },
     params: idPath,
     body: z.object({ recipients: z.array(recipientSchema).min(1).max(MAX_SMARTSEND_RECIPIENTS) }).strict(),
-    handle: async ({ principal, platform, params, body }) => ok({ results: await smartsend(platform, principal.accountId, params.id, body.recipients) }),
+    handle: async ({ principal, platform, params, body }) =>
+      ok({ results: await smartsend(platform, principal.accountId, params.id, body.recipients) }),
   }),
   route({
     method: 'POST',
@@ -217,7 +219,7 @@ export const messagingRoutes: readonly Route[] = [
     access: 'messages',
     docs: {
       summary: 'Preview a template for a contact',
-      description: 'Renders with the contact\'s fields and its rows in every external data source, or with `jsonParam` as `$data`.',
+      description: "Renders with the contact's fields and its rows in every external data source, or with `jsonParam` as `$data`.",
       responses: { 200: json('The rendered text.', z.object({ output: z.string(), contactId: numericId.optional() })) },
       errors: { 400: ['TEMPLATE_SYNTAX', 'TEMPLATE_RENDER_FAILED', 'TEMPLATE_LIMIT_EXCEEDED', 'INVALID_JSON_PARAM'], 404: ['CONTACT_NOT_FOUND'] },
     },
@@ -240,7 +242,7 @@ export const messagingRoutes: readonly Route[] = [
       path,
       access: 'messages',
       docs: {
-        summary: path.endsWith('broadcast') ? 'Start a broadcast (seed 004\'s name)' : 'Start a broadcast',
+        summary: path.endsWith('broadcast') ? "Start a broadcast (seed 004's name)" : 'Start a broadcast',
         description: 'Sends the message to every member of the group, in the background; follow it with `GET /api/v1/broadcast/{id}`.',
         responses: { 202: json('The broadcast, queued.', z.object({ id: numericId, status: z.enum(['SCHEDULED', 'RUNNING', 'IDLE', 'PAUSED']) })) },
         errors: { 404: ['MESSAGE_NOT_FOUND', 'GROUP_NOT_FOUND'] },
@@ -293,7 +295,8 @@ export const messagingRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: 'Create a regular workflow',
-      description: 'On its schedule, every member of the segment gets the event `regularEventType-<segmentId>` with `ContactId`, `EmailAddress` and `jsonParam` = `{"<sourceId>": [row, …]}`.',
+      description:
+        'On its schedule, every member of the segment gets the event `regularEventType-<segmentId>` with `ContactId`, `EmailAddress` and `jsonParam` = `{"<sourceId>": [row, …]}`.',
       requestExample: { name: 'Birthdays', segmentId: 7, sourceIds: [2], messageId: 3 },
       responses: { 201: json('The workflow.', workflowView) },
     },
@@ -347,6 +350,7 @@ export const messagingRoutes: readonly Route[] = [
       errors: { 404: ['WORKFLOW_NOT_FOUND'], 409: ['WORKFLOW_DISABLED'] },
     },
     params: idPath,
-    handle: async ({ principal, platform, params }) => accepted({ queuedMembers: await runWorkflowNow(platform, principal.accountId, params.id, platform.clock.now()) }),
+    handle: async ({ principal, platform, params }) =>
+      accepted({ queuedMembers: await runWorkflowNow(platform, principal.accountId, params.id, platform.clock.now()) }),
   }),
 ];

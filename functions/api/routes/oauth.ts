@@ -16,7 +16,14 @@ import { showAuthorizePage, submitAuthorizeForm } from '../../../shared/oauth/au
 import { disconnectApp, listConnectedApps } from '../../../shared/oauth/connected-apps';
 import { OAuthError, oauthErrorReply } from '../../../shared/oauth/protocol-errors';
 import { authorizationServerMetadata, OAUTH_PATHS, SEED_PATH_ALIASES } from '../../../shared/oauth/server-metadata';
-import { exchangeForTokens, formParameters, requestParameters, revokeToken, urlParameters, type ClientRequest } from '../../../shared/oauth/token-endpoint';
+import {
+  exchangeForTokens,
+  formParameters,
+  requestParameters,
+  revokeToken,
+  urlParameters,
+  type ClientRequest,
+} from '../../../shared/oauth/token-endpoint';
 import { rights } from '../../../shared/accounts/rights';
 import { json, nothing, nullableTimestamp, numericId, timestamp } from '../../../shared/http/answers';
 
@@ -49,8 +56,11 @@ const serverMetadata = z.looseObject({
 const authorizeQuery = z.object({
   response_type: z.literal('code'),
   client_id: z.string(),
-  redirect_uri: z.string().optional().meta({ description: 'One of the app\'s registered callback URLs; optional when it has only one.' }),
-  scope: z.string().optional().meta({ description: 'Space-separated rights; by default all the app registered.', examples: ['eventsAndContacts'] }),
+  redirect_uri: z.string().optional().meta({ description: "One of the app's registered callback URLs; optional when it has only one." }),
+  scope: z
+    .string()
+    .optional()
+    .meta({ description: 'Space-separated rights; by default all the app registered.', examples: ['eventsAndContacts'] }),
   state: z.string().optional(),
   code_challenge: z.string().optional().meta({ description: 'PKCE (S256); required of public clients.' }),
   code_challenge_method: z.literal('S256').optional(),
@@ -58,7 +68,10 @@ const authorizeQuery = z.object({
 const htmlPage = (description: string) => ({ description, contentType: 'text/html' });
 const authorizePageAnswers = {
   200: htmlPage('The login form, or the consent form once logged in.'),
-  302: { description: 'Back to the app: `redirect_uri` with `code`, `state` and `iss`, or with `error`.', headers: { Location: { description: 'The app\'s callback.', schema: z.string() } } },
+  302: {
+    description: 'Back to the app: `redirect_uri` with `code`, `state` and `iss`, or with `error`.',
+    headers: { Location: { description: "The app's callback.", schema: z.string() } },
+  },
   400: htmlPage('The request cannot be trusted (unknown client, unregistered redirect_uri): shown, never redirected.'),
   401: htmlPage('Wrong email or password.'),
   403: htmlPage('The form expired or came from another page.'),
@@ -85,7 +98,10 @@ const tokenAnswer = z.object({
   token_type: z.literal('bearer'),
   refresh_token: z.string(),
   scope: z.string(),
-  expires_in: z.number().int().meta({ examples: [172800] }),
+  expires_in: z
+    .number()
+    .int()
+    .meta({ examples: [172800] }),
 });
 const oauthErrorAnswer = z.object({ error: z.string(), error_description: z.string().optional() });
 const appView = z.object({
@@ -126,7 +142,8 @@ const protocolRoutes: readonly Route[] = [
       access: 'public',
       docs: {
         summary: 'Authorization page (login and consent)',
-        description: 'Where a partner app sends the person: they log in to their account and approve the scopes; the browser then returns to `redirect_uri` with `code` and `state` (and `iss`, RFC 9207).',
+        description:
+          'Where a partner app sends the person: they log in to their account and approve the scopes; the browser then returns to `redirect_uri` with `code` and `state` (and `iss`, RFC 9207).',
         query: authorizeQuery,
         responses: authorizePageAnswers,
       },
@@ -139,7 +156,7 @@ const protocolRoutes: readonly Route[] = [
       access: 'public',
       docs: {
         summary: 'Login and consent form submission',
-        description: 'The page\'s own form (CSRF-protected); not for API clients.',
+        description: "The page's own form (CSRF-protected); not for API clients.",
         query: authorizeQuery,
         responses: { ...authorizePageAnswers, 303: { description: 'Logged in: back to the consent page.' } },
       },
@@ -156,11 +173,15 @@ const protocolRoutes: readonly Route[] = [
       access: 'public',
       docs: {
         summary: 'Token endpoint (RFC 6749)',
-        description: 'Exchanges an authorization code (grant_type=authorization_code) or a refresh token (grant_type=refresh_token) for a new token pair. The client authenticates with HTTP Basic (client id and secret) or in the form; a public client sends its PKCE verifier instead.',
+        description:
+          'Exchanges an authorization code (grant_type=authorization_code) or a refresh token (grant_type=refresh_token) for a new token pair. The client authenticates with HTTP Basic (client id and secret) or in the form; a public client sends its PKCE verifier instead.',
         rawBody: { contentTypes: ['application/x-www-form-urlencoded'], schema: tokenRequest, description: 'The grant, as a form.' },
         responses: {
           200: { ...json('A new access and refresh token.', tokenAnswer), headers: { Pragma: { description: 'no-cache', schema: z.string() } } },
-          400: json('Refused, in RFC 6749\'s shape (`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`).', oauthErrorAnswer),
+          400: json(
+            "Refused, in RFC 6749's shape (`invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`).",
+            oauthErrorAnswer,
+          ),
           401: json('The client did not authenticate (`invalid_client`).', oauthErrorAnswer),
         },
       },
@@ -180,7 +201,7 @@ const protocolRoutes: readonly Route[] = [
       rawBody: { contentTypes: ['application/x-www-form-urlencoded'], schema: revokeRequest, description: 'The token, as a form.' },
       responses: {
         200: { description: 'Revoked, or was not valid: the answer is the same (RFC 7009).' },
-        400: json('Refused, in RFC 6749\'s shape.', oauthErrorAnswer),
+        400: json("Refused, in RFC 6749's shape.", oauthErrorAnswer),
         401: json('The client did not authenticate (`invalid_client`).', oauthErrorAnswer),
       },
     },
@@ -321,6 +342,5 @@ const connectedAppRoutes: readonly Route[] = [
     },
   }),
 ];
-
 
 export const oauthRoutes: readonly Route[] = [...protocolRoutes, ...appRoutes, ...connectedAppRoutes];

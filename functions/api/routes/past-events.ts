@@ -11,8 +11,8 @@ export const pastEventsRoutes: readonly Route[] = [
     access: 'events',
     docs: {
       summary: 'Record: Past events (recorded at their own times, no workflows launched)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     body: pastEventsSchema,
     handle: async ({ principal, platform, body }) => {
@@ -26,8 +26,8 @@ export const pastEventsRoutes: readonly Route[] = [
     access: 'events',
     docs: {
       summary: 'Delete: Past events (recorded at their own times, no workflows launched)',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     query: deletePastEventsQuery,
     handle: async ({ principal, platform, query }) => ok({ deleted: await deletePastEvents(platform.db, principal.accountId, query) }),

@@ -20,10 +20,15 @@ export function referenceRoutes(documentFor: (serverUrl: string, version: string
       docs: {
         summary: 'This OpenAPI 3.1 document',
         description: 'Built from the same zod schemas the API validates requests with; generate clients from it.',
-        responses: { 200: json('The document.', z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.unknown()) })) },
+        responses: {
+          200: json('The document.', z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.unknown()) })),
+        },
       },
       handle: async ({ platform }) =>
-        ok(documentFor(publicBaseUrlOf(platform.config), platform.config.version), { 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' }),
+        ok(documentFor(publicBaseUrlOf(platform.config), platform.config.version), {
+          'cache-control': 'public, max-age=300',
+          'access-control-allow-origin': '*',
+        }),
     }),
     route({
       method: 'GET',
@@ -37,7 +42,12 @@ export function referenceRoutes(documentFor: (serverUrl: string, version: string
       handle: async () => ({
         status: 200,
         body: referencePageHtml,
-        headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': REFERENCE_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' },
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': REFERENCE_CSP,
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'no-referrer',
+        },
       }),
     }),
     route({
@@ -48,7 +58,11 @@ export function referenceRoutes(documentFor: (serverUrl: string, version: string
         summary: "The reference page's start script",
         responses: { 200: { description: 'The script.', contentType: 'text/javascript' } },
       },
-      handle: async () => ({ status: 200, body: referenceStartScript, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' } }),
+      handle: async () => ({
+        status: 200,
+        body: referenceStartScript,
+        headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' },
+      }),
     }),
     route({
       method: 'GET',

@@ -27,8 +27,8 @@ export const textMessagesRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'SMS messages',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     query: pagingQuery(500),
     handle: async ({ principal, platform, query }) => {
@@ -42,8 +42,8 @@ export const textMessagesRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'An SMS message',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getSmsMessage(platform.db, principal.accountId, params.id)),
@@ -55,7 +55,7 @@ export const textMessagesRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'Create an SMS message',
-      description: 'Not among seed 004\'s methods: GET messages/sms needs a way for messages to exist, as POST messages/email does for email.',
+      description: "Not among seed 004's methods: GET messages/sms needs a way for messages to exist, as POST messages/email does for email.",
       responses: { 201: json('The message.', z.unknown()) },
     },
     body: smsMessageSchema,
@@ -67,8 +67,8 @@ export const textMessagesRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'SMS sender interfaces',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     handle: async ({ platform }) => ok(textInterfaces(platform)),
   }),
@@ -78,8 +78,8 @@ export const textMessagesRoutes: readonly Route[] = [
     access: 'general',
     docs: {
       summary: 'SMS callouts',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     query: z.object({ dateFrom: timestampSchema, dateTo: timestampSchema }).strict(),
     handle: async ({ principal, platform, query }) => {
@@ -95,8 +95,8 @@ export const textMessagesRoutes: readonly Route[] = [
     access: 'messages',
     docs: {
       summary: 'Send an instant SMS',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     body: instantSmsSchema,
     handle: async ({ principal, platform, body }) => ok({ results: await sendTexts(platform, principal.accountId, 'SMS', body) }),
@@ -107,8 +107,8 @@ export const textMessagesRoutes: readonly Route[] = [
     access: 'messages',
     docs: {
       summary: 'Send an instant Viber message',
-      description: 'Seed 004\'s method; shape and differences from eSputnik in docs/esputnik-api.md.',
-      responses: { 200: json('The answer, in eSputnik\'s shape (docs/esputnik-api.md).', z.unknown()) },
+      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
+      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
     },
     body: instantViberSchema,
     handle: async ({ principal, platform, body }) => ok({ results: await sendTexts(platform, principal.accountId, 'Viber', body) }),

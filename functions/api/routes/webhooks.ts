@@ -2,14 +2,7 @@ import { z } from 'zod';
 import { idParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { accepted, noContent, ok, route, type Route } from '../../../shared/http/route';
 import { listAttempts } from '../../../shared/webhooks/attempts';
-import {
-  deleteWebhook,
-  getWebhook,
-  redeliverActivities,
-  resumeWebhook,
-  rotateWebhookSecret,
-  setWebhook,
-} from '../../../shared/webhooks/endpoint';
+import { deleteWebhook, getWebhook, redeliverActivities, resumeWebhook, rotateWebhookSecret, setWebhook } from '../../../shared/webhooks/endpoint';
 import { json, nothing, numericId, timestamp } from '../../../shared/http/answers';
 
 const webhookUrl = z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict();
@@ -56,7 +49,8 @@ export const webhooksRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: 'Set the activity webhook',
-      description: 'Satellite first sends the URL a GET; only a 2xx answer lets it be saved. Activities are then POSTed to it as JSON arrays (see `webhooks` in this document), signed by the Standard Webhooks headers with the secret answered here.',
+      description:
+        'Satellite first sends the URL a GET; only a 2xx answer lets it be saved. Activities are then POSTed to it as JSON arrays (see `webhooks` in this document), signed by the Standard Webhooks headers with the secret answered here.',
       requestExample: { url: 'https://hooks.example.com/satellite' },
       responses: { 200: json('The webhook, with its signing secret.', webhookView) },
       errors: { 400: ['WEBHOOK_URL_SCHEME', 'WEBHOOK_URL_CREDENTIALS'], 422: ['WEBHOOK_UNREACHABLE', 'WEBHOOK_VERIFICATION_FAILED'] },

@@ -33,7 +33,11 @@ export class SqsQueue implements Queue {
       );
       if (result.Failed && result.Failed.length > 0) {
         const first = result.Failed[0];
-        throw new AppError('unavailable', 'QUEUE_SEND_FAILED', `queue ${queue} refused ${result.Failed.length} message(s): ${first?.Code ?? 'unknown'}`);
+        throw new AppError(
+          'unavailable',
+          'QUEUE_SEND_FAILED',
+          `queue ${queue} refused ${result.Failed.length} message(s): ${first?.Code ?? 'unknown'}`,
+        );
       }
     }
   }
@@ -50,7 +54,11 @@ export class SqsQueue implements Queue {
       );
       if (result.Failed && result.Failed.length > 0) {
         const first = result.Failed[0];
-        throw new AppError('unavailable', 'QUEUE_VISIBILITY_FAILED', `queue ${queue} refused to delay ${result.Failed.length} message(s): ${first?.Code ?? 'unknown'}`);
+        throw new AppError(
+          'unavailable',
+          'QUEUE_VISIBILITY_FAILED',
+          `queue ${queue} refused to delay ${result.Failed.length} message(s): ${first?.Code ?? 'unknown'}`,
+        );
       }
     }
   }

@@ -34,9 +34,7 @@ export class EncryptedTableSecrets implements Secrets {
   }
 
   async get(reference: string): Promise<string> {
-    const { rows } = await this.pool.query<{ ciphertext: Buffer }>('SELECT ciphertext FROM local_secrets WHERE name = $1', [
-      nameOf(reference),
-    ]);
+    const { rows } = await this.pool.query<{ ciphertext: Buffer }>('SELECT ciphertext FROM local_secrets WHERE name = $1', [nameOf(reference)]);
     const sealed = rows[0]?.ciphertext;
     if (!sealed) throw new NotFound('secret', 'SECRET_NOT_FOUND');
     const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, IV_BYTES));

@@ -13,7 +13,14 @@ export class HttpViberChannel implements TextChannel {
       const response = await fetch(`${this.endpoint.replace(/\/$/, '')}/viber`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sendId: message.sendId, from: message.from, to: message.to, text: message.text, imageUrl: message.imageUrl, button: message.button }),
+        body: JSON.stringify({
+          sendId: message.sendId,
+          from: message.from,
+          to: message.to,
+          text: message.text,
+          imageUrl: message.imageUrl,
+          button: message.button,
+        }),
         signal: AbortSignal.timeout(10_000),
       });
       const body = (await response.json().catch(() => ({}))) as { messageId?: string; message?: string };
@@ -22,7 +29,13 @@ export class HttpViberChannel implements TextChannel {
       const permanent = response.status >= 400 && response.status < 500 && response.status !== 429;
       return { kind: 'rejected', permanent, throttled: response.status === 429, recipientRejected: permanent, description };
     } catch (error) {
-      return { kind: 'rejected', permanent: false, throttled: false, recipientRejected: false, description: `the Viber endpoint could not be reached: ${String(error)}`.slice(0, 1000) };
+      return {
+        kind: 'rejected',
+        permanent: false,
+        throttled: false,
+        recipientRejected: false,
+        description: `the Viber endpoint could not be reached: ${String(error)}`.slice(0, 1000),
+      };
     }
   }
 }

@@ -26,8 +26,17 @@ export function composeMime(email: OutgoingEmail, date = new Date()): Promise<Bu
   header('MIME-Version', '1.0');
   lines.push(`Content-Type: multipart/alternative;\r\n boundary="${boundary}"`);
   lines.push('');
-  for (const [type, content] of [['text/plain', email.text], ['text/html', email.html]] as const) {
-    lines.push(`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, 'Content-Transfer-Encoding: quoted-printable', '', wrapQuotedPrintable(quotedPrintable(content), 76));
+  for (const [type, content] of [
+    ['text/plain', email.text],
+    ['text/html', email.html],
+  ] as const) {
+    lines.push(
+      `--${boundary}`,
+      `Content-Type: ${type}; charset=utf-8`,
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      wrapQuotedPrintable(quotedPrintable(content), 76),
+    );
   }
   lines.push(`--${boundary}--`, '');
   return Promise.resolve(Buffer.from(lines.join('\r\n'), 'utf8'));

@@ -17,7 +17,11 @@ export class SmtpChannel implements EmailChannel {
   async send(email: OutgoingEmail): Promise<SendOutcome> {
     const raw = await composeMime(email);
     try {
-      const info = (await this.transport.sendMail({ envelope: { from: email.from.address, to: [email.to] }, raw })) as { response?: string; rejected?: unknown[]; rejectedErrors?: unknown[] };
+      const info = (await this.transport.sendMail({ envelope: { from: email.from.address, to: [email.to] }, raw })) as {
+        response?: string;
+        rejected?: unknown[];
+        rejectedErrors?: unknown[];
+      };
       const rejected = Array.isArray(info.rejected) && info.rejected.length > 0;
       if (rejected) return classifySmtpFailure(info.rejectedErrors?.[0]);
       return { kind: 'accepted', providerMessageId: email.messageId, response: String(info.response ?? '250') };
