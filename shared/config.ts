@@ -191,6 +191,10 @@ const common = {
   EMAIL_MAX_ATTEMPTS: wholeNumber(5, 1),
   EMAIL_RETRY_BASE_SECONDS: wholeNumber(60),
   LOCAL_MAILBOX_URL: optional,
+  SMS_API_ENDPOINT: optional,
+  VIBER_API_ENDPOINT: optional,
+  SMS_SENDER_IDS: optional,
+  SMS_CONFIGURATION_SET: optional,
 };
 
 /**
@@ -301,13 +305,13 @@ export function readConfig(rawEnv: Env = process.env): PlatformConfig {
       localMailboxUrl: runtime === 'local' ? settings.LOCAL_MAILBOX_URL : undefined,
     },
     text: {
-      smsEndpoint: env.SMS_API_ENDPOINT || undefined,
-      viberEndpoint: env.VIBER_API_ENDPOINT || undefined,
-      senders: (env.SMS_SENDER_IDS ?? (runtime === 'local' ? 'Satellite' : ''))
+      smsEndpoint: settings.SMS_API_ENDPOINT,
+      viberEndpoint: settings.VIBER_API_ENDPOINT,
+      senders: (settings.SMS_SENDER_IDS ?? (runtime === 'local' ? 'Satellite' : ''))
         .split(',')
         .map((sender) => sender.trim())
         .filter((sender) => sender !== ''),
-      smsConfigurationSet: env.SMS_CONFIGURATION_SET || undefined,
+      smsConfigurationSet: settings.SMS_CONFIGURATION_SET,
     },
   };
 }
