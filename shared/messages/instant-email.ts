@@ -91,8 +91,7 @@ export async function sendInstantEmail(platform: Platform, accountId: number, re
   const suppressed = await suppressedAmong(platform.db, accountId, locators);
   const extra = request.externalRequestId !== undefined ? { externalRequestId: request.externalRequestId } : {};
   const results: InstantSendResult[] = [];
-  const sends: SendToRecord[] = [];
-  const sendResults: number[] = [];
+  const toRender: { readonly resultIndex: number; readonly locator: string; readonly contact: NonNullable<(typeof contacts)[number]> }[] = [];
   for (const [index, locator] of locators.entries()) {
     const contact = contacts[index];
     if (!contact) {
@@ -111,25 +110,34 @@ export async function sendInstantEmail(platform: Platform, accountId: number, re
       });
       continue;
     }
-    const [rendered] = await renderMessages(message, [{ contact: templateContact(contact), data: {} }], platform.config);
-    if (!rendered?.ok) {
-      const failure = rendered
-        ? templateFailure(rendered.part, rendered.error)
-        : { code: 'TEMPLATE_RENDER_FAILED', message: 'the message did not render' };
-      results.push({ locator, contactId: contact.id, status: 'ERROR', errorCode: failure.code, message: failure.message, ...extra });
-      continue;
-    }
-    sendResults.push(results.length);
     results.push({ locator, contactId: contact.id, status: 'OK', ...extra });
+    toRender.push({ resultIndex: results.length - 1, locator, contact });
+  }
+  // Every recipient in one call to the render threads, as smartsend does; a failure fails its recipient only.
+  const rendered = await renderMessages(
+    message,
+    toRender.map(({ contact }) => ({ contact: templateContact(contact), data: {} })),
+    platform.config,
+  );
+  const sends: SendToRecord[] = [];
+  const sendResults: number[] = [];
+  toRender.forEach(({ resultIndex, locator, contact }, index) => {
+    const result = rendered[index];
+    if (!result?.ok) {
+      const failure = result ? templateFailure(result.part, result.error) : { code: 'TEMPLATE_RENDER_FAILED', message: 'the message did not render' };
+      results[resultIndex] = { locator, contactId: contact.id, status: 'ERROR', errorCode: failure.code, message: failure.message, ...extra };
+      return;
+    }
+    sendResults.push(resultIndex);
     sends.push({
       contactId: contact.id,
       recipient: locator,
-      languageCode: rendered.languageCode,
-      subject: rendered.subject,
-      htmlText: rendered.htmlText,
-      ...(rendered.plainText !== undefined ? { plainText: rendered.plainText } : {}),
+      languageCode: result.languageCode,
+      subject: result.subject,
+      htmlText: result.htmlText,
+      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
     });
-  }
+  });
   const sendIds = await recordSends(platform, accountId, message, sends);
   const requestIds = await requestIdsOf(platform.db, sendIds);
   sendResults.forEach((resultIndex, sendIndex) => {
