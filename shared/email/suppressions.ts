@@ -112,6 +112,17 @@ async function markContacts(db: Pool | PoolClient, accountId: number, normalized
 }
 
 /**
+ * Adds addresses to the unsubscribed list by hand (eSputnik's "add emails to unsubscribed
+ * list"): the same list every email send checks. Answers the addresses as stored.
+ */
+export async function unsubscribeAddresses(db: Pool, accountId: number, addresses: readonly string[]): Promise<string[]> {
+  const normalized = [...new Set(addresses.map(normalizeAddress))];
+  for (const address of normalized)
+    await suppressAddress(db, accountId, address, 'UNSUBSCRIBED', { detail: 'added through emails/unsubscribed/add' });
+  return normalized;
+}
+
+/**
  * Lifts the UNSUBSCRIBED suppressions of these addresses (eSputnik's "remove emails from
  * unsubscribed list"); hard bounces and complaints stay. Answers the addresses lifted.
  */

@@ -10,7 +10,7 @@ import {
   replaceContactSubscriptions,
   subscriptionKeySchema,
 } from '../../../shared/contacts/subscriptions';
-import { liftUnsubscribes, suppressAddress } from '../../../shared/email/suppressions';
+import { liftUnsubscribes, unsubscribeAddresses } from '../../../shared/email/suppressions';
 import { idPath } from '../../../shared/http/paging';
 import { ok, route, type Route } from '../../../shared/http/route';
 
@@ -101,11 +101,7 @@ export const contactListsRoutes: readonly Route[] = [
     },
     body: unsubscribedBody,
     // The same list every email send checks: an address added here gets no more email from the account.
-    handle: async ({ principal, platform, body }) => {
-      for (const email of new Set(body.emails))
-        await suppressAddress(platform.db, principal.accountId, email, 'UNSUBSCRIBED', { detail: 'added through emails/unsubscribed/add' });
-      return ok({ emails: [...new Set(body.emails.map((email) => normalizeEmail(email) ?? email))] });
-    },
+    handle: async ({ principal, platform, body }) => ok({ emails: await unsubscribeAddresses(platform.db, principal.accountId, body.emails) }),
   }),
   route({
     method: 'POST',
