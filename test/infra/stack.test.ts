@@ -305,10 +305,10 @@ describe('SMS and Viber delivery', () => {
       [candidate.Action].flat().includes('sms-voice:SendTextMessage'),
     )!;
     expect([statement.Action].flat()).toEqual(['sms-voice:SendTextMessage']);
-    expect(statement.Resource).toEqual([
-      'arn:aws:sms-voice:eu-west-1:123456789012:sender-id/Kvitka/*',
-      'arn:aws:sms-voice:eu-west-1:123456789012:pool/pool-0123abcd',
+    expect([statement.Resource].flat().sort()).toEqual([
       'arn:aws:sms-voice:eu-west-1:123456789012:opt-out-list/Default',
+      'arn:aws:sms-voice:eu-west-1:123456789012:pool/pool-0123abcd',
+      'arn:aws:sms-voice:eu-west-1:123456789012:sender-id/Kvitka/*',
     ]);
     // The role is the worker's that consumes the texts queue.
     const functions = template.findResources('AWS::Lambda::Function') as Record<
