@@ -1,6 +1,7 @@
 import { startTextSink, type RunningTextSink } from '../../local/text-sink';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 import { waitUntil } from '../support/wait-until';
+import { createHandler as createTextSweep } from '../../functions/sweep-text-sends/handler';
 
 /**
  * SMS and Viber through the whole local stack: the API records and queues each send, the
@@ -192,5 +193,33 @@ describe('a provider failing for now', () => {
       sink.failNext(0);
       await giving.stop();
     }
+  });
+});
+
+describe('the text sweep', () => {
+  it('queues again a send whose queue message was lost, and closes a claim a crashed worker left without sending it again', async () => {
+    const sent = await stack.request(account, 'POST', '/api/v1/message/sms', { text: 'First', phoneNumbers: ['+380631110000'] });
+    await settledStatusOf(sent.body.results[0].requestId);
+    // Two sends as a failed enqueue and a crashed worker leave them: pending long past due, and claimed long ago.
+    const { rows } = await stack.platform.db.query(
+      `INSERT INTO text_sends (account_id, message_id, contact_id, media_type, sender, recipient, text, state, due_at, claimed_at)
+       SELECT account_id, message_id, contact_id, media_type, sender, v.recipient, v.text, v.state, now() - interval '10 minutes', v.claimed_at
+         FROM text_sends, (VALUES ('380631110001', 'Lost', 'pending', NULL::timestamptz), ('380631110002', 'Crashed', 'sending', now() - interval '2 hours'))
+              AS v(recipient, text, state, claimed_at)
+        WHERE text_sends.recipient = '380631110000'
+       RETURNING id, state`,
+    );
+    expect(rows.map((row) => row.state).sort()).toEqual(['pending', 'sending']);
+    await createTextSweep(stack.platform)({} as never, {} as never);
+    await waitUntil(async () => sink.messages.some((message) => message.to === '+380631110001'), 'the lost send delivered', 15_000);
+    const after = await stack.platform.db.query(`SELECT recipient, state FROM text_sends WHERE id = ANY($1::bigint[]) ORDER BY recipient`, [
+      rows.map((row) => row.id),
+    ]);
+    await waitUntil(async () => {
+      const states = await stack.platform.db.query(`SELECT state FROM text_sends WHERE recipient = '380631110001'`);
+      return states.rows[0]?.state === 'sent';
+    }, 'the lost send settled');
+    expect(after.rows.find((row) => row.recipient === '380631110002')).toEqual({ recipient: '380631110002', state: 'failed' });
+    expect(sink.messages.some((message) => message.to === '+380631110002')).toBe(false);
   });
 });
