@@ -5,6 +5,7 @@ import { normalizePhone } from '../contacts/channels';
 import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';
 import { AppError } from '../errors';
+import { logger } from '../logger';
 import type { Platform } from '../platform';
 import { renderTemplate, templateSyntaxError } from '../templates/render';
 import { queueTexts } from './deliver-texts';
@@ -235,25 +236,32 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
     ],
   );
   const sendIds = inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
-  const activityIds = await recordActivities(
-    platform,
-    accountId,
-    sends.map((send, index) => ({
-      mediaType,
-      campaignType: 'IM',
-      contactId: send.contact.id,
-      messageId,
-      messageInstanceId: sendIds[index],
-      messageName: `Instant ${mediaType}`,
-      ...(request.tags && request.tags.length > 0 ? { messageTag: request.tags.join(',').slice(0, 200) } : {}),
-      activityStatus: 'SENT',
-      activityDateTime: platform.clock.now(),
-    })),
-  );
-  await platform.db.query(
-    'UPDATE text_sends t SET activity_id = x.activity_id FROM unnest($1::bigint[], $2::bigint[]) AS x(id, activity_id) WHERE t.id = x.id',
-    [sendIds, activityIds],
-  );
+  // Without its SENT activity a send has no requestId to report: it never leaves (the caller may try again).
+  let activityIds: number[];
+  try {
+    activityIds = await recordActivities(
+      platform,
+      accountId,
+      sends.map((send, index) => ({
+        mediaType,
+        campaignType: 'IM',
+        contactId: send.contact.id,
+        messageId,
+        messageInstanceId: sendIds[index],
+        messageName: `Instant ${mediaType}`,
+        ...(request.tags && request.tags.length > 0 ? { messageTag: request.tags.join(',').slice(0, 200) } : {}),
+        activityStatus: 'SENT',
+        activityDateTime: platform.clock.now(),
+      })),
+    );
+    await platform.db.query(
+      'UPDATE text_sends t SET activity_id = x.activity_id FROM unnest($1::bigint[], $2::bigint[]) AS x(id, activity_id) WHERE t.id = x.id',
+      [sendIds, activityIds],
+    );
+  } catch (error) {
+    await platform.db.query('DELETE FROM text_sends WHERE id = ANY($1::bigint[])', [sendIds]);
+    throw error;
+  }
   const { rows: iids } = await platform.db.query<{ id: number; iid: string }>(
     'SELECT id, iid::text AS iid FROM contact_activities WHERE id = ANY($1::bigint[])',
     [activityIds],
@@ -261,7 +269,9 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
   const iidOf = new Map(iids.map((row) => [Number(row.id), row.iid]));
   // The texts worker hands them over (and retries what the provider refuses for now); should
   // this enqueue fail, the sends stay pending and the text sweep queues them again.
-  await queueTexts(platform, accountId, sendIds);
+  await queueTexts(platform, accountId, sendIds).catch((error: unknown) =>
+    logger.warn('text sends not queued yet; the sweep queues them', { accountId, sends: sendIds.length, error: String(error) }),
+  );
   sends.forEach((send, index) => {
     const requestId = iidOf.get(activityIds[index]!);
     if (requestId) results[send.resultIndex] = { ...results[send.resultIndex]!, requestId };
