@@ -11,6 +11,7 @@ import { EmailDelivery } from './constructs/email';
 import { DataExports } from './constructs/exports';
 import { SatelliteFunction } from './constructs/satellite-function';
 import { SatelliteSchedules } from './constructs/schedules';
+import { TextDelivery } from './constructs/text-messages';
 import { TriggerEvents } from './constructs/trigger-events';
 import { SatelliteMonitoring } from './constructs/monitoring';
 import { ActivityWebhooks } from './constructs/webhooks';
@@ -95,6 +96,16 @@ export class SatelliteStack extends Stack {
     broadcasts.worker.bindQueue('emails', email.sendQueue.queue);
     triggerEvents.assembler.bindQueue('emails', email.sendQueue.queue);
     new CfnOutput(this, 'SesConfigurationSet', { value: email.configurationSet.configurationSetName });
+
+    // SMS and Viber: the API records and queues each send (POST message/sms, message/viber);
+    // the texts worker hands it over. The API lists and checks the sender IDs (interfaces/sms).
+    const smsSenderIds = String(this.node.tryGetContext('smsSenderIds') ?? '')
+      .split(',')
+      .map((identity) => identity.trim())
+      .filter((identity) => identity !== '');
+    const texts = new TextDelivery(this, 'Texts', { database, webhooksQueue: webhooks.queue.queue, senderIds: smsSenderIds });
+    api.handler.bindQueue('texts', texts.queue.queue);
+    api.handler.addEnvironment('SMS_SENDER_IDS', smsSenderIds.join(','));
 
     // Migrations before code: every function that reads the schema is created or updated only
     // after the migrate trigger succeeded; a failed migration fails the deploy before any new

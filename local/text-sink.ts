@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
  * format (JSON 1.0, `X-Amz-Target: PinpointSMSVoiceV2.SendTextMessage`), so the stack's own
  * SDK adapter is what sends locally too; Viber arrives as JSON on `/viber`. A destination
  * starting +999 is refused as AWS refuses an invalid number (ValidationException, HTTP 400):
- * how a test makes a send fail. GET /messages lists what was caught.
+ * how a test makes a send fail for good. `failNext(n)` makes the next n sends fail for now
+ * (AWS's InternalServerException, HTTP 500; 503 on /viber), as a provider having a bad
+ * minute: how a test sees a send retried. GET /messages lists what was caught.
  */
 export interface CaughtText {
   readonly mediaType: 'SMS' | 'Viber';
@@ -22,6 +24,8 @@ export interface CaughtText {
 export interface RunningTextSink {
   readonly url: string;
   readonly messages: CaughtText[];
+  /** The next `count` sends (SMS or Viber) fail with a temporary error; then the sink takes them again. */
+  failNext(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -29,6 +33,7 @@ const KEPT = 1000;
 
 export async function startTextSink(port = 0): Promise<RunningTextSink> {
   const messages: CaughtText[] = [];
+  let failures = 0;
   const keep = (text: CaughtText) => {
     messages.push(text);
     if (messages.length > KEPT) messages.shift();
@@ -49,7 +54,18 @@ export async function startTextSink(port = 0): Promise<RunningTextSink> {
         return answer(400, { __type: 'SerializationException', message: 'not JSON' });
       }
       const target = String(request.headers['x-amz-target'] ?? '');
-      if (request.method === 'POST' && target === 'PinpointSMSVoiceV2.SendTextMessage') {
+      const isSms = request.method === 'POST' && target === 'PinpointSMSVoiceV2.SendTextMessage';
+      if ((isSms || (request.method === 'POST' && request.url === '/viber')) && failures > 0) {
+        failures -= 1;
+        return isSms
+          ? answer(
+              500,
+              { __type: 'InternalServerException', message: 'the service is unavailable for now' },
+              { 'x-amzn-errortype': 'InternalServerException' },
+            )
+          : answer(503, { message: 'the service is unavailable for now' });
+      }
+      if (isSms) {
         const to = String(body.DestinationPhoneNumber ?? '');
         if (to.startsWith('+999')) {
           return answer(
@@ -92,6 +108,9 @@ export async function startTextSink(port = 0): Promise<RunningTextSink> {
   return {
     url,
     messages,
+    failNext: (count) => {
+      failures = count;
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -9,6 +9,8 @@ import { createHandler as createSendBroadcastHandler } from '../functions/send-b
 import { createHandler as createEmailEventsHandler } from '../functions/email-events/handler';
 import { createHandler as createSendEmailHandler } from '../functions/send-email/handler';
 import { createHandler as createSweepEmailSendsHandler } from '../functions/sweep-email-sends/handler';
+import { createHandler as createSendTextsHandler } from '../functions/send-texts/handler';
+import { createHandler as createSweepTextSendsHandler } from '../functions/sweep-text-sends/handler';
 import type { Platform } from '../shared/platform';
 import type { ScheduleDefinition } from '../shared/ports/scheduler';
 import type { ScheduledFunction } from '../shared/schedules/event';
@@ -47,6 +49,7 @@ const queueConsumers: { readonly [N in QueueName]: (platform: Platform) => SqsCo
   broadcasts: (platform) => createSendBroadcastHandler(platform),
   emails: (platform) => createSendEmailHandler(platform),
   emailEvents: (platform) => createEmailEventsHandler(platform),
+  texts: (platform) => createSendTextsHandler(platform),
 };
 
 export const localQueues: readonly LocalQueue[] = queueList.map((queue) => ({
@@ -66,6 +69,7 @@ const scheduledHandlers: { readonly [T in ScheduleTargetName]: (platform: Platfo
   webhookOutbox: (platform) => createRelayWebhookOutboxHandler(platform),
   webhookAttempts: (platform) => createPruneWebhookAttemptsHandler(platform),
   emailSweep: (platform) => createSweepEmailSendsHandler(platform),
+  textSweep: (platform) => createSweepTextSendsHandler(platform),
 };
 
 /** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */

@@ -15,6 +15,7 @@ export const queueUrlVariables: Readonly<Record<QueueName, string>> = {
   broadcasts: 'BROADCAST_QUEUE_URL',
   emails: 'EMAIL_QUEUE_URL',
   emailEvents: 'EMAIL_EVENT_QUEUE_URL',
+  texts: 'TEXT_QUEUE_URL',
 };
 
 export type DatabaseSettings =

@@ -126,6 +126,8 @@ function emailChannelsFor(config: PlatformConfig): EmailChannels {
 function textChannelsFor(config: PlatformConfig): TextChannels {
   const client = new PinpointSMSVoiceV2Client({
     region: config.region,
+    // One try per hand-over: the texts queue retries with its own spaced backoff.
+    maxAttempts: 1,
     ...(config.text.smsEndpoint ? { endpoint: config.text.smsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
   return {

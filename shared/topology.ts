@@ -6,7 +6,7 @@
  * the stack and starts the local runtime and checks they agree.
  */
 
-export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts' | 'emails' | 'emailEvents';
+export type QueueName = 'imports' | 'exports' | 'webhooks' | 'triggerEvents' | 'broadcasts' | 'emails' | 'emailEvents' | 'texts';
 
 export interface QueueTopology {
   readonly name: QueueName;
@@ -112,6 +112,19 @@ export const queues: { readonly [N in QueueName]: QueueTopology & { readonly nam
     maxConcurrency: 2,
     maxMessageAgeSeconds: 30 * MINUTE,
   },
+  texts: {
+    name: 'texts',
+    worker: 'send-texts',
+    // Up to 100 SMS or Viber messages handed to their provider, 8 at a time.
+    workerTimeoutSeconds: MINUTE,
+    fifo: false,
+    batchSize: 1,
+    // Retries of a refused text are new, delayed messages (the email schedule); the
+    // dead-letter queue only catches jobs the worker itself could not finish.
+    maxReceiveCount: 5,
+    maxConcurrency: 2,
+    maxMessageAgeSeconds: 30 * MINUTE,
+  },
 };
 
 export const queueList: readonly QueueTopology[] = Object.values(queues);
@@ -160,7 +173,7 @@ export const connectionBudget = {
   /** Connections per function instance (the pg pool size on AWS). */
   poolSize: 2,
   /** Connections the workers together may hold: sum of maxConcurrency × poolSize. */
-  workers: 60,
+  workers: 70,
   /** Connections kept for the API and the small scheduled functions. */
   api: 100,
   /** Reserved concurrency of the API function: the account's other functions can never starve it. */
@@ -172,7 +185,7 @@ export const connectionBudget = {
  * `triggerEvents` get a schedule per export or workflow at run time (the scheduler port),
  * the others are fired by `fixedSchedules`.
  */
-export type ScheduleTargetName = 'exports' | 'triggerEvents' | 'webhookOutbox' | 'webhookAttempts' | 'emailSweep';
+export type ScheduleTargetName = 'exports' | 'triggerEvents' | 'webhookOutbox' | 'webhookAttempts' | 'emailSweep' | 'textSweep';
 
 export interface ScheduleTargetTopology {
   /** Folder under `functions/`. */
@@ -186,6 +199,7 @@ export const scheduleTargets: { readonly [T in ScheduleTargetName]: ScheduleTarg
   webhookOutbox: { worker: 'relay-webhook-outbox', timeoutSeconds: MINUTE },
   webhookAttempts: { worker: 'prune-webhook-attempts', timeoutSeconds: 5 * MINUTE },
   emailSweep: { worker: 'sweep-email-sends', timeoutSeconds: MINUTE },
+  textSweep: { worker: 'sweep-text-sends', timeoutSeconds: MINUTE },
 };
 
 export interface FixedSchedule {
@@ -203,6 +217,8 @@ export const fixedSchedules: readonly FixedSchedule[] = [
   { name: 'webhook-attempts-prune', expression: 'rate(1 hour)', target: 'webhookAttempts' },
   // Queues again sends whose queue message was lost, and closes claims a crashed worker left.
   { name: 'email-send-sweep', expression: 'rate(1 minute)', target: 'emailSweep' },
+  // The same for SMS and Viber sends.
+  { name: 'text-send-sweep', expression: 'rate(1 minute)', target: 'textSweep' },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import type { SheetData } from 'read-excel-file/node';
 import { z } from 'zod';
 import { AppError, ValidationFailed } from '../errors';
 import { destinationPolicy, resolveDestination } from '../net/destination-guard';
@@ -15,10 +16,14 @@ const FETCH_TIMEOUT_MS = 30_000;
 /** What dedupeOn may be for a file: the file has no custom-field ids to match on. */
 const fileDedupeKeys = ['email', 'sms', 'email_or_sms', 'id', 'externalCustomerId'] as const;
 
+/** Base64 of a file of MAX_UPLOAD_BYTES. */
+const MAX_UPLOAD_BASE64 = Math.ceil(MAX_UPLOAD_BYTES / 3) * 4;
+
 /**
- * contacts/upload (eSputnik's "add/update contacts from external file"): a CSV named by
- * `link` (fetched by the import worker through the destination guard) or given inline as
- * `csv` (Satellite's own: a file in the request, no server needed).
+ * contacts/upload (eSputnik's "add/update contacts from external file"): a CSV or XLSX file
+ * named by `link` (fetched by the import worker through the destination guard), or given
+ * inline as `csv` text or `xlsx` in base64 (Satellite's own: a file in the request, no
+ * server needed).
  */
 export const contactUploadSchema = z
   .object({
@@ -28,10 +33,13 @@ export const contactUploadSchema = z
       .max(2000)
       .optional(),
     csv: z.string().min(1).max(MAX_UPLOAD_BYTES).optional(),
+    xlsx: z.base64().min(1).max(MAX_UPLOAD_BASE64).optional(),
     restoreDeleted: z.boolean().default(false),
   })
   .strict()
-  .refine((request) => (request.link === undefined) !== (request.csv === undefined), { message: 'give either link or csv' });
+  .refine((request) => [request.link, request.csv, request.xlsx].filter((given) => given !== undefined).length === 1, {
+    message: 'give one of link, csv or xlsx',
+  });
 export type ContactUpload = z.output<typeof contactUploadSchema>;
 
 /** The stored form of an upload job before the worker has read its file. */
@@ -74,15 +82,57 @@ interface Draft {
   fields: { id: number; value: string }[];
 }
 
+export interface FileContacts {
+  readonly contacts: BulkContactInput[];
+  readonly errors: ImportRowError[];
+}
+
+/** The contacts of a CSV file: comma or semicolon separated (whichever the header uses), RFC 4180 quoting. */
+export function contactsFromCsv(text: string): FileContacts {
+  return contactsFromRows(parseCsv(text.replace(/^\uFEFF/, '')));
+}
+
+/** The first four bytes of every ZIP file, and so of every XLSX workbook. */
+const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+/** The first bytes of an OLE2 compound file: the Excel 97–2003 `.xls` format. */
+const OLE2_SIGNATURE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
+
 /**
- * The contacts of a CSV file: a header row, then one contact per row; comma or semicolon
- * separated (whichever the header uses), RFC 4180 quoting. A numeric header is an additional
- * field's id; columns the platform does not know are skipped, as eSputnik skips them. Empty
- * cells leave the contact's value as it is. Rows that are not a valid contact are reported
- * with their row number (1 = first row after the header) and left out.
+ * The contacts of an XLSX workbook's first sheet, read by the same rules as a CSV file's
+ * rows. Cells are read as the text they hold: numbers as written in the file (a phone
+ * number stored as a number keeps its digits), dates as ISO-8601. The parser is loaded
+ * here, on the first workbook, so that nothing else (the API above all) pays its load time.
  */
-export function contactsFromCsv(text: string): { contacts: BulkContactInput[]; errors: ImportRowError[] } {
-  const rows = parseCsv(text.replace(/^\uFEFF/, ''));
+export async function contactsFromXlsx(file: Buffer): Promise<FileContacts> {
+  if (file.subarray(0, 4).equals(OLE2_SIGNATURE))
+    throw new UploadFileUnreadable('Excel 97–2003 (.xls) files are not read; save the sheet as .xlsx or CSV');
+  if (!file.subarray(0, 4).equals(ZIP_SIGNATURE)) throw new UploadFileUnreadable('the file is not an XLSX workbook');
+  // require, not import(): the package's CommonJS build, loaded on the first workbook, which
+  // esbuild bundles and jest's module registry serves alike.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readSheet } = require('read-excel-file/node') as typeof import('read-excel-file/node');
+  let sheet: SheetData<string>;
+  try {
+    sheet = await readSheet<string>(file, 1, { parseNumber: (text: string) => text });
+  } catch (error) {
+    throw new UploadFileUnreadable(`the workbook could not be read: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500));
+  }
+  return contactsFromRows(sheet.map((row) => row.map(cellText)));
+}
+
+function cellText(cell: unknown): string {
+  if (cell === null || cell === undefined) return '';
+  if (cell instanceof Date) return cell.toISOString();
+  return String(cell);
+}
+
+/**
+ * The contacts of a file's rows: a header row, then one contact per row. A numeric header
+ * is an additional field's id; columns the platform does not know are skipped, as eSputnik
+ * skips them. Empty cells leave the contact's value as it is. Rows that are not a valid
+ * contact are reported with their row number (1 = first row after the header) and left out.
+ */
+function contactsFromRows(rows: string[][]): FileContacts {
   const header = rows.shift();
   if (!header) throw new UploadFileUnreadable('the file is empty');
   const setters = header.map((name) => {
@@ -171,9 +221,9 @@ export function parseCsv(text: string): string[][] {
  * Fetches the file a link names. The host is resolved once and checked by the destination
  * guard (connectors' and webhooks' rule: no private or loopback address in production) and
  * the connection goes to that address. Redirects are not followed: the next host would skip
- * the check. XLSX is refused (Satellite reads CSV only).
+ * the check.
  */
-export async function fetchUploadFile(platform: Platform, link: string): Promise<string> {
+export async function fetchUploadFile(platform: Platform, link: string): Promise<Buffer> {
   const url = new URL(link);
   const destination = await resolveDestination(url.hostname, destinationPolicy(platform.config));
   const lookup: LookupFunction = (_hostname, options, callback) => {
@@ -181,18 +231,12 @@ export async function fetchUploadFile(platform: Platform, link: string): Promise
     else callback(null, destination.address, destination.family);
   };
   const transport = url.protocol === 'https:' ? https : http;
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     const request = transport.get(url, { lookup, timeout: FETCH_TIMEOUT_MS }, (response) => {
       const status = response.statusCode ?? 0;
       if (status !== 200) {
         response.resume();
         reject(new UploadFileUnreadable(`the link answered HTTP ${status}`));
-        return;
-      }
-      const type = String(response.headers['content-type'] ?? '');
-      if (/spreadsheetml|ms-excel/i.test(type) || /\.xlsx?$/i.test(url.pathname)) {
-        response.resume();
-        reject(new UploadFileUnreadable('Excel files are not read; save the sheet as CSV'));
         return;
       }
       const chunks: Buffer[] = [];
@@ -206,7 +250,7 @@ export async function fetchUploadFile(platform: Platform, link: string): Promise
         }
         chunks.push(chunk);
       });
-      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      response.on('end', () => resolve(Buffer.concat(chunks)));
       response.on('error', (error) => reject(new UploadFileUnreadable(`the file could not be read: ${error.message}`)));
     });
     request.on('timeout', () => request.destroy(new Error(`no answer within ${FETCH_TIMEOUT_MS} ms`)));
@@ -214,6 +258,16 @@ export async function fetchUploadFile(platform: Platform, link: string): Promise
       reject(error instanceof AppError ? error : new UploadFileUnreadable(`the link could not be fetched: ${error.message}`)),
     );
   });
+}
+
+/** A linked file is a workbook when it is a ZIP (an XLSX) or an OLE2 file (an .xls, refused with its reason); any other is CSV text. */
+async function contactsFromUpload(platform: Platform, upload: ContactUpload): Promise<FileContacts> {
+  if (upload.csv !== undefined) return contactsFromCsv(upload.csv);
+  if (upload.xlsx !== undefined) return contactsFromXlsx(Buffer.from(upload.xlsx, 'base64'));
+  const file = await fetchUploadFile(platform, upload.link ?? '');
+  const head = file.subarray(0, 4);
+  if (head.equals(ZIP_SIGNATURE) || head.equals(OLE2_SIGNATURE)) return contactsFromXlsx(file);
+  return contactsFromCsv(file.toString('utf8'));
 }
 
 /** Checks an upload request at the edge: a link's host must pass the destination guard now, not only in the worker. */
@@ -256,9 +310,9 @@ export async function readUploadedFile(platform: Platform, jobId: string): Promi
   const stored = storedUploadSchema.safeParse(rows[0]?.request);
   if (!stored.success) return;
   const upload = stored.data.upload;
-  let read: { contacts: BulkContactInput[]; errors: ImportRowError[] };
+  let read: FileContacts;
   try {
-    read = contactsFromCsv(upload.csv ?? (await fetchUploadFile(platform, upload.link ?? '')));
+    read = await contactsFromUpload(platform, upload);
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     await platform.db.query(

@@ -1,14 +1,14 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { recordActivities, type RecordedActivity } from '../activities/record';
+import { recordActivities } from '../activities/record';
 import { normalizePhone } from '../contacts/channels';
 import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';
 import { AppError } from '../errors';
+import { logger } from '../logger';
 import type { Platform } from '../platform';
-import type { SendOutcome } from '../ports/email-channel';
-import type { OutgoingText } from '../ports/text-channel';
 import { renderTemplate, templateSyntaxError } from '../templates/render';
+import { queueTexts } from './deliver-texts';
 import { MessageNotFound, TemplateInvalid } from './errors';
 import type { InstantSendResult } from './instant-email';
 import { templateContact } from './render-message';
@@ -168,9 +168,10 @@ export function textInterfaces(platform: Platform): { type: 'sms'; name: string;
 
 /**
  * Instant SMS or Viber: each number's contact (made when none has it, as eSputnik does)
- * gets the text rendered for it, recorded as a send with its SENT activity, handed to the
- * channel at once, and what the channel said becomes DELIVERED (the provider took it) or
- * UNDELIVERED, with the same iid: the requestId message/status and webhooks follow.
+ * gets the text rendered for it, recorded as a pending send with its SENT activity, and
+ * queued for the texts worker (`deliver-texts.ts`), which hands it to the channel and
+ * records DELIVERED or UNDELIVERED with the same iid: the requestId that message/status
+ * and webhooks follow. The answer comes at once, before the provider is reached.
  */
 export async function sendTexts(platform: Platform, accountId: number, mediaType: TextMediaType, request: InstantText): Promise<InstantSendResult[]> {
   const sender = senderFor(platform, request.from);
@@ -217,88 +218,63 @@ export async function sendTexts(platform: Platform, accountId: number, mediaType
   if (sends.length === 0) return results;
 
   const { rows: inserted } = await platform.db.query<{ id: number }>(
-    `INSERT INTO text_sends (account_id, message_id, contact_id, media_type, sender, recipient, text)
-     SELECT $1, $2, s.contact_id, $3, $4, s.recipient, s.text FROM unnest($5::bigint[], $6::text[], $7::text[]) WITH ORDINALITY AS s(contact_id, recipient, text, n)
+    `INSERT INTO text_sends (account_id, message_id, contact_id, media_type, sender, recipient, text, image_url, button_text, button_url)
+     SELECT $1, $2, s.contact_id, $3, $4, s.recipient, s.text, $8, $9, $10
+       FROM unnest($5::bigint[], $6::text[], $7::text[]) WITH ORDINALITY AS s(contact_id, recipient, text, n)
      ORDER BY s.n RETURNING id`,
-    [accountId, messageId, mediaType, sender, sends.map((send) => send.contact.id), sends.map((send) => send.to), sends.map((send) => send.text)],
+    [
+      accountId,
+      messageId,
+      mediaType,
+      sender,
+      sends.map((send) => send.contact.id),
+      sends.map((send) => send.to),
+      sends.map((send) => send.text),
+      request.imageUrl ?? null,
+      request.buttonText ?? null,
+      request.buttonUrl ?? null,
+    ],
   );
   const sendIds = inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
-  const base = (index: number): Omit<RecordedActivity, 'activityStatus' | 'activityDateTime'> => ({
-    mediaType,
-    campaignType: 'IM',
-    contactId: sends[index]!.contact.id,
-    messageId,
-    messageInstanceId: sendIds[index],
-    messageName: `Instant ${mediaType}`,
-    ...(request.tags && request.tags.length > 0 ? { messageTag: request.tags.join(',').slice(0, 200) } : {}),
-  });
-  const activityIds = await recordActivities(
-    platform,
-    accountId,
-    sends.map((_, index) => ({ ...base(index), activityStatus: 'SENT', activityDateTime: platform.clock.now() })),
-  );
-  await platform.db.query(
-    'UPDATE text_sends t SET activity_id = x.activity_id FROM unnest($1::bigint[], $2::bigint[]) AS x(id, activity_id) WHERE t.id = x.id',
-    [sendIds, activityIds],
-  );
+  // Without its SENT activity a send has no requestId to report: it never leaves (the caller may try again).
+  let activityIds: number[];
+  try {
+    activityIds = await recordActivities(
+      platform,
+      accountId,
+      sends.map((send, index) => ({
+        mediaType,
+        campaignType: 'IM',
+        contactId: send.contact.id,
+        messageId,
+        messageInstanceId: sendIds[index],
+        messageName: `Instant ${mediaType}`,
+        ...(request.tags && request.tags.length > 0 ? { messageTag: request.tags.join(',').slice(0, 200) } : {}),
+        activityStatus: 'SENT',
+        activityDateTime: platform.clock.now(),
+      })),
+    );
+    await platform.db.query(
+      'UPDATE text_sends t SET activity_id = x.activity_id FROM unnest($1::bigint[], $2::bigint[]) AS x(id, activity_id) WHERE t.id = x.id',
+      [sendIds, activityIds],
+    );
+  } catch (error) {
+    await platform.db.query('DELETE FROM text_sends WHERE id = ANY($1::bigint[])', [sendIds]);
+    throw error;
+  }
   const { rows: iids } = await platform.db.query<{ id: number; iid: string }>(
     'SELECT id, iid::text AS iid FROM contact_activities WHERE id = ANY($1::bigint[])',
     [activityIds],
   );
   const iidOf = new Map(iids.map((row) => [Number(row.id), row.iid]));
-
-  // Handed over now, one by one: the channel's answer is what the caller's results report.
-  const channel = mediaType === 'SMS' ? platform.textChannels.sms : platform.textChannels.viber;
-  const outcomes: SendOutcome[] = [];
-  for (const [index, send] of sends.entries()) {
-    const message: OutgoingText = {
-      sendId: sendIds[index]!,
-      accountId,
-      mediaType,
-      from: sender,
-      to: send.to,
-      text: send.text,
-      ...(request.imageUrl !== undefined ? { imageUrl: request.imageUrl } : {}),
-      ...(request.buttonText !== undefined && request.buttonUrl !== undefined
-        ? { button: { text: request.buttonText, url: request.buttonUrl } }
-        : {}),
-    };
-    outcomes.push(await channel.send(message));
-  }
-  await platform.db.query(
-    `UPDATE text_sends t SET state = u.state, provider_message_id = u.provider, last_error = u.error
-       FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, state text, provider text, error text) WHERE t.id = u.id`,
-    [
-      JSON.stringify(
-        outcomes.map((outcome, index) =>
-          outcome.kind === 'accepted'
-            ? { id: sendIds[index], state: 'sent', provider: outcome.providerMessageId, error: null }
-            : { id: sendIds[index], state: 'failed', provider: null, error: outcome.description },
-        ),
-      ),
-    ],
-  );
-  const now = platform.clock.now();
-  await recordActivities(
-    platform,
-    accountId,
-    outcomes.map((outcome, index) => ({
-      ...base(index),
-      iid: iidOf.get(activityIds[index]!),
-      activityDateTime: now,
-      ...(outcome.kind === 'accepted' ? { activityStatus: 'DELIVERED' } : { activityStatus: 'UNDELIVERED', statusDescription: outcome.description }),
-    })),
+  // The texts worker hands them over (and retries what the provider refuses for now); should
+  // this enqueue fail, the sends stay pending and the text sweep queues them again.
+  await queueTexts(platform, accountId, sendIds).catch((error: unknown) =>
+    logger.warn('text sends not queued yet; the sweep queues them', { accountId, sends: sendIds.length, error: String(error) }),
   );
   sends.forEach((send, index) => {
-    const outcome = outcomes[index]!;
     const requestId = iidOf.get(activityIds[index]!);
-    results[send.resultIndex] = {
-      ...results[send.resultIndex]!,
-      ...(requestId ? { requestId } : {}),
-      ...(outcome.kind === 'rejected'
-        ? { status: 'ERROR' as const, errorCode: outcome.throttled ? 'PROVIDER_THROTTLED' : 'PROVIDER_REJECTED', message: outcome.description }
-        : {}),
-    };
+    if (requestId) results[send.resultIndex] = { ...results[send.resultIndex]!, requestId };
   });
   return results;
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Right } from '../../shared/accounts/rights';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 import { waitUntil } from '../support/wait-until';
+import { xlsxWorkbook } from '../support/xlsx-workbook';
 
 /** Seed 004's contact methods that answered 404 before issue #26, through the HTTP API. */
 let stack: TestStack;
@@ -172,6 +173,88 @@ describe('POST contacts/upload', () => {
       (await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: 'http://no-such-host.invalid/x.csv' })).body.error
         .code,
     ).toBe('DNS_NOT_FOUND');
+  });
+});
+
+describe('POST contacts/upload with an XLSX workbook', () => {
+  it('imports the first sheet’s rows with the same dedupe and importstatus as a CSV, numbers kept as written', async () => {
+    const existing = await contact({ firstName: 'Old', channels: [{ type: 'email', value: 'olena@example.com' }] });
+    const workbook = xlsxWorkbook([
+      {
+        name: 'Contacts',
+        rows: [
+          ['Email', 'First name', 'Last name', 'Phone', 'External customer ID'],
+          ['olena@example.com', 'Olena', 'Bondar', 380671234567, null],
+          ['ivan@example.com', 'Ivan', null, null, 'crm-42'],
+          [null, null, null, null, null],
+          ['broken', 'Bad', 'Row', null, null],
+        ],
+      },
+      // Only the first sheet is read, as eSputnik reads it.
+      { name: 'Notes', rows: [['Email'], ['never@example.com']] },
+    ]);
+    const started = await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', xlsx: workbook.toString('base64') });
+    expect(started.status).toBe(200);
+    const status = await importFinished(started.body.asyncSessionId);
+    expect(status).toMatchObject({ status: 'FINISHED', total: 2, processed: 2, created: 1, updated: 1, failed: 1 });
+    expect(status.errors).toEqual([expect.objectContaining({ index: 4, code: 'INVALID_ROW' })]);
+    expect((await stack.request(account, 'GET', `/api/v1/contact/${existing}`)).body).toMatchObject({
+      firstName: 'Olena',
+      lastName: 'Bondar',
+      channels: expect.arrayContaining([{ type: 'sms', value: '380671234567' }]),
+    });
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?email=ivan@example.com')).body[0]).toMatchObject({
+      firstName: 'Ivan',
+      externalCustomerId: 'crm-42',
+      contactSource: 'IMPORT',
+    });
+    expect((await stack.request(account, 'GET', '/api/v1/contacts?email=never@example.com')).body).toEqual([]);
+  });
+
+  it('reads a workbook fetched by link, and says why an .xls or a broken workbook is not read', async () => {
+    const files: Record<string, Buffer> = {
+      '/linked.xlsx': xlsxWorkbook([
+        {
+          name: 'Sheet1',
+          rows: [
+            ['E-mail', 'Firstname'],
+            ['linked-xlsx@example.com', 'Linked'],
+          ],
+        },
+      ]),
+      '/old.xls': Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]),
+      '/broken.xlsx': Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.from('not really a zip')]),
+    };
+    const server = http.createServer((request, response) => {
+      const file = files[request.url ?? ''];
+      if (!file) return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      response.end(file);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const linked = await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: `${base}/linked.xlsx` });
+      expect(await importFinished(linked.body.asyncSessionId)).toMatchObject({ status: 'FINISHED', created: 1 });
+      expect((await stack.request(account, 'GET', '/api/v1/contacts?email=linked-xlsx@example.com')).body[0]).toMatchObject({ firstName: 'Linked' });
+
+      const old = await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: `${base}/old.xls` });
+      expect(await importFinished(old.body.asyncSessionId)).toMatchObject({
+        status: 'FAILED',
+        errors: [{ code: 'UPLOAD_FILE_UNREADABLE', message: expect.stringContaining('.xls') }],
+      });
+      const broken = await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', link: `${base}/broken.xlsx` });
+      expect(await importFinished(broken.body.asyncSessionId)).toMatchObject({
+        status: 'FAILED',
+        errors: [{ code: 'UPLOAD_FILE_UNREADABLE', message: expect.stringContaining('the workbook could not be read') }],
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // One file per request, and base64 only.
+    const both = await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', csv: 'Email\n', xlsx: 'UEsDBA==' });
+    expect(both.status).toBe(400);
+    expect((await stack.request(account, 'POST', '/api/v1/contacts/upload', { dedupeOn: 'email', xlsx: 'not base64!' })).status).toBe(400);
   });
 });
 

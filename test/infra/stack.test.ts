@@ -18,8 +18,11 @@ let template: Template;
 beforeAll(() => {
   // The same feature flags as `cdk synth` (cdk.json), so the test sees the deployed template.
   const { context } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  // One SES identity, as `cdk deploy -c emailIdentities=example.com` gives it.
-  app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'satellite-cdk-')), context: { ...context, emailIdentities: 'example.com' } });
+  // One SES identity and two SMS origination identities, as `cdk deploy -c emailIdentities=example.com -c smsSenderIds=Kvitka,pool-0123abcd` gives them.
+  app = new App({
+    outdir: mkdtempSync(path.join(tmpdir(), 'satellite-cdk-')),
+    context: { ...context, emailIdentities: 'example.com', smsSenderIds: 'Kvitka,pool-0123abcd' },
+  });
   stack = new SatelliteStack(app, 'SatelliteTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   template = Template.fromStack(stack);
@@ -286,5 +289,40 @@ describe('email delivery in the stack', () => {
     expect(resources).toContain(':identity/example.com');
     expect(resources).toContain(':configuration-set/');
     expect(resources).not.toContain('"*"');
+  });
+});
+
+describe('SMS and Viber delivery', () => {
+  it('grants sms-voice:SendTextMessage to the texts worker alone, on the configured origination identities only', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] }; Roles: { Ref: string }[] };
+    }[];
+    const granting = policies.filter((policy) =>
+      policy.Properties.PolicyDocument.Statement.some((statement) => [statement.Action].flat().includes('sms-voice:SendTextMessage')),
+    );
+    expect(granting).toHaveLength(1);
+    const statement = granting[0]!.Properties.PolicyDocument.Statement.find((candidate) =>
+      [candidate.Action].flat().includes('sms-voice:SendTextMessage'),
+    )!;
+    expect([statement.Action].flat()).toEqual(['sms-voice:SendTextMessage']);
+    expect([statement.Resource].flat().sort()).toEqual([
+      'arn:aws:sms-voice:eu-west-1:123456789012:opt-out-list/Default',
+      'arn:aws:sms-voice:eu-west-1:123456789012:pool/pool-0123abcd',
+      'arn:aws:sms-voice:eu-west-1:123456789012:sender-id/Kvitka/*',
+    ]);
+    // The role is the worker's that consumes the texts queue.
+    const functions = template.findResources('AWS::Lambda::Function') as Record<
+      string,
+      { Properties: { Description?: string; Role: { 'Fn::GetAtt': [string, string] } } }
+    >;
+    const worker = Object.values(functions).find((fn) => fn.Properties.Description?.startsWith('Hands queued SMS and Viber sends'))!;
+    expect(granting[0]!.Properties.Roles).toEqual([{ Ref: worker.Properties.Role['Fn::GetAtt'][0] }]);
+  });
+
+  it('passes the sender IDs to the API, which lists and checks them', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Satellite HTTP API',
+      Environment: { Variables: Match.objectLike({ SMS_SENDER_IDS: 'Kvitka,pool-0123abcd', TEXT_QUEUE_URL: Match.anyValue() }) },
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { json } from '../../../shared/http/answers';
+import { json, numericId } from '../../../shared/http/answers';
 import { normalizeEmail } from '../../../shared/contacts/channels';
 import { contactUploadSchema, startContactUpload } from '../../../shared/contacts/file-import';
 import { contactEmails, MAX_LOOKUP_VALUES } from '../../../shared/contacts/lookup-emails';
@@ -47,7 +47,7 @@ export const contactListsRoutes: readonly Route[] = [
     docs: {
       summary: 'Look up contacts by email or ids',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('Each live contact found with each of its email addresses.', z.array(z.object({ id: numericId, email: z.string() }))) },
     },
     query: z
       .object({
@@ -71,7 +71,7 @@ export const contactListsRoutes: readonly Route[] = [
     docs: {
       summary: "A contact's subscription categories",
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The categories the contact is subscribed to.', z.array(z.string())) },
     },
     params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getContactSubscriptions(platform.db, principal.accountId, params.id)),
@@ -83,7 +83,7 @@ export const contactListsRoutes: readonly Route[] = [
     docs: {
       summary: "Replace: A contact's subscription categories",
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The categories the contact is subscribed to now.', z.array(z.string())) },
     },
     params: idPath,
     body: z.object({ subscriptions: z.array(subscriptionKeySchema).max(MAX_SUBSCRIPTIONS_PER_CONTACT) }).strict(),
@@ -97,7 +97,7 @@ export const contactListsRoutes: readonly Route[] = [
     docs: {
       summary: 'Add emails to the unsubscribed list',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The addresses on the unsubscribed list now (normalized).', z.object({ emails: z.array(z.string()) })) },
     },
     body: unsubscribedBody,
     // The same list every email send checks: an address added here gets no more email from the account.
@@ -110,7 +110,9 @@ export const contactListsRoutes: readonly Route[] = [
     docs: {
       summary: 'Remove emails from the unsubscribed list (unsubscribes only)',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: {
+        200: json('The addresses taken off the list (those that were on it as unsubscribed).', z.object({ emails: z.array(z.string()) })),
+      },
     },
     body: unsubscribedBody,
     handle: async ({ principal, platform, body }) => ok({ emails: await liftUnsubscribes(platform.db, principal.accountId, body.emails) }),
@@ -122,7 +124,7 @@ export const contactListsRoutes: readonly Route[] = [
     docs: {
       summary: 'Detach contacts from a static group',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('How many of the contacts were in the group and left it.', z.object({ detached: z.number().int().nonnegative() })) },
     },
     params: idPath,
     body: z.object({ contactIds: z.array(contactIdSchema).min(1).max(1000) }).strict(),
@@ -134,9 +136,9 @@ export const contactListsRoutes: readonly Route[] = [
     path: '/api/v1/contacts/upload',
     access: 'contactsWrite',
     docs: {
-      summary: 'Import contacts from a CSV file or link (asynchronous)',
+      summary: 'Import contacts from a CSV or XLSX file or link (asynchronous)',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The import session; GET /api/v1/importstatus/{asyncSessionId} follows it.', z.object({ asyncSessionId: z.uuid() })) },
     },
     body: contactUploadSchema,
     handle: async ({ principal, platform, body }) => ok({ asyncSessionId: await startContactUpload(platform, principal.accountId, body) }),

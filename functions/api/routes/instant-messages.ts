@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { json, nothing } from '../../../shared/http/answers';
+import { json, nothing, numericId, timestamp } from '../../../shared/http/answers';
 import { idParameter, idPath } from '../../../shared/http/paging';
 import { noContent, ok, route, type Route } from '../../../shared/http/route';
 import { instantEmailSchema, sendInstantEmail } from '../../../shared/messages/instant-email';
 import { deleteLanguageVersion, languageCodeSchema, languageVersionSchema, putLanguageVersion } from '../../../shared/messages/language-versions';
-import { sendStatuses } from '../../../shared/messages/message-status';
+import { deliveryStatuses, sendStatuses } from '../../../shared/messages/message-status';
 import { preparedSendSchema, sendPreparedMessage } from '../../../shared/messages/prepared-send';
 import { renderViewLink, VIEW_PATH, viewLink } from '../../../shared/messages/view-link';
+import { emailMessageView } from './messaging';
 
 /** `?ids=<requestId>,<requestId>`: the ids instant and prepared sends answered. */
 const statusQuery = z
@@ -23,6 +24,43 @@ const statusQuery = z
       .pipe(z.array(z.uuid()).min(1).max(1000)),
   })
   .strict();
+
+/**
+ * One recipient of an instant or prepared send, as eSputnik's send methods answer it: `OK`
+ * with the `requestId` message/status follows, or `ERROR` with a code and message.
+ */
+export const instantSendResults = z.object({
+  results: z.array(
+    z.object({
+      locator: z.string(),
+      status: z.enum(['OK', 'ERROR']),
+      requestId: z.uuid().optional(),
+      contactId: numericId.optional(),
+      externalRequestId: z.string().optional(),
+      errorCode: z.string().optional(),
+      message: z.string().optional(),
+    }),
+  ),
+});
+
+const deliveryStatus = z.enum(deliveryStatuses);
+/** What became of each send: the furthest status and every outcome in order. */
+const sendStatusResults = z.object({
+  results: z.array(
+    z.object({
+      requestId: z.uuid(),
+      messageId: numericId,
+      contactId: numericId.nullable(),
+      locator: z.string(),
+      mediaType: z.string(),
+      status: deliveryStatus,
+      statusDescription: z.string().nullable(),
+      sendDate: timestamp,
+      statusDate: timestamp,
+      events: z.array(z.object({ status: deliveryStatus, date: timestamp })),
+    }),
+  ),
+});
 
 const languagePath = z.object({ id: idParameter, language: languageCodeSchema }).strict();
 
@@ -45,7 +83,7 @@ export const instantMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'Send an instant email',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('Each recipient: OK with its requestId, or ERROR with a code.', instantSendResults) },
     },
     body: instantEmailSchema,
     handle: async ({ principal, platform, body }) => ok({ results: await sendInstantEmail(platform, principal.accountId, body) }),
@@ -57,7 +95,7 @@ export const instantMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'Send a prepared message (the older send)',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('Each recipient: OK with its requestId, or ERROR with a code.', instantSendResults) },
     },
     params: idPath,
     body: preparedSendSchema,
@@ -71,7 +109,7 @@ export const instantMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'Per-recipient status of sends',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The status of each send found (unknown ids are left out).', sendStatusResults) },
     },
     query: statusQuery,
     handle: async ({ principal, platform, query }) => ok({ results: await sendStatuses(platform.db, principal.accountId, query.ids) }),
@@ -84,7 +122,7 @@ export const instantMessagesRoutes: readonly Route[] = [
       docs: {
         summary: `Per-recipient status of ${mediaType} sends`,
         description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-        responses: { 200: json('The statuses.', z.object({ results: z.array(z.unknown()) })) },
+        responses: { 200: json('The status of each send found (unknown ids are left out).', sendStatusResults) },
       },
       query: statusQuery,
       handle: async ({ principal, platform, query }) => ok({ results: await sendStatuses(platform.db, principal.accountId, query.ids, mediaType) }),
@@ -97,7 +135,7 @@ export const instantMessagesRoutes: readonly Route[] = [
     docs: {
       summary: "Replace: A message's language version",
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The message with its language versions.', emailMessageView) },
     },
     params: languagePath,
     body: languageVersionSchema,
@@ -126,7 +164,7 @@ export const instantMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'A signed, expiring web-view link of a message',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The signed web-view link and when it expires.', z.object({ viewLink: z.url(), expires: timestamp })) },
     },
     params: idPath,
     query: z.object({ language: languageCodeSchema.optional() }).strict(),

@@ -61,7 +61,8 @@ const recipientSchema = z
 const broadcastSchema = z.object({ messageId: bodyId, groupId: bodyId, name: z.string().trim().min(1).max(1000).optional() }).strict();
 
 const translationView = z.object({ languageCode: z.string(), subject: z.string(), htmlText: z.string(), plainText: z.string().nullish() });
-const emailMessageView = z.object({
+/** An email message as the API answers it (also PUT messages/email/{id}/{language}). */
+export const emailMessageView = z.object({
   id: numericId,
   name: z.string(),
   from: z.string().nullable(),

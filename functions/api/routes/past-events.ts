@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { json } from '../../../shared/http/answers';
+import { json, numericId } from '../../../shared/http/answers';
 import { deletePastEvents, deletePastEventsQuery, pastEventsSchema, recordPastEvents } from '../../../shared/events/past-events';
 import { ok, route, type Route } from '../../../shared/http/route';
 
@@ -12,7 +12,12 @@ export const pastEventsRoutes: readonly Route[] = [
     docs: {
       summary: 'Record: Past events (recorded at their own times, no workflows launched)',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: {
+        200: json(
+          'Each event as recorded, in the order given.',
+          z.object({ events: z.array(z.object({ id: numericId, eventKey: z.string(), contactId: numericId.nullable() })) }),
+        ),
+      },
     },
     body: pastEventsSchema,
     handle: async ({ principal, platform, body }) => {
@@ -27,7 +32,7 @@ export const pastEventsRoutes: readonly Route[] = [
     docs: {
       summary: 'Delete: Past events (recorded at their own times, no workflows launched)',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('How many events were deleted.', z.object({ deleted: z.number().int().nonnegative() })) },
     },
     query: deletePastEventsQuery,
     handle: async ({ principal, platform, query }) => ok({ deleted: await deletePastEvents(platform.db, principal.accountId, query) }),

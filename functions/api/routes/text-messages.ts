@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { json } from '../../../shared/http/answers';
+import { json, numericId, timestamp, totalCountHeader } from '../../../shared/http/answers';
 import { timestampSchema } from '../../../shared/activities/activity-schema';
 import { ValidationFailed } from '../../../shared/errors';
 import { idPath, pagingQuery } from '../../../shared/http/paging';
@@ -15,9 +15,29 @@ import {
   smsMessageSchema,
   textInterfaces,
 } from '../../../shared/messages/text-messages';
+import { instantSendResults } from './instant-messages';
 
 /** callouts/sms reads at most this period, as contacts/activity does. */
 const MAX_CALLOUT_DAYS = 93;
+
+const smsMessageView = z.object({
+  id: numericId,
+  name: z.string(),
+  from: z.string().nullable(),
+  text: z.string(),
+  tags: z.array(z.string()),
+  createdDate: timestamp,
+  updatedDate: timestamp,
+});
+const smsInterfaces = z.array(z.object({ type: z.literal('sms'), name: z.string(), default: z.boolean() }));
+const smsCalloutDays = z.array(
+  z.object({
+    date: z.iso.date(),
+    sent: z.number().int().nonnegative(),
+    delivered: z.number().int().nonnegative(),
+    undelivered: z.number().int().nonnegative(),
+  }),
+);
 
 /** Seed 004's SMS and Viber methods: SMS messages, sender IDs, instant sends and their statistics. */
 export const textMessagesRoutes: readonly Route[] = [
@@ -28,7 +48,7 @@ export const textMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'SMS messages',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: { ...json("One page of the account's SMS messages.", z.array(smsMessageView)), headers: totalCountHeader } },
     },
     query: pagingQuery(500),
     handle: async ({ principal, platform, query }) => {
@@ -43,7 +63,7 @@ export const textMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'An SMS message',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The SMS message.', smsMessageView) },
     },
     params: idPath,
     handle: async ({ principal, platform, params }) => ok(await getSmsMessage(platform.db, principal.accountId, params.id)),
@@ -56,7 +76,7 @@ export const textMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'Create an SMS message',
       description: "Not among seed 004's methods: GET messages/sms needs a way for messages to exist, as POST messages/email does for email.",
-      responses: { 201: json('The message.', z.unknown()) },
+      responses: { 201: json('The message.', smsMessageView) },
     },
     body: smsMessageSchema,
     handle: async ({ principal, platform, body }) => created(await createSmsMessage(platform, principal.accountId, body)),
@@ -68,7 +88,7 @@ export const textMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'SMS sender interfaces',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('The sender IDs, the first the default.', smsInterfaces) },
     },
     handle: async ({ platform }) => ok(textInterfaces(platform)),
   }),
@@ -79,7 +99,7 @@ export const textMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'SMS callouts',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('SMS sends per day (UTC) over the period, by outcome so far.', smsCalloutDays) },
     },
     query: z.object({ dateFrom: timestampSchema, dateTo: timestampSchema }).strict(),
     handle: async ({ principal, platform, query }) => {
@@ -96,7 +116,7 @@ export const textMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'Send an instant SMS',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('Each number: OK with its requestId (queued for the texts worker), or ERROR with a code.', instantSendResults) },
     },
     body: instantSmsSchema,
     handle: async ({ principal, platform, body }) => ok({ results: await sendTexts(platform, principal.accountId, 'SMS', body) }),
@@ -108,7 +128,7 @@ export const textMessagesRoutes: readonly Route[] = [
     docs: {
       summary: 'Send an instant Viber message',
       description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json("The answer, in eSputnik's shape (docs/esputnik-api.md).", z.unknown()) },
+      responses: { 200: json('Each number: OK with its requestId (queued for the texts worker), or ERROR with a code.', instantSendResults) },
     },
     body: instantViberSchema,
     handle: async ({ principal, platform, body }) => ok({ results: await sendTexts(platform, principal.accountId, 'Viber', body) }),

@@ -73,4 +73,26 @@ export const esputnikApiMigrations: readonly Migration[] = [
       CREATE INDEX message_sends_activity ON message_sends(activity_id);
     `,
   },
+  {
+    version: 2602,
+    name: 'SMS and Viber sends through the texts queue',
+    sql: `
+      -- Texts leave through their own queue and worker, as email does: a send waits
+      -- 'pending' until a worker claims it ('sending'), and a try the provider refused for
+      -- now puts it back 'pending' with the time it is due again.
+      ALTER TABLE text_sends DROP CONSTRAINT text_sends_state_check;
+      ALTER TABLE text_sends ADD CONSTRAINT text_sends_state_check CHECK (state IN ('pending', 'sending', 'sent', 'failed'));
+      ALTER TABLE text_sends
+        ADD COLUMN attempts    integer NOT NULL DEFAULT 0,
+        ADD COLUMN claimed_at  timestamptz,
+        ADD COLUMN due_at      timestamptz NOT NULL DEFAULT now(),
+        -- Viber's picture and button, read by the worker when it hands the message over.
+        ADD COLUMN image_url   text,
+        ADD COLUMN button_text text,
+        ADD COLUMN button_url  text;
+      -- The sweep's two questions: which pending sends lost their queue message, which claims were abandoned.
+      CREATE INDEX text_sends_pending ON text_sends(due_at) WHERE state = 'pending';
+      CREATE INDEX text_sends_sending ON text_sends(claimed_at) WHERE state = 'sending';
+    `,
+  },
 ];

@@ -1,0 +1,18 @@
+import { logger } from '../../shared/logger';
+import { closeAbandonedTextClaims, requeueStalledTexts } from '../../shared/messages/deliver-texts';
+import { platformFromEnvironment, type Platform } from '../../shared/platform';
+import type { ScheduledFunction } from '../../shared/schedules/event';
+
+/**
+ * Every minute: queue again SMS and Viber sends whose queue message was lost, and close the
+ * claims of workers that died mid-send (email's sweep, for text sends).
+ */
+export function createHandler(platform: Platform): ScheduledFunction {
+  return async () => {
+    const queued = await requeueStalledTexts(platform);
+    const abandoned = await closeAbandonedTextClaims(platform);
+    if (queued > 0 || abandoned > 0) logger.info('text send sweep', { queued, abandoned });
+  };
+}
+
+export const handler: ScheduledFunction = async (event, context) => createHandler(await platformFromEnvironment())(event, context);
