@@ -86,7 +86,11 @@ describe('on the fake clock', () => {
     expect(whileWaiting.map(({ at, webhook }) => [webhook.consecutiveFailures, Date.parse(webhook.nextAttemptAt as string) - at])).toEqual(
       delays.map((delay, index) => [index + 1, delay * 1000]),
     );
-    expect(whileWaiting[0]!.webhook.retrySchedule).toEqual({ delaysSeconds: [60, 120, 240, 480, 960, 1920], thenEverySeconds: 3600, jitterRatio: 0.1 });
+    expect(whileWaiting[0]!.webhook.retrySchedule).toEqual({
+      delaysSeconds: [60, 120, 240, 480, 960, 1920],
+      thenEverySeconds: 3600,
+      jitterRatio: 0.1,
+    });
     // Delivered: nothing is waiting any more.
     await waitUntil(async () => (await stack.request(account, 'GET', '/api/v1/webhook')).body.consecutiveFailures === 0, 'the streak ending');
     expect((await stack.request(account, 'GET', '/api/v1/webhook')).body).not.toHaveProperty('nextAttemptAt');

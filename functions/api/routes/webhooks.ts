@@ -17,7 +17,9 @@ const redelivery = z.object({ activityIds: z.array(z.number().int().positive()).
 const webhookView = z.object({
   url: z.string(),
   state: z.enum(['active', 'suspended']),
-  secretHint: z.string().meta({ description: 'The signing secret\'s last characters (`whsec_…AbC=`): which secret a receiver holds, never the secret.' }),
+  secretHint: z
+    .string()
+    .meta({ description: "The signing secret's last characters (`whsec_…AbC=`): which secret a receiver holds, never the secret." }),
   previousSecretExpiresAt: timestamp.optional(),
   consecutiveFailures: z.number().int().meta({ description: 'Failed POSTs in a row; 0 once one is delivered.' }),
   nextAttemptAt: timestamp
