@@ -77,6 +77,14 @@ it('builds a segment on an external column with the operators of its type, and s
   ]);
   await page.getByLabel('Condition').selectOption({ label: 'is greater than' });
   await page.getByLabel('Value').fill('100');
+  // Counted before saving, by the count-only route.
+  await page.getByRole('button', { name: 'Count members' }).click();
+  await page.getByRole('status').filter({ hasText: '1 contact matches this condition now.' }).waitFor();
+  await page.getByLabel('Value').fill('10');
+  await page.getByRole('button', { name: 'Count members' }).click();
+  await page.getByRole('status').filter({ hasText: '2 contacts match this condition now.' }).waitFor();
+  expect((await stack.request(user.account, 'GET', '/api/v1/groups')).body).toEqual([]);
+  await page.getByLabel('Value').fill('100');
   await page.getByRole('button', { name: 'Save and count' }).click();
 
   const members = page.getByRole('region', { name: 'Members of Loyal customers' });
