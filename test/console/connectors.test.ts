@@ -77,6 +77,16 @@ it('connects PostgreSQL as seed 000 describes: check connection (failures in pla
   await page.getByRole('status').filter({ hasText: 'The connection is not protected by SSL.' }).waitFor();
   expect(await seriousAccessibilityViolations(page)).toEqual([]);
 
+  // Seed 000: the schema is public unless the connector names another; one the database lacks is warned of.
+  expect(await page.getByLabel('Schema').inputValue()).toBe('public');
+  await page.getByLabel('Schema').fill('no_such_schema');
+  await checkConnection(page);
+  await page.getByRole('status').filter({ hasText: 'The schema does not exist in this database' }).waitFor();
+  await page.getByLabel('Schema').fill('public');
+  await checkConnection(page);
+  await page.getByRole('status').filter({ hasText: 'Connection established.' }).waitFor();
+  expect(await page.getByText('The schema does not exist in this database').count()).toBe(0);
+
   // The server's validation error sits next to the field it names.
   await page.getByRole('button', { name: 'Save' }).click();
   const keyColumn = page.getByLabel('Key column');
@@ -101,13 +111,18 @@ it('connects PostgreSQL as seed 000 describes: check connection (failures in pla
   ]);
   await screenshot(page, 'connectors');
 
-  // Edit: the saved password is kept when the field stays empty.
+  // Edit: the saved password is kept when the field stays empty; the schema changes without it.
+  await customer.admin.query(`CREATE SCHEMA IF NOT EXISTS sales AUTHORIZATION ${customer.user}`);
   await page.getByRole('button', { name: 'Edit Shop database' }).click();
   await page.getByLabel('Name').fill('Shop warehouse');
+  expect(await page.getByLabel('Schema').inputValue()).toBe('public');
+  await page.getByLabel('Schema').fill('sales');
   await checkConnection(page);
   await page.getByRole('status').filter({ hasText: 'Connection established.' }).waitFor();
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('row', { name: /Shop warehouse/ }).waitFor();
+  const { connectors } = (await stack.request(user.account, 'GET', '/api/v1/connectors')).body as { connectors: { postgres: { schema: string } }[] };
+  expect(connectors.map((connector) => connector.postgres.schema)).toEqual(['sales']);
 
   // Delete asks first; dismissing keeps it.
   expect(await answerDialog(page, false, () => page.getByRole('button', { name: 'Delete Shop warehouse' }).click())).toBe(

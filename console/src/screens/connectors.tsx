@@ -8,7 +8,7 @@ export interface Connector {
   readonly kind: 'postgres' | 'bigquery';
   readonly name: string;
   readonly uniqueKey: { readonly column: string; readonly contactField: string };
-  readonly postgres?: { host: string; port: number; database: string; user: string; sslMode: string; caCertificate?: string };
+  readonly postgres?: { host: string; port: number; database: string; user: string; sslMode: string; schema: string; caCertificate?: string };
   readonly bigquery?: { projectId: string; clientEmail: string; location?: string };
 }
 
@@ -40,6 +40,8 @@ const sslModes = [
 
 const warningText: Readonly<Record<string, string>> = {
   NOT_SSL: 'The connection is not protected by SSL. Data travels unencrypted; choose the SSL mode “require” if the server supports it.',
+  SCHEMA_NOT_FOUND:
+    'The schema does not exist in this database, or this user may not use it. The connection works, but exports to it fail until your administrator creates it or grants access.',
   NO_READABLE_TABLES: 'This user cannot read any table yet. Ask your administrator to grant it read access (GRANT SELECT).',
   NO_DATASETS: 'The project has no dataset this key can see.',
 };
@@ -170,6 +172,7 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
   const [user, setUser] = useState(saved?.postgres?.user ?? '');
   const [password, setPassword] = useState('');
   const [sslMode, setSslMode] = useState(saved?.postgres?.sslMode ?? 'prefer');
+  const [schema, setSchema] = useState(saved?.postgres?.schema ?? 'public');
   const [caCertificate, setCaCertificate] = useState(saved?.postgres?.caCertificate ?? '');
   const [keyFile, setKeyFile] = useState<string | undefined>();
   const [location, setLocation] = useState(saved?.bigquery?.location ?? '');
@@ -188,6 +191,7 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
           database,
           user,
           sslMode,
+          schema: schema.trim(),
           ...(password ? { password } : {}),
           ...(sslMode === 'verify-full' && caCertificate ? { caCertificate } : {}),
         }
@@ -272,6 +276,14 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
               error={fieldError('password')}
               autoComplete="new-password"
               {...(saved ? { hint: 'Leave empty to keep the saved password.' } : {})}
+            />
+            <Field
+              label="Schema"
+              value={schema}
+              onInput={setSchema}
+              error={fieldError('schema')}
+              hint="Where exports write their tables and where data sources look first; public unless you use another."
+              required
             />
             <Select label="SSL mode" value={sslMode} onChange={setSslMode} options={sslModes} error={fieldError('sslMode')} />
             {sslMode === 'verify-full' && (

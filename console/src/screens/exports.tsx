@@ -340,7 +340,8 @@ function NewExport(props: { onDone: (message?: string) => void }) {
                 value={connectorId}
                 onChange={(value) => {
                   setConnectorId(value);
-                  if (list.find((candidate) => String(candidate.id) === value)?.kind === 'bigquery' && schema === 'public') setSchema('');
+                  // Seed 000: the connector's schema unless another is chosen here; BigQuery names its dataset here.
+                  setSchema(list.find((candidate) => String(candidate.id) === value)?.postgres?.schema ?? '');
                 }}
                 options={[['', 'Choose a connector'], ...list.map((candidate) => [String(candidate.id), candidate.name] as const)]}
                 error={fieldError('connectorId')}
@@ -384,7 +385,7 @@ function NewExport(props: { onDone: (message?: string) => void }) {
           hint={
             connector?.kind === 'bigquery'
               ? 'The BigQuery dataset the tables are written to.'
-              : 'The tables are created in this schema; public unless you choose another.'
+              : 'The tables are created in this schema: the connector’s (public unless it names another), or the one you enter.'
           }
         />
         <div class="actions">
