@@ -1,0 +1,91 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { ApiError } from './api';
+import { Notice, problemOf } from './ui';
+
+export interface Submission {
+  readonly busy: boolean;
+  /** The last failure: a notice for the form and, through `fieldError`, messages next to the fields it names. */
+  readonly error: unknown;
+  readonly fieldError: (field: string) => string | undefined;
+  readonly submit: () => Promise<void>;
+}
+
+/**
+ * A form's submit cycle, which every screen's form repeats: busy while the call runs (so a
+ * second click does not send twice), the previous error cleared, the server's error kept.
+ */
+export function useSubmission(work: () => Promise<void>): Submission {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const submit = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
+  return { busy, error, fieldError, submit };
+}
+
+/**
+ * The form around a submission: the browser's own validation off (the server's messages are
+ * shown instead, next to their fields), Enter submits, and a failure the fields do not name is
+ * announced at the top.
+ */
+export function SubmitForm(props: {
+  readonly submission: Submission;
+  readonly label?: string;
+  readonly labelledBy?: string;
+  readonly children: ComponentChildren;
+}) {
+  const { submission } = props;
+  return (
+    <form
+      noValidate
+      aria-label={props.label}
+      aria-labelledby={props.labelledBy}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submission.submit();
+      }}
+    >
+      {submission.error !== undefined && <Notice kind="error">{problemOf(submission.error)}</Notice>}
+      {props.children}
+    </form>
+  );
+}
+
+/** A list as a table: a caption for screen readers, column headers, and a last column of row actions when asked. */
+export function ListTable(props: {
+  readonly caption: string;
+  readonly columns: readonly string[];
+  readonly withActions?: boolean;
+  readonly children: ComponentChildren;
+}) {
+  return (
+    <table>
+      <caption class="visually-hidden">{props.caption}</caption>
+      <thead>
+        <tr>
+          {props.columns.map((column) => (
+            <th scope="col" key={column}>
+              {column}
+            </th>
+          ))}
+          {props.withActions && (
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          )}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
