@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { Notice, problemOf } from './ui';
 
@@ -42,6 +42,8 @@ export function SubmitForm(props: {
   readonly submission: Submission;
   readonly label?: string;
   readonly labelledBy?: string;
+  /** False when the form shows every failure at a field itself. */
+  readonly notice?: boolean;
   readonly children: ComponentChildren;
 }) {
   const { submission } = props;
@@ -55,7 +57,7 @@ export function SubmitForm(props: {
         void submission.submit();
       }}
     >
-      {submission.error !== undefined && <Notice kind="error">{problemOf(submission.error)}</Notice>}
+      {submission.error !== undefined && props.notice !== false && <Notice kind="error">{problemOf(submission.error)}</Notice>}
       {props.children}
     </form>
   );
@@ -87,5 +89,39 @@ export function ListTable(props: {
       </thead>
       <tbody>{props.children}</tbody>
     </table>
+  );
+}
+
+/** Boxes to tick, several at once, with the server's error for the whole group under them. */
+export function CheckboxGroup(props: {
+  readonly legend: string;
+  readonly options: readonly (readonly [value: string, label: string])[];
+  readonly checked: readonly string[];
+  readonly onChange: (checked: string[]) => void;
+  readonly error?: string | undefined;
+}) {
+  const errorId = useId();
+  return (
+    <fieldset aria-describedby={props.error ? errorId : undefined}>
+      <legend>{props.legend}</legend>
+      {props.options.map(([value, label]) => (
+        <label class="checkbox" key={value}>
+          <input
+            type="checkbox"
+            checked={props.checked.includes(value)}
+            onChange={(event) => {
+              const ticked = (event.currentTarget as HTMLInputElement).checked;
+              props.onChange(ticked ? [...props.checked, value] : props.checked.filter((item) => item !== value));
+            }}
+          />
+          {label}
+        </label>
+      ))}
+      {props.error && (
+        <p class="field-error" id={errorId}>
+          {props.error}
+        </p>
+      )}
+    </fieldset>
   );
 }

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
 import { connectorFailureText } from '../connector-failures';
-import { confirmed, Field, LoadState, Notice, problemOf, Select, sentence, useLoad } from '../ui';
+import { ListTable } from '../forms';
+import { confirmed, Field, LoadState, Notice, problemOf, Select, sentence, useLoad, type Loaded } from '../ui';
 
 export interface Connector {
   readonly id: number;
@@ -20,6 +21,39 @@ interface CheckResult {
   readonly projectId?: string;
   readonly datasets?: number;
   readonly warnings: readonly { code: string; message: string }[];
+}
+
+/** The connector a new source or export works with; with none saved yet, where to make one. */
+export function ConnectorPicker(props: {
+  readonly connectors: Loaded<Connector[]>;
+  readonly value: string;
+  readonly onChange: (id: string, connector: Connector | undefined) => void;
+  readonly error?: string | undefined;
+}) {
+  return (
+    <LoadState loaded={props.connectors} what="connectors">
+      {(list) =>
+        list.length === 0 ? (
+          <p class="empty">
+            You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.
+          </p>
+        ) : (
+          <Select
+            label="Connector"
+            value={props.value}
+            onChange={(value) =>
+              props.onChange(
+                value,
+                list.find((candidate) => String(candidate.id) === value),
+              )
+            }
+            options={[['', 'Choose a connector'], ...list.map((candidate) => [String(candidate.id), candidate.name] as const)]}
+            error={props.error}
+          />
+        )
+      }
+    </LoadState>
+  );
 }
 
 export const listConnectors = () => call<{ connectors: Connector[] }>('GET', '/api/v1/connectors').then((answer) => answer.connectors);
@@ -85,61 +119,47 @@ export function ConnectorsScreen() {
               No connectors yet. Choose <strong>Connect PostgreSQL</strong> or <strong>Connect BigQuery</strong> to add the first one.
             </p>
           ) : (
-            <table>
-              <caption class="visually-hidden">Your connectors</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Where</th>
-                  <th scope="col">Unique key</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+            <ListTable caption="Your connectors" columns={['Name', 'Type', 'Where', 'Unique key']} withActions>
+              {list.map((connector) => (
+                <tr key={connector.id}>
+                  <th scope="row">{connector.name}</th>
+                  <td>{connector.kind === 'postgres' ? 'PostgreSQL' : 'BigQuery'}</td>
+                  <td>
+                    {connector.postgres
+                      ? `${connector.postgres.host}:${connector.postgres.port} / ${connector.postgres.database}`
+                      : connector.bigquery?.projectId}
+                  </td>
+                  <td>
+                    {connector.uniqueKey.column} ={' '}
+                    {contactFields.find(([value]) => value === connector.uniqueKey.contactField)?.[1] ?? connector.uniqueKey.contactField}
+                  </td>
+                  <td class="row-actions">
+                    <button
+                      type="button"
+                      class="secondary"
+                      aria-label={`Edit ${connector.name}`}
+                      onClick={() => setEditing({ kind: connector.kind, connector })}
+                    >
+                      Edit
+                    </button>
+                    <button
+                      type="button"
+                      class="danger"
+                      aria-label={`Delete ${connector.name}`}
+                      onClick={() =>
+                        void removeConnector(connector).then((text) => {
+                          if (!text) return;
+                          setMessage(text);
+                          connectors.reload();
+                        })
+                      }
+                    >
+                      Delete
+                    </button>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((connector) => (
-                  <tr key={connector.id}>
-                    <th scope="row">{connector.name}</th>
-                    <td>{connector.kind === 'postgres' ? 'PostgreSQL' : 'BigQuery'}</td>
-                    <td>
-                      {connector.postgres
-                        ? `${connector.postgres.host}:${connector.postgres.port} / ${connector.postgres.database}`
-                        : connector.bigquery?.projectId}
-                    </td>
-                    <td>
-                      {connector.uniqueKey.column} ={' '}
-                      {contactFields.find(([value]) => value === connector.uniqueKey.contactField)?.[1] ?? connector.uniqueKey.contactField}
-                    </td>
-                    <td class="row-actions">
-                      <button
-                        type="button"
-                        class="secondary"
-                        aria-label={`Edit ${connector.name}`}
-                        onClick={() => setEditing({ kind: connector.kind, connector })}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Delete ${connector.name}`}
-                        onClick={() =>
-                          void removeConnector(connector).then((text) => {
-                            if (!text) return;
-                            setMessage(text);
-                            connectors.reload();
-                          })
-                        }
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </ListTable>
           )
         }
       </LoadState>

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
+import { ListTable, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, sentence, useLoad } from '../ui';
 
 interface RetrySchedule {
@@ -72,7 +73,6 @@ export function WebhooksScreen() {
   const [url, setUrl] = useState<string | undefined>();
   // The API answers the secret once (when it is made); it lives here until the screen is left.
   const [secret, setSecret] = useState<string | undefined>();
-  const [error, setError] = useState<unknown>();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | undefined>();
   const [busy, setBusy] = useState(false);
 
@@ -88,21 +88,16 @@ export function WebhooksScreen() {
     loaded.reload();
   };
 
-  const save = async () => {
-    setBusy(true);
-    setError(undefined);
+  const submission = useSubmission(async () => {
     setMessage(undefined);
-    try {
-      const saved = await call<{ secret?: string }>('PUT', '/api/v1/webhook', { url: url ?? loaded.data?.webhook?.url ?? '' });
-      if (saved.secret) setSecret(saved.secret);
-      setMessage({ kind: 'success', text: 'The URL answered our verification request and was saved.' });
-      setUrl(undefined);
-      loaded.reload();
-    } catch (failure) {
-      setError(failure);
-    }
-    setBusy(false);
-  };
+    const saved = await call<{ secret?: string }>('PUT', '/api/v1/webhook', { url: url ?? loaded.data?.webhook?.url ?? '' });
+    if (saved.secret) setSecret(saved.secret);
+    setMessage({ kind: 'success', text: 'The URL answered our verification request and was saved.' });
+    setUrl(undefined);
+    loaded.reload();
+  });
+  // The verification's failure belongs to the URL: shown there rather than at the top of the form.
+  const { error } = submission;
   const urlError =
     error instanceof ApiError ? (error.fieldMessage('url') ?? (error.status !== 401 ? sentence(error.message) : undefined)) : undefined;
 
@@ -119,17 +114,11 @@ export function WebhooksScreen() {
             {!webhook && (
               <p class="empty">No webhook yet. Enter the URL of your receiver: Satellite checks it with a GET request, which must answer 2xx.</p>
             )}
-            <form
-              noValidate
-              onSubmit={(event) => {
-                event.preventDefault();
-                void save();
-              }}
-            >
+            <SubmitForm submission={submission} notice={false}>
               <Field label="Webhook URL" type="url" value={url ?? webhook?.url ?? ''} onInput={setUrl} error={urlError} required />
               <div class="actions">
-                <button type="submit" disabled={busy}>
-                  {busy ? 'Verifying…' : 'Save'}
+                <button type="submit" disabled={busy || submission.busy}>
+                  {submission.busy ? 'Verifying…' : 'Save'}
                 </button>
                 {webhook && (
                   <button
@@ -149,7 +138,7 @@ export function WebhooksScreen() {
                   </button>
                 )}
               </div>
-            </form>
+            </SubmitForm>
             {webhook && (
               <>
                 <dl>
@@ -242,65 +231,50 @@ export function WebhooksScreen() {
                 {attempts.length === 0 ? (
                   <p class="empty">No delivery attempt yet. Attempts appear here as activities are sent.</p>
                 ) : (
-                  <table>
-                    <caption class="visually-hidden">Delivery attempts, newest first</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Time</th>
-                        <th scope="col">Result</th>
-                        <th scope="col">Latency</th>
-                        <th scope="col">Response</th>
-                        <th scope="col">Activities</th>
-                        <th scope="col">
-                          <span class="visually-hidden">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {attempts.map((attempt) => {
-                        const ids = replayableIds(attempt);
-                        return (
-                          <tr key={attempt.id}>
-                            <td>{new Date(attempt.attemptedAt).toLocaleString()}</td>
-                            <td>
-                              {attempt.delivered
-                                ? `Delivered (HTTP ${attempt.statusCode ?? 200})`
-                                : attempt.statusCode
-                                  ? `Failed (HTTP ${attempt.statusCode})`
-                                  : `Failed (${attempt.error ?? 'no answer'})`}
-                            </td>
-                            <td>{attempt.latencyMs} ms</td>
-                            <td>
-                              <code>{attempt.responseExcerpt ?? '—'}</code>
-                            </td>
-                            <td>
-                              {attempt.activityCount}{' '}
-                              {attempt.firstActivityId !== undefined &&
-                                `(ids ${attempt.firstActivityId}${attempt.lastActivityId !== attempt.firstActivityId ? `–${attempt.lastActivityId}` : ''})`}
-                            </td>
-                            <td>
-                              {ids && (
-                                <button
-                                  type="button"
-                                  class="secondary"
-                                  aria-label={`Replay attempt ${attempt.id}`}
-                                  disabled={busy}
-                                  onClick={() =>
-                                    void act(async () => {
-                                      const { queued } = await call<{ queued: number }>('POST', '/api/v1/webhook/redeliver', { activityIds: ids });
-                                      return `${queued} ${queued === 1 ? 'activity was' : 'activities were'} queued to be sent again.`;
-                                    })
-                                  }
-                                >
-                                  Replay
-                                </button>
-                              )}
-                            </td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
+                  <ListTable caption="Delivery attempts, newest first" columns={['Time', 'Result', 'Latency', 'Response', 'Activities']} withActions>
+                    {attempts.map((attempt) => {
+                      const ids = replayableIds(attempt);
+                      return (
+                        <tr key={attempt.id}>
+                          <td>{new Date(attempt.attemptedAt).toLocaleString()}</td>
+                          <td>
+                            {attempt.delivered
+                              ? `Delivered (HTTP ${attempt.statusCode ?? 200})`
+                              : attempt.statusCode
+                                ? `Failed (HTTP ${attempt.statusCode})`
+                                : `Failed (${attempt.error ?? 'no answer'})`}
+                          </td>
+                          <td>{attempt.latencyMs} ms</td>
+                          <td>
+                            <code>{attempt.responseExcerpt ?? '—'}</code>
+                          </td>
+                          <td>
+                            {attempt.activityCount}{' '}
+                            {attempt.firstActivityId !== undefined &&
+                              `(ids ${attempt.firstActivityId}${attempt.lastActivityId !== attempt.firstActivityId ? `–${attempt.lastActivityId}` : ''})`}
+                          </td>
+                          <td>
+                            {ids && (
+                              <button
+                                type="button"
+                                class="secondary"
+                                aria-label={`Replay attempt ${attempt.id}`}
+                                disabled={busy}
+                                onClick={() =>
+                                  void act(async () => {
+                                    const { queued } = await call<{ queued: number }>('POST', '/api/v1/webhook/redeliver', { activityIds: ids });
+                                    return `${queued} ${queued === 1 ? 'activity was' : 'activities were'} queued to be sent again.`;
+                                  })
+                                }
+                              >
+                                Replay
+                              </button>
+                            )}
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </ListTable>
                 )}
               </>
             )}
