@@ -125,3 +125,39 @@ export function CheckboxGroup(props: {
     </fieldset>
   );
 }
+
+/** The submit button, busy while the call runs, and Cancel when the form can be left. */
+export function FormActions(props: {
+  readonly submission: Submission;
+  readonly label: string;
+  readonly busyLabel: string;
+  readonly onCancel?: () => void;
+}) {
+  return (
+    <div class="actions">
+      <button type="submit" disabled={props.submission.busy}>
+        {props.submission.busy ? props.busyLabel : props.label}
+      </button>
+      {props.onCancel && (
+        <button type="button" class="secondary" onClick={props.onCancel}>
+          Cancel
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A button in a list's row; its accessible name says which row it acts on ("Delete Shop database"). */
+export function RowButton(props: {
+  readonly action: string;
+  readonly target: string;
+  readonly kind?: 'secondary' | 'danger';
+  readonly disabled?: boolean;
+  readonly onClick: () => void;
+}) {
+  return (
+    <button type="button" class={props.kind} aria-label={`${props.action} ${props.target}`} disabled={props.disabled} onClick={props.onClick}>
+      {props.action}
+    </button>
+  );
+}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
-import { CheckboxGroup, ListTable, SubmitForm, useSubmission } from '../forms';
+import { CheckboxGroup, ListTable, RowButton, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, Select, useLoad } from '../ui';
 
 interface App {
@@ -120,10 +120,10 @@ export function AppsScreen() {
                         New secret
                       </button>
                     )}
-                    <button
-                      type="button"
-                      class="danger"
-                      aria-label={`Delete ${app.name}`}
+                    <RowButton
+                      action="Delete"
+                      target={app.name}
+                      kind="danger"
                       onClick={() =>
                         confirmed(`Delete the app “${app.name}”? Every account that connected it loses the connection.`) &&
                         void act(async () => {
@@ -131,9 +131,7 @@ export function AppsScreen() {
                           return { kind: 'success', text: `The app “${app.name}” was deleted.` };
                         }, apps.reload)
                       }
-                    >
-                      Delete
-                    </button>
+                    />
                   </td>
                 </tr>
               ))}
@@ -156,10 +154,10 @@ export function AppsScreen() {
                   <td>{new Date(app.connectedAt).toLocaleString()}</td>
                   <td>{app.lastUsedAt ? new Date(app.lastUsedAt).toLocaleString() : 'Never'}</td>
                   <td>
-                    <button
-                      type="button"
-                      class="danger"
-                      aria-label={`Revoke ${app.name}`}
+                    <RowButton
+                      action="Revoke"
+                      target={app.name}
+                      kind="danger"
                       onClick={() =>
                         confirmed(`Revoke “${app.name}”? Every token it holds stops working at once.`) &&
                         void act(async () => {
@@ -167,9 +165,7 @@ export function AppsScreen() {
                           return { kind: 'success', text: `“${app.name}” was disconnected.` };
                         }, connected.reload)
                       }
-                    >
-                      Revoke
-                    </button>
+                    />
                   </td>
                 </tr>
               ))}
@@ -200,10 +196,10 @@ export function AppsScreen() {
                   {key.revokedAt ? (
                     `Revoked ${new Date(key.revokedAt).toLocaleString()}`
                   ) : (
-                    <button
-                      type="button"
-                      class="danger"
-                      aria-label={`Revoke key ${key.name}`}
+                    <RowButton
+                      action="Revoke"
+                      target={`key ${key.name}`}
+                      kind="danger"
                       onClick={() =>
                         confirmed(`Revoke the API key “${key.name}”? Whatever uses it stops working at once.`) &&
                         void act(async () => {
@@ -211,9 +207,7 @@ export function AppsScreen() {
                           return { kind: 'success', text: `The API key “${key.name}” was revoked.` };
                         }, keys.reload)
                       }
-                    >
-                      Revoke
-                    </button>
+                    />
                   )}
                 </td>
               </tr>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
 import { connectorFailureText } from '../connector-failures';
-import { ListTable } from '../forms';
+import { ListTable, RowButton } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, Select, sentence, useLoad, type Loaded } from '../ui';
 
 export interface Connector {
@@ -134,18 +134,16 @@ export function ConnectorsScreen() {
                     {contactFields.find(([value]) => value === connector.uniqueKey.contactField)?.[1] ?? connector.uniqueKey.contactField}
                   </td>
                   <td class="row-actions">
-                    <button
-                      type="button"
-                      class="secondary"
-                      aria-label={`Edit ${connector.name}`}
+                    <RowButton
+                      action="Edit"
+                      target={connector.name}
+                      kind="secondary"
                       onClick={() => setEditing({ kind: connector.kind, connector })}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      class="danger"
-                      aria-label={`Delete ${connector.name}`}
+                    />
+                    <RowButton
+                      action="Delete"
+                      target={connector.name}
+                      kind="danger"
                       onClick={() =>
                         void removeConnector(connector).then((text) => {
                           if (!text) return;
@@ -153,9 +151,7 @@ export function ConnectorsScreen() {
                           connectors.reload();
                         })
                       }
-                    >
-                      Delete
-                    </button>
+                    />
                   </td>
                 </tr>
               ))}

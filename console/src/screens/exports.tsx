@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api';
-import { CheckboxGroup, ListTable, SubmitForm, useSubmission } from '../forms';
+import { CheckboxGroup, FormActions, ListTable, RowButton, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, Select, sentence, useLoad } from '../ui';
 import { ConnectorPicker, listConnectors } from './connectors';
 
@@ -144,17 +144,15 @@ export function ExportsScreen() {
                         >
                           {item.paused ? 'Resume' : 'Pause'}
                         </button>
-                        <button
-                          type="button"
-                          class="danger"
-                          aria-label={`Delete ${name}`}
+                        <RowButton
+                          action="Delete"
+                          target={name}
+                          kind="danger"
                           onClick={() =>
                             confirmed(`Delete ${name}? The data already copied stays in your database.`) &&
                             void act(() => call('DELETE', `/api/v1/exports/${item.id}`), `${name} deleted.`)
                           }
-                        >
-                          Delete
-                        </button>
+                        />
                       </td>
                     </tr>
                   );
@@ -319,14 +317,7 @@ function NewExport(props: { onDone: (message?: string) => void }) {
               : 'The tables are created in this schema: the connector’s (public unless it names another), or the one you enter.'
           }
         />
-        <div class="actions">
-          <button type="submit" disabled={submission.busy}>
-            {submission.busy ? 'Saving…' : 'Save'}
-          </button>
-          <button type="button" class="secondary" onClick={() => props.onDone()}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submission={submission} label="Save" busyLabel="Saving…" onCancel={() => props.onDone()} />
       </SubmitForm>
     </section>
   );

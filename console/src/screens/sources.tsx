@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
-import { ListTable, SubmitForm, useSubmission } from '../forms';
+import { FormActions, ListTable, RowButton, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, Select, useLoad } from '../ui';
 import { ConnectorPicker, listConnectors } from './connectors';
 
@@ -72,10 +72,10 @@ export function SourcesScreen() {
                     <code>$!data.get('{source.name}')</code> <span class="hint">in bulk ones</span>
                   </td>
                   <td class="row-actions">
-                    <button
-                      type="button"
-                      class="danger"
-                      aria-label={`Delete ${source.name}`}
+                    <RowButton
+                      action="Delete"
+                      target={source.name}
+                      kind="danger"
                       onClick={() =>
                         void removeSource(source).then((result) => {
                           if (!result) return;
@@ -83,9 +83,7 @@ export function SourcesScreen() {
                           sources.reload();
                         })
                       }
-                    >
-                      Delete
-                    </button>
+                    />
                   </td>
                 </tr>
               ))}
@@ -246,14 +244,7 @@ function NewSource(props: { onDone: (message?: string) => void }) {
           hint="Letters, digits and underscores; templates can read the source by this name."
           required
         />
-        <div class="actions">
-          <button type="submit" disabled={submission.busy}>
-            {submission.busy ? 'Saving…' : 'Save'}
-          </button>
-          <button type="button" class="secondary" onClick={() => props.onDone()}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submission={submission} label="Save" busyLabel="Saving…" onCancel={() => props.onDone()} />
       </SubmitForm>
     </section>
   );
