@@ -5,11 +5,12 @@ import { createCustomerDatabase, type CustomerDatabase } from '../support/custom
 import { startTestStack, type TestStack, type TestStackOptions } from '../support/stack';
 
 export interface ConsoleFixtureOptions {
-  readonly stack?: TestStackOptions;
+  /** A function when the options depend on what an earlier `beforeAll` started. */
+  readonly stack?: TestStackOptions | (() => TestStackOptions);
   /** A customer PostgreSQL database (its own database and role), dropped after the file. */
   readonly customerDatabase?: boolean;
-  /** SQL the customer database's owner runs first: the tables the file's tests read. */
-  readonly customerSql?: string;
+  /** SQL run first in the customer database, as its administrator: the tables the file's tests read. */
+  readonly customerSql?: string | ((customer: CustomerDatabase) => string);
   /** Saves a connector to the customer database under this name, through the API. */
   readonly connectorName?: string;
   /** Contacts the account holds before the tests. */
@@ -41,12 +42,16 @@ export function consoleFixture(options: ConsoleFixtureOptions = {}): ConsoleFixt
   };
 
   beforeAll(async () => {
-    [parts.stack, parts.browser] = await Promise.all([startTestStack(options.stack), launchBrowser()]);
+    [parts.stack, parts.browser] = await Promise.all([
+      startTestStack(typeof options.stack === 'function' ? options.stack() : options.stack),
+      launchBrowser(),
+    ]);
     const stack = parts.stack;
     parts.user = await createConsoleUser(stack);
     if (options.customerDatabase || options.connectorName) {
       parts.customer = await createCustomerDatabase(stack);
-      if (options.customerSql) await parts.customer.admin.query(options.customerSql);
+      const sql = typeof options.customerSql === 'function' ? options.customerSql(parts.customer) : options.customerSql;
+      if (sql) await parts.customer.admin.query(sql);
     }
     if (options.connectorName) {
       const connector = await stack.request(

@@ -1,49 +1,30 @@
-import type { Browser } from 'playwright-core';
-import {
-  answerDialog,
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
-import { startTestStack, type TestStack } from '../support/stack';
+import { answerDialog, screenshot, seriousAccessibilityViolations, signIn } from '../support/browser';
 import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { numberedActivity, recordActivities } from '../webhooks/activities';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
-let receiver: WebhookReceiver;
 // Moves the platform's clock (not the real one): a lane is parked when its retries would outlive SQS's retention.
 let clockOffsetMs = 0;
-
+const fixture = consoleFixture({
+  stack: {
+    env: { WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '1000' },
+    clock: { now: () => new Date(Date.now() + clockOffsetMs) },
+  },
+});
+let receiver: WebhookReceiver;
 beforeAll(async () => {
-  [stack, browser, receiver] = await Promise.all([
-    startTestStack({
-      env: { WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '1000' },
-      clock: { now: () => new Date(Date.now() + clockOffsetMs) },
-    }),
-    launchBrowser(),
-    startWebhookReceiver(),
-  ]);
-  user = await createConsoleUser(stack);
+  receiver = await startWebhookReceiver();
 });
 afterAll(async () => {
-  await browser?.close();
   await receiver?.close();
-  await stack?.stop();
 });
 
-const webhook = async () => (await stack.request(user.account, 'GET', '/api/v1/webhook')).body;
+const webhook = async () => (await fixture.stack.request(fixture.user.account, 'GET', '/api/v1/webhook')).body;
 
 it("sets the webhook URL (verification result shown), shows the secret once and rotates it, shows a failing receiver's next retry and schedule, then suspended, resumes and replays", async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Webhooks' }).click();
+  const { stack, user } = fixture;
+  const { page, problems } = await fixture.signedInAt('Webhooks');
   await page.getByText('No webhook yet.').waitFor();
 
   // The verification GET fails: the cause is shown at the URL.
