@@ -120,12 +120,13 @@ function ImportProgress(props: { sessionId: string }) {
           {current.errors.length > 0 && (
             <>
               <h3>{current.status === 'FAILED' ? 'Why it failed' : 'Rows that were not imported'}</h3>
+              {current.status !== 'FAILED' && <p class="hint">Rows are counted from the first one after the header.</p>}
               <ListTable caption="Rows that were not imported" columns={['Row', 'Problem']}>
                 {current.errors.map((error) => (
                   <tr key={`${error.index}-${error.code}`}>
                     <td>{error.index === 0 ? 'The file' : `Row ${error.index}`}</td>
                     <td>
-                      {sentence(error.message)} <span class="hint">({error.code})</span>
+                      {error.index === 0 ? sentence(error.message) : error.message} <span class="hint">({error.code})</span>
                     </td>
                   </tr>
                 ))}
