@@ -22,6 +22,11 @@ it('adds an external data source by browsing the connector (schemas, tables, col
   const schemas = page.getByLabel('Schema or dataset');
   await schemas.locator('option', { hasText: 'crm' }).waitFor({ state: 'attached' });
   expect(await schemas.locator('option').allTextContents()).toEqual(['Choose a schema', 'crm', 'public']);
+  // The connector's schema (public, its default) is chosen first; another can be.
+  await page.getByLabel('Table').waitFor();
+  expect(await schemas.inputValue()).toBe('public');
+  await schemas.selectOption('crm');
+  await page.getByText('This schema has no table the connector’s user can read.').waitFor();
   await schemas.selectOption('public');
   await page.getByLabel('Table').selectOption('promo_codes');
   const columns = page.getByRole('table', { name: 'Columns of public.promo_codes' });

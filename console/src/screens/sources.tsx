@@ -132,6 +132,11 @@ function NewSource(props: { onDone: (message?: string) => void }) {
         : Promise.resolve([]),
     [connectorId],
   );
+  useEffect(() => {
+    // A PostgreSQL connector's own schema comes first (seed 000: public unless it names another).
+    const preferred = connectors.data?.find((candidate) => String(candidate.id) === connectorId)?.postgres?.schema;
+    if (!dataset && preferred && datasets.data?.some((item) => item.name === preferred)) setDataset(preferred);
+  }, [datasets.data]);
   const tables = useLoad(
     () =>
       connectorId && dataset
