@@ -62,6 +62,7 @@ export async function run(): Promise<Record<string, number | string>> {
       user: decodeURIComponent(adminUrl.username),
       password: decodeURIComponent(adminUrl.password),
       sslMode: 'disable',
+      schema: 'public',
       uniqueKey: { column: 'email', contactField: 'email' },
     });
     const source = await createSource(platform, accountId, {

@@ -4,6 +4,7 @@ import { adoptSession, currentSession, signOut, type Session } from './api';
 import { AppsScreen } from './screens/apps';
 import { ConnectorsScreen } from './screens/connectors';
 import { ExportsScreen } from './screens/exports';
+import { ImportScreen } from './screens/import';
 import { SegmentsScreen } from './screens/segments';
 import { SignIn } from './screens/sign-in';
 import { SourcesScreen } from './screens/sources';
@@ -17,6 +18,7 @@ const screens = [
   { path: 'exports', title: 'Data export', Screen: ExportsScreen },
   { path: 'webhooks', title: 'Webhooks', Screen: WebhooksScreen },
   { path: 'apps', title: 'Apps', Screen: AppsScreen },
+  { path: 'import', title: 'Import contacts', Screen: ImportScreen },
   { path: 'segments', title: 'Segments', Screen: SegmentsScreen },
   { path: 'templates', title: 'Template editor', Screen: TemplatesScreen },
 ] as const;

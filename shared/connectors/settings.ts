@@ -12,6 +12,9 @@ import { ValidationFailed } from '../errors';
 export const sslModes = ['disable', 'prefer', 'require', 'verify-full'] as const;
 export type SslMode = (typeof sslModes)[number];
 
+/** PostgreSQL's own default schema, and a PostgreSQL connector's unless it names another. */
+export const DEFAULT_POSTGRES_SCHEMA = 'public';
+
 /** The contact field a source's key column matches: a channel, an id, or an additional field (`field:<id>`). */
 export type ContactKeyField = 'email' | 'sms' | 'externalCustomerId' | 'contactId' | `field:${number}`;
 
@@ -43,6 +46,11 @@ const postgresFields = {
   database: z.string().min(1).max(63),
   user: z.string().min(1).max(63),
   sslMode: z.enum(sslModes).default('prefer'),
+  /**
+   * The schema this connector works in (seed 000: "public by default; you may choose another if
+   * you set it in the PostgreSQL settings"): what exports write to and data sources browse first.
+   */
+  schema: z.string().trim().min(1).max(63).default(DEFAULT_POSTGRES_SCHEMA),
   /** PEM of the CA that signed the server's certificate (verify-full only). */
   caCertificate: z
     .string()
@@ -157,6 +165,7 @@ export interface PostgresSettings {
   readonly database: string;
   readonly user: string;
   readonly sslMode: SslMode;
+  readonly schema: string;
   readonly caCertificate?: string;
 }
 
@@ -221,6 +230,7 @@ export function postgresSettingsOf(input: {
   database: string;
   user: string;
   sslMode: SslMode;
+  schema: string;
   caCertificate?: string | undefined;
 }): PostgresSettings {
   return {
@@ -229,6 +239,7 @@ export function postgresSettingsOf(input: {
     database: input.database,
     user: input.user,
     sslMode: input.sslMode,
+    schema: input.schema,
     ...(input.caCertificate ? { caCertificate: input.caCertificate } : {}),
   };
 }

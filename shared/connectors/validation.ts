@@ -11,8 +11,10 @@ import { parseServiceAccountKey, postgresSettingsOf, type ConnectorCheckInput, t
  * not. A failure throws a ConnectorFailed with its own code; what works is reported with
  * warnings (e.g. NOT_SSL) so the user can still save.
  */
+export const checkWarningCodes = ['NOT_SSL', 'NO_READABLE_TABLES', 'NO_DATASETS', 'SCHEMA_NOT_FOUND'] as const;
+
 export interface CheckWarning {
-  readonly code: 'NOT_SSL' | 'NO_READABLE_TABLES' | 'NO_DATASETS';
+  readonly code: (typeof checkWarningCodes)[number];
   readonly message: string;
 }
 
@@ -60,12 +62,14 @@ interface ProbeRow {
   readable_tables: number;
   can_create: boolean;
   writable: boolean;
+  schema_usable: boolean;
 }
 
 async function checkPostgres(platform: Platform, target: PostgresTarget): Promise<PostgresCheck> {
   const started = performance.now();
   return withPostgresTarget(platform, target, async (client: Client, session) => {
-    const { rows } = await client.query<ProbeRow>(`
+    const { rows } = await client.query<ProbeRow>(
+      `
       SELECT current_setting('server_version') AS version,
              (SELECT count(*)::int FROM information_schema.tables t
                WHERE t.table_schema NOT IN ('pg_catalog', 'information_schema')
@@ -73,11 +77,21 @@ async function checkPostgres(platform: Platform, target: PostgresTarget): Promis
              EXISTS (SELECT 1 FROM pg_namespace n
                       WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
                         AND has_schema_privilege(n.oid, 'CREATE')) AS can_create,
-             NOT pg_is_in_recovery() AND current_setting('default_transaction_read_only') = 'off' AS writable`);
+             NOT pg_is_in_recovery() AND current_setting('default_transaction_read_only') = 'off' AS writable,
+             EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1 AND has_schema_privilege(oid, 'USAGE')) AS schema_usable`,
+      [target.settings.schema],
+    );
     const latencyMs = Math.round(performance.now() - started);
     const probe = rows[0]!;
     const warnings: CheckWarning[] = [];
     if (!session.ssl) warnings.push({ code: 'NOT_SSL', message: 'the connection is not protected by SSL; use sslMode require or verify-full' });
+    // A warning, not a failure: the connection works and sources may read other schemas; only an
+    // export to this one would fail (SCHEMA_NOT_FOUND) until it is created.
+    if (!probe.schema_usable)
+      warnings.push({
+        code: 'SCHEMA_NOT_FOUND',
+        message: `the schema ${JSON.stringify(target.settings.schema)} does not exist in this database, or this role may not use it`,
+      });
     if (probe.readable_tables === 0) warnings.push({ code: 'NO_READABLE_TABLES', message: 'this role cannot read any table yet (GRANT SELECT)' });
     return {
       ok: true as const,

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { getConnector } from '../connectors/connector';
+import { getConnector, type Connector } from '../connectors/connector';
 import { AppError, NotFound, ValidationFailed } from '../errors';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
@@ -86,7 +86,7 @@ export async function createExport(platform: Platform, accountId: number, settin
   const connector = await getConnector(platform.db, accountId, settings.connectorId);
   const interval = settings.interval ?? 'daily';
   checkInterval(connector.kind, interval);
-  const schema = checkTarget(connector.kind, settings.schema ?? defaultSchema(connector.kind));
+  const schema = checkTarget(connector.kind, settings.schema ?? defaultSchema(connector));
   return withTransaction(platform.db, async (client) => {
     const { rows } = await client.query<ExportRow>(
       `INSERT INTO exports (account_id, connector_id, destination, datasets, interval, target_schema, paused)
@@ -188,8 +188,9 @@ function checkTarget(destination: 'postgres' | 'bigquery', schema: string): stri
   return schema;
 }
 
-function defaultSchema(destination: 'postgres' | 'bigquery'): string {
-  if (destination === 'postgres') return 'public';
+/** Seed 000: an export writes to the connector's schema ("public" unless it names another). */
+function defaultSchema(connector: Connector): string {
+  if (connector.postgres) return connector.postgres.schema;
   throw new ValidationFailed(
     'a BigQuery export needs the dataset to write to',
     [{ path: 'body.dataset', message: 'required for a BigQuery connector' }],

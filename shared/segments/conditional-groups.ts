@@ -189,3 +189,18 @@ export async function listGroupContacts(
   );
   return { total, contacts: rows.map(toContactView) };
 }
+
+/**
+ * How many contacts the conditions select now: the same evaluation as the member list, but
+ * no contact row is read and nothing is saved, so a builder can count as its user edits.
+ */
+export async function countSegmentMembers(platform: Platform, accountId: number, conditions: readonly Condition[]): Promise<number> {
+  await checkSegmentConditions(platform, accountId, conditions);
+  return (await evaluateSegment(platform, accountId, conditions)).length;
+}
+
+/** A saved group's member count, without its members' rows. */
+export async function countGroupMembers(platform: Platform, accountId: number, groupId: number): Promise<number> {
+  const group = await getConditionalGroup(platform.db, accountId, groupId);
+  return (await evaluateSegment(platform, accountId, group.conditions)).length;
+}

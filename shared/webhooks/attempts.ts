@@ -41,8 +41,8 @@ export async function recordDelivery(db: Pool, attempt: AttemptRecord, outboxIds
     name: 'webhook-record-delivery',
     text: `WITH attempt AS (${insertAttempt}),
           delivered AS (DELETE FROM webhook_outbox WHERE account_id = $1 AND id = ANY($12::bigint[]))
-     UPDATE webhook_endpoints SET consecutive_failures = 0, retry_first_outbox_id = NULL, retry_last_outbox_id = NULL
-      WHERE account_id = $1 AND (consecutive_failures <> 0 OR retry_first_outbox_id IS NOT NULL)`,
+     UPDATE webhook_endpoints SET consecutive_failures = 0, retry_first_outbox_id = NULL, retry_last_outbox_id = NULL, next_attempt_at = NULL
+      WHERE account_id = $1 AND (consecutive_failures <> 0 OR retry_first_outbox_id IS NOT NULL OR next_attempt_at IS NOT NULL)`,
     values: [...attemptParameters(attempt), outboxIds],
   });
 }

@@ -15,3 +15,15 @@ export function nextRetryDelaySeconds(failedAttempts: number, baseSeconds: numbe
   const jittered = units * baseSeconds * (1 - JITTER + 2 * JITTER * random());
   return Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(jittered)));
 }
+
+/** The schedule above as a client shows it: the growing waits, then the steady one, before jitter. */
+export interface RetrySchedule {
+  readonly delaysSeconds: readonly number[];
+  readonly thenEverySeconds: number;
+  readonly jitterRatio: number;
+}
+
+export function retrySchedule(baseSeconds: number): RetrySchedule {
+  const capped = (units: number) => Math.min(MAX_DELAY_SECONDS, units * baseSeconds);
+  return { delaysSeconds: SCHEDULE_UNITS.map(capped), thenEverySeconds: capped(CEILING_UNITS), jitterRatio: JITTER };
+}

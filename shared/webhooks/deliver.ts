@@ -179,7 +179,7 @@ async function failLane(platform: Platform, accountId: number, lane: number, fai
   const oldest = Math.min(...waiting.map((record) => record.sentAt.getTime()));
   if ((now.getTime() - oldest) / 1000 + delay >= PARK_AFTER_SECONDS) {
     await platform.db.query(
-      `UPDATE webhook_endpoints SET state = 'suspended', suspended_at = $3, updated_at = now(),
+      `UPDATE webhook_endpoints SET state = 'suspended', suspended_at = $3, next_attempt_at = NULL, updated_at = now(),
               suspended_reason = 'the receiver kept failing for 13 days; activities are parked until resumed'
         WHERE account_id = $1 AND lane = $2`,
       [accountId, lane, now],
@@ -188,6 +188,12 @@ async function failLane(platform: Platform, accountId: number, lane: number, fai
     platform.metrics.add('WebhookEndpointsSuspended', 1);
     return [];
   }
+  // Before the queue is told: once the message is hidden, the retry may come back before a later write.
+  await platform.db.query('UPDATE webhook_endpoints SET next_attempt_at = $3 WHERE account_id = $1 AND lane = $2', [
+    accountId,
+    lane,
+    new Date(now.getTime() + delay * 1000),
+  ]);
   await platform.queue.delayRedelivery(
     'webhooks',
     waiting.map((record) => record.receiptHandle),

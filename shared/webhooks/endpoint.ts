@@ -3,18 +3,27 @@ import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { ActivitiesNotFound, WebhookNotSet, WebhookNotSuspended, WebhookUrlRefused, WebhookVerificationFailed } from './errors';
 import { publishRecordedActivities, relayWebhookOutbox } from './outbox';
-import { newSigningSecret } from './signature';
+import { retrySchedule, type RetrySchedule } from './backoff';
+import { newSigningSecret, secretHint } from './signature';
 import { sendWebhookRequest } from './webhook-request';
 
 /** A rotated-out secret keeps signing beside the new one this long, so receivers can switch over. */
 const PREVIOUS_SECRET_HOURS = 24;
 
+/**
+ * The webhook as GET shows it: the signing secret only as a hint, since anyone who can read
+ * settings would otherwise read a credential that forges our requests. The secret itself is
+ * answered once, by the call that makes it (`WebhookWithSecret`).
+ */
 export interface WebhookView {
   readonly url: string;
   readonly state: 'active' | 'suspended';
-  readonly secret: string;
+  readonly secretHint: string;
   readonly previousSecretExpiresAt?: string;
   readonly consecutiveFailures: number;
+  /** While a failed POST waits for its retry: when it is sent again, at the earliest. */
+  readonly nextAttemptAt?: string;
+  readonly retrySchedule: RetrySchedule;
   readonly pendingActivities: number;
   readonly suspendedAt?: string;
   readonly suspendedReason?: string;
@@ -29,6 +38,7 @@ interface EndpointRow {
   secret: string;
   previous_secret_expires_at: Date | null;
   consecutive_failures: number;
+  next_attempt_at: Date | null;
   pending: number;
   suspended_at: Date | null;
   suspended_reason: string | null;
@@ -71,21 +81,28 @@ async function verifyReceiver(platform: Platform, raw: string): Promise<URL> {
   return url;
 }
 
-/** Sets (or changes) the account's webhook URL after a successful verification GET. */
-export async function setWebhook(platform: Platform, accountId: number, raw: string): Promise<WebhookView> {
+export type WebhookWithSecret = WebhookView & { readonly secret?: string };
+
+/**
+ * Sets (or changes) the account's webhook URL after a successful verification GET. A new
+ * webhook answers its signing secret, once; a changed URL keeps the secret and does not show it.
+ */
+export async function setWebhook(platform: Platform, accountId: number, raw: string): Promise<WebhookWithSecret> {
   const url = await verifyReceiver(platform, raw);
   const now = platform.clock.now();
-  await platform.db.query(
+  const { rows } = await platform.db.query<{ secret: string; created: boolean }>(
     `INSERT INTO webhook_endpoints (account_id, url, secret, verified_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (account_id) DO UPDATE SET url = EXCLUDED.url, verified_at = EXCLUDED.verified_at, updated_at = now()`,
+     ON CONFLICT (account_id) DO UPDATE SET url = EXCLUDED.url, verified_at = EXCLUDED.verified_at, updated_at = now()
+     RETURNING secret, (xmax = 0) AS created`,
     [accountId, url.toString(), newSigningSecret(), now],
   );
-  return getWebhook(platform, accountId);
+  const view = await getWebhook(platform, accountId);
+  return rows[0]?.created ? { ...view, secret: rows[0].secret } : view;
 }
 
 export async function getWebhook(platform: Platform, accountId: number): Promise<WebhookView> {
   const { rows } = await platform.db.query<EndpointRow>(
-    `SELECT url, state, secret, previous_secret_expires_at, consecutive_failures, suspended_at, suspended_reason,
+    `SELECT url, state, secret, previous_secret_expires_at, consecutive_failures, next_attempt_at, suspended_at, suspended_reason,
             verified_at, created_at, updated_at,
             (SELECT count(*)::int FROM webhook_outbox WHERE account_id = $1) AS pending
        FROM webhook_endpoints WHERE account_id = $1`,
@@ -97,11 +114,13 @@ export async function getWebhook(platform: Platform, accountId: number): Promise
   return {
     url: row.url,
     state: row.state,
-    secret: row.secret,
+    secretHint: secretHint(row.secret),
     ...(row.previous_secret_expires_at && row.previous_secret_expires_at > now
       ? { previousSecretExpiresAt: row.previous_secret_expires_at.toISOString() }
       : {}),
     consecutiveFailures: row.consecutive_failures,
+    ...(row.next_attempt_at && row.state === 'active' ? { nextAttemptAt: row.next_attempt_at.toISOString() } : {}),
+    retrySchedule: retrySchedule(platform.config.webhookRetryBaseSeconds),
     pendingActivities: row.pending,
     ...(row.suspended_at ? { suspendedAt: row.suspended_at.toISOString() } : {}),
     ...(row.suspended_reason ? { suspendedReason: row.suspended_reason } : {}),
@@ -119,17 +138,18 @@ export async function deleteWebhook(platform: Platform, accountId: number): Prom
   });
 }
 
-/** A new signing secret; the old one keeps signing beside it for 24 hours. */
-export async function rotateWebhookSecret(platform: Platform, accountId: number): Promise<WebhookView> {
+/** A new signing secret, answered this once; the old one keeps signing beside it for 24 hours. */
+export async function rotateWebhookSecret(platform: Platform, accountId: number): Promise<WebhookView & { readonly secret: string }> {
   const expires = new Date(platform.clock.now().getTime() + PREVIOUS_SECRET_HOURS * 3_600_000);
+  const secret = newSigningSecret();
   const { rowCount } = await platform.db.query(
     `UPDATE webhook_endpoints
         SET previous_secret = secret, previous_secret_expires_at = $2, secret = $3, updated_at = now()
       WHERE account_id = $1`,
-    [accountId, expires, newSigningSecret()],
+    [accountId, expires, secret],
   );
   if (rowCount === 0) throw new WebhookNotSet();
-  return getWebhook(platform, accountId);
+  return { ...(await getWebhook(platform, accountId)), secret };
 }
 
 /**
@@ -143,7 +163,7 @@ export async function resumeWebhook(platform: Platform, accountId: number): Prom
     if (rows[0].state !== 'suspended') throw new WebhookNotSuspended();
     await client.query(
       `UPDATE webhook_endpoints
-          SET state = 'active', lane = nextval('webhook_lanes'), relayed_through = 0, consecutive_failures = 0,
+          SET state = 'active', lane = nextval('webhook_lanes'), relayed_through = 0, consecutive_failures = 0, next_attempt_at = NULL,
               suspended_at = NULL, suspended_reason = NULL, updated_at = now()
         WHERE account_id = $1`,
       [accountId],

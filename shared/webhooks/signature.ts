@@ -7,6 +7,11 @@ export function newSigningSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
 }
 
+/** Enough of a secret to tell which one a receiver holds, not enough to sign with: its last four characters. */
+export function secretHint(secret: string): string {
+  return `${SECRET_PREFIX}…${secret.slice(-4)}`;
+}
+
 function sign(secret: string, content: string): string {
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
   return `v1,${createHmac('sha256', key).update(content).digest('base64')}`;

@@ -142,7 +142,7 @@ describe('connectors CRUD', () => {
       kind: 'postgres',
       name: 'Shop DB',
       uniqueKey: { column: 'email', contactField: 'email' },
-      postgres: { host: customer.host, port: customer.port, database: customer.database, user: customer.user, sslMode: 'disable' },
+      postgres: { host: customer.host, port: customer.port, database: customer.database, user: customer.user, sslMode: 'disable', schema: 'public' },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -189,6 +189,37 @@ describe('connectors CRUD', () => {
     expect(
       (await stack.platform.db.query('SELECT 1 FROM local_secrets WHERE name = $1', [`connectors/${account.accountId}/${id}`])).rows,
     ).toHaveLength(0);
+  });
+
+  it('keeps the schema it names (public by default), warns at Check connection when the schema is missing, and exports there by default', async () => {
+    await customer.admin.query(`CREATE SCHEMA IF NOT EXISTS marketing AUTHORIZATION ${customer.user}`);
+    const created = await stack.request(
+      account,
+      'POST',
+      '/api/v1/connectors',
+      customer.connectorSettings({ name: 'Marketing', schema: 'marketing' }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.postgres.schema).toBe('marketing');
+    const id = created.body.id as number;
+    const check = await stack.request(account, 'POST', `/api/v1/connectors/${id}/validate`);
+    expect(check.body.warnings.map((warning: { code: string }) => warning.code)).not.toContain('SCHEMA_NOT_FOUND');
+    const exported = await stack.request(account, 'POST', '/api/v1/exports', { connectorId: id, datasets: ['contacts'] });
+    expect(exported.status).toBe(201);
+    expect(exported.body.schema).toBe('marketing');
+
+    // Another schema is a setting of the same server: no password needed to change it.
+    const moved = await stack.request(account, 'PUT', `/api/v1/connectors/${id}`, {
+      ...customer.connectorSettings({ name: 'Marketing', schema: 'nowhere' }),
+      password: undefined,
+    });
+    expect(moved.status).toBe(200);
+    expect((await stack.request(account, 'GET', `/api/v1/connectors/${id}`)).body.postgres.schema).toBe('nowhere');
+    const missing = await stack.request(account, 'POST', `/api/v1/connectors/${id}/validate`);
+    expect(missing.status).toBe(200);
+    expect(missing.body.warnings).toContainEqual({ code: 'SCHEMA_NOT_FOUND', message: expect.stringContaining('"nowhere"') });
+    expect((await stack.request(account, 'DELETE', `/api/v1/exports/${exported.body.id}`)).status).toBe(204);
+    expect((await stack.request(account, 'DELETE', `/api/v1/connectors/${id}`)).status).toBe(204);
   });
 
   it('accepts the contact key fields of the seed and refuses others', async () => {

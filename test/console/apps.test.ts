@@ -1,38 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import {
-  answerDialog,
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
-import { startTestStack, type TestStack } from '../support/stack';
+import { answerDialog, screenshot, seriousAccessibilityViolations } from '../support/browser';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack({ background: false }), launchBrowser()]);
-  user = await createConsoleUser(stack);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const fixture = consoleFixture({ stack: { background: false } });
 
 const ONE_PIXEL_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 const bearer = (token: string) => ({ accountId: 0, apiKey: '', authorization: `Bearer ${token}` });
 const basic = (key: string) => ({ accountId: 0, apiKey: key, authorization: `Basic ${Buffer.from(`x:${key}`).toString('base64')}` });
 
 it('registers an app on the Authorization form (client id, secret shown once, logo), lists it as connected once approved, and revokes it', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Apps' }).click();
+  const { stack, user } = fixture;
+  const { page, problems } = await fixture.signedInAt('Apps');
   await page.getByText('No app registered yet.').waitFor();
 
   // Server-side validation shows at the fields it names.
@@ -108,9 +86,8 @@ it('registers an app on the Authorization form (client id, secret shown once, lo
 });
 
 it('creates an API key with a right (shown once) and revokes it', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Apps' }).click();
+  const { stack } = fixture;
+  const { page, problems } = await fixture.signedInAt('Apps');
   await page.getByLabel('Key name').fill('Shop events');
   await page.getByLabel('Rights').selectOption({ label: 'Events' });
   await page.getByRole('button', { name: 'Create API key' }).click();

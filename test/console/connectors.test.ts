@@ -1,43 +1,23 @@
-import type { Browser, Page } from 'playwright-core';
-import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import {
-  answerDialog,
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
+import type { Page } from 'playwright-core';
+import { answerDialog, screenshot, seriousAccessibilityViolations } from '../support/browser';
 import { startBigQueryDouble, type BigQueryDouble } from '../support/bigquery-double';
-import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
-import { startTestStack, type TestStack } from '../support/stack';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
-let customer: CustomerDatabase;
 let bigQuery: BigQueryDouble;
-
+// Before the fixture's own setup, which points the stack at it.
 beforeAll(async () => {
   bigQuery = await startBigQueryDouble();
-  [stack, browser] = await Promise.all([
-    startTestStack({ background: false, env: { CONNECTOR_CONNECT_TIMEOUT_MS: '1500', BIGQUERY_API_ENDPOINT: bigQuery.url } }),
-    launchBrowser(),
-  ]);
-  user = await createConsoleUser(stack);
-  customer = await createCustomerDatabase(stack);
 });
 afterAll(async () => {
-  await browser?.close();
-  await closeConnectorPools(stack.platform);
-  await customer?.drop();
-  await stack?.stop();
   await bigQuery?.stop();
+});
+const fixture = consoleFixture({
+  stack: () => ({ background: false, env: { CONNECTOR_CONNECT_TIMEOUT_MS: '1500', BIGQUERY_API_ENDPOINT: bigQuery.url } }),
+  customerDatabase: true,
 });
 
 async function fillPostgres(page: Page, overrides: Partial<Record<'Host' | 'Database' | 'User' | 'Password', string>> = {}): Promise<void> {
+  const { customer } = fixture;
   const values = { Host: customer.host, Database: customer.database, User: customer.user, Password: customer.password, ...overrides };
   for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value);
 }
@@ -48,8 +28,8 @@ async function checkConnection(page: Page): Promise<void> {
 }
 
 it('connects PostgreSQL as seed 000 describes: check connection (failures in plain words, the SSL warning), save, edit, delete', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
+  const { stack, user, customer } = fixture;
+  const { page, problems } = await fixture.signedInAt('Connectors');
   await page.getByText('No connectors yet.').waitFor();
 
   await page.getByRole('button', { name: 'Connect PostgreSQL' }).click();
@@ -77,6 +57,16 @@ it('connects PostgreSQL as seed 000 describes: check connection (failures in pla
   await page.getByRole('status').filter({ hasText: 'The connection is not protected by SSL.' }).waitFor();
   expect(await seriousAccessibilityViolations(page)).toEqual([]);
 
+  // Seed 000: the schema is public unless the connector names another; one the database lacks is warned of.
+  expect(await page.getByLabel('Schema').inputValue()).toBe('public');
+  await page.getByLabel('Schema').fill('no_such_schema');
+  await checkConnection(page);
+  await page.getByRole('status').filter({ hasText: 'The schema does not exist in this database' }).waitFor();
+  await page.getByLabel('Schema').fill('public');
+  await checkConnection(page);
+  await page.getByRole('status').filter({ hasText: 'Connection established.' }).waitFor();
+  expect(await page.getByText('The schema does not exist in this database').count()).toBe(0);
+
   // The server's validation error sits next to the field it names.
   await page.getByRole('button', { name: 'Save' }).click();
   const keyColumn = page.getByLabel('Key column');
@@ -101,13 +91,18 @@ it('connects PostgreSQL as seed 000 describes: check connection (failures in pla
   ]);
   await screenshot(page, 'connectors');
 
-  // Edit: the saved password is kept when the field stays empty.
+  // Edit: the saved password is kept when the field stays empty; the schema changes without it.
+  await customer.admin.query(`CREATE SCHEMA IF NOT EXISTS sales AUTHORIZATION ${customer.user}`);
   await page.getByRole('button', { name: 'Edit Shop database' }).click();
   await page.getByLabel('Name').fill('Shop warehouse');
+  expect(await page.getByLabel('Schema').inputValue()).toBe('public');
+  await page.getByLabel('Schema').fill('sales');
   await checkConnection(page);
   await page.getByRole('status').filter({ hasText: 'Connection established.' }).waitFor();
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('row', { name: /Shop warehouse/ }).waitFor();
+  const { connectors } = (await stack.request(user.account, 'GET', '/api/v1/connectors')).body as { connectors: { postgres: { schema: string } }[] };
+  expect(connectors.map((connector) => connector.postgres.schema)).toEqual(['sales']);
 
   // Delete asks first; dismissing keeps it.
   expect(await answerDialog(page, false, () => page.getByRole('button', { name: 'Delete Shop warehouse' }).click())).toBe(
@@ -126,8 +121,7 @@ it('connects BigQuery with an uploaded key file: a revoked key is named as such,
   const good = bigQuery.keyFor('acme-marketing');
   const keyFile = (key: unknown) => ({ name: 'key.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(key)) });
 
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
+  const { page, problems } = await fixture.signedInAt('Connectors');
   await page.getByRole('button', { name: 'Connect BigQuery' }).click();
   await page.getByLabel('Name').fill('Marketing warehouse');
   await page.getByLabel('Service account key file (JSON)').setInputFiles(keyFile(revoked));

@@ -1,47 +1,17 @@
-import type { Browser } from 'playwright-core';
-import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import {
-  answerDialog,
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
-import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
-import { startTestStack, type TestStack } from '../support/stack';
+import { answerDialog, screenshot, seriousAccessibilityViolations } from '../support/browser';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
-let customer: CustomerDatabase;
-
-beforeAll(async () => {
+const fixture = consoleFixture({
   // Two datasets' first runs into a fresh schema can collide creating their tables (PostgreSQL's
   // CREATE TABLE IF NOT EXISTS race); the run is retried, here without waiting.
-  [stack, browser] = await Promise.all([startTestStack({ env: { EXPORT_RETRY_BASE_SECONDS: '0' } }), launchBrowser()]);
-  user = await createConsoleUser(stack);
-  customer = await createCustomerDatabase(stack);
-  expect(
-    (await stack.request(user.account, 'POST', '/api/v1/connectors', customer.connectorSettings({ name: 'Warehouse', sslMode: 'prefer' }))).status,
-  ).toBe(201);
-  for (const email of ['one@example.com', 'two@example.com']) {
-    expect((await stack.request(user.account, 'POST', '/api/v1/contact', { channels: [{ type: 'email', value: email }] })).status).toBeLessThan(300);
-  }
-});
-afterAll(async () => {
-  await browser?.close();
-  await closeConnectorPools(stack.platform);
-  await customer?.drop();
-  await stack?.stop();
+  stack: { env: { EXPORT_RETRY_BASE_SECONDS: '0' } },
+  connectorName: 'Warehouse',
+  contacts: [{ email: 'one@example.com' }, { email: 'two@example.com' }],
 });
 
 it('sets up a data export (connector, interval, datasets ticked, schema public), runs it now and shows its run history', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Data export' }).click();
+  const { customer } = fixture;
+  const { page, problems } = await fixture.signedInAt('Data export');
   await page.getByText('No data export yet.').waitFor();
 
   await page.getByRole('button', { name: 'New data export' }).click();

@@ -1,63 +1,31 @@
-import type { Browser } from 'playwright-core';
-import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import {
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
-import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
-import { startTestStack, type TestStack } from '../support/stack';
+import { screenshot, seriousAccessibilityViolations } from '../support/browser';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
-let customer: CustomerDatabase;
+const fixture = consoleFixture({
+  stack: { background: false },
+  customerSql: `
+    CREATE TABLE loyalty (email text, points integer, tier text, joined date);
+    INSERT INTO loyalty VALUES ('dina@example.com', 150, 'gold', '2024-01-05'), ('taras@example.com', 50, 'silver', '2025-03-01');`,
+  connectorName: 'Shop database',
+  contacts: [
+    { firstName: 'Dina', email: 'dina@example.com' },
+    { firstName: 'Taras', email: 'taras@example.com' },
+  ],
+});
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack({ background: false }), launchBrowser()]);
-  user = await createConsoleUser(stack);
-  customer = await createCustomerDatabase(stack);
-  await customer.admin.query(`
-    CREATE TABLE loyalty (email text, points integer, tier text, joined date);
-    INSERT INTO loyalty VALUES ('dina@example.com', 150, 'gold', '2024-01-05'), ('taras@example.com', 50, 'silver', '2025-03-01');`);
-  const connector = await stack.request(
-    user.account,
-    'POST',
-    '/api/v1/connectors',
-    customer.connectorSettings({ name: 'Shop database', sslMode: 'prefer' }),
-  );
-  expect(connector.status).toBe(201);
-  const source = await stack.request(user.account, 'POST', '/api/v1/datasources', {
-    connectorId: connector.body.id,
+  const source = await fixture.stack.request(fixture.user.account, 'POST', '/api/v1/datasources', {
+    connectorId: fixture.connectorId,
     dataset: 'public',
     table: 'loyalty',
     name: 'loyalty',
   });
   expect(source.status).toBe(201);
-  for (const [firstName, email] of [
-    ['Dina', 'dina@example.com'],
-    ['Taras', 'taras@example.com'],
-  ]) {
-    expect(
-      (await stack.request(user.account, 'POST', '/api/v1/contact', { firstName, channels: [{ type: 'email', value: email }] })).status,
-    ).toBeLessThan(300);
-  }
-});
-afterAll(async () => {
-  await browser?.close();
-  await closeConnectorPools(stack.platform);
-  await customer?.drop();
-  await stack?.stop();
 });
 
 it('builds a segment on an external column with the operators of its type, and shows its member count and a sample', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Segments' }).click();
+  const { stack, user } = fixture;
+  const { page, problems } = await fixture.signedInAt('Segments');
   await page.getByText('No segment yet.').waitFor();
 
   await page.getByLabel('Segment name').fill('Loyal customers');
@@ -77,6 +45,14 @@ it('builds a segment on an external column with the operators of its type, and s
   ]);
   await page.getByLabel('Condition').selectOption({ label: 'is greater than' });
   await page.getByLabel('Value').fill('100');
+  // Counted before saving, by the count-only route.
+  await page.getByRole('button', { name: 'Count members' }).click();
+  await page.getByRole('status').filter({ hasText: '1 contact matches this condition now.' }).waitFor();
+  await page.getByLabel('Value').fill('10');
+  await page.getByRole('button', { name: 'Count members' }).click();
+  await page.getByRole('status').filter({ hasText: '2 contacts match this condition now.' }).waitFor();
+  expect((await stack.request(user.account, 'GET', '/api/v1/groups')).body).toEqual([]);
+  await page.getByLabel('Value').fill('100');
   await page.getByRole('button', { name: 'Save and count' }).click();
 
   const members = page.getByRole('region', { name: 'Members of Loyal customers' });
@@ -88,9 +64,7 @@ it('builds a segment on an external column with the operators of its type, and s
 });
 
 it('previews a template as it is typed, for a chosen contact and a pasted jsonParam, with errors by line and column', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Template editor' }).click();
+  const { page, problems } = await fixture.signedInAt('Template editor');
   await page.getByLabel('Preview for contact').selectOption({ label: 'Dina · dina@example.com' });
   await page.getByLabel('Subject', { exact: true }).fill('Hi $!contact.firstName, your points');
   await page.getByLabel('jsonParam (data of an event, as JSON)').fill('{"promo": [{"code": "AAAA-BBBB"}]}');

@@ -1,35 +1,16 @@
 import { gzipSync } from 'node:zlib';
-import type { Browser } from 'playwright-core';
 import { CONSOLE_SCRIPT_BUDGET_GZIP_BYTES } from '../../console/build';
 import { consoleSessionLimits } from '../../shared/console/sessions';
-import {
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
+import { openConsole, screenshot, seriousAccessibilityViolations, signIn } from '../support/browser';
 import { FakeClock } from '../support/fake-clock';
-import { startTestStack, type TestStack } from '../support/stack';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
 const clock = new FakeClock();
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack({ background: false, clock }), launchBrowser()]);
-  user = await createConsoleUser(stack);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const fixture = consoleFixture({ stack: { background: false, clock } });
 
 describe('the console at /', () => {
   it('is served with a strict content security policy, its script within budget', async () => {
+    const { stack } = fixture;
     const page = await fetch(`${stack.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -42,6 +23,7 @@ describe('the console at /', () => {
   });
 
   it('signs in with the account user, shows the connectors screen, and signs out', async () => {
+    const { stack, browser, user } = fixture;
     const { page, problems } = await openConsole(browser, stack);
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill('not the password');
@@ -58,6 +40,7 @@ describe('the console at /', () => {
       'Data export',
       'Webhooks',
       'Apps',
+      'Import contacts',
       'Segments',
       'Template editor',
     ]);
@@ -77,6 +60,7 @@ describe('the console at /', () => {
   });
 
   it('is operable by keyboard alone, with a visible focus', async () => {
+    const { stack, browser, user } = fixture;
     const { page } = await openConsole(browser, stack);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await page.keyboard.press('Tab');
@@ -100,6 +84,7 @@ describe('the console at /', () => {
   });
 
   it('ends the session after the idle time: the next action asks to sign in again', async () => {
+    const { stack, browser, user } = fixture;
     const { page } = await openConsole(browser, stack);
     await signIn(page, user);
     clock.advanceSeconds(consoleSessionLimits.idleSeconds + 1);
@@ -109,6 +94,7 @@ describe('the console at /', () => {
   });
 
   it('refuses API calls that carry the session cookie without its CSRF header', async () => {
+    const { stack, user } = fixture;
     const credentials = JSON.stringify({ email: user.email, password: user.password });
     // Sign-in itself wants the header (forms cannot send JSON either: text/plain is refused with 415).
     expect((await stack.request(undefined, 'POST', '/api/v1/console/session', credentials, { 'content-type': 'text/plain' })).status).toBe(415);

@@ -1,51 +1,19 @@
-import type { Browser } from 'playwright-core';
-import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
-import {
-  answerDialog,
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
-import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
-import { startTestStack, type TestStack } from '../support/stack';
+import { answerDialog, screenshot, seriousAccessibilityViolations } from '../support/browser';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
-let customer: CustomerDatabase;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack({ background: false }), launchBrowser()]);
-  user = await createConsoleUser(stack);
-  customer = await createCustomerDatabase(stack);
-  await customer.admin.query(`
+const fixture = consoleFixture({
+  stack: { background: false },
+  customerSql: (customer) => `
     CREATE TABLE promo_codes (id integer, email text, promo_code text, expires_on date);
     INSERT INTO promo_codes VALUES (1, 'kozak@example.com', 'AAAA-BBBB', '2027-01-31');
-    CREATE SCHEMA crm;`);
-  await customer.admin.query(`GRANT USAGE ON SCHEMA crm TO ${customer.user}`);
-  const connector = await stack.request(
-    user.account,
-    'POST',
-    '/api/v1/connectors',
-    customer.connectorSettings({ name: 'Shop database', sslMode: 'prefer' }),
-  );
-  expect(connector.status).toBe(201);
-});
-afterAll(async () => {
-  await browser?.close();
-  await closeConnectorPools(stack.platform);
-  await customer?.drop();
-  await stack?.stop();
+    CREATE SCHEMA crm;
+    GRANT USAGE ON SCHEMA crm TO ${customer.user};`,
+  connectorName: 'Shop database',
 });
 
 it('adds an external data source by browsing the connector (schemas, tables, columns with types) and lists it with its id for templates', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Data sources' }).click();
+  const { stack, user } = fixture;
+  const { page, problems } = await fixture.signedInAt('Data sources');
   await page.getByText('No data sources yet.').waitFor();
 
   await page.getByRole('button', { name: 'New source' }).click();
@@ -54,6 +22,11 @@ it('adds an external data source by browsing the connector (schemas, tables, col
   const schemas = page.getByLabel('Schema or dataset');
   await schemas.locator('option', { hasText: 'crm' }).waitFor({ state: 'attached' });
   expect(await schemas.locator('option').allTextContents()).toEqual(['Choose a schema', 'crm', 'public']);
+  // The connector's schema (public, its default) is chosen first; another can be.
+  await page.getByLabel('Table').waitFor();
+  expect(await schemas.inputValue()).toBe('public');
+  await schemas.selectOption('crm');
+  await page.getByText('This schema has no table the connector’s user can read.').waitFor();
   await schemas.selectOption('public');
   await page.getByLabel('Table').selectOption('promo_codes');
   const columns = page.getByRole('table', { name: 'Columns of public.promo_codes' });

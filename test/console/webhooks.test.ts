@@ -1,49 +1,30 @@
-import type { Browser } from 'playwright-core';
-import {
-  answerDialog,
-  createConsoleUser,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  seriousAccessibilityViolations,
-  signIn,
-  type ConsoleUser,
-} from '../support/browser';
-import { startTestStack, type TestStack } from '../support/stack';
+import { answerDialog, screenshot, seriousAccessibilityViolations, signIn } from '../support/browser';
 import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { numberedActivity, recordActivities } from '../webhooks/activities';
+import { consoleFixture } from './console-fixture';
 
-let stack: TestStack;
-let browser: Browser;
-let user: ConsoleUser;
-let receiver: WebhookReceiver;
 // Moves the platform's clock (not the real one): a lane is parked when its retries would outlive SQS's retention.
 let clockOffsetMs = 0;
-
+const fixture = consoleFixture({
+  stack: {
+    env: { WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '1000' },
+    clock: { now: () => new Date(Date.now() + clockOffsetMs) },
+  },
+});
+let receiver: WebhookReceiver;
 beforeAll(async () => {
-  [stack, browser, receiver] = await Promise.all([
-    startTestStack({
-      env: { WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_TIMEOUT_MS: '1000' },
-      clock: { now: () => new Date(Date.now() + clockOffsetMs) },
-    }),
-    launchBrowser(),
-    startWebhookReceiver(),
-  ]);
-  user = await createConsoleUser(stack);
+  receiver = await startWebhookReceiver();
 });
 afterAll(async () => {
-  await browser?.close();
   await receiver?.close();
-  await stack?.stop();
 });
 
-const webhook = async () => (await stack.request(user.account, 'GET', '/api/v1/webhook')).body;
+const webhook = async () => (await fixture.stack.request(fixture.user.account, 'GET', '/api/v1/webhook')).body;
 
-it('sets the webhook URL (verification result shown), reveals and rotates the secret, shows a failing receiver suspended, resumes and replays', async () => {
-  const { page, problems } = await openConsole(browser, stack);
-  await signIn(page, user);
-  await page.getByRole('link', { name: 'Webhooks' }).click();
+it("sets the webhook URL (verification result shown), shows the secret once and rotates it, shows a failing receiver's next retry and schedule, then suspended, resumes and replays", async () => {
+  const { stack, user } = fixture;
+  const { page, problems } = await fixture.signedInAt('Webhooks');
   await page.getByText('No webhook yet.').waitFor();
 
   // The verification GET fails: the cause is shown at the URL.
@@ -60,21 +41,35 @@ it('sets the webhook URL (verification result shown), reveals and rotates the se
   await page.getByRole('status').filter({ hasText: 'The URL answered our verification request and was saved.' }).waitFor();
   await page.getByText(/^Verified /).waitFor();
 
-  // The secret stays hidden until asked for.
-  expect(await page.getByLabel('Signing secret').count()).toBe(0);
-  await page.getByRole('button', { name: 'Reveal secret' }).click();
-  const first = (await webhook()).secret as string;
-  expect(await page.getByLabel('Signing secret').textContent()).toBe(first);
+  // The secret is answered once, when the webhook is made: shown now, gone after, a hint left.
+  const secretShown = page.getByLabel('Signing secret', { exact: true });
+  const first = (await secretShown.textContent()) ?? '';
+  expect(first).toMatch(/^whsec_/);
+  expect((await webhook()).secret).toBeUndefined();
+  expect((await webhook()).secretHint).toBe(`whsec_…${first.slice(-4)}`);
+  await page.getByRole('button', { name: 'I have copied it' }).click();
+  await page
+    .getByLabel('Signing secret hint')
+    .filter({ hasText: first.slice(-4) })
+    .waitFor();
+  expect(await secretShown.count()).toBe(0);
   await answerDialog(page, true, () => page.getByRole('button', { name: 'Rotate secret' }).click());
   await page.getByRole('status').filter({ hasText: 'A new signing secret was made.' }).waitFor();
-  const rotated = (await webhook()).secret as string;
+  const rotated = (await secretShown.textContent()) ?? '';
+  expect(rotated).toMatch(/^whsec_/);
   expect(rotated).not.toBe(first);
-  await page.getByLabel('Signing secret').filter({ hasText: rotated }).waitFor();
+  expect((await webhook()).secretHint).toBe(`whsec_…${rotated.slice(-4)}`);
 
-  // The receiver fails for good: retries, then the lane is parked and the webhook suspended.
+  // The receiver fails for good: the screen shows the failure streak, when the next try comes and the schedule.
   receiver.failAlways({ status: 502, body: 'bad gateway from the receiver' });
   await recordActivities(stack, user.account.accountId, [numberedActivity(1)]);
-  await waitUntil(async () => (await webhook()).consecutiveFailures === 1, 'the first failure being counted');
+  await waitUntil(async () => (await webhook()).consecutiveFailures >= 1, 'the first failure being counted');
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByText(/^\d+ failed attempts? in a row; next attempt at \S/).waitFor();
+  // WEBHOOK_RETRY_BASE_SECONDS=1: the server's schedule in seconds instead of minutes.
+  await page.getByText('after 1 s, 2 s, 4 s, 8 s, 16 s, 32 s, then every 1 min (each ± 10 %)').waitFor();
+  await screenshot(page, 'webhooks-failing');
+  // Then the lane is parked and the webhook suspended.
   clockOffsetMs = 14 * 24 * 3600 * 1000;
   await waitUntil(async () => (await webhook()).state === 'suspended', 'the lane being parked', 15_000);
   // Fourteen days on, the console's session has ended too: sign in again, back on the same screen.

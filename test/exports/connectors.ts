@@ -17,7 +17,7 @@ export async function savePostgresConnector(
     [
       accountId,
       name,
-      JSON.stringify({ host: target.host, port: target.port, database: target.database, user: target.user, sslMode: 'disable' }),
+      JSON.stringify({ host: target.host, port: target.port, database: target.database, user: target.user, sslMode: 'disable', schema: 'public' }),
       secretRef,
     ],
   );

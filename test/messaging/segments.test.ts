@@ -131,8 +131,29 @@ describe('segments over HTTP', () => {
     const listed = await stack.request(account, 'GET', `/api/v1/group/${group.body.id}/contacts`);
     expect(listed.status).toBe(200);
     expect(Number(listed.headers.get('TotalCount'))).toBe(listed.body.length);
+    // The count-only routes agree with the member list, saved or not.
+    expect((await stack.request(account, 'GET', `/api/v1/group/${group.body.id}/count`)).body).toEqual({ count: listed.body.length });
+    expect((await stack.request(account, 'POST', '/api/v1/groups/count', { conditions })).body).toEqual({ count: listed.body.length });
     return listed.body.map((contact: { firstName: string }) => contact.firstName);
   }
+
+  it('counts conditions without saving a group, and refuses an unknown source or group', async () => {
+    const before = (await stack.request(account, 'GET', '/api/v1/groups')).body.length;
+    const counted = await stack.request(account, 'POST', '/api/v1/groups/count', {
+      conditions: [{ source: sourceId, column: 'tier', operator: 'equals', value: 'gold' }],
+    });
+    expect(counted.status).toBe(200);
+    // ghost@example.com is gold too, but no contact has that address: only Anna counts.
+    expect(counted.body).toEqual({ count: 1 });
+    expect((await stack.request(account, 'GET', '/api/v1/groups')).body).toHaveLength(before);
+    const unknownSource = await stack.request(account, 'POST', '/api/v1/groups/count', {
+      conditions: [{ source: sourceId + 1000, column: 'tier', operator: 'isEmpty' }],
+    });
+    expect(unknownSource.status).toBe(404);
+    expect(unknownSource.body.error.code).toBe('SOURCE_NOT_FOUND');
+    const unknownGroup = await stack.request(account, 'GET', '/api/v1/group/999999/count');
+    expect(unknownGroup.body.error.code).toBe('GROUP_NOT_FOUND');
+  });
 
   it.each([
     ['equals on an external column', [{ source: 0, column: 'tier', operator: 'equals', value: 'gold' }], ['Anna']],

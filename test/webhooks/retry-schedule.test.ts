@@ -3,7 +3,7 @@ import { SqsPoller } from '../../local/sqs-poller';
 import type { Queue } from '../../shared/ports/queue';
 import { queues } from '../../shared/topology';
 import { FakeClock } from '../support/fake-clock';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 import { waitUntil } from '../support/wait-until';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { numberedActivity, recordActivities } from './activities';
@@ -24,6 +24,9 @@ describe('on the fake clock', () => {
   const clock = new FakeClock();
   /** Each backoff the dispatcher asked SQS for, in seconds. */
   const delays: number[] = [];
+  /** What GET /api/v1/webhook answered while each backoff was being asked for, and the clock then. */
+  const whileWaiting: { at: number; webhook: Record<string, unknown> }[] = [];
+  let watched: TestAccount | undefined;
 
   beforeAll(async () => {
     // The default base unit (a minute): the schedule runs in platform time, not wall time.
@@ -34,6 +37,7 @@ describe('on the fake clock', () => {
       send: (name, messages) => stack.platform.queue.send(name, messages),
       delayRedelivery: async (name, receiptHandles, seconds) => {
         delays.push(seconds);
+        if (watched) whileWaiting.push({ at: clock.now().getTime(), webhook: (await stack.request(watched, 'GET', '/api/v1/webhook')).body });
         clock.advanceSeconds(seconds);
         await stack.platform.queue.delayRedelivery(name, receiptHandles, 0);
       },
@@ -57,6 +61,7 @@ describe('on the fake clock', () => {
 
   it('spaces the retries of a failing lane 1, 2, 4, 8 minutes apart (±10 %)', async () => {
     const account = await stack.createAccount();
+    watched = account;
     await stack.request(account, 'PUT', '/api/v1/webhook', { url: receiver.url });
     receiver.failNext(4, { status: 500 });
     await recordActivities(stack, account.accountId, [numberedActivity(1)]);
@@ -76,6 +81,19 @@ describe('on the fake clock', () => {
       expect(gaps[index]).toBeGreaterThanOrEqual(Math.round(expected * 0.9));
       expect(gaps[index]).toBeLessThanOrEqual(Math.round(expected * 1.1));
     });
+
+    // While each retry waited, GET answered the failure streak, when the retry comes and the schedule.
+    expect(whileWaiting.map(({ at, webhook }) => [webhook.consecutiveFailures, Date.parse(webhook.nextAttemptAt as string) - at])).toEqual(
+      delays.map((delay, index) => [index + 1, delay * 1000]),
+    );
+    expect(whileWaiting[0]!.webhook.retrySchedule).toEqual({
+      delaysSeconds: [60, 120, 240, 480, 960, 1920],
+      thenEverySeconds: 3600,
+      jitterRatio: 0.1,
+    });
+    // Delivered: nothing is waiting any more.
+    await waitUntil(async () => (await stack.request(account, 'GET', '/api/v1/webhook')).body.consecutiveFailures === 0, 'the streak ending');
+    expect((await stack.request(account, 'GET', '/api/v1/webhook')).body).not.toHaveProperty('nextAttemptAt');
   });
 });
 

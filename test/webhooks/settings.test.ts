@@ -20,7 +20,7 @@ describe('PUT /api/v1/webhook', () => {
     account = await stack.createAccount();
   });
 
-  it('saves a URL that answers the verification GET, and shows it with its state and a whsec_ secret', async () => {
+  it('saves a URL that answers the verification GET, answers its whsec_ secret once, and GET shows only a hint of it', async () => {
     const saved = await stack.request(account, 'PUT', '/api/v1/webhook', { url: receiver.url });
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({
@@ -30,14 +30,24 @@ describe('PUT /api/v1/webhook', () => {
       pendingActivities: 0,
     });
     expect(receiver.requests.at(-1)).toMatchObject({ method: 'GET', path: '/hooks' });
+    const secret = saved.body.secret as string;
     const shown = await stack.request(account, 'GET', '/api/v1/webhook');
-    expect(shown.body).toEqual(saved.body);
+    const { secret: _shownOnce, ...withoutSecret } = saved.body as Record<string, unknown>;
+    expect(shown.body).toEqual({ ...withoutSecret, secretHint: `whsec_…${secret.slice(-4)}` });
+    expect(JSON.stringify(shown.body)).not.toContain(secret.slice(6, 20));
   });
 
-  it('keeps the secret when the URL changes', async () => {
+  it('keeps the secret when the URL changes, without showing it again; a rotation answers the new one once', async () => {
     const first = await stack.request(account, 'PUT', '/api/v1/webhook', { url: receiver.url });
     const second = await stack.request(account, 'PUT', '/api/v1/webhook', { url: `${receiver.url}/v2` });
-    expect(second.body).toMatchObject({ url: `${receiver.url}/v2`, secret: first.body.secret });
+    expect(second.body).toMatchObject({ url: `${receiver.url}/v2`, secretHint: first.body.secretHint });
+    expect(second.body).not.toHaveProperty('secret');
+    const rotated = await stack.request(account, 'POST', '/api/v1/webhook/secret');
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(first.body.secret);
+    const shown = await stack.request(account, 'GET', '/api/v1/webhook');
+    expect(shown.body).not.toHaveProperty('secret');
+    expect(shown.body.secretHint).toBe(`whsec_…${(rotated.body.secret as string).slice(-4)}`);
   });
 
   it.each([

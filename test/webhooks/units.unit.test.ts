@@ -1,4 +1,4 @@
-import { nextRetryDelaySeconds } from '../../shared/webhooks/backoff';
+import { nextRetryDelaySeconds, retrySchedule } from '../../shared/webhooks/backoff';
 import { activityPayload, type ActivityRow } from '../../shared/webhooks/payload';
 
 describe('nextRetryDelaySeconds', () => {
@@ -13,6 +13,19 @@ describe('nextRetryDelaySeconds', () => {
   it('retries at once with a zero base and stays within SQS’s 12-hour visibility limit', () => {
     expect(nextRetryDelaySeconds(3, 0, middle)).toBe(0);
     expect(nextRetryDelaySeconds(50, 3600, middle)).toBe(43_200);
+  });
+});
+
+describe('retrySchedule', () => {
+  it('is the schedule nextRetryDelaySeconds follows, before jitter, as the API shows it', () => {
+    for (const base of [1, 60, 3600]) {
+      const schedule = retrySchedule(base);
+      const unjittered = (failures: number) => nextRetryDelaySeconds(failures, base, () => 0.5);
+      expect(schedule.delaysSeconds.map((_, index) => unjittered(index + 1))).toEqual(schedule.delaysSeconds);
+      expect(unjittered(schedule.delaysSeconds.length + 1)).toBe(schedule.thenEverySeconds);
+      expect(unjittered(schedule.delaysSeconds.length + 5)).toBe(schedule.thenEverySeconds);
+      expect(nextRetryDelaySeconds(1, base, () => 1)).toBe(Math.round(schedule.delaysSeconds[0]! * (1 + schedule.jitterRatio)));
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
+import { CheckboxGroup, ListTable, RowButton, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, Select, useLoad } from '../ui';
 
 interface App {
@@ -86,71 +87,55 @@ export function AppsScreen() {
           list.length === 0 ? (
             <p class="empty">No app registered yet. Partners register their app in the Authorization form above to get a client ID.</p>
           ) : (
-            <table>
-              <caption class="visually-hidden">Apps registered by this account</caption>
-              <thead>
-                <tr>
-                  <th scope="col">App</th>
-                  <th scope="col">Client ID</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Redirect URIs</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
+            <ListTable caption="Apps registered by this account" columns={['App', 'Client ID', 'Scopes', 'Redirect URIs']} withActions>
+              {list.map((app) => (
+                <tr key={app.id}>
+                  <th scope="row">
+                    {app.name}
+                    {app.hasLogo && <span class="hint"> (logo set)</span>}
                   </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((app) => (
-                  <tr key={app.id}>
-                    <th scope="row">
-                      {app.name}
-                      {app.hasLogo && <span class="hint"> (logo set)</span>}
-                    </th>
-                    <td>
-                      <code>{app.clientId}</code>
-                    </td>
-                    <td>{app.scopes.map(rightLabel).join(', ')}</td>
-                    <td>{app.redirectUris.join(' ') || '—'}</td>
-                    <td class="row-actions">
-                      {app.clientType === 'confidential' && (
-                        <button
-                          type="button"
-                          class="secondary"
-                          aria-label={`New secret for ${app.name}`}
-                          onClick={() =>
-                            confirmed(`Make a new client secret for “${app.name}”? The current one stops working at once.`) &&
-                            void act(async () => {
-                              const { clientSecret } = await call<{ clientSecret: string }>('POST', `/api/v1/oauth/apps/${app.id}/secret`);
-                              return {
-                                kind: 'success',
-                                text: `A new client secret was made for “${app.name}”.`,
-                                secret: { label: 'Client secret', value: clientSecret },
-                              };
-                            }, apps.reload)
-                          }
-                        >
-                          New secret
-                        </button>
-                      )}
+                  <td>
+                    <code>{app.clientId}</code>
+                  </td>
+                  <td>{app.scopes.map(rightLabel).join(', ')}</td>
+                  <td>{app.redirectUris.join(' ') || '—'}</td>
+                  <td class="row-actions">
+                    {app.clientType === 'confidential' && (
                       <button
                         type="button"
-                        class="danger"
-                        aria-label={`Delete ${app.name}`}
+                        class="secondary"
+                        aria-label={`New secret for ${app.name}`}
                         onClick={() =>
-                          confirmed(`Delete the app “${app.name}”? Every account that connected it loses the connection.`) &&
+                          confirmed(`Make a new client secret for “${app.name}”? The current one stops working at once.`) &&
                           void act(async () => {
-                            await call('DELETE', `/api/v1/oauth/apps/${app.id}`);
-                            return { kind: 'success', text: `The app “${app.name}” was deleted.` };
+                            const { clientSecret } = await call<{ clientSecret: string }>('POST', `/api/v1/oauth/apps/${app.id}/secret`);
+                            return {
+                              kind: 'success',
+                              text: `A new client secret was made for “${app.name}”.`,
+                              secret: { label: 'Client secret', value: clientSecret },
+                            };
                           }, apps.reload)
                         }
                       >
-                        Delete
+                        New secret
                       </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    )}
+                    <RowButton
+                      action="Delete"
+                      target={app.name}
+                      kind="danger"
+                      onClick={() =>
+                        confirmed(`Delete the app “${app.name}”? Every account that connected it loses the connection.`) &&
+                        void act(async () => {
+                          await call('DELETE', `/api/v1/oauth/apps/${app.id}`);
+                          return { kind: 'success', text: `The app “${app.name}” was deleted.` };
+                        }, apps.reload)
+                      }
+                    />
+                  </td>
+                </tr>
+              ))}
+            </ListTable>
           )
         }
       </LoadState>
@@ -161,46 +146,30 @@ export function AppsScreen() {
           list.length === 0 ? (
             <p class="empty">No app is connected to this account. Apps appear here once you approve them on their authorization page.</p>
           ) : (
-            <table>
-              <caption class="visually-hidden">Apps that may act for this account</caption>
-              <thead>
-                <tr>
-                  <th scope="col">App</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Connected</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+            <ListTable caption="Apps that may act for this account" columns={['App', 'Scopes', 'Connected', 'Last used']} withActions>
+              {list.map((app) => (
+                <tr key={app.appId}>
+                  <th scope="row">{app.name}</th>
+                  <td>{app.scopes.map(rightLabel).join(', ')}</td>
+                  <td>{new Date(app.connectedAt).toLocaleString()}</td>
+                  <td>{app.lastUsedAt ? new Date(app.lastUsedAt).toLocaleString() : 'Never'}</td>
+                  <td>
+                    <RowButton
+                      action="Revoke"
+                      target={app.name}
+                      kind="danger"
+                      onClick={() =>
+                        confirmed(`Revoke “${app.name}”? Every token it holds stops working at once.`) &&
+                        void act(async () => {
+                          await call('DELETE', `/api/v1/oauth/connected-apps/${app.appId}`);
+                          return { kind: 'success', text: `“${app.name}” was disconnected.` };
+                        }, connected.reload)
+                      }
+                    />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((app) => (
-                  <tr key={app.appId}>
-                    <th scope="row">{app.name}</th>
-                    <td>{app.scopes.map(rightLabel).join(', ')}</td>
-                    <td>{new Date(app.connectedAt).toLocaleString()}</td>
-                    <td>{app.lastUsedAt ? new Date(app.lastUsedAt).toLocaleString() : 'Never'}</td>
-                    <td>
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Revoke ${app.name}`}
-                        onClick={() =>
-                          confirmed(`Revoke “${app.name}”? Every token it holds stops working at once.`) &&
-                          void act(async () => {
-                            await call('DELETE', `/api/v1/oauth/connected-apps/${app.appId}`);
-                            return { kind: 'success', text: `“${app.name}” was disconnected.` };
-                          }, connected.reload)
-                        }
-                      >
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </ListTable>
           )
         }
       </LoadState>
@@ -214,52 +183,36 @@ export function AppsScreen() {
       />
       <LoadState loaded={keys} what="API keys">
         {(list) => (
-          <table>
-            <caption class="visually-hidden">API keys of this account</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Rights</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
+          <ListTable caption="API keys of this account" columns={['Name', 'Key', 'Rights', 'Created']} withActions>
+            {list.map((key) => (
+              <tr key={key.id}>
+                <th scope="row">{key.name}</th>
+                <td>
+                  <code>{key.prefix}…</code>
+                </td>
+                <td>{rightLabel(key.rights)}</td>
+                <td>{new Date(key.createdAt).toLocaleString()}</td>
+                <td>
+                  {key.revokedAt ? (
+                    `Revoked ${new Date(key.revokedAt).toLocaleString()}`
+                  ) : (
+                    <RowButton
+                      action="Revoke"
+                      target={`key ${key.name}`}
+                      kind="danger"
+                      onClick={() =>
+                        confirmed(`Revoke the API key “${key.name}”? Whatever uses it stops working at once.`) &&
+                        void act(async () => {
+                          await call('DELETE', `/api/v1/api-keys/${key.id}`);
+                          return { kind: 'success', text: `The API key “${key.name}” was revoked.` };
+                        }, keys.reload)
+                      }
+                    />
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.map((key) => (
-                <tr key={key.id}>
-                  <th scope="row">{key.name}</th>
-                  <td>
-                    <code>{key.prefix}…</code>
-                  </td>
-                  <td>{rightLabel(key.rights)}</td>
-                  <td>{new Date(key.createdAt).toLocaleString()}</td>
-                  <td>
-                    {key.revokedAt ? (
-                      `Revoked ${new Date(key.revokedAt).toLocaleString()}`
-                    ) : (
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Revoke key ${key.name}`}
-                        onClick={() =>
-                          confirmed(`Revoke the API key “${key.name}”? Whatever uses it stops working at once.`) &&
-                          void act(async () => {
-                            await call('DELETE', `/api/v1/api-keys/${key.id}`);
-                            return { kind: 'success', text: `The API key “${key.name}” was revoked.` };
-                          }, keys.reload)
-                        }
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </ListTable>
         )}
       </LoadState>
     </section>
@@ -272,52 +225,36 @@ function RegisterApp(props: { onRegistered: (outcome: Outcome) => void }) {
   const [scopes, setScopes] = useState<string[]>([]);
   const [clientType, setClientType] = useState('confidential');
   const [logo, setLogo] = useState<File | undefined>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const submission = useSubmission(async () => {
+    const uris = redirectUris.split(/\s+/).filter(Boolean);
+    const app = await call<App & { clientSecret?: string }>('POST', '/api/v1/oauth/apps', { name, redirectUris: uris, scopes, clientType });
+    let logoProblem = '';
+    if (logo) {
+      try {
+        await call('PUT', `/api/v1/oauth/apps/${app.id}/logo`, logo);
+      } catch (failure) {
+        logoProblem = ` The logo was not saved: ${problemOf(failure)}`;
+      }
+    }
+    props.onRegistered({
+      kind: logoProblem ? 'error' : 'success',
+      text: `The app “${app.name}” was registered. Client ID: ${app.clientId}.${logoProblem}`,
+      ...(app.clientSecret ? { secret: { label: 'Client secret', value: app.clientSecret } } : {}),
+    });
+    setName('');
+    setRedirectUris('');
+    setScopes([]);
+    setLogo(undefined);
+  });
+  const { error, busy } = submission;
+  // By the field's first path segment: the server names redirectUris.1 or scopes.0.
   const fieldError = (field: string) =>
     error instanceof ApiError ? error.details.find((detail) => detail.path.replace(/^body\./, '').split('.')[0] === field)?.message : undefined;
 
-  const register = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const uris = redirectUris.split(/\s+/).filter(Boolean);
-      const app = await call<App & { clientSecret?: string }>('POST', '/api/v1/oauth/apps', { name, redirectUris: uris, scopes, clientType });
-      let logoProblem = '';
-      if (logo) {
-        try {
-          await call('PUT', `/api/v1/oauth/apps/${app.id}/logo`, logo);
-        } catch (failure) {
-          logoProblem = ` The logo was not saved: ${problemOf(failure)}`;
-        }
-      }
-      props.onRegistered({
-        kind: logoProblem ? 'error' : 'success',
-        text: `The app “${app.name}” was registered. Client ID: ${app.clientId}.${logoProblem}`,
-        ...(app.clientSecret ? { secret: { label: 'Client secret', value: app.clientSecret } } : {}),
-      });
-      setName('');
-      setRedirectUris('');
-      setScopes([]);
-      setLogo(undefined);
-    } catch (failure) {
-      setError(failure);
-    }
-    setBusy(false);
-  };
-
   return (
-    <form
-      noValidate
-      aria-labelledby="register-title"
-      onSubmit={(event) => {
-        event.preventDefault();
-        void register();
-      }}
-    >
+    <SubmitForm submission={submission} labelledBy="register-title">
       <h2 id="register-title">Authorization form</h2>
       <p class="hint">Register your app to let Satellite accounts connect it. You get a client ID, and a client secret shown once.</p>
-      {error !== undefined && <Notice kind="error">{problemOf(error)}</Notice>}
       <Field label="App name" value={name} onInput={setName} error={fieldError('name')} required />
       <div class="field">
         <label for="redirect-uris">Redirect URIs</label>
@@ -334,23 +271,7 @@ function RegisterApp(props: { onRegistered: (outcome: Outcome) => void }) {
         </p>
         {fieldError('redirectUris') && <p class="field-error">{fieldError('redirectUris')}</p>}
       </div>
-      <fieldset>
-        <legend>Scopes</legend>
-        {rightLabels.map(([value, label]) => (
-          <label class="checkbox" key={value}>
-            <input
-              type="checkbox"
-              checked={scopes.includes(value)}
-              onChange={(event) => {
-                const checked = (event.currentTarget as HTMLInputElement).checked;
-                setScopes((current) => (checked ? [...current, value] : current.filter((item) => item !== value)));
-              }}
-            />
-            {label}
-          </label>
-        ))}
-        {fieldError('scopes') && <p class="field-error">{fieldError('scopes')}</p>}
-      </fieldset>
+      <CheckboxGroup legend="Scopes" options={rightLabels} checked={scopes} onChange={setScopes} error={fieldError('scopes')} />
       <Select
         label="Client type"
         value={clientType}
@@ -374,32 +295,27 @@ function RegisterApp(props: { onRegistered: (outcome: Outcome) => void }) {
           {busy ? 'Registering…' : 'Register app'}
         </button>
       </div>
-    </form>
+    </SubmitForm>
   );
 }
 
 function NewApiKey(props: { onCreated: (outcome: Outcome) => void }) {
   const [name, setName] = useState('');
   const [rights, setRights] = useState('fullApi');
-  const [error, setError] = useState<unknown>();
+  const submission = useSubmission(async () => {
+    const created = await call<{ name: string; key: string }>('POST', '/api/v1/api-keys', { name, rights });
+    setName('');
+    props.onCreated({ kind: 'success', text: `The API key “${created.name}” was created.`, secret: { label: 'API key', value: created.key } });
+  });
   return (
-    <form
-      noValidate
-      aria-label="New API key"
-      onSubmit={(event) => {
-        event.preventDefault();
-        setError(undefined);
-        call<{ name: string; key: string }>('POST', '/api/v1/api-keys', { name, rights }).then((created) => {
-          setName('');
-          props.onCreated({ kind: 'success', text: `The API key “${created.name}” was created.`, secret: { label: 'API key', value: created.key } });
-        }, setError);
-      }}
-    >
-      <Field label="Key name" value={name} onInput={setName} error={error instanceof ApiError ? error.fieldMessage('name') : undefined} required />
+    <SubmitForm submission={submission} label="New API key">
+      <Field label="Key name" value={name} onInput={setName} error={submission.fieldError('name')} required />
       <Select label="Rights" value={rights} onChange={setRights} options={rightLabels} />
       <div class="actions">
-        <button type="submit">Create API key</button>
+        <button type="submit" disabled={submission.busy}>
+          Create API key
+        </button>
       </div>
-    </form>
+    </SubmitForm>
   );
 }

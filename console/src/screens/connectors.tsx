@@ -1,14 +1,15 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
 import { connectorFailureText } from '../connector-failures';
-import { confirmed, Field, LoadState, Notice, problemOf, Select, sentence, useLoad } from '../ui';
+import { ListTable, RowButton } from '../forms';
+import { confirmed, Field, LoadState, Notice, problemOf, Select, sentence, useLoad, type Loaded } from '../ui';
 
 export interface Connector {
   readonly id: number;
   readonly kind: 'postgres' | 'bigquery';
   readonly name: string;
   readonly uniqueKey: { readonly column: string; readonly contactField: string };
-  readonly postgres?: { host: string; port: number; database: string; user: string; sslMode: string; caCertificate?: string };
+  readonly postgres?: { host: string; port: number; database: string; user: string; sslMode: string; schema: string; caCertificate?: string };
   readonly bigquery?: { projectId: string; clientEmail: string; location?: string };
 }
 
@@ -20,6 +21,39 @@ interface CheckResult {
   readonly projectId?: string;
   readonly datasets?: number;
   readonly warnings: readonly { code: string; message: string }[];
+}
+
+/** The connector a new source or export works with; with none saved yet, where to make one. */
+export function ConnectorPicker(props: {
+  readonly connectors: Loaded<Connector[]>;
+  readonly value: string;
+  readonly onChange: (id: string, connector: Connector | undefined) => void;
+  readonly error?: string | undefined;
+}) {
+  return (
+    <LoadState loaded={props.connectors} what="connectors">
+      {(list) =>
+        list.length === 0 ? (
+          <p class="empty">
+            You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.
+          </p>
+        ) : (
+          <Select
+            label="Connector"
+            value={props.value}
+            onChange={(value) =>
+              props.onChange(
+                value,
+                list.find((candidate) => String(candidate.id) === value),
+              )
+            }
+            options={[['', 'Choose a connector'], ...list.map((candidate) => [String(candidate.id), candidate.name] as const)]}
+            error={props.error}
+          />
+        )
+      }
+    </LoadState>
+  );
 }
 
 export const listConnectors = () => call<{ connectors: Connector[] }>('GET', '/api/v1/connectors').then((answer) => answer.connectors);
@@ -40,6 +74,8 @@ const sslModes = [
 
 const warningText: Readonly<Record<string, string>> = {
   NOT_SSL: 'The connection is not protected by SSL. Data travels unencrypted; choose the SSL mode “require” if the server supports it.',
+  SCHEMA_NOT_FOUND:
+    'The schema does not exist in this database, or this user may not use it. The connection works, but exports to it fail until your administrator creates it or grants access.',
   NO_READABLE_TABLES: 'This user cannot read any table yet. Ask your administrator to grant it read access (GRANT SELECT).',
   NO_DATASETS: 'The project has no dataset this key can see.',
 };
@@ -83,61 +119,43 @@ export function ConnectorsScreen() {
               No connectors yet. Choose <strong>Connect PostgreSQL</strong> or <strong>Connect BigQuery</strong> to add the first one.
             </p>
           ) : (
-            <table>
-              <caption class="visually-hidden">Your connectors</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Where</th>
-                  <th scope="col">Unique key</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+            <ListTable caption="Your connectors" columns={['Name', 'Type', 'Where', 'Unique key']} withActions>
+              {list.map((connector) => (
+                <tr key={connector.id}>
+                  <th scope="row">{connector.name}</th>
+                  <td>{connector.kind === 'postgres' ? 'PostgreSQL' : 'BigQuery'}</td>
+                  <td>
+                    {connector.postgres
+                      ? `${connector.postgres.host}:${connector.postgres.port} / ${connector.postgres.database}`
+                      : connector.bigquery?.projectId}
+                  </td>
+                  <td>
+                    {connector.uniqueKey.column} ={' '}
+                    {contactFields.find(([value]) => value === connector.uniqueKey.contactField)?.[1] ?? connector.uniqueKey.contactField}
+                  </td>
+                  <td class="row-actions">
+                    <RowButton
+                      action="Edit"
+                      target={connector.name}
+                      kind="secondary"
+                      onClick={() => setEditing({ kind: connector.kind, connector })}
+                    />
+                    <RowButton
+                      action="Delete"
+                      target={connector.name}
+                      kind="danger"
+                      onClick={() =>
+                        void removeConnector(connector).then((text) => {
+                          if (!text) return;
+                          setMessage(text);
+                          connectors.reload();
+                        })
+                      }
+                    />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((connector) => (
-                  <tr key={connector.id}>
-                    <th scope="row">{connector.name}</th>
-                    <td>{connector.kind === 'postgres' ? 'PostgreSQL' : 'BigQuery'}</td>
-                    <td>
-                      {connector.postgres
-                        ? `${connector.postgres.host}:${connector.postgres.port} / ${connector.postgres.database}`
-                        : connector.bigquery?.projectId}
-                    </td>
-                    <td>
-                      {connector.uniqueKey.column} ={' '}
-                      {contactFields.find(([value]) => value === connector.uniqueKey.contactField)?.[1] ?? connector.uniqueKey.contactField}
-                    </td>
-                    <td class="row-actions">
-                      <button
-                        type="button"
-                        class="secondary"
-                        aria-label={`Edit ${connector.name}`}
-                        onClick={() => setEditing({ kind: connector.kind, connector })}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Delete ${connector.name}`}
-                        onClick={() =>
-                          void removeConnector(connector).then((text) => {
-                            if (!text) return;
-                            setMessage(text);
-                            connectors.reload();
-                          })
-                        }
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </ListTable>
           )
         }
       </LoadState>
@@ -170,6 +188,7 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
   const [user, setUser] = useState(saved?.postgres?.user ?? '');
   const [password, setPassword] = useState('');
   const [sslMode, setSslMode] = useState(saved?.postgres?.sslMode ?? 'prefer');
+  const [schema, setSchema] = useState(saved?.postgres?.schema ?? 'public');
   const [caCertificate, setCaCertificate] = useState(saved?.postgres?.caCertificate ?? '');
   const [keyFile, setKeyFile] = useState<string | undefined>();
   const [location, setLocation] = useState(saved?.bigquery?.location ?? '');
@@ -188,6 +207,7 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
           database,
           user,
           sslMode,
+          schema: schema.trim(),
           ...(password ? { password } : {}),
           ...(sslMode === 'verify-full' && caCertificate ? { caCertificate } : {}),
         }
@@ -272,6 +292,14 @@ function ConnectorForm(props: { editing: Editing; onDone: (message?: string) => 
               error={fieldError('password')}
               autoComplete="new-password"
               {...(saved ? { hint: 'Leave empty to keep the saved password.' } : {})}
+            />
+            <Field
+              label="Schema"
+              value={schema}
+              onInput={setSchema}
+              error={fieldError('schema')}
+              hint="Where exports write their tables and where data sources look first; public unless you use another."
+              required
             />
             <Select label="SSL mode" value={sslMode} onChange={setSslMode} options={sslModes} error={fieldError('sslMode')} />
             {sslMode === 'verify-full' && (

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call } from '../api';
+import { call } from '../api';
+import { CheckboxGroup, FormActions, ListTable, RowButton, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, Select, sentence, useLoad } from '../ui';
-import { listConnectors, type Connector } from './connectors';
+import { ConnectorPicker, listConnectors } from './connectors';
 
 interface DataExport {
   readonly id: number;
@@ -94,85 +95,69 @@ export function ExportsScreen() {
             </p>
           ) : (
             <>
-              <table>
-                <caption class="visually-hidden">Your data exports</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Export</th>
-                    <th scope="col">Interval</th>
-                    <th scope="col">Datasets</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {exports.map((item) => {
-                    const name = `Export ${item.id} to ${connectors.find((connector) => connector.id === item.connectorId)?.name ?? 'connector ' + item.connectorId}`;
-                    return (
-                      <tr key={item.id}>
-                        <th scope="row">
-                          {name}{' '}
-                          <span class="hint">
-                            ({item.destination === 'postgres' ? 'schema' : 'dataset'} {item.schema ?? item.dataset})
-                          </span>
-                        </th>
-                        <td>{labelOf(intervals, item.interval)}</td>
-                        <td>{item.datasets.map((dataset) => labelOf(datasetLabels, dataset)).join(', ')}</td>
-                        <td>{item.paused ? 'Paused' : `Active; next run ${nextRun(item.interval)}`}</td>
-                        <td class="row-actions">
-                          <button
-                            type="button"
-                            aria-label={`Run now: ${name}`}
-                            onClick={() =>
-                              void act(() => call('POST', `/api/v1/exports/${item.id}/run`), `${name} started.`).then(() => {
-                                setHistory(item.id);
-                                setRunsStarted((count) => count + 1);
-                              })
-                            }
-                          >
-                            Run now
-                          </button>
-                          <button
-                            type="button"
-                            class="secondary"
-                            aria-label={`Run history of ${name}`}
-                            aria-expanded={history === item.id}
-                            onClick={() => setHistory(history === item.id ? undefined : item.id)}
-                          >
-                            Run history
-                          </button>
-                          <button
-                            type="button"
-                            class="secondary"
-                            aria-label={`${item.paused ? 'Resume' : 'Pause'} ${name}`}
-                            onClick={() =>
-                              void act(
-                                () => call('POST', `/api/v1/exports/${item.id}/${item.paused ? 'resume' : 'pause'}`),
-                                `${name} ${item.paused ? 'resumed' : 'paused'}.`,
-                              )
-                            }
-                          >
-                            {item.paused ? 'Resume' : 'Pause'}
-                          </button>
-                          <button
-                            type="button"
-                            class="danger"
-                            aria-label={`Delete ${name}`}
-                            onClick={() =>
-                              confirmed(`Delete ${name}? The data already copied stays in your database.`) &&
-                              void act(() => call('DELETE', `/api/v1/exports/${item.id}`), `${name} deleted.`)
-                            }
-                          >
-                            Delete
-                          </button>
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
+              <ListTable caption="Your data exports" columns={['Export', 'Interval', 'Datasets', 'Status']} withActions>
+                {exports.map((item) => {
+                  const name = `Export ${item.id} to ${connectors.find((connector) => connector.id === item.connectorId)?.name ?? 'connector ' + item.connectorId}`;
+                  return (
+                    <tr key={item.id}>
+                      <th scope="row">
+                        {name}{' '}
+                        <span class="hint">
+                          ({item.destination === 'postgres' ? 'schema' : 'dataset'} {item.schema ?? item.dataset})
+                        </span>
+                      </th>
+                      <td>{labelOf(intervals, item.interval)}</td>
+                      <td>{item.datasets.map((dataset) => labelOf(datasetLabels, dataset)).join(', ')}</td>
+                      <td>{item.paused ? 'Paused' : `Active; next run ${nextRun(item.interval)}`}</td>
+                      <td class="row-actions">
+                        <button
+                          type="button"
+                          aria-label={`Run now: ${name}`}
+                          onClick={() =>
+                            void act(() => call('POST', `/api/v1/exports/${item.id}/run`), `${name} started.`).then(() => {
+                              setHistory(item.id);
+                              setRunsStarted((count) => count + 1);
+                            })
+                          }
+                        >
+                          Run now
+                        </button>
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={`Run history of ${name}`}
+                          aria-expanded={history === item.id}
+                          onClick={() => setHistory(history === item.id ? undefined : item.id)}
+                        >
+                          Run history
+                        </button>
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={`${item.paused ? 'Resume' : 'Pause'} ${name}`}
+                          onClick={() =>
+                            void act(
+                              () => call('POST', `/api/v1/exports/${item.id}/${item.paused ? 'resume' : 'pause'}`),
+                              `${name} ${item.paused ? 'resumed' : 'paused'}.`,
+                            )
+                          }
+                        >
+                          {item.paused ? 'Resume' : 'Pause'}
+                        </button>
+                        <RowButton
+                          action="Delete"
+                          target={name}
+                          kind="danger"
+                          onClick={() =>
+                            confirmed(`Delete ${name}? The data already copied stays in your database.`) &&
+                            void act(() => call('DELETE', `/api/v1/exports/${item.id}`), `${name} deleted.`)
+                          }
+                        />
+                      </td>
+                    </tr>
+                  );
+                })}
+              </ListTable>
               {history !== undefined && exports.some((item) => item.id === history) && (
                 <RunHistory key={`${history}-${runsStarted}`} exportId={history} />
               )}
@@ -216,35 +201,21 @@ function RunHistory(props: { exportId: number }) {
                 </p>
               )}
               <RowsChart runs={list} />
-              <table>
-                <caption class="visually-hidden">Runs, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Started</th>
-                    <th scope="col">Dataset</th>
-                    <th scope="col">Trigger</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Rows</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Last error</th>
+              <ListTable caption="Runs, newest first" columns={['Started', 'Dataset', 'Trigger', 'Status', 'Rows', 'Duration', 'Last error']}>
+                {list.map((run) => (
+                  <tr key={run.id}>
+                    <td>{new Date(run.startedAt ?? run.queuedAt).toLocaleString()}</td>
+                    <td>{labelOf(datasetLabels, run.dataset)}</td>
+                    <td>{run.trigger === 'manual' ? 'Run now' : 'Schedule'}</td>
+                    <td>{statusText[run.status]}</td>
+                    <td>{run.rowsWritten}</td>
+                    <td>
+                      {run.startedAt && run.finishedAt ? `${((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1)} s` : '—'}
+                    </td>
+                    <td>{run.error ? sentence(run.error.message) : '—'}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {list.map((run) => (
-                    <tr key={run.id}>
-                      <td>{new Date(run.startedAt ?? run.queuedAt).toLocaleString()}</td>
-                      <td>{labelOf(datasetLabels, run.dataset)}</td>
-                      <td>{run.trigger === 'manual' ? 'Run now' : 'Schedule'}</td>
-                      <td>{statusText[run.status]}</td>
-                      <td>{run.rowsWritten}</td>
-                      <td>
-                        {run.startedAt && run.finishedAt ? `${((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1)} s` : '—'}
-                      </td>
-                      <td>{run.error ? sentence(run.error.message) : '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </ListTable>
             </>
           )
         }
@@ -300,54 +271,27 @@ function NewExport(props: { onDone: (message?: string) => void }) {
   const [interval, setUploadInterval] = useState('hourly');
   const [datasets, setDatasets] = useState<string[]>([]);
   const [schema, setSchema] = useState('public');
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
   const connector = connectors.data?.find((candidate) => String(candidate.id) === connectorId);
-  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
-
-  const save = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const target = connector?.kind === 'bigquery' ? { dataset: schema } : { schema };
-      await call('POST', '/api/v1/exports', { connectorId: Number(connectorId), interval, datasets, ...target });
-      props.onDone('The data export was saved. Its first run starts at the next interval, or now with Run now.');
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
-  };
+  const submission = useSubmission(async () => {
+    const target = connector?.kind === 'bigquery' ? { dataset: schema } : { schema };
+    await call('POST', '/api/v1/exports', { connectorId: Number(connectorId), interval, datasets, ...target });
+    props.onDone('The data export was saved. Its first run starts at the next interval, or now with Run now.');
+  });
+  const { fieldError } = submission;
   return (
     <section aria-labelledby="new-export-title">
       <h1 id="new-export-title">New data export</h1>
-      <form
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void save();
-        }}
-      >
-        {error !== undefined && <Notice kind="error">{problemOf(error)}</Notice>}
-        <LoadState loaded={connectors} what="connectors">
-          {(list: Connector[]) =>
-            list.length === 0 ? (
-              <p class="empty">
-                You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.
-              </p>
-            ) : (
-              <Select
-                label="Connector"
-                value={connectorId}
-                onChange={(value) => {
-                  setConnectorId(value);
-                  if (list.find((candidate) => String(candidate.id) === value)?.kind === 'bigquery' && schema === 'public') setSchema('');
-                }}
-                options={[['', 'Choose a connector'], ...list.map((candidate) => [String(candidate.id), candidate.name] as const)]}
-                error={fieldError('connectorId')}
-              />
-            )
-          }
-        </LoadState>
+      <SubmitForm submission={submission}>
+        <ConnectorPicker
+          connectors={connectors}
+          value={connectorId}
+          onChange={(value, chosen) => {
+            setConnectorId(value);
+            // Seed 000: the connector's schema unless another is chosen here; BigQuery names its dataset here.
+            setSchema(chosen?.postgres?.schema ?? '');
+          }}
+          error={fieldError('connectorId')}
+        />
         <Select
           label="Upload interval"
           value={interval}
@@ -355,27 +299,13 @@ function NewExport(props: { onDone: (message?: string) => void }) {
           options={intervals.map(([value, label]) => [value, label] as const)}
           error={fieldError('interval')}
         />
-        <fieldset aria-describedby={fieldError('datasets') ? 'datasets-error' : undefined}>
-          <legend>Datasets</legend>
-          {datasetLabels.map(([value, label]) => (
-            <label class="checkbox" key={value}>
-              <input
-                type="checkbox"
-                checked={datasets.includes(value)}
-                onChange={(event) => {
-                  const checked = (event.currentTarget as HTMLInputElement).checked;
-                  setDatasets((current) => (checked ? [...current, value] : current.filter((item) => item !== value)));
-                }}
-              />
-              {label}
-            </label>
-          ))}
-          {fieldError('datasets') && (
-            <p class="field-error" id="datasets-error">
-              Tick at least one dataset.
-            </p>
-          )}
-        </fieldset>
+        <CheckboxGroup
+          legend="Datasets"
+          options={datasetLabels}
+          checked={datasets}
+          onChange={setDatasets}
+          error={fieldError('datasets') && 'Tick at least one dataset.'}
+        />
         <Field
           label={connector?.kind === 'bigquery' ? 'Dataset' : 'Schema'}
           value={schema}
@@ -384,18 +314,11 @@ function NewExport(props: { onDone: (message?: string) => void }) {
           hint={
             connector?.kind === 'bigquery'
               ? 'The BigQuery dataset the tables are written to.'
-              : 'The tables are created in this schema; public unless you choose another.'
+              : 'The tables are created in this schema: the connector’s (public unless it names another), or the one you enter.'
           }
         />
-        <div class="actions">
-          <button type="submit" disabled={busy}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-          <button type="button" class="secondary" onClick={() => props.onDone()}>
-            Cancel
-          </button>
-        </div>
-      </form>
+        <FormActions submission={submission} label="Save" busyLabel="Saving…" onCancel={() => props.onDone()} />
+      </SubmitForm>
     </section>
   );
 }

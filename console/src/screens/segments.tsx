@@ -157,6 +157,7 @@ function NewSegment(props: { onSaved: (segment: Segment) => void }) {
   const [operator, setOperator] = useState('');
   const [value, setValue] = useState('');
   const [error, setError] = useState<unknown>();
+  const [count, setCount] = useState<{ busy: boolean; count?: number }>({ busy: false });
   const source: Source | undefined = sources.data?.[0].find((candidate) => String(candidate.id) === sourceId);
   const columns = useLoad(
     () =>
@@ -172,13 +173,25 @@ function NewSegment(props: { onSaved: (segment: Segment) => void }) {
   const kind = chosen ? kindOf(chosen.type) : 'text';
   const operators = operatorsByKind[kind];
 
+  const condition = () => {
+    const typed = kind === 'number' || operator === 'inLastDays' ? Number(value) : kind === 'boolean' ? value === 'true' : value;
+    return { source: Number(sourceId), column, operator, ...(withoutValue.has(operator) ? {} : { value: typed }) };
+  };
+  // The count-only route: the number of members, before anything is saved and without their rows.
+  const countMembers = async () => {
+    setError(undefined);
+    setCount({ busy: true });
+    try {
+      setCount({ busy: false, count: (await call<{ count: number }>('POST', '/api/v1/groups/count', { conditions: [condition()] })).count });
+    } catch (failure) {
+      setCount({ busy: false });
+      setError(failure);
+    }
+  };
   const save = async () => {
     setError(undefined);
-    const needsValue = !withoutValue.has(operator);
-    const typed = kind === 'number' || operator === 'inLastDays' ? Number(value) : kind === 'boolean' ? value === 'true' : value;
-    const condition = { source: Number(sourceId), column, operator, ...(needsValue ? { value: typed } : {}) };
     try {
-      props.onSaved(await call<Segment>('POST', '/api/v1/groups', { name, conditions: [condition] }));
+      props.onSaved(await call<Segment>('POST', '/api/v1/groups', { name, conditions: [condition()] }));
       setName('');
     } catch (failure) {
       setError(failure);
@@ -264,10 +277,18 @@ function NewSegment(props: { onSaved: (segment: Segment) => void }) {
                 </>
               )}
               <div class="actions">
+                <button type="button" class="secondary" disabled={!chosen || count.busy} onClick={() => void countMembers()}>
+                  Count members
+                </button>
                 <button type="submit" disabled={!chosen}>
                   Save and count
                 </button>
               </div>
+              <p role="status">
+                {count.busy
+                  ? 'Counting…'
+                  : count.count !== undefined && `${count.count} ${count.count === 1 ? 'contact matches' : 'contacts match'} this condition now.`}
+              </p>
             </>
           )
         }

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
+import { FormActions, ListTable, RowButton, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, Select, useLoad } from '../ui';
-import { listConnectors, type Connector } from './connectors';
+import { ConnectorPicker, listConnectors } from './connectors';
 
 export interface Source {
   readonly id: number;
@@ -57,53 +58,36 @@ export function SourcesScreen() {
               )}
             </p>
           ) : (
-            <table>
-              <caption class="visually-hidden">Your data sources</caption>
-              <thead>
-                <tr>
-                  <th scope="col">ID</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Connector</th>
-                  <th scope="col">Table</th>
-                  <th scope="col">Use in templates</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+            <ListTable caption="Your data sources" columns={['ID', 'Name', 'Connector', 'Table', 'Use in templates']} withActions>
+              {list.map((source) => (
+                <tr key={source.id}>
+                  <td>{source.id}</td>
+                  <th scope="row">{source.name}</th>
+                  <td>{connectors.find((connector) => connector.id === source.connectorId)?.name ?? source.connectorId}</td>
+                  <td>
+                    {source.dataset}.{source.table}
+                  </td>
+                  <td>
+                    <code>$data.get('{source.id}')</code> <span class="hint">in triggered messages; </span>
+                    <code>$!data.get('{source.name}')</code> <span class="hint">in bulk ones</span>
+                  </td>
+                  <td class="row-actions">
+                    <RowButton
+                      action="Delete"
+                      target={source.name}
+                      kind="danger"
+                      onClick={() =>
+                        void removeSource(source).then((result) => {
+                          if (!result) return;
+                          setMessage(result);
+                          sources.reload();
+                        })
+                      }
+                    />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((source) => (
-                  <tr key={source.id}>
-                    <td>{source.id}</td>
-                    <th scope="row">{source.name}</th>
-                    <td>{connectors.find((connector) => connector.id === source.connectorId)?.name ?? source.connectorId}</td>
-                    <td>
-                      {source.dataset}.{source.table}
-                    </td>
-                    <td>
-                      <code>$data.get('{source.id}')</code> <span class="hint">in triggered messages; </span>
-                      <code>$!data.get('{source.name}')</code> <span class="hint">in bulk ones</span>
-                    </td>
-                    <td class="row-actions">
-                      <button
-                        type="button"
-                        class="danger"
-                        aria-label={`Delete ${source.name}`}
-                        onClick={() =>
-                          void removeSource(source).then((result) => {
-                            if (!result) return;
-                            setMessage(result);
-                            sources.reload();
-                          })
-                        }
-                      >
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </ListTable>
           )
         }
       </LoadState>
@@ -140,8 +124,6 @@ function NewSource(props: { onDone: (message?: string) => void }) {
   const [dataset, setDataset] = useState('');
   const [table, setTable] = useState('');
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
 
   const datasets = useLoad(
     () =>
@@ -150,6 +132,11 @@ function NewSource(props: { onDone: (message?: string) => void }) {
         : Promise.resolve([]),
     [connectorId],
   );
+  useEffect(() => {
+    // A PostgreSQL connector's own schema comes first (seed 000: public unless it names another).
+    const preferred = connectors.data?.find((candidate) => String(candidate.id) === connectorId)?.postgres?.schema;
+    if (!dataset && preferred && datasets.data?.some((item) => item.name === preferred)) setDataset(preferred);
+  }, [datasets.data]);
   const tables = useLoad(
     () =>
       connectorId && dataset
@@ -175,52 +162,27 @@ function NewSource(props: { onDone: (message?: string) => void }) {
     if (table && !name && /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) setName(table);
   }, [table]);
 
-  const fieldError = (field: string) => (error instanceof ApiError ? error.fieldMessage(field) : undefined);
-  const save = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const created = await call<Source>('POST', '/api/v1/datasources', { connectorId: Number(connectorId), dataset, table, name });
-      props.onDone(`The data source “${created.name}” was saved with ID ${created.id}. Use it in templates as $data.get('${created.id}').`);
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
-  };
+  const submission = useSubmission(async () => {
+    const created = await call<Source>('POST', '/api/v1/datasources', { connectorId: Number(connectorId), dataset, table, name });
+    props.onDone(`The data source “${created.name}” was saved with ID ${created.id}. Use it in templates as $data.get('${created.id}').`);
+  });
+  const { fieldError } = submission;
 
   return (
     <section aria-labelledby="new-source-title">
       <h1 id="new-source-title">New source</h1>
       <h2>External data sources</h2>
-      <form
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void save();
-        }}
-      >
-        {error !== undefined && <Notice kind="error">{problemOf(error)}</Notice>}
-        <LoadState loaded={connectors} what="connectors">
-          {(list: Connector[]) =>
-            list.length === 0 ? (
-              <p class="empty">
-                You have no connector yet. Connect a database on the <a href="#/connectors">Connectors</a> screen first.
-              </p>
-            ) : (
-              <Select
-                label="Connector"
-                value={connectorId}
-                onChange={(value) => {
-                  setConnectorId(value);
-                  setDataset('');
-                  setTable('');
-                }}
-                options={[['', 'Choose a connector'], ...list.map((connector) => [String(connector.id), connector.name] as const)]}
-                error={fieldError('connectorId')}
-              />
-            )
-          }
-        </LoadState>
+      <SubmitForm submission={submission}>
+        <ConnectorPicker
+          connectors={connectors}
+          value={connectorId}
+          onChange={(value) => {
+            setConnectorId(value);
+            setDataset('');
+            setTable('');
+          }}
+          error={fieldError('connectorId')}
+        />
         {connectorId && (
           <LoadState loaded={datasets} what="schemas">
             {(list) => (
@@ -287,15 +249,8 @@ function NewSource(props: { onDone: (message?: string) => void }) {
           hint="Letters, digits and underscores; templates can read the source by this name."
           required
         />
-        <div class="actions">
-          <button type="submit" disabled={busy}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-          <button type="button" class="secondary" onClick={() => props.onDone()}>
-            Cancel
-          </button>
-        </div>
-      </form>
+        <FormActions submission={submission} label="Save" busyLabel="Saving…" onCancel={() => props.onDone()} />
+      </SubmitForm>
     </section>
   );
 }

@@ -1,13 +1,22 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../api';
+import { ListTable, SubmitForm, useSubmission } from '../forms';
 import { confirmed, Field, LoadState, Notice, problemOf, sentence, useLoad } from '../ui';
+
+interface RetrySchedule {
+  readonly delaysSeconds: readonly number[];
+  readonly thenEverySeconds: number;
+  readonly jitterRatio: number;
+}
 
 interface Webhook {
   readonly url: string;
   readonly state: 'active' | 'suspended';
-  readonly secret: string;
+  readonly secretHint: string;
   readonly previousSecretExpiresAt?: string;
   readonly consecutiveFailures: number;
+  readonly nextAttemptAt?: string;
+  readonly retrySchedule: RetrySchedule;
   readonly pendingActivities: number;
   readonly suspendedAt?: string;
   readonly suspendedReason?: string;
@@ -39,6 +48,19 @@ async function loadWebhook(): Promise<{ webhook?: Webhook; attempts: Attempt[] }
   }
 }
 
+function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+/** The server's schedule in words: "1 min, 2 min, … then every 1 h (± 10 %)". */
+function scheduleInWords(schedule: RetrySchedule): string {
+  return `${schedule.delaysSeconds.map(duration).join(', ')}, then every ${duration(schedule.thenEverySeconds)} (each ± ${Math.round(
+    schedule.jitterRatio * 100,
+  )} %)`;
+}
+
 /** The activities of an attempt, when they are one unbroken run of ids (then they can be sent again). */
 function replayableIds(attempt: Attempt): number[] | undefined {
   const { firstActivityId: first, lastActivityId: last } = attempt;
@@ -49,8 +71,8 @@ function replayableIds(attempt: Attempt): number[] | undefined {
 export function WebhooksScreen() {
   const loaded = useLoad(loadWebhook);
   const [url, setUrl] = useState<string | undefined>();
-  const [revealed, setRevealed] = useState(false);
-  const [error, setError] = useState<unknown>();
+  // The API answers the secret once (when it is made); it lives here until the screen is left.
+  const [secret, setSecret] = useState<string | undefined>();
   const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | undefined>();
   const [busy, setBusy] = useState(false);
 
@@ -66,20 +88,16 @@ export function WebhooksScreen() {
     loaded.reload();
   };
 
-  const save = async () => {
-    setBusy(true);
-    setError(undefined);
+  const submission = useSubmission(async () => {
     setMessage(undefined);
-    try {
-      await call('PUT', '/api/v1/webhook', { url: url ?? loaded.data?.webhook?.url ?? '' });
-      setMessage({ kind: 'success', text: 'The URL answered our verification request and was saved.' });
-      setUrl(undefined);
-      loaded.reload();
-    } catch (failure) {
-      setError(failure);
-    }
-    setBusy(false);
-  };
+    const saved = await call<{ secret?: string }>('PUT', '/api/v1/webhook', { url: url ?? loaded.data?.webhook?.url ?? '' });
+    if (saved.secret) setSecret(saved.secret);
+    setMessage({ kind: 'success', text: 'The URL answered our verification request and was saved.' });
+    setUrl(undefined);
+    loaded.reload();
+  });
+  // The verification's failure belongs to the URL: shown there rather than at the top of the form.
+  const { error } = submission;
   const urlError =
     error instanceof ApiError ? (error.fieldMessage('url') ?? (error.status !== 401 ? sentence(error.message) : undefined)) : undefined;
 
@@ -96,17 +114,11 @@ export function WebhooksScreen() {
             {!webhook && (
               <p class="empty">No webhook yet. Enter the URL of your receiver: Satellite checks it with a GET request, which must answer 2xx.</p>
             )}
-            <form
-              noValidate
-              onSubmit={(event) => {
-                event.preventDefault();
-                void save();
-              }}
-            >
+            <SubmitForm submission={submission} notice={false}>
               <Field label="Webhook URL" type="url" value={url ?? webhook?.url ?? ''} onInput={setUrl} error={urlError} required />
               <div class="actions">
-                <button type="submit" disabled={busy}>
-                  {busy ? 'Verifying…' : 'Save'}
+                <button type="submit" disabled={busy || submission.busy}>
+                  {submission.busy ? 'Verifying…' : 'Save'}
                 </button>
                 {webhook && (
                   <button
@@ -117,6 +129,7 @@ export function WebhooksScreen() {
                       confirmed('Delete the webhook? Activities stop being sent.') &&
                       void act(async () => {
                         await call('DELETE', '/api/v1/webhook');
+                        setSecret(undefined);
                         return 'The webhook was deleted.';
                       })
                     }
@@ -125,7 +138,7 @@ export function WebhooksScreen() {
                   </button>
                 )}
               </div>
-            </form>
+            </SubmitForm>
             {webhook && (
               <>
                 <dl>
@@ -136,10 +149,20 @@ export function WebhooksScreen() {
                     {webhook.state === 'active'
                       ? 'Active'
                       : `Suspended since ${new Date(webhook.suspendedAt ?? webhook.verifiedAt).toLocaleString()}`}
-                    {webhook.consecutiveFailures > 0 && `; ${webhook.consecutiveFailures} failed attempts in a row, retried with growing pauses`}
                     {webhook.pendingActivities > 0 &&
                       `; ${webhook.pendingActivities} ${webhook.pendingActivities === 1 ? 'activity' : 'activities'} waiting`}
                   </dd>
+                  {webhook.consecutiveFailures > 0 && (
+                    <>
+                      <dt>Failing</dt>
+                      <dd>
+                        {webhook.consecutiveFailures} failed {webhook.consecutiveFailures === 1 ? 'attempt' : 'attempts'} in a row
+                        {webhook.nextAttemptAt && `; next attempt at ${new Date(webhook.nextAttemptAt).toLocaleString()}`}
+                      </dd>
+                    </>
+                  )}
+                  <dt>Retries</dt>
+                  <dd>After a failure, the same request is sent again after {scheduleInWords(webhook.retrySchedule)}, until it succeeds.</dd>
                 </dl>
                 {webhook.state === 'suspended' && (
                   <Notice kind="warning">
@@ -163,20 +186,27 @@ export function WebhooksScreen() {
                 )}
                 <h2>Signing secret</h2>
                 <p class="hint">Your receiver checks each request’s webhook-signature header with this secret.</p>
-                {revealed ? (
-                  <p>
+                {secret ? (
+                  <Notice kind="warning">
+                    Copy the signing secret now: it is not shown again.{' '}
                     <code class="secret" aria-label="Signing secret">
-                      {webhook.secret}
+                      {secret}
                     </code>
+                  </Notice>
+                ) : (
+                  <p>
+                    Secret ending in <code aria-label="Signing secret hint">{webhook.secretHint}</code>. Lost it? Rotate it to get a new one.
                   </p>
-                ) : null}
+                )}
                 {webhook.previousSecretExpiresAt && (
                   <p class="hint">The previous secret keeps signing too until {new Date(webhook.previousSecretExpiresAt).toLocaleString()}.</p>
                 )}
                 <div class="actions">
-                  <button type="button" class="secondary" aria-pressed={revealed} onClick={() => setRevealed(!revealed)}>
-                    {revealed ? 'Hide secret' : 'Reveal secret'}
-                  </button>
+                  {secret && (
+                    <button type="button" class="secondary" onClick={() => setSecret(undefined)}>
+                      I have copied it
+                    </button>
+                  )}
                   <button
                     type="button"
                     class="secondary"
@@ -184,8 +214,7 @@ export function WebhooksScreen() {
                     onClick={() =>
                       confirmed('Rotate the signing secret? The old one keeps signing beside the new one for 24 hours.') &&
                       void act(async () => {
-                        await call('POST', '/api/v1/webhook/secret');
-                        setRevealed(true);
+                        setSecret((await call<{ secret: string }>('POST', '/api/v1/webhook/secret')).secret);
                         return 'A new signing secret was made. Update your receiver within 24 hours.';
                       })
                     }
@@ -202,65 +231,50 @@ export function WebhooksScreen() {
                 {attempts.length === 0 ? (
                   <p class="empty">No delivery attempt yet. Attempts appear here as activities are sent.</p>
                 ) : (
-                  <table>
-                    <caption class="visually-hidden">Delivery attempts, newest first</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Time</th>
-                        <th scope="col">Result</th>
-                        <th scope="col">Latency</th>
-                        <th scope="col">Response</th>
-                        <th scope="col">Activities</th>
-                        <th scope="col">
-                          <span class="visually-hidden">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {attempts.map((attempt) => {
-                        const ids = replayableIds(attempt);
-                        return (
-                          <tr key={attempt.id}>
-                            <td>{new Date(attempt.attemptedAt).toLocaleString()}</td>
-                            <td>
-                              {attempt.delivered
-                                ? `Delivered (HTTP ${attempt.statusCode ?? 200})`
-                                : attempt.statusCode
-                                  ? `Failed (HTTP ${attempt.statusCode})`
-                                  : `Failed (${attempt.error ?? 'no answer'})`}
-                            </td>
-                            <td>{attempt.latencyMs} ms</td>
-                            <td>
-                              <code>{attempt.responseExcerpt ?? '—'}</code>
-                            </td>
-                            <td>
-                              {attempt.activityCount}{' '}
-                              {attempt.firstActivityId !== undefined &&
-                                `(ids ${attempt.firstActivityId}${attempt.lastActivityId !== attempt.firstActivityId ? `–${attempt.lastActivityId}` : ''})`}
-                            </td>
-                            <td>
-                              {ids && (
-                                <button
-                                  type="button"
-                                  class="secondary"
-                                  aria-label={`Replay attempt ${attempt.id}`}
-                                  disabled={busy}
-                                  onClick={() =>
-                                    void act(async () => {
-                                      const { queued } = await call<{ queued: number }>('POST', '/api/v1/webhook/redeliver', { activityIds: ids });
-                                      return `${queued} ${queued === 1 ? 'activity was' : 'activities were'} queued to be sent again.`;
-                                    })
-                                  }
-                                >
-                                  Replay
-                                </button>
-                              )}
-                            </td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
+                  <ListTable caption="Delivery attempts, newest first" columns={['Time', 'Result', 'Latency', 'Response', 'Activities']} withActions>
+                    {attempts.map((attempt) => {
+                      const ids = replayableIds(attempt);
+                      return (
+                        <tr key={attempt.id}>
+                          <td>{new Date(attempt.attemptedAt).toLocaleString()}</td>
+                          <td>
+                            {attempt.delivered
+                              ? `Delivered (HTTP ${attempt.statusCode ?? 200})`
+                              : attempt.statusCode
+                                ? `Failed (HTTP ${attempt.statusCode})`
+                                : `Failed (${attempt.error ?? 'no answer'})`}
+                          </td>
+                          <td>{attempt.latencyMs} ms</td>
+                          <td>
+                            <code>{attempt.responseExcerpt ?? '—'}</code>
+                          </td>
+                          <td>
+                            {attempt.activityCount}{' '}
+                            {attempt.firstActivityId !== undefined &&
+                              `(ids ${attempt.firstActivityId}${attempt.lastActivityId !== attempt.firstActivityId ? `–${attempt.lastActivityId}` : ''})`}
+                          </td>
+                          <td>
+                            {ids && (
+                              <button
+                                type="button"
+                                class="secondary"
+                                aria-label={`Replay attempt ${attempt.id}`}
+                                disabled={busy}
+                                onClick={() =>
+                                  void act(async () => {
+                                    const { queued } = await call<{ queued: number }>('POST', '/api/v1/webhook/redeliver', { activityIds: ids });
+                                    return `${queued} ${queued === 1 ? 'activity was' : 'activities were'} queued to be sent again.`;
+                                  })
+                                }
+                              >
+                                Replay
+                              </button>
+                            )}
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </ListTable>
                 )}
               </>
             )}

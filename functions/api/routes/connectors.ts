@@ -4,7 +4,7 @@ import { listColumns, listDatasets, listTables, MAX_PAGE_SIZE } from '../../../s
 import { getConnector } from '../../../shared/connectors/connector';
 import { createConnector, deleteConnector, listConnectors, updateConnector, viewOf } from '../../../shared/connectors/connector-store';
 import { connectorCheckInput, connectorInput, connectorUpdate } from '../../../shared/connectors/settings';
-import { checkConnectorSettings, checkSavedConnector } from '../../../shared/connectors/validation';
+import { checkConnectorSettings, checkSavedConnector, checkWarningCodes } from '../../../shared/connectors/validation';
 import { created, noContent, ok, route, type Route } from '../../../shared/http/route';
 import { connectorValidationPaths } from '../../../shared/topology';
 import { createSource, deleteSource, getSource, legacyId, listSources, sourceName, updateSource } from '../../../shared/sources/sources';
@@ -19,7 +19,7 @@ const page = z
   })
   .strict();
 
-const checkWarning = z.object({ code: z.enum(['NOT_SSL', 'NO_READABLE_TABLES', 'NO_DATASETS']), message: z.string() });
+const checkWarning = z.object({ code: z.enum(checkWarningCodes), message: z.string() });
 const connectorCheck = z.discriminatedUnion('kind', [
   z.object({
     ok: z.literal(true),
@@ -52,6 +52,7 @@ const connectorView = z.object({
       database: z.string(),
       user: z.string(),
       sslMode: z.string(),
+      schema: z.string().meta({ description: 'The schema exports write to and data sources browse first (`public` unless set).' }),
       caCertificate: z.string().optional(),
     })
     .optional(),
@@ -82,7 +83,7 @@ export const connectorValidationRoutes: readonly Route[] = [
     docs: {
       summary: 'Check connection (before saving)',
       description:
-        'Connects and runs a test query with the given settings. Each failure has its own code; a connection without SSL passes with a NOT_SSL warning.',
+        'Connects and runs a test query with the given settings. Each failure has its own code; a connection without SSL passes with a NOT_SSL warning, a `schema` the database lacks (or the role may not use) with SCHEMA_NOT_FOUND.',
       requestExample: {
         kind: 'postgres',
         host: 'db.example.com',

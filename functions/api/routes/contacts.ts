@@ -17,6 +17,8 @@ import {
   conditionalGroupSchema,
   createConditionalGroup,
   deleteConditionalGroup,
+  countGroupMembers,
+  countSegmentMembers,
   getConditionalGroup,
   listConditionalGroups,
   listGroupContacts,
@@ -63,6 +65,8 @@ const groupView = z.object({
   conditions: conditionsSchema,
   legacyId: numericId.nullable(),
 });
+
+const memberCount = z.object({ count: z.number().int().meta({ description: 'Contacts in the group now.' }) });
 
 export const contactsRoutes: readonly Route[] = [
   route({
@@ -336,6 +340,21 @@ export const contactsRoutes: readonly Route[] = [
     handle: async ({ principal, platform, body }) => ok(await createConditionalGroup(platform, principal.accountId, body)),
   }),
   route({
+    method: 'POST',
+    path: '/api/v1/groups/count',
+    access: 'contactsRead',
+    docs: {
+      summary: 'Count the contacts conditions select, without saving a group',
+      description:
+        "The member count a group with these conditions would have now (conditions on an external source run in the customer's database); no member is listed and nothing is saved. A segment builder counts with it as its user edits.",
+      requestExample: { conditions: [{ source: 1, column: 'points', operator: 'greaterThan', value: 100 }] },
+      responses: { 200: json('The count.', memberCount) },
+      errors: { 404: ['SOURCE_NOT_FOUND'] },
+    },
+    body: z.object({ conditions: conditionsSchema }).strict(),
+    handle: async ({ principal, platform, body }) => ok({ count: await countSegmentMembers(platform, principal.accountId, body.conditions) }),
+  }),
+  route({
     method: 'GET',
     path: '/api/v1/groups',
     access: 'contactsRead',
@@ -390,6 +409,19 @@ export const contactsRoutes: readonly Route[] = [
       await deleteConditionalGroup(platform.db, principal.accountId, params.id);
       return noContent();
     },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/group/{id}/count',
+    access: 'contactsRead',
+    docs: {
+      summary: "A group's member count",
+      description: 'Only the count: no member is read (the member list answers the same number as `TotalCount`, with a page of members).',
+      responses: { 200: json('The count.', memberCount) },
+      errors: { 404: ['GROUP_NOT_FOUND'] },
+    },
+    params: idPath,
+    handle: async ({ principal, platform, params }) => ok({ count: await countGroupMembers(platform, principal.accountId, params.id) }),
   }),
   route({
     method: 'GET',

@@ -17,15 +17,35 @@ const redelivery = z.object({ activityIds: z.array(z.number().int().positive()).
 const webhookView = z.object({
   url: z.string(),
   state: z.enum(['active', 'suspended']),
-  secret: z.string().meta({ description: 'Standard Webhooks signing secret (`whsec_…`).' }),
+  secretHint: z
+    .string()
+    .meta({ description: "The signing secret's last characters (`whsec_…AbC=`): which secret a receiver holds, never the secret." }),
   previousSecretExpiresAt: timestamp.optional(),
-  consecutiveFailures: z.number().int(),
+  consecutiveFailures: z.number().int().meta({ description: 'Failed POSTs in a row; 0 once one is delivered.' }),
+  nextAttemptAt: timestamp
+    .optional()
+    .meta({ description: 'While a failed POST waits for its retry: the earliest time it is sent again. Absent when nothing is failing.' }),
+  retrySchedule: z
+    .object({
+      delaysSeconds: z.array(z.number().int()),
+      thenEverySeconds: z.number().int(),
+      jitterRatio: z.number(),
+    })
+    .meta({
+      description:
+        'The wait after the 1st, 2nd, … failure in a row, then the wait after every later one; each wait varies by ± `jitterRatio` so receivers failing together are not retried together.',
+    }),
   pendingActivities: z.number().int(),
   suspendedAt: timestamp.optional(),
   suspendedReason: z.string().optional(),
   verifiedAt: timestamp,
   createdAt: timestamp,
   updatedAt: timestamp,
+});
+const secretOnce = z.string().meta({ description: 'The Standard Webhooks signing secret (`whsec_…`), answered this once: store it now.' });
+const webhookWithSecret = webhookView.extend({ secret: secretOnce });
+const webhookMaybeWithSecret = webhookView.extend({
+  secret: secretOnce.optional().meta({ description: 'Only when this call created the webhook: its signing secret, answered this once.' }),
 });
 const attemptView = z.object({
   id: numericId,
@@ -50,9 +70,9 @@ export const webhooksRoutes: readonly Route[] = [
     docs: {
       summary: 'Set the activity webhook',
       description:
-        'Satellite first sends the URL a GET; only a 2xx answer lets it be saved. Activities are then POSTed to it as JSON arrays (see `webhooks` in this document), signed by the Standard Webhooks headers with the secret answered here.',
+        'Satellite first sends the URL a GET; only a 2xx answer lets it be saved. Activities are then POSTed to it as JSON arrays (see `webhooks` in this document), signed by the Standard Webhooks headers with the secret answered here when the webhook is created (and never by GET).',
       requestExample: { url: 'https://hooks.example.com/satellite' },
-      responses: { 200: json('The webhook, with its signing secret.', webhookView) },
+      responses: { 200: json('The webhook; a new one with its signing secret, shown this once.', webhookMaybeWithSecret) },
       errors: { 400: ['WEBHOOK_URL_SCHEME', 'WEBHOOK_URL_CREDENTIALS'], 422: ['WEBHOOK_UNREACHABLE', 'WEBHOOK_VERIFICATION_FAILED'] },
     },
     body: webhookUrl,
@@ -64,7 +84,8 @@ export const webhooksRoutes: readonly Route[] = [
     access: 'settings',
     docs: {
       summary: 'Get the activity webhook',
-      responses: { 200: json('The webhook.', webhookView) },
+      description: 'The signing secret is not shown again after the call that made it; rotate it to get a new one.',
+      responses: { 200: json('The webhook, its failure streak, next retry and retry schedule.', webhookView) },
       errors: { 404: ['WEBHOOK_NOT_SET'] },
     },
     handle: async ({ platform, principal }) => ok(await getWebhook(platform, principal.accountId)),
@@ -101,7 +122,7 @@ export const webhooksRoutes: readonly Route[] = [
     docs: {
       summary: 'Rotate the signing secret',
       description: 'The previous secret keeps signing beside the new one until `previousSecretExpiresAt`.',
-      responses: { 200: json('The webhook, with its new secret.', webhookView) },
+      responses: { 200: json('The webhook, with its new secret, shown this once.', webhookWithSecret) },
       errors: { 404: ['WEBHOOK_NOT_SET'] },
     },
     handle: async ({ platform, principal }) => ok(await rotateWebhookSecret(platform, principal.accountId)),

@@ -67,4 +67,13 @@ export const connectorsMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX data_sources_account_legacy_id ON data_sources(account_id, legacy_id) WHERE legacy_id IS NOT NULL;
     `,
   },
+  {
+    version: 402,
+    name: 'a PostgreSQL connector names its schema',
+    sql: `
+      -- Connectors saved before the setting existed worked in public, as PostgreSQL does.
+      UPDATE connectors SET settings = settings || '{"schema": "public"}'::jsonb
+       WHERE kind = 'postgres' AND NOT settings ? 'schema';
+    `,
+  },
 ];

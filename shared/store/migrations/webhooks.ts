@@ -157,4 +157,13 @@ export const webhooksMigrations: readonly Migration[] = [
       ALTER TABLE webhook_endpoints ADD COLUMN retry_first_outbox_id bigint, ADD COLUMN retry_last_outbox_id bigint;
     `,
   },
+  {
+    version: 706,
+    name: 'a failing webhook says when it is tried next',
+    sql: `
+      -- Written when a POST fails and the lane is held back for its backoff; cleared by a
+      -- delivery, a resume or a suspension. The queue knows the time too, but cannot be asked.
+      ALTER TABLE webhook_endpoints ADD COLUMN next_attempt_at timestamptz;
+    `,
+  },
 ];
