@@ -331,12 +331,19 @@ export const exportsMigrations: readonly Migration[] = [
       -- Issue 27 (CPU per add/update call). save_contact as in contacts' 309, with the same
       -- outcomes; numbered here because it sets change_xid, which this block adds (600):
       -- * a new contact and its channels are inserted by one statement;
-      -- * the groups' de-duplicating sort runs only when groups are given (subscribe), the
-      --   fields' merge only when fields are given;
-      -- * an update whose channels equal the stored ones reads them once instead of running a
-      --   DELETE and an INSERT that find nothing to do;
+      -- * the groups' de-duplication (contact_groups_union) runs only when groups are given
+      --   (subscribe), the fields' merge only when fields are given;
+      -- * one channel to match by (the usual case) is looked up without unnesting the lists;
+      -- * an update giving the one channel the contact already has reads it instead of running
+      --   a DELETE and an INSERT that find nothing to do;
       -- * the update sets change_xid itself, so the row trigger below (a PL/pgSQL call per
       --   updated row) runs only for writers that do not.
+      -- A contact's groups with more added, each once. A function of its own so that a
+      -- statement naming it plans no aggregate: only calls that give groups (subscribe) run it.
+      CREATE FUNCTION contact_groups_union(current_groups text[], added text[]) RETURNS text[]
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        AS $$ SELECT ARRAY(SELECT DISTINCT g FROM unnest(current_groups || added) g) $$;
+
       DROP TRIGGER contacts_export_change ON contacts;
       CREATE TRIGGER contacts_export_change BEFORE UPDATE ON contacts
         FOR EACH ROW WHEN (NEW.change_xid IS DISTINCT FROM pg_current_xact_id())
@@ -402,6 +409,23 @@ export const exportsMigrations: readonly Migration[] = [
                 FROM (SELECT DISTINCT type, normalized FROM unnest(p_match_types, p_match_values) AS given(type, normalized) ORDER BY 1, 2) m;
             END IF;
             channels_locked := true;
+            IF cardinality(p_match_types) = 1 THEN
+              -- The usual case (an email alone): the same lookup without unnesting the lists.
+              SELECT c.id INTO found_id
+                FROM (
+                  SELECT ch.contact_id FROM contact_channels ch
+                   WHERE ch.account_id = p_account_id AND ch.type = p_match_types[1] AND ch.normalized = p_match_values[1]
+                  OFFSET 0
+                ) ch
+                CROSS JOIN LATERAL (
+                  SELECT c.id, c.account_id, c.external_customer_id FROM contacts c
+                   WHERE c.id = ch.contact_id AND c.deleted_at IS NULL
+                  OFFSET 0
+                ) c
+               WHERE c.account_id = p_account_id
+               ORDER BY c.external_customer_id IS NOT NULL, c.id
+               LIMIT 1;
+            ELSE
             SELECT c.id INTO found_id
               FROM unnest(p_match_types, p_match_values, p_match_ranks) AS m(type, normalized, rank)
               CROSS JOIN LATERAL (
@@ -419,6 +443,7 @@ export const exportsMigrations: readonly Migration[] = [
              -- decides; among contacts it finds, one without an external ID first.
              ORDER BY m.rank, c.external_customer_id IS NOT NULL, c.id
              LIMIT 1;
+            END IF;
             IF found_id IS NOT NULL THEN
               -- Locked, then checked again by statements of their own: one that started before
               -- the lock was granted would see the contact's channels as they were before the
@@ -452,7 +477,7 @@ export const exportsMigrations: readonly Migration[] = [
               VALUES (p_account_id, p_external_id, p_first_name, p_last_name, p_language_code, p_time_zone, p_address,
                       jsonb_strip_nulls(p_fields),
                       -- Only subscribe gives groups: the others skip the sort that removes repeats.
-                      CASE WHEN cardinality(p_groups) = 0 THEN '{}' ELSE ARRAY(SELECT DISTINCT g FROM unnest(p_groups) g) END,
+                      CASE WHEN cardinality(p_groups) = 0 THEN '{}' ELSE contact_groups_union('{}', p_groups) END,
                       p_source, p_confirmed)
               ON CONFLICT (account_id, external_customer_id) WHERE external_customer_id IS NOT NULL DO NOTHING
               -- Marked in the same statement: its channels, inserted next, then need not touch it for exports.
@@ -482,7 +507,7 @@ export const exportsMigrations: readonly Migration[] = [
               time_zone = coalesce(p_time_zone, c.time_zone),
               address = coalesce(p_address, c.address),
               fields = CASE WHEN p_fields = '{}' THEN c.fields ELSE jsonb_strip_nulls(c.fields || p_fields) END,
-              groups = CASE WHEN cardinality(p_groups) = 0 THEN c.groups ELSE ARRAY(SELECT DISTINCT g FROM unnest(c.groups || p_groups) g) END,
+              groups = CASE WHEN cardinality(p_groups) = 0 THEN c.groups ELSE contact_groups_union(c.groups, p_groups) END,
               deleted_at = NULL,
               updated_at = now(),
               change_xid = pg_current_xact_id()
@@ -499,17 +524,19 @@ export const exportsMigrations: readonly Migration[] = [
 
           -- For each type given, the contact's channels become the given ones; a channel given
           -- again in the same slot is kept as it is (no row churn, no export touch).
-          -- Most saves give the channels the contact already has: one indexed read of them
-          -- instead of a DELETE and an INSERT that would both find nothing to do. Compared
-          -- as sorted lists of whole rows; any difference (a duplicate given, another order)
-          -- takes the statements below, which settle it.
-          IF cardinality(p_channel_types) > 0 AND (
-               SELECT array_agg(ROW(ch.type, ch.position, ch.value, ch.normalized)::text ORDER BY ch.type, ch.position, ch.value, ch.normalized)
-                 FROM contact_channels ch
-                WHERE ch.contact_id = found_id AND ch.type = ANY (p_channel_types)
-             ) IS DISTINCT FROM (
-               SELECT array_agg(ROW(given.type, given.position, given.value, given.normalized)::text ORDER BY given.type, given.position, given.value, given.normalized)
-                 FROM unnest(p_channel_types, p_channel_values, p_channel_normalized, p_channel_positions) AS given(type, value, normalized, position)
+          -- Most saves give the one channel the contact already has: two indexed reads of it
+          -- instead of a DELETE and an INSERT that would both find nothing to do. Several
+          -- channels take the statements below whatever they are.
+          IF cardinality(p_channel_types) > 0 AND NOT (
+               cardinality(p_channel_types) = 1
+               AND EXISTS (
+                 SELECT FROM contact_channels ch
+                  WHERE ch.contact_id = found_id AND ch.type = p_channel_types[1] AND ch.position = p_channel_positions[1]
+                    AND ch.value = p_channel_values[1] AND ch.normalized = p_channel_normalized[1])
+               AND NOT EXISTS (
+                 SELECT FROM contact_channels ch
+                  WHERE ch.contact_id = found_id AND ch.type = p_channel_types[1]
+                    AND (ch.position, ch.value, ch.normalized) IS DISTINCT FROM (p_channel_positions[1], p_channel_values[1], p_channel_normalized[1]))
              ) THEN
             DELETE FROM contact_channels ch
              WHERE ch.contact_id = found_id AND ch.type = ANY (p_channel_types)
