@@ -3,6 +3,9 @@ import { logger } from '../shared/logger';
 import { lambdaContext } from './lambda-context';
 import { SqsJsonClient, type ReceivedMessage } from './sqs-json-client';
 
+/** The SDK's default attempts, kept for the one call whose failure would redeliver handled messages. */
+const DELETE_ATTEMPTS = 3;
+
 export type SqsConsumer = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse | void>;
 
 export interface PollerOptions {
@@ -85,15 +88,19 @@ export class SqsPoller {
     }
     const done = messages.filter((message) => !failed.has(message.MessageId));
     if (done.length === 0) return;
-    try {
-      // One delete per invocation, as the event source mapping does.
-      await this.sqs.deleteMessageBatch({
-        QueueUrl: this.options.queueUrl,
-        Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-      });
-    } catch (error) {
-      // What was not deleted comes back after its visibility timeout, as on AWS; the consumers are idempotent.
-      logger.warn('local poller could not delete handled messages', { queue: this.options.queueUrl, error: String(error) });
+    const entries = done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle }));
+    // One delete per invocation, as the event source mapping does; tried as often as the SDK
+    // would (a kept-alive connection the server has just closed fails the first write).
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.sqs.deleteMessageBatch({ QueueUrl: this.options.queueUrl, Entries: entries });
+        return;
+      } catch (error) {
+        if (attempt < DELETE_ATTEMPTS) continue;
+        // What was not deleted comes back after its visibility timeout, as on AWS.
+        logger.warn('local poller could not delete handled messages', { queue: this.options.queueUrl, error: String(error) });
+        return;
+      }
     }
   }
 
