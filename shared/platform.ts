@@ -14,7 +14,7 @@ import { SesChannel } from './adapters/aws/ses-channel';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
 import { MemoryMetrics } from './adapters/local/memory-metrics';
-import { localSqsClient } from './adapters/local/sqs-client';
+import { localSqsClient } from './adapters/aws/local-sqs-client';
 import { HttpViberChannel } from './adapters/local/http-viber-channel';
 import { TableScheduler } from './adapters/local/table-scheduler';
 import { SmtpChannels } from './adapters/smtp/smtp-channel';
