@@ -32,6 +32,34 @@ export function stackCpuMs(excluded: ReadonlySet<number>): number | undefined {
 
 /** `stackCpuMs` split by command name: how much of the stack's CPU PostgreSQL spent, how much Node. */
 export function stackCpuMsByCommand(excluded: ReadonlySet<number>): Map<string, number> | undefined {
+  return stackCpuMsBy(excluded, (_pid, times) => times.command);
+}
+
+/**
+ * `stackCpuMs` split by the part of the stack each process plays: PostgreSQL, this process
+ * (the API and whatever the bench runs in it), the functions process, the SQS server.
+ */
+export function stackCpuMsByRole(excluded: ReadonlySet<number>): Map<StackRole, number> | undefined {
+  return stackCpuMsBy(excluded, roleOf);
+}
+
+export type StackRole = 'postgres' | 'api and bench' | 'functions' | 'sqs server' | 'other';
+
+function roleOf(pid: number, times: ProcessTimes): StackRole {
+  if (times.command === 'postgres') return 'postgres';
+  if (pid === process.pid) return 'api and bench';
+  let commandLine: string;
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return 'other';
+  }
+  if (commandLine.includes('functions-process')) return 'functions';
+  if (commandLine.includes('sqs-server-process')) return 'sqs server';
+  return 'other';
+}
+
+function stackCpuMsBy<K>(excluded: ReadonlySet<number>, keyOf: (pid: number, times: ProcessTimes) => K): Map<K, number> | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -55,15 +83,16 @@ export function stackCpuMsByCommand(excluded: ReadonlySet<number>): Map<string, 
       }
     }
   }
-  const byCommand = new Map<string, number>();
+  const byKey = new Map<K, number>();
   for (const pid of counted) {
     const times = processes.get(pid);
     if (!times) continue;
     // Our own exited children are the load generators, left out by design.
     const ms = times.cpuMs + (pid === process.pid ? 0 : times.exitedChildrenCpuMs);
-    byCommand.set(times.command, (byCommand.get(times.command) ?? 0) + ms);
+    const key = keyOf(pid, times);
+    byKey.set(key, (byKey.get(key) ?? 0) + ms);
   }
-  return byCommand;
+  return byKey;
 }
 
 /** CPU time (user + system, ms) used so far by one process (a receiver, a load generator); undefined once it is gone. */

@@ -15,7 +15,7 @@ import { withTransaction } from '../shared/store/transaction';
 import { publishRecordedActivities, relayWebhookOutbox } from '../shared/webhooks/outbox';
 import { monotonicMs } from './monotonic';
 import { acrossRounds, load, median, ratio, stackCpuUsPer, type LoadFigures } from './load';
-import { processCpuMs } from './stack-cpu';
+import { processCpuMs, stackCpuMsByRole, type StackRole } from './stack-cpu';
 import { startBenchStack } from './services';
 
 const ACCOUNTS = 8;
@@ -70,17 +70,27 @@ export async function run(): Promise<Record<string, number | string>> {
     const burstP99s: number[] = [];
     const stackCpu: (number | undefined)[] = [];
     const receiverCpu: (number | undefined)[] = [];
+    const cpuByRole = new Map<StackRole, (number | undefined)[]>();
     for (let turn = 0; turn < BURST_ROUNDS; turn += 1) {
       baselines.push(await load({ url: `${stack.url}/api/v1/version`, method: 'GET', authorization, requests: 5000, clients: 8 }));
       receiver.resetLatencies();
       const receiverBefore = receiver.cpuMs();
       const started = monotonicMs();
+      const rolesBefore = stackCpuMsByRole(receiver.pids);
       stackCpu.push(
         await stackCpuUsPer(burst, receiver.pids, async () => {
           await Promise.all(accounts.map((accountId) => recordInTurn(THROUGHPUT_TRANSACTIONS_PER_ACCOUNT, () => record(accountId))));
           await receiver.drained();
         }),
       );
+      const rolesAfter = stackCpuMsByRole(receiver.pids);
+      for (const role of new Set([...(rolesBefore?.keys() ?? []), ...(rolesAfter?.keys() ?? [])])) {
+        const before = rolesBefore?.get(role);
+        const after = rolesAfter?.get(role);
+        const rounds = cpuByRole.get(role) ?? [];
+        rounds.push(before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / burst));
+        cpuByRole.set(role, rounds);
+      }
       const throughput = await receiver.drained();
       const receiverAfter = receiver.cpuMs();
       receiverCpu.push(
@@ -90,6 +100,8 @@ export async function run(): Promise<Record<string, number | string>> {
       burstP99s.push(round(throughput.p99));
     }
 
+    const byRole: Record<string, number | string> = {};
+    for (const [role, rounds] of cpuByRole) Object.assign(byRole, acrossRounds(`stack CPU µs per delivered activity: ${role}`, rounds));
     const knownStackCpu = stackCpu.filter((cpu): cpu is number => cpu !== undefined);
     const latencyFigures: Record<string, number | string> = {};
     for (const rate of STEADY_ACTIVITIES_PER_SECOND) {
@@ -116,6 +128,9 @@ export async function run(): Promise<Record<string, number | string>> {
       ...acrossRounds('burst latency p99 ms (queueing included)', burstP99s),
       ...acrossRounds('stack CPU µs per delivered activity', stackCpu),
       ...acrossRounds('receiver CPU µs per delivered activity', receiverCpu),
+      // Where the stack's CPU goes, by process: PostgreSQL; the API, recording and relay (this
+      // process); delivery (the functions process); the SQS server.
+      ...byRole,
       ...acrossRounds(
         'stack CPU per activity / baseline CPU per call',
         stackCpu.map((cpu, index) => numberOrUndefined(ratio(cpu, baselines[index]?.stackCpuUsPerCall))),

@@ -1,8 +1,10 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../shared/logger';
 import { lambdaContext } from './lambda-context';
-import { localSqsClient } from './sqs-client';
+import { SqsJsonClient, type ReceivedMessage } from './sqs-json-client';
+
+/** The SDK's default attempts, kept for the one call whose failure would redeliver handled messages. */
+const DELETE_ATTEMPTS = 3;
 
 export type SqsConsumer = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse | void>;
 
@@ -28,16 +30,13 @@ export class SqsPoller {
   private stopping = false;
   private loops: Promise<void>[] = [];
   private readonly region = 'us-east-1';
-  /**
-   * Long polls only: destroying it ends the receives still waiting, so a stop does not wait
-   * one out. The loop retries a failed receive itself; an SDK retry would start a new poll.
-   */
-  private readonly receiver: SQSClient;
-  private readonly deleter: SQSClient;
+  /** Aborting it ends the long polls still waiting, so a stop does not wait one out. */
+  private readonly stopped = new AbortController();
+  /** The loops' receives and deletes reuse its keep-alive connections. */
+  private readonly sqs: SqsJsonClient;
 
   constructor(private readonly options: PollerOptions) {
-    this.receiver = localSqsClient(options.endpoint, { maxAttempts: 1 });
-    this.deleter = localSqsClient(options.endpoint);
+    this.sqs = new SqsJsonClient(options.endpoint);
   }
 
   start(): void {
@@ -46,27 +45,26 @@ export class SqsPoller {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.receiver.destroy();
+    this.stopped.abort();
     await Promise.all(this.loops);
-    this.deleter.destroy();
+    this.sqs.destroy();
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      let messages: Message[];
+      let messages: readonly ReceivedMessage[];
       try {
-        const received = await this.receiver.send(
-          new ReceiveMessageCommand({
+        messages = await this.sqs.receiveMessage(
+          {
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: this.options.batchSize,
             // Long polling as Lambda's event source mapping does it: an idle queue costs one
             // receive per 20 s and loop, and a message sent meanwhile answers the receive at once.
             WaitTimeSeconds: 20,
             MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
+          },
+          this.stopped.signal,
         );
-        messages = received.Messages ?? [];
       } catch (error) {
         if (this.stopping) return;
         logger.warn('local poller could not receive', { queue: this.options.queueUrl, error: String(error) });
@@ -78,7 +76,7 @@ export class SqsPoller {
     }
   }
 
-  private async deliver(messages: Message[]): Promise<void> {
+  private async deliver(messages: readonly ReceivedMessage[]): Promise<void> {
     const records = messages.map((message) => this.toRecord(message));
     let failed: Set<string>;
     try {
@@ -88,23 +86,30 @@ export class SqsPoller {
       logger.error('consumer failed the whole batch', { function: this.options.functionName, error: String(error) });
       failed = new Set(records.map((record) => record.messageId));
     }
-    const done = messages.filter((message) => message.MessageId && !failed.has(message.MessageId));
-    if (done.length > 0) {
-      await this.deleter.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-        }),
-      );
+    const done = messages.filter((message) => !failed.has(message.MessageId));
+    if (done.length === 0) return;
+    const entries = done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle }));
+    // One delete per invocation, as the event source mapping does; tried as often as the SDK
+    // would (a kept-alive connection the server has just closed fails the first write).
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.sqs.deleteMessageBatch({ QueueUrl: this.options.queueUrl, Entries: entries });
+        return;
+      } catch (error) {
+        if (attempt < DELETE_ATTEMPTS) continue;
+        // What was not deleted comes back after its visibility timeout, as on AWS.
+        logger.warn('local poller could not delete handled messages', { queue: this.options.queueUrl, error: String(error) });
+        return;
+      }
     }
   }
 
-  private toRecord(message: Message): SQSRecord {
+  private toRecord(message: ReceivedMessage): SQSRecord {
     const attributes = message.Attributes ?? {};
     return {
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
+      messageId: message.MessageId,
+      receiptHandle: message.ReceiptHandle,
+      body: message.Body,
       attributes: {
         ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
         SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),

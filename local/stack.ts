@@ -22,7 +22,7 @@ import { createLocalFunctions, type LocalQueueAddresses } from './functions';
 import { startHttpGateway } from './http-gateway';
 import type { SchedulerLoop } from './scheduler-loop';
 import { startServiceProcess, type ServiceProcess } from './service-process';
-import { localSqsClient } from './sqs-client';
+import { localSqsClient } from '../shared/adapters/aws/local-sqs-client';
 import { localFixedSchedules, localQueues } from './topology';
 
 export interface LocalStackOptions {

@@ -14,6 +14,7 @@ import { SesChannel } from './adapters/aws/ses-channel';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
 import { MemoryMetrics } from './adapters/local/memory-metrics';
+import { localSqsClient } from './adapters/aws/local-sqs-client';
 import { HttpViberChannel } from './adapters/local/http-viber-channel';
 import { TableScheduler } from './adapters/local/table-scheduler';
 import { SmtpChannels } from './adapters/smtp/smtp-channel';
@@ -51,13 +52,16 @@ const unboundScheduler: Scheduler = {
 
 export async function createPlatform(config: PlatformConfig, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
-  const sqs = new SQSClient({
-    region: config.region,
-    // Resolves each command's middleware once instead of on every call (about a quarter of
-    // the client's CPU per call); nothing here changes the middleware stack after creation.
-    cacheMiddleware: true,
-    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  const sqs =
+    config.runtime === 'local' && config.sqsEndpoint
+      ? localSqsClient(config.sqsEndpoint)
+      : new SQSClient({
+          region: config.region,
+          // Resolves each command's middleware once instead of on every call (about a quarter of
+          // the client's CPU per call); nothing here changes the middleware stack after creation.
+          cacheMiddleware: true,
+          ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+        });
   const queue = new SqsQueue(sqs, config.queueUrls);
 
   if (config.runtime === 'local') {

@@ -1,11 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { NotFound } from '../errors';
 import type { Right } from './rights';
 import { verifiedKeys } from './verified-keys';
 
+/** What `api_keys.key_hash` stores: SHA-256 of the key (one-shot `crypto.hash`, no Hash object per request). */
 export function hashApiKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
+}
+
+/** `hashApiKey` as base64, the verified-keys cache's key. */
+export function apiKeyHashBase64(key: string): string {
+  return hash('sha256', key, 'base64');
 }
 
 export function generateApiKey(): string {

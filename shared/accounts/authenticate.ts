@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { Unauthorized } from '../errors';
-import { hashApiKey } from './api-keys';
+import { apiKeyHashBase64 } from './api-keys';
 import type { Right } from './rights';
 import { verifiedKeys } from './verified-keys';
 
@@ -45,13 +45,13 @@ export async function authenticate(db: Pool, authorization: string | undefined, 
 }
 
 async function principalForApiKey(db: Pool, key: string): Promise<Principal | undefined> {
-  const keyHash = hashApiKey(key);
-  const cacheKey = keyHash.toString('base64');
+  // Every request passes here: the digest straight to the cache's base64 key, bytes only on a miss.
+  const cacheKey = apiKeyHashBase64(key);
   const known = verifiedKeys.get(cacheKey, Date.now());
   if (known) return { accountId: known.accountId, via: 'apiKey', rights: [known.rights] };
   const { rows } = await db.query<{ account_id: number; rights: Right }>(
     'SELECT account_id, rights FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-    [keyHash],
+    [Buffer.from(cacheKey, 'base64')],
   );
   const row = rows[0];
   if (!row) return undefined;

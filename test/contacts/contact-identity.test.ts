@@ -159,6 +159,49 @@ describe('POST /api/v1/contact (add/update)', () => {
     expect((await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body.firstName).toBe('Renamed');
   });
 
+  it('rewrites channels that differ from the stored ones only in order or count, and moves a contact for a changed field alone', async () => {
+    const body = {
+      externalCustomerId: 'order-1',
+      channels: [
+        { type: 'email', value: 'first@example.com' },
+        { type: 'email', value: 'second@example.com' },
+      ],
+      fields: [{ id: 3, value: 'silver' }],
+    };
+    const id = (await stack.request(account, 'POST', '/api/v1/contact', body)).body.id as number;
+    const read = async () => (await stack.request(account, 'GET', `/api/v1/contact/${id}`)).body;
+    const exportVersion = async () => (await stack.platform.db.query('SELECT change_xid::text AS v FROM contacts WHERE id = $1', [id])).rows[0].v;
+
+    // The same two values in the other order: a different set of (position, value) rows.
+    await stack.request(account, 'POST', '/api/v1/contact', { ...body, channels: [...body.channels].reverse() });
+    expect((await read()).channels).toEqual([...body.channels].reverse());
+    // One of them: the other goes.
+    await stack.request(account, 'POST', '/api/v1/contact', { ...body, channels: [{ type: 'email', value: 'second@example.com' }] });
+    expect((await read()).channels).toEqual([{ type: 'email', value: 'second@example.com' }]);
+
+    // Only a field changes: the update still happens, and exports see it.
+    const before = await exportVersion();
+    await stack.request(account, 'POST', '/api/v1/contact', {
+      ...body,
+      channels: [{ type: 'email', value: 'second@example.com' }],
+      fields: [{ id: 3, value: 'gold' }],
+    });
+    expect((await read()).fields).toEqual([{ id: 3, value: 'gold' }]);
+    expect(await exportVersion()).not.toBe(before);
+  });
+
+  it('moves a contact for exports when a writer that does not mark it (PUT, delete) changes it', async () => {
+    // save_contact marks the rows it updates itself; the row trigger still marks every other writer's.
+    const id = (await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'other-writer', firstName: 'A' })).body.id as number;
+    const exportVersion = async () => (await stack.platform.db.query('SELECT change_xid::text AS v FROM contacts WHERE id = $1', [id])).rows[0].v;
+    const created = await exportVersion();
+    expect((await stack.request(account, 'PUT', `/api/v1/contact/${id}`, { firstName: 'B' })).status).toBe(200);
+    const renamed = await exportVersion();
+    expect(renamed).not.toBe(created);
+    await stack.platform.db.query('UPDATE contacts SET last_name = $2 WHERE id = $1', [id, 'C']);
+    expect(await exportVersion()).not.toBe(renamed);
+  });
+
   it('moves a contact for exports when a later transaction on the connection that created it changes its channels', async () => {
     // One connection: the mark that spares a new contact's own channels the export touch
     // must end with the transaction that created it, not live on in the pooled session.

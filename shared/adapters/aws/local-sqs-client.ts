@@ -16,7 +16,8 @@ const unsigned: AuthSchemes = [
 ];
 
 /**
- * An SQS client of the local runtime: the SQS server's endpoint, placeholder credentials.
+ * An SQS client of the local runtime (the AWS SDK's own, so it lives with the AWS adapters):
+ * the SQS server's endpoint, placeholder credentials.
  * Each command's middleware is resolved once (`cacheMiddleware`); the SDK keeps that cache
  * only for calls made without per-call options. Bodies are not MD5-checked: they cross the
  * loopback from a server of this runtime, where TCP's own checksums already hold.
