@@ -55,9 +55,29 @@ const SAVE_CONTACT: Pick<QueryConfig, 'name' | 'text'> = {
 
 async function saveContact(db: Pool, accountId: number, input: ContactInput, rules: SaveRules): Promise<SavedContact> {
   const channels = normalizeChannels(input.channels ?? []);
-  const matchable = channels
-    .filter((channel) => rules.matchBy.includes(channel.type))
-    .sort((a, b) => rules.matchBy.indexOf(a.type) - rules.matchBy.indexOf(b.type));
+  // The lists save_contact takes, each built in one pass (this runs on every add/update call).
+  const matchTypes: ChannelType[] = [];
+  const matchValues: string[] = [];
+  const matchRanks: number[] = [];
+  // Most trusted first, a type's channels in the order given: what a stable sort by rank gives.
+  for (let rank = 0; rank < rules.matchBy.length; rank += 1) {
+    for (const channel of channels) {
+      if (channel.type !== rules.matchBy[rank]) continue;
+      matchTypes.push(channel.type);
+      matchValues.push(channel.normalized);
+      matchRanks.push(rank);
+    }
+  }
+  const channelTypesGiven: ChannelType[] = [];
+  const channelValues: string[] = [];
+  const channelNormalized: string[] = [];
+  const channelPositions: number[] = [];
+  for (const channel of channels) {
+    channelTypesGiven.push(channel.type);
+    channelValues.push(channel.value);
+    channelNormalized.push(channel.normalized);
+    channelPositions.push(channel.position);
+  }
   const values = [
     accountId,
     input.externalCustomerId ?? null,
@@ -70,13 +90,13 @@ async function saveContact(db: Pool, accountId: number, input: ContactInput, rul
     rules.groups ?? [],
     rules.source,
     rules.confirmedWhenCreated,
-    matchable.map((channel) => channel.type),
-    matchable.map((channel) => channel.normalized),
-    matchable.map((channel) => rules.matchBy.indexOf(channel.type)),
-    channels.map((channel) => channel.type),
-    channels.map((channel) => channel.value),
-    channels.map((channel) => channel.normalized),
-    channels.map((channel) => channel.position),
+    matchTypes,
+    matchValues,
+    matchRanks,
+    channelTypesGiven,
+    channelValues,
+    channelNormalized,
+    channelPositions,
   ];
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -107,6 +127,7 @@ function contactColumns(input: ContactInput): { column: string; value: unknown }
 
 /** `{"<fieldId>": value}`; a null value removes the field. */
 function fieldsPatch(input: ContactInput): string {
+  if (!input.fields?.length) return '{}';
   return JSON.stringify(Object.fromEntries((input.fields ?? []).map((field) => [String(field.id), field.value])));
 }
 

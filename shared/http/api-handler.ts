@@ -42,7 +42,9 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
     const headers = lowerCaseHeaders(event.headers);
     const { route, params } = router.match(event.requestContext.http.method, event.rawPath);
     platform.metrics.add('ApiCalls', 1, route.access);
-    const rawBody = decodeBody(event, platform.config.maxBodyBytes);
+    const body = eventBody(event, platform.config.maxBodyBytes);
+    // Most routes read the parsed body only: the bytes are made when a route asks for them.
+    let rawBody: Buffer | undefined;
 
     let principal: Principal | undefined;
     if (route.access !== 'public') {
@@ -68,7 +70,7 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
     const reply = await route.handle({
       params: parseInput(route.params, params, 'path'),
       query: parseInput(route.query, parseQuery(event.rawQueryString), 'query'),
-      body: route.body ? parseInput(route.body, parseBody(route.bodyFormat, headers['content-type'], rawBody), 'body') : undefined,
+      body: route.body ? parseInput(route.body, parseBody(route.bodyFormat, headers['content-type'], body), 'body') : undefined,
       principal,
       platform,
       get log() {
@@ -78,7 +80,10 @@ export function createApiHandler(dependencies: ApiDependencies): ApiHandler {
       requestId,
       headers,
       cookies: parseCookies(event.cookies),
-      rawBody,
+      get rawBody() {
+        rawBody ??= typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+        return rawBody;
+      },
       rawQuery: event.rawQueryString ?? '',
       sourceIp: event.requestContext.http.sourceIp,
     });
@@ -158,9 +163,17 @@ function lowerCaseHeaders(headers: ApiEvent['headers']): Record<string, string> 
   return result;
 }
 
-function decodeBody(event: ApiEvent, maxBytes: number): Buffer {
-  if (!event.body) return Buffer.alloc(0);
-  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (body.length > maxBytes) throw new AppError('too_large', 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
+/**
+ * The body as the event carries it: text stays text (API Gateway decoded it, so it is
+ * well-formed already; turning it into bytes only to check and decode them again cost every
+ * JSON request a copy), bytes sent base64-encoded become bytes.
+ */
+function eventBody(event: ApiEvent, maxBytes: number): string | Buffer {
+  if (!event.body) return EMPTY_BODY;
+  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  if (bytes > maxBytes) throw new AppError('too_large', 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
   return body;
 }
+
+const EMPTY_BODY = Buffer.alloc(0);

@@ -63,20 +63,21 @@ function decodedCookieValue(value: string): string {
   }
 }
 
-export function parseBody(format: BodyFormat, contentType: string | undefined, raw: Buffer): unknown {
+/** `raw` is text when the gateway delivered text (well-formed by then), bytes when it delivered base64. */
+export function parseBody(format: BodyFormat, contentType: string | undefined, raw: Buffer | string): unknown {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   switch (format) {
     case 'raw':
-      return raw;
+      return typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
     case 'form':
       if (type && type !== 'application/x-www-form-urlencoded') throw unsupported('application/x-www-form-urlencoded');
-      return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+      return Object.fromEntries(new URLSearchParams(typeof raw === 'string' ? raw : raw.toString('utf8')));
     case 'json': {
       if (type && type !== 'application/json' && !type.endsWith('+json')) throw unsupported('application/json');
       if (raw.length === 0) throw new ValidationFailed('a JSON body is required', undefined, 'BODY_REQUIRED');
-      if (!isUtf8(raw)) throw notUtf8(raw);
+      if (typeof raw !== 'string' && !isUtf8(raw)) throw notUtf8(raw);
       try {
-        return JSON.parse(raw.toString('utf8')) as unknown;
+        return JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')) as unknown;
       } catch {
         throw new ValidationFailed('the body is not valid JSON', undefined, 'MALFORMED_JSON');
       }

@@ -52,6 +52,37 @@ describe('POST /api/v1/contact (add/update)', () => {
     });
   });
 
+
+  it('stores the one channel of a new contact as given, with its matching form, and registers a push token as a device', async () => {
+    // A create with one channel takes a statement of its own (migration 610): the channel's
+    // columns come from the lists' first elements rather than from unnesting them.
+    const byEmail = await stack.request(account, 'POST', '/api/v1/contact', {
+      externalCustomerId: 'one-channel',
+      channels: [{ type: 'email', value: ' Mixed.Case@Example.com ' }],
+    });
+    const byPhone = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'sms', value: '+38 (050) 111-22-44' }] });
+    const byToken = await stack.request(account, 'POST', '/api/v1/contact', { channels: [{ type: 'mobilepush', value: 'token-one-channel' }] });
+    expect([byEmail.status, byPhone.status, byToken.status]).toEqual([200, 200, 200]);
+
+    const stored = await stack.platform.db.query(
+      'SELECT contact_id, type, value, normalized, position FROM contact_channels WHERE contact_id = ANY ($1) ORDER BY contact_id',
+      [[byEmail.body.id, byPhone.body.id, byToken.body.id]],
+    );
+    expect(stored.rows).toEqual([
+      { contact_id: byEmail.body.id, type: 'email', value: 'Mixed.Case@Example.com', normalized: 'mixed.case@example.com', position: 0 },
+      { contact_id: byPhone.body.id, type: 'sms', value: '380501112244', normalized: '380501112244', position: 0 },
+      { contact_id: byToken.body.id, type: 'mobilepush', value: 'token-one-channel', normalized: 'token-one-channel', position: 0 },
+    ]);
+    const device = await stack.platform.db.query('SELECT contact_id, push_token FROM devices WHERE account_id = $1 AND device_id = $2', [
+      account.accountId,
+      'token-one-channel',
+    ]);
+    expect(device.rows).toEqual([{ contact_id: byToken.body.id, push_token: 'token-one-channel' }]);
+
+    // Found again by the matching form of its one channel.
+    const again = await stack.request(account, 'POST', '/api/v1/contact', { lastName: 'Again', channels: [{ type: 'email', value: 'MIXED.case@example.com' }] });
+    expect(again.body).toEqual({ id: byEmail.body.id });
+  });
   it('updates the contact found by externalCustomerId instead of creating another', async () => {
     const first = await stack.request(account, 'POST', '/api/v1/contact', { externalCustomerId: 'crm-2', firstName: 'Ivan' });
     const second = await stack.request(account, 'POST', '/api/v1/contact', {

@@ -1,5 +1,6 @@
 import { readConfig } from '../../shared/config';
 import { RateLimiter } from '../../shared/http/rate-limit';
+import { parseBody } from '../../shared/http/request';
 import { route, ok } from '../../shared/http/route';
 import { Router } from '../../shared/http/router';
 import { nextRunAfter } from '../../shared/schedules/expression';
@@ -65,5 +66,26 @@ describe('DNS_SERVERS', () => {
 
   it.each(['resolver.example', '999.1.1.1', '1.2.3.4:0', '1.2.3.4:99999', '[::1]:70000', ':'])('refuses %s at start', (value) => {
     expect(() => withServers(value)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+describe('request body', () => {
+  // The gateway hands text bodies over as text, bytes (base64) as bytes; each format reads both alike.
+  const text = '{"firstName":"Олена ✓","fields":[{"id":1,"value":"\u00e9"}]}';
+
+  it('reads a JSON body the same from text and from its UTF-8 bytes', () => {
+    expect(parseBody('json', 'application/json', text)).toEqual(parseBody('json', 'application/json', Buffer.from(text, 'utf8')));
+    expect(parseBody('json', 'application/json', text)).toEqual({ firstName: 'Олена ✓', fields: [{ id: 1, value: 'é' }] });
+  });
+
+  it('still refuses bytes that are not UTF-8, and empty or malformed bodies either way', () => {
+    expect(() => parseBody('json', 'application/json', Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(/UTF-8/);
+    expect(() => parseBody('json', 'application/json', '')).toThrow(/JSON body is required/);
+    expect(() => parseBody('json', 'application/json', '{"a":')).toThrow(/not valid JSON/);
+  });
+
+  it('gives a route that reads the body itself the bytes, and a form its fields', () => {
+    expect(parseBody('raw', 'text/plain', 'é')).toEqual(Buffer.from('é', 'utf8'));
+    expect(parseBody('form', 'application/x-www-form-urlencoded', 'grant_type=x&code=%C3%A9')).toEqual({ grant_type: 'x', code: 'é' });
   });
 });
