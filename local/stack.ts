@@ -6,8 +6,8 @@ import { createHandler as createApiHandler } from '../functions/api/handler';
 import { queueUrlVariables, readConfig } from '../shared/config';
 import { logger } from '../shared/logger';
 import { requeueUnfinishedImports } from '../shared/contacts/bulk-import';
-import { requeueStalledSends } from '../shared/email/send-sweep';
-import { requeueStalledTexts } from '../shared/messages/deliver-texts';
+import { emailSends, requeueStalledSends } from '../shared/email/send-sweep';
+import { textSends } from '../shared/messages/deliver-texts';
 import { requeueActiveRuns } from '../shared/exports/runs';
 import { requeueActiveBroadcasts } from '../shared/messages/broadcasts';
 import { createPlatform, type Platform } from '../shared/platform';
@@ -188,8 +188,8 @@ async function requeueWhatTheQueuesLost(platform: Platform): Promise<void> {
     exportRuns: await requeueActiveRuns(platform),
     broadcasts: await requeueActiveBroadcasts(platform),
     triggerEventPages: await requeueTriggerEventPages(platform),
-    emailSends: await requeueStalledSends(platform, { everyDue: true }),
-    textSends: await requeueStalledTexts(platform, { everyDue: true }),
+    emailSends: await requeueStalledSends(platform, emailSends, { everyDue: true }),
+    textSends: await requeueStalledSends(platform, textSends, { everyDue: true }),
   };
   if (Object.values(requeued).some((count) => count > 0)) logger.info('queued again what the last run left in its queues', requeued);
 }

@@ -1,4 +1,4 @@
-import { closeAbandonedClaims, requeueStalledSends } from '../../shared/email/send-sweep';
+import { closeAbandonedClaims, emailSends, requeueStalledSends } from '../../shared/email/send-sweep';
 import { logger } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduledFunction } from '../../shared/schedules/event';
@@ -9,8 +9,8 @@ import type { ScheduledFunction } from '../../shared/schedules/event';
  */
 export function createHandler(platform: Platform): ScheduledFunction {
   return async () => {
-    const queued = await requeueStalledSends(platform);
-    const abandoned = await closeAbandonedClaims(platform);
+    const queued = await requeueStalledSends(platform, emailSends);
+    const abandoned = await closeAbandonedClaims(platform, emailSends);
     if (queued > 0 || abandoned > 0) logger.info('email send sweep', { queued, abandoned });
   };
 }

@@ -1,5 +1,6 @@
 import { logger } from '../../shared/logger';
-import { closeAbandonedTextClaims, requeueStalledTexts } from '../../shared/messages/deliver-texts';
+import { closeAbandonedClaims, requeueStalledSends } from '../../shared/email/send-sweep';
+import { textSends } from '../../shared/messages/deliver-texts';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduledFunction } from '../../shared/schedules/event';
 
@@ -9,8 +10,8 @@ import type { ScheduledFunction } from '../../shared/schedules/event';
  */
 export function createHandler(platform: Platform): ScheduledFunction {
   return async () => {
-    const queued = await requeueStalledTexts(platform);
-    const abandoned = await closeAbandonedTextClaims(platform);
+    const queued = await requeueStalledSends(platform, textSends);
+    const abandoned = await closeAbandonedClaims(platform, textSends);
     if (queued > 0 || abandoned > 0) logger.info('text send sweep', { queued, abandoned });
   };
 }

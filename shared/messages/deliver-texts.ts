@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { recordActivities, type RecordedActivity } from '../activities/record';
 import { inBatches, retryDelaySeconds } from '../email/deliver-sends';
+import type { SendLedger } from '../email/send-sweep';
 import { logger } from '../logger';
 import type { Platform } from '../platform';
 import type { SendOutcome } from '../ports/email-channel';
@@ -178,42 +179,5 @@ export async function deliverTexts(platform: Platform, job: TextJob): Promise<Te
   };
 }
 
-/** A text still pending this long after it was due has lost its queue message (a failed enqueue, a lost local queue). */
-const STALLED_AFTER_SECONDS = 300;
-/** A claim older than this belongs to a worker that died mid-send (a text job runs at most a minute). */
-const ABANDONED_AFTER_SECONDS = 3600;
-
-/**
- * Queues again the text sends whose queue message was lost (all due ones with `everyDue`,
- * for a queue known to be empty, as the local runtime's is at start); their due time moves
- * on so the next sweep leaves them to the queue. A text queued twice is still sent once (the claim).
- */
-export async function requeueStalledTexts(platform: Platform, options: { everyDue?: boolean } = {}): Promise<number> {
-  const now = platform.clock.now();
-  const before = new Date(now.getTime() - (options.everyDue ? 0 : STALLED_AFTER_SECONDS * 1000));
-  const { rows } = await platform.db.query<{ account_id: number; ids: (number | string)[] }>(
-    `WITH stalled AS (
-       UPDATE text_sends SET due_at = $2 WHERE id IN (SELECT id FROM text_sends WHERE state = 'pending' AND due_at <= $1 ORDER BY id LIMIT 100000)
-       RETURNING id, account_id
-     )
-     SELECT account_id, array_agg(id ORDER BY id) AS ids FROM stalled GROUP BY account_id`,
-    [before, now],
-  );
-  // bigint[] comes back as text from pg.
-  for (const row of rows) await queueTexts(platform, Number(row.account_id), row.ids.map(Number));
-  return rows.reduce((total, row) => total + row.ids.length, 0);
-}
-
-/**
- * Closes the claims of workers that died between handing a text over and recording it: it
- * may have left, so it is never tried again (at most once, as email); it becomes `failed`.
- */
-export async function closeAbandonedTextClaims(platform: Platform): Promise<number> {
-  const before = new Date(platform.clock.now().getTime() - ABANDONED_AFTER_SECONDS * 1000);
-  const { rowCount } = await platform.db.query(
-    `UPDATE text_sends SET state = 'failed', last_error = 'the worker stopped while handing this text over; it may have left, so it was not tried again'
-      WHERE state = 'sending' AND claimed_at < $1`,
-    [before],
-  );
-  return rowCount ?? 0;
-}
+/** The texts' ledger for the sends' sweep (`requeueStalledSends`, `closeAbandonedClaims`). */
+export const textSends: SendLedger = { table: 'text_sends', queue: queueTexts };
