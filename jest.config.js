@@ -8,6 +8,9 @@
 const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // A relative dynamic import names the file as Node will find it after compilation (`./x.js`);
+  // the source is `./x.ts`.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true } }],
   },

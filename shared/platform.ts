@@ -1,29 +1,23 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { readConfig, type PlatformConfig } from './config';
 import { AppError } from './errors';
 import { EmfMetrics } from './adapters/aws/emf-metrics';
-import { EventBridgeScheduler } from './adapters/aws/eventbridge-scheduler';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager';
-import { EndUserMessagingSmsChannel, noViberProvider } from './adapters/aws/end-user-messaging-sms-channel';
-import { SesChannel } from './adapters/aws/ses-channel';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
 import { MemoryMetrics } from './adapters/local/memory-metrics';
 import { HttpViberChannel } from './adapters/local/http-viber-channel';
 import { TableScheduler } from './adapters/local/table-scheduler';
-import { SmtpChannels } from './adapters/smtp/smtp-channel';
-import type { ChannelRoute, EmailChannel, EmailChannels } from './ports/email-channel';
+import { emailChannelsOnFirstUse, eventBridgeSchedulerOnFirstUse, smsChannelOnFirstUse } from './adapters/on-first-use';
+import type { EmailChannels } from './ports/email-channel';
 import { systemClock, type Clock } from './ports/clock';
 import type { Metrics } from './ports/metrics';
 import type { Queue } from './ports/queue';
 import type { Scheduler } from './ports/scheduler';
 import type { Secrets } from './ports/secrets';
-import type { TextChannels } from './ports/text-channel';
+import type { TextChannel, TextChannels } from './ports/text-channel';
 import { createPool } from './store/pool';
 
 /** Everything domain code may use, behind ports. Built once per function instance. */
@@ -71,7 +65,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
       scheduler: new TableScheduler(db, clock),
       clock,
       metrics: overrides.metrics ?? new MemoryMetrics(),
-      emailChannels: emailChannelsFor(config),
+      emailChannels: emailChannelsOnFirstUse(config),
       textChannels: textChannelsFor(config),
     };
   }
@@ -80,12 +74,7 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
   const db = await createPool(config.database, secrets, config.databasePoolSize);
   const scheduler =
     config.schedulerGroup && config.schedulerRoleArn
-      ? new EventBridgeScheduler(
-          new SchedulerClient({ region: config.region }),
-          config.schedulerGroup,
-          config.schedulerRoleArn,
-          config.schedulerTargets,
-        )
+      ? eventBridgeSchedulerOnFirstUse(config, config.schedulerGroup, config.schedulerRoleArn)
       : unboundScheduler;
   return {
     config,
@@ -95,41 +84,26 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     scheduler,
     clock,
     metrics: overrides.metrics ?? new EmfMetrics(),
-    emailChannels: emailChannelsFor(config),
+    emailChannels: emailChannelsOnFirstUse(config),
     textChannels: textChannelsFor(config),
   };
 }
 
-/** SES through one client (created on first use), SMTP through pooled transports per relay. */
-function emailChannelsFor(config: PlatformConfig): EmailChannels {
-  const smtp = new SmtpChannels();
-  let ses: EmailChannel | undefined;
-  return {
-    open: (route: ChannelRoute) => {
-      if (route.kind === 'smtp') return smtp.open(route);
-      ses ??= new SesChannel(
-        new SESv2Client({
-          region: config.region,
-          ...(config.email.sesEndpoint
-            ? { endpoint: config.email.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-            : {}),
-        }),
-        config.email.sesConfigurationSet,
-      );
-      return ses;
-    },
-    close: () => smtp.close(),
-  };
-}
+/** Viber where the stack has no Viber provider: every send fails for good, saying so. */
+const noViberProvider: TextChannel = {
+  send: async () => ({
+    kind: 'rejected',
+    permanent: true,
+    throttled: false,
+    recipientRejected: false,
+    description: 'this stack has no Viber provider (VIBER_API_ENDPOINT is not set)',
+  }),
+};
 
-/** SMS through AWS End User Messaging (the local sink speaks its wire format); Viber through the configured endpoint, if any. */
+/** SMS through AWS End User Messaging; Viber through the configured endpoint, if any. */
 function textChannelsFor(config: PlatformConfig): TextChannels {
-  const client = new PinpointSMSVoiceV2Client({
-    region: config.region,
-    ...(config.text.smsEndpoint ? { endpoint: config.text.smsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
   return {
-    sms: new EndUserMessagingSmsChannel(client, config.text.smsConfigurationSet),
+    sms: smsChannelOnFirstUse(config),
     viber: config.text.viberEndpoint ? new HttpViberChannel(config.text.viberEndpoint) : noViberProvider,
   };
 }

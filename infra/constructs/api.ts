@@ -37,7 +37,7 @@ export class SatelliteApi extends Construct {
       // Kept for the API alone: a burst of jobs or of any other function can never starve it.
       reservedConcurrentExecutions: connectionBudget.apiReservedConcurrency,
       // Lists BigQuery datasets and tables; creates export and workflow schedules.
-      uses: { bigQuery: true, scheduler: true },
+      uses: { bigQuery: true, scheduler: true, sms: true },
     }).bindDatabase(props.database);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {

@@ -28,13 +28,15 @@ export interface SatelliteFunctionProps {
    * Heavy packages the function really calls; the others are replaced by a stub that throws
    * (`infra/bundling/`), so they cost neither zip size nor module load. Default: neither.
    */
-  readonly uses?: { readonly bigQuery?: boolean; readonly scheduler?: boolean };
+  readonly uses?: { readonly bigQuery?: boolean; readonly scheduler?: boolean; readonly email?: boolean; readonly sms?: boolean };
 }
 
 /** Packages left out of a function's bundle unless it declares it uses them. */
 const optionalPackages = {
   bigQuery: ['@google-cloud/bigquery', 'absent-bigquery.ts'],
   scheduler: ['@aws-sdk/client-scheduler', 'absent-client-scheduler.ts'],
+  email: ['@aws-sdk/client-sesv2', 'absent-client-sesv2.ts'],
+  sms: ['@aws-sdk/client-pinpoint-sms-voice-v2', 'absent-client-pinpoint-sms-voice-v2.ts'],
 } as const;
 
 function absentPackages(uses: SatelliteFunctionProps['uses'] = {}): Record<string, string> {
@@ -85,6 +87,10 @@ export class SatelliteFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         esbuildArgs: absentPackages(props.uses),
+        // The AWS SDK's ES-module build, which esbuild can tree-shake: an SDK client's CommonJS
+        // build is one file holding every command of its service (about 25 ms less module load
+        // for the API, 15 ms for a worker).
+        mainFields: ['module', 'main'],
         // The runtime ships AWS SDK v3, but pinning our own keeps behaviour equal to the tests.
         externalModules: [],
         forceDockerBundling: false,
