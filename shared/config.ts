@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from './errors';
 import { connectionBudget, type QueueName } from './topology';
 

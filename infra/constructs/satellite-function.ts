@@ -92,7 +92,9 @@ export class SatelliteFunction extends NodejsFunction {
         // for the API, 15 ms for a worker).
         mainFields: ['module', 'main'],
         // The runtime ships AWS SDK v3, but pinning our own keeps behaviour equal to the tests.
-        externalModules: [],
+        // nodemailer is reached only through the email adapters, imported on first send
+        // (`shared/adapters/on-first-use.ts`): left out of functions that send no email.
+        externalModules: props.uses?.email ? [] : ['nodemailer'],
         forceDockerBundling: false,
         ...(props.bundledFiles ? { commandHooks: copyHooks(props.bundledFiles) } : {}),
       },
