@@ -17,6 +17,7 @@ import type { Metrics } from './ports/metrics';
 import type { Queue } from './ports/queue';
 import type { Scheduler } from './ports/scheduler';
 import type { Secrets } from './ports/secrets';
+import { noTracing, type Tracing } from './ports/tracing';
 import type { TextChannel, TextChannels } from './ports/text-channel';
 import { createPool } from './store/pool';
 
@@ -31,6 +32,8 @@ export interface Platform {
   readonly metrics: Metrics;
   readonly emailChannels: EmailChannels;
   readonly textChannels: TextChannels;
+  /** X-Ray on AWS (AWS SDK calls and store statements are traced already); nothing locally. */
+  readonly tracing: Tracing;
 }
 
 export interface PlatformOverrides {
@@ -43,15 +46,29 @@ const unboundScheduler: Scheduler = {
   delete: () => Promise.reject(new AppError('unavailable', 'SCHEDULER_NOT_BOUND', 'this function may not manage schedules')),
 };
 
+/**
+ * X-Ray on AWS, imported here rather than at module load: local runs and tests never load the
+ * X-Ray SDK (it installs an async hook on load), and a deployed function pays its load
+ * (about 20 ms) with the rest of the platform, at the first invocation.
+ */
+async function tracingFor(config: PlatformConfig): Promise<Tracing> {
+  if (config.runtime === 'local') return noTracing;
+  const { XRayTracing } = await import('./adapters/aws/xray-tracing.js');
+  return new XRayTracing();
+}
+
 export async function createPlatform(config: PlatformConfig, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
-  const sqs = new SQSClient({
-    region: config.region,
-    // Resolves each command's middleware once instead of on every call (about a quarter of
-    // the client's CPU per call); nothing here changes the middleware stack after creation.
-    cacheMiddleware: true,
-    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  const tracing = await tracingFor(config);
+  const sqs = tracing.instrumentAwsClient(
+    new SQSClient({
+      region: config.region,
+      // Resolves each command's middleware once instead of on every call (about a quarter of
+      // the client's CPU per call); nothing here changes the middleware stack after creation.
+      cacheMiddleware: true,
+      ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    }),
+  );
   const queue = new SqsQueue(sqs, config.queueUrls);
 
   if (config.runtime === 'local') {
@@ -65,16 +82,17 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
       scheduler: new TableScheduler(db, clock),
       clock,
       metrics: overrides.metrics ?? new MemoryMetrics(),
-      emailChannels: emailChannelsOnFirstUse(config),
-      textChannels: textChannelsFor(config),
+      emailChannels: emailChannelsOnFirstUse(config, tracing),
+      textChannels: textChannelsFor(config, tracing),
+      tracing,
     };
   }
 
-  const secrets = new SecretsManagerSecrets(new SecretsManagerClient({ region: config.region }), config.secretsPrefix);
-  const db = await createPool(config.database, secrets, config.databasePoolSize);
+  const secrets = new SecretsManagerSecrets(tracing.instrumentAwsClient(new SecretsManagerClient({ region: config.region })), config.secretsPrefix);
+  const db = await createPool(config.database, secrets, config.databasePoolSize, tracing);
   const scheduler =
     config.schedulerGroup && config.schedulerRoleArn
-      ? eventBridgeSchedulerOnFirstUse(config, config.schedulerGroup, config.schedulerRoleArn)
+      ? eventBridgeSchedulerOnFirstUse(config, config.schedulerGroup, config.schedulerRoleArn, tracing)
       : unboundScheduler;
   return {
     config,
@@ -84,8 +102,9 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     scheduler,
     clock,
     metrics: overrides.metrics ?? new EmfMetrics(),
-    emailChannels: emailChannelsOnFirstUse(config),
-    textChannels: textChannelsFor(config),
+    emailChannels: emailChannelsOnFirstUse(config, tracing),
+    textChannels: textChannelsFor(config, tracing),
+    tracing,
   };
 }
 
@@ -101,9 +120,9 @@ const noViberProvider: TextChannel = {
 };
 
 /** SMS through AWS End User Messaging; Viber through the configured endpoint, if any. */
-function textChannelsFor(config: PlatformConfig): TextChannels {
+function textChannelsFor(config: PlatformConfig, tracing: Tracing): TextChannels {
   return {
-    sms: smsChannelOnFirstUse(config),
+    sms: smsChannelOnFirstUse(config, tracing),
     viber: config.text.viberEndpoint ? new HttpViberChannel(config.text.viberEndpoint) : noViberProvider,
   };
 }

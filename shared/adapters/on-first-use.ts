@@ -2,6 +2,7 @@ import type { PlatformConfig } from '../config';
 import type { ChannelRoute, EmailChannel, EmailChannels } from '../ports/email-channel';
 import type { Scheduler } from '../ports/scheduler';
 import type { TextChannel } from '../ports/text-channel';
+import type { Tracing } from '../ports/tracing';
 
 /*
  * Adapters whose packages are imported on first use rather than at module load. Each AWS SDK
@@ -24,7 +25,7 @@ function localEndpoint(endpoint: string | undefined) {
 }
 
 /** SES through one client, SMTP through pooled transports per relay; both created on first send. */
-export function emailChannelsOnFirstUse(config: PlatformConfig): EmailChannels {
+export function emailChannelsOnFirstUse(config: PlatformConfig, tracing: Tracing): EmailChannels {
   let smtpOpened = false;
   const smtp = once(async () => {
     const { SmtpChannels } = await import('./smtp/smtp-channel.js');
@@ -33,7 +34,10 @@ export function emailChannelsOnFirstUse(config: PlatformConfig): EmailChannels {
   });
   const ses = once(async () => {
     const [{ SESv2Client }, { SesChannel }] = await Promise.all([import('@aws-sdk/client-sesv2'), import('./aws/ses-channel.js')]);
-    return new SesChannel(new SESv2Client({ region: config.region, ...localEndpoint(config.email.sesEndpoint) }), config.email.sesConfigurationSet);
+    return new SesChannel(
+      tracing.instrumentAwsClient(new SESv2Client({ region: config.region, ...localEndpoint(config.email.sesEndpoint) })),
+      config.email.sesConfigurationSet,
+    );
   });
   return {
     open: (route: ChannelRoute): EmailChannel => {
@@ -47,14 +51,14 @@ export function emailChannelsOnFirstUse(config: PlatformConfig): EmailChannels {
 }
 
 /** SMS through AWS End User Messaging (the local sink speaks its wire format), its client created on first send. */
-export function smsChannelOnFirstUse(config: PlatformConfig): TextChannel {
+export function smsChannelOnFirstUse(config: PlatformConfig, tracing: Tracing): TextChannel {
   const channel = once(async () => {
     const [{ PinpointSMSVoiceV2Client }, { EndUserMessagingSmsChannel }] = await Promise.all([
       import('@aws-sdk/client-pinpoint-sms-voice-v2'),
       import('./aws/end-user-messaging-sms-channel.js'),
     ]);
     return new EndUserMessagingSmsChannel(
-      new PinpointSMSVoiceV2Client({ region: config.region, ...localEndpoint(config.text.smsEndpoint) }),
+      tracing.instrumentAwsClient(new PinpointSMSVoiceV2Client({ region: config.region, ...localEndpoint(config.text.smsEndpoint) })),
       config.text.smsConfigurationSet,
     );
   });
@@ -62,13 +66,18 @@ export function smsChannelOnFirstUse(config: PlatformConfig): TextChannel {
 }
 
 /** EventBridge Scheduler in the stack's group, its client created on the first change of a schedule. */
-export function eventBridgeSchedulerOnFirstUse(config: PlatformConfig, group: string, roleArn: string): Scheduler {
+export function eventBridgeSchedulerOnFirstUse(config: PlatformConfig, group: string, roleArn: string, tracing: Tracing): Scheduler {
   const scheduler = once(async () => {
     const [{ SchedulerClient }, { EventBridgeScheduler }] = await Promise.all([
       import('@aws-sdk/client-scheduler'),
       import('./aws/eventbridge-scheduler.js'),
     ]);
-    return new EventBridgeScheduler(new SchedulerClient({ region: config.region }), group, roleArn, config.schedulerTargets);
+    return new EventBridgeScheduler(
+      tracing.instrumentAwsClient(new SchedulerClient({ region: config.region })),
+      group,
+      roleArn,
+      config.schedulerTargets,
+    );
   });
   return {
     upsert: async (schedule) => (await scheduler()).upsert(schedule),
