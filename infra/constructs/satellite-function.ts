@@ -135,15 +135,18 @@ export class SatelliteFunction extends NodejsFunction {
   }
 
   /**
-   * The migrate function alone: the master secret (DDL, and it creates the application user)
-   * and the application user's secret, whose password it sets on the role.
+   * The migrate function alone: the master secret (it manages the roles and logins), the
+   * migrator's (it runs the DDL as the migrator) and the application user's, whose password it
+   * sets on that login.
    */
   bindDatabaseAsMigrator(database: SatelliteDatabase): this {
     this.addEnvironment('DB_HOST', database.proxy.endpoint);
     this.addEnvironment('DB_NAME', database.databaseName);
     this.addEnvironment('DB_SECRET_ARN', database.masterSecret.secretArn);
+    this.addEnvironment('DB_MIGRATOR_SECRET_ARN', database.migratorSecret.secretArn);
     this.addEnvironment('DB_APP_SECRET_ARN', database.appSecret.secretArn);
     database.masterSecret.grantRead(this);
+    database.migratorSecret.grantRead(this);
     database.appSecret.grantRead(this);
     return this;
   }
