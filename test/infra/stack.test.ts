@@ -53,8 +53,8 @@ describe('the stack', () => {
   it('puts PostgreSQL behind RDS Proxy with TLS, encrypted, credentials in Secrets Manager', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'postgres', StorageEncrypted: true, MultiAZ: true, DeletionProtection: true });
     template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
-    // The master user's and the application user's (test/infra/operations.test.ts).
-    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 2);
+    // The master user's, the migrator's and the application user's (test/infra/operations.test.ts).
+    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 3);
   });
 
   it('gives every function its database settings as variables, not credentials', () => {
