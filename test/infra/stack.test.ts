@@ -1,6 +1,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -223,6 +224,39 @@ describe('the stack', () => {
     expect(bundles).toHaveLength(1);
     for (const asset of Object.values(referenceAssets)) expect(existsSync(path.join(outdir, bundles[0]!, 'swagger-ui', asset.file))).toBe(true);
     expect(existsSync(path.join(outdir, bundles[0]!, 'index.js'))).toBe(true);
+  });
+
+  it('bundles each function so that it loads, without what it never calls (cold start, bench/RESULTS.md)', () => {
+    const outdir = app.synth().directory;
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [
+      string,
+      { Properties: { Code: { S3Key?: unknown }; Environment?: { Variables?: Record<string, unknown> } } },
+    ][];
+    const bundles = functions
+      .filter(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== undefined)
+      .map(([id, fn]) => [id, path.join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`)] as const);
+    expect(bundles.length).toBeGreaterThanOrEqual(15);
+    const withBigQuery: string[] = [];
+    for (const [id, folder] of bundles) {
+      const code = readFileSync(path.join(folder, 'index.js'), 'utf8');
+      // zod's messages in other languages: gone since zod is imported as a namespace.
+      expect([id, code.includes('Ungültige Eingabe')]).toEqual([id, false]);
+      // Source maps name files and lines but carry no sources.
+      expect([id, 'sourcesContent' in (JSON.parse(readFileSync(path.join(folder, 'index.js.map'), 'utf8')) as object)]).toEqual([id, false]);
+      if (code.includes('BIGQUERY_EMULATOR_HOST')) withBigQuery.push(id.replace(/[0-9A-F]{8}$/, ''));
+      // Loads in a fresh Node process: the AWS SDK's ES-module build and the stubs hold together.
+      execFileSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(folder, 'index.js'))})`], {
+        env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
+    }
+    // BigQuery only where a function talks to it (`uses` in infra/constructs).
+    expect(withBigQuery.sort()).toEqual([
+      'ApiHandler',
+      'BroadcastsWorker',
+      'ConnectorValidationValidator',
+      'ExportsWorker',
+      'TriggerEventsAssembler',
+    ]);
   });
 
   it("serves the web console from S3 through CloudFront on the API's origin, with its CSP", () => {
