@@ -243,9 +243,21 @@ describe('the stack', () => {
       expect([id, code.includes('Ungültige Eingabe')]).toEqual([id, false]);
       // Source maps name files and lines but carry no sources.
       expect([id, 'sourcesContent' in (JSON.parse(readFileSync(path.join(folder, 'index.js.map'), 'utf8')) as object)]).toEqual([id, false]);
-      if (code.includes('BIGQUERY_EMULATOR_HOST')) withBigQuery.push(id.replace(/[0-9A-F]{8}$/, ''));
-      // Loads in a fresh Node process: the AWS SDK's ES-module build and the stubs hold together.
-      execFileSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(folder, 'index.js'))})`], {
+      // BigQuery and the Tracer are bundled on their own, beside the main bundle, never in it.
+      expect([id, code.includes('BIGQUERY_EMULATOR_HOST'), code.includes('AWS_XRAY_DAEMON_ADDRESS')]).toEqual([id, false, false]);
+      const deferred = ['@aws-lambda-powertools/tracer', '@google-cloud/bigquery'].filter((name) =>
+        existsSync(path.join(folder, 'node_modules', name, 'index.js')),
+      );
+      if (deferred.includes('@google-cloud/bigquery')) withBigQuery.push(id.replace(/[0-9A-F]{8}$/, ''));
+      expect([id, deferred.includes('@aws-lambda-powertools/tracer')]).toEqual([id, true]);
+      // Loads in a fresh Node process, and so does each package it imports on first use, found
+      // where the bundle's require() looks: the AWS SDK's ES-module build and the stubs hold together.
+      const load = `require(${JSON.stringify(path.join(folder, 'index.js'))});
+        for (const name of ${JSON.stringify(deferred)}) {
+          const loaded = require(require.resolve(name, { paths: [${JSON.stringify(folder)}] }));
+          if (typeof (loaded.BigQuery ?? loaded.Tracer) !== 'function') throw new Error(name + ' exports nothing usable');
+        }`;
+      execFileSync(process.execPath, ['-e', load], {
         env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       });
     }
