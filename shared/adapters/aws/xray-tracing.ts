@@ -11,7 +11,9 @@ const MAX_QUERY_CHARS = 2_000;
  * installs an async hook on load, which local runs and tests should not pay for.
  */
 export class XRayTracing implements Tracing {
-  private readonly tracer = new Tracer({ serviceName: 'satellite' });
+  // Not every outbound HTTPS request: webhook URLs are customers' and may carry tokens in
+  // their query strings, and the SDK calls are captured per client already.
+  private readonly tracer = new Tracer({ serviceName: 'satellite', captureHTTPsRequests: false });
 
   instrumentAwsClient<C extends object>(client: C): C {
     return this.tracer.captureAWSv3Client(client);
