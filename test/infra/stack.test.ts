@@ -245,19 +245,28 @@ describe('the stack', () => {
       expect([id, 'sourcesContent' in (JSON.parse(readFileSync(path.join(folder, 'index.js.map'), 'utf8')) as object)]).toEqual([id, false]);
       // BigQuery and the Tracer are bundled on their own, beside the main bundle, never in it.
       expect([id, code.includes('BIGQUERY_EMULATOR_HOST'), code.includes('AWS_XRAY_DAEMON_ADDRESS')]).toEqual([id, false, false]);
-      const deferred = ['@aws-lambda-powertools/tracer', '@google-cloud/bigquery'].filter((name) =>
-        existsSync(path.join(folder, 'node_modules', name, 'index.js')),
-      );
+      const deferred = [
+        '@aws-lambda-powertools/tracer',
+        '@google-cloud/bigquery',
+        '@aws-sdk/client-scheduler',
+        '@aws-sdk/client-sesv2',
+        '@aws-sdk/client-pinpoint-sms-voice-v2',
+      ].filter((name) => existsSync(path.join(folder, 'node_modules', name, 'index.js')));
       if (deferred.includes('@google-cloud/bigquery')) withBigQuery.push(id.replace(/[0-9A-F]{8}$/, ''));
       expect([id, deferred.includes('@aws-lambda-powertools/tracer')]).toEqual([id, true]);
-      // Loads in a fresh Node process, and so does each package it imports on first use, found
-      // where the bundle's require() looks: the AWS SDK's ES-module build and the stubs hold together.
+      // Loads in a fresh Node process, and so does each package it imports on first use, the way
+      // the bundle imports it (a native import(), from the bundle's folder): the AWS SDK's
+      // ES-module build, the stubs and the separate bundles' named exports hold together.
       const load = `require(${JSON.stringify(path.join(folder, 'index.js'))});
-        for (const name of ${JSON.stringify(deferred)}) {
-          const loaded = require(require.resolve(name, { paths: [${JSON.stringify(folder)}] }));
-          if (typeof (loaded.BigQuery ?? loaded.Tracer) !== 'function') throw new Error(name + ' exports nothing usable');
-        }`;
+        (async () => {
+          for (const name of ${JSON.stringify(deferred)}) {
+            const loaded = await import(name);
+            const main = loaded.BigQuery ?? loaded.Tracer ?? loaded.SchedulerClient ?? loaded.SESv2Client ?? loaded.PinpointSMSVoiceV2Client;
+            if (typeof main !== 'function') throw new Error(name + ' exports nothing usable');
+          }
+        })().catch((error) => { console.error(error); process.exit(1); });`;
       execFileSync(process.execPath, ['-e', load], {
+        cwd: folder,
         env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       });
     }
