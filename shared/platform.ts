@@ -49,7 +49,7 @@ const unboundScheduler: Scheduler = {
 /**
  * X-Ray on AWS, imported here rather than at module load: local runs and tests never load the
  * X-Ray SDK (it installs an async hook on load), and a deployed function pays its load
- * (about 20 ms) with the rest of the platform, at the first invocation.
+ * (about 15 ms) with the rest of the platform, at the first invocation.
  */
 async function tracingFor(config: PlatformConfig): Promise<Tracing> {
   if (config.runtime === 'local') return noTracing;
