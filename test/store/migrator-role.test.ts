@@ -11,6 +11,7 @@ import { APP_DATABASE_ROLE, bootstrapMigrator, ensureApplicationLogin, MIGRATOR_
 import { migrate } from '../../shared/store/migrate';
 import { migrations } from '../../shared/store/migrations';
 import { withDatabase } from '../support/stack';
+import { waitUntil } from '../support/wait-until';
 
 // Roles are cluster-wide: names of this run's own (the group roles' names are fixed).
 const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -57,7 +58,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([app?.end(), migrator?.end(), master?.end()]);
-  await superuser.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+  // pg-pool's end() resolves before the server has closed the sessions; a forced drop would
+  // then kill them under their (already ended) clients, whose error nobody would handle.
+  await waitUntil(
+    async () =>
+      (await superuser.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [databaseName])).rows[0]!.n === 0,
+    'the test sessions closed',
+  );
+  await superuser.query(`DROP DATABASE IF EXISTS ${databaseName}`);
   for (const role of [appUser, migratorUser, MIGRATOR_DATABASE_ROLE, masterUser]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
   await superuser.end();
 });
