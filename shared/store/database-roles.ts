@@ -101,6 +101,10 @@ export async function bootstrapMigrator(master: Pool, username: string, password
                 WHERE t.typnamespace = 'public'::regnamespace AND t.typowner = current_user::regrole AND t.typtype IN ('e', 'd', 'r')) owned`,
       [MIGRATOR_DATABASE_ROLE],
     );
+    // ALTER ... OWNER locks each table until the commit (on the first deploy with a migrator
+    // only: later ones find nothing left to hand over). Give up soon rather than queue the
+    // platform's traffic behind a long query; the deploy fails and is simply run again.
+    if (rows.length > 0) await client.query(`SET LOCAL lock_timeout = '5s'`);
     for (const { statement } of rows) await client.query(statement);
     await client.query('COMMIT');
   } catch (error) {
