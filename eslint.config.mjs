@@ -29,6 +29,15 @@ export default defineConfig(
       // rejection, and String(value) of driver and template values is deliberate throughout.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-base-to-string': 'off',
+      // A cost, not taste: `z` as a named import is zod's whole namespace object, which pulls
+      // every locale into each Lambda bundle (bench/RESULTS.md, "Cold start").
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
+          message: "Write `import * as z from 'zod'`: esbuild then keeps only what is used.",
+        },
+      ],
     },
   },
   {

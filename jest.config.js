@@ -8,8 +8,13 @@
 const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // A relative dynamic import names the file as Node will find it after compilation (`./x.js`);
+  // the source is `./x.ts`.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true } }],
+    // CommonJS as jest runs it: `import()` becomes `require()` (jest runs no ES modules
+    // without --experimental-vm-modules), as esbuild and tsx do for the same code.
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', moduleResolution: 'node10' } }],
   },
   // middy ships ESM only; let ts-jest turn it into CommonJS like our own code.
   // teeny-request (used by @google-cloud/bigquery) imports node-fetch 3, ESM only, dynamically.

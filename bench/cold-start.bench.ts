@@ -10,7 +10,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
@@ -38,18 +38,26 @@ function zipBytes(folder: string): number {
   return total;
 }
 
+interface Load {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  /** CPU Node spent starting itself before the require: the same work every run, so it gauges the machine. */
+  readonly bootCpuMs: number;
+}
+
 /** One cold load in a fresh process: milliseconds of wall and CPU time spent in require(). */
-function loadOnce(bundle: string): { wallMs: number; cpuMs: number } {
+function loadOnce(bundle: string): Load {
   const script = `
+    const boot = process.cpuUsage();
     const cpu0 = process.cpuUsage(); const t0 = process.hrtime.bigint();
     require(${JSON.stringify(bundle)});
     const cpu = process.cpuUsage(cpu0);
-    process.stdout.write(JSON.stringify({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 }));`;
+    process.stdout.write(JSON.stringify({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000, bootCpuMs: (boot.user + boot.system) / 1000 }));`;
   const output = execFileSync(process.execPath, ['--enable-source-maps', '-e', script], {
     env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     encoding: 'utf8',
   });
-  return JSON.parse(output) as { wallMs: number; cpuMs: number };
+  return JSON.parse(output) as Load;
 }
 
 export function run(): Promise<Record<string, number | string>> {
@@ -67,6 +75,13 @@ export function run(): Promise<Record<string, number | string>> {
     machine: `${cpus()[0]?.model ?? 'unknown'} ×${cpus().length}, load ${loadavg()[0]!.toFixed(1)}`,
     node: process.version,
   };
+  // The same-run baseline: a trivial bundle (one empty handler), loaded the same way.
+  const trivial = path.join(outdir, 'trivial-bundle');
+  mkdirSync(trivial);
+  writeFileSync(path.join(trivial, 'index.js'), 'exports.handler = async () => ({});\n');
+  const baseline = Array.from({ length: RUNS }, () => loadOnce(path.join(trivial, 'index.js')));
+  figures['baseline: node start cpu ms'] = Number(median(baseline.map((load) => load.bootCpuMs)).toFixed(0));
+  figures['baseline: trivial bundle load cpu ms'] = Number(median(baseline.map((load) => load.cpuMs)).toFixed(1));
   let slowest = 0;
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function' || !resource.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME) continue;

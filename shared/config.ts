@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from './errors';
 import { connectionBudget, type QueueName } from './topology';
 
@@ -31,6 +31,8 @@ export interface PlatformConfig {
   readonly databasePoolSize: number;
   /** The migrate function only: the application user's secret, whose password it sets on the role. */
   readonly appDatabaseSecretId?: string;
+  /** The migrate function only: the migrator user's secret, the login that runs the DDL. */
+  readonly migratorDatabaseSecretId?: string;
   readonly sqsEndpoint?: string;
   /** Only the queues this function may send to (each comes with its IAM grant in the stack). */
   readonly queueUrls: Readonly<Partial<Record<QueueName, string>>>;
@@ -156,6 +158,7 @@ const common = {
   SATELLITE_PRODUCTION: optional,
   DATABASE_URL: optional,
   DB_APP_SECRET_ARN: optional,
+  DB_MIGRATOR_SECRET_ARN: optional,
   DB_PORT: wholeNumber(5432, 1),
   DB_POOL_SIZE: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')).optional(),
   SQS_ENDPOINT: optional,
@@ -264,6 +267,7 @@ export function readConfig(rawEnv: Env = process.env): PlatformConfig {
     region: settings.AWS_REGION,
     database,
     appDatabaseSecretId: settings.DB_APP_SECRET_ARN,
+    migratorDatabaseSecretId: settings.DB_MIGRATOR_SECRET_ARN,
     databasePoolSize: settings.DB_POOL_SIZE ?? (runtime === 'aws' ? connectionBudget.poolSize : 10),
     sqsEndpoint: settings.SQS_ENDPOINT,
     queueUrls,

@@ -1,30 +1,25 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { readConfig, type PlatformConfig } from './config';
 import { AppError } from './errors';
 import { EmfMetrics } from './adapters/aws/emf-metrics';
-import { EventBridgeScheduler } from './adapters/aws/eventbridge-scheduler';
 import { SecretsManagerSecrets } from './adapters/aws/secrets-manager';
-import { EndUserMessagingSmsChannel, noViberProvider } from './adapters/aws/end-user-messaging-sms-channel';
-import { SesChannel } from './adapters/aws/ses-channel';
 import { SqsQueue } from './adapters/aws/sqs-queue';
 import { EncryptedTableSecrets } from './adapters/local/encrypted-secrets';
 import { MemoryMetrics } from './adapters/local/memory-metrics';
 import { localSqsClient } from './adapters/aws/local-sqs-client';
 import { HttpViberChannel } from './adapters/local/http-viber-channel';
 import { TableScheduler } from './adapters/local/table-scheduler';
-import { SmtpChannels } from './adapters/smtp/smtp-channel';
-import type { ChannelRoute, EmailChannel, EmailChannels } from './ports/email-channel';
+import { emailChannelsOnFirstUse, eventBridgeSchedulerOnFirstUse, smsChannelOnFirstUse } from './adapters/on-first-use';
+import type { EmailChannels } from './ports/email-channel';
 import { systemClock, type Clock } from './ports/clock';
 import type { Metrics } from './ports/metrics';
 import type { Queue } from './ports/queue';
 import type { Scheduler } from './ports/scheduler';
 import type { Secrets } from './ports/secrets';
-import type { TextChannels } from './ports/text-channel';
+import { noTracing, type Tracing } from './ports/tracing';
+import type { TextChannel, TextChannels } from './ports/text-channel';
 import { createPool } from './store/pool';
 
 /** Everything domain code may use, behind ports. Built once per function instance. */
@@ -38,6 +33,8 @@ export interface Platform {
   readonly metrics: Metrics;
   readonly emailChannels: EmailChannels;
   readonly textChannels: TextChannels;
+  /** X-Ray on AWS (AWS SDK calls and store statements are traced already); nothing locally. */
+  readonly tracing: Tracing;
 }
 
 export interface PlatformOverrides {
@@ -50,18 +47,32 @@ const unboundScheduler: Scheduler = {
   delete: () => Promise.reject(new AppError('unavailable', 'SCHEDULER_NOT_BOUND', 'this function may not manage schedules')),
 };
 
+/**
+ * X-Ray on AWS, imported here rather than at module load: local runs and tests never load the
+ * X-Ray SDK (it installs an async hook on load), and a deployed function pays its load
+ * (about 15 ms) with the rest of the platform, at the first invocation.
+ */
+async function tracingFor(config: PlatformConfig): Promise<Tracing> {
+  if (config.runtime === 'local') return noTracing;
+  const { XRayTracing } = await import('./adapters/aws/xray-tracing.js');
+  return new XRayTracing();
+}
+
 export async function createPlatform(config: PlatformConfig, overrides: PlatformOverrides = {}): Promise<Platform> {
   const clock = overrides.clock ?? systemClock;
+  const tracing = await tracingFor(config);
   const sqs =
     config.runtime === 'local' && config.sqsEndpoint
       ? localSqsClient(config.sqsEndpoint)
-      : new SQSClient({
-          region: config.region,
-          // Resolves each command's middleware once instead of on every call (about a quarter of
-          // the client's CPU per call); nothing here changes the middleware stack after creation.
-          cacheMiddleware: true,
-          ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-        });
+      : tracing.instrumentAwsClient(
+          new SQSClient({
+            region: config.region,
+            // Resolves each command's middleware once instead of on every call (about a quarter of
+            // the client's CPU per call); nothing here changes the middleware stack after creation.
+            cacheMiddleware: true,
+            ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+          }),
+        );
   const queue = new SqsQueue(sqs, config.queueUrls);
 
   if (config.runtime === 'local') {
@@ -75,21 +86,17 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
       scheduler: new TableScheduler(db, clock),
       clock,
       metrics: overrides.metrics ?? new MemoryMetrics(),
-      emailChannels: emailChannelsFor(config),
-      textChannels: textChannelsFor(config),
+      emailChannels: emailChannelsOnFirstUse(config, tracing),
+      textChannels: textChannelsFor(config, tracing),
+      tracing,
     };
   }
 
-  const secrets = new SecretsManagerSecrets(new SecretsManagerClient({ region: config.region }), config.secretsPrefix);
-  const db = await createPool(config.database, secrets, config.databasePoolSize);
+  const secrets = new SecretsManagerSecrets(tracing.instrumentAwsClient(new SecretsManagerClient({ region: config.region })), config.secretsPrefix);
+  const db = await createPool(config.database, secrets, config.databasePoolSize, tracing);
   const scheduler =
     config.schedulerGroup && config.schedulerRoleArn
-      ? new EventBridgeScheduler(
-          new SchedulerClient({ region: config.region }),
-          config.schedulerGroup,
-          config.schedulerRoleArn,
-          config.schedulerTargets,
-        )
+      ? eventBridgeSchedulerOnFirstUse(config, config.schedulerGroup, config.schedulerRoleArn, tracing)
       : unboundScheduler;
   return {
     config,
@@ -99,43 +106,27 @@ export async function createPlatform(config: PlatformConfig, overrides: Platform
     scheduler,
     clock,
     metrics: overrides.metrics ?? new EmfMetrics(),
-    emailChannels: emailChannelsFor(config),
-    textChannels: textChannelsFor(config),
+    emailChannels: emailChannelsOnFirstUse(config, tracing),
+    textChannels: textChannelsFor(config, tracing),
+    tracing,
   };
 }
 
-/** SES through one client (created on first use), SMTP through pooled transports per relay. */
-function emailChannelsFor(config: PlatformConfig): EmailChannels {
-  const smtp = new SmtpChannels();
-  let ses: EmailChannel | undefined;
-  return {
-    open: (route: ChannelRoute) => {
-      if (route.kind === 'smtp') return smtp.open(route);
-      ses ??= new SesChannel(
-        new SESv2Client({
-          region: config.region,
-          ...(config.email.sesEndpoint
-            ? { endpoint: config.email.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-            : {}),
-        }),
-        config.email.sesConfigurationSet,
-      );
-      return ses;
-    },
-    close: () => smtp.close(),
-  };
-}
+/** Viber where the stack has no Viber provider: every send fails for good, saying so. */
+const noViberProvider: TextChannel = {
+  send: async () => ({
+    kind: 'rejected',
+    permanent: true,
+    throttled: false,
+    recipientRejected: false,
+    description: 'this stack has no Viber provider (VIBER_API_ENDPOINT is not set)',
+  }),
+};
 
-/** SMS through AWS End User Messaging (the local sink speaks its wire format); Viber through the configured endpoint, if any. */
-function textChannelsFor(config: PlatformConfig): TextChannels {
-  const client = new PinpointSMSVoiceV2Client({
-    region: config.region,
-    // One try per hand-over: the texts queue retries with its own spaced backoff.
-    maxAttempts: 1,
-    ...(config.text.smsEndpoint ? { endpoint: config.text.smsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+/** SMS through AWS End User Messaging; Viber through the configured endpoint, if any. */
+function textChannelsFor(config: PlatformConfig, tracing: Tracing): TextChannels {
   return {
-    sms: new EndUserMessagingSmsChannel(client, config.text.smsConfigurationSet),
+    sms: smsChannelOnFirstUse(config, tracing),
     viber: config.text.viberEndpoint ? new HttpViberChannel(config.text.viberEndpoint) : noViberProvider,
   };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { activityPayloadSchema } from '../../shared/activities/activity-payload-schema';
 import { buildOpenApiDocument, type OpenApiDocument, type RouteGroup, type WebhookSpec } from '../../shared/http/openapi';
 

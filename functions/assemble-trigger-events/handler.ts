@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { consumeJobs } from '../../shared/jobs/consume-jobs';
 import type { AppError } from '../../shared/errors';
 import { logger, withLambdaContext } from '../../shared/logger';

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ExportNotFound } from '../../shared/exports/exports';
 import { countOverdueDatasets } from '../../shared/exports/freshness';
 import { startExportRuns } from '../../shared/exports/runs';

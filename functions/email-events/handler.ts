@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { applySesEvent, sesEventMessageSchema } from '../../shared/email/ses-events';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
+import { withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
 /**
@@ -18,5 +19,6 @@ export function createHandler(platform: Platform): JobHandler {
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context),
+);

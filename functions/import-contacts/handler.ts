@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { countFinishedImport } from '../../shared/contacts/import-metrics';
 import { markContactImportFailed, runContactImport } from '../../shared/contacts/bulk-import';
 import { readUploadedFile } from '../../shared/contacts/file-import';

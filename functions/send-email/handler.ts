@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { deliverSends, queueSends, sendJobSchema } from '../../shared/email/deliver-sends';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
@@ -29,5 +29,6 @@ export function createHandler(platform: Platform): JobHandler {
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context),
+);

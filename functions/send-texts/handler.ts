@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { deliverTexts, queueTexts, textJobSchema } from '../../shared/messages/deliver-texts';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
@@ -28,5 +28,6 @@ export function createHandler(platform: Platform): JobHandler {
   });
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  createHandler(await platformFromEnvironment())(event, context);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  createHandler(await platformFromEnvironment())(event, context),
+);

@@ -1,5 +1,5 @@
 import { closeAbandonedClaims, emailSends, requeueStalledSends } from '../../shared/email/send-sweep';
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 import type { ScheduledFunction } from '../../shared/schedules/event';
 
@@ -15,4 +15,4 @@ export function createHandler(platform: Platform): ScheduledFunction {
   };
 }
 
-export const handler: ScheduledFunction = async (event, context) => createHandler(await platformFromEnvironment())(event, context);
+export const handler: ScheduledFunction = withLambdaContext(async (event, context) => createHandler(await platformFromEnvironment())(event, context));

@@ -1,4 +1,4 @@
-import { logger } from '../../shared/logger';
+import { logger, withLambdaContext } from '../../shared/logger';
 import { closeAbandonedClaims, requeueStalledSends } from '../../shared/email/send-sweep';
 import { textSends } from '../../shared/messages/deliver-texts';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
@@ -16,4 +16,4 @@ export function createHandler(platform: Platform): ScheduledFunction {
   };
 }
 
-export const handler: ScheduledFunction = async (event, context) => createHandler(await platformFromEnvironment())(event, context);
+export const handler: ScheduledFunction = withLambdaContext(async (event, context) => createHandler(await platformFromEnvironment())(event, context));

@@ -23,7 +23,7 @@ import {
 } from 'aws-cdk-lib/aws-rds';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { APP_DATABASE_USER } from '../../shared/store/database-roles';
+import { APP_DATABASE_USER, MIGRATOR_DATABASE_USER } from '../../shared/store/database-roles';
 import type { StageSettings } from '../stage';
 
 const VPC_CIDR = '10.0.0.0/16';
@@ -39,8 +39,10 @@ export class SatelliteDatabase extends Construct {
   readonly functionSecurityGroup: SecurityGroup;
   readonly instance: DatabaseInstance;
   readonly proxy: DatabaseProxy;
-  /** The master user's secret: the migrate function's alone. */
+  /** The master user's secret: the migrate function's alone, which manages roles with it. */
   readonly masterSecret: ISecret;
+  /** The migrator's secret (DDL, owns the schema, `shared/store/database-roles.ts`): the migrate function's alone. */
+  readonly migratorSecret: ISecret;
   /** The application user's secret (DML only, `shared/store/database-roles.ts`): every other function's. */
   readonly appSecret: ISecret;
   readonly databaseName = 'satellite';
@@ -148,11 +150,26 @@ export class SatelliteDatabase extends Construct {
       rotateImmediatelyOnUpdate: false,
     });
 
+    // The migrator's own password, rotated on its own the same way; the migrate function makes
+    // its login with the master user before it runs the migrations as it.
+    const migratorSecret = new DatabaseSecret(this, 'MigratorSecret', {
+      username: MIGRATOR_DATABASE_USER,
+      secretName: `${stack.stackName}-db-migrator`,
+      masterSecret: instance.secret,
+    });
+    this.migratorSecret = migratorSecret.attach(instance);
+    instance.addRotationMultiUser('MigratorRotation', {
+      secret: this.migratorSecret,
+      automaticallyAfter: Duration.days(30),
+      vpcSubnets: rotationSubnets,
+      rotateImmediatelyOnUpdate: false,
+    });
+
     this.proxy = new DatabaseProxy(this, 'Proxy', {
       proxyTarget: ProxyTarget.fromInstance(instance),
       // Named after the stack, so stages deploy side by side in one account.
       dbProxyName: `${stack.stackName}-proxy`.toLowerCase(),
-      secrets: [instance.secret, this.appSecret],
+      secrets: [instance.secret, this.migratorSecret, this.appSecret],
       vpc: this.vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED },
       securityGroups: [proxySecurityGroup],

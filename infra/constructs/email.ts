@@ -71,6 +71,7 @@ export class EmailDelivery extends Construct {
       database: props.database,
       topology: queues.emails,
       description: 'Hands queued sends to SES or the account SMTP relay, at the account rate',
+      uses: { email: true },
     }));
     this.sender
       // An account's SMTP relay password is kept beside connector secrets, under the stack prefix.

@@ -25,27 +25,47 @@ export interface SatelliteFunctionProps {
   readonly bundledFiles?: Readonly<Record<string, readonly string[]>>;
   readonly reservedConcurrentExecutions?: number;
   /**
-   * Heavy packages the function really calls; the others are replaced by a stub that throws
-   * (`infra/bundling/`), so they cost neither zip size nor module load. Default: neither.
+   * Heavy packages the function really calls, each bundled on its own and loaded on first use;
+   * the others are replaced by a stub that throws (`optionalPackages`). Default: none.
    */
-  readonly uses?: { readonly bigQuery?: boolean; readonly scheduler?: boolean };
-}
-
-/** Packages left out of a function's bundle unless it declares it uses them. */
-const optionalPackages = {
-  bigQuery: ['@google-cloud/bigquery', 'absent-bigquery.ts'],
-  scheduler: ['@aws-sdk/client-scheduler', 'absent-client-scheduler.ts'],
-} as const;
-
-function absentPackages(uses: SatelliteFunctionProps['uses'] = {}): Record<string, string> {
-  const aliases: Record<string, string> = {};
-  for (const [use, [name, stub]] of Object.entries(optionalPackages) as [keyof typeof optionalPackages, readonly [string, string]][]) {
-    if (!uses[use]) aliases[`--alias:${name}`] = path.join(ROOT, 'infra', 'bundling', stub);
-  }
-  return aliases;
+  readonly uses?: { readonly bigQuery?: boolean; readonly scheduler?: boolean; readonly email?: boolean; readonly sms?: boolean };
 }
 
 const ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * Packages the platform imports on first use only (`import()`), by the `uses` flag that says a
+ * function calls them. A function that does not gets a stub that throws (`infra/bundling/`):
+ * the package costs it neither zip size nor load. A function that does gets the package bundled
+ * on its own into `node_modules/<package>/index.js`, left external to the main bundle: a cold
+ * start neither parses nor compiles it, the first invocation that imports it loads it.
+ */
+const optionalPackages = {
+  bigQuery: { name: '@google-cloud/bigquery', stub: 'absent-bigquery.ts', entry: 'bigquery.ts' },
+  scheduler: { name: '@aws-sdk/client-scheduler', stub: 'absent-client-scheduler.ts', entry: 'client-scheduler.ts' },
+  email: { name: '@aws-sdk/client-sesv2', stub: 'absent-client-sesv2.ts', entry: 'client-sesv2.ts' },
+  sms: { name: '@aws-sdk/client-pinpoint-sms-voice-v2', stub: 'absent-client-pinpoint-sms-voice-v2.ts', entry: 'client-pinpoint-sms-voice-v2.ts' },
+} as const;
+/** Every function, deferred the same way: the platform imports the Tracer (and the X-Ray SDK) when it is built, on AWS only. */
+const tracerPackage = { name: '@aws-lambda-powertools/tracer', entry: 'tracer.ts' } as const;
+
+interface DeferredPackage {
+  readonly name: string;
+  readonly entry: string;
+}
+
+function packagesFor(uses: SatelliteFunctionProps['uses'] = {}): { stubs: Record<string, string>; deferred: DeferredPackage[] } {
+  const stubs: Record<string, string> = {};
+  const deferred: DeferredPackage[] = [tracerPackage];
+  for (const [use, optional] of Object.entries(optionalPackages) as [
+    keyof typeof optionalPackages,
+    (typeof optionalPackages)[keyof typeof optionalPackages],
+  ][]) {
+    if (uses[use]) deferred.push(optional);
+    else stubs[`--alias:${optional.name}`] = path.join(ROOT, 'infra', 'bundling', optional.stub);
+  }
+  return { stubs, deferred };
+}
 
 /**
  * Every Satellite Lambda: Node 22 on arm64, bundled by the local esbuild (no Docker), in the
@@ -59,6 +79,7 @@ export class SatelliteFunction extends NodejsFunction {
   readsSchema = false;
 
   constructor(scope: Construct, id: string, props: SatelliteFunctionProps) {
+    const packages = packagesFor(props.uses);
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     super(scope, id, {
       entry: path.join(ROOT, 'functions', props.functionDir, 'handler.ts'),
@@ -84,11 +105,17 @@ export class SatelliteFunction extends NodejsFunction {
         // the load time went into parsing them, with --enable-source-maps).
         sourceMap: true,
         sourcesContent: false,
-        esbuildArgs: absentPackages(props.uses),
+        esbuildArgs: packages.stubs,
+        // The AWS SDK's ES-module build, which esbuild can tree-shake: an SDK client's CommonJS
+        // build is one file holding every command of its service (about 25 ms less module load
+        // for the API, 15 ms for a worker).
+        mainFields: ['module', 'main'],
         // The runtime ships AWS SDK v3, but pinning our own keeps behaviour equal to the tests.
-        externalModules: [],
+        // nodemailer is reached only through the email adapters, imported on first send
+        // (`shared/adapters/on-first-use.ts`): left out of functions that send no email.
+        externalModules: [...(props.uses?.email ? [] : ['nodemailer']), ...packages.deferred.map((deferred) => deferred.name)],
         forceDockerBundling: false,
-        ...(props.bundledFiles ? { commandHooks: copyHooks(props.bundledFiles) } : {}),
+        commandHooks: afterBundling(props.bundledFiles ?? {}, packages.deferred),
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
@@ -127,15 +154,18 @@ export class SatelliteFunction extends NodejsFunction {
   }
 
   /**
-   * The migrate function alone: the master secret (DDL, and it creates the application user)
-   * and the application user's secret, whose password it sets on the role.
+   * The migrate function alone: the master secret (it manages the roles and logins), the
+   * migrator's (it runs the DDL as the migrator) and the application user's, whose password it
+   * sets on that login.
    */
   bindDatabaseAsMigrator(database: SatelliteDatabase): this {
     this.addEnvironment('DB_HOST', database.proxy.endpoint);
     this.addEnvironment('DB_NAME', database.databaseName);
     this.addEnvironment('DB_SECRET_ARN', database.masterSecret.secretArn);
+    this.addEnvironment('DB_MIGRATOR_SECRET_ARN', database.migratorSecret.secretArn);
     this.addEnvironment('DB_APP_SECRET_ARN', database.appSecret.secretArn);
     database.masterSecret.grantRead(this);
+    database.migratorSecret.grantRead(this);
     database.appSecret.grantRead(this);
     return this;
   }
@@ -194,16 +224,27 @@ export class SatelliteFunction extends NodejsFunction {
   }
 }
 
-/** esbuild bundles code only: files read at run time are copied in after it. */
-function copyHooks(files: Readonly<Record<string, readonly string[]>>) {
+/**
+ * After esbuild: files read at run time are copied in (esbuild bundles code only), and each
+ * deferred package is bundled on its own where Node's `require` finds it at run time.
+ */
+function afterBundling(files: Readonly<Record<string, readonly string[]>>, deferred: readonly DeferredPackage[]) {
+  const esbuild = path.join(ROOT, 'node_modules', '.bin', 'esbuild');
   return {
     beforeBundling: (): string[] => [],
     beforeInstall: (): string[] => [],
-    afterBundling: (inputDir: string, outputDir: string): string[] =>
-      Object.entries(files).flatMap(([folder, sources]) => [
+    afterBundling: (inputDir: string, outputDir: string): string[] => [
+      ...Object.entries(files).flatMap(([folder, sources]) => [
         `mkdir -p "${path.join(outputDir, folder)}"`,
         ...sources.map((source) => `cp "${path.join(inputDir, source)}" "${path.join(outputDir, folder)}/"`),
       ]),
+      ...deferred.map(
+        ({ name, entry }) =>
+          `"${esbuild}" "${path.join(ROOT, 'infra', 'bundling', 'deferred', entry)}" --bundle --platform=node --format=cjs ` +
+          `--target=node22 --minify --main-fields=module,main --sourcemap --sources-content=false --log-level=error ` +
+          `--outfile="${path.join(outputDir, 'node_modules', name, 'index.js')}"`,
+      ),
+    ],
   };
 }
 

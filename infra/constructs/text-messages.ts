@@ -35,6 +35,7 @@ export class TextDelivery extends Construct {
     ({ queue: this.queue, worker: this.sender } = queueWorker(this, 'Sender', {
       database: props.database,
       topology: queues.texts,
+      uses: { sms: true },
       description: 'Hands queued SMS and Viber sends to their provider, retrying what it refuses for now',
     }));
     this.sender.bindQueue('texts', this.queue.queue).bindQueue('webhooks', props.webhooksQueue);

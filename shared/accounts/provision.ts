@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { withTransaction } from '../store/transaction';
 import { createAccountUser, userEmail, userPassword } from '../users/account-users';
 import { createAccount, issueApiKey } from './api-keys';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { externalCustomerIdSchema } from '../contacts/contact-schema';
 import { canonicalMediaType, mediaTypes } from './media-types';
 

@@ -1,4 +1,4 @@
-import { BigQuery } from '@google-cloud/bigquery';
+import type { BigQuery } from '@google-cloud/bigquery';
 import { AppError } from '../errors';
 import type { Platform } from '../platform';
 import type { Connector } from './connector';
@@ -19,7 +19,13 @@ export async function bigQueryFor(platform: Platform, connector: Connector): Pro
   return bigQueryClient(platform, await readServiceAccountKey(platform, connector), connector.bigquery.location);
 }
 
-export function bigQueryClient(platform: Platform, key: ServiceAccountKey, location?: string): BigQuery {
+/**
+ * The package is imported here, on first use, not at module load: it costs about 60 ms of a
+ * cold start, and most invocations of the functions that bundle it (the API above all) never
+ * talk to BigQuery.
+ */
+export async function bigQueryClient(platform: Platform, key: ServiceAccountKey, location?: string): Promise<BigQuery> {
+  const { BigQuery } = await import('@google-cloud/bigquery');
   const client = new BigQuery({
     projectId: key.project_id,
     credentials: { client_email: key.client_email, private_key: key.private_key },

@@ -106,7 +106,7 @@ async function checkPostgres(platform: Platform, target: PostgresTarget): Promis
 }
 
 async function checkBigQuery(platform: Platform, key: ServiceAccountKey, location?: string): Promise<BigQueryCheck> {
-  const client = bigQueryClient(platform, key, location);
+  const client = await bigQueryClient(platform, key, location);
   const started = performance.now();
   try {
     const [datasets] = await client.getDatasets({ maxResults: 1000, autoPaginate: false });

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import { channelTypes, normalizeChannels, type ChannelType, type NormalizedChannel } from './channels';

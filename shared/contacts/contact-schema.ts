@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { channelTypes, MAX_CHANNELS_PER_TYPE, normalizeChannelValue } from './channels';
 
 /**

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { SheetData } from 'read-excel-file/node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError, ValidationFailed } from '../errors';
 import { destinationPolicy, resolveDestination } from '../net/destination-guard';
 import type { Platform } from '../platform';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContactNotFound } from './errors';
 
 /** A subscription category key (eSputnik's `subscriptions`, e.g. "news", "promo"). */

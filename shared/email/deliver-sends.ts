@@ -1,5 +1,5 @@
 import { publicBaseUrlOf } from '../config';
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordActivities, type RecordedActivity } from '../activities/record';
 import { logger } from '../logger';
 import type { Platform } from '../platform';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordActivities, type RecordedActivity } from '../activities/record';
 import { ACCOUNT_TAG, SEND_ID_TAG } from '../ports/email-channel';
 import { logger } from '../logger';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from '../errors';
 import type { Platform } from '../platform';
 import type { ChannelRoute } from '../ports/email-channel';

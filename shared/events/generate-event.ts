@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolveRecipients, type Recipient } from '../contacts/resolve-recipients';
 import type { Clock } from '../ports/clock';
 

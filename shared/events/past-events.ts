@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { timestampSchema } from '../activities/activity-schema';
 import type { Platform } from '../platform';
 import { eventTypeKeySchema, generateEvent, type GeneratedEvent } from './generate-event';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Route } from './route';
 
 /** One text field of a request body, as its zod schema bounds it. */

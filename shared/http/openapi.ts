@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { methodGroups, openToApps, rights, rightsOpen, type MethodGroup } from '../accounts/rights';
 import { scopeDescriptions } from '../oauth/scopes';
 import type { Access, ResponseSpec, Route } from './route';

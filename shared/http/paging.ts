@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * A whole number in a path or query, written in digits only: `" 1"`, `0x1` and `1e3` are

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AppError, ValidationFailed } from '../errors';
 import { unstorableAt } from '../store/unstorable';
 import type { BodyFormat } from './route';

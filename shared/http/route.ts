@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../accounts/authenticate';
 import type { MethodGroup } from '../accounts/rights';
 import type { Logger } from '../logger';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Conflict, NotFound } from '../errors';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordActivities, type RecordedActivity } from '../activities/record';
 import { inBatches, retryDelaySeconds } from '../email/deliver-sends';
 import type { SendLedger } from '../email/send-sweep';

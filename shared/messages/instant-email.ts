@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeEmail } from '../contacts/channels';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';

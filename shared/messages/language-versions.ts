@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFound } from '../errors';
 import { withTransaction } from '../store/transaction';
 import { templateSyntaxError } from '../templates/render';

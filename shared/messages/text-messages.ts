@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordActivities } from '../activities/record';
 import { normalizePhone } from '../contacts/channels';
 import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { rights, type Right } from '../accounts/rights';
 import { Conflict, NotFound } from '../errors';
 import type { Platform } from '../platform';

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { timestampSchema } from '../activities/activity-schema';
 import { channelTypes } from '../contacts/channels';
 import { externalCustomerIdSchema } from '../contacts/contact-schema';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The condition vocabulary of conditional groups (dynamic segments). A segment's

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getConnector, type Queryable } from '../connectors/connector';
 import { listColumns } from '../connectors/catalog';
 import { AppError, Conflict, NotFound } from '../errors';

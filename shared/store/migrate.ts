@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import { escapeIdentifier, type Pool } from 'pg';
 
 export interface Migration {
   readonly version: number;
@@ -15,6 +15,11 @@ export class MigrationChanged extends Error {
 
 const MIGRATION_LOCK = 7_340_001;
 
+export interface MigrateOptions {
+  /** A role of the connected user to run the migrations as (on AWS, the migrator's group role). */
+  readonly asRole?: string;
+}
+
 function checksum(sql: string): string {
   return createHash('sha256').update(sql).digest('hex');
 }
@@ -24,10 +29,12 @@ function checksum(sql: string): string {
  * advisory lock so concurrent starters (several Lambdas, two `npm start`s) do not race.
  * Returns the versions it applied.
  */
-export async function migrate(pool: Pool, migrations: readonly Migration[]): Promise<number[]> {
+export async function migrate(pool: Pool, migrations: readonly Migration[], options: MigrateOptions = {}): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
   try {
+    // As the group role, so that what the migrations create belongs to it, not to the login.
+    if (options.asRole) await client.query(`SET ROLE ${escapeIdentifier(options.asRole)}`);
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query(`
       CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -61,6 +68,7 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    if (options.asRole) await client.query('RESET ROLE').catch(() => undefined);
     client.release();
   }
   return applied;

@@ -2,6 +2,7 @@ import { Client, Pool, types } from 'pg';
 import type { DatabaseSettings } from '../config';
 import { logger } from '../logger';
 import type { Secrets } from '../ports/secrets';
+import { noTracing, type Tracing } from '../ports/tracing';
 
 // bigint (int8) ids are returned as strings by default; ours stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value) => Number(value));
@@ -12,14 +13,14 @@ export interface DatabaseSecret {
   readonly password: string;
 }
 
-export async function createPool(settings: DatabaseSettings, secrets: Secrets, max: number): Promise<Pool> {
+export async function createPool(settings: DatabaseSettings, secrets: Secrets, max: number, tracing: Tracing = noTracing): Promise<Pool> {
   if (settings.kind === 'url') return survivingIdleErrors(new Pool({ connectionString: settings.url, max, idleTimeoutMillis: 10_000 }));
   const credentials = rotatingCredentials(secrets, settings.secretId);
   const { username } = await credentials();
   // Lambdas reach RDS through RDS Proxy, which multiplexes these few connections.
   return survivingIdleErrors(
     new Pool({
-      Client: UnnamedStatementsClient,
+      Client: tracing === noTracing ? UnnamedStatementsClient : tracedClient(UnnamedStatementsClient, tracing),
       host: settings.host,
       port: settings.port,
       database: settings.database,
@@ -62,6 +63,35 @@ export class UnnamedStatementsClient extends Client {
     const query = super.query.bind(this) as (...args: unknown[]) => never;
     return query(withoutName(config), ...rest);
   }
+}
+
+/**
+ * A client whose every statement is traced, as a promise or with a callback (pg-pool calls
+ * the latter). A submittable (cursor, COPY stream) reports its own end: it goes untraced.
+ */
+export function tracedClient(base: typeof Client, tracing: Tracing): typeof Client {
+  return class TracedClient extends base {
+    override query(config: unknown, ...rest: unknown[]): never {
+      const query = super.query.bind(this) as (...args: unknown[]) => unknown;
+      const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
+      if (typeof text !== 'string' || (typeof config === 'object' && config !== null && 'submit' in config)) return query(config, ...rest) as never;
+      const end = tracing.startDatabaseQuery(text);
+      const callback = rest.at(-1);
+      if (typeof callback === 'function') {
+        rest[rest.length - 1] = (error: unknown, result: unknown) => {
+          end(error ?? undefined);
+          (callback as (error: unknown, result: unknown) => void)(error, result);
+        };
+        return query(config, ...rest) as never;
+      }
+      const result = query(config, ...rest) as Promise<unknown>;
+      result.then(
+        () => end(),
+        (error: unknown) => end(error),
+      );
+      return result as never;
+    }
+  };
 }
 
 function withoutName(config: unknown): unknown {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getConnector } from '../connectors/connector';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { AppError } from '../errors';

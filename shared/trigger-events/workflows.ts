@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFound, ValidationFailed } from '../errors';
 import { getEmailMessage } from '../messages/messages';
 import type { Platform } from '../platform';

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Conflict, ValidationFailed } from '../errors';
 import { hashPassword } from './password-hash';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../logger';
 import { destinationPolicy } from '../net/destination-guard';
 import type { Platform } from '../platform';

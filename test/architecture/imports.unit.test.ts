@@ -62,8 +62,8 @@ const AREAS: Readonly<Record<string, readonly string[]>> = {
   test: ['infra', 'local', 'functions', 'shared', 'bench', 'console', 'ops'],
 };
 
-/** Only adapters (and the platform that wires them) may talk to AWS. */
-const AWS_SDK_ALLOWED = ['shared/adapters/aws/', 'shared/platform.ts'];
+/** Only adapters (and the platform and `on-first-use.ts`, which wire them) may talk to AWS. */
+const AWS_SDK_ALLOWED = ['shared/adapters/aws/', 'shared/platform.ts', 'shared/adapters/on-first-use.ts'];
 
 interface Import {
   readonly from: string;

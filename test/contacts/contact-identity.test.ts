@@ -52,7 +52,6 @@ describe('POST /api/v1/contact (add/update)', () => {
     });
   });
 
-
   it('stores the one channel of a new contact as given, with its matching form, and registers a push token as a device', async () => {
     // A create with one channel takes a statement of its own (migration 610): the channel's
     // columns come from the lists' first elements rather than from unnesting them.
@@ -80,7 +79,10 @@ describe('POST /api/v1/contact (add/update)', () => {
     expect(device.rows).toEqual([{ contact_id: byToken.body.id, push_token: 'token-one-channel' }]);
 
     // Found again by the matching form of its one channel.
-    const again = await stack.request(account, 'POST', '/api/v1/contact', { lastName: 'Again', channels: [{ type: 'email', value: 'MIXED.case@example.com' }] });
+    const again = await stack.request(account, 'POST', '/api/v1/contact', {
+      lastName: 'Again',
+      channels: [{ type: 'email', value: 'MIXED.case@example.com' }],
+    });
     expect(again.body).toEqual({ id: byEmail.body.id });
   });
   it('updates the contact found by externalCustomerId instead of creating another', async () => {

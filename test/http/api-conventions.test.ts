@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createApiHandler } from '../../shared/http/api-handler';
 import { created, route } from '../../shared/http/route';
 import { resolveAccessToken } from '../../shared/oauth/access-tokens';

@@ -199,8 +199,40 @@ describe('the database', () => {
     const onMaster = readers.filter(([, secret]) => ref(secret) === masterAttachment);
     expect(onMaster.map(([id]) => id)).toEqual([expect.stringMatching(/^Migrate/)]);
     expect(readers.length - onMaster.length).toBeGreaterThanOrEqual(11);
-    // Both secrets rotate.
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
+    // Master, migrator and application secrets all rotate.
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 3);
+  });
+
+  it('gives the migrator a secret of its own, readable by the migrate function alone, and lets it through the proxy', () => {
+    const secrets = ofType('AWS::SecretsManager::Secret');
+    const [[migratorSecretId]] = secrets.filter(([, secret]) => JSON.stringify(secret.Properties).includes('satellite_migrator')) as [
+      [string, Resource],
+    ];
+    const [[migratorAttachmentId]] = ofType('AWS::SecretsManager::SecretTargetAttachment').filter(
+      ([, attachment]) => ref(attachment.Properties.SecretId) === migratorSecretId,
+    ) as [[string, Resource]];
+    // The migrate function gets it, no other function does.
+    const withMigrator = ofType('AWS::Lambda::Function').filter(([, fn]) =>
+      JSON.stringify((fn.Properties.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}).includes(migratorAttachmentId),
+    );
+    expect(withMigrator.map(([id]) => id)).toEqual([expect.stringMatching(/^Migrate/)]);
+    const readers = ofType('AWS::IAM::Policy').filter(
+      ([, policy]) =>
+        JSON.stringify(policy.Properties.PolicyDocument).includes(migratorAttachmentId) &&
+        JSON.stringify(policy.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
+    );
+    const roles = readers.flatMap(([, policy]) => (policy.Properties.Roles as unknown[]).map(ref));
+    const lambdaRoles = ofType('AWS::Lambda::Function').map(([id, fn]) => [id, ref(fn.Properties.Role)] as const);
+    const readingFunctions = lambdaRoles.filter(([, role]) => roles.includes(role)).map(([id]) => id);
+    expect(readingFunctions).toEqual([expect.stringMatching(/^Migrate/)]);
+    // It rotates with alternating users (a clone), like the application's.
+    const rotations = ofType('AWS::SecretsManager::RotationSchedule').filter(
+      ([, rotation]) => ref(rotation.Properties.SecretId) === migratorAttachmentId,
+    );
+    expect(rotations).toHaveLength(1);
+    // RDS Proxy accepts its login.
+    const [[, proxy]] = ofType('AWS::RDS::DBProxy') as [[string, Resource]];
+    expect(JSON.stringify(proxy.Properties.Auth)).toContain(migratorAttachmentId);
   });
 
   it('stores on gp3', () => {

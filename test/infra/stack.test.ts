@@ -1,6 +1,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,8 +57,8 @@ describe('the stack', () => {
   it('puts PostgreSQL behind RDS Proxy with TLS, encrypted, credentials in Secrets Manager', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'postgres', StorageEncrypted: true, MultiAZ: true, DeletionProtection: true });
     template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
-    // The master user's and the application user's (test/infra/operations.test.ts).
-    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 2);
+    // The master user's, the migrator's and the application user's (test/infra/operations.test.ts).
+    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 3);
   });
 
   it('gives every function its database settings as variables, not credentials', () => {
@@ -226,6 +227,60 @@ describe('the stack', () => {
     expect(bundles).toHaveLength(1);
     for (const asset of Object.values(referenceAssets)) expect(existsSync(path.join(outdir, bundles[0]!, 'swagger-ui', asset.file))).toBe(true);
     expect(existsSync(path.join(outdir, bundles[0]!, 'index.js'))).toBe(true);
+  });
+
+  it('bundles each function so that it loads, without what it never calls (cold start, bench/RESULTS.md)', () => {
+    const outdir = app.synth().directory;
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [
+      string,
+      { Properties: { Code: { S3Key?: unknown }; Environment?: { Variables?: Record<string, unknown> } } },
+    ][];
+    const bundles = functions
+      .filter(([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== undefined)
+      .map(([id, fn]) => [id, path.join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`)] as const);
+    expect(bundles.length).toBeGreaterThanOrEqual(15);
+    const withBigQuery: string[] = [];
+    for (const [id, folder] of bundles) {
+      const code = readFileSync(path.join(folder, 'index.js'), 'utf8');
+      // zod's messages in other languages: gone since zod is imported as a namespace.
+      expect([id, code.includes('Ungültige Eingabe')]).toEqual([id, false]);
+      // Source maps name files and lines but carry no sources.
+      expect([id, 'sourcesContent' in (JSON.parse(readFileSync(path.join(folder, 'index.js.map'), 'utf8')) as object)]).toEqual([id, false]);
+      // BigQuery and the Tracer are bundled on their own, beside the main bundle, never in it.
+      expect([id, code.includes('BIGQUERY_EMULATOR_HOST'), code.includes('AWS_XRAY_DAEMON_ADDRESS')]).toEqual([id, false, false]);
+      const deferred = [
+        '@aws-lambda-powertools/tracer',
+        '@google-cloud/bigquery',
+        '@aws-sdk/client-scheduler',
+        '@aws-sdk/client-sesv2',
+        '@aws-sdk/client-pinpoint-sms-voice-v2',
+      ].filter((name) => existsSync(path.join(folder, 'node_modules', name, 'index.js')));
+      if (deferred.includes('@google-cloud/bigquery')) withBigQuery.push(id.replace(/[0-9A-F]{8}$/, ''));
+      expect([id, deferred.includes('@aws-lambda-powertools/tracer')]).toEqual([id, true]);
+      // Loads in a fresh Node process, and so does each package it imports on first use, the way
+      // the bundle imports it (a native import(), from the bundle's folder): the AWS SDK's
+      // ES-module build, the stubs and the separate bundles' named exports hold together.
+      const load = `require(${JSON.stringify(path.join(folder, 'index.js'))});
+        (async () => {
+          for (const name of ${JSON.stringify(deferred)}) {
+            const loaded = await import(name);
+            const main = loaded.BigQuery ?? loaded.Tracer ?? loaded.SchedulerClient ?? loaded.SESv2Client ?? loaded.PinpointSMSVoiceV2Client;
+            if (typeof main !== 'function') throw new Error(name + ' exports nothing usable');
+          }
+        })().catch((error) => { console.error(error); process.exit(1); });`;
+      execFileSync(process.execPath, ['-e', load], {
+        cwd: folder,
+        env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      });
+    }
+    // BigQuery only where a function talks to it (`uses` in infra/constructs).
+    expect(withBigQuery.sort()).toEqual([
+      'ApiHandler',
+      'BroadcastsWorker',
+      'ConnectorValidationValidator',
+      'ExportsWorker',
+      'TriggerEventsAssembler',
+    ]);
   });
 
   it("serves the web console from S3 through CloudFront on the API's origin, with its CSP", () => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, numericId } from '../../../shared/http/answers';
 import { accountInfo, addressBooks, balance } from '../../../shared/account-info/account-info';
 import { getTokenActivation, setTokenActivation } from '../../../shared/contacts/push-tokens';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idPath } from '../../../shared/http/paging';
 import { issueApiKey, listApiKeys, revokeApiKey } from '../../../shared/accounts/api-keys';
 import { rights } from '../../../shared/accounts/rights';

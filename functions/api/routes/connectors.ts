@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idParameter, idPath, wholeNumberParameter } from '../../../shared/http/paging';
 import { listColumns, listDatasets, listTables, MAX_PAGE_SIZE } from '../../../shared/connectors/catalog';
 import { getConnector } from '../../../shared/connectors/connector';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, numericId } from '../../../shared/http/answers';
 import { normalizeEmail } from '../../../shared/contacts/channels';
 import { contactUploadSchema, startContactUpload } from '../../../shared/contacts/file-import';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idParameter, idPath, maxRowsParameter, pagingQuery, startIndexParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { activityInputSchema, MAX_ACTIVITIES_PER_CALL, timestampSchema } from '../../../shared/activities/activity-schema';
 import { queryActivities } from '../../../shared/activities/query-activities';

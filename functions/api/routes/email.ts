@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFound } from '../../../shared/errors';
 import { checkUnsubscribeLink, recordClick, recordOpen, unsubscribe } from '../../../shared/email/engagement';
 import { emailSettingsSchema, getEmailSettings, putEmailSettings } from '../../../shared/email/settings';

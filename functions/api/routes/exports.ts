@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idPath, wholeNumberParameter } from '../../../shared/http/paging';
 import { ValidationFailed } from '../../../shared/errors';
 import { datasetNames } from '../../../shared/exports/datasets';

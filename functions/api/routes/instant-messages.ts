@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, nothing, numericId, timestamp } from '../../../shared/http/answers';
 import { idParameter, idPath } from '../../../shared/http/paging';
 import { noContent, ok, route, type Route } from '../../../shared/http/route';

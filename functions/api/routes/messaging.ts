@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { externalCustomerIdSchema } from '../../../shared/contacts/contact-schema';
 import { idPath, pagingQuery } from '../../../shared/http/paging';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idPath } from '../../../shared/http/paging';
 import { created, noContent, ok, route, type Reply, type Route } from '../../../shared/http/route';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, numericId } from '../../../shared/http/answers';
 import { deletePastEvents, deletePastEventsQuery, pastEventsSchema, recordPastEvents } from '../../../shared/events/past-events';
 import { ok, route, type Route } from '../../../shared/http/route';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { publicBaseUrlOf } from '../../../shared/config';
 import type { OpenApiDocument } from '../../../shared/http/openapi';
 import { json } from '../../../shared/http/answers';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { json } from '../../../shared/http/answers';
 import { ok, route, type Route } from '../../../shared/http/route';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, numericId, timestamp, totalCountHeader } from '../../../shared/http/answers';
 import { timestampSchema } from '../../../shared/activities/activity-schema';
 import { ValidationFailed } from '../../../shared/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idParameter, wholeNumberParameter } from '../../../shared/http/paging';
 import { accepted, noContent, ok, route, type Route } from '../../../shared/http/route';
 import { listAttempts } from '../../../shared/webhooks/attempts';

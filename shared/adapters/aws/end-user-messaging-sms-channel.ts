@@ -41,14 +41,3 @@ export class EndUserMessagingSmsChannel implements TextChannel {
     }
   }
 }
-
-/** Viber where the stack has no Viber provider: every send fails for good, saying so. */
-export const noViberProvider: TextChannel = {
-  send: async () => ({
-    kind: 'rejected',
-    permanent: true,
-    throttled: false,
-    recipientRejected: false,
-    description: 'this stack has no Viber provider (VIBER_API_ENDPOINT is not set)',
-  }),
-};

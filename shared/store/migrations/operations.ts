@@ -45,4 +45,22 @@ export const operationsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 902,
+    name: 'the migrating role grants the application role DML on what it creates',
+    sql: `
+      -- Default privileges belong to the role that creates the objects. 900 set them for
+      -- whoever applied it; on AWS the migrations now run as the migrator's role
+      -- (shared/store/database-roles.ts), which takes them here. Skipped where 900 made no
+      -- application role.
+      DO $$
+      BEGIN
+        IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${APP_DATABASE_ROLE}') THEN
+          ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${APP_DATABASE_ROLE};
+          ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${APP_DATABASE_ROLE};
+          ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${APP_DATABASE_ROLE};
+        END IF;
+      END $$;
+    `,
+  },
 ];
