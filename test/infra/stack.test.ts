@@ -240,6 +240,14 @@ describe('the stack', () => {
       .map(([id, fn]) => [id, path.join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`)] as const);
     expect(bundles.length).toBeGreaterThanOrEqual(15);
     const withBigQuery: string[] = [];
+    const withSms: string[] = [];
+    for (const [id, fn] of functions) {
+      // Node would parse the source map at every cold start (15-20 ms of the API's load).
+      expect([id, String(fn.Properties.Environment?.Variables?.NODE_OPTIONS ?? '')]).not.toEqual([
+        id,
+        expect.stringContaining('--enable-source-maps'),
+      ]);
+    }
     for (const [id, folder] of bundles) {
       const code = readFileSync(path.join(folder, 'index.js'), 'utf8');
       // zod's messages in other languages: gone since zod is imported as a namespace.
@@ -256,6 +264,7 @@ describe('the stack', () => {
         '@aws-sdk/client-pinpoint-sms-voice-v2',
       ].filter((name) => existsSync(path.join(folder, 'node_modules', name, 'index.js')));
       if (deferred.includes('@google-cloud/bigquery')) withBigQuery.push(id.replace(/[0-9A-F]{8}$/, ''));
+      if (deferred.includes('@aws-sdk/client-pinpoint-sms-voice-v2')) withSms.push(id.replace(/[0-9A-F]{8}$/, ''));
       expect([id, deferred.includes('@aws-lambda-powertools/tracer')]).toEqual([id, true]);
       // Loads in a fresh Node process, and so does each package it imports on first use, the way
       // the bundle imports it (a native import(), from the bundle's folder): the AWS SDK's
@@ -281,6 +290,8 @@ describe('the stack', () => {
       'ExportsWorker',
       'TriggerEventsAssembler',
     ]);
+    // The SMS client only in the texts worker: the API queues texts and never sends one.
+    expect(withSms).toEqual(['TextsSender']);
   });
 
   it("serves the web console from S3 through CloudFront on the API's origin, with its CSP", () => {
