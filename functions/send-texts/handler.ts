@@ -1,7 +1,8 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
 import { logger, withLambdaContext } from '../../shared/logger';
-import { deliverTexts, queueTexts, textJobSchema } from '../../shared/messages/deliver-texts';
+import { sendJobSchema } from '../../shared/email/deliver-sends';
+import { deliverTexts, queueTexts } from '../../shared/messages/deliver-texts';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
 /**
@@ -12,7 +13,7 @@ import { platformFromEnvironment, type Platform } from '../../shared/platform';
 export function createHandler(platform: Platform): JobHandler {
   return consumeJobs({
     name: 'text job',
-    schema: textJobSchema,
+    schema: sendJobSchema,
     run: async (job) => {
       const outcome = await deliverTexts(platform, job);
       for (const deferred of outcome.deferred) await queueTexts(platform, job.accountId, deferred.sendIds, deferred.delaySeconds);

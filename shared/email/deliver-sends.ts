@@ -18,9 +18,9 @@ const IN_FLIGHT = 16;
 /** SQS delays a message at most 15 minutes. */
 const MAX_DELAY_SECONDS = 900;
 /** A provider that asks us to slow down is asked again after this long (or the retry base, if shorter); throttling never counts as a try. */
-const THROTTLE_DELAY_SECONDS = 5;
+export const THROTTLE_DELAY_SECONDS = 5;
 
-/** What the emails queue carries. */
+/** What the emails and texts queues carry. */
 export const sendJobSchema = z
   .object({
     accountId: z.number().int().positive(),
@@ -52,13 +52,27 @@ interface ClaimedRow extends SendOriginRow {
 }
 
 /** Queues send jobs for these sends (ids of one account), in jobs of `SENDS_PER_JOB`. */
-export async function queueSends(platform: Platform, accountId: number, sendIds: readonly number[], delaySeconds = 0): Promise<void> {
+export function queueSends(platform: Platform, accountId: number, sendIds: readonly number[], delaySeconds = 0): Promise<void> {
+  return queueSendJobs(platform, 'emails', accountId, sendIds, delaySeconds);
+}
+
+/**
+ * Queues jobs of a channel whose sends are claimed by id (email's `emails`, SMS and Viber's
+ * `texts`): `SENDS_PER_JOB` to a job, each delayed as asked (SQS allows 15 minutes at most).
+ */
+export async function queueSendJobs(
+  platform: Platform,
+  queue: 'emails' | 'texts',
+  accountId: number,
+  sendIds: readonly number[],
+  delaySeconds = 0,
+): Promise<void> {
   const messages = [];
   for (let start = 0; start < sendIds.length; start += SENDS_PER_JOB) {
     const job: SendJob = { accountId, sendIds: sendIds.slice(start, start + SENDS_PER_JOB) };
     messages.push({ body: JSON.stringify(job), ...(delaySeconds > 0 ? { delaySeconds: Math.min(MAX_DELAY_SECONDS, delaySeconds) } : {}) });
   }
-  if (messages.length > 0) await platform.queue.send('emails', messages);
+  if (messages.length > 0) await platform.queue.send(queue, messages);
 }
 
 /**

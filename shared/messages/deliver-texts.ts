@@ -1,45 +1,24 @@
-import * as z from 'zod';
 import { recordActivities, type RecordedActivity } from '../activities/record';
-import { inBatches, retryDelaySeconds } from '../email/deliver-sends';
+import { inBatches, queueSendJobs, retryDelaySeconds, THROTTLE_DELAY_SECONDS, type DeferredSends, type SendJob } from '../email/deliver-sends';
 import type { SendLedger } from '../email/send-sweep';
 import { logger } from '../logger';
 import type { Platform } from '../platform';
 import type { SendOutcome } from '../ports/email-channel';
 import type { OutgoingText } from '../ports/text-channel';
 
-/** Texts per queue message: one claim and one activity write per batch. */
-export const TEXTS_PER_JOB = 100;
 /** Texts of one job in flight at once. */
 const IN_FLIGHT = 8;
-/** SQS delays a message at most 15 minutes. */
-const MAX_DELAY_SECONDS = 900;
-/** A provider that asks us to slow down is asked again after this long; throttling never counts as a try. */
-const THROTTLE_DELAY_SECONDS = 5;
-
-/** What the texts queue carries. */
-export const textJobSchema = z
-  .object({
-    accountId: z.number().int().positive(),
-    sendIds: z.array(z.number().int().positive()).min(1).max(TEXTS_PER_JOB),
-  })
-  .strict();
-export type TextJob = z.output<typeof textJobSchema>;
 
 export interface TextDeliveryOutcome {
   readonly accepted: number;
   readonly failed: number;
   /** Sends to try again later: the caller queues them with their delay. */
-  readonly deferred: readonly { readonly sendIds: readonly number[]; readonly delaySeconds: number }[];
+  readonly deferred: readonly DeferredSends[];
 }
 
-/** Queues jobs for these text sends (ids of one account), `TEXTS_PER_JOB` to a job. */
-export async function queueTexts(platform: Platform, accountId: number, sendIds: readonly number[], delaySeconds = 0): Promise<void> {
-  const messages = [];
-  for (let start = 0; start < sendIds.length; start += TEXTS_PER_JOB) {
-    const job: TextJob = { accountId, sendIds: sendIds.slice(start, start + TEXTS_PER_JOB) };
-    messages.push({ body: JSON.stringify(job), ...(delaySeconds > 0 ? { delaySeconds: Math.min(MAX_DELAY_SECONDS, delaySeconds) } : {}) });
-  }
-  if (messages.length > 0) await platform.queue.send('texts', messages);
+/** Queues jobs for these text sends (ids of one account), as email's sends are queued. */
+export function queueTexts(platform: Platform, accountId: number, sendIds: readonly number[], delaySeconds = 0): Promise<void> {
+  return queueSendJobs(platform, 'texts', accountId, sendIds, delaySeconds);
 }
 
 interface ClaimedText {
@@ -69,7 +48,7 @@ interface ClaimedText {
  * back as `deferred`, with the same backoff as email (EMAIL_RETRY_BASE_SECONDS, doubled per
  * try, EMAIL_MAX_ATTEMPTS tries).
  */
-export async function deliverTexts(platform: Platform, job: TextJob): Promise<TextDeliveryOutcome> {
+export async function deliverTexts(platform: Platform, job: SendJob): Promise<TextDeliveryOutcome> {
   const now = platform.clock.now();
   const { rows: claimed } = await platform.db.query<ClaimedText>(
     `WITH claimed AS (
