@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from './transaction';
 
 /**
  * Least-privilege database access on AWS, three users with a secret each:
@@ -32,18 +33,37 @@ async function runFormatted(db: Queryable, format: string, values: readonly stri
   await db.query(rows[0]!.statement);
 }
 
-/** Makes `username` a login of `group` with this password, creating it if needed. */
-async function ensureLogin(db: Queryable, username: string, password: string, group: string): Promise<void> {
+/**
+ * Makes `username` a login of `group` with this password, creating it if needed; inside a
+ * transaction. The password reaches the server as a bind parameter and the role statement is
+ * built there (EXECUTE): no statement text the client sends (and traces, with the Tracer)
+ * ever holds it.
+ */
+async function ensureLogin(client: Queryable, username: string, password: string, group: string): Promise<void> {
   if (!ROLE_NAME.test(username)) throw new Error('a database secret names an invalid database user');
-  const { rows } = await db.query<{ statement: string }>(
-    `SELECT CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = $1)
-                 THEN format('ALTER ROLE %I WITH LOGIN PASSWORD %L', $1::text, $2::text)
-                 ELSE format('CREATE ROLE %I WITH LOGIN PASSWORD %L IN ROLE %I', $1::text, $2::text, $3::text) END AS statement`,
+  await client.query(
+    `SELECT set_config('satellite.login_user', $1, true), set_config('satellite.login_password', $2, true), set_config('satellite.login_group', $3, true)`,
     [username, password, group],
   );
-  await db.query(rows[0]!.statement);
-  // An existing login (say, the rotation's clone) may lack the membership.
-  await runFormatted(db, `'GRANT %I TO %I', $1::text, $2::text`, [group, username]);
+  await client.query(`
+    DO $$
+    DECLARE
+      login text := current_setting('satellite.login_user');
+      secret text := current_setting('satellite.login_password');
+      grp text := current_setting('satellite.login_group');
+    BEGIN
+      IF EXISTS (SELECT FROM pg_roles WHERE rolname = login) THEN
+        EXECUTE format('ALTER ROLE %I WITH LOGIN PASSWORD %L', login, secret);
+      ELSE
+        EXECUTE format('CREATE ROLE %I WITH LOGIN PASSWORD %L IN ROLE %I', login, secret, grp);
+      END IF;
+      -- An existing login (say, the rotation's clone) may lack the membership.
+      EXECUTE format('GRANT %I TO %I', grp, login);
+    EXCEPTION WHEN OTHERS THEN
+      -- Raised again from here: a failing EXECUTE's error context quotes its statement.
+      RAISE EXCEPTION 'could not make login %: %', login, SQLERRM USING ERRCODE = SQLSTATE;
+    END $$`);
+  await client.query(`SELECT set_config('satellite.login_password', '', true)`);
 }
 
 /**
@@ -53,7 +73,7 @@ async function ensureLogin(db: Queryable, username: string, password: string, gr
  * `<user>_clone` the same way).
  */
 export async function ensureApplicationLogin(db: Pool, username: string, password: string): Promise<void> {
-  await ensureLogin(db, username, password, APP_DATABASE_ROLE);
+  await withTransaction(db, (client) => ensureLogin(client, username, password, APP_DATABASE_ROLE));
 }
 
 /**

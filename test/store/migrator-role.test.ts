@@ -6,10 +6,11 @@
  * of the database.
  */
 import { randomBytes } from 'node:crypto';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { APP_DATABASE_ROLE, bootstrapMigrator, ensureApplicationLogin, MIGRATOR_DATABASE_ROLE } from '../../shared/store/database-roles';
 import { migrate } from '../../shared/store/migrate';
 import { migrations } from '../../shared/store/migrations';
+import { tracedClient } from '../../shared/store/pool';
 import { withDatabase } from '../support/stack';
 import { waitUntil } from '../support/wait-until';
 
@@ -26,6 +27,9 @@ let master: Pool;
 let migrator: Pool;
 let app: Pool;
 let applied: number[];
+/** Every statement text the master user's connections sent, as the Tracer would record it. */
+const tracedStatements: string[] = [];
+const appPassword = 'app password';
 
 function loginUrl(user: string, password: string): string {
   const url = new URL(withDatabase(process.env.SATELLITE_TEST_POSTGRES_URL!, databaseName));
@@ -41,7 +45,14 @@ beforeAll(async () => {
   // The application role is cluster-wide and the template's migrations (run as the superuser)
   // made it already; on RDS the master user or the migrator made it, and administers it.
   await superuser.query(`GRANT ${APP_DATABASE_ROLE} TO ${masterUser} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
-  master = new Pool({ connectionString: loginUrl(masterUser, 'master'), max: 2 });
+  const recording = {
+    instrumentAwsClient: <C extends object>(client: C) => client,
+    startDatabaseQuery: (sql: string) => {
+      tracedStatements.push(sql);
+      return () => undefined;
+    },
+  };
+  master = new Pool({ connectionString: loginUrl(masterUser, 'master'), max: 2, Client: tracedClient(Client, recording) });
 
   // A database the master user migrated before the migrator existed: one object of its own.
   await master.query('CREATE TABLE legacy_table (id serial PRIMARY KEY)');
@@ -52,8 +63,8 @@ beforeAll(async () => {
   await bootstrapMigrator(master, migratorUser, "rotated ' password");
   migrator = new Pool({ connectionString: loginUrl(migratorUser, "rotated ' password"), max: 1 });
   applied = await migrate(migrator, [...migrations, later], { asRole: MIGRATOR_DATABASE_ROLE });
-  await ensureApplicationLogin(master, appUser, 'app');
-  app = new Pool({ connectionString: loginUrl(appUser, 'app'), max: 1 });
+  await ensureApplicationLogin(master, appUser, appPassword);
+  app = new Pool({ connectionString: loginUrl(appUser, appPassword), max: 1 });
 });
 
 afterAll(async () => {
@@ -71,6 +82,13 @@ afterAll(async () => {
 });
 
 describe('the migrator', () => {
+  it("sets the logins' passwords without any statement text holding them (traces record statement texts)", () => {
+    expect(tracedStatements.length).toBeGreaterThan(0);
+    for (const password of ['first', "rotated ' password", appPassword]) {
+      expect(tracedStatements.filter((statement) => statement.includes(password))).toEqual([]);
+    }
+  });
+
   it('applies every migration', () => {
     expect(applied).toEqual([...migrations.map((migration) => migration.version), later.version]);
   });
