@@ -63,10 +63,19 @@ export interface ImportStatus {
 }
 
 /** Stores the request and queues its id (a 3000-contact body can exceed an SQS message). */
-export async function startContactImport(platform: Platform, accountId: number, request: BulkImportRequest): Promise<string> {
+export function startContactImport(platform: Platform, accountId: number, request: BulkImportRequest): Promise<string> {
+  return queueImportJob(platform, accountId, request, request.contacts.length);
+}
+
+/**
+ * Stores an import job's request (contacts, or a file the worker reads first) and queues its
+ * id; a job that could not be queued is removed, so no import waits for a message that never
+ * comes.
+ */
+export async function queueImportJob(platform: Platform, accountId: number, request: object, total: number): Promise<string> {
   const { rows } = await platform.db.query<{ id: string }>(
     'INSERT INTO contact_import_jobs (account_id, request, total) VALUES ($1, $2::jsonb, $3) RETURNING id',
-    [accountId, JSON.stringify(request), request.contacts.length],
+    [accountId, JSON.stringify(request), total],
   );
   const id = rows[0]?.id ?? '';
   try {

@@ -7,7 +7,7 @@ import { AppError, ValidationFailed } from '../errors';
 import { destinationPolicy, resolveDestination } from '../net/destination-guard';
 import type { Platform } from '../platform';
 import { bulkContactSchema, type BulkContactInput } from './contact-schema';
-import { MAX_UPLOAD_ROWS, type ImportRowError } from './bulk-import';
+import { MAX_UPLOAD_ROWS, queueImportJob, type ImportRowError } from './bulk-import';
 
 /** A file fetched by link is read up to this size (eSputnik's limit is 100 MB; Satellite's import holds the rows in one job). */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -281,18 +281,8 @@ export async function checkUploadLink(platform: Platform, upload: ContactUpload)
 /** Stores an upload as an import job (its file is read by the worker) and queues it, as POST /contacts does. */
 export async function startContactUpload(platform: Platform, accountId: number, upload: ContactUpload): Promise<string> {
   await checkUploadLink(platform, upload);
-  const { rows } = await platform.db.query<{ id: string }>(
-    'INSERT INTO contact_import_jobs (account_id, request, total) VALUES ($1, $2::jsonb, 0) RETURNING id',
-    [accountId, JSON.stringify({ upload })],
-  );
-  const id = rows[0]?.id ?? '';
-  try {
-    await platform.queue.send('imports', [{ body: JSON.stringify({ jobId: id }) }]);
-  } catch (error) {
-    await platform.db.query('DELETE FROM contact_import_jobs WHERE id = $1', [id]);
-    throw error;
-  }
-  return id;
+  // Its rows are counted once the worker has read the file.
+  return queueImportJob(platform, accountId, { upload }, 0);
 }
 
 /**
