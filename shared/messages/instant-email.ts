@@ -4,7 +4,7 @@ import { resolveRecipients } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';
 import { normalizeAddress, suppressedAmong, suppressedReasonMessage } from '../email/suppressions';
 import type { Platform } from '../platform';
-import { createEmailMessage, deleteEmailMessage, type EmailMessage } from './messages';
+import { createEmailMessage, deleteEmailMessage, externalRequestIdSchema, messageTagsSchema, type EmailMessage } from './messages';
 import { requestIdsOf } from './message-status';
 import { recordSends, type SendToRecord } from './record-sends';
 import { renderMessages, templateContact } from './render-message';
@@ -26,8 +26,8 @@ export const instantEmailSchema = z
     htmlText: z.string().max(1_000_000),
     plainText: z.string().max(1_000_000).optional(),
     emails: z.array(email).min(1).max(MAX_INSTANT_RECIPIENTS),
-    tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
-    externalRequestId: z.string().max(100).optional(),
+    tags: messageTagsSchema.optional(),
+    externalRequestId: externalRequestIdSchema.optional(),
     /** Send the subject and HTML as given, without Velocity. */
     skipPersonalisation: z.boolean().default(false),
   })

@@ -1,7 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
+import * as z from 'zod';
 import { withTransaction } from '../store/transaction';
 import { templateErrors, type RenderOptions } from '../templates/render-pool';
 import { MessageNotFound, TemplateInvalid } from './errors';
+
+/** A message's tags (a message, an instant email or text): at most 20 of 50 characters. */
+export const messageTagsSchema = z.array(z.string().trim().min(1).max(50)).max(20);
+
+/** The caller's id for an instant send, answered back with its results. */
+export const externalRequestIdSchema = z.string().max(100);
 
 /** An email message of an account: Velocity templates for subject and body, per language. */
 export interface EmailMessageInput {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AppError } from '../errors';
 import type { Platform } from '../platform';
+import { externalRequestIdSchema } from './messages';
 import { requestIdsOf } from './message-status';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from './smartsend';
 
@@ -22,7 +23,7 @@ export const preparedSendSchema = z
       )
       .max(500)
       .default([]),
-    externalRequestId: z.string().max(100).optional(),
+    externalRequestId: externalRequestIdSchema.optional(),
   })
   .strict();
 export type PreparedSend = z.output<typeof preparedSendSchema>;

@@ -2,7 +2,14 @@ import * as z from 'zod';
 import { externalCustomerIdSchema } from '../../../shared/contacts/contact-schema';
 import { idPath, pagingQuery } from '../../../shared/http/paging';
 import { accepted, created, noContent, ok, route, type Route } from '../../../shared/http/route';
-import { createEmailMessage, deleteEmailMessage, getEmailMessage, listEmailMessages, updateEmailMessage } from '../../../shared/messages/messages';
+import {
+  createEmailMessage,
+  deleteEmailMessage,
+  getEmailMessage,
+  listEmailMessages,
+  messageTagsSchema,
+  updateEmailMessage,
+} from '../../../shared/messages/messages';
 import { cancelBroadcast, getBroadcast, listBroadcasts, startBroadcast } from '../../../shared/messages/broadcasts';
 import { previewDataKinds, previewTemplate } from '../../../shared/messages/preview';
 import { MAX_SMARTSEND_RECIPIENTS, smartsend } from '../../../shared/messages/smartsend';
@@ -38,7 +45,7 @@ const emailMessageSchema = z
     subject: template(1000).min(1),
     htmlText: template(MAX_TEMPLATE_CHARS),
     plainText: template(MAX_TEMPLATE_CHARS).nullish(),
-    tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
+    tags: messageTagsSchema.optional(),
     languageCode: z.string().trim().min(2).max(20).nullish(),
     jsonParamField: z.string().trim().min(1).max(100).nullish(),
     translations: z
