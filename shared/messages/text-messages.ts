@@ -4,13 +4,14 @@ import { recordActivities } from '../activities/record';
 import { normalizePhone } from '../contacts/channels';
 import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';
-import { AppError } from '../errors';
+import { AppError, ValidationFailed } from '../errors';
 import { logger } from '../logger';
 import type { Platform } from '../platform';
 import { renderTemplate, templateSyntaxError } from '../templates/render';
 import { queueTexts } from './deliver-texts';
 import { MessageNotFound, TemplateInvalid } from './errors';
 import type { InstantSendResult } from './instant-email';
+import { externalRequestIdSchema, messageTagsSchema } from './messages';
 import { templateContact } from './render-message';
 
 export type TextMediaType = 'SMS' | 'Viber';
@@ -29,7 +30,7 @@ export const smsMessageSchema = z
     name: z.string().trim().min(1).max(200),
     from: z.string().trim().min(1).max(20).optional(),
     text: z.string().min(1).max(MAX_TEXT_CHARS),
-    tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
+    tags: messageTagsSchema.optional(),
   })
   .strict();
 export type SmsMessageInput = z.output<typeof smsMessageSchema>;
@@ -108,8 +109,8 @@ const instantTextShape = {
   from: z.string().trim().min(1).max(20).optional(),
   text: z.string().min(1).max(MAX_TEXT_CHARS),
   phoneNumbers: z.array(phone).min(1).max(MAX_TEXT_RECIPIENTS),
-  tags: z.array(z.string().trim().min(1).max(50)).max(20).optional(),
-  externalRequestId: z.string().max(100).optional(),
+  tags: messageTagsSchema.optional(),
+  externalRequestId: externalRequestIdSchema.optional(),
   skipPersonalisation: z.boolean().default(false),
 };
 
@@ -310,12 +311,18 @@ async function contactsForNumbers(
   );
 }
 
-/** GET callouts/sms: the account's SMS sends per day, by outcome, over a period (at most 93 days). */
+/** The longest period GET callouts/sms reads. */
+const MAX_CALLOUT_DAYS = 93;
+
+/** GET callouts/sms: the account's SMS sends per day, by outcome, over a period (at most `MAX_CALLOUT_DAYS`). */
 export async function smsCallouts(
   db: Pool,
   accountId: number,
   period: { dateFrom: Date; dateTo: Date },
 ): Promise<{ date: string; sent: number; delivered: number; undelivered: number }[]> {
+  if (period.dateTo < period.dateFrom || period.dateTo.getTime() - period.dateFrom.getTime() > MAX_CALLOUT_DAYS * 86_400_000) {
+    throw new ValidationFailed(`dateFrom must come before dateTo, at most ${MAX_CALLOUT_DAYS} days apart`);
+  }
   const { rows } = await db.query<{ day: string; sent: number; delivered: number; undelivered: number }>(
     `SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*)::int AS sent,
             count(*) FILTER (WHERE state = 'sent')::int AS delivered, count(*) FILTER (WHERE state = 'failed')::int AS undelivered

@@ -124,6 +124,14 @@ describe('POST message/sms and message/viber', () => {
     const today = new Date().toISOString().slice(0, 10);
     const callouts = await stack.request(account, 'GET', `/api/v1/callouts/sms?dateFrom=${today}&dateTo=${today}T23:59:59Z`);
     expect(callouts.body).toEqual([{ date: today, sent: 3, delivered: 2, undelivered: 1 }]);
+    // A period backwards or longer than 93 days is refused, not read.
+    for (const [dateFrom, dateTo] of [
+      [today, '2000-01-01'],
+      ['2026-01-01', '2026-04-05'],
+    ]) {
+      const refused = await stack.request(account, 'GET', `/api/v1/callouts/sms?dateFrom=${dateFrom}&dateTo=${dateTo}`);
+      expect([refused.status, refused.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    }
   });
 
   it('sends Viber with its button, refuses unknown senders, and sits under the messages right', async () => {
