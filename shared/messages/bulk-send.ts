@@ -13,7 +13,7 @@ import { bulkDataOf, bulkSourcesReadBy, type BulkSources } from './bulk-data';
 import { queues } from '../topology';
 import { MAX_KEPT_FAILURES, type BroadcastFailure, type BroadcastJob, type BroadcastStatus } from './broadcasts';
 import { getEmailMessage, type EmailMessage } from './messages';
-import { recordSends, type SendToRecord } from './record-sends';
+import { recordSends, renderedSend, type SendToRecord } from './record-sends';
 import { renderMessages, templateContact } from './render-message';
 import { templateFailure } from './smartsend';
 import { countRender } from './count-render';
@@ -220,15 +220,7 @@ async function sendPage(
       if (result) failures.push({ contactId: contact.id, error: templateFailure(result.part, result.error) });
       return;
     }
-    sends.push({
-      contactId: contact.id,
-      recipient: contact.email,
-      languageCode: result.languageCode,
-      subject: result.subject,
-      htmlText: result.htmlText,
-      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
-      broadcastId,
-    });
+    sends.push(renderedSend(contact.id, contact.email, result, { broadcastId }));
   });
   const recorded = await recordSends(platform, accountId, message, sends);
   return { sent: alreadySent.size + recorded.length, failed: failures.length, failures };

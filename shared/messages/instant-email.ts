@@ -6,7 +6,7 @@ import { normalizeAddress, suppressedAmong, suppressedReasonMessage } from '../e
 import type { Platform } from '../platform';
 import { createEmailMessage, deleteEmailMessage, externalRequestIdSchema, messageTagsSchema, type EmailMessage } from './messages';
 import { requestIdsOf } from './message-status';
-import { recordSends, type SendToRecord } from './record-sends';
+import { recordSends, renderedSend, type SendToRecord } from './record-sends';
 import { renderMessages, templateContact } from './render-message';
 import { templateFailure } from './smartsend';
 
@@ -129,14 +129,7 @@ export async function sendInstantEmail(platform: Platform, accountId: number, re
       return;
     }
     sendResults.push(resultIndex);
-    sends.push({
-      contactId: contact.id,
-      recipient: locator,
-      languageCode: result.languageCode,
-      subject: result.subject,
-      htmlText: result.htmlText,
-      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
-    });
+    sends.push(renderedSend(contact.id, locator, result));
   });
   const sendIds = await recordSends(platform, accountId, message, sends);
   const requestIds = await requestIdsOf(platform.db, sendIds);

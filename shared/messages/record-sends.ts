@@ -4,6 +4,7 @@ import { logger } from '../logger';
 import type { Platform } from '../platform';
 import { withTransaction } from '../store/transaction';
 import type { EmailMessage } from './messages';
+import type { RenderedMessage } from './render-message';
 
 export interface SendToRecord {
   readonly contactId: number;
@@ -19,6 +20,27 @@ export interface SendToRecord {
   readonly sourceEventTypeKey?: string;
   readonly workflowId?: number;
   readonly broadcastId?: number;
+}
+
+/** Where a send came from: the workflow and event of a triggered one, the broadcast of a bulk one. */
+export type SendOrigin = Omit<SendToRecord, 'contactId' | 'recipient' | 'languageCode' | 'subject' | 'htmlText' | 'plainText'>;
+
+/** The send of a message rendered for one recipient. */
+export function renderedSend(
+  contactId: number,
+  recipient: string,
+  rendered: Extract<RenderedMessage, { ok: true }>,
+  origin: SendOrigin = {},
+): SendToRecord {
+  return {
+    contactId,
+    recipient,
+    languageCode: rendered.languageCode,
+    subject: rendered.subject,
+    htmlText: rendered.htmlText,
+    ...(rendered.plainText !== undefined ? { plainText: rendered.plainText } : {}),
+    ...origin,
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { listSources, withSourceAliases } from '../sources/sources';
 import type { TemplateError } from '../templates/render';
 import { dataFromJsonParam } from './triggered-data';
 import { getEmailMessage } from './messages';
-import { recordSends, type SendToRecord } from './record-sends';
+import { recordSends, renderedSend, type SendToRecord } from './record-sends';
 import { renderMessages, templateContact } from './render-message';
 import { countRender } from './count-render';
 
@@ -98,14 +98,7 @@ export async function smartsend(
       return;
     }
     sendIndexes.push(resultIndex);
-    sends.push({
-      contactId: contact.id,
-      recipient: contact.email,
-      languageCode: result.languageCode,
-      subject: result.subject,
-      htmlText: result.htmlText,
-      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
-    });
+    sends.push(renderedSend(contact.id, contact.email, result));
   });
   const sendIds = await recordSends(platform, accountId, message, sends);
   sendIndexes.forEach((resultIndex, sendIndex) => {

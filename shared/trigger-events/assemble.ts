@@ -5,7 +5,7 @@ import { AppError } from '../errors';
 import { logger } from '../logger';
 import { getEmailMessage, type EmailMessage } from '../messages/messages';
 import { MessageNotFound } from '../messages/errors';
-import { recordSends, type SendToRecord } from '../messages/record-sends';
+import { recordSends, renderedSend, type SendToRecord } from '../messages/record-sends';
 import { renderMessages, templateContact, type TemplateContact } from '../messages/render-message';
 import type { Platform } from '../platform';
 import { getConditionalGroup } from '../segments/conditional-groups';
@@ -262,19 +262,15 @@ async function sendWorkflowMessage(
         });
       return;
     }
-    sends.push({
-      contactId: contact.id,
-      recipient: email,
-      languageCode: result.languageCode,
-      subject: result.subject,
-      htmlText: result.htmlText,
-      ...(result.plainText !== undefined ? { plainText: result.plainText } : {}),
-      workflowId: workflow.id,
-      sourceEventId: event.id,
-      sourceEventKey: event.event_key,
-      sourceEventTypeId: event.event_type_id,
-      sourceEventTypeKey: workflow.eventTypeKey,
-    });
+    sends.push(
+      renderedSend(contact.id, email, result, {
+        workflowId: workflow.id,
+        sourceEventId: event.id,
+        sourceEventKey: event.event_key,
+        sourceEventTypeId: event.event_type_id,
+        sourceEventTypeKey: workflow.eventTypeKey,
+      }),
+    );
   });
   await recordSends(platform, accountId, message, sends);
   return sends.length;
