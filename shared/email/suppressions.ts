@@ -36,12 +36,31 @@ export async function suppressAddress(
   reason: SuppressionReason,
   origin: { sendId?: number; detail?: string } = {},
 ): Promise<void> {
-  const normalized = normalizeAddress(address);
-  const { rowCount } = await db.query(
-    `INSERT INTO email_suppressions (account_id, address, reason, send_id, detail) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+  await suppressAddresses(db, accountId, [address], reason, origin);
+}
+
+/** Suppresses these addresses in one statement, each as `suppressAddress` does; answers them normalized, once each. */
+async function suppressAddresses(
+  db: Pool | PoolClient,
+  accountId: number,
+  addresses: readonly string[],
+  reason: SuppressionReason,
+  origin: { sendId?: number; detail?: string } = {},
+): Promise<string[]> {
+  const normalized = [...new Set(addresses.map(normalizeAddress))];
+  const { rows } = await db.query<{ address: string }>(
+    `INSERT INTO email_suppressions (account_id, address, reason, send_id, detail)
+       SELECT $1, address, $3, $4, $5 FROM unnest($2::text[]) AS address
+     ON CONFLICT DO NOTHING RETURNING address`,
     [accountId, normalized, reason, origin.sendId ?? null, origin.detail?.slice(0, 1000) ?? null],
   );
-  if (rowCount) await markContacts(db, accountId, normalized, reason);
+  await markContacts(
+    db,
+    accountId,
+    rows.map((row) => row.address),
+    reason,
+  );
+  return normalized;
 }
 
 /** The suppressed addresses among these, with their reasons. */
@@ -98,15 +117,21 @@ export async function deleteSuppression(db: Pool, accountId: number, address: st
   const normalized = normalizeAddress(address);
   const { rowCount } = await db.query('DELETE FROM email_suppressions WHERE account_id = $1 AND address = $2', [accountId, normalized]);
   if (!rowCount) throw new SuppressionNotFound();
-  await markContacts(db, accountId, normalized, null);
+  await markContacts(db, accountId, [normalized], null);
 }
 
-/** `emailStatus` of the contacts with this address; `updated_at` moves so exports pick them up. */
-async function markContacts(db: Pool | PoolClient, accountId: number, normalized: string, reason: SuppressionReason | null): Promise<void> {
+/** `emailStatus` of the contacts with these (normalized) addresses; `updated_at` moves so exports pick them up. */
+async function markContacts(
+  db: Pool | PoolClient,
+  accountId: number,
+  normalized: readonly string[],
+  reason: SuppressionReason | null,
+): Promise<void> {
+  if (normalized.length === 0) return;
   await db.query(
     `UPDATE contacts c SET email_status = $3, updated_at = now()
        FROM contact_channels ch
-      WHERE ch.account_id = $1 AND ch.type = 'email' AND ch.normalized = $2 AND c.id = ch.contact_id`,
+      WHERE ch.account_id = $1 AND ch.type = 'email' AND ch.normalized = ANY($2::text[]) AND c.id = ch.contact_id`,
     [accountId, normalized, reason],
   );
 }
@@ -115,11 +140,8 @@ async function markContacts(db: Pool | PoolClient, accountId: number, normalized
  * Adds addresses to the unsubscribed list by hand (eSputnik's "add emails to unsubscribed
  * list"): the same list every email send checks. Answers the addresses as stored.
  */
-export async function unsubscribeAddresses(db: Pool, accountId: number, addresses: readonly string[]): Promise<string[]> {
-  const normalized = [...new Set(addresses.map(normalizeAddress))];
-  for (const address of normalized)
-    await suppressAddress(db, accountId, address, 'UNSUBSCRIBED', { detail: 'added through emails/unsubscribed/add' });
-  return normalized;
+export function unsubscribeAddresses(db: Pool, accountId: number, addresses: readonly string[]): Promise<string[]> {
+  return suppressAddresses(db, accountId, addresses, 'UNSUBSCRIBED', { detail: 'added through emails/unsubscribed/add' });
 }
 
 /**
@@ -131,6 +153,7 @@ export async function liftUnsubscribes(db: Pool, accountId: number, addresses: r
     `DELETE FROM email_suppressions WHERE account_id = $1 AND address = ANY($2::text[]) AND reason = 'UNSUBSCRIBED' RETURNING address`,
     [accountId, [...new Set(addresses.map(normalizeAddress))]],
   );
-  for (const row of rows) await markContacts(db, accountId, row.address, null);
-  return rows.map((row) => row.address);
+  const lifted = rows.map((row) => row.address);
+  await markContacts(db, accountId, lifted, null);
+  return lifted;
 }

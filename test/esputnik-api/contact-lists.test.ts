@@ -90,14 +90,19 @@ describe('emails/unsubscribed/add and /delete', () => {
     const send = async () =>
       (await stack.request(account, 'POST', `/api/v1/message/${message.body.id}/smartsend`, { recipients: [{ contactId: id }] })).body.results[0];
 
-    const added = await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/add', { emails: ['OLHA@example.com'] });
-    expect(added.status).toBe(200);
+    const emailStatus = async () =>
+      (await stack.platform.db.query<{ email_status: string | null }>('SELECT email_status FROM contacts WHERE id = $1', [id])).rows[0]!.email_status;
+    const added = await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/add', { emails: ['OLHA@example.com', 'other@example.com'] });
+    expect(added.body).toEqual({ emails: ['olha@example.com', 'other@example.com'] });
+    // The contact using the address shows it (exports' emailStatus) until it is removed.
+    expect(await emailStatus()).toBe('UNSUBSCRIBED');
     const listed = await stack.request(account, 'GET', '/api/v1/email/suppressions?address=olha@example.com');
     expect(listed.body.suppressions).toEqual([expect.objectContaining({ address: 'olha@example.com', reason: 'UNSUBSCRIBED' })]);
     expect(await send()).toMatchObject({ status: 'ERROR', error: { code: 'EMAIL_SUPPRESSED' } });
 
     const removed = await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/delete', { emails: ['olha@example.com', 'never@example.com'] });
     expect(removed.body).toEqual({ emails: ['olha@example.com'] });
+    expect(await emailStatus()).toBeNull();
     expect(await send()).toMatchObject({ status: 'OK' });
 
     expect((await stack.request(account, 'POST', '/api/v1/emails/unsubscribed/add', { emails: ['not an email'] })).status).toBe(400);
