@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { activityPayloadSchema } from '../../shared/activities/activity-payload-schema';
+import { retrySchedule } from '../../shared/webhooks/backoff';
 import { buildOpenApiDocument, type OpenApiDocument, type RouteGroup, type WebhookSpec } from '../../shared/http/openapi';
 
 const DESCRIPTION = `Satellite: the integration backbone of a marketing-automation platform — contacts by external ID,
@@ -15,6 +16,16 @@ PostgreSQL and BigQuery connectors, external data sources in segments and Veloci
 
 **Limits** (lengths, counts, ranges) are in each schema: \`maxLength\`, \`maxItems\`, \`maximum\`.`;
 
+/** The webhook retry schedule in minutes, from its one declaration (`GET /api/v1/webhook` answers the account's own). */
+const retryMinutes = (() => {
+  const schedule = retrySchedule(60);
+  return {
+    delays: schedule.delaysSeconds.map((seconds) => seconds / 60).join(', '),
+    then: schedule.thenEverySeconds / 60,
+    jitterPercent: Math.round(schedule.jitterRatio * 100),
+  };
+})();
+
 const standardWebhookHeaders = {
   'webhook-id': { description: 'Same on every retry of this request: receivers deduplicate on it.', schema: z.string() },
   'webhook-timestamp': { description: 'Unix seconds when this attempt was signed.', schema: z.string().regex(/^\d+$/) },
@@ -29,8 +40,7 @@ const webhooks: Record<string, WebhookSpec> = {
   activities: {
     method: 'POST',
     summary: 'Activities (seed 001)',
-    description:
-      'A JSON array of activities, oldest first. Anything but HTTP 200 is retried after 1, 2, 4, 8 … minutes, at most one try an hour, and later activities wait behind it: per account, order is strict.',
+    description: `A JSON array of activities, oldest first. Anything but HTTP 200 is retried after ${retryMinutes.delays} minutes, then every ${retryMinutes.then} minutes (±${retryMinutes.jitterPercent} % jitter, with \`WEBHOOK_RETRY_BASE_SECONDS\` at its default of a minute), and later activities wait behind it: per account, order is strict.`,
     headers: standardWebhookHeaders,
     body: z.array(activityPayloadSchema).min(1),
     example: [
