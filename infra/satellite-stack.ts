@@ -105,6 +105,7 @@ export class SatelliteStack extends Stack {
       .filter((identity) => identity !== '');
     const texts = new TextDelivery(this, 'Texts', { database, webhooksQueue: webhooks.queue.queue, senderIds: smsSenderIds });
     api.handler.bindQueue('texts', texts.queue.queue);
+    email.sweep.bindQueue('texts', texts.queue.queue);
     api.handler.addEnvironment('SMS_SENDER_IDS', smsSenderIds.join(','));
 
     // Migrations before code: every function that reads the schema is created or updated only

@@ -8,9 +8,8 @@ import { createHandler as createRelayWebhookOutboxHandler } from '../functions/r
 import { createHandler as createSendBroadcastHandler } from '../functions/send-broadcast/handler';
 import { createHandler as createEmailEventsHandler } from '../functions/email-events/handler';
 import { createHandler as createSendEmailHandler } from '../functions/send-email/handler';
-import { createHandler as createSweepEmailSendsHandler } from '../functions/sweep-email-sends/handler';
+import { createHandler as createSweepSendsHandler } from '../functions/sweep-sends/handler';
 import { createHandler as createSendTextsHandler } from '../functions/send-texts/handler';
-import { createHandler as createSweepTextSendsHandler } from '../functions/sweep-text-sends/handler';
 import type { Platform } from '../shared/platform';
 import type { ScheduleDefinition } from '../shared/ports/scheduler';
 import type { ScheduledFunction } from '../shared/schedules/event';
@@ -68,8 +67,7 @@ const scheduledHandlers: { readonly [T in ScheduleTargetName]: (platform: Platfo
   triggerEvents: (platform) => createAssembleTriggerEventsHandler(platform) as ScheduledFunction,
   webhookOutbox: (platform) => createRelayWebhookOutboxHandler(platform),
   webhookAttempts: (platform) => createPruneWebhookAttemptsHandler(platform),
-  emailSweep: (platform) => createSweepEmailSendsHandler(platform),
-  textSweep: (platform) => createSweepTextSendsHandler(platform),
+  sendSweep: (platform) => createSweepSendsHandler(platform),
 };
 
 /** Scheduled functions by target name (the `target` of a `ScheduleDefinition`). */

@@ -185,7 +185,7 @@ export const connectionBudget = {
  * `triggerEvents` get a schedule per export or workflow at run time (the scheduler port),
  * the others are fired by `fixedSchedules`.
  */
-export type ScheduleTargetName = 'exports' | 'triggerEvents' | 'webhookOutbox' | 'webhookAttempts' | 'emailSweep' | 'textSweep';
+export type ScheduleTargetName = 'exports' | 'triggerEvents' | 'webhookOutbox' | 'webhookAttempts' | 'sendSweep';
 
 export interface ScheduleTargetTopology {
   /** Folder under `functions/`. */
@@ -198,8 +198,7 @@ export const scheduleTargets: { readonly [T in ScheduleTargetName]: ScheduleTarg
   triggerEvents: { worker: queues.triggerEvents.worker, timeoutSeconds: queues.triggerEvents.workerTimeoutSeconds },
   webhookOutbox: { worker: 'relay-webhook-outbox', timeoutSeconds: MINUTE },
   webhookAttempts: { worker: 'prune-webhook-attempts', timeoutSeconds: 5 * MINUTE },
-  emailSweep: { worker: 'sweep-email-sends', timeoutSeconds: MINUTE },
-  textSweep: { worker: 'sweep-text-sends', timeoutSeconds: MINUTE },
+  sendSweep: { worker: 'sweep-sends', timeoutSeconds: MINUTE },
 };
 
 export interface FixedSchedule {
@@ -215,10 +214,9 @@ export const fixedSchedules: readonly FixedSchedule[] = [
   { name: 'webhook-outbox-sweep', expression: 'rate(1 minute)', target: 'webhookOutbox' },
   // Delivery attempts are kept for WEBHOOK_ATTEMPT_RETENTION_DAYS.
   { name: 'webhook-attempts-prune', expression: 'rate(1 hour)', target: 'webhookAttempts' },
-  // Queues again sends whose queue message was lost, and closes claims a crashed worker left.
-  { name: 'email-send-sweep', expression: 'rate(1 minute)', target: 'emailSweep' },
-  // The same for SMS and Viber sends.
-  { name: 'text-send-sweep', expression: 'rate(1 minute)', target: 'textSweep' },
+  // Queues again email, SMS and Viber sends whose queue message was lost, and closes claims a
+  // crashed worker left. Named when it swept email only: local stacks keep their schedule by name.
+  { name: 'email-send-sweep', expression: 'rate(1 minute)', target: 'sendSweep' },
 ];
 
 /**

@@ -102,12 +102,12 @@ export class EmailDelivery extends Construct {
       );
     }
 
-    const sweep = scheduleTargets.emailSweep;
-    const sweepSchedule = fixedSchedules.find((candidate) => candidate.target === 'emailSweep');
-    if (!sweepSchedule) throw new Error('shared/topology.ts declares no fixed schedule for emailSweep');
+    const sweep = scheduleTargets.sendSweep;
+    const sweepSchedule = fixedSchedules.find((candidate) => candidate.target === 'sendSweep');
+    if (!sweepSchedule) throw new Error('shared/topology.ts declares no fixed schedule for sendSweep');
     this.sweep = new SatelliteFunction(this, 'Sweep', {
       functionDir: sweep.worker,
-      description: 'Queues again sends whose queue message was lost',
+      description: 'Queues again email, SMS and Viber sends whose queue message was lost',
       timeout: Duration.seconds(sweep.timeoutSeconds),
       memorySize: 512,
       vpc: props.database.vpc,

@@ -1,12 +1,10 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { fixedSchedules, queues, scheduleTargets } from '../../shared/topology';
+import { queues } from '../../shared/topology';
 import type { SatelliteDatabase } from './database';
-import { SatelliteFunction, wildcardFinding } from './satellite-function';
+import { wildcardFinding, type SatelliteFunction } from './satellite-function';
 import type { SatelliteQueue } from './satellite-queue';
 import { queueWorker } from './workers';
 
@@ -22,13 +20,12 @@ export interface TextDeliveryProps {
 }
 
 /**
- * SMS and Viber out: the texts queue and its worker (AWS End User Messaging SMS), and a
- * minute sweep for sends whose queue message was lost.
+ * SMS and Viber out: the texts queue and its worker (AWS End User Messaging SMS). Email's
+ * minute sweep also queues again text sends whose queue message was lost.
  */
 export class TextDelivery extends Construct {
   readonly queue: SatelliteQueue;
   readonly sender: SatelliteFunction;
-  readonly sweep: SatelliteFunction;
 
   constructor(scope: Construct, id: string, props: TextDeliveryProps) {
     super(scope, id);
@@ -54,24 +51,6 @@ export class TextDelivery extends Construct {
         });
       }
     }
-
-    const sweep = scheduleTargets.textSweep;
-    const sweepSchedule = fixedSchedules.find((candidate) => candidate.target === 'textSweep');
-    if (!sweepSchedule) throw new Error('shared/topology.ts declares no fixed schedule for textSweep');
-    this.sweep = new SatelliteFunction(this, 'Sweep', {
-      functionDir: sweep.worker,
-      description: 'Queues again SMS and Viber sends whose queue message was lost',
-      timeout: Duration.seconds(sweep.timeoutSeconds),
-      memorySize: 512,
-      vpc: props.database.vpc,
-      securityGroup: props.database.functionSecurityGroup,
-    })
-      .bindDatabase(props.database)
-      .bindQueue('texts', this.queue.queue);
-    new Rule(this, 'SweepEveryMinute', {
-      schedule: Schedule.expression(sweepSchedule.expression),
-      targets: [new LambdaFunction(this.sweep, { retryAttempts: 0 })],
-    });
   }
 }
 

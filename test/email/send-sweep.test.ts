@@ -1,7 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { createHandler as createSendEmailHandler } from '../../functions/send-email/handler';
-import { createHandler as createSweepHandler } from '../../functions/sweep-email-sends/handler';
+import { createHandler as createSweepHandler } from '../../functions/sweep-sends/handler';
 import { startSmtpSinkServer, type RunningSmtpSink } from '../../local/smtp-sink';
 import { FakeClock } from '../support/fake-clock';
 import { sqsRecordOf } from '../support/sqs-records';

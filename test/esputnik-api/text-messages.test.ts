@@ -1,7 +1,7 @@
 import { startTextSink, type RunningTextSink } from '../../local/text-sink';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 import { waitUntil } from '../support/wait-until';
-import { createHandler as createTextSweep } from '../../functions/sweep-text-sends/handler';
+import { createHandler as createTextSweep } from '../../functions/sweep-sends/handler';
 
 /**
  * SMS and Viber through the whole local stack: the API records and queues each send, the
