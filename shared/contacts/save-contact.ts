@@ -10,7 +10,6 @@ export type ContactSource = 'SITE_AUTOMATED' | 'I_MESSAGE' | 'CAMPAIGN' | 'IMPOR
 
 export interface SavedContact {
   readonly id: number;
-  readonly created: boolean;
 }
 
 interface SaveRules {
@@ -40,17 +39,17 @@ export function subscribeContact(db: Pool, accountId: number, input: ContactInpu
 }
 
 /**
- * The whole save is one call of the database function `save_contact` (migration 306): one
- * round trip, in which the database runs only the statements the case needs, each planned
- * once per connection. A call that another writer beat to the contact's external ID (a
- * channel-matched contact given an ID someone else just created), or that PostgreSQL
+ * The whole save is one call of the database function `save_contact_id` (migrations 306,
+ * 611): one round trip, in which the database runs only the statements the case needs, each
+ * planned once per connection. A call that another writer beat to the contact's external ID
+ * (a channel-matched contact given an ID someone else just created), or that PostgreSQL
  * chose to break a lock cycle with, wrote nothing and is made again.
  */
 const SAVE_CONTACT: Pick<QueryConfig, 'name' | 'text'> = {
   name: 'save-contact',
-  text: `SELECT saved_id AS id, inserted FROM save_contact(
+  text: `SELECT save_contact_id(
     $1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::text[], $10::text, $11::boolean,
-    $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::smallint[])`,
+    $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::smallint[]) AS id`,
 };
 
 async function saveContact(db: Pool, accountId: number, input: ContactInput, rules: SaveRules): Promise<SavedContact> {
@@ -100,10 +99,10 @@ async function saveContact(db: Pool, accountId: number, input: ContactInput, rul
   ];
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const { rows } = await db.query<{ id: number | null; inserted: boolean | null }>({ ...SAVE_CONTACT, values });
-      const saved = rows[0];
-      if (saved?.id == null) throw new ContactBusy();
-      return { id: saved.id, created: saved.inserted === true };
+      const { rows } = await db.query<{ id: number | null }>({ ...SAVE_CONTACT, values });
+      const id = rows[0]?.id;
+      if (id == null) throw new ContactBusy();
+      return { id };
     } catch (error) {
       const conflict = otherExternalIdOf(error);
       if (conflict) throw conflict;

@@ -803,4 +803,255 @@ export const exportsMigrations: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 611,
+    name: 'save_contact_id: save_contact answering one value, and a create not setting up the channel lookup',
+    sql: `
+      -- Issue 27, creates (CPU per call). save_contact as in 610, with the same outcomes, under
+      -- a new name because its answer changes shape: one bigint instead of two OUT columns. A
+      -- function with OUT columns is called as a function scan: per call, its result type was
+      -- built again from the catalog (decompressing the argument names) and its row went
+      -- through a tuple store; a scalar is one expression of a one-row plan. A one-channel
+      -- save whose channel nobody holds (every create) now stops at one index probe. The old
+      -- function stays for code deployed before this migration, which still calls it.
+      CREATE FUNCTION save_contact_id(
+        p_account_id bigint,
+        p_external_id text,
+        p_first_name text,
+        p_last_name text,
+        p_language_code text,
+        p_time_zone text,
+        p_address jsonb,
+        -- {"<fieldId>": value}; a null value removes the field
+        p_fields jsonb,
+        p_groups text[],
+        p_source text,
+        p_confirmed boolean,
+        -- the channels that identify an existing contact, with the trust rank of each (0 first)
+        p_match_types text[],
+        p_match_values text[],
+        p_match_ranks int[],
+        -- the channels to store: for each type given, they replace the contact's
+        p_channel_types text[],
+        p_channel_values text[],
+        p_channel_normalized text[],
+        p_channel_positions smallint[]
+      -- The saved contact's id; NULL when other writers won three rounds in a row (the caller
+      -- answers that the contact is busy). Whether the call created the contact is no longer
+      -- answered: no caller read it.
+      ) RETURNS bigint LANGUAGE plpgsql
+        -- Left to choose, PostgreSQL planned most of these statements on every call (their
+        -- generic plans looked dearer), which cost more than running them. Each is written so
+        -- that a plan made on near-empty tables still reaches every row by key.
+        SET plan_cache_mode = force_generic_plan
+      AS $$
+      DECLARE
+        saved_id bigint;
+        found_id bigint;
+        found_external_id text;
+        found_by text;
+        channels_locked boolean := false;
+        lock_taken text;
+      BEGIN
+        FOR attempt IN 1..3 LOOP
+          found_id := NULL;
+          IF p_external_id IS NOT NULL THEN
+            SELECT c.id INTO found_id FROM contacts c
+             WHERE c.account_id = p_account_id AND c.external_customer_id = p_external_id
+             FOR NO KEY UPDATE;
+          END IF;
+          -- A live contact holding one of the channels. Each pair is
+          -- looked up by index whatever the plan cached for this connection assumed of the
+          -- tables' sizes: OFFSET 0 keeps the lookups from being turned into joins, and the
+          -- contact is reached by primary key alone (with its account beside the key, a plan
+          -- made on near-empty tables went through the change-tracking index and read the
+          -- account's whole range).
+          IF found_id IS NULL AND cardinality(p_match_types) > 0 THEN
+            -- No constraint settles two saves that would create (or claim) a contact by the
+            -- same channel, with or without an external ID: they take turns on every channel
+            -- they may match by, taken in one order so that no two wait for each other.
+            IF NOT channels_locked AND cardinality(p_match_types) = 1 THEN
+              -- An assignment, not PERFORM: PL/pgSQL evaluates a simple expression without
+              -- starting an executor for it (PERFORM runs a whole query).
+              lock_taken := pg_advisory_xact_lock(hashtextextended(format('contact:%s:%s:%s', p_account_id, p_match_types[1], p_match_values[1]), 0))::text;
+            ELSIF NOT channels_locked THEN
+              PERFORM pg_advisory_xact_lock(hashtextextended(format('contact:%s:%s:%s', p_account_id, m.type, m.normalized), 0))
+                FROM (SELECT DISTINCT type, normalized FROM unnest(p_match_types, p_match_values) AS given(type, normalized) ORDER BY 1, 2) m;
+            END IF;
+            channels_locked := true;
+            IF cardinality(p_match_types) = 1 THEN
+              -- The usual case (an email alone): the same lookup without unnesting the lists.
+              -- A channel nobody holds (every create) is settled by one index probe, without
+              -- setting up the join and the sort (whose set-up alone costs more than the probe).
+              IF EXISTS (
+                   SELECT FROM contact_channels ch
+                    WHERE ch.account_id = p_account_id AND ch.type = p_match_types[1] AND ch.normalized = p_match_values[1]) THEN
+                SELECT c.id INTO found_id
+                  FROM (
+                    SELECT ch.contact_id FROM contact_channels ch
+                     WHERE ch.account_id = p_account_id AND ch.type = p_match_types[1] AND ch.normalized = p_match_values[1]
+                    OFFSET 0
+                  ) ch
+                  CROSS JOIN LATERAL (
+                    SELECT c.id, c.account_id, c.external_customer_id FROM contacts c
+                     WHERE c.id = ch.contact_id AND c.deleted_at IS NULL
+                    OFFSET 0
+                  ) c
+                 WHERE c.account_id = p_account_id
+                 ORDER BY c.external_customer_id IS NOT NULL, c.id
+                 LIMIT 1;
+              END IF;
+            ELSE
+            SELECT c.id INTO found_id
+              FROM unnest(p_match_types, p_match_values, p_match_ranks) AS m(type, normalized, rank)
+              CROSS JOIN LATERAL (
+                SELECT ch.contact_id FROM contact_channels ch
+                 WHERE ch.account_id = p_account_id AND ch.type = m.type AND ch.normalized = m.normalized
+                OFFSET 0
+              ) ch
+              CROSS JOIN LATERAL (
+                SELECT c.id, c.account_id, c.external_customer_id FROM contacts c
+                 WHERE c.id = ch.contact_id AND c.deleted_at IS NULL
+                OFFSET 0
+              ) c
+             WHERE c.account_id = p_account_id
+             -- Seed 002's order (email, then phone): the first channel that finds a contact
+             -- decides; among contacts it finds, one without an external ID first.
+             ORDER BY m.rank, c.external_customer_id IS NOT NULL, c.id
+             LIMIT 1;
+            END IF;
+            IF found_id IS NOT NULL THEN
+              -- Locked, then checked again by statements of their own: one that started before
+              -- the lock was granted would see the contact's channels as they were before the
+              -- holder changed them. (Every writer of channels holds its contact's row lock.)
+              SELECT c.id, c.external_customer_id INTO found_id, found_external_id FROM contacts c
+               WHERE c.id = found_id AND c.deleted_at IS NULL
+               FOR NO KEY UPDATE;
+              IF found_id IS NULL THEN CONTINUE; END IF;
+              SELECT m.type INTO found_by FROM contact_channels ch JOIN unnest(p_match_types, p_match_values, p_match_ranks) AS m(type, normalized, rank)
+                  ON ch.type = m.type AND ch.normalized = m.normalized
+               WHERE ch.contact_id = found_id
+               ORDER BY m.rank LIMIT 1;
+              IF NOT FOUND THEN CONTINUE; END IF;
+              -- Found by a channel but known by another external ID: neither taken over (its
+              -- ID would change under the caller's system) nor duplicated (a second contact
+              -- with the same email). Nothing is written; the caller decides.
+              IF p_external_id IS NOT NULL AND found_external_id IS NOT NULL AND found_external_id <> p_external_id THEN
+                RAISE EXCEPTION 'contact % found by % has another external ID', found_id, found_by
+                  USING ERRCODE = 'SX409', DETAIL = found_id::text, HINT = found_by;
+              END IF;
+            END IF;
+          END IF;
+
+          IF found_id IS NULL AND cardinality(p_channel_types) = 1 THEN
+            -- The usual create (one channel): as below, its channel made from the lists' first
+            -- elements rather than by unnesting them (a function scan's set-up per call).
+            WITH saved AS (
+              INSERT INTO contacts AS c (account_id, external_customer_id, first_name, last_name, language_code, time_zone, address, fields, groups, source, confirmed)
+              VALUES (p_account_id, p_external_id, p_first_name, p_last_name, p_language_code, p_time_zone, p_address,
+                      jsonb_strip_nulls(p_fields),
+                      CASE WHEN cardinality(p_groups) = 0 THEN '{}' ELSE contact_groups_union('{}', p_groups) END,
+                      p_source, p_confirmed)
+              ON CONFLICT (account_id, external_customer_id) WHERE external_customer_id IS NOT NULL DO NOTHING
+              RETURNING c.id, set_config('satellite.inserted_contact', c.id::text, true) AS marked
+            ),
+            channels AS (
+              INSERT INTO contact_channels (account_id, contact_id, type, value, normalized, position)
+              SELECT p_account_id, saved.id, p_channel_types[1], p_channel_values[1], p_channel_normalized[1], p_channel_positions[1]
+                FROM saved
+               WHERE saved.marked IS NOT NULL
+            )
+            SELECT saved.id INTO saved_id FROM saved;
+            IF saved_id IS NULL THEN CONTINUE; END IF;
+            RETURN saved_id;
+          ELSIF found_id IS NULL THEN
+            -- The contact and its channels in one statement (one executor start, one set of
+            -- locks). The contact's row comes out of its CTE, its RETURNING marking it, before
+            -- the channels' rows are made from it; their key to it is checked at the
+            -- statement's end, when the row is there.
+            WITH saved AS (
+              INSERT INTO contacts AS c (account_id, external_customer_id, first_name, last_name, language_code, time_zone, address, fields, groups, source, confirmed)
+              VALUES (p_account_id, p_external_id, p_first_name, p_last_name, p_language_code, p_time_zone, p_address,
+                      jsonb_strip_nulls(p_fields),
+                      -- Only subscribe gives groups: the others skip the sort that removes repeats.
+                      CASE WHEN cardinality(p_groups) = 0 THEN '{}' ELSE contact_groups_union('{}', p_groups) END,
+                      p_source, p_confirmed)
+              ON CONFLICT (account_id, external_customer_id) WHERE external_customer_id IS NOT NULL DO NOTHING
+              -- Marked in the same statement: its channels, inserted next, then need not touch it for exports.
+              RETURNING c.id, set_config('satellite.inserted_contact', c.id::text, true) AS marked
+            ),
+            channels AS (
+              INSERT INTO contact_channels (account_id, contact_id, type, value, normalized, position)
+              SELECT p_account_id, saved.id, given.*
+                FROM saved, unnest(p_channel_types, p_channel_values, p_channel_normalized, p_channel_positions) AS given(type, value, normalized, position)
+               WHERE saved.marked IS NOT NULL
+            )
+            SELECT saved.id INTO saved_id FROM saved;
+            -- Another call created this external ID meanwhile (and has committed): find it.
+            IF saved_id IS NULL THEN CONTINUE; END IF;
+            RETURN saved_id;
+          END IF;
+
+          -- Written only when the call changes something: a contact sent again as it is gets no
+          -- new version, no updated_at, nothing for exports to pick up again. A deleted contact
+          -- found by its external ID is restored.
+          UPDATE contacts c SET
+              external_customer_id = coalesce(p_external_id, c.external_customer_id),
+              first_name = coalesce(p_first_name, c.first_name),
+              last_name = coalesce(p_last_name, c.last_name),
+              language_code = coalesce(p_language_code, c.language_code),
+              time_zone = coalesce(p_time_zone, c.time_zone),
+              address = coalesce(p_address, c.address),
+              fields = CASE WHEN p_fields = '{}' THEN c.fields ELSE jsonb_strip_nulls(c.fields || p_fields) END,
+              groups = CASE WHEN cardinality(p_groups) = 0 THEN c.groups ELSE contact_groups_union(c.groups, p_groups) END,
+              deleted_at = NULL,
+              updated_at = now(),
+              change_xid = pg_current_xact_id()
+           WHERE c.id = found_id
+             AND (c.deleted_at IS NOT NULL
+                  OR NOT (p_groups <@ c.groups)
+                  OR (p_fields <> '{}' AND jsonb_strip_nulls(c.fields || p_fields) IS DISTINCT FROM c.fields)
+                  OR c.external_customer_id IS DISTINCT FROM coalesce(p_external_id, c.external_customer_id)
+                  OR c.first_name IS DISTINCT FROM coalesce(p_first_name, c.first_name)
+                  OR c.last_name IS DISTINCT FROM coalesce(p_last_name, c.last_name)
+                  OR c.language_code IS DISTINCT FROM coalesce(p_language_code, c.language_code)
+                  OR c.time_zone IS DISTINCT FROM coalesce(p_time_zone, c.time_zone)
+                  OR c.address IS DISTINCT FROM coalesce(p_address, c.address));
+
+          -- For each type given, the contact's channels become the given ones; a channel given
+          -- again in the same slot is kept as it is (no row churn, no export touch).
+          -- Most saves give the one channel the contact already has: two indexed reads of it
+          -- instead of a DELETE and an INSERT that would both find nothing to do. Several
+          -- channels take the statements below whatever they are.
+          IF cardinality(p_channel_types) > 0 AND NOT (
+               cardinality(p_channel_types) = 1
+               AND EXISTS (
+                 SELECT FROM contact_channels ch
+                  WHERE ch.contact_id = found_id AND ch.type = p_channel_types[1] AND ch.position = p_channel_positions[1]
+                    AND ch.value = p_channel_values[1] AND ch.normalized = p_channel_normalized[1])
+               AND NOT EXISTS (
+                 SELECT FROM contact_channels ch
+                  WHERE ch.contact_id = found_id AND ch.type = p_channel_types[1]
+                    AND (ch.position, ch.value, ch.normalized) IS DISTINCT FROM (p_channel_positions[1], p_channel_values[1], p_channel_normalized[1]))
+             ) THEN
+            DELETE FROM contact_channels ch
+             WHERE ch.contact_id = found_id AND ch.type = ANY (p_channel_types)
+               AND NOT EXISTS (
+                 SELECT FROM unnest(p_channel_types, p_channel_values, p_channel_normalized, p_channel_positions) AS given(type, value, normalized, position)
+                  WHERE given.type = ch.type AND given.position = ch.position AND given.value = ch.value AND given.normalized = ch.normalized);
+            INSERT INTO contact_channels (account_id, contact_id, type, value, normalized, position)
+            SELECT p_account_id, found_id, given.*
+              FROM unnest(p_channel_types, p_channel_values, p_channel_normalized, p_channel_positions) AS given(type, value, normalized, position)
+             WHERE NOT EXISTS (
+               SELECT FROM contact_channels ch
+                WHERE ch.contact_id = found_id AND ch.type = given.type AND ch.position = given.position
+                  AND ch.value = given.value AND ch.normalized = given.normalized);
+          END IF;
+          RETURN found_id;
+        END LOOP;
+        -- Three rounds lost to other writers: the caller answers that the contact is busy.
+        RETURN NULL;
+      END $$;
+    `,
+  },
 ];
