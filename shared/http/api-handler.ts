@@ -111,10 +111,12 @@ function errorModel(): MiddlewareObj<ApiEvent, ApiResult> {
     onError: (request) => {
       const error = request.error;
       const requestId = request.event.requestContext.requestId;
-      const log = logger.createChild({ persistentKeys: { requestId } });
+      // A child logger costs more than the rest of a refusal (a Console built per child): only
+      // the errors that are logged make one, not every 4xx.
+      const log = () => logger.createChild({ persistentKeys: { requestId } });
       if (error instanceof AppError) {
         const status = statusOfKind[error.kind];
-        if (status >= 500) log.error('request failed', { code: error.code, message: error.message });
+        if (status >= 500) log().error('request failed', { code: error.code, message: error.message });
         request.response = toResult(
           {
             status,
@@ -126,7 +128,7 @@ function errorModel(): MiddlewareObj<ApiEvent, ApiResult> {
         return;
       }
       // Internals (stack, SQL, hosts) go to the log only; the caller gets a request id to quote.
-      log.error('unhandled error', error instanceof Error ? error : String(error));
+      log().error('unhandled error', error instanceof Error ? error : String(error));
       request.response = toResult({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } } }, requestId);
     },
   };

@@ -181,13 +181,32 @@ describe('input validation at the edge', () => {
     expect(await writes()).toBe(before);
   });
 
-  it('answers an unexpected failure 500 without internals', async () => {
-    const response = await fetch(`${url}/boom`);
-    const text = await response.text();
+  it('answers an unexpected failure 500 without internals, and logs it under its request id', async () => {
+    const logged: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      logged.push(String(chunk));
+      return true;
+    };
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${url}/boom`);
+      text = await response.text();
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
     expect(response.status).toBe(500);
     expect(JSON.parse(text)).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
     expect(text).not.toMatch(/secret_table|db\.internal/);
-    expect(response.headers.get('x-request-id')).toBeTruthy();
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toBeTruthy();
+    // The internals go to the log, under the id the caller was given to quote.
+    const line = logged.find((entry) => entry.includes('unhandled error'));
+    expect(line).toContain(requestId);
+    expect(line).toMatch(/secret_table|db\.internal/);
   });
 });
 
