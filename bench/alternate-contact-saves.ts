@@ -1,6 +1,7 @@
 /**
- * `node --import tsx bench/alternate-contact-creates.ts <git revision> [pairs]`: the contact
- * create's CPU of this tree against an older one, measured in turns (old, new, old, new …).
+ * `node --import tsx bench/alternate-contact-saves.ts <git revision> [pairs]`: the contact
+ * creates' and updates' CPU of this tree against an older one, measured in turns (old, new,
+ * old, new …).
  * On a shared machine a whole bench run moves by more than a change of a few tens of µs, and
  * two runs minutes apart cannot tell two code states apart; samples taken in turns share the
  * machine's mood. The older tree is `git archive`d into a temporary folder with this tree's
@@ -10,28 +11,24 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { SaveSample } from './contact-saves';
 import { median } from './load';
 
-interface Sample {
-  readonly stackUs?: number;
-  readonly postgresUs?: number;
-}
+const SCRIPT = path.join('bench', 'contact-saves.ts');
 
-const SCRIPT = path.join('bench', 'contact-creates.ts');
-
-function sample(tree: string): Sample[] {
+function sample(tree: string): SaveSample[] {
   const output = execFileSync(process.execPath, ['--import', 'tsx', SCRIPT], {
     cwd: tree,
     encoding: 'utf8',
     maxBuffer: 1 << 20,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' },
   });
-  return JSON.parse(output.trim().split('\n').pop() ?? '[]') as Sample[];
+  return JSON.parse(output.trim().split('\n').pop() ?? '[]') as SaveSample[];
 }
 
 function main(): void {
   const [revision, pairsArgument] = process.argv.slice(2);
-  if (!revision) throw new Error('usage: alternate-contact-creates.ts <git revision> [pairs]');
+  if (!revision) throw new Error('usage: alternate-contact-saves.ts <git revision> [pairs]');
   const pairs = Number(pairsArgument ?? 2);
   const here = path.resolve(__dirname, '..');
   const older = mkdtempSync(path.join(tmpdir(), 'satellite-older-'));
@@ -41,17 +38,20 @@ function main(): void {
     execFileSync('tar', ['-x', '-C', older], { input: archive });
     symlinkSync(path.join(here, 'node_modules'), borrowedModules);
     copyFileSync(path.join(here, SCRIPT), path.join(older, SCRIPT));
-    const samples = { older: [] as Sample[], current: [] as Sample[] };
+    const samples = { older: [] as SaveSample[], current: [] as SaveSample[] };
     for (let pair = 0; pair < pairs; pair += 1) {
       samples.older.push(...sample(older));
       samples.current.push(...sample(here));
     }
     for (const [name, rounds] of Object.entries(samples)) {
-      const stack = rounds.map((round) => round.stackUs ?? NaN);
-      const postgres = rounds.map((round) => round.postgresUs ?? NaN);
-      process.stdout.write(
-        `${name.padEnd(8)} stack µs per create ${median(stack)} (${stack.join(' / ')}), PostgreSQL ${median(postgres)} (${postgres.join(' / ')})\n`,
-      );
+      for (const kind of ['create', 'update'] as const) {
+        const ofKind = rounds.filter((round) => round.kind === kind);
+        const stack = ofKind.map((round) => round.stackUs ?? NaN);
+        const postgres = ofKind.map((round) => round.postgresUs ?? NaN);
+        process.stdout.write(
+          `${name.padEnd(8)} ${kind} stack µs per call ${median(stack)} (${stack.join(' / ')}), PostgreSQL ${median(postgres)} (${postgres.join(' / ')})\n`,
+        );
+      }
     }
   } finally {
     // The link first, so that removing the copy can never reach this tree's node_modules.
