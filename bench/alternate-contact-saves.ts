@@ -5,10 +5,11 @@
  * On a shared machine a whole bench run moves by more than a change of a few tens of µs, and
  * two runs minutes apart cannot tell two code states apart; samples taken in turns share the
  * machine's mood. The older tree is `git archive`d into a temporary folder with this tree's
- * node_modules (so a change of dependencies is not compared) and this tree's sampling script.
+ * node_modules (so a change of dependencies is not compared) and this tree's bench scripts (so
+ * both are measured the same way, however old the other tree's bench is).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SaveSample } from './contact-saves';
@@ -37,7 +38,9 @@ function main(): void {
     const archive = execFileSync('git', ['archive', revision], { cwd: here, maxBuffer: 1 << 30 });
     execFileSync('tar', ['-x', '-C', older], { input: archive });
     symlinkSync(path.join(here, 'node_modules'), borrowedModules);
-    copyFileSync(path.join(here, SCRIPT), path.join(older, SCRIPT));
+    for (const file of readdirSync(path.join(here, 'bench')).filter((name) => name.endsWith('.ts'))) {
+      copyFileSync(path.join(here, 'bench', file), path.join(older, 'bench', file));
+    }
     const samples = { older: [] as SaveSample[], current: [] as SaveSample[] };
     for (let pair = 0; pair < pairs; pair += 1) {
       samples.older.push(...sample(older));
