@@ -1,32 +1,12 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
-import { logger, withLambdaContext } from '../../shared/logger';
-import { deliverSends, queueSends, sendJobSchema } from '../../shared/email/deliver-sends';
+import { withLambdaContext } from '../../shared/logger';
+import { emailSendJob, runSendJob, sendJobSchema } from '../../shared/email/deliver-sends';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
-/**
- * The emails queue's consumer: each job is up to 100 sends of one account. What the rate
- * or the provider holds back is queued again with its delay; a job that fails outright is
- * retried by SQS, and the sends it already claimed are never sent again.
- */
+/** The emails queue's consumer: each job is up to 100 sends of one account (`runSendJob`). */
 export function createHandler(platform: Platform): JobHandler {
-  return consumeJobs({
-    name: 'send job',
-    schema: sendJobSchema,
-    run: async (job) => {
-      const outcome = await deliverSends(platform, job);
-      for (const deferred of outcome.deferred) await queueSends(platform, job.accountId, deferred.sendIds, deferred.delaySeconds);
-      if (outcome.failed > 0 || outcome.deferred.length > 0) {
-        logger.info('send job done', {
-          accountId: job.accountId,
-          accepted: outcome.accepted,
-          failed: outcome.failed,
-          suppressed: outcome.suppressed,
-          deferred: outcome.deferred.reduce((n, d) => n + d.sendIds.length, 0),
-        });
-      }
-    },
-  });
+  return consumeJobs({ name: emailSendJob.name, schema: sendJobSchema, run: (job) => runSendJob(platform, job, emailSendJob) });
 }
 
 export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>

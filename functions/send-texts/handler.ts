@@ -1,32 +1,13 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { consumeJobs, type JobHandler } from '../../shared/jobs/consume-jobs';
-import { logger, withLambdaContext } from '../../shared/logger';
-import { sendJobSchema } from '../../shared/email/deliver-sends';
-import { deliverTexts, queueTexts } from '../../shared/messages/deliver-texts';
+import { withLambdaContext } from '../../shared/logger';
+import { runSendJob, sendJobSchema } from '../../shared/email/deliver-sends';
+import { textSendJob } from '../../shared/messages/deliver-texts';
 import { platformFromEnvironment, type Platform } from '../../shared/platform';
 
-/**
- * The texts queue's consumer: each job is up to 100 SMS or Viber sends of one account. What
- * the provider refused for now is queued again with its delay; a job that fails outright is
- * retried by SQS, and the sends it already claimed are never sent again.
- */
+/** The texts queue's consumer: each job is up to 100 SMS or Viber sends of one account (`runSendJob`). */
 export function createHandler(platform: Platform): JobHandler {
-  return consumeJobs({
-    name: 'text job',
-    schema: sendJobSchema,
-    run: async (job) => {
-      const outcome = await deliverTexts(platform, job);
-      for (const deferred of outcome.deferred) await queueTexts(platform, job.accountId, deferred.sendIds, deferred.delaySeconds);
-      if (outcome.failed > 0 || outcome.deferred.length > 0) {
-        logger.info('text job done', {
-          accountId: job.accountId,
-          accepted: outcome.accepted,
-          failed: outcome.failed,
-          deferred: outcome.deferred.reduce((n, d) => n + d.sendIds.length, 0),
-        });
-      }
-    },
-  });
+  return consumeJobs({ name: textSendJob.name, schema: sendJobSchema, run: (job) => runSendJob(platform, job, textSendJob) });
 }
 
 export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>

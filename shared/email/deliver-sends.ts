@@ -75,6 +75,37 @@ export async function queueSendJobs(
   if (messages.length > 0) await platform.queue.send(queue, messages);
 }
 
+/** What `runSendJob` needs of a channel whose sends are queued by id (email, texts). */
+export interface SendJobChannel {
+  /** The job's name in logs. */
+  readonly name: string;
+  readonly deliver: (platform: Platform, job: SendJob) => Promise<Omit<DeliveryOutcome, 'suppressed'> & { readonly suppressed?: number }>;
+  readonly queue: (platform: Platform, accountId: number, sendIds: readonly number[], delaySeconds: number) => Promise<void>;
+}
+
+/**
+ * A send job of either channel, run whole: its sends delivered, what was held back (the
+ * rate, or the provider refusing for now) queued again with its delay, and a line logged
+ * when anything did not go out. A job that throws is retried by SQS; the sends it already
+ * claimed are never sent again.
+ */
+export async function runSendJob(platform: Platform, job: SendJob, channel: SendJobChannel): Promise<void> {
+  const outcome = await channel.deliver(platform, job);
+  for (const deferred of outcome.deferred) await channel.queue(platform, job.accountId, deferred.sendIds, deferred.delaySeconds);
+  if (outcome.failed > 0 || outcome.deferred.length > 0) {
+    logger.info(`${channel.name} done`, {
+      accountId: job.accountId,
+      accepted: outcome.accepted,
+      failed: outcome.failed,
+      ...(outcome.suppressed === undefined ? {} : { suppressed: outcome.suppressed }),
+      deferred: outcome.deferred.reduce((count, deferred) => count + deferred.sendIds.length, 0),
+    });
+  }
+}
+
+/** The emails queue's job: email's sends through `runSendJob`. */
+export const emailSendJob: SendJobChannel = { name: 'send job', deliver: deliverSends, queue: queueSends };
+
 /**
  * One send job: takes tokens from the account's bucket, claims as many pending sends as it
  * was granted (state `sending`, in one statement: a duplicate job or a second worker finds

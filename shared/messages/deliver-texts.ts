@@ -1,5 +1,13 @@
 import { recordActivities, type RecordedActivity } from '../activities/record';
-import { inBatches, queueSendJobs, retryDelaySeconds, THROTTLE_DELAY_SECONDS, type DeferredSends, type SendJob } from '../email/deliver-sends';
+import {
+  inBatches,
+  queueSendJobs,
+  retryDelaySeconds,
+  THROTTLE_DELAY_SECONDS,
+  type DeferredSends,
+  type SendJob,
+  type SendJobChannel,
+} from '../email/deliver-sends';
 import type { SendLedger } from '../email/send-sweep';
 import { logger } from '../logger';
 import type { Platform } from '../platform';
@@ -160,3 +168,6 @@ export async function deliverTexts(platform: Platform, job: SendJob): Promise<Te
 
 /** The texts' ledger for the sends' sweep (`requeueStalledSends`, `closeAbandonedClaims`). */
 export const textSends: SendLedger = { table: 'text_sends', queue: queueTexts };
+
+/** The texts queue's job: SMS and Viber sends through `runSendJob`. */
+export const textSendJob: SendJobChannel = { name: 'text job', deliver: deliverTexts, queue: queueTexts };
