@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { channelTypes, MAX_CHANNELS_PER_TYPE, normalizeChannelValue } from './channels';
+import { channelTypes, MAX_CHANNELS_PER_TYPE, normalizeChannelValue, normalizeEmail, normalizePhone } from './channels';
 
 /**
  * The contact body of the API (SPEC "API conventions"), shared by the routes and the bulk
@@ -10,6 +10,18 @@ export const externalCustomerIdSchema = z
   .trim()
   .min(1, 'externalCustomerId must not be empty')
   .max(100, 'externalCustomerId is at most 100 characters');
+
+/** An email address as a contact's email channel takes it (messages' recipients, orders). */
+export const emailAddressSchema = z
+  .string()
+  .max(254)
+  .refine((value) => normalizeEmail(value) !== undefined, 'not a valid email address');
+
+/** A phone number as a contact's SMS channel takes it (messages' recipients, orders). */
+export const phoneNumberSchema = z
+  .string()
+  .max(50)
+  .refine((value) => normalizePhone(value) !== undefined, 'not a valid phone number');
 
 const channelSchema = z
   .object({ type: z.enum(channelTypes), value: z.string().max(1000) })

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { normalizeEmail } from '../contacts/channels';
+import { emailAddressSchema } from '../contacts/contact-schema';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';
 import { normalizeAddress, suppressedAmong, suppressedReasonMessage } from '../email/suppressions';
@@ -12,11 +13,6 @@ import { templateFailure } from './smartsend';
 
 export const MAX_INSTANT_RECIPIENTS = 1000;
 
-const email = z
-  .string()
-  .max(254)
-  .refine((value) => normalizeEmail(value) !== undefined, 'not a valid email address');
-
 /** eSputnik's "send email message" (POST message/email). */
 export const instantEmailSchema = z
   .object({
@@ -25,7 +21,7 @@ export const instantEmailSchema = z
     subject: z.string().min(1).max(1000),
     htmlText: z.string().max(1_000_000),
     plainText: z.string().max(1_000_000).optional(),
-    emails: z.array(email).min(1).max(MAX_INSTANT_RECIPIENTS),
+    emails: z.array(emailAddressSchema).min(1).max(MAX_INSTANT_RECIPIENTS),
     tags: messageTagsSchema.optional(),
     externalRequestId: externalRequestIdSchema.optional(),
     /** Send the subject and HTML as given, without Velocity. */

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import * as z from 'zod';
 import { recordActivities } from '../activities/record';
 import { normalizePhone } from '../contacts/channels';
+import { phoneNumberSchema } from '../contacts/contact-schema';
 import { resolveRecipients, type RecipientContact } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';
 import { AppError, ValidationFailed } from '../errors';
@@ -18,11 +19,6 @@ export type TextMediaType = 'SMS' | 'Viber';
 export const MAX_TEXT_RECIPIENTS = 1000;
 /** A long SMS is split by the provider; past this many characters it is refused here, not billed as a dozen parts. */
 const MAX_TEXT_CHARS = 1600;
-
-const phone = z
-  .string()
-  .max(50)
-  .refine((value) => normalizePhone(value) !== undefined, 'not a valid phone number');
 
 /** An SMS message of the account (GET messages/sms): a Velocity text from a sender ID. */
 export const smsMessageSchema = z
@@ -108,7 +104,7 @@ const instantTextShape = {
   /** A sender ID of GET interfaces/sms; the first one when left out. */
   from: z.string().trim().min(1).max(20).optional(),
   text: z.string().min(1).max(MAX_TEXT_CHARS),
-  phoneNumbers: z.array(phone).min(1).max(MAX_TEXT_RECIPIENTS),
+  phoneNumbers: z.array(phoneNumberSchema).min(1).max(MAX_TEXT_RECIPIENTS),
   tags: messageTagsSchema.optional(),
   externalRequestId: externalRequestIdSchema.optional(),
   skipPersonalisation: z.boolean().default(false),

@@ -2,11 +2,11 @@ import type { Pool, PoolClient } from 'pg';
 import * as z from 'zod';
 import { timestampSchema } from '../activities/activity-schema';
 import { channelTypes } from '../contacts/channels';
-import { externalCustomerIdSchema } from '../contacts/contact-schema';
+import { emailAddressSchema, externalCustomerIdSchema, phoneNumberSchema } from '../contacts/contact-schema';
 import { resolveRecipients } from '../contacts/resolve-recipients';
 import { addOrUpdateContact } from '../contacts/save-contact';
 import { withTransaction } from '../store/transaction';
-import { normalizeEmail, normalizePhone } from '../contacts/channels';
+import { normalizePhone } from '../contacts/channels';
 
 export const orderStatuses = ['INITIALIZED', 'IN PROGRESS', 'DELIVERED', 'CANCELED'] as const;
 
@@ -41,16 +41,8 @@ export const orderSchema = z
       .transform((code) => code.toUpperCase())
       .optional(),
     orderDate: timestampSchema,
-    email: z
-      .string()
-      .max(254)
-      .refine((value) => normalizeEmail(value) !== undefined, 'not a valid email')
-      .optional(),
-    phone: z
-      .string()
-      .max(50)
-      .refine((value) => normalizePhone(value) !== undefined, 'not a valid phone number')
-      .optional(),
+    email: emailAddressSchema.optional(),
+    phone: phoneNumberSchema.optional(),
     firstName: z.string().max(50).optional(),
     lastName: z.string().max(50).optional(),
     deliveryAddress: z.string().max(100).optional(),
