@@ -27,6 +27,8 @@ import { APP_DATABASE_USER, MIGRATOR_DATABASE_USER } from '../../shared/store/da
 import type { StageSettings } from '../stage';
 
 const VPC_CIDR = '10.0.0.0/16';
+/** How often every database password is rotated. */
+const ROTATION_PERIOD = Duration.days(30);
 
 /**
  * The network and the platform store: a VPC (private subnets with a NAT per AZ for outbound
@@ -132,38 +134,26 @@ export class SatelliteDatabase extends Construct {
     this.masterSecret = instance.secret;
     // The rotation functions run beside the Lambdas: they reach Secrets Manager through its endpoint.
     const rotationSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
-    instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30), vpcSubnets: rotationSubnets });
-    // The application user's own password, rotated on its own; the migrate function sets it on
-    // the role at every deploy (the role itself comes from a migration).
-    const appSecret = new DatabaseSecret(this, 'AppSecret', {
-      username: APP_DATABASE_USER,
-      secretName: `${stack.stackName}-db-app`,
-      masterSecret: instance.secret,
-    });
-    this.appSecret = appSecret.attach(instance);
-    instance.addRotationMultiUser('AppRotation', {
-      secret: this.appSecret,
-      automaticallyAfter: Duration.days(30),
-      vpcSubnets: rotationSubnets,
-      // The first rotation clones the application user, which the migrate function creates
-      // after the database exists: rotating at creation would run before it and fail.
-      rotateImmediatelyOnUpdate: false,
-    });
-
-    // The migrator's own password, rotated on its own the same way; the migrate function makes
-    // its login with the master user before it runs the migrations as it.
-    const migratorSecret = new DatabaseSecret(this, 'MigratorSecret', {
-      username: MIGRATOR_DATABASE_USER,
-      secretName: `${stack.stackName}-db-migrator`,
-      masterSecret: instance.secret,
-    });
-    this.migratorSecret = migratorSecret.attach(instance);
-    instance.addRotationMultiUser('MigratorRotation', {
-      secret: this.migratorSecret,
-      automaticallyAfter: Duration.days(30),
-      vpcSubnets: rotationSubnets,
-      rotateImmediatelyOnUpdate: false,
-    });
+    instance.addRotationSingleUser({ automaticallyAfter: ROTATION_PERIOD, vpcSubnets: rotationSubnets });
+    // A login of its own, rotated on its own by cloning the user (multi-user rotation). The first
+    // rotation clones a user the migrate function creates after the database exists: rotating
+    // at creation would run before it and fail.
+    const rotatedLogin = (id: string, username: string, secretName: string): ISecret => {
+      const secret = new DatabaseSecret(this, `${id}Secret`, { username, secretName, masterSecret: instance.secret }).attach(instance);
+      instance.addRotationMultiUser(`${id}Rotation`, {
+        secret,
+        automaticallyAfter: ROTATION_PERIOD,
+        vpcSubnets: rotationSubnets,
+        rotateImmediatelyOnUpdate: false,
+      });
+      return secret;
+    };
+    // The application user's password: the migrate function sets it on the role at every deploy
+    // (the role itself comes from a migration).
+    this.appSecret = rotatedLogin('App', APP_DATABASE_USER, `${stack.stackName}-db-app`);
+    // The migrator's password: the migrate function makes its login with the master user before
+    // it runs the migrations as it.
+    this.migratorSecret = rotatedLogin('Migrator', MIGRATOR_DATABASE_USER, `${stack.stackName}-db-migrator`);
 
     this.proxy = new DatabaseProxy(this, 'Proxy', {
       proxyTarget: ProxyTarget.fromInstance(instance),
