@@ -1,4 +1,6 @@
-import { classifySesFailure } from '../../shared/adapters/aws/ses-channel';
+import { refusedSend } from '../../shared/adapters/aws/refused-send';
+import { SES_REFUSALS } from '../../shared/adapters/aws/ses-channel';
+import { SMS_REFUSALS } from '../../shared/adapters/aws/end-user-messaging-sms-channel';
 import { classifySmtpFailure } from '../../shared/adapters/smtp/smtp-channel';
 
 /** What a refused send means: a hard bounce (suppress), a failure for good, a retry, or a slow-down. */
@@ -62,6 +64,33 @@ describe('SES API errors', () => {
       { permanent: false, throttled: false },
     ],
   ])('%o → %o', (error, expected) => {
-    expect(classifySesFailure(error)).toMatchObject({ kind: 'rejected', recipientRejected: false, ...expected });
+    expect(refusedSend(error, SES_REFUSALS)).toMatchObject({ kind: 'rejected', recipientRejected: false, ...expected });
+  });
+});
+
+describe('AWS End User Messaging SMS refusals', () => {
+  it.each([
+    [
+      { name: 'ValidationException', message: 'not a valid destination' },
+      { permanent: true, recipientRejected: true, throttled: false },
+    ],
+    [
+      { name: 'ThrottlingException', message: 'rate exceeded' },
+      { permanent: false, recipientRejected: false, throttled: true },
+    ],
+    [
+      { name: 'ServiceQuotaExceededException', message: 'spend limit' },
+      { permanent: false, recipientRejected: false, throttled: true },
+    ],
+    [
+      { name: 'InternalServerException', $metadata: { httpStatusCode: 429 } },
+      { permanent: false, recipientRejected: false, throttled: true },
+    ],
+    [
+      { name: 'InternalServerException', message: 'try again' },
+      { permanent: false, recipientRejected: false, throttled: false },
+    ],
+  ])('%o → %o', (error, expected) => {
+    expect(refusedSend(error, SMS_REFUSALS)).toMatchObject({ kind: 'rejected', ...expected });
   });
 });

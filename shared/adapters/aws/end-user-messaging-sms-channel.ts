@@ -1,11 +1,16 @@
 import { SendTextMessageCommand, type PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { ACCOUNT_TAG, SEND_ID_TAG, type SendOutcome } from '../../ports/email-channel';
 import type { OutgoingText, TextChannel } from '../../ports/text-channel';
+import { refusedSend, type RefusalNames } from './refused-send';
 
-/** Errors of SendTextMessage that retrying cannot fix. */
-const PERMANENT_ERRORS = new Set(['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'ConflictException']);
-/** "Slow down": the account's message rate or spend limit. */
-const THROTTLING_ERRORS = new Set(['ThrottlingException', 'ServiceQuotaExceededException']);
+/** SendTextMessage's refusals; a permanent one is the number's (ValidationException: not a valid destination). */
+export const SMS_REFUSALS: RefusalNames = {
+  permanent: new Set(['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'ConflictException']),
+  // The account's message rate or spend limit.
+  throttling: new Set(['ThrottlingException', 'ServiceQuotaExceededException']),
+  fallback: 'the SMS was not accepted',
+  permanentIsRecipients: true,
+};
 
 /**
  * AWS End User Messaging SMS (the Pinpoint SMS and Voice v2 API): SendTextMessage from the
@@ -32,12 +37,7 @@ export class EndUserMessagingSmsChannel implements TextChannel {
       );
       return { kind: 'accepted', providerMessageId: result.MessageId ?? '', response: 'accepted by AWS End User Messaging SMS' };
     } catch (error) {
-      const failure = (error ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-      const name = failure.name ?? 'Error';
-      const description = `${name}: ${failure.message ?? 'the SMS was not accepted'}`.slice(0, 1000);
-      const throttled = THROTTLING_ERRORS.has(name) || failure.$metadata?.httpStatusCode === 429;
-      const permanent = !throttled && PERMANENT_ERRORS.has(name);
-      return { kind: 'rejected', permanent, throttled, recipientRejected: permanent, description };
+      return refusedSend(error, SMS_REFUSALS);
     }
   }
 }

@@ -1,11 +1,16 @@
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { ACCOUNT_TAG, SEND_ID_TAG, type EmailChannel, type OutgoingEmail, type SendOutcome } from '../../ports/email-channel';
 import { composeMime } from '../mime/compose-mime';
+import { refusedSend, type RefusalNames } from './refused-send';
 
-/** SES errors that retrying cannot fix. */
-const PERMANENT_ERRORS = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'BadRequestException', 'NotFoundException']);
-/** SES errors that mean "slow down": the account's send rate or daily quota. */
-const THROTTLING_ERRORS = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling']);
+/** SendEmail's refusals. SES reports a recipient's hard bounce later, as an event: a refused call is never the recipient's fault. */
+export const SES_REFUSALS: RefusalNames = {
+  permanent: new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'BadRequestException', 'NotFoundException']),
+  // The account's send rate or daily quota.
+  throttling: new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling']),
+  fallback: 'Amazon SES did not accept the message',
+  permanentIsRecipients: false,
+};
 
 /**
  * Amazon SES through the v2 API's SendEmail with Raw content (the same MIME as SMTP), in
@@ -35,17 +40,7 @@ export class SesChannel implements EmailChannel {
       );
       return { kind: 'accepted', providerMessageId: result.MessageId ?? '', response: 'accepted by Amazon SES' };
     } catch (error) {
-      return classifySesFailure(error);
+      return refusedSend(error, SES_REFUSALS);
     }
   }
-}
-
-export function classifySesFailure(error: unknown): SendOutcome {
-  const failure = (error ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const name = failure.name ?? 'Error';
-  const description = `${name}: ${failure.message ?? 'Amazon SES did not accept the message'}`.slice(0, 1000);
-  const throttled = THROTTLING_ERRORS.has(name) || failure.$metadata?.httpStatusCode === 429;
-  const permanent = !throttled && PERMANENT_ERRORS.has(name);
-  // SES reports a recipient's hard bounce later, as an event; a refused call is never the recipient's fault.
-  return { kind: 'rejected', permanent, throttled, recipientRejected: false, description };
 }
