@@ -64,8 +64,9 @@ const sendStatusResults = z.object({
 
 const languagePath = z.object({ id: idParameter, language: languageCodeSchema }).strict();
 
-/** The per-channel status methods (seed 004's OLD ones) and the channel each reads. */
-const channelStatusPaths = [
+/** The status methods and the channel each reads: every channel's, then seed 004's OLD per-channel ones. */
+const statusPaths = [
+  ['/api/v1/message/status', undefined],
   ['/api/v1/message/email/status', 'Email'],
   ['/api/v1/message/sms/status', 'SMS'],
   ['/api/v1/message/viber/status', 'Viber'],
@@ -102,25 +103,13 @@ export const instantMessagesRoutes: readonly Route[] = [
     handle: async ({ principal, platform, params, body }) =>
       ok({ results: await sendPreparedMessage(platform, principal.accountId, params.id, body) }),
   }),
-  route({
-    method: 'GET',
-    path: '/api/v1/message/status',
-    access: 'messages',
-    docs: {
-      summary: 'Per-recipient status of sends',
-      description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
-      responses: { 200: json('The status of each send found (unknown ids are left out).', sendStatusResults) },
-    },
-    query: statusQuery,
-    handle: async ({ principal, platform, query }) => ok({ results: await sendStatuses(platform.db, principal.accountId, query.ids) }),
-  }),
-  ...channelStatusPaths.map(([path, mediaType]) =>
+  ...statusPaths.map(([path, mediaType]) =>
     route({
       method: 'GET',
       path,
       access: 'messages',
       docs: {
-        summary: `Per-recipient status of ${mediaType} sends`,
+        summary: mediaType ? `Per-recipient status of ${mediaType} sends` : 'Per-recipient status of sends',
         description: "Seed 004's method; shape and differences from eSputnik in docs/esputnik-api.md.",
         responses: { 200: json('The status of each send found (unknown ids are left out).', sendStatusResults) },
       },
