@@ -1,7 +1,7 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHandler } from '../../functions/send-broadcast/handler';
-import { sqsRecordOf } from '../support/sqs-records';
+import { receiveRecords } from '../support/sqs-records';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 /**
@@ -31,19 +31,8 @@ interface Delivery {
 
 /** The next job on the broadcasts queue, as the Lambda event source would deliver it. */
 async function receiveJob(): Promise<Delivery | undefined> {
-  const received = await stack.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: stack.queueUrls.broadcasts,
-      MaxNumberOfMessages: 1,
-      WaitTimeSeconds: 0,
-      VisibilityTimeout: 300,
-      MessageSystemAttributeNames: ['All'],
-    }),
-  );
-  const message = received.Messages?.[0];
-  if (!message) return undefined;
-  const record = sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:broadcasts');
-  return { event: { Records: [record] }, receiptHandle: message.ReceiptHandle ?? '' };
+  const [record] = await receiveRecords(stack.sqs, stack.queueUrls.broadcasts, { visibilityTimeout: 300 });
+  return record && { event: { Records: [record] }, receiptHandle: record.receiptHandle };
 }
 
 /** Hands a delivery to the worker and, like the event source, deletes it unless reported failed. */

@@ -1,9 +1,8 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler as createAssembler } from '../../functions/assemble-trigger-events/handler';
 import { lambdaContext } from '../../local/lambda-context';
 import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
-import { sqsRecordOf } from '../support/sqs-records';
+import { receiveRecords } from '../support/sqs-records';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 /**
@@ -156,16 +155,8 @@ describe('legacy ids (item 12)', () => {
     const run = await stack.request(account, 'POST', `/api/v1/workflows/regular/${workflow.body.id}/run`);
     expect(run.body).toEqual({ queuedMembers: 1 });
 
-    const received = await stack.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.queueUrls.triggerEvents,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
     const assembler = createAssembler(stack.platform);
-    const pages = (received.Messages ?? []).map((queued) => sqsRecordOf(queued, 'arn:aws:sqs:us-east-1:000000000000:triggerEvents'));
+    const pages = await receiveRecords(stack.sqs, stack.queueUrls.triggerEvents, { max: 10 });
     expect(pages).toHaveLength(1);
     expect(await assembler({ Records: pages }, lambdaContext('assemble-trigger-events', 300_000))).toEqual({ batchItemFailures: [] });
 

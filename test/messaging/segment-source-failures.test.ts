@@ -1,10 +1,10 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { createHandler as createAssembler } from '../../functions/assemble-trigger-events/handler';
 import { createHandler as createBroadcastWorker } from '../../functions/send-broadcast/handler';
 import { lambdaContext } from '../../local/lambda-context';
 import { closeConnectorPools } from '../../shared/connectors/postgres-pools';
 import { createCustomerDatabase, type CustomerDatabase } from '../support/customer-postgres';
-import { sqsRecordOf } from '../support/sqs-records';
+import { receiveRecords } from '../support/sqs-records';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
 
 /**
@@ -123,22 +123,11 @@ describe('evaluating a segment the customer database refuses', () => {
     for (const [groupId, code] of cases) {
       const started = await stack.request(account, 'POST', '/api/v1/broadcasts', { messageId: message.body.id, groupId });
       expect(started.status).toBe(202);
-      const received = await stack.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: stack.queueUrls.broadcasts,
-          MaxNumberOfMessages: 1,
-          WaitTimeSeconds: 0,
-          MessageSystemAttributeNames: ['All'],
-        }),
-      );
-      const job = received.Messages![0]!;
-      const result = await worker(
-        { Records: [sqsRecordOf(job, 'arn:aws:sqs:us-east-1:000000000000:broadcasts')] },
-        { getRemainingTimeInMillis: () => 300_000 },
-      );
+      const [job] = await receiveRecords(stack.sqs, stack.queueUrls.broadcasts);
+      const result = await worker({ Records: [job!] }, { getRemainingTimeInMillis: () => 300_000 });
       // Done with, not retried: retrying would meet the same refusal.
       expect(result.batchItemFailures).toEqual([]);
-      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: job.ReceiptHandle! }));
+      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: job!.receiptHandle }));
       const broadcast = await stack.request(account, 'GET', `/api/v1/broadcast/${started.body.id}`);
       expect(broadcast.body).toMatchObject({ status: 'PAUSED', recipients: null, sent: 0 });
       expect(broadcast.body.error.code).toBe(code);

@@ -1,9 +1,9 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { createHandler } from '../../functions/send-broadcast/handler';
 import { MAX_TEMPLATE_CHARS } from '../../shared/templates/limits';
 import { busyRenderThreads } from '../../shared/templates/render-pool';
-import { sqsRecordOf } from '../support/sqs-records';
+import { receiveRecords } from '../support/sqs-records';
 import { startTestStack, type TestAccount, type TestStack, type TestResponse } from '../support/stack';
 import { waitUntil } from '../support/wait-until';
 
@@ -189,23 +189,11 @@ describe('smartsend', () => {
 
 describe('a broadcast', () => {
   async function runBroadcastJob(): Promise<SQSBatchResponse> {
-    const received = await stack.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.queueUrls.broadcasts,
-        MaxNumberOfMessages: 1,
-        WaitTimeSeconds: 0,
-        VisibilityTimeout: 300,
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    const message = received.Messages?.[0];
-    if (!message) throw new Error('no broadcast job is queued');
-    const result = await broadcastWorker(
-      { Records: [sqsRecordOf(message, 'arn:aws:sqs:us-east-1:000000000000:broadcasts')] },
-      { getRemainingTimeInMillis: () => 15 * 60_000 },
-    );
+    const [record] = await receiveRecords(stack.sqs, stack.queueUrls.broadcasts, { visibilityTimeout: 300 });
+    if (!record) throw new Error('no broadcast job is queued');
+    const result = await broadcastWorker({ Records: [record] }, { getRemainingTimeInMillis: () => 15 * 60_000 });
     if (result.batchItemFailures.length === 0)
-      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: message.ReceiptHandle ?? '' }));
+      await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrls.broadcasts, ReceiptHandle: record.receiptHandle }));
     return result;
   }
 
