@@ -1,8 +1,9 @@
 import { assemblePage } from '../../shared/trigger-events/assemble';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+import { waitUntilLockWait } from '../support/wait-until';
 
-// Migration 505 stores a page's events with fewer foreign-key checks per row (issue 27): these
-// are the guarantees the dropped checks gave, shown to hold without them.
+// Migrations 505 and 507 store a page's events without foreign-key checks per row (issue 27):
+// these are the guarantees the dropped checks gave, shown to hold without them.
 
 let stack: TestStack;
 
@@ -74,4 +75,90 @@ describe('the trigger-event store', () => {
       stack.platform.db.query('INSERT INTO events (account_id, event_type_id) VALUES ($1, $2)', [other.accountId, rows[0]!.id]),
     ).rejects.toMatchObject({ code: '23503' });
   });
+
+  it('refuses an event whose contact does not exist, and stores one without a contact', async () => {
+    const account = await stack.createAccount();
+    const type = await eventTypeOf(account.accountId, 'checked');
+    await expect(
+      stack.platform.db.query('INSERT INTO events (account_id, event_type_id, contact_id) VALUES ($1, $2, $3)', [
+        account.accountId,
+        type,
+        9_999_999_999,
+      ]),
+    ).rejects.toMatchObject({ code: '23503', constraint: 'events_contact_id_fkey' });
+    await stack.platform.db.query('INSERT INTO events (account_id, event_type_id) VALUES ($1, $2)', [account.accountId, type]);
+    expect(await eventsOf(account.accountId)).toBe(1);
+  });
+
+  it('refuses a whole page when one of its events refers to a missing contact', async () => {
+    const account = await stack.createAccount();
+    const type = await eventTypeOf(account.accountId, 'page');
+    const { rows } = await stack.platform.db.query<{ id: number }>('INSERT INTO contacts (account_id) VALUES ($1) RETURNING id', [account.accountId]);
+    await expect(
+      stack.platform.db.query('INSERT INTO events (account_id, event_type_id, contact_id) SELECT $1, $2, unnest($3::bigint[])', [
+        account.accountId,
+        type,
+        [rows[0]!.id, 9_999_999_998],
+      ]),
+    ).rejects.toMatchObject({ code: '23503' });
+    expect(await eventsOf(account.accountId)).toBe(0);
+  });
+
+  it('takes the events of a deleted event type with it, leaves the events of a deleted contact without one, and moves no event to another contact', async () => {
+    const { account, workflowId, contactIds } = await accountWithWorkflow(3);
+    await assemblePage(stack.platform, { accountId: account.accountId, workflowId, day: '2026-03-10', contactIds });
+    const other = await eventTypeOf(account.accountId, 'other');
+    await stack.platform.db.query('INSERT INTO events (account_id, event_type_id, contact_id) VALUES ($1, $2, $3)', [
+      account.accountId,
+      other,
+      contactIds[0],
+    ]);
+
+    await stack.platform.db.query('DELETE FROM contacts WHERE id = ANY($1::bigint[])', [contactIds.slice(0, 2)]);
+    const { rows: contacts } = await stack.platform.db.query<{ contact_id: number | null }>(
+      'SELECT contact_id FROM events WHERE account_id = $1 ORDER BY id',
+      [account.accountId],
+    );
+    expect(contacts.map((row) => row.contact_id).sort()).toEqual([contactIds[2], null, null, null].sort());
+
+    await expect(
+      stack.platform.db.query('UPDATE events SET contact_id = $2 WHERE account_id = $1', [account.accountId, contactIds[2]]),
+    ).rejects.toMatchObject({
+      code: '23503',
+    });
+    await stack.platform.db.query('DELETE FROM event_types WHERE account_id = $1 AND id <> $2', [account.accountId, other]);
+    expect(await eventsOf(account.accountId)).toBe(1);
+  });
+
+  it('makes an event type deleted while an event of it is being written wait, then take that event too', async () => {
+    const account = await stack.createAccount();
+    const type = await eventTypeOf(account.accountId, 'raced');
+    const writer = await stack.platform.db.connect();
+    const deleter = await stack.platform.db.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('INSERT INTO events (account_id, event_type_id) VALUES ($1, $2)', [account.accountId, type]);
+      let deleted = false;
+      const deletion = deleter.query('DELETE FROM event_types WHERE id = $1', [type]).then(() => {
+        deleted = true;
+      });
+      // The deletion waits on the type's lock, which the writer holds until it commits.
+      await waitUntilLockWait(stack.platform.db, 'the deletion waiting for the type');
+      expect(deleted).toBe(false);
+      await writer.query('COMMIT');
+      await deletion;
+      expect(await eventsOf(account.accountId)).toBe(0);
+    } finally {
+      writer.release();
+      deleter.release();
+    }
+  });
 });
+
+async function eventTypeOf(accountId: number, key: string): Promise<number> {
+  const { rows } = await stack.platform.db.query<{ id: number }>('INSERT INTO event_types (account_id, key) VALUES ($1, $2) RETURNING id', [
+    accountId,
+    key,
+  ]);
+  return rows[0]!.id;
+}

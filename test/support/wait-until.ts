@@ -1,3 +1,5 @@
+import type { Pool } from 'pg';
+
 /**
  * Polls until `condition` holds (every 20 ms, for up to `timeoutMs`), else fails naming `what`:
  * for state another process settles just after the event a test saw.
@@ -8,4 +10,14 @@ export async function waitUntil(condition: () => Promise<boolean>, what: string,
     if (Date.now() > deadline) throw new Error(`${what} never happened`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Until a session of this database waits for a lock: the moment a test lets the lock's holder go on. */
+export function waitUntilLockWait(db: Pool, what: string): Promise<void> {
+  return waitUntil(async () => {
+    const { rows } = await db.query<{ waiting: number }>(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return rows[0]!.waiting > 0;
+  }, what);
 }

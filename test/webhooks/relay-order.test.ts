@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import { publishRecordedActivities, relayWebhookOutbox } from '../../shared/webhooks/outbox';
 import { startTestStack, type TestStack } from '../support/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { waitUntilLockWait } from '../support/wait-until';
 
 let stack: TestStack;
 let receiver: WebhookReceiver;
@@ -43,14 +44,7 @@ it('a relay that waits for an open recording transaction queues its activity ahe
 
     const relay = relayWebhookOutbox(stack.platform, account.accountId);
     // The relay waits for the early transaction's lock on the endpoint.
-    for (let tries = 0; ; tries += 1) {
-      const { rows } = await stack.platform.db.query<{ waiting: number }>(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if (rows[0]!.waiting > 0) break;
-      if (tries > 500) throw new Error('the relay never waited for the open transaction');
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await waitUntilLockWait(stack.platform.db, 'the relay waiting for the open transaction');
     await early.query('COMMIT');
 
     // Both rows go out in this relay, the early one first; none is left for a later relay.

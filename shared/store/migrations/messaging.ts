@@ -177,4 +177,79 @@ export const messagingMigrations: readonly Migration[] = [
       ALTER TABLE events VALIDATE CONSTRAINT events_account_event_type_fkey;
     `,
   },
+  {
+    version: 507,
+    name: "events' account, type and contact checked once per statement, not once per row",
+    sql: `
+      -- Issue 27. A trigger-event page stores a thousand events in one statement, and each
+      -- row ran two foreign-key checks (a query and a row lock each): a quarter of the page's
+      -- cost. The same guarantees, checked once per statement over the rows it wrote:
+      -- * an event's account and type exist together; each pair is locked FOR KEY SHARE once,
+      --   as the key's check locked it, so a type (or its account) deleted meanwhile waits for
+      --   the writing transaction and then takes its events with it;
+      -- * an event's contact exists. It is not locked: contacts are only ever removed with
+      --   their account (the API deletes softly), and that waits on the type's lock above;
+      -- * a type deleted takes its events, a contact deleted leaves its events without one,
+      --   each by one statement instead of a statement per deleted row (events have no index
+      --   by contact: an account's deletion scanned them once per contact).
+      -- Nothing rewrites the ids these refer to.
+      ALTER TABLE events
+        DROP CONSTRAINT events_account_event_type_fkey,
+        DROP CONSTRAINT events_contact_id_fkey;
+
+      CREATE FUNCTION events_check_references() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        pairs bigint;
+        locked bigint;
+        contact bigint;
+      BEGIN
+        SELECT count(*) INTO pairs FROM (SELECT DISTINCT account_id, event_type_id FROM written) given;
+        PERFORM FROM event_types t
+         WHERE (t.account_id, t.id) IN (SELECT account_id, event_type_id FROM written)
+           FOR KEY SHARE OF t;
+        GET DIAGNOSTICS locked = ROW_COUNT;
+        IF locked < pairs THEN
+          RAISE EXCEPTION 'an event refers to an event type that its account does not have'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'events_account_event_type_fkey', TABLE = 'events';
+        END IF;
+        SELECT w.contact_id INTO contact FROM written w
+         WHERE w.contact_id IS NOT NULL AND NOT EXISTS (SELECT FROM contacts c WHERE c.id = w.contact_id)
+         LIMIT 1;
+        IF contact IS NOT NULL THEN
+          RAISE EXCEPTION 'an event refers to contact %, which does not exist', contact
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'events_contact_id_fkey', TABLE = 'events';
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER events_check_inserted AFTER INSERT ON events
+        REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION events_check_references();
+      -- An event keeps the account, type and contact it was written with; only a deleted
+      -- contact's events lose theirs.
+      CREATE FUNCTION events_keep_references() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'an event keeps the account, type and contact it was written with'
+          USING ERRCODE = 'foreign_key_violation', TABLE = 'events';
+      END $$;
+      CREATE TRIGGER events_keep_references BEFORE UPDATE OF account_id, event_type_id, contact_id ON events
+        FOR EACH ROW WHEN (NEW.account_id IS DISTINCT FROM OLD.account_id OR NEW.event_type_id IS DISTINCT FROM OLD.event_type_id
+                           OR NEW.contact_id IS DISTINCT FROM OLD.contact_id AND NEW.contact_id IS NOT NULL)
+        EXECUTE FUNCTION events_keep_references();
+
+      CREATE FUNCTION events_follow_deleted_types() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM events e USING deleted_types d WHERE e.account_id = d.account_id AND e.event_type_id = d.id;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER event_types_delete_events AFTER DELETE ON event_types
+        REFERENCING OLD TABLE AS deleted_types FOR EACH STATEMENT EXECUTE FUNCTION events_follow_deleted_types();
+
+      CREATE FUNCTION events_forget_deleted_contacts() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE events e SET contact_id = NULL FROM deleted_contacts d WHERE e.contact_id = d.id;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER contacts_forget_in_events AFTER DELETE ON contacts
+        REFERENCING OLD TABLE AS deleted_contacts FOR EACH STATEMENT EXECUTE FUNCTION events_forget_deleted_contacts();
+    `,
+  },
 ];
