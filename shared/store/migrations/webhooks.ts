@@ -166,4 +166,88 @@ export const webhooksMigrations: readonly Migration[] = [
       ALTER TABLE webhook_endpoints ADD COLUMN next_attempt_at timestamptz;
     `,
   },
+  {
+    version: 707,
+    name: 'activities and outbox rows checked against their account and contact once per statement',
+    sql: `
+      -- Issue 27. Recording a batch of activities ran, per activity, a foreign-key check on its
+      -- account for the activity and again for its outbox row (each a query and a lock on the
+      -- account row), and one on its contact: about a third of PostgreSQL's cost per delivered
+      -- activity. The same guarantees, checked once per statement (as migration 507 does for
+      -- events):
+      -- * each account written is locked FOR KEY SHARE once, as the key's check locked it, so an
+      --   account deleted meanwhile waits for the writer, then takes its rows with it;
+      -- * an activity's contact exists. It is not locked: contacts are only ever removed with
+      --   their account (the API deletes softly), and that waits on the account's lock;
+      -- * an account deleted takes its activities and outbox rows, a contact deleted leaves its
+      --   activities without one, each by one statement;
+      -- * an activity keeps the account and contact it was recorded with (only a deleted
+      --   contact's activities lose theirs), an outbox row its account.
+      ALTER TABLE contact_activities
+        DROP CONSTRAINT contact_activities_account_id_fkey,
+        DROP CONSTRAINT contact_activities_contact_id_fkey;
+      ALTER TABLE webhook_outbox DROP CONSTRAINT webhook_outbox_account_id_fkey;
+
+      -- TG_ARGV[0]: the constraint a refusal of the account names (the foreign key it stands
+      -- for); TG_ARGV[1], where given: the same for the rows' contact_id. One call per statement.
+      CREATE FUNCTION check_written_references() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        accounts_written bigint;
+        locked bigint;
+        contact bigint;
+      BEGIN
+        SELECT count(DISTINCT account_id) INTO accounts_written FROM written;
+        PERFORM FROM accounts a WHERE a.id IN (SELECT account_id FROM written) FOR KEY SHARE OF a;
+        GET DIAGNOSTICS locked = ROW_COUNT;
+        IF locked < accounts_written THEN
+          RAISE EXCEPTION 'a row of % refers to an account that does not exist', TG_TABLE_NAME
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_ARGV[0], TABLE = TG_TABLE_NAME;
+        END IF;
+        IF TG_NARGS > 1 THEN
+          SELECT w.contact_id INTO contact FROM written w
+           WHERE w.contact_id IS NOT NULL AND NOT EXISTS (SELECT FROM contacts c WHERE c.id = w.contact_id)
+           LIMIT 1;
+          IF contact IS NOT NULL THEN
+            RAISE EXCEPTION 'a row of % refers to contact %, which does not exist', TG_TABLE_NAME, contact
+              USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_ARGV[1], TABLE = TG_TABLE_NAME;
+          END IF;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER contact_activities_check_references AFTER INSERT ON contact_activities
+        REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+        EXECUTE FUNCTION check_written_references('contact_activities_account_id_fkey', 'contact_activities_contact_id_fkey');
+      CREATE TRIGGER webhook_outbox_check_references AFTER INSERT ON webhook_outbox
+        REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION check_written_references('webhook_outbox_account_id_fkey');
+
+      CREATE FUNCTION keep_written_references() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'a row of % keeps the account and contact it was written with', TG_TABLE_NAME
+          USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
+      END $$;
+      CREATE TRIGGER contact_activities_keep_references BEFORE UPDATE OF account_id, contact_id ON contact_activities
+        FOR EACH ROW WHEN (NEW.account_id IS DISTINCT FROM OLD.account_id OR NEW.contact_id IS DISTINCT FROM OLD.contact_id AND NEW.contact_id IS NOT NULL)
+        EXECUTE FUNCTION keep_written_references();
+      CREATE TRIGGER webhook_outbox_keep_references BEFORE UPDATE OF account_id ON webhook_outbox
+        FOR EACH ROW WHEN (NEW.account_id IS DISTINCT FROM OLD.account_id)
+        EXECUTE FUNCTION keep_written_references();
+
+      CREATE FUNCTION forget_deleted_accounts_activities() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM webhook_outbox o USING deleted_accounts d WHERE o.account_id = d.id;
+        DELETE FROM contact_activities a USING deleted_accounts d WHERE a.account_id = d.id;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER accounts_forget_activities AFTER DELETE ON accounts
+        REFERENCING OLD TABLE AS deleted_accounts FOR EACH STATEMENT EXECUTE FUNCTION forget_deleted_accounts_activities();
+
+      CREATE FUNCTION forget_deleted_contacts_activities() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE contact_activities a SET contact_id = NULL FROM deleted_contacts d WHERE a.contact_id = d.id;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER contacts_forget_in_activities AFTER DELETE ON contacts
+        REFERENCING OLD TABLE AS deleted_contacts FOR EACH STATEMENT EXECUTE FUNCTION forget_deleted_contacts_activities();
+    `,
+  },
 ];
