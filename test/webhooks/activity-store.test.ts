@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { withTransaction } from '../../shared/store/transaction';
 import { publishRecordedActivities } from '../../shared/webhooks/outbox';
 import { startTestStack, type TestStack } from '../support/stack';
 import { waitUntilLockWait } from '../support/wait-until';
@@ -28,21 +29,6 @@ async function record(client: PoolClient, accountId: number, count: number, cont
   return ids;
 }
 
-async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await stack.platform.db.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 /** An account with a webhook endpoint, so that its activities get outbox rows. */
 async function accountWithEndpoint(): Promise<number> {
   const account = await stack.createAccount();
@@ -60,15 +46,15 @@ const outboxOf = (accountId: number) => countOf('SELECT count(*)::int AS n FROM 
 describe('the activity store', () => {
   it('refuses activities of a missing account or contact, and outbox rows of a missing account, writing none of the batch', async () => {
     const accountId = await accountWithEndpoint();
-    await expect(inTransaction((client) => record(client, MISSING, 3))).rejects.toMatchObject({
+    await expect(withTransaction(stack.platform.db, (client) => record(client, MISSING, 3))).rejects.toMatchObject({
       code: '23503',
       constraint: 'contact_activities_account_id_fkey',
     });
-    await expect(inTransaction((client) => record(client, accountId, 3, MISSING))).rejects.toMatchObject({
+    await expect(withTransaction(stack.platform.db, (client) => record(client, accountId, 3, MISSING))).rejects.toMatchObject({
       code: '23503',
       constraint: 'contact_activities_contact_id_fkey',
     });
-    const [activityId] = await inTransaction((client) => record(client, accountId, 1));
+    const [activityId] = await withTransaction(stack.platform.db, (client) => record(client, accountId, 1));
     await expect(
       stack.platform.db.query('INSERT INTO webhook_outbox (account_id, activity_id) VALUES ($1, $2)', [MISSING, activityId]),
     ).rejects.toMatchObject({ code: '23503', constraint: 'webhook_outbox_account_id_fkey' });
@@ -79,8 +65,8 @@ describe('the activity store', () => {
   it("takes an account's activities and outbox rows with it when the account is deleted, and leaves other accounts' alone", async () => {
     const gone = await accountWithEndpoint();
     const kept = await accountWithEndpoint();
-    await inTransaction((client) => record(client, gone, 4));
-    await inTransaction((client) => record(client, kept, 2));
+    await withTransaction(stack.platform.db, (client) => record(client, gone, 4));
+    await withTransaction(stack.platform.db, (client) => record(client, kept, 2));
 
     await stack.platform.db.query('DELETE FROM accounts WHERE id = $1', [gone]);
     expect(await activitiesOf(gone)).toBe(0);
@@ -96,7 +82,7 @@ describe('the activity store', () => {
       [accountId],
     );
     const [removed, other] = rows.map((row) => row.id);
-    await inTransaction((client) => record(client, accountId, 2, removed));
+    await withTransaction(stack.platform.db, (client) => record(client, accountId, 2, removed));
 
     await stack.platform.db.query('DELETE FROM contacts WHERE id = $1', [removed]);
     const { rows: activities } = await stack.platform.db.query<{ contact_id: number | null }>(
