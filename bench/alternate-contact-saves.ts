@@ -9,11 +9,10 @@
  * both are measured the same way, however old the other tree's bench is).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SaveSample } from './contact-saves';
 import { median } from './load';
+import { BENCH_ENV, CURRENT_TREE, withOlderTree } from './older-tree';
 
 const SCRIPT = path.join('bench', 'contact-saves.ts');
 
@@ -22,7 +21,7 @@ function sample(tree: string): SaveSample[] {
     cwd: tree,
     encoding: 'utf8',
     maxBuffer: 1 << 20,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    env: BENCH_ENV,
   });
   return JSON.parse(output.trim().split('\n').pop() ?? '[]') as SaveSample[];
 }
@@ -31,20 +30,11 @@ function main(): void {
   const [revision, pairsArgument] = process.argv.slice(2);
   if (!revision) throw new Error('usage: alternate-contact-saves.ts <git revision> [pairs]');
   const pairs = Number(pairsArgument ?? 2);
-  const here = path.resolve(__dirname, '..');
-  const older = mkdtempSync(path.join(tmpdir(), 'satellite-older-'));
-  const borrowedModules = path.join(older, 'node_modules');
-  try {
-    const archive = execFileSync('git', ['archive', revision], { cwd: here, maxBuffer: 1 << 30 });
-    execFileSync('tar', ['-x', '-C', older], { input: archive });
-    symlinkSync(path.join(here, 'node_modules'), borrowedModules);
-    for (const file of readdirSync(path.join(here, 'bench')).filter((name) => name.endsWith('.ts'))) {
-      copyFileSync(path.join(here, 'bench', file), path.join(older, 'bench', file));
-    }
+  withOlderTree(revision, (older) => {
     const samples = { older: [] as SaveSample[], current: [] as SaveSample[] };
     for (let pair = 0; pair < pairs; pair += 1) {
       samples.older.push(...sample(older));
-      samples.current.push(...sample(here));
+      samples.current.push(...sample(CURRENT_TREE));
     }
     for (const [name, rounds] of Object.entries(samples)) {
       for (const kind of ['create', 'update'] as const) {
@@ -56,11 +46,7 @@ function main(): void {
         );
       }
     }
-  } finally {
-    // The link first, so that removing the copy can never reach this tree's node_modules.
-    if (existsSync(borrowedModules)) unlinkSync(borrowedModules);
-    rmSync(older, { recursive: true, force: true });
-  }
+  });
 }
 
 main();
