@@ -45,6 +45,26 @@ describe('the application user', () => {
     await app.query(`DELETE FROM accounts WHERE id = $1`, [rows[0]!.id]);
   });
 
+  it("writes events and activities, whose references are checked with the writer's own rights (migrations 507, 707)", async () => {
+    const { rows } = await app.query<{ id: string }>(`INSERT INTO accounts (name) VALUES ('references') RETURNING id`);
+    const accountId = rows[0]!.id;
+    const { rows: types } = await app.query<{ id: string }>(`INSERT INTO event_types (account_id, key) VALUES ($1, 'checked') RETURNING id`, [
+      accountId,
+    ]);
+    const { rows: contacts } = await app.query<{ id: string }>(`INSERT INTO contacts (account_id) VALUES ($1) RETURNING id`, [accountId]);
+    await app.query(`INSERT INTO events (account_id, event_type_id, contact_id) VALUES ($1, $2, $3)`, [accountId, types[0]!.id, contacts[0]!.id]);
+    await app.query(
+      `INSERT INTO contact_activities (account_id, contact_id, activity_status, media_type, occurred_at) VALUES ($1, $2, 'DELIVERED', 'Email', now())`,
+      [accountId, contacts[0]!.id],
+    );
+    await app.query(`DELETE FROM accounts WHERE id = $1`, [accountId]);
+    const { rows: left } = await owner.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM events WHERE account_id = $1) + (SELECT count(*) FROM contact_activities WHERE account_id = $1) AS n`,
+      [accountId],
+    );
+    expect(Number(left[0]!.n)).toBe(0);
+  });
+
   it('can change no schema: no table created, dropped or altered', async () => {
     await expect(app.query('CREATE TABLE intruder (id int)')).rejects.toThrow(/permission denied/);
     await expect(app.query('DROP TABLE job_leases')).rejects.toThrow(/must be owner/);
