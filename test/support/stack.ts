@@ -5,6 +5,7 @@ import type { Right } from '../../shared/accounts/rights';
 import type { Clock } from '../../shared/ports/clock';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { contractBreach } from './openapi-contract';
+import { waitUntil } from './wait-until';
 
 const TEMPLATE_DATABASE = 'satellite_template';
 
@@ -77,6 +78,13 @@ export async function createTestDatabase(prefix = 't'): Promise<{ name: string; 
     url,
     drop: async () => {
       const pool = new Pool({ connectionString: servicesUrl(), max: 1 });
+      // A pool's end() resolves before its connections have closed: forcing them out then would
+      // reach a client still closing, which reports the termination as an unhandled error.
+      await waitUntil(
+        async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name])).rows[0]!.n === 0,
+        `the last session of ${name} closing`,
+        2_000,
+      ).catch(() => undefined);
       await pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await pool.end();
     },
