@@ -2,6 +2,7 @@ import { publicBaseUrlOf } from '../config';
 import * as z from 'zod';
 import { recordActivities, type RecordedActivity } from '../activities/record';
 import { logger } from '../logger';
+import { consumeJobs, type JobHandler } from '../jobs/consume-jobs';
 import type { Platform } from '../platform';
 import type { OutgoingEmail, SendOutcome } from '../ports/email-channel';
 import { linkKey } from './link-signing';
@@ -101,6 +102,11 @@ export async function runSendJob(platform: Platform, job: SendJob, channel: Send
       deferred: outcome.deferred.reduce((count, deferred) => count + deferred.sendIds.length, 0),
     });
   }
+}
+
+/** A send queue's consumer (the emails' or the texts' worker): each job run by `runSendJob`. */
+export function consumeSendJobs(platform: Platform, channel: SendJobChannel): JobHandler {
+  return consumeJobs({ name: channel.name, schema: sendJobSchema, run: (job) => runSendJob(platform, job, channel) });
 }
 
 /** The emails queue's job: email's sends through `runSendJob`. */
