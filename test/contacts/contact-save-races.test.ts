@@ -2,6 +2,7 @@ import { Client, type Pool } from 'pg';
 import type { ContactInput } from '../../shared/contacts/contact-schema';
 import { addOrUpdateContact } from '../../shared/contacts/save-contact';
 import { startTestStack, type TestAccount, type TestStack } from '../support/stack';
+import { waitUntilLockWait } from '../support/wait-until';
 
 /**
  * A save locks the contact it found and works on the version the previous writer left;
@@ -151,7 +152,7 @@ describe('simultaneous add/update of one contact', () => {
         firstName: 'Other',
         channels: [{ type: 'email', value: 'old@example.com' }],
       });
-      await waitForLockWait();
+      await waitUntilLockWait(stack.platform.db, 'the save waiting for the open update');
       await update.query('COMMIT');
       const saved = await saving;
 
@@ -183,22 +184,10 @@ async function whileSaveOpen<T>(account: TestAccount, contact: ContactInput, oth
     const answer = other().finally(() => {
       finished = true;
     });
-    await waitForLockWait(() => finished);
+    await waitUntilLockWait(stack.platform.db, 'the second save waiting for the first', () => finished);
     await first.query('COMMIT');
     return await answer;
   } finally {
     await first.end();
   }
-}
-
-/** Until a session of the stack's database waits for a lock (or `done` says there is no need). */
-async function waitForLockWait(done: () => boolean = () => false): Promise<void> {
-  for (let attempt = 0; attempt < 500 && !done(); attempt += 1) {
-    const { rows } = await stack.platform.db.query<{ waiting: number }>(
-      "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-    );
-    if (rows[0]!.waiting > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  if (!done()) throw new Error('no session ever waited for the lock');
 }

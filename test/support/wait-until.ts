@@ -12,9 +12,13 @@ export async function waitUntil(condition: () => Promise<boolean>, what: string,
   }
 }
 
-/** Until a session of this database waits for a lock: the moment a test lets the lock's holder go on. */
-export function waitUntilLockWait(db: Pool, what: string): Promise<void> {
+/**
+ * Until a session of this database waits for a lock: the moment a test lets the lock's holder
+ * go on. `done`, when it says so first, ends the wait (the waiter got through without one).
+ */
+export function waitUntilLockWait(db: Pool, what: string, done: () => boolean = () => false): Promise<void> {
   return waitUntil(async () => {
+    if (done()) return true;
     const { rows } = await db.query<{ waiting: number }>(
       `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
     );
