@@ -1,7 +1,7 @@
 /**
  * `node --import tsx bench/alternate-contact-saves.ts <git revision> [pairs]`: the contact
  * creates' and updates' CPU of this tree against an older one, measured in turns (old, new,
- * old, new …).
+ * new, old …: `inTurns`).
  * On a shared machine a whole bench run moves by more than a change of a few tens of µs, and
  * two runs minutes apart cannot tell two code states apart; samples taken in turns share the
  * machine's mood. The older tree is `git archive`d into a temporary folder with this tree's
@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { SaveSample } from './contact-saves';
 import { median } from './load';
-import { BENCH_ENV, CURRENT_TREE, withOlderTree } from './older-tree';
+import { BENCH_ENV, CURRENT_TREE, inTurns, withOlderTree } from './older-tree';
 
 const SCRIPT = path.join('bench', 'contact-saves.ts');
 
@@ -31,11 +31,8 @@ function main(): void {
   if (!revision) throw new Error('usage: alternate-contact-saves.ts <git revision> [pairs]');
   const pairs = Number(pairsArgument ?? 2);
   withOlderTree(revision, (older) => {
-    const samples = { older: [] as SaveSample[], current: [] as SaveSample[] };
-    for (let pair = 0; pair < pairs; pair += 1) {
-      samples.older.push(...sample(older));
-      samples.current.push(...sample(CURRENT_TREE));
-    }
+    const taken = inTurns(pairs, (tree) => sample(tree === 'older' ? older : CURRENT_TREE));
+    const samples = { older: taken.older.flat(), current: taken.current.flat() };
     for (const [name, rounds] of Object.entries(samples)) {
       for (const kind of ['create', 'update'] as const) {
         const ofKind = rounds.filter((round) => round.kind === kind);

@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/alternate.ts <git revision> <bench> [pairs]`: one bench (`webhooks`,
- * `trigger-events`, …) run on an older revision and on this tree in turns (old, new, old,
- * new …; three pairs unless told), each run a whole `bench/run.ts <bench>`. Prints, for every
+ * `trigger-events`, …) run on an older revision and on this tree in turns (old, new, new,
+ * old …: `inTurns`; three pairs unless told), each run a whole `bench/run.ts <bench>`. Prints, for every
  * figure both trees report, the median over the runs of each tree (every run's value beside
  * it) and new / old, and writes them to `bench/results/<bench>-alternate.json`.
  * This machine's speed wanders by ±30 % between runs, more than most changes move a figure:
@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { median, ratio } from './load';
-import { BENCH_ENV, CURRENT_TREE, withOlderTree } from './older-tree';
+import { BENCH_ENV, CURRENT_TREE, inTurns, withOlderTree } from './older-tree';
 
 type Figures = Record<string, number | string>;
 
@@ -38,15 +38,13 @@ function main(): void {
   const [revision, bench, pairsArgument] = process.argv.slice(2);
   if (!revision || !bench) throw new Error('usage: alternate.ts <git revision> <bench> [pairs]');
   const pairs = Number(pairsArgument ?? 3);
-  const runs = withOlderTree(revision, (older) => {
-    const taken = { older: [] as Figures[], current: [] as Figures[] };
-    for (let pair = 1; pair <= pairs; pair += 1) {
-      taken.older.push(runBench(older, bench));
-      taken.current.push(runBench(CURRENT_TREE, bench));
-      process.stderr.write(`pair ${pair} of ${pairs} done\n`);
-    }
-    return taken;
-  });
+  const runs = withOlderTree(revision, (older) =>
+    inTurns(
+      pairs,
+      (tree) => runBench(tree === 'older' ? older : CURRENT_TREE, bench),
+      (pair) => process.stderr.write(`pair ${pair} of ${pairs} done\n`),
+    ),
+  );
   const rows: Record<string, { older: number; current: number; ratio: number | string; olderRuns: string; currentRuns: string }> = {};
   for (const name of headlineFigures([...runs.older, ...runs.current])) {
     const values = (of: readonly Figures[]) => of.map((figures) => figures[name]).filter((value): value is number => typeof value === 'number');
