@@ -5,15 +5,28 @@ import { createAccount } from '../shared/accounts/api-keys';
 import { changedRowsSql, passUpperBound } from '../shared/exports/change-feed';
 import { datasets, destinationColumns } from '../shared/exports/datasets';
 import { exportToPostgres } from '../shared/exports/postgres-writer';
+import { acrossRounds } from './load';
 import { startBenchStack } from './services';
+import { stackCpuMs } from './stack-cpu';
 
 const ROWS = 1_000_000;
 const CHUNK_ROWS = 50_000;
 
+const ROUNDS = 3;
+
+interface PassFigures {
+  readonly seconds: number;
+  /** CPU the stack spent (this process, which runs the writer as the worker would, and PostgreSQL's processes), µs per row. */
+  readonly cpuUsPerRow: number;
+}
+
 /**
  * 1,000,000 contactActivities rows from the platform into a customer PostgreSQL, through
  * the export writer (chunked COPY → temp table → upsert → cursor), next to a raw COPY of
- * the same SELECT into an empty table on the same server, and the worker's peak RSS.
+ * the same SELECT into an empty table on the same server (the same round's baseline), then a
+ * pass over every row changed again, and the worker's peak RSS. Three rounds, each into fresh
+ * destination databases; each figure is the median with every round and the spread. The
+ * writer runs in this process, as in the worker: there is no load generator to keep apart.
  */
 export async function run(): Promise<Record<string, number | string>> {
   const stack = await startBenchStack();
@@ -32,82 +45,108 @@ export async function run(): Promise<Record<string, number | string>> {
          FROM generate_series(1, $2) AS n`,
       [accountId, ROWS],
     );
-    await db.query('ANALYZE contact_activities');
-    for (const name of ['bench_export', 'bench_raw']) await db.query(`CREATE DATABASE ${name}`);
-
+    await db.query('VACUUM ANALYZE contact_activities');
     const dataset = datasets.contactActivities;
 
-    // Raw COPY of the same rows, same SELECT, into an empty table without keys.
-    const raw = new Client({ connectionString: stack.postgresUrlFor('bench_raw') });
-    await raw.connect();
-    const definitions = destinationColumns(dataset).map((column) => `${raw.escapeIdentifier(column.name)} ${column.postgresType}`);
-    await raw.query(`CREATE TABLE raw_copy (${definitions.join(', ')})`);
-    const high = await passUpperBound(db);
-    const rawStarted = process.hrtime.bigint();
-    const reader = await db.connect();
-    await pipeline(
-      reader.query(copyTo(`COPY (${changedRowsSql(dataset, accountId, { xid: '0', id: -1 }, high, undefined)}) TO STDOUT`)),
-      raw.query(copyFrom('COPY raw_copy FROM STDIN')),
-    );
-    reader.release();
-    const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
-    const rawRows = Number((await raw.query<{ n: string }>('SELECT count(*) AS n FROM raw_copy')).rows[0]?.n);
-    await raw.end();
-
-    // The export writer, as the worker runs it.
-    const destination = new Client({ connectionString: stack.postgresUrlFor('bench_export') });
-    await destination.connect();
-    const baseline = process.memoryUsage().rss;
-    let peakRss = baseline;
+    const measure = async (work: () => Promise<void>): Promise<PassFigures> => {
+      const cpuBefore = stackCpuMs(new Set());
+      const started = process.hrtime.bigint();
+      await work();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpuAfter = stackCpuMs(new Set());
+      return { seconds, cpuUsPerRow: cpuBefore === undefined || cpuAfter === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / ROWS };
+    };
+    const baselineRss = process.memoryUsage().rss;
+    let peakRss = baselineRss;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 20);
-    // One pass of the writer, as the worker runs it.
-    const exportPass = () =>
-      exportToPostgres({
-        source: db,
-        destination,
-        schema: 'public',
-        dataset,
-        exportId: 1,
-        accountId,
-        chunkRows: CHUNK_ROWS,
-        hasTimeLeft: () => true,
-      });
-    const exportStarted = process.hrtime.bigint();
-    const progress = await exportPass();
-    const exportSeconds = Number(process.hrtime.bigint() - exportStarted) / 1e9;
-    const exportedRows = Number((await destination.query<{ n: string }>(`SELECT count(*) AS n FROM public."contactActivities"`)).rows[0]?.n);
 
-    // Every row changed again: the next pass upserts each one over its older version.
-    await db.query(`UPDATE contact_activities SET activity_status = 'RECEIVED' WHERE account_id = $1`, [accountId]);
-    const updateStarted = process.hrtime.bigint();
-    const updated = await exportPass();
-    const updateSeconds = Number(process.hrtime.bigint() - updateStarted) / 1e9;
+    const rounds: { raw: PassFigures; first: PassFigures; update: PassFigures }[] = [];
+    for (let index = 0; index < ROUNDS; index += 1) {
+      const rawDatabase = `bench_raw_${index}`;
+      const exportDatabase = `bench_export_${index}`;
+      for (const name of [rawDatabase, exportDatabase]) await db.query(`CREATE DATABASE ${name}`);
+
+      // Raw COPY of the same rows, same SELECT, into an empty table without keys.
+      const raw = new Client({ connectionString: stack.postgresUrlFor(rawDatabase) });
+      await raw.connect();
+      const definitions = destinationColumns(dataset).map((column) => `${raw.escapeIdentifier(column.name)} ${column.postgresType}`);
+      await raw.query(`CREATE TABLE raw_copy (${definitions.join(', ')})`);
+      const high = await passUpperBound(db);
+      const rawPass = await measure(async () => {
+        const reader = await db.connect();
+        try {
+          await pipeline(
+            reader.query(copyTo(`COPY (${changedRowsSql(dataset, accountId, { xid: '0', id: -1 }, high, undefined)}) TO STDOUT`)),
+            raw.query(copyFrom('COPY raw_copy FROM STDIN')),
+          );
+        } finally {
+          reader.release();
+        }
+      });
+      const rawRows = Number((await raw.query<{ n: string }>('SELECT count(*) AS n FROM raw_copy')).rows[0]?.n);
+      await raw.end();
+
+      // The export writer, as the worker runs it: a first pass into a new table, then a pass
+      // over every row changed again, which upserts each one over its older version.
+      const destination = new Client({ connectionString: stack.postgresUrlFor(exportDatabase) });
+      await destination.connect();
+      const exportPass = () =>
+        exportToPostgres({
+          source: db,
+          destination,
+          schema: 'public',
+          dataset,
+          exportId: 1,
+          accountId,
+          chunkRows: CHUNK_ROWS,
+          hasTimeLeft: () => true,
+        });
+      let firstWritten = 0;
+      const first = await measure(async () => {
+        firstWritten = (await exportPass()).rowsWritten;
+      });
+      const exportedRows = Number((await destination.query<{ n: string }>(`SELECT count(*) AS n FROM public."contactActivities"`)).rows[0]?.n);
+      await db.query(`UPDATE contact_activities SET activity_status = 'RECEIVED' WHERE account_id = $1`, [accountId]);
+      // The dead versions go before the pass is timed, as autovacuum would take them anyway.
+      await db.query('VACUUM ANALYZE contact_activities');
+      let updateWritten = 0;
+      const update = await measure(async () => {
+        updateWritten = (await exportPass()).rowsWritten;
+      });
+      await destination.end();
+      for (const name of [rawDatabase, exportDatabase]) await db.query(`DROP DATABASE ${name}`);
+      if (rawRows !== ROWS || exportedRows !== ROWS || firstWritten !== ROWS || updateWritten !== ROWS) {
+        throw new Error(`row counts differ: raw ${rawRows}, exported ${exportedRows}, reported ${firstWritten}, update pass ${updateWritten}`);
+      }
+      rounds.push({ raw: rawPass, first, update });
+    }
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    await destination.end();
-    if (updated.rowsWritten !== ROWS) throw new Error(`update pass wrote ${updated.rowsWritten} rows, not ${ROWS}`);
 
-    if (rawRows !== ROWS || exportedRows !== ROWS || progress.rowsWritten !== ROWS) {
-      throw new Error(`row counts differ: raw ${rawRows}, exported ${exportedRows}, reported ${progress.rowsWritten}`);
-    }
-    const exportRate = ROWS / exportSeconds;
-    const rawRate = ROWS / rawSeconds;
+    const figure = (name: string, of: (round: (typeof rounds)[number]) => number, digits = 2) =>
+      acrossRounds(
+        name,
+        rounds.map((round) => rounded(of(round), digits)),
+      );
+    const perSecond = (pass: PassFigures) => ROWS / pass.seconds;
     return {
       rows: ROWS,
       chunk_rows: CHUNK_ROWS,
-      export_seconds: round(exportSeconds),
-      export_rows_per_second: Math.round(exportRate),
-      raw_copy_seconds: round(rawSeconds),
-      raw_copy_rows_per_second: Math.round(rawRate),
-      export_to_raw_copy_ratio: round(exportRate / rawRate),
+      ...figure('raw_copy_rows_per_second', (round) => perSecond(round.raw), 0),
+      ...figure('export_rows_per_second', (round) => perSecond(round.first), 0),
+      ...figure('export_to_raw_copy_ratio', (round) => perSecond(round.first) / perSecond(round.raw)),
       // The first pass copies straight into the new table; a pass over changed rows upserts.
-      update_pass_seconds: round(updateSeconds),
-      update_pass_rows_per_second: Math.round(ROWS / updateSeconds),
-      update_pass_to_raw_copy_ratio: round(ROWS / updateSeconds / rawRate),
-      worker_rss_before_mb: round(baseline / 1024 ** 2),
-      worker_peak_rss_mb: round(peakRss / 1024 ** 2),
+      ...figure('update_pass_rows_per_second', (round) => perSecond(round.update), 0),
+      ...figure('update_pass_to_raw_copy_ratio', (round) => perSecond(round.update) / perSecond(round.raw)),
+      ...figure('raw_copy_stack_cpu_us_per_row', (round) => round.raw.cpuUsPerRow),
+      ...figure('export_stack_cpu_us_per_row', (round) => round.first.cpuUsPerRow),
+      ...figure('export_to_raw_copy_cpu_ratio', (round) => round.first.cpuUsPerRow / round.raw.cpuUsPerRow),
+      ...figure('update_pass_stack_cpu_us_per_row', (round) => round.update.cpuUsPerRow),
+      ...figure('update_pass_to_raw_copy_cpu_ratio', (round) => round.update.cpuUsPerRow / round.raw.cpuUsPerRow),
+      worker_rss_before_mb: rounded(baselineRss / 1024 ** 2, 2),
+      worker_peak_rss_mb: rounded(peakRss / 1024 ** 2, 2),
     };
   } catch (error) {
     process.stderr.write(`exports bench failed: ${String(error instanceof Error ? error.stack : error)}\n`);
@@ -117,6 +156,7 @@ export async function run(): Promise<Record<string, number | string>> {
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+function rounded(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }
