@@ -2,8 +2,9 @@
  * Cold start: synthesises the stack as `cdk synth` would, then loads each Satellite function's
  * bundle in a fresh Node 22 process (the Lambda runtime's major version, with the function's own
  * `NODE_OPTIONS`, as deployed) and measures the module load: wall time and CPU time of
- * `require(index.js)`, median of 5. Also the size of each function's zip (deflated files, as
- * Lambda's zip holds them).
+ * `require(index.js)`, median of 5 with the spread, and its ratio to Node's own start-up CPU
+ * in the same runs (the same work every time, so it gauges the machine). Also the size of each
+ * function's zip (deflated files, as Lambda's zip holds them).
  *
  * When the Node running the bench is not 22, the bench installs Node 22's binary from the npm
  * registry (`node-<platform>-<arch>@22`) into `node_modules/.cache` once and loads the bundles
@@ -18,6 +19,7 @@ import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { SatelliteStack } from '../infra/satellite-stack';
+import { median, ratio } from './load';
 
 const RUNS = 5;
 const LAMBDA_NODE_MAJOR = 22;
@@ -42,11 +44,6 @@ interface LambdaResource {
   Metadata?: Record<string, string>;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 function zipBytes(folder: string): number {
   let total = 0;
   for (const entry of readdirSync(folder)) {
@@ -54,6 +51,12 @@ function zipBytes(folder: string): number {
     total += statSync(file).isDirectory() ? zipBytes(file) : deflateRawSync(readFileSync(file)).length + 100;
   }
   return total;
+}
+
+/** (max − min) / median, in per cent. */
+function spreadPercent(values: readonly number[]): number {
+  const middle = median(values);
+  return middle === 0 ? 0 : Math.round(((Math.max(...values) - Math.min(...values)) / middle) * 100);
 }
 
 interface Load {
@@ -99,7 +102,9 @@ export function run(): Promise<Record<string, number | string>> {
   mkdirSync(trivial);
   writeFileSync(path.join(trivial, 'index.js'), 'exports.handler = async () => ({});\n');
   const baseline = Array.from({ length: RUNS }, () => loadOnce(node, path.join(trivial, 'index.js')));
-  figures['baseline: node start cpu ms'] = Number(median(baseline.map((load) => load.bootCpuMs)).toFixed(0));
+  const bootCpuMs = median(baseline.map((load) => load.bootCpuMs));
+  figures['baseline: node start cpu ms'] = Number(bootCpuMs.toFixed(0));
+  figures['baseline: node start cpu ms spread %'] = spreadPercent(baseline.map((load) => load.bootCpuMs));
   figures['baseline: trivial bundle load cpu ms'] = Number(median(baseline.map((load) => load.cpuMs)).toFixed(1));
   let slowest = 0;
   for (const [id, resource] of Object.entries(template.Resources)) {
@@ -115,9 +120,13 @@ export function run(): Promise<Record<string, number | string>> {
     const cpuMs = median(loads.map((load) => load.cpuMs));
     slowest = Math.max(slowest, cpuMs);
     figures[`${name} load cpu ms`] = Number(cpuMs.toFixed(0));
+    figures[`${name} load cpu ms by run`] = loads.map((load) => load.cpuMs.toFixed(0)).join(' / ');
+    figures[`${name} load cpu ms spread %`] = spreadPercent(loads.map((load) => load.cpuMs));
+    figures[`${name} load cpu / node start cpu`] = ratio(cpuMs, median(loads.map((load) => load.bootCpuMs)));
     figures[`${name} load wall ms`] = Number(median(loads.map((load) => load.wallMs)).toFixed(0));
     figures[`${name} zip KB`] = Math.round(zipBytes(folder) / 1024);
   }
   figures['slowest load cpu ms'] = Number(slowest.toFixed(0));
+  figures['slowest load cpu / node start cpu'] = ratio(slowest, bootCpuMs);
   return Promise.resolve(figures);
 }
