@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import { addOrUpdateContact } from '../shared/contacts/save-contact';
-import { acrossRounds, load, median, ratio, type LoadFigures } from './load';
+import { acrossRounds, load, median, numberOrUndefined, ratio, type LoadFigures } from './load';
 import { startBenchStack } from './services';
 
 const WARMUP = 2000;
@@ -160,10 +160,6 @@ function roundFigures(kind: 'single' | 'update', rounds: readonly LoadFigures[],
     [`${kind}_stack_cpu_bound_per_second`]: cpuBound(cpuPerCall),
     [`${kind}_meets_cpu_target`]: cpuPerCall === undefined ? 'n/a' : cpuPerCall <= TARGET_STACK_CPU_US_PER_CALL ? 'yes' : 'no',
   };
-}
-
-function numberOrUndefined(value: number | string): number | undefined {
-  return typeof value === 'number' ? value : undefined;
 }
 
 function round(value: number): number {

@@ -12,7 +12,7 @@
 import { createTransport } from 'nodemailer';
 import { startSmtpSink, type SmtpSinkProcess } from '../local/smtp-sink';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
-import { acrossRounds, ratio } from './load';
+import { acrossRounds, median, numberOrUndefined, ratio } from './load';
 import { monotonicMs } from './monotonic';
 import { startBenchStack } from './services';
 import { processCpuMs, stackCpuMs } from './stack-cpu';
@@ -165,53 +165,25 @@ export async function run(): Promise<Record<string, number | string>> {
     }
     transport.close();
 
-    const stackRate = acrossRounds(
-      'stack: emails handed to SMTP per s',
-      rounds.map((round) => round.stackPerSecond),
-    );
-    const bareRate = acrossRounds(
-      'bare nodemailer loop: emails per s',
-      rounds.map((round) => round.barePerSecond),
-    );
-    const rateRatios = rounds.map((round) => Number(ratio(round.stackPerSecond, round.barePerSecond)));
-    const cpuRatios = rounds.map((round) => ratio(round.stackCpuUs, round.bareCpuUs));
-    const medianRate = Number(stackRate['stack: emails handed to SMTP per s']);
-    const medianRatio = Number(acrossRounds('r', rateRatios).r);
+    const figure = (name: string, pick: (round: Round) => number | undefined) => acrossRounds(name, rounds.map(pick));
+    const rateRatio = (round: Round) => round.stackPerSecond / round.barePerSecond;
+    const cpuRatio = (round: Round) => numberOrUndefined(ratio(round.stackCpuUs, round.bareCpuUs));
+    const medianRate = median(rounds.map((round) => round.stackPerSecond));
+    const medianRatio = median(rounds.map(rateRatio));
     return {
       recipients: RECIPIENTS,
       rounds: ROUNDS,
-      ...stackRate,
-      ...acrossRounds(
-        'stack: emails per s until every DELIVERED recorded',
-        rounds.map((round) => round.recordedPerSecond),
-      ),
-      ...acrossRounds(
-        'stack: CPU µs per email (to hand-over)',
-        rounds.map((round) => round.stackCpuUsToHandOver),
-      ),
-      ...acrossRounds(
-        'stack: CPU µs per email (with activities)',
-        rounds.map((round) => round.stackCpuUs),
-      ),
-      ...acrossRounds(
-        'sink: CPU µs per email (stack rounds)',
-        rounds.map((round) => round.sinkCpuUs),
-      ),
+      ...figure('stack: emails handed to SMTP per s', (round) => round.stackPerSecond),
+      ...figure('stack: emails per s until every DELIVERED recorded', (round) => round.recordedPerSecond),
+      ...figure('stack: CPU µs per email (to hand-over)', (round) => round.stackCpuUsToHandOver),
+      ...figure('stack: CPU µs per email (with activities)', (round) => round.stackCpuUs),
+      ...figure('sink: CPU µs per email (stack rounds)', (round) => round.sinkCpuUs),
       'last round: sends recorded sent / distinct recipients': sendsChecked,
-      ...bareRate,
-      ...acrossRounds(
-        'bare nodemailer loop: CPU µs per email',
-        rounds.map((round) => round.bareCpuUs),
-      ),
-      ...acrossRounds(
-        'sink: CPU µs per email (bare rounds)',
-        rounds.map((round) => round.bareSinkCpuUs),
-      ),
-      ...acrossRounds('stack / bare (rate)', rateRatios),
-      ...acrossRounds(
-        'stack / bare (CPU per email)',
-        cpuRatios.map((value) => (typeof value === 'number' ? value : undefined)),
-      ),
+      ...figure('bare nodemailer loop: emails per s', (round) => round.barePerSecond),
+      ...figure('bare nodemailer loop: CPU µs per email', (round) => round.bareCpuUs),
+      ...figure('sink: CPU µs per email (bare rounds)', (round) => round.bareSinkCpuUs),
+      ...figure('stack / bare (rate)', (round) => Math.round(rateRatio(round) * 100) / 100),
+      ...figure('stack / bare (CPU per email)', cpuRatio),
       target: '>= 1000 emails/s or >= 0.5x the bare loop',
       meets_target: medianRate >= 1000 || medianRatio >= 0.5 ? 'yes' : 'no',
     };

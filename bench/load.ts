@@ -63,6 +63,11 @@ export function ratio(a: number | undefined, b: number | undefined): number | st
   return a === undefined || b === undefined || b === 0 ? 'n/a' : Math.round((a / b) * 100) / 100;
 }
 
+/** A `ratio` as a figure `acrossRounds` takes: undefined where it is 'n/a'. */
+export function numberOrUndefined(value: number | string): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
 /** The middle value (the upper one of the two middle ones for an even count). */
 export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -14,7 +14,7 @@ import { createConnector } from '../shared/connectors/connector-store';
 import { createSource } from '../shared/sources/sources';
 import { assembleEvents, assemblePage, PAGE_SIZE } from '../shared/trigger-events/assemble';
 import { createRegularWorkflow } from '../shared/trigger-events/workflows';
-import { acrossRounds, ratio, stackCpuUsPer } from './load';
+import { acrossRounds, numberOrUndefined, ratio, stackCpuUsPer } from './load';
 import { startBenchStack } from './services';
 
 const CONTACTS = 100_000;
@@ -135,13 +135,13 @@ export async function run(): Promise<Record<string, number | string>> {
       ...pageRate,
       ...acrossRounds(
         'pages_to_assembly_rate_ratio',
-        pageRates.map((rate, index) => numberOr(ratio(rate, assemblyRates[index]))),
+        pageRates.map((rate, index) => numberOrUndefined(ratio(rate, assemblyRates[index]))),
       ),
       ...acrossRounds('assembly_stack_cpu_us_per_contact', assemblyCpu),
       ...acrossRounds('pages_with_storage_stack_cpu_us_per_contact', pageCpu),
       ...acrossRounds(
         'pages_to_assembly_cpu_ratio',
-        pageCpu.map((cpu, index) => numberOr(ratio(cpu, assemblyCpu[index]))),
+        pageCpu.map((cpu, index) => numberOrUndefined(ratio(cpu, assemblyCpu[index]))),
       ),
       sample_json_param_chars: sampleJson.length,
       target: `assembly and whole pages >= ${TARGET_CONTACTS_PER_SECOND} contacts/s`,
@@ -153,8 +153,4 @@ export async function run(): Promise<Record<string, number | string>> {
   } finally {
     await stack.close();
   }
-}
-
-function numberOr(value: number | string): number | undefined {
-  return typeof value === 'number' ? value : undefined;
 }

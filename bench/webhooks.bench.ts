@@ -14,7 +14,7 @@ import type { Platform } from '../shared/platform';
 import { withTransaction } from '../shared/store/transaction';
 import { publishRecordedActivities, relayWebhookOutbox } from '../shared/webhooks/outbox';
 import { monotonicMs } from './monotonic';
-import { acrossRounds, load, median, ratio, stackCpuUsPer, type LoadFigures } from './load';
+import { acrossRounds, load, median, numberOrUndefined, ratio, stackCpuUsPer, type LoadFigures } from './load';
 import { processCpuMs, stackCpuMsByRole, type StackRole } from './stack-cpu';
 import { startBenchStack } from './services';
 
@@ -195,10 +195,6 @@ interface Drained {
   readonly p50: number;
   readonly p99: number;
   readonly lastArrival: number;
-}
-
-function numberOrUndefined(value: number | string): number | undefined {
-  return typeof value === 'number' ? value : undefined;
 }
 
 interface Receiver {
