@@ -19,7 +19,7 @@ import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { SatelliteStack } from '../infra/satellite-stack';
-import { median, ratio } from './load';
+import { median, ratio, spreadPercent } from './load';
 
 const RUNS = 5;
 const LAMBDA_NODE_MAJOR = 22;
@@ -51,12 +51,6 @@ function zipBytes(folder: string): number {
     total += statSync(file).isDirectory() ? zipBytes(file) : deflateRawSync(readFileSync(file)).length + 100;
   }
   return total;
-}
-
-/** (max − min) / median, in per cent. */
-function spreadPercent(values: readonly number[]): number {
-  const middle = median(values);
-  return middle === 0 ? 0 : Math.round(((Math.max(...values) - Math.min(...values)) / middle) * 100);
 }
 
 interface Load {

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
 import { addOrUpdateContact } from '../shared/contacts/save-contact';
-import { acrossRounds, load, median, numberOrUndefined, ratio, type LoadFigures } from './load';
+import { acrossRounds, load, median, numberOrUndefined, ratio, rounded, type LoadFigures } from './load';
 import { startBenchStack } from './services';
 
 const WARMUP = 2000;
@@ -117,7 +117,7 @@ export async function run(): Promise<Record<string, number | string>> {
       domain_only_upserts_per_second: directPerSecond,
       bulk_contacts: BULK_CONTACTS,
       bulk_status: status,
-      bulk_seconds: round(bulkSeconds),
+      bulk_seconds: rounded(bulkSeconds, 2),
       bulk_contacts_per_second: Math.round(BULK_CONTACTS / bulkSeconds),
     };
   } finally {
@@ -160,8 +160,4 @@ function roundFigures(kind: 'single' | 'update', rounds: readonly LoadFigures[],
     [`${kind}_stack_cpu_bound_per_second`]: cpuBound(cpuPerCall),
     [`${kind}_meets_cpu_target`]: cpuPerCall === undefined ? 'n/a' : cpuPerCall <= TARGET_STACK_CPU_US_PER_CALL ? 'yes' : 'no',
   };
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

@@ -12,7 +12,7 @@
 import { createTransport } from 'nodemailer';
 import { startSmtpSink, type SmtpSinkProcess } from '../local/smtp-sink';
 import { createAccount, issueApiKey } from '../shared/accounts/api-keys';
-import { acrossRounds, median, numberOrUndefined, ratio } from './load';
+import { figureByRound, median } from './load';
 import { monotonicMs } from './monotonic';
 import { startBenchStack } from './services';
 import { processCpuMs, stackCpuMs } from './stack-cpu';
@@ -165,9 +165,8 @@ export async function run(): Promise<Record<string, number | string>> {
     }
     transport.close();
 
-    const figure = (name: string, pick: (round: Round) => number | undefined) => acrossRounds(name, rounds.map(pick));
+    const figure = figureByRound(rounds);
     const rateRatio = (round: Round) => round.stackPerSecond / round.barePerSecond;
-    const cpuRatio = (round: Round) => numberOrUndefined(ratio(round.stackCpuUs, round.bareCpuUs));
     const medianRate = median(rounds.map((round) => round.stackPerSecond));
     const medianRatio = median(rounds.map(rateRatio));
     return {
@@ -182,8 +181,8 @@ export async function run(): Promise<Record<string, number | string>> {
       ...figure('bare nodemailer loop: emails per s', (round) => round.barePerSecond),
       ...figure('bare nodemailer loop: CPU µs per email', (round) => round.bareCpuUs),
       ...figure('sink: CPU µs per email (bare rounds)', (round) => round.bareSinkCpuUs),
-      ...figure('stack / bare (rate)', (round) => Math.round(rateRatio(round) * 100) / 100),
-      ...figure('stack / bare (CPU per email)', cpuRatio),
+      ...figure('stack / bare (rate)', rateRatio, 2),
+      ...figure('stack / bare (CPU per email)', (round) => (round.stackCpuUs === undefined ? undefined : round.stackCpuUs / round.bareCpuUs), 2),
       target: '>= 1000 emails/s or >= 0.5x the bare loop',
       meets_target: medianRate >= 1000 || medianRatio >= 0.5 ? 'yes' : 'no',
     };

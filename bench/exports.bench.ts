@@ -5,7 +5,7 @@ import { createAccount } from '../shared/accounts/api-keys';
 import { changedRowsSql, passUpperBound } from '../shared/exports/change-feed';
 import { datasets, destinationColumns } from '../shared/exports/datasets';
 import { exportToPostgres } from '../shared/exports/postgres-writer';
-import { acrossRounds } from './load';
+import { figureByRound, rounded } from './load';
 import { startBenchStack } from './services';
 import { stackCpuMs } from './stack-cpu';
 
@@ -16,8 +16,8 @@ const ROUNDS = 3;
 
 interface PassFigures {
   readonly seconds: number;
-  /** CPU the stack spent (this process, which runs the writer as the worker would, and PostgreSQL's processes), µs per row. */
-  readonly cpuUsPerRow: number;
+  /** CPU the stack spent (this process, which runs the writer as the worker would, and PostgreSQL's processes), µs per row; undefined without /proc. */
+  readonly cpuUsPerRow: number | undefined;
 }
 
 /**
@@ -54,7 +54,7 @@ export async function run(): Promise<Record<string, number | string>> {
       await work();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const cpuAfter = stackCpuMs(new Set());
-      return { seconds, cpuUsPerRow: cpuBefore === undefined || cpuAfter === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / ROWS };
+      return { seconds, cpuUsPerRow: cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / ROWS };
     };
     const baselineRss = process.memoryUsage().rss;
     let peakRss = baselineRss;
@@ -125,26 +125,24 @@ export async function run(): Promise<Record<string, number | string>> {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
-    const figure = (name: string, of: (round: (typeof rounds)[number]) => number, digits = 2) =>
-      acrossRounds(
-        name,
-        rounds.map((round) => rounded(of(round), digits)),
-      );
+    const figure = figureByRound(rounds);
     const perSecond = (pass: PassFigures) => ROWS / pass.seconds;
+    const cpuRatio = (pass: PassFigures, raw: PassFigures) =>
+      pass.cpuUsPerRow === undefined || raw.cpuUsPerRow === undefined ? undefined : pass.cpuUsPerRow / raw.cpuUsPerRow;
     return {
       rows: ROWS,
       chunk_rows: CHUNK_ROWS,
       ...figure('raw_copy_rows_per_second', (round) => perSecond(round.raw), 0),
       ...figure('export_rows_per_second', (round) => perSecond(round.first), 0),
-      ...figure('export_to_raw_copy_ratio', (round) => perSecond(round.first) / perSecond(round.raw)),
+      ...figure('export_to_raw_copy_ratio', (round) => perSecond(round.first) / perSecond(round.raw), 2),
       // The first pass copies straight into the new table; a pass over changed rows upserts.
       ...figure('update_pass_rows_per_second', (round) => perSecond(round.update), 0),
-      ...figure('update_pass_to_raw_copy_ratio', (round) => perSecond(round.update) / perSecond(round.raw)),
-      ...figure('raw_copy_stack_cpu_us_per_row', (round) => round.raw.cpuUsPerRow),
-      ...figure('export_stack_cpu_us_per_row', (round) => round.first.cpuUsPerRow),
-      ...figure('export_to_raw_copy_cpu_ratio', (round) => round.first.cpuUsPerRow / round.raw.cpuUsPerRow),
-      ...figure('update_pass_stack_cpu_us_per_row', (round) => round.update.cpuUsPerRow),
-      ...figure('update_pass_to_raw_copy_cpu_ratio', (round) => round.update.cpuUsPerRow / round.raw.cpuUsPerRow),
+      ...figure('update_pass_to_raw_copy_ratio', (round) => perSecond(round.update) / perSecond(round.raw), 2),
+      ...figure('raw_copy_stack_cpu_us_per_row', (round) => round.raw.cpuUsPerRow, 2),
+      ...figure('export_stack_cpu_us_per_row', (round) => round.first.cpuUsPerRow, 2),
+      ...figure('export_to_raw_copy_cpu_ratio', (round) => cpuRatio(round.first, round.raw), 2),
+      ...figure('update_pass_stack_cpu_us_per_row', (round) => round.update.cpuUsPerRow, 2),
+      ...figure('update_pass_to_raw_copy_cpu_ratio', (round) => cpuRatio(round.update, round.raw), 2),
       worker_rss_before_mb: rounded(baselineRss / 1024 ** 2, 2),
       worker_peak_rss_mb: rounded(peakRss / 1024 ** 2, 2),
     };
@@ -154,9 +152,4 @@ export async function run(): Promise<Record<string, number | string>> {
   } finally {
     await stack.close();
   }
-}
-
-function rounded(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }

@@ -53,9 +53,34 @@ export async function stackCpuUsPer(operations: number, excluded: ReadonlySet<nu
 export function acrossRounds(name: string, values: readonly (number | undefined)[]): Record<string, number | string> {
   const known = values.filter((value): value is number => value !== undefined);
   if (known.length < values.length || known.length === 0) return { [name]: 'n/a' };
-  const middle = median(known);
-  const spread = middle === 0 ? 0 : Math.round(((Math.max(...known) - Math.min(...known)) / middle) * 100);
-  return { [name]: middle, [`${name} by round`]: known.join(' / '), [`${name} spread %`]: spread };
+  return { [name]: median(known), [`${name} by round`]: known.join(' / '), [`${name} spread %`]: spreadPercent(known) };
+}
+
+/**
+ * `acrossRounds` for benches that keep each round's figures in one object: the returned
+ * function picks one figure from every round, rounded to `digits` decimals when given.
+ */
+export function figureByRound<Round>(rounds: readonly Round[]) {
+  return (name: string, pick: (round: Round) => number | undefined, digits?: number): Record<string, number | string> =>
+    acrossRounds(
+      name,
+      rounds.map((round) => {
+        const value = pick(round);
+        return value === undefined || digits === undefined ? value : rounded(value, digits);
+      }),
+    );
+}
+
+/** How far the values wandered: (max − min) / median, in per cent. */
+export function spreadPercent(values: readonly number[]): number {
+  const middle = median(values);
+  return middle === 0 ? 0 : Math.round(((Math.max(...values) - Math.min(...values)) / middle) * 100);
+}
+
+/** `value` to `digits` decimals. */
+export function rounded(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }
 
 /** a / b to two decimals, 'n/a' when either is unknown. */

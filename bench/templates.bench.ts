@@ -13,7 +13,7 @@ import { DEFAULT_RENDER_HEAP_MB, DEFAULT_TEMPLATE_RENDER_MS } from '../shared/te
 import { renderTemplate } from '../shared/templates/render';
 import { CpuBudget } from '../shared/templates/render-clock';
 import { renderOne, renderTemplates, type RenderOptions } from '../shared/templates/render-pool';
-import { acrossRounds, median } from './load';
+import { figureByRound, median } from './load';
 
 export const seedTemplate = [
   "<p>Hello, $!data.get('promo_codes').get(0).get('name')!</p>",
@@ -95,16 +95,12 @@ export async function run(): Promise<Record<string, number | string>> {
     await renderOne(seedTemplate, { data }, options);
     return 1;
   }, 1_000);
-  const figure = (name: string, of: (round: (typeof rounds)[number]) => number, digits = 0) =>
-    acrossRounds(
-      name,
-      rounds.map((round) => Number(of(round).toFixed(digits))),
-    );
+  const figure = figureByRound(rounds);
   const ratios = rounds.map((round) => round.sandboxedSends.perSecond / round.raw.perSecond);
   const ratio = median(ratios);
   return {
-    ...figure('raw_velocityjs_renders_per_s', (round) => round.raw.perSecond),
-    ...figure('sandboxed_renders_per_s', (round) => round.sandboxedSends.perSecond),
+    ...figure('raw_velocityjs_renders_per_s', (round) => round.raw.perSecond, 0),
+    ...figure('sandboxed_renders_per_s', (round) => round.sandboxedSends.perSecond, 0),
     ...figure('sandboxed_to_raw_ratio', (round) => round.sandboxedSends.perSecond / round.raw.perSecond, 3),
     target: 'ratio >= 0.8',
     meets_target: ratio >= 0.8 ? 'yes' : 'no',
@@ -112,7 +108,7 @@ export async function run(): Promise<Record<string, number | string>> {
     // The render threads' CPU included: what a send's render really costs the machine.
     ...figure('sandboxed_cpu_us_per_render', (round) => round.sandboxedSends.cpuUs, 2),
     ...figure('sandboxed_to_raw_cpu_ratio', (round) => round.sandboxedSends.cpuUs / round.raw.cpuUs, 3),
-    ...figure('sandbox_on_one_thread_renders_per_s', (round) => round.sandboxOnThisThread.perSecond),
+    ...figure('sandbox_on_one_thread_renders_per_s', (round) => round.sandboxOnThisThread.perSecond, 0),
     ...figure('guard_cost_sandbox_cpu_us_per_render', (round) => round.sandboxOnThisThread.cpuUs - round.raw.cpuUs, 2),
     ...figure('guard_cost_send_path_cpu_us_per_render', (round) => round.sandboxedSends.cpuUs - round.raw.cpuUs, 2),
     preview_round_trip_us: Math.round(1e6 / previews.perSecond),

@@ -14,7 +14,7 @@ import type { Platform } from '../shared/platform';
 import { withTransaction } from '../shared/store/transaction';
 import { publishRecordedActivities, relayWebhookOutbox } from '../shared/webhooks/outbox';
 import { monotonicMs } from './monotonic';
-import { acrossRounds, load, median, numberOrUndefined, ratio, stackCpuUsPer, type LoadFigures } from './load';
+import { acrossRounds, load, median, numberOrUndefined, ratio, rounded, stackCpuUsPer, type LoadFigures } from './load';
 import { processCpuMs, stackCpuMsByRole, type StackRole } from './stack-cpu';
 import { startBenchStack } from './services';
 
@@ -97,7 +97,7 @@ export async function run(): Promise<Record<string, number | string>> {
         receiverBefore === undefined || receiverAfter === undefined ? undefined : Math.round(((receiverAfter - receiverBefore) * 1000) / burst),
       );
       rates.push(Math.round(burst / ((throughput.lastArrival - started) / 1000)));
-      burstP99s.push(round(throughput.p99));
+      burstP99s.push(rounded(throughput.p99, 1));
     }
 
     const byRole: Record<string, number | string> = {};
@@ -107,9 +107,9 @@ export async function run(): Promise<Record<string, number | string>> {
     for (const rate of STEADY_ACTIVITIES_PER_SECOND) {
       const windows: Drained[] = [];
       for (let window = 0; window < STEADY_WINDOWS; window += 1) windows.push(await offerSteadily(rate, accounts, record, receiver));
-      latencyFigures[`at ${rate}/s: latency p50 ms (commit → POST)`] = round(median(windows.map((steady) => steady.p50)));
-      latencyFigures[`at ${rate}/s: latency p99 ms (commit → POST)`] = round(median(windows.map((steady) => steady.p99)));
-      latencyFigures[`at ${rate}/s: p99 ms by window`] = windows.map((steady) => round(steady.p99)).join(' / ');
+      latencyFigures[`at ${rate}/s: latency p50 ms (commit → POST)`] = rounded(median(windows.map((steady) => steady.p50)), 1);
+      latencyFigures[`at ${rate}/s: latency p99 ms (commit → POST)`] = rounded(median(windows.map((steady) => steady.p99)), 1);
+      latencyFigures[`at ${rate}/s: p99 ms by window`] = windows.map((steady) => rounded(steady.p99, 1)).join(' / ');
     }
 
     return {
@@ -253,8 +253,4 @@ async function startReceiver(): Promise<Receiver> {
     },
     stop: () => service.stop(),
   };
-}
-
-function round(value: number): number {
-  return Math.round(value * 10) / 10;
 }
