@@ -54,8 +54,9 @@ export class CpuBudget implements RenderClock {
 export class WallBudget implements RenderClock {
   private readonly deadline: number;
 
-  constructor(budgetMs: number) {
-    this.deadline = performance.now() + budgetMs;
+  /** @param startedAt a `performance.now()` the caller has just read (one clock read less per render). */
+  constructor(budgetMs: number, startedAt: number = performance.now()) {
+    this.deadline = startedAt + budgetMs;
   }
 
   expired(): boolean {

@@ -291,11 +291,11 @@ async function renderFast(templates: readonly string[], jobs: readonly RenderJob
       await new Promise((resolve) => setImmediate(resolve));
       now = sliceStarted = performance.now();
     }
-    if (heavyTemplates.has(source) || !fastPathOpen(now)) {
+    if ((heavyTemplates.size > 0 && heavyTemplates.has(source)) || !fastPathOpen(now)) {
       heavy.push(index);
       continue;
     }
-    const clock = new WallBudget(FAST_PATH_RENDER_MS);
+    const clock = new WallBudget(FAST_PATH_RENDER_MS, now);
     const error = job.variables ? undefined : templateSyntaxError(source, clock);
     const result: RenderResult = job.variables
       ? renderTemplate(source, job.variables, { limits: fastPathLimits, clock })

@@ -33,6 +33,21 @@ describe('Velocity as the seed uses it', () => {
     expect(output(renderTemplate(template, { data: bulkData }))).toBe('Dina Kozak\nAAAA-BBBB-DDDD\n');
   });
 
+  it('renders templates taken in turns each as written, however often the same one comes again', () => {
+    // Parsed templates are kept, the one rendered last found again without a lookup.
+    const greeting = "Hello, $!data.get('promo_codes').get(0).get('name')";
+    const code = "Code: $!data.get('promo_codes').get(0).get('promo_code')";
+    const outputs = [greeting, greeting, code, greeting, code, code].map((template) => output(renderTemplate(template, { data: bulkData })));
+    expect(outputs).toEqual([
+      'Hello, Dina Kozak',
+      'Hello, Dina Kozak',
+      'Code: AAAA-BBBB-DDDD',
+      'Hello, Dina Kozak',
+      'Code: AAAA-BBBB-DDDD',
+      'Code: AAAA-BBBB-DDDD',
+    ]);
+  });
+
   it('reads a triggered event source by its numeric id', () => {
     const template = "$!data.get('1043').get(0).get('name') #foreach($pc in $!data.get('1043'))$!pc.get('promo_code')#end";
     expect(output(renderTemplate(template, { data: triggeredData }))).toBe('Dina Kozak AAAA-BBBB-DDDD');
