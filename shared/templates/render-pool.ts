@@ -291,7 +291,7 @@ async function renderFast(templates: readonly string[], jobs: readonly RenderJob
       await new Promise((resolve) => setImmediate(resolve));
       now = sliceStarted = performance.now();
     }
-    if ((heavyTemplates.size > 0 && heavyTemplates.has(source)) || !fastPathOpen(now)) {
+    if (heavyTemplates.has(source) || !fastPathOpen(now)) {
       heavy.push(index);
       continue;
     }
