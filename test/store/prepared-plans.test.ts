@@ -7,6 +7,7 @@
  */
 import { Pool, type PoolClient } from 'pg';
 import { createAccount } from '../../shared/accounts/api-keys';
+import { IMPORT_CHUNK_SIZE, runContactImport } from '../../shared/contacts/bulk-import';
 import { addOrUpdateContact } from '../../shared/contacts/save-contact';
 import { withTransaction } from '../../shared/store/transaction';
 import { publishRecordedActivities } from '../../shared/webhooks/outbox';
@@ -32,9 +33,9 @@ afterAll(async () => {
 });
 
 /** Pages of the table and its indexes touched so far, once this connection's counters are flushed. */
-async function pagesTouched(table: string): Promise<number> {
-  await pool.query('SELECT pg_stat_force_next_flush()');
-  const { rows } = await pool.query<{ pages: string }>(
+async function pagesTouched(table: string, on: Pool = pool): Promise<number> {
+  await on.query('SELECT pg_stat_force_next_flush()');
+  const { rows } = await on.query<{ pages: string }>(
     `SELECT coalesce(heap_blks_hit + heap_blks_read, 0) + coalesce(idx_blks_hit + idx_blks_read, 0) AS pages
        FROM pg_statio_user_tables WHERE relname = $1`,
     [table],
@@ -117,4 +118,49 @@ it('publishing activities to the webhook outbox finds each one by key however lo
   expect(Number(rows[0]!.queued)).toBe(CALLS_TO_SETTLE_PLAN * 2 + 50);
   // A key lookup is an index's root and leaf page, then the row's own page.
   expect(touched).toBeLessThanOrEqual(50 * 3);
+});
+
+it('importing contacts reaches each one by key, though the plans were made while the account was new', async () => {
+  // A database of its own: the plans to test are the ones made while its tables are near empty.
+  const young = await createTestDatabase('plans');
+  const importer = new Pool({ connectionString: young.url, max: 1, options: '-c plan_cache_mode=force_generic_plan' });
+  try {
+    const importerAccount = await createAccount(importer, 'Imports');
+    const importContacts = async (prefix: string, count: number): Promise<void> => {
+      const contacts = Array.from({ length: count }, (_, index) => ({
+        externalCustomerId: `${prefix}-${index}`,
+        channels: [{ type: 'email', value: `${prefix}${index}@example.com` }],
+      }));
+      const { rows } = await importer.query<{ id: string }>(
+        'INSERT INTO contact_import_jobs (account_id, request, total) VALUES ($1, $2::jsonb, $3) RETURNING id',
+        [importerAccount, JSON.stringify({ contacts, dedupeOn: 'externalCustomerId' }), count],
+      );
+      await runContactImport(importer, rows[0]!.id);
+    };
+    // A new install's first import (one chunk) plans each statement of this connection, the
+    // channels' export trigger among them, on tables that hold a few hundred contacts.
+    await importContacts('first', IMPORT_CHUNK_SIZE);
+
+    await importer.query(
+      `INSERT INTO contacts (account_id, external_customer_id, first_name)
+       SELECT $1, 'grown-' || n, 'Grown' FROM generate_series(1, $2::int) AS n`,
+      [importerAccount, GROWN_TO],
+    );
+    const IMPORTED = IMPORT_CHUNK_SIZE;
+    const before = await pagesTouched('contacts', importer);
+    await importContacts('later', IMPORTED);
+    const touched = (await pagesTouched('contacts', importer)) - before;
+
+    const { rows } = await importer.query<{ imported: string }>(
+      `SELECT count(*) AS imported FROM contacts c JOIN contact_channels ch ON ch.contact_id = c.id
+        WHERE c.external_customer_id LIKE 'later-%' AND ch.normalized = replace(c.external_customer_id, '-', '') || '@example.com'`,
+    );
+    expect(Number(rows[0]!.imported)).toBe(IMPORTED);
+    // Each contact written into its table and indexes, and reached again by key when its
+    // channel is stored; a scan of the table per channel would touch hundreds of pages each.
+    expect(touched / IMPORTED).toBeLessThan(40);
+  } finally {
+    await importer.end();
+    await young.drop();
+  }
 });
