@@ -1,9 +1,10 @@
 /**
  * The hot statements are prepared once per connection (the contact save's inside its
- * database function, which always keeps the generic plan), and PostgreSQL may keep the
- * generic plan it made on their sixth call, with whatever the tables held then. Each test
- * prepares one on a fresh database, grows the account, and counts the pages the next call
- * touches (PostgreSQL's own statistics): the count must not grow with the account.
+ * database function, which always keeps the generic plan; the triggers' statements inside
+ * theirs), and PostgreSQL may keep the generic plan it made on their sixth call, with
+ * whatever the tables held then. Each test prepares one on a fresh database, grows the
+ * account, and counts the pages the next call touches (PostgreSQL's own statistics): the
+ * count must not grow with the account.
  */
 import { Pool, type PoolClient } from 'pg';
 import { createAccount } from '../../shared/accounts/api-keys';
@@ -161,6 +162,63 @@ it('importing contacts reaches each one by key, though the plans were made while
     expect(touched / IMPORTED).toBeLessThan(40);
   } finally {
     await importer.end();
+    await young.drop();
+  }
+});
+
+it("recording activities and events checks each one's contact by key, though the plans were made while the account was new", async () => {
+  const young = await createTestDatabase('plans');
+  const writer = new Pool({ connectionString: young.url, max: 1 });
+  try {
+    const writerAccount = await createAccount(writer, 'Activities');
+    const { rows: typeRows } = await writer.query<{ id: string }>(`INSERT INTO event_types (account_id, key) VALUES ($1, 'purchase') RETURNING id`, [
+      writerAccount,
+    ]);
+    const eventType = typeRows[0]!.id;
+    const { rows: contactRows } = await writer.query<{ id: string }>(
+      `INSERT INTO contacts (account_id, first_name) SELECT $1, 'Early' FROM generate_series(1, 300) RETURNING id`,
+      [writerAccount],
+    );
+    const recordActivities = (contactIds: readonly string[]) =>
+      writer.query(
+        `INSERT INTO contact_activities (account_id, contact_id, activity_status, media_type, occurred_at)
+         SELECT $1, contact_id, 'DELIVERED', 'email', now() FROM unnest($2::bigint[]) AS contact_id`,
+        [writerAccount, contactIds],
+      );
+    const recordEvents = (contactIds: readonly string[]) =>
+      writer.query(`INSERT INTO events (account_id, event_type_id, contact_id) SELECT $1, $2, contact_id FROM unnest($3::bigint[]) AS contact_id`, [
+        writerAccount,
+        eventType,
+        contactIds,
+      ]);
+    // A new install's first activities and events, a few at a time.
+    const page = contactRows.slice(0, 5).map((row) => row.id);
+    for (let call = 0; call < CALLS_TO_SETTLE_PLAN; call += 1) {
+      await recordActivities(page);
+      await recordEvents(page);
+    }
+
+    await writer.query(`INSERT INTO contacts (account_id, first_name) SELECT $1, 'Grown' FROM generate_series(1, $2::int)`, [
+      writerAccount,
+      GROWN_TO,
+    ]);
+    const contactsTouchedBy = async (write: () => Promise<unknown>) => {
+      const before = await pagesTouched('contacts', writer);
+      await write();
+      return (await pagesTouched('contacts', writer)) - before;
+    };
+    const one = [contactRows[0]!.id];
+    const byActivity = await contactsTouchedBy(() => recordActivities(one));
+    const byEvent = await contactsTouchedBy(() => recordEvents(one));
+
+    // A contact that does not exist is still refused.
+    await expect(recordActivities(['999999999'])).rejects.toMatchObject({ code: '23503', constraint: 'contact_activities_contact_id_fkey' });
+    await expect(recordEvents(['999999999'])).rejects.toMatchObject({ code: '23503', constraint: 'events_contact_id_fkey' });
+    // The contact's key looked up in its index; a scan of the table would touch hundreds of pages.
+    expect(byActivity).toBeLessThan(10);
+    expect(byEvent).toBeLessThan(10);
+  } finally {
+    await writer.end();
     await young.drop();
   }
 });

@@ -252,4 +252,13 @@ export const messagingMigrations: readonly Migration[] = [
         REFERENCING OLD TABLE AS deleted_contacts FOR EACH STATEMENT EXECUTE FUNCTION events_forget_deleted_contacts();
     `,
   },
+  {
+    version: 508,
+    name: "events' references looked up by key, whatever the connection's cached plan assumed",
+    sql: `
+      -- As migration 708 does for activities: 507's checks, planned while a new install's
+      -- tables were near empty, scanned them for every later statement on that connection.
+      ALTER FUNCTION events_check_references() SET enable_seqscan = off;
+    `,
+  },
 ];

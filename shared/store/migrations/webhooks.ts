@@ -250,4 +250,17 @@ export const webhooksMigrations: readonly Migration[] = [
         REFERENCING OLD TABLE AS deleted_contacts FOR EACH STATEMENT EXECUTE FUNCTION forget_deleted_contacts_activities();
     `,
   },
+  {
+    version: 708,
+    name: "activities' and outbox rows' references looked up by key, whatever the connection's cached plan assumed",
+    sql: `
+      -- The checks of 707 are planned once per connection, on the tables as they are then.
+      -- Planned while a new install had a few hundred contacts, the contact check hashed the
+      -- whole contacts table, and kept doing so for every statement on that connection as the
+      -- table grew (until autovacuum next analyzed it): one activity recorded among 20,000
+      -- contacts touched ~310 of their pages instead of ~3. A lookup by key is right at every
+      -- size.
+      ALTER FUNCTION check_written_references() SET enable_seqscan = off;
+    `,
+  },
 ];
