@@ -222,3 +222,37 @@ it("recording activities and events checks each one's contact by key, though the
     await young.drop();
   }
 });
+
+it('changing a push token finds its device by key, though the plans were made while the account was new', async () => {
+  const young = await createTestDatabase('plans');
+  const saver = new Pool({ connectionString: young.url, max: 1 });
+  try {
+    const saverAccount = await createAccount(saver, 'Devices');
+    const registerToken = (contact: number, token: string) =>
+      addOrUpdateContact(saver, saverAccount, { externalCustomerId: `app-user-${contact}`, channels: [{ type: 'mobilepush', value: token }] });
+    // A new install's first app users, some of whom get a new token now and then.
+    for (let contact = 0; contact < 20; contact += 1) await registerToken(contact, `token-${contact}-0`);
+    for (let change = 1; change <= CALLS_TO_SETTLE_PLAN; change += 1) await registerToken(change % 3, `token-${change % 3}-${change}`);
+
+    await saver.query(
+      `INSERT INTO devices (account_id, device_id, push_token) SELECT $1, 'grown-' || n, 'grown-token' FROM generate_series(1, $2::int) AS n`,
+      [saverAccount, GROWN_TO],
+    );
+    const before = await pagesTouched('devices', saver);
+    await registerToken(1, 'token-1-renewed');
+    const touched = (await pagesTouched('devices', saver)) - before;
+
+    const { rows } = await saver.query<{ device_id: string; live: boolean }>(
+      `SELECT d.device_id, d.deleted_at IS NULL AS live FROM devices d JOIN contacts c ON c.id = d.contact_id
+        WHERE c.external_customer_id = 'app-user-1' ORDER BY d.device_id`,
+    );
+    // The old token's device is retired, the new one's registered.
+    expect(rows.filter((row) => row.live)).toEqual([{ device_id: 'token-1-renewed', live: true }]);
+    expect(rows.find((row) => row.device_id === 'token-1-7')).toEqual({ device_id: 'token-1-7', live: false });
+    // Two devices reached by key and written; a pass over the account's devices would touch hundreds of pages.
+    expect(touched).toBeLessThan(100);
+  } finally {
+    await saver.end();
+    await young.drop();
+  }
+});

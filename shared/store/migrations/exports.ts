@@ -1067,4 +1067,17 @@ export const exportsMigrations: readonly Migration[] = [
       ALTER FUNCTION export_contact_channel_changed() SET enable_seqscan = off;
     `,
   },
+  {
+    version: 613,
+    name: "a push token's device found by key, whatever the plan cached for the connection assumed",
+    sql: `
+      -- As 612, for the devices that follow push channels, where turning off scans is not
+      -- enough: on near-empty tables every index on devices costs the same, and the cached plan
+      -- retired an old token's device through the change-tracking index (account_id first),
+      -- reading the whole account's devices. Changing one token among 20,000 devices touched
+      -- ~380 pages. Planned for each call's values instead, it goes by (account_id, device_id);
+      -- only writes of push channels pay the planning.
+      ALTER FUNCTION devices_follow_push_channel() SET plan_cache_mode = force_custom_plan;
+    `,
+  },
 ];
