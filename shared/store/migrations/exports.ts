@@ -1069,15 +1069,34 @@ export const exportsMigrations: readonly Migration[] = [
   },
   {
     version: 613,
-    name: "a push token's device found by key, whatever the plan cached for the connection assumed",
+    name: "a retired push token's device found by key, whatever the plan cached for the connection assumed",
     sql: `
-      -- As 612, for the devices that follow push channels, where turning off scans is not
-      -- enough: on near-empty tables every index on devices costs the same, and the cached plan
-      -- retired an old token's device through the change-tracking index (account_id first),
-      -- reading the whole account's devices. Changing one token among 20,000 devices touched
-      -- ~380 pages. Planned for each call's values instead, it goes by (account_id, device_id);
-      -- only writes of push channels pay the planning.
-      ALTER FUNCTION devices_follow_push_channel() SET plan_cache_mode = force_custom_plan;
+      -- 608's function, with the retirement of an old token's device planned for each call's
+      -- values. Planned once per connection on a new install's near-empty tables, where every
+      -- index on devices costs the same, it went through the change-tracking index (account_id
+      -- first) and read the whole account's devices: changing one token among 20,000 devices
+      -- touched ~380 pages. Planned for the values, it goes by (account_id, device_id).
+      -- Turning off scans would not help (the plan used an index), and planning every call of
+      -- the function would charge each registration (the insert) too: ~130 µs more per save.
+      -- A changed token pays the planning of its retirement, ~0.1 ms.
+      CREATE OR REPLACE FUNCTION devices_follow_push_channel() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP <> 'INSERT' AND OLD.type = 'mobilepush' THEN
+          EXECUTE 'UPDATE devices SET deleted_at = now(), updated_at = now()
+                    WHERE account_id = $1 AND device_id = $2 AND (contact_id = $3 OR contact_id IS NULL) AND deleted_at IS NULL'
+            USING OLD.account_id, push_registration_device_id(OLD.value), OLD.contact_id;
+        END IF;
+        -- After the removal: a token moved from one slot to another in one change lives on.
+        IF TG_OP <> 'DELETE' AND NEW.type = 'mobilepush' THEN
+          INSERT INTO devices (account_id, contact_id, device_id, push_token)
+          VALUES (NEW.account_id, NEW.contact_id, push_registration_device_id(NEW.value), NEW.value)
+          ON CONFLICT (account_id, device_id) DO UPDATE
+            SET contact_id = EXCLUDED.contact_id, push_token = EXCLUDED.push_token, deleted_at = NULL, updated_at = now()
+          WHERE devices.contact_id IS DISTINCT FROM EXCLUDED.contact_id OR devices.push_token IS DISTINCT FROM EXCLUDED.push_token
+             OR devices.deleted_at IS NOT NULL;
+        END IF;
+        RETURN NULL;
+      END $$;
     `,
   },
 ];
