@@ -1077,7 +1077,7 @@ export const exportsMigrations: readonly Migration[] = [
       -- first) and read the whole account's devices: changing one token among 20,000 devices
       -- touched ~380 pages. Planned for the values, it goes by (account_id, device_id).
       -- Turning off scans would not help (the plan used an index), and planning every call of
-      -- the function would charge each registration (the insert) too: ~130 µs more per save.
+      -- the function would charge each registration (the insert) too: ~120 µs more per save.
       -- A changed token pays the planning of its retirement, ~0.1 ms.
       CREATE OR REPLACE FUNCTION devices_follow_push_channel() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
