@@ -450,28 +450,46 @@ async function story(
     { connectorId: warehouse.id, datasets: ['contacts', 'contactActivities'], interval: 'daily', schema: 'satellite' },
     201,
   );
-  await api.call('POST', `/api/v1/exports/${dataExport.id}/run`, undefined, 202);
+  type ExportRun = { id: number; dataset: string; status: string; rowsWritten: number; error: unknown };
+  /** Runs the export now and waits for the runs it started; they copy what had changed when their pass began. */
+  const runExport = async (): Promise<ExportRun[]> => {
+    const started = await api.call<{ runs: ExportRun[] }>('POST', `/api/v1/exports/${dataExport.id}/run`, undefined, 202);
+    const ids = new Set(started.runs.map((entry) => entry.id));
+    let latest: unknown;
+    return until(
+      () => `the export runs (last seen: ${JSON.stringify(latest)})`,
+      async () => {
+        const response = await fetch(`${baseUrl}/api/v1/exports/${dataExport.id}/runs`, {
+          headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` },
+        });
+        const list = ((await response.json()) as ExportRun[]).filter((entry) => ids.has(entry.id));
+        latest = list;
+        // A retry means something is wrong with the destination: say so now rather than wait out the backoff.
+        const failed = list.find((entry) => entry.status === 'failed' || entry.status === 'retrying');
+        if (failed) throw new StepFailed(`the ${failed.dataset} export failed: ${JSON.stringify(failed.error)}`);
+        return list.length === ids.size && list.every((entry) => entry.status === 'succeeded') ? list : undefined;
+      },
+      120_000,
+    );
+  };
+  const warehouseContacts = async () =>
+    (
+      await customer.warehouse.query<{ contactId: string; email: string; firstName: string }>(
+        'SELECT "contactId", email, "firstName" FROM satellite.contacts ORDER BY "contactId"',
+      )
+    ).rows;
   out('   Waiting for the runs …');
-  let latest: unknown;
-  const runs = await until(
-    () => `the export runs (last seen: ${JSON.stringify(latest)})`,
-    async () => {
-      const response = await fetch(`${baseUrl}/api/v1/exports/${dataExport.id}/runs`, {
-        headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` },
-      });
-      const list = (await response.json()) as { dataset: string; status: string; rowsWritten: number; error: unknown }[];
-      latest = list;
-      // A retry means something is wrong with the destination: say so now rather than wait out the backoff.
-      const failed = list.find((entry) => entry.status === 'failed' || entry.status === 'retrying');
-      if (failed) throw new StepFailed(`the ${failed.dataset} export failed: ${JSON.stringify(failed.error)}`);
-      return list.length >= 2 && list.every((entry) => entry.status === 'succeeded') ? list : undefined;
-    },
-    120_000,
-  );
-  for (const entry of runs) out(`   ${entry.dataset}: ${entry.status}, ${entry.rowsWritten} row(s)`);
-  const { rows } = await customer.warehouse.query<{ contactId: string; email: string; firstName: string }>(
-    'SELECT "contactId", email, "firstName" FROM satellite.contacts ORDER BY "contactId"',
-  );
+  for (const entry of await runExport()) out(`   ${entry.dataset}: ${entry.status}, ${entry.rowsWritten} row(s)`);
+  let rows = await warehouseContacts();
+  // A pass takes the changes of every transaction that had ended when it began (later ones go
+  // in the next pass, so none is lost). Dina's message is still being sent and recorded in the
+  // background, and on a busy machine her latest change can miss the first pass: the next one
+  // is run now rather than tomorrow.
+  for (let pass = 2; pass <= 3 && !rows.some((row) => row.email === 'kozak@example.com'); pass += 1) {
+    out("   Dina's latest change was still being recorded when the pass began, so it goes in the next pass. Running it now …");
+    for (const entry of await runExport()) out(`   ${entry.dataset}: ${entry.status}, ${entry.rowsWritten} row(s)`);
+    rows = await warehouseContacts();
+  }
   out('   $ psql warehouse -c \'SELECT "contactId", email, "firstName" FROM satellite.contacts\'');
   for (const row of rows) out(`     ${row.contactId} | ${row.email} | ${row.firstName}`);
   if (!rows.some((row) => row.email === 'kozak@example.com')) throw new StepFailed('the warehouse should hold Dina');
