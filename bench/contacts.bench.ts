@@ -62,7 +62,7 @@ export async function run(): Promise<Record<string, number | string>> {
       }
       return { status, seconds: (performance.now() - started) / 1000 };
     };
-    const bulkRounds: Record<'create' | 'update', { status: string; seconds: number; stackCpuUsPerContact: number | undefined }[]> = {
+    const bulkRounds: Record<'create' | 'update', BulkRound[]> = {
       create: [],
       update: [],
     };
@@ -147,8 +147,15 @@ export async function run(): Promise<Record<string, number | string>> {
   }
 }
 
+/** One bulk import: how it ended, how long it took, and the stack's CPU per contact (undefined without /proc). */
+interface BulkRound {
+  readonly status: string;
+  readonly seconds: number;
+  readonly stackCpuUsPerContact: number | undefined;
+}
+
 /** One kind of bulk import's rounds: contacts/s and the stack's CPU per contact (the imports worker, PostgreSQL, the API and the status polls). */
-function bulkFigures(kind: 'create' | 'update', rounds: readonly { status: string; seconds: number; stackCpuUsPerContact: number | undefined }[]) {
+function bulkFigures(kind: 'create' | 'update', rounds: readonly BulkRound[]) {
   return {
     [`bulk_${kind}_status`]: [...new Set(rounds.map((round) => round.status))].join(' / '),
     ...acrossRounds(

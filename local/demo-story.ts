@@ -79,6 +79,12 @@ class Api {
     if (response.status !== expect) throw new StepFailed(`${method} ${route} answered ${response.status}, expected ${expect}: ${text.slice(0, 500)}`);
     return parsed;
   }
+
+  /** A GET made while waiting for something: not shown, and its answer read as it comes. */
+  async peek<T>(route: string): Promise<T> {
+    const response = await fetch(`${baseUrl}${route}`, { headers: { authorization: this.authorization } });
+    return (await response.json()) as T;
+  }
 }
 
 async function until<T>(what: string | (() => string), probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -386,10 +392,9 @@ async function story(
   await api.call('POST', `/api/v1/workflows/regular/${workflow.id}/run`, undefined, 202);
   out('   Waiting for the trigger event …');
   const event = await until('the trigger event', async () => {
-    const response = await fetch(`${baseUrl}/api/v1/events?eventTypeKey=${encodeURIComponent(workflow.eventTypeKey)}&contactId=${dina.id}`, {
-      headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` },
-    });
-    const events = (await response.json()) as { eventTypeKey: string; params: { name: string; value: string }[] }[];
+    const events = await api.peek<{ eventTypeKey: string; params: { name: string; value: string }[] }[]>(
+      `/api/v1/events?eventTypeKey=${encodeURIComponent(workflow.eventTypeKey)}&contactId=${dina.id}`,
+    );
     return events[0];
   });
   out(`   $ curl -u demo:$KEY '${baseUrl}/api/v1/events?eventTypeKey=${workflow.eventTypeKey}&contactId=${dina.id}'`);
@@ -459,10 +464,7 @@ async function story(
     return until(
       () => `the export runs (last seen: ${JSON.stringify(latest)})`,
       async () => {
-        const response = await fetch(`${baseUrl}/api/v1/exports/${dataExport.id}/runs`, {
-          headers: { authorization: `Basic ${Buffer.from(`demo:${credentials.apiKey}`).toString('base64')}` },
-        });
-        const list = ((await response.json()) as ExportRun[]).filter((entry) => ids.has(entry.id));
+        const list = (await api.peek<ExportRun[]>(`/api/v1/exports/${dataExport.id}/runs`)).filter((entry) => ids.has(entry.id));
         latest = list;
         // A retry means something is wrong with the destination: say so now rather than wait out the backoff.
         const failed = list.find((entry) => entry.status === 'failed' || entry.status === 'retrying');

@@ -44,6 +44,21 @@ async function pagesTouched(table: string, on: Pool = pool): Promise<number> {
   return Number(rows[0]!.pages);
 }
 
+/**
+ * A database of its own, on one connection: the plans to test are the ones that connection
+ * makes while the new database's tables are near empty.
+ */
+async function onNewDatabase(test: (connection: Pool) => Promise<void>, options?: string): Promise<void> {
+  const young = await createTestDatabase('plans');
+  const connection = new Pool({ connectionString: young.url, max: 1, options });
+  try {
+    await test(connection);
+  } finally {
+    await connection.end();
+    await young.drop();
+  }
+}
+
 it('adding or updating a contact touches a few pages however many contacts the account has', async () => {
   const save = (index: number, firstName: string) =>
     addOrUpdateContact(pool, accountId, {
@@ -122,10 +137,7 @@ it('publishing activities to the webhook outbox finds each one by key however lo
 });
 
 it('importing contacts reaches each one by key, though the plans were made while the account was new', async () => {
-  // A database of its own: the plans to test are the ones made while its tables are near empty.
-  const young = await createTestDatabase('plans');
-  const importer = new Pool({ connectionString: young.url, max: 1, options: '-c plan_cache_mode=force_generic_plan' });
-  try {
+  await onNewDatabase(async (importer) => {
     const importerAccount = await createAccount(importer, 'Imports');
     const importContacts = async (prefix: string, count: number): Promise<void> => {
       const contacts = Array.from({ length: count }, (_, index) => ({
@@ -147,29 +159,23 @@ it('importing contacts reaches each one by key, though the plans were made while
        SELECT $1, 'grown-' || n, 'Grown' FROM generate_series(1, $2::int) AS n`,
       [importerAccount, GROWN_TO],
     );
-    const IMPORTED = IMPORT_CHUNK_SIZE;
     const before = await pagesTouched('contacts', importer);
-    await importContacts('later', IMPORTED);
+    await importContacts('later', IMPORT_CHUNK_SIZE);
     const touched = (await pagesTouched('contacts', importer)) - before;
 
     const { rows } = await importer.query<{ imported: string }>(
       `SELECT count(*) AS imported FROM contacts c JOIN contact_channels ch ON ch.contact_id = c.id
         WHERE c.external_customer_id LIKE 'later-%' AND ch.normalized = replace(c.external_customer_id, '-', '') || '@example.com'`,
     );
-    expect(Number(rows[0]!.imported)).toBe(IMPORTED);
+    expect(Number(rows[0]!.imported)).toBe(IMPORT_CHUNK_SIZE);
     // Each contact written into its table and indexes, and reached again by key when its
     // channel is stored; a scan of the table per channel would touch hundreds of pages each.
-    expect(touched / IMPORTED).toBeLessThan(40);
-  } finally {
-    await importer.end();
-    await young.drop();
-  }
+    expect(touched / IMPORT_CHUNK_SIZE).toBeLessThan(40);
+  }, '-c plan_cache_mode=force_generic_plan');
 });
 
 it("recording activities and events checks each one's contact by key, though the plans were made while the account was new", async () => {
-  const young = await createTestDatabase('plans');
-  const writer = new Pool({ connectionString: young.url, max: 1 });
-  try {
+  await onNewDatabase(async (writer) => {
     const writerAccount = await createAccount(writer, 'Activities');
     const { rows: typeRows } = await writer.query<{ id: string }>(`INSERT INTO event_types (account_id, key) VALUES ($1, 'purchase') RETURNING id`, [
       writerAccount,
@@ -217,16 +223,11 @@ it("recording activities and events checks each one's contact by key, though the
     // The contact's key looked up in its index; a scan of the table would touch hundreds of pages.
     expect(byActivity).toBeLessThan(10);
     expect(byEvent).toBeLessThan(10);
-  } finally {
-    await writer.end();
-    await young.drop();
-  }
+  });
 });
 
 it('changing a push token finds its device by key, though the plans were made while the account was new', async () => {
-  const young = await createTestDatabase('plans');
-  const saver = new Pool({ connectionString: young.url, max: 1 });
-  try {
+  await onNewDatabase(async (saver) => {
     const saverAccount = await createAccount(saver, 'Devices');
     const registerToken = (contact: number, token: string) =>
       addOrUpdateContact(saver, saverAccount, { externalCustomerId: `app-user-${contact}`, channels: [{ type: 'mobilepush', value: token }] });
@@ -251,8 +252,5 @@ it('changing a push token finds its device by key, though the plans were made wh
     expect(rows.find((row) => row.device_id === 'token-1-7')).toEqual({ device_id: 'token-1-7', live: false });
     // Two devices reached by key and written; a pass over the account's devices would touch hundreds of pages.
     expect(touched).toBeLessThan(100);
-  } finally {
-    await saver.end();
-    await young.drop();
-  }
+  });
 });
